@@ -1,0 +1,1 @@
+"""Adapters: storage and other outside concerns, implementing the application's ports."""

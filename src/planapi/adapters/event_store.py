@@ -1,0 +1,237 @@
+"""The append-only, hash-chained event log, on PostgreSQL and SQLite alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, func, insert, literal_column, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from planapi.adapters.codec import decode_event, decode_info, encode_event, encode_info
+from planapi.adapters.database import is_sqlite
+from planapi.adapters.hashing import GENESIS, event_hash
+from planapi.adapters.tables import events
+from planapi.application.ports import ChainBreak, Clock, IntegrityReport, Recorded
+from planapi.domain.errors import VersionConflictError
+from planapi.domain.events import AmendmentInfo, PlanEvent
+
+_COLUMNS = (
+    events.c.position,
+    events.c.stream_id,
+    events.c.version,
+    events.c.type,
+    events.c.schema_version,
+    events.c.data,
+    events.c.meta,
+    events.c.recorded_at,
+    events.c.prev_hash,
+    events.c.hash,
+)
+# PostgreSQL hands out positions at insert but makes rows visible at commit, so a follower that
+# reads `position > n` could pass a row that commits later. Reading only rows written by
+# transactions older than every one still running closes that gap.
+_PG_TX_ID: ColumnElement[int] = literal_column("pg_current_xact_id()::text::bigint", BigInteger)
+_PG_WATERMARK: ColumnElement[int] = literal_column(
+    "pg_snapshot_xmin(pg_current_snapshot())::text::bigint", BigInteger
+)
+
+
+class SqlEventStore:
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._sqlite = is_sqlite(engine)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: on SQLite it holds the write lock from its first statement."""
+        async with self.engine.connect() as conn:
+            if self._sqlite:
+                conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+            async with conn.begin():
+                yield conn
+
+    async def append(
+        self, stream_id: str, expected_version: int, event: PlanEvent, info: AmendmentInfo
+    ) -> Recorded:
+        try:
+            async with self.transaction() as conn:
+                return await self.append_in(conn, stream_id, expected_version, event, info)
+        except IntegrityError as error:
+            # Another writer took this version between our read and our insert.
+            actual = await self.latest_version(stream_id)
+            raise VersionConflictError(stream_id, expected_version, actual) from error
+
+    async def append_in(
+        self,
+        conn: AsyncConnection,
+        stream_id: str,
+        expected_version: int,
+        event: PlanEvent,
+        info: AmendmentInfo,
+    ) -> Recorded:
+        head = (
+            await conn.execute(
+                select(events.c.version, events.c.hash, events.c.recorded_at)
+                .where(events.c.stream_id == stream_id)
+                .order_by(events.c.version.desc())
+                .limit(1)
+            )
+        ).first()
+        actual = head.version if head else 0
+        if actual != expected_version:
+            raise VersionConflictError(stream_id, expected_version, actual)
+        now = self.clock.now()
+        # Keep time monotonic within a stream so "as of an instant" is well defined.
+        recorded_at = max(now, head.recorded_at) if head else now
+        type_, schema_version, data = encode_event(event)
+        meta = encode_info(info)
+        prev_hash = head.hash if head else GENESIS
+        values: dict[str, Any] = {
+            "stream_id": stream_id,
+            "version": expected_version + 1,
+            "type": type_,
+            "schema_version": schema_version,
+            "data": data,
+            "meta": meta,
+            "recorded_at": recorded_at,
+        }
+        values["prev_hash"] = prev_hash
+        values["hash"] = event_hash(prev_hash, **_hashed(values))
+        if not self._sqlite:
+            values["tx_id"] = _PG_TX_ID
+        position = (
+            await conn.execute(insert(events).values(**values).returning(events.c.position))
+        ).scalar_one()
+        return Recorded(
+            stream_id=stream_id,
+            version=expected_version + 1,
+            position=position,
+            event=event,
+            info=info,
+            recorded_at=recorded_at,
+            hash=values["hash"],
+        )
+
+    async def latest_version(self, stream_id: str) -> int:
+        query = select(func.max(events.c.version)).where(events.c.stream_id == stream_id)
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).scalar() or 0
+
+    async def version_at(self, stream_id: str, instant: dt.datetime) -> int:
+        query = select(func.max(events.c.version)).where(
+            events.c.stream_id == stream_id, events.c.recorded_at <= instant
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).scalar() or 0
+
+    async def read(
+        self, stream_id: str, after_version: int = 0, upto_version: int | None = None
+    ) -> list[Recorded]:
+        query = (
+            select(*_COLUMNS)
+            .where(events.c.stream_id == stream_id, events.c.version > after_version)
+            .order_by(events.c.version)
+        )
+        if upto_version is not None:
+            query = query.where(events.c.version <= upto_version)
+        return await self._fetch(query)
+
+    async def read_backwards(
+        self, stream_id: str, before_version: int, limit: int
+    ) -> list[Recorded]:
+        query = (
+            select(*_COLUMNS)
+            .where(events.c.stream_id == stream_id, events.c.version < before_version)
+            .order_by(events.c.version.desc())
+            .limit(limit)
+        )
+        return await self._fetch(query)
+
+    async def read_all(self, after_position: int, limit: int) -> list[Recorded]:
+        query = (
+            select(*_COLUMNS)
+            .where(events.c.position > after_position)
+            .order_by(events.c.position)
+            .limit(limit)
+        )
+        if not self._sqlite:
+            query = query.where(events.c.tx_id < _PG_WATERMARK)
+        return await self._fetch(query)
+
+    async def stream_ids(self, prefix: str) -> list[str]:
+        query = (
+            select(events.c.stream_id)
+            .where(events.c.version == 1, events.c.stream_id.startswith(prefix, autoescape=True))
+            .order_by(events.c.position)
+        )
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
+
+    async def verify(self, stream_id: str) -> IntegrityReport:
+        """Recompute the chain from the stored bytes; report the first place it breaks."""
+        query = select(*_COLUMNS).where(events.c.stream_id == stream_id).order_by(events.c.version)
+        checked, prev_hash, expected = 0, GENESIS, 1
+        async with self.engine.connect() as conn:
+            result = await conn.stream(query.execution_options(yield_per=2_000))
+            async for row in result:
+                found = _chain_break(row, prev_hash, expected)
+                if found is not None:
+                    return IntegrityReport(stream_id, checked, expected - 1, prev_hash, found)
+                checked, prev_hash, expected = checked + 1, row.hash, row.version + 1
+        return IntegrityReport(
+            stream_id, checked, expected - 1, prev_hash if checked else None, None
+        )
+
+    async def _fetch(self, query: Any) -> list[Recorded]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_recorded(row) for row in rows]
+
+
+def _hashed(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: values[key]
+        for key in ("stream_id", "version", "type", "schema_version", "data", "meta", "recorded_at")
+    }
+
+
+def _chain_break(row: Any, prev_hash: bytes, expected: int) -> ChainBreak | None:
+    if row.version > expected:
+        return ChainBreak(
+            expected, row.position, "removed", f"versions {expected}..{row.version - 1} are missing"
+        )
+    if row.version < expected:
+        return ChainBreak(
+            row.version, row.position, "inserted", f"version {row.version} appears twice"
+        )
+    if not hmac.compare_digest(bytes(row.prev_hash), prev_hash):
+        return ChainBreak(
+            row.version,
+            row.position,
+            "inserted",
+            "its previous-hash does not match the hash of the version before it",
+        )
+    recomputed = event_hash(prev_hash, **_hashed(row._mapping))
+    if not hmac.compare_digest(recomputed, bytes(row.hash)):
+        return ChainBreak(
+            row.version, row.position, "altered", "its content no longer matches its hash"
+        )
+    return None
+
+
+def _recorded(row: Any) -> Recorded:
+    return Recorded(
+        stream_id=row.stream_id,
+        version=row.version,
+        position=row.position,
+        event=decode_event(row.type, row.schema_version, row.data),
+        info=decode_info(row.meta),
+        recorded_at=row.recorded_at,
+        hash=bytes(row.hash),
+    )

@@ -1,0 +1,1 @@
+"""Use cases: commands in, events out, through the ports the adapters implement."""

@@ -1,0 +1,238 @@
+"""Plan use cases: create, amend, and read any version, its history, diffs and integrity."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from planapi.application.cache import LruCache
+from planapi.application.ports import EventStore, IntegrityReport, Recorded, SnapshotStore
+from planapi.domain.changes import Change
+from planapi.domain.decide import decide_amendment, decide_creation
+from planapi.domain.diff import PlanDiff, diff
+from planapi.domain.errors import (
+    PlanAlreadyExistsError,
+    PlanNotFoundError,
+    Problem,
+    ValidationError,
+    VersionConflictError,
+)
+from planapi.domain.events import AmendmentInfo, Authority
+from planapi.domain.plan import PlanState, fold
+
+STREAM_PREFIX = "plan:"
+MAX_PAGE = 100
+
+
+def stream_of(plan_id: str) -> str:
+    return f"{STREAM_PREFIX}{plan_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePlan:
+    plan_id: str
+    title: str
+    period_start: int
+    period_end: int
+    authority: Authority
+    rationale: str
+    description: str | None = None
+    reference: str | None = None
+    effective_from: dt.date | None = None
+    changes: Sequence[Change] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AmendPlan:
+    plan_id: str
+    expected_version: int
+    authority: Authority
+    rationale: str
+    changes: Sequence[Change]
+    reference: str | None = None
+    effective_from: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanVersion:
+    """A plan as of one version, with the amendment that produced that version."""
+
+    state: PlanState
+    amendment: Recorded
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentPage:
+    items: list[Recorded]
+    has_more: bool
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDiff:
+    before: PlanVersion
+    after: PlanVersion
+    diff: PlanDiff
+
+
+class PlanService:
+    def __init__(
+        self,
+        events: EventStore,
+        snapshots: SnapshotStore,
+        *,
+        default_actor: str,
+        snapshot_interval: int = 100,
+        cache_size: int = 256,
+    ) -> None:
+        self.events = events
+        self.snapshots = snapshots
+        self.default_actor = default_actor
+        self.snapshot_interval = snapshot_interval
+        self.versions: LruCache[tuple[str, int], PlanVersion] = LruCache(cache_size)
+
+    # -- commands --------------------------------------------------------------------------
+    async def create_plan(self, command: CreatePlan, actor: str | None = None) -> PlanVersion:
+        info = self._info(
+            actor, command.authority, command.rationale, command.reference, command.effective_from
+        )
+        event = decide_creation(
+            info,
+            command.plan_id,
+            command.title,
+            command.period_start,
+            command.period_end,
+            command.description,
+            command.changes,
+        )
+        stream = stream_of(command.plan_id)
+        try:
+            recorded = await self.events.append(stream, 0, event, info)
+        except VersionConflictError as conflict:
+            raise PlanAlreadyExistsError(command.plan_id) from conflict
+        return await self._remember(recorded, fold([event]))
+
+    async def amend_plan(self, command: AmendPlan, actor: str | None = None) -> PlanVersion:
+        stream = stream_of(command.plan_id)
+        latest = await self.events.latest_version(stream)
+        if latest == 0:
+            raise PlanNotFoundError(command.plan_id)
+        if command.expected_version != latest:
+            raise VersionConflictError(stream, command.expected_version, latest)
+        current = await self._version(command.plan_id, latest)
+        info = self._info(
+            actor, command.authority, command.rationale, command.reference, command.effective_from
+        )
+        event = decide_amendment(current.state, info, command.changes)
+        recorded = await self.events.append(stream, latest, event, info)
+        return await self._remember(recorded, fold([event], current.state))
+
+    # -- queries ---------------------------------------------------------------------------
+    async def plan(
+        self, plan_id: str, version: int | None = None, as_of: dt.datetime | None = None
+    ) -> PlanVersion | None:
+        """The plan as of `version` or `as_of` (latest when neither); None if it did not exist."""
+        stream = stream_of(plan_id)
+        if version is not None and as_of is not None:
+            raise ValidationError([Problem(("version",), "give version or asOf, not both")])
+        if as_of is not None:
+            if as_of.tzinfo is None:
+                raise ValidationError([Problem(("asOf",), "must include a UTC offset")])
+            version = await self.events.version_at(stream, as_of)
+        elif version is None:
+            version = await self.events.latest_version(stream)
+        elif version < 1:
+            raise ValidationError([Problem(("version",), "versions start at 1")])
+        if version == 0:
+            return None
+        cached = self.versions.get((plan_id, version))
+        if cached is not None:
+            return cached
+        if version > await self.events.latest_version(stream):
+            return None
+        return await self._version(plan_id, version)
+
+    async def require(self, plan_id: str, version: int | None = None) -> PlanVersion:
+        found = await self.plan(plan_id, version)
+        if found is None:
+            if version is None or await self.events.latest_version(stream_of(plan_id)) == 0:
+                raise PlanNotFoundError(plan_id)
+            raise ValidationError(
+                [Problem(("version",), f"plan {plan_id!r} has no version {version}")]
+            )
+        return found
+
+    async def plans(self) -> list[PlanVersion]:
+        ids = await self.events.stream_ids(STREAM_PREFIX)
+        found = [await self.plan(stream_id.removeprefix(STREAM_PREFIX)) for stream_id in ids]
+        return [plan for plan in found if plan is not None]
+
+    async def amendments(
+        self, plan_id: str, upto_version: int, first: int, before_version: int | None = None
+    ) -> AmendmentPage:
+        """Amendments up to `upto_version`, newest first, `first` at a time."""
+        if not 0 <= first <= MAX_PAGE:
+            raise ValidationError([Problem(("first",), f"must be between 0 and {MAX_PAGE}")])
+        start = (
+            upto_version + 1 if before_version is None else min(before_version, upto_version + 1)
+        )
+        items = await self.events.read_backwards(stream_of(plan_id), start, first + 1)
+        return AmendmentPage(items[:first], len(items) > first, upto_version)
+
+    async def amendment(self, plan_id: str, version: int) -> Recorded | None:
+        found = await self.plan(plan_id, version)
+        return found.amendment if found else None
+
+    async def diff(self, plan_id: str, from_version: int, to_version: int) -> VersionDiff:
+        before = await self.require(plan_id, from_version)
+        after = await self.require(plan_id, to_version)
+        return VersionDiff(before, after, diff(before.state, after.state))
+
+    async def verify(self, plan_id: str) -> IntegrityReport:
+        if await self.events.latest_version(stream_of(plan_id)) == 0:
+            raise PlanNotFoundError(plan_id)
+        return await self.events.verify(stream_of(plan_id))
+
+    # -- reconstruction --------------------------------------------------------------------
+    async def _version(self, plan_id: str, version: int) -> PlanVersion:
+        """Fold from the nearest snapshot at or below `version`; cache the (immutable) result."""
+        cached = self.versions.get((plan_id, version))
+        if cached is not None:
+            return cached
+        stream = stream_of(plan_id)
+        base = await self.snapshots.nearest(stream, version)
+        after = base.version if base else 0
+        # Always read version N itself: its record says who made it and when.
+        records = await self.events.read(stream, min(after, version - 1), version)
+        if not records:
+            raise PlanNotFoundError(plan_id)
+        state = fold((r.event for r in records if r.version > after), base)
+        found = PlanVersion(state, records[-1])
+        self.versions.put((plan_id, version), found)
+        if version - after >= self.snapshot_interval:
+            await self.snapshots.save(stream, state)
+        return found
+
+    async def _remember(self, recorded: Recorded, state: PlanState) -> PlanVersion:
+        found = PlanVersion(state, recorded)
+        self.versions.put((state.id, state.version), found)
+        if state.version % self.snapshot_interval == 0:
+            await self.snapshots.save(recorded.stream_id, state)
+        return found
+
+    def _info(
+        self,
+        actor: str | None,
+        authority: Authority,
+        rationale: str,
+        reference: str | None,
+        effective_from: dt.date | None,
+    ) -> AmendmentInfo:
+        return AmendmentInfo(
+            actor=actor or self.default_actor,
+            authority=authority,
+            rationale=rationale.strip(),
+            reference=reference,
+            effective_from=effective_from,
+        )

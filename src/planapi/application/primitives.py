@@ -1,0 +1,129 @@
+"""Node field values to and from JSON-ready primitives.
+
+One mapping serves the event codec, snapshots and the API's before/after values, so a field is
+spelled the same way wherever it leaves the domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from planapi.domain.nodes import (
+    Dimension,
+    Direction,
+    Measure,
+    Measurement,
+    Node,
+    NodeKind,
+    Reference,
+    ReferenceVocabulary,
+    Region,
+)
+
+Json = Any
+
+
+def _measurement_out(value: Measurement) -> Json:
+    return {"period": value.period, "value": str(value.value)}
+
+
+def _measurement_in(raw: Json) -> Measurement:
+    return Measurement(period=raw["period"], value=Decimal(raw["value"]))
+
+
+def _reference_out(value: Reference) -> Json:
+    return {"vocabulary": value.vocabulary.value, "code": value.code, "uri": value.uri}
+
+
+def _reference_in(raw: Json) -> Reference:
+    return Reference(ReferenceVocabulary(raw["vocabulary"]), raw["code"], raw.get("uri"))
+
+
+def _dimension_out(value: Dimension) -> Json:
+    return {"name": value.name, "values": list(value.values)}
+
+
+def _dimension_in(raw: Json) -> Dimension:
+    return Dimension(raw["name"], tuple(raw["values"]))
+
+
+def _same(value: Json) -> Json:
+    return value
+
+
+def _many(one: Callable[[Any], Json]) -> Callable[[Any], Json]:
+    def convert(values: Any) -> Json:
+        return [one(value) for value in values]
+
+    return convert
+
+
+def _many_in(one: Callable[[Json], Any]) -> Callable[[Json], Any]:
+    def convert(values: Json) -> Any:
+        return tuple(one(value) for value in values)
+
+    return convert
+
+
+def _enum_out(value: Any) -> Json:
+    return value.value
+
+
+# field → (to primitive, from primitive); fields absent here are plain strings.
+_CODECS: dict[str, tuple[Callable[[Any], Json], Callable[[Json], Any]]] = {
+    "references": (_many(_reference_out), _many_in(_reference_in)),
+    "measure": (_enum_out, Measure),
+    "direction": (_enum_out, Direction),
+    "region": (_enum_out, Region),
+    "baseline": (_measurement_out, _measurement_in),
+    "targets": (_many(_measurement_out), _many_in(_measurement_in)),
+    "dimensions": (_many(_dimension_out), _many_in(_dimension_in)),
+    "expected_results": (list, tuple),
+}
+
+
+def field_to_primitive(name: str, value: object) -> Json:
+    if value is None:
+        return None
+    to_primitive, _ = _CODECS.get(name, (_same, _same))
+    return to_primitive(value)
+
+
+def field_from_primitive(name: str, raw: Json) -> object:
+    if raw is None:
+        return None
+    _, from_primitive = _CODECS.get(name, (_same, _same))
+    return from_primitive(raw)
+
+
+def values_to_primitive(values: Mapping[str, object]) -> dict[str, Json]:
+    return {name: field_to_primitive(name, value) for name, value in values.items()}
+
+
+def values_from_primitive(raw: Mapping[str, Json]) -> dict[str, object]:
+    return {name: field_from_primitive(name, value) for name, value in raw.items()}
+
+
+_EMPTY = Node(id="", kind=NodeKind.SECTION, title="")
+
+
+def node_to_primitive(node: Node) -> dict[str, Json]:
+    """Only fields that differ from their default, to keep stored events small."""
+    out: dict[str, Json] = {"id": node.id, "kind": node.kind.value, "title": node.title}
+    for name in Node.__slots__:
+        value = getattr(node, name)
+        if name in out or value == getattr(_EMPTY, name):
+            continue
+        out[name] = field_to_primitive(name, value)
+    return out
+
+
+def node_from_primitive(raw: Mapping[str, Json]) -> Node:
+    values = {
+        name: field_from_primitive(name, value)
+        for name, value in raw.items()
+        if name not in {"id", "kind", "title"}
+    }
+    return Node(id=raw["id"], kind=NodeKind(raw["kind"]), title=raw["title"], **values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""The plan domain: plain Python, no framework, no I/O."""

@@ -1,0 +1,153 @@
+"""Node kinds, the fields each kind carries, and where each kind may sit in the plan."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+
+class NodeKind(enum.Enum):
+    PRIORITY = "PRIORITY"
+    OUTCOME = "OUTCOME"
+    KPI = "KPI"
+    OUTPUT = "OUTPUT"
+    ENABLER = "ENABLER"
+    REGIONAL_INITIATIVE = "REGIONAL_INITIATIVE"
+    PROJECT = "PROJECT"
+    RESOLUTION = "RESOLUTION"
+    STUDY_GROUP = "STUDY_GROUP"
+    QUESTION = "QUESTION"
+    SECTION = "SECTION"
+    TERM = "TERM"
+
+
+class Measure(enum.Enum):
+    UNIT = "UNIT"
+    PERCENTAGE = "PERCENTAGE"
+    RATIO = "RATIO"
+    QUALITATIVE = "QUALITATIVE"
+
+
+class Direction(enum.Enum):
+    INCREASE = "INCREASE"
+    DECREASE = "DECREASE"
+    MAINTAIN = "MAINTAIN"
+
+
+class Region(enum.Enum):
+    AFRICA = "AFRICA"
+    AMERICAS = "AMERICAS"
+    ARAB_STATES = "ARAB_STATES"
+    ASIA_PACIFIC = "ASIA_PACIFIC"
+    CIS = "CIS"
+    EUROPE = "EUROPE"
+
+
+class ReferenceVocabulary(enum.Enum):
+    """Outside frameworks a node can point at (after IATI's `reference/@vocabulary`)."""
+
+    SDG_TARGET = "SDG_TARGET"
+    SDG_INDICATOR = "SDG_INDICATOR"
+    WSIS_ACTION_LINE = "WSIS_ACTION_LINE"
+    ITU_STRATEGIC_GOAL = "ITU_STRATEGIC_GOAL"
+    ITU_STRATEGIC_TARGET = "ITU_STRATEGIC_TARGET"
+    OTHER = "OTHER"
+
+
+# `None` stands for the plan itself: these kinds hang directly under it.
+PARENT_KINDS: dict[NodeKind, frozenset[NodeKind | None]] = {
+    NodeKind.PRIORITY: frozenset({None}),
+    NodeKind.OUTCOME: frozenset({NodeKind.PRIORITY, NodeKind.ENABLER}),
+    NodeKind.KPI: frozenset({NodeKind.OUTCOME}),
+    NodeKind.OUTPUT: frozenset({None}),
+    NodeKind.ENABLER: frozenset({None}),
+    NodeKind.REGIONAL_INITIATIVE: frozenset({None}),
+    NodeKind.PROJECT: frozenset({NodeKind.REGIONAL_INITIATIVE}),
+    NodeKind.RESOLUTION: frozenset({None}),
+    NodeKind.STUDY_GROUP: frozenset({None}),
+    NodeKind.QUESTION: frozenset({NodeKind.STUDY_GROUP}),
+    # Sections nest (3 → 3.1) so the narrative can be rebuilt in its own order.
+    NodeKind.SECTION: frozenset({None, NodeKind.SECTION}),
+    NodeKind.TERM: frozenset({None}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    vocabulary: ReferenceVocabulary
+    code: str
+    uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """A value for a period: a KPI's baseline or one of its targets. Exact, never float."""
+
+    period: str
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    """A disaggregation dimension a KPI declares (`sex`: `female`, `male`)."""
+
+    name: str
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str
+    kind: NodeKind
+    title: str
+    parent_id: str | None = None
+    code: str | None = None
+    description: str | None = None
+    references: tuple[Reference, ...] = ()
+    # KPI definition
+    unit: str | None = None
+    measure: Measure | None = None
+    direction: Direction | None = None
+    baseline: Measurement | None = None
+    targets: tuple[Measurement, ...] = ()
+    dimensions: tuple[Dimension, ...] = ()
+    # regional initiatives and projects
+    region: Region | None = None
+    objective: str | None = None
+    expected_results: tuple[str, ...] = ()
+    # resolutions
+    number: str | None = None
+    revision: str | None = None
+
+
+COMMON_FIELDS: frozenset[str] = frozenset({"code", "title", "description", "references"})
+
+KIND_FIELDS: dict[NodeKind, frozenset[str]] = {
+    NodeKind.KPI: frozenset({"unit", "measure", "direction", "baseline", "targets", "dimensions"}),
+    NodeKind.REGIONAL_INITIATIVE: frozenset({"region", "objective", "expected_results"}),
+    NodeKind.PROJECT: frozenset({"objective", "expected_results"}),
+    NodeKind.RESOLUTION: frozenset({"number", "revision"}),
+}
+
+# Every field a change may set, in a stable order for diffs and history.
+EDITABLE_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(Node) if f.name not in {"id", "kind", "parent_id"}
+)
+
+# Fields that take a list: "no value" is the empty tuple rather than None.
+LIST_FIELDS: frozenset[str] = frozenset({"references", "targets", "dimensions", "expected_results"})
+
+
+def fields_for(kind: NodeKind) -> frozenset[str]:
+    return COMMON_FIELDS | KIND_FIELDS.get(kind, frozenset())
+
+
+def field_values(node: Node) -> dict[str, object]:
+    """The editable fields of `node` that apply to its kind."""
+    allowed = fields_for(node.kind)
+    return {name: getattr(node, name) for name in EDITABLE_FIELDS if name in allowed}
+
+
+NODE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")

@@ -1,0 +1,194 @@
+"""The plan's state at one version, and the fold that builds it from events."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from planapi.domain.events import (
+    NodeAdded,
+    NodeEvent,
+    NodeMoved,
+    NodeRemoved,
+    NodesLinked,
+    NodesUnlinked,
+    NodeUpdated,
+    PlanCreated,
+    PlanEvent,
+)
+from planapi.domain.links import Link, LinkRelation
+from planapi.domain.nodes import LIST_FIELDS, Node, NodeKind
+
+
+@dataclass(frozen=True, slots=True)
+class PlanState:
+    """A plan as it stood after one version. Never mutated: past versions are facts."""
+
+    id: str
+    title: str
+    description: str | None
+    period_start: int
+    period_end: int
+    version: int
+    nodes: Mapping[str, Node]
+    children: Mapping[str | None, tuple[str, ...]]
+    links: frozenset[Link]
+    retired_ids: frozenset[str]
+    outgoing: Mapping[str, tuple[Link, ...]]
+    incoming: Mapping[str, tuple[Link, ...]]
+
+    def node(self, node_id: str) -> Node | None:
+        return self.nodes.get(node_id)
+
+    def children_of(self, parent_id: str | None, kind: NodeKind | None = None) -> list[Node]:
+        nodes = (self.nodes[child] for child in self.children.get(parent_id, ()))
+        return [node for node in nodes if kind is None or node.kind is kind]
+
+    def of_kind(self, kind: NodeKind) -> list[Node]:
+        """Every node of `kind`, in document order (depth first)."""
+        return [node for node in self.walk() if node.kind is kind]
+
+    def walk(self, parent_id: str | None = None) -> Iterable[Node]:
+        for child_id in self.children.get(parent_id, ()):
+            node = self.nodes[child_id]
+            yield node
+            yield from self.walk(child_id)
+
+    def position_of(self, node_id: str) -> int:
+        node = self.nodes[node_id]
+        return self.children.get(node.parent_id, ()).index(node_id)
+
+    def linked_to(self, node_id: str, relation: LinkRelation) -> list[Node]:
+        """Nodes `node_id` points at through `relation` (an output → the priorities it serves)."""
+        return [
+            self.nodes[link.to_id]
+            for link in self.outgoing.get(node_id, ())
+            if link.relation is relation
+        ]
+
+    def linked_from(self, node_id: str, relation: LinkRelation) -> list[Node]:
+        """Nodes pointing at `node_id` through `relation` (a priority ← the outputs serving it)."""
+        return [
+            self.nodes[link.from_id]
+            for link in self.incoming.get(node_id, ())
+            if link.relation is relation
+        ]
+
+
+class PlanBuilder:
+    """A mutable working copy used to fold events and to validate an amendment's changes."""
+
+    def __init__(self, state: PlanState) -> None:
+        self.id = state.id
+        self.title = state.title
+        self.description = state.description
+        self.period_start = state.period_start
+        self.period_end = state.period_end
+        self.version = state.version
+        self.nodes: dict[str, Node] = dict(state.nodes)
+        self.children: dict[str | None, list[str]] = {
+            parent: list(kids) for parent, kids in state.children.items()
+        }
+        self.links: set[Link] = set(state.links)
+        self.retired: set[str] = set(state.retired_ids)
+
+    # -- reading, for validation -------------------------------------------------------------
+    def siblings(self, parent_id: str | None) -> list[str]:
+        return self.children.get(parent_id, [])
+
+    def descendants(self, node_id: str) -> list[str]:
+        """All nodes under `node_id`, deepest first, so removing them in order never orphans."""
+        out: list[str] = []
+        for child in self.children.get(node_id, []):
+            out.extend(self.descendants(child))
+            out.append(child)
+        return out
+
+    # -- applying facts ----------------------------------------------------------------------
+    def apply_plan_event(self, event: PlanEvent) -> None:
+        if isinstance(event, PlanCreated):
+            self.id, self.title, self.description = event.plan_id, event.title, event.description
+            self.period_start, self.period_end = event.period_start, event.period_end
+        for change in event.changes:
+            self.apply(change)
+        self.version += 1
+
+    def apply(self, event: NodeEvent) -> None:
+        match event:
+            case NodeAdded(node=node, position=position):
+                self.nodes[node.id] = node
+                self.children.setdefault(node.parent_id, []).insert(position, node.id)
+            case NodeUpdated(node_id=node_id, values=values):
+                self.nodes[node_id] = updated(self.nodes[node_id], values)
+            case NodeRemoved(node_id=node_id):
+                node = self.nodes.pop(node_id)
+                self.children[node.parent_id].remove(node_id)
+                self.children.pop(node_id, None)
+                self.retired.add(node_id)
+            case NodeMoved(node_id=node_id, parent_id=parent_id, position=position):
+                node = self.nodes[node_id]
+                self.children[node.parent_id].remove(node_id)
+                self.children.setdefault(parent_id, []).insert(position, node_id)
+                self.nodes[node_id] = dataclasses.replace(node, parent_id=parent_id)
+            case NodesLinked(link=link):
+                self.links.add(link)
+            case NodesUnlinked(link=link):
+                self.links.discard(link)
+
+    def freeze(self) -> PlanState:
+        ordered = sorted(self.links)
+        outgoing: dict[str, list[Link]] = {}
+        incoming: dict[str, list[Link]] = {}
+        for link in ordered:
+            outgoing.setdefault(link.from_id, []).append(link)
+            incoming.setdefault(link.to_id, []).append(link)
+        return PlanState(
+            id=self.id,
+            title=self.title,
+            description=self.description,
+            period_start=self.period_start,
+            period_end=self.period_end,
+            version=self.version,
+            nodes=MappingProxyType(dict(self.nodes)),
+            children=MappingProxyType(
+                {parent: tuple(kids) for parent, kids in self.children.items() if kids}
+            ),
+            links=frozenset(self.links),
+            retired_ids=frozenset(self.retired),
+            outgoing=MappingProxyType({k: tuple(v) for k, v in outgoing.items()}),
+            incoming=MappingProxyType({k: tuple(v) for k, v in incoming.items()}),
+        )
+
+
+def updated(node: Node, values: Mapping[str, object]) -> Node:
+    clean = {
+        name: (() if value is None and name in LIST_FIELDS else value)
+        for name, value in values.items()
+    }
+    return dataclasses.replace(node, **clean)  # type: ignore[arg-type]
+
+
+EMPTY = PlanState(
+    id="",
+    title="",
+    description=None,
+    period_start=0,
+    period_end=0,
+    version=0,
+    nodes=MappingProxyType({}),
+    children=MappingProxyType({}),
+    links=frozenset(),
+    retired_ids=frozenset(),
+    outgoing=MappingProxyType({}),
+    incoming=MappingProxyType({}),
+)
+
+
+def fold(events: Iterable[PlanEvent], start: PlanState | None = None) -> PlanState:
+    """The state after applying `events`, each one version, to `start` (nothing: a new plan)."""
+    builder = PlanBuilder(start or EMPTY)
+    for event in events:
+        builder.apply_plan_event(event)
+    return builder.freeze()
