@@ -42,7 +42,7 @@ class Period:
 
 
 def parse_period(text: str) -> Period:
-    match = _PATTERN.match(text)
+    match = _PATTERN.fullmatch(text)
     if match is None:
         raise PeriodError(
             f"{text!r} is not a period id (expected 2027, 2027-S1, 2027-Q2, 2027-03 or 2027-W14)"

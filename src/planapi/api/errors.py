@@ -1,0 +1,98 @@
+"""Errors a client can act on: union members implementing `UserError`, named for what happened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+
+from planapi.api.naming import render_path
+from planapi.domain.errors import (
+    PlanAlreadyExistsError,
+    PlanApiError,
+    PlanNotFoundError,
+    ValidationError,
+    VersionConflictError,
+)
+
+
+@strawberry.interface(description="Something the client can correct; `message` is for people.")
+class UserError:
+    message: str
+
+
+@strawberry.type(description="One reason input was refused; `path` names the field.")
+class Problem:
+    path: str
+    message: str
+
+
+@strawberry.type(description="The input was refused; nothing was written.")
+class ValidationFailed(UserError):
+    problems: list[Problem]
+
+    @classmethod
+    def of(cls, error: ValidationError) -> ValidationFailed:
+        problems = [Problem(path=render_path(p.path), message=p.message) for p in error.problems]
+        message = "; ".join(f"{p.path}: {p.message}" for p in problems)
+        return cls(message=message, problems=problems)
+
+
+@strawberry.type(description="The plan moved on since `expectedVersion`; re-read and retry.")
+class VersionConflict(UserError):
+    expected_version: int
+    actual_version: int
+
+    @classmethod
+    def of(cls, error: VersionConflictError) -> VersionConflict:
+        return cls(
+            message=f"expected version {error.expected_version}, "
+            f"the plan is at version {error.actual_version}",
+            expected_version=error.expected_version,
+            actual_version=error.actual_version,
+        )
+
+
+@strawberry.type
+class PlanNotFound(UserError):
+    plan_id: strawberry.ID
+
+    @classmethod
+    def of(cls, error: PlanNotFoundError) -> PlanNotFound:
+        return cls(message=str(error), plan_id=strawberry.ID(error.plan_id))
+
+
+@strawberry.type
+class PlanAlreadyExists(UserError):
+    plan_id: strawberry.ID
+
+    @classmethod
+    def of(cls, error: PlanAlreadyExistsError) -> PlanAlreadyExists:
+        return cls(message=str(error), plan_id=strawberry.ID(error.plan_id))
+
+
+def as_union_member(error: PlanApiError) -> Any:
+    """The union member for a refused command; anything unexpected propagates (and is masked)."""
+    match error:
+        case ValidationError():
+            return ValidationFailed.of(error)
+        case VersionConflictError():
+            return VersionConflict.of(error)
+        case PlanNotFoundError():
+            return PlanNotFound.of(error)
+        case PlanAlreadyExistsError():
+            return PlanAlreadyExists.of(error)
+    raise error
+
+
+def bad_input(error: PlanApiError) -> GraphQLError:
+    """For queries, which return data rather than unions: a GraphQL error with a code."""
+    extensions: dict[str, Any] = {"code": "BAD_USER_INPUT"}
+    if isinstance(error, ValidationError):
+        extensions["problems"] = [
+            {"path": render_path(p.path), "message": p.message} for p in error.problems
+        ]
+    if isinstance(error, PlanNotFoundError):
+        extensions["code"] = "PLAN_NOT_FOUND"
+    return GraphQLError(str(error), extensions=extensions, original_error=error)

@@ -1,0 +1,217 @@
+"""Amendments (plan versions) and the node-level changes each consists of."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from planapi.api import scalars  # noqa: F401  (registers the domain enums)
+from planapi.api.naming import camel
+from planapi.application.ports import Recorded
+from planapi.application.primitives import field_to_primitive
+from planapi.domain.errors import Problem, ValidationError
+from planapi.domain.events import (
+    Authority,
+    NodeEvent,
+)
+from planapi.domain.events import (
+    NodeAdded as NodeAddedEvent,
+)
+from planapi.domain.events import (
+    NodeMoved as NodeMovedEvent,
+)
+from planapi.domain.events import (
+    NodeRemoved as NodeRemovedEvent,
+)
+from planapi.domain.events import (
+    NodesLinked as NodesLinkedEvent,
+)
+from planapi.domain.events import (
+    NodesUnlinked as NodesUnlinkedEvent,
+)
+from planapi.domain.events import (
+    NodeUpdated as NodeUpdatedEvent,
+)
+from planapi.domain.links import LinkRelation
+from planapi.domain.nodes import NodeKind
+
+
+@strawberry.type(description="A field's value as JSON (decimals as strings).")
+class FieldValue:
+    field: str
+    value: JSON | None
+
+
+@strawberry.type
+class NodeAdded:
+    node_id: strawberry.ID
+    kind: NodeKind
+    parent_id: strawberry.ID | None
+    position: int
+    code: str | None
+    title: str
+
+
+@strawberry.type(description="Only the fields this change set, with their new values.")
+class NodeUpdated:
+    node_id: strawberry.ID
+    fields: list[FieldValue]
+
+
+@strawberry.type
+class NodeRemoved:
+    node_id: strawberry.ID
+
+
+@strawberry.type
+class NodeMoved:
+    node_id: strawberry.ID
+    parent_id: strawberry.ID | None
+    position: int
+
+
+@strawberry.type
+class NodesLinked:
+    from_id: strawberry.ID
+    to_id: strawberry.ID
+    relation: LinkRelation
+
+
+@strawberry.type
+class NodesUnlinked:
+    from_id: strawberry.ID
+    to_id: strawberry.ID
+    relation: LinkRelation
+
+
+AmendmentChange = Annotated[
+    NodeAdded | NodeUpdated | NodeRemoved | NodeMoved | NodesLinked | NodesUnlinked,
+    strawberry.union("AmendmentChange", description="What one change did to which node."),
+]
+
+
+def _id(value: str | None) -> strawberry.ID | None:
+    return strawberry.ID(value) if value is not None else None
+
+
+def field_values(values: dict[str, object]) -> list[FieldValue]:
+    return [
+        FieldValue(field=camel(name), value=field_to_primitive(name, value))
+        for name, value in values.items()
+    ]
+
+
+def as_change(event: NodeEvent) -> AmendmentChange:
+    match event:
+        case NodeAddedEvent(node=node, position=position):
+            return NodeAdded(
+                node_id=strawberry.ID(node.id),
+                kind=node.kind,
+                parent_id=_id(node.parent_id),
+                position=position,
+                code=node.code,
+                title=node.title,
+            )
+        case NodeUpdatedEvent(node_id=node_id, values=values):
+            return NodeUpdated(node_id=strawberry.ID(node_id), fields=field_values(dict(values)))
+        case NodeRemovedEvent(node_id=node_id):
+            return NodeRemoved(node_id=strawberry.ID(node_id))
+        case NodeMovedEvent(node_id=node_id, parent_id=parent_id, position=position):
+            return NodeMoved(
+                node_id=strawberry.ID(node_id), parent_id=_id(parent_id), position=position
+            )
+        case NodesLinkedEvent(link=link):
+            return NodesLinked(
+                from_id=strawberry.ID(link.from_id),
+                to_id=strawberry.ID(link.to_id),
+                relation=link.relation,
+            )
+        case NodesUnlinkedEvent(link=link):
+            return NodesUnlinked(
+                from_id=strawberry.ID(link.from_id),
+                to_id=strawberry.ID(link.to_id),
+                relation=link.relation,
+            )
+    raise TypeError(f"unknown change {event!r}")
+
+
+@strawberry.type(description="One amendment: the change that made one version of a plan.")
+class Amendment:
+    record: strawberry.Private[Recorded]
+
+    @strawberry.field(description="The version this amendment produced (1 = creation).")
+    def version(self) -> int:
+        return self.record.version
+
+    @strawberry.field(description="When the server recorded it (never the client's clock).")
+    def recorded_at(self) -> dt.datetime:
+        return self.record.recorded_at
+
+    @strawberry.field(description="Who made it.")
+    def actor(self) -> str:
+        return self.record.info.actor
+
+    @strawberry.field
+    def authority(self) -> Authority:
+        return self.record.info.authority
+
+    @strawberry.field
+    def rationale(self) -> str:
+        return self.record.info.rationale
+
+    @strawberry.field(description="The document that decided it.")
+    def reference(self) -> str | None:
+        return self.record.info.reference
+
+    @strawberry.field
+    def effective_from(self) -> dt.date | None:
+        return self.record.info.effective_from
+
+    @strawberry.field(description="SHA-256 chain head after this amendment, hex.")
+    def hash(self) -> str:
+        return self.record.hash.hex()
+
+    @strawberry.field
+    def changes(self) -> list[AmendmentChange]:
+        return [as_change(change) for change in self.record.event.changes]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class AmendmentEdge:
+    cursor: str
+    node: Amendment
+
+
+@strawberry.type(description="Amendments, newest first.")
+class AmendmentConnection:
+    edges: list[AmendmentEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[Amendment]:
+        return [edge.node for edge in self.edges]
+
+
+def cursor_of(version: int) -> str:
+    return base64.urlsafe_b64encode(f"amendment:{version}".encode()).decode()
+
+
+def version_of(cursor: str) -> int:
+    try:
+        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind != "amendment":
+            raise ValueError(kind)
+        return int(number)
+    except ValueError as error:
+        raise ValidationError([Problem(("after",), "is not a cursor from this list")]) from error

@@ -1,0 +1,231 @@
+"""Mutation inputs and their translation into domain commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+
+from planapi.api import scalars  # noqa: F401  (registers the domain enums)
+from planapi.application.plans import AmendPlan, CreatePlan
+from planapi.domain.changes import (
+    AddNode,
+    Change,
+    LinkNodes,
+    MoveNode,
+    RemoveNode,
+    UnlinkNodes,
+    UpdateNode,
+)
+from planapi.domain.events import Authority
+from planapi.domain.links import LinkRelation
+from planapi.domain.nodes import (
+    Dimension,
+    Direction,
+    Measure,
+    Measurement,
+    NodeKind,
+    Reference,
+    ReferenceVocabulary,
+    Region,
+)
+
+UNSET: Any = strawberry.UNSET
+
+
+@strawberry.input
+class ExternalReferenceInput:
+    vocabulary: ReferenceVocabulary
+    code: str
+    uri: str | None = None
+
+
+@strawberry.input
+class PeriodValueInput:
+    period: str
+    value: Decimal
+
+
+@strawberry.input
+class KpiDimensionInput:
+    name: str
+    values: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Fields any node may carry; those of other kinds are refused.")
+class NodeFieldsInput:
+    code: str | None = UNSET
+    description: str | None = UNSET
+    references: list[ExternalReferenceInput] | None = UNSET
+    unit: str | None = UNSET
+    measure: Measure | None = UNSET
+    direction: Direction | None = UNSET
+    baseline: PeriodValueInput | None = UNSET
+    targets: list[PeriodValueInput] | None = UNSET
+    dimensions: list[KpiDimensionInput] | None = UNSET
+    region: Region | None = UNSET
+    objective: str | None = UNSET
+    expected_results: list[str] | None = UNSET
+    number: str | None = UNSET
+    revision: str | None = UNSET
+
+
+@strawberry.input(description="Add a node; `id` is generated when omitted.")
+class AddNodeInput(NodeFieldsInput):
+    kind: NodeKind
+    title: str
+    id: strawberry.ID | None = None
+    parent_id: strawberry.ID | None = None
+    position: int | None = None
+
+
+@strawberry.input(description="Set the fields given; null clears an optional field.")
+class UpdateNodeInput(NodeFieldsInput):
+    id: strawberry.ID
+    title: str | None = UNSET
+
+
+@strawberry.input
+class RemoveNodeInput:
+    id: strawberry.ID
+    cascade: bool = False
+
+
+@strawberry.input(description="Move a node under another parent (null: the plan itself).")
+class MoveNodeInput:
+    id: strawberry.ID
+    parent_id: strawberry.ID | None
+    position: int | None = None
+
+
+@strawberry.input
+class LinkInput:
+    from_id: strawberry.ID
+    to_id: strawberry.ID
+    relation: LinkRelation
+
+
+@strawberry.input(one_of=True, description="Exactly one change operation.")
+class PlanChangeInput:
+    add_node: AddNodeInput | None = UNSET
+    update_node: UpdateNodeInput | None = UNSET
+    remove_node: RemoveNodeInput | None = UNSET
+    move_node: MoveNodeInput | None = UNSET
+    link: LinkInput | None = UNSET
+    unlink: LinkInput | None = UNSET
+
+
+@strawberry.input
+class CreatePlanInput:
+    id: strawberry.ID
+    title: str
+    period_start: int
+    period_end: int
+    authority: Authority
+    rationale: str
+    description: str | None = None
+    reference: str | None = None
+    effective_from: dt.date | None = None
+    changes: list[PlanChangeInput] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class AmendPlanInput:
+    plan_id: strawberry.ID
+    expected_version: int
+    authority: Authority
+    rationale: str
+    changes: list[PlanChangeInput]
+    reference: str | None = None
+    effective_from: dt.date | None = None
+
+
+def _reference(item: ExternalReferenceInput) -> Reference:
+    return Reference(item.vocabulary, item.code, item.uri)
+
+
+def _measurement(item: PeriodValueInput) -> Measurement:
+    return Measurement(item.period, item.value)
+
+
+def _dimension(item: KpiDimensionInput) -> Dimension:
+    return Dimension(item.name, tuple(item.values))
+
+
+_LISTS: dict[str, Callable[[Any], object]] = {
+    "references": _reference,
+    "targets": _measurement,
+    "dimensions": _dimension,
+    "expected_results": str,
+}
+_FIELDS = tuple(name for name in NodeFieldsInput.__annotations__)
+
+
+def _values(given: NodeFieldsInput, extra: tuple[str, ...] = ()) -> dict[str, object]:
+    """Only the fields the client sent (UNSET ones are absent), as domain values."""
+    out: dict[str, object] = {}
+    for name in (*_FIELDS, *extra):
+        value = getattr(given, name)
+        if value is UNSET:
+            continue
+        if value is not None and name in _LISTS:
+            value = tuple(_LISTS[name](item) for item in value)
+        elif isinstance(value, PeriodValueInput):
+            value = _measurement(value)
+        out[name] = value
+    return out
+
+
+def to_change(change: PlanChangeInput) -> Change:
+    if change.add_node:
+        add = change.add_node
+        return AddNode(
+            kind=add.kind,
+            title=add.title,
+            id=add.id,
+            parent_id=add.parent_id,
+            position=add.position,
+            values=_values(add),
+        )
+    if change.update_node:
+        return UpdateNode(change.update_node.id, _values(change.update_node, ("title",)))
+    if change.remove_node:
+        return RemoveNode(change.remove_node.id, change.remove_node.cascade)
+    if change.move_node:
+        move = change.move_node
+        return MoveNode(move.id, move.parent_id, move.position)
+    if change.link:
+        return LinkNodes(change.link.from_id, change.link.to_id, change.link.relation)
+    if change.unlink:
+        return UnlinkNodes(change.unlink.from_id, change.unlink.to_id, change.unlink.relation)
+    raise ValueError("a change must name exactly one operation")  # @oneOf makes this unreachable
+
+
+def to_create_command(given: CreatePlanInput) -> CreatePlan:
+    return CreatePlan(
+        plan_id=given.id,
+        title=given.title,
+        period_start=given.period_start,
+        period_end=given.period_end,
+        authority=given.authority,
+        rationale=given.rationale,
+        description=given.description,
+        reference=given.reference,
+        effective_from=given.effective_from,
+        changes=[to_change(change) for change in given.changes],
+    )
+
+
+def to_amend_command(given: AmendPlanInput) -> AmendPlan:
+    return AmendPlan(
+        plan_id=given.plan_id,
+        expected_version=given.expected_version,
+        authority=given.authority,
+        rationale=given.rationale,
+        reference=given.reference,
+        effective_from=given.effective_from,
+        changes=[to_change(change) for change in given.changes],
+    )

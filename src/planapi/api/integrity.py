@@ -1,0 +1,38 @@
+"""The result of re-computing a plan's hash chain."""
+
+from __future__ import annotations
+
+import strawberry
+
+from planapi.application.ports import IntegrityReport
+
+
+@strawberry.type(description="Where the chain first breaks, and how.")
+class ChainBreak:
+    version: int
+    what: str = strawberry.field(description="altered, inserted, removed or reordered")
+    detail: str
+
+
+@strawberry.type
+class IntegrityResult:
+    plan_id: strawberry.ID
+    ok: bool
+    checked: int = strawberry.field(description="How many events were re-hashed.")
+    head_version: int
+    head_hash: str | None
+    first_break: ChainBreak | None
+
+    @classmethod
+    def of(cls, plan_id: str, report: IntegrityReport) -> IntegrityResult:
+        found = report.first_break
+        return cls(
+            plan_id=strawberry.ID(plan_id),
+            ok=report.ok,
+            checked=report.checked,
+            head_version=report.head_version,
+            head_hash=report.head_hash.hex() if report.head_hash else None,
+            first_break=ChainBreak(version=found.version, what=found.what, detail=found.detail)
+            if found
+            else None,
+        )

@@ -1,0 +1,304 @@
+"""Plan nodes as GraphQL types: one interface, one type per kind, all read from a PlanState."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from planapi.api import scalars  # noqa: F401  (registers the domain enums)
+from planapi.domain.links import Link, LinkRelation
+from planapi.domain.nodes import (
+    Dimension,
+    Direction,
+    Measure,
+    Measurement,
+    Node,
+    NodeKind,
+    Reference,
+    ReferenceVocabulary,
+    Region,
+)
+from planapi.domain.plan import PlanState
+
+
+@strawberry.type(description="A pointer to an outside framework (after IATI's `reference`).")
+class ExternalReference:
+    vocabulary: ReferenceVocabulary
+    code: str
+    uri: str | None
+
+    @classmethod
+    def of(cls, ref: Reference) -> ExternalReference:
+        return cls(vocabulary=ref.vocabulary, code=ref.code, uri=ref.uri)
+
+
+@strawberry.type(description="A value for a period: a KPI baseline or target. Exact decimals.")
+class PeriodValue:
+    period: str
+    value: Decimal
+
+    @classmethod
+    def of(cls, measurement: Measurement) -> PeriodValue:
+        return cls(period=measurement.period, value=measurement.value)
+
+
+@strawberry.type(description="A disaggregation dimension a KPI declares, with its values.")
+class KpiDimension:
+    name: str
+    values: list[str]
+
+    @classmethod
+    def of(cls, dimension: Dimension) -> KpiDimension:
+        return cls(name=dimension.name, values=list(dimension.values))
+
+
+@strawberry.interface(description="Any node of a plan, as it stood at the version being read.")
+class PlanNode:
+    node: strawberry.Private[Node]
+    plan: strawberry.Private[PlanState]
+
+    @strawberry.field(description="Stable id: never changes, never reused.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.node.id)
+
+    @strawberry.field
+    def kind(self) -> NodeKind:
+        return self.node.kind
+
+    @strawberry.field(description='Display code ("1", "1.2", "ASP1"); may change.')
+    def code(self) -> str | None:
+        return self.node.code
+
+    @strawberry.field
+    def title(self) -> str:
+        return self.node.title
+
+    @strawberry.field(description="Text; paragraphs are separated by a blank line.")
+    def description(self) -> str | None:
+        return self.node.description
+
+    @strawberry.field
+    def references(self) -> list[ExternalReference]:
+        return [ExternalReference.of(ref) for ref in self.node.references]
+
+    @strawberry.field
+    def parent(self) -> PlanNode | None:
+        parent_id = self.node.parent_id
+        return as_type(self.plan.nodes[parent_id], self.plan) if parent_id else None
+
+    @strawberry.field(description="Position among the parent's children, from 0.")
+    def position(self) -> int:
+        return self.plan.position_of(self.node.id)
+
+    @strawberry.field
+    def children(self) -> list[PlanNode]:
+        return as_types(self.plan.children_of(self.node.id), self.plan)
+
+    @strawberry.field(description="Links from and to this node.")
+    def links(self) -> list[NodeLink]:
+        state, node_id = self.plan, self.node.id
+        found = [*state.outgoing.get(node_id, ()), *state.incoming.get(node_id, ())]
+        return [NodeLink.of(link, state) for link in found]
+
+    def _children(self, kind: NodeKind) -> list[PlanNode]:
+        return as_types(self.plan.children_of(self.node.id, kind), self.plan)
+
+    def _to(self, relation: LinkRelation, kind: NodeKind) -> list[PlanNode]:
+        nodes = self.plan.linked_to(self.node.id, relation)
+        return as_types([n for n in nodes if n.kind is kind], self.plan)
+
+    def _from(self, relation: LinkRelation, kind: NodeKind) -> list[PlanNode]:
+        nodes = self.plan.linked_from(self.node.id, relation)
+        return as_types([n for n in nodes if n.kind is kind], self.plan)
+
+
+@strawberry.type(description="A link between two nodes of the same version.")
+class NodeLink:
+    relation: LinkRelation
+    link: strawberry.Private[Link]
+    plan: strawberry.Private[PlanState]
+
+    @strawberry.field(name="from")
+    def source(self) -> PlanNode:
+        return as_type(self.plan.nodes[self.link.from_id], self.plan)
+
+    @strawberry.field(name="to")
+    def target(self) -> PlanNode:
+        return as_type(self.plan.nodes[self.link.to_id], self.plan)
+
+    @classmethod
+    def of(cls, link: Link, plan: PlanState) -> NodeLink:
+        return cls(relation=link.relation, link=link, plan=plan)
+
+
+@strawberry.type
+class Priority(PlanNode):
+    @strawberry.field
+    def outcomes(self) -> list[Outcome]:
+        return self._children(NodeKind.OUTCOME)  # type: ignore[return-value]
+
+    @strawberry.field(description="Outputs that serve this priority.")
+    def outputs(self) -> list[Output]:
+        return self._from(LinkRelation.SERVES, NodeKind.OUTPUT)  # type: ignore[return-value]
+
+    @strawberry.field(description="Enablers that support this priority.")
+    def enablers(self) -> list[Enabler]:
+        return self._from(LinkRelation.SUPPORTS, NodeKind.ENABLER)  # type: ignore[return-value]
+
+    @strawberry.field(description="Regional initiatives and projects contributing to it.")
+    def contributors(self) -> list[PlanNode]:
+        return as_types(self.plan.linked_from(self.node.id, LinkRelation.CONTRIBUTES_TO), self.plan)
+
+
+@strawberry.type
+class Outcome(PlanNode):
+    @strawberry.field
+    def kpis(self) -> list[Kpi]:
+        return self._children(NodeKind.KPI)  # type: ignore[return-value]
+
+    @strawberry.field(description="Outputs that serve this outcome.")
+    def outputs(self) -> list[Output]:
+        return self._from(LinkRelation.SERVES, NodeKind.OUTPUT)  # type: ignore[return-value]
+
+
+@strawberry.type(description="A key performance indicator and its definition.")
+class Kpi(PlanNode):
+    @strawberry.field
+    def unit(self) -> str | None:
+        return self.node.unit
+
+    @strawberry.field
+    def measure(self) -> Measure | None:
+        return self.node.measure
+
+    @strawberry.field
+    def direction(self) -> Direction | None:
+        return self.node.direction
+
+    @strawberry.field
+    def baseline(self) -> PeriodValue | None:
+        return PeriodValue.of(self.node.baseline) if self.node.baseline else None
+
+    @strawberry.field
+    def targets(self) -> list[PeriodValue]:
+        return [PeriodValue.of(target) for target in self.node.targets]
+
+    @strawberry.field
+    def dimensions(self) -> list[KpiDimension]:
+        return [KpiDimension.of(dimension) for dimension in self.node.dimensions]
+
+
+@strawberry.type(description="A product or service of BDT; cross-cutting.")
+class Output(PlanNode):
+    @strawberry.field
+    def serves_priorities(self) -> list[Priority]:
+        return self._to(LinkRelation.SERVES, NodeKind.PRIORITY)  # type: ignore[return-value]
+
+    @strawberry.field
+    def serves_outcomes(self) -> list[Outcome]:
+        return self._to(LinkRelation.SERVES, NodeKind.OUTCOME)  # type: ignore[return-value]
+
+
+@strawberry.type(description="A way of working that lets ITU deliver more effectively.")
+class Enabler(PlanNode):
+    @strawberry.field
+    def outcomes(self) -> list[Outcome]:
+        return self._children(NodeKind.OUTCOME)  # type: ignore[return-value]
+
+    @strawberry.field
+    def supports_priorities(self) -> list[Priority]:
+        return self._to(LinkRelation.SUPPORTS, NodeKind.PRIORITY)  # type: ignore[return-value]
+
+    @strawberry.field
+    def supports_outcomes(self) -> list[Outcome]:
+        return self._to(LinkRelation.SUPPORTS, NodeKind.OUTCOME)  # type: ignore[return-value]
+
+
+class _Contributing(PlanNode):
+    @strawberry.field
+    def objective(self) -> str | None:
+        return self.node.objective
+
+    @strawberry.field
+    def expected_results(self) -> list[str]:
+        return list(self.node.expected_results)
+
+    @strawberry.field(description="Priorities and outcomes it contributes to.")
+    def contributes_to(self) -> list[PlanNode]:
+        return as_types(self.plan.linked_to(self.node.id, LinkRelation.CONTRIBUTES_TO), self.plan)
+
+
+@strawberry.type
+class RegionalInitiative(_Contributing):
+    @strawberry.field
+    def region(self) -> Region | None:
+        return self.node.region
+
+    @strawberry.field
+    def projects(self) -> list[Project]:
+        return self._children(NodeKind.PROJECT)  # type: ignore[return-value]
+
+
+@strawberry.type
+class Project(_Contributing):
+    pass
+
+
+@strawberry.type(description='A WTDC resolution: number and revision ("Rev. Baku, 2025").')
+class Resolution(PlanNode):
+    @strawberry.field
+    def number(self) -> str | None:
+        return self.node.number
+
+    @strawberry.field
+    def revision(self) -> str | None:
+        return self.node.revision
+
+
+@strawberry.type
+class StudyGroup(PlanNode):
+    @strawberry.field
+    def questions(self) -> list[Question]:
+        return self._children(NodeKind.QUESTION)  # type: ignore[return-value]
+
+
+@strawberry.type
+class Question(PlanNode):
+    pass
+
+
+@strawberry.type(description="A numbered section of the plan's text; `description` is its body.")
+class Section(PlanNode):
+    @strawberry.field
+    def sections(self) -> list[Section]:
+        return self._children(NodeKind.SECTION)  # type: ignore[return-value]
+
+
+@strawberry.type(description="A term of the plan's terminology; `description` defines it.")
+class Term(PlanNode):
+    pass
+
+
+TYPES: dict[NodeKind, type[PlanNode]] = {
+    NodeKind.PRIORITY: Priority,
+    NodeKind.OUTCOME: Outcome,
+    NodeKind.KPI: Kpi,
+    NodeKind.OUTPUT: Output,
+    NodeKind.ENABLER: Enabler,
+    NodeKind.REGIONAL_INITIATIVE: RegionalInitiative,
+    NodeKind.PROJECT: Project,
+    NodeKind.RESOLUTION: Resolution,
+    NodeKind.STUDY_GROUP: StudyGroup,
+    NodeKind.QUESTION: Question,
+    NodeKind.SECTION: Section,
+    NodeKind.TERM: Term,
+}
+
+
+def as_type(node: Node, plan: PlanState) -> PlanNode:
+    return TYPES[node.kind](node=node, plan=plan)
+
+
+def as_types(nodes: list[Node], plan: PlanState) -> list[PlanNode]:
+    return [as_type(node, plan) for node in nodes]

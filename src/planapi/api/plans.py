@@ -1,0 +1,267 @@
+"""A plan as of one version, its summary, and the diff between two versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from strawberry.scalars import JSON
+
+from planapi.api.context import Context
+from planapi.api.errors import bad_input
+from planapi.api.history import (
+    Amendment,
+    AmendmentConnection,
+    AmendmentEdge,
+    PageInfo,
+    cursor_of,
+    version_of,
+)
+from planapi.api.naming import camel
+from planapi.api.nodes import (
+    Enabler,
+    NodeLink,
+    Output,
+    PlanNode,
+    Priority,
+    RegionalInitiative,
+    Resolution,
+    Section,
+    StudyGroup,
+    Term,
+    as_type,
+    as_types,
+)
+from planapi.application.plans import PlanVersion, VersionDiff
+from planapi.application.primitives import field_to_primitive
+from planapi.domain.errors import PlanApiError
+from planapi.domain.nodes import NodeKind
+from planapi.domain.plan import PlanState
+
+
+@strawberry.type
+class PlanPeriod:
+    start_year: int
+    end_year: int
+
+    @strawberry.field(description='"2026-2029"')
+    def label(self) -> str:
+        return f"{self.start_year}-{self.end_year}"
+
+
+def _period(state: PlanState) -> PlanPeriod:
+    return PlanPeriod(start_year=state.period_start, end_year=state.period_end)
+
+
+@strawberry.type(description="A plan's name and latest version, for listings.")
+class PlanSummary:
+    found: strawberry.Private[PlanVersion]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.found.state.id)
+
+    @strawberry.field
+    def title(self) -> str:
+        return self.found.state.title
+
+    @strawberry.field
+    def period(self) -> PlanPeriod:
+        return _period(self.found.state)
+
+    @strawberry.field(description="The latest version.")
+    def version(self) -> int:
+        return self.found.state.version
+
+    @strawberry.field
+    def recorded_at(self) -> dt.datetime:
+        return self.found.amendment.recorded_at
+
+
+@strawberry.type(description="A plan exactly as it stood at one version.")
+class Plan:
+    found: strawberry.Private[PlanVersion]
+
+    @property
+    def _state(self) -> PlanState:
+        return self.found.state
+
+    def _roots(self, kind: NodeKind) -> list[PlanNode]:
+        return as_types(self._state.children_of(None, kind), self._state)
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self._state.id)
+
+    @strawberry.field
+    def title(self) -> str:
+        return self._state.title
+
+    @strawberry.field
+    def description(self) -> str | None:
+        return self._state.description
+
+    @strawberry.field
+    def period(self) -> PlanPeriod:
+        return _period(self._state)
+
+    @strawberry.field(description="The version being read (1 = creation).")
+    def version(self) -> int:
+        return self._state.version
+
+    @strawberry.field(description="When this version was recorded.")
+    def recorded_at(self) -> dt.datetime:
+        return self.found.amendment.recorded_at
+
+    @strawberry.field(
+        description="Hash-chain head of this version (hex): record it to prove it unchanged later."
+    )
+    def hash(self) -> str:
+        return self.found.amendment.hash.hex()
+
+    @strawberry.field(description="The amendment that produced this version.")
+    def amendment(self) -> Amendment:
+        return Amendment(record=self.found.amendment)
+
+    @strawberry.field
+    def priorities(self) -> list[Priority]:
+        return self._roots(NodeKind.PRIORITY)  # type: ignore[return-value]
+
+    @strawberry.field
+    def outputs(self) -> list[Output]:
+        return self._roots(NodeKind.OUTPUT)  # type: ignore[return-value]
+
+    @strawberry.field
+    def enablers(self) -> list[Enabler]:
+        return self._roots(NodeKind.ENABLER)  # type: ignore[return-value]
+
+    @strawberry.field
+    def regional_initiatives(self) -> list[RegionalInitiative]:
+        return self._roots(NodeKind.REGIONAL_INITIATIVE)  # type: ignore[return-value]
+
+    @strawberry.field
+    def resolutions(self) -> list[Resolution]:
+        return self._roots(NodeKind.RESOLUTION)  # type: ignore[return-value]
+
+    @strawberry.field
+    def study_groups(self) -> list[StudyGroup]:
+        return self._roots(NodeKind.STUDY_GROUP)  # type: ignore[return-value]
+
+    @strawberry.field(description="Top-level sections; each has its sub-sections.")
+    def sections(self) -> list[Section]:
+        return self._roots(NodeKind.SECTION)  # type: ignore[return-value]
+
+    @strawberry.field
+    def terms(self) -> list[Term]:
+        return self._roots(NodeKind.TERM)  # type: ignore[return-value]
+
+    @strawberry.field
+    def node(self, id: strawberry.ID) -> PlanNode | None:
+        found = self._state.node(id)
+        return as_type(found, self._state) if found else None
+
+    @strawberry.field(description="Every node (of one kind, if given) in document order.")
+    def nodes(self, kind: NodeKind | None = None) -> list[PlanNode]:
+        walked = self._state.walk()
+        return as_types([n for n in walked if kind is None or n.kind is kind], self._state)
+
+    @strawberry.field(description="Amendments up to this version, newest first.")
+    async def amendments(
+        self, info: strawberry.Info[Context, None], first: int = 20, after: str | None = None
+    ) -> AmendmentConnection:
+        try:
+            before = version_of(after) if after is not None else None
+            page = await info.context.plans.amendments(
+                self._state.id, self._state.version, first, before
+            )
+        except PlanApiError as error:
+            raise bad_input(error) from error
+        edges = [
+            AmendmentEdge(cursor=cursor_of(item.version), node=Amendment(record=item))
+            for item in page.items
+        ]
+        return AmendmentConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_more, end_cursor=edges[-1].cursor if edges else None
+            ),
+            total_count=page.total,
+        )
+
+
+@strawberry.type
+class FieldDiff:
+    field: str
+    before: JSON | None
+    after: JSON | None
+
+
+@strawberry.type
+class ChangedNode:
+    node: PlanNode
+    fields: list[FieldDiff]
+
+
+@strawberry.type
+class MovedNode:
+    node: PlanNode
+    from_parent: PlanNode | None
+    to_parent: PlanNode | None
+    from_position: int
+    to_position: int
+
+
+@strawberry.type(
+    description="What differs between two versions (changes that cancel out do not show)."
+)
+class PlanDiff:
+    plan_id: strawberry.ID
+    from_version: int
+    to_version: int
+    added: list[PlanNode]
+    removed: list[PlanNode]
+    moved: list[MovedNode]
+    changed: list[ChangedNode]
+    links_added: list[NodeLink]
+    links_removed: list[NodeLink]
+
+
+def as_plan_diff(found: VersionDiff) -> PlanDiff:
+    before, after, diff = found.before.state, found.after.state, found.diff
+
+    def parent(state: PlanState, node_id: str | None) -> PlanNode | None:
+        return as_type(state.nodes[node_id], state) if node_id else None
+
+    return PlanDiff(
+        plan_id=strawberry.ID(after.id),
+        from_version=diff.from_version,
+        to_version=diff.to_version,
+        added=[as_type(after.nodes[p.node_id], after) for p in diff.added],
+        removed=[as_type(before.nodes[node_id], before) for node_id in diff.removed],
+        moved=[
+            MovedNode(
+                node=as_type(after.nodes[m.node_id], after),
+                from_parent=parent(before, m.from_parent_id),
+                to_parent=parent(after, m.to_parent_id),
+                from_position=m.from_position,
+                to_position=m.to_position,
+            )
+            for m in diff.moved
+        ],
+        changed=[
+            ChangedNode(
+                node=as_type(after.nodes[c.node_id], after),
+                fields=[
+                    FieldDiff(
+                        field=camel(f.field),
+                        before=field_to_primitive(f.field, f.before),
+                        after=field_to_primitive(f.field, f.after),
+                    )
+                    for f in c.fields
+                ],
+            )
+            for c in diff.changed
+        ],
+        links_added=[NodeLink.of(link, after) for link in diff.links_added],
+        links_removed=[NodeLink.of(link, before) for link in diff.links_removed],
+    )

@@ -1,0 +1,170 @@
+"""The schema: queries, mutations, and the guards every request passes through."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Annotated, Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from planapi.api.context import Context, request_id
+from planapi.api.errors import (
+    PlanAlreadyExists,
+    PlanNotFound,
+    UserError,
+    ValidationFailed,
+    VersionConflict,
+    as_union_member,
+    bad_input,
+)
+from planapi.api.history import Amendment
+from planapi.api.inputs import (
+    AmendPlanInput,
+    CreatePlanInput,
+    to_amend_command,
+    to_create_command,
+)
+from planapi.api.integrity import IntegrityResult
+from planapi.api.nodes import TYPES
+from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
+from planapi.domain.errors import PlanApiError
+
+log = logging.getLogger("planapi.api")
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="The amendment was recorded as the plan's next version.")
+class AmendmentApplied:
+    plan: Plan
+    amendment: Amendment
+
+
+@strawberry.type(description="The plan was created as version 1.")
+class PlanCreated:
+    plan: Plan
+    amendment: Amendment
+
+
+AmendPlanResult = Annotated[
+    AmendmentApplied | VersionConflict | ValidationFailed | PlanNotFound,
+    strawberry.union("AmendPlanResult"),
+]
+CreatePlanResult = Annotated[
+    PlanCreated | PlanAlreadyExists | ValidationFailed, strawberry.union("CreatePlanResult")
+]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Every plan, at its latest version.")
+    async def plans(self, info: Info) -> list[PlanSummary]:
+        return [PlanSummary(found=found) for found in await info.context.plans.plans()]
+
+    @strawberry.field(
+        description="The plan as of `version` (1 = creation) or the instant `asOf` (the latest "
+        "amendment recorded at or before it); neither: the latest. Null when the plan did not "
+        "exist then."
+    )
+    async def plan(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        version: int | None = None,
+        as_of: dt.datetime | None = None,
+    ) -> Plan | None:
+        try:
+            found = await info.context.plans.plan(id, version, as_of)
+        except PlanApiError as error:
+            raise bad_input(error) from error
+        return Plan(found=found) if found else None
+
+    @strawberry.field(description="What changed between two versions of a plan.")
+    async def plan_diff(
+        self, info: Info, id: strawberry.ID, from_version: int, to_version: int
+    ) -> PlanDiff:
+        try:
+            found = await info.context.plans.diff(id, from_version, to_version)
+        except PlanApiError as error:
+            raise bad_input(error) from error
+        return as_plan_diff(found)
+
+    @strawberry.field(description="One amendment of a plan, by the version it produced.")
+    async def amendment(self, info: Info, plan_id: strawberry.ID, version: int) -> Amendment | None:
+        try:
+            found = await info.context.plans.amendment(plan_id, version)
+        except PlanApiError as error:
+            raise bad_input(error) from error
+        return Amendment(record=found) if found else None
+
+    @strawberry.field(description="Re-compute the plan's hash chain and report where it breaks.")
+    async def verify_integrity(self, info: Info, plan_id: strawberry.ID) -> IntegrityResult:
+        try:
+            report = await info.context.plans.verify(plan_id)
+        except PlanApiError as error:
+            raise bad_input(error) from error
+        return IntegrityResult.of(plan_id, report)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create a plan; its content becomes version 1.")
+    async def create_plan(self, info: Info, input: CreatePlanInput) -> CreatePlanResult:
+        try:
+            found = await info.context.plans.create_plan(
+                to_create_command(input), info.context.actor
+            )
+        except PlanApiError as error:
+            return as_union_member(error)  # type: ignore[no-any-return]
+        return PlanCreated(plan=Plan(found=found), amendment=Amendment(record=found.amendment))
+
+    @strawberry.mutation(
+        description="Apply all the changes as the plan's next version, or none of them."
+    )
+    async def amend_plan(self, info: Info, input: AmendPlanInput) -> AmendPlanResult:
+        try:
+            found = await info.context.plans.amend_plan(to_amend_command(input), info.context.actor)
+        except PlanApiError as error:
+            return as_union_member(error)  # type: ignore[no-any-return]
+        return AmendmentApplied(plan=Plan(found=found), amendment=Amendment(record=found.amendment))
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Errors of our own making and GraphQL's own (syntax, validation) are for the client; the
+    rest are bugs: the client sees a generic message and the request id, the log the cause."""
+    cause = error.original_error
+    if cause is None or isinstance(cause, PlanApiError | GraphQLError):
+        return False
+    log.error("unexpected error (request %s)", request_id.get(), exc_info=cause)
+    return True
+
+
+def build_schema(
+    *, max_depth: int = 15, max_tokens: int = 5_000, max_aliases: int = 30
+) -> strawberry.Schema:
+    # Factories: a fresh extension per request (the parser and validation caches are shared
+    # at module level by strawberry itself).
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: MaskErrors(
+            should_mask_error=_should_mask,
+            error_message="Unexpected error; quote the request id to support.",
+        ),
+    ]
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, types=[*TYPES.values(), UserError], extensions=extensions
+    )

@@ -1,0 +1,75 @@
+"""The one place that picks concrete adapters and wires them into the use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from planapi.adapters.clock import SystemClock
+from planapi.adapters.database import create_engine
+from planapi.adapters.event_store import SqlEventStore
+from planapi.adapters.migrations import pending, upgrade
+from planapi.adapters.snapshots import SqlSnapshotStore
+from planapi.application.plans import PlanService
+from planapi.config import Settings
+
+
+class NotMigratedError(RuntimeError):
+    """The database schema is older than the code: run `planapi migrate`."""
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    plans: PlanService
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def engine_for(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        database = make_url(settings.database_url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    options: dict[str, Any] = {}
+    if settings.database_schema and not settings.is_sqlite:
+        options["connect_args"] = {"server_settings": {"search_path": settings.database_schema}}
+    return create_engine(settings.database_url, pool_size=settings.db_pool_size, **options)
+
+
+async def ensure_schema(engine: AsyncEngine, settings: Settings) -> None:
+    """The embedded SQLite default migrates itself; a shared PostgreSQL is migrated by an
+    operator (`planapi migrate`), so the app refuses to run against an outdated schema."""
+    if settings.is_sqlite:
+        await upgrade(engine)
+        return
+    current, head = await pending(engine)
+    if current != head:
+        raise NotMigratedError(
+            f"the database is at migration {current or 'none'}, the code needs {head}: "
+            "run `planapi migrate` first"
+        )
+
+
+async def bootstrap(settings: Settings) -> Services:
+    engine = engine_for(settings)
+    try:
+        await ensure_schema(engine, settings)
+    except BaseException:
+        await engine.dispose()
+        raise
+    clock = SystemClock()
+    plans = PlanService(
+        SqlEventStore(engine, clock),
+        SqlSnapshotStore(engine, clock),
+        default_actor=settings.default_actor,
+        snapshot_interval=settings.snapshot_interval,
+        cache_size=settings.version_cache_size,
+    )
+    return Services(settings, engine, plans)

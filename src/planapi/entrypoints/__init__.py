@@ -1,0 +1,1 @@
+"""Ways in: the ASGI app and the `planapi` command line."""

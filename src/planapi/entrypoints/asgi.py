@@ -1,0 +1,104 @@
+"""The ASGI application: GraphQL (with GraphiQL) on starlette."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from planapi.api.context import Context, request_id
+from planapi.api.schema import build_schema
+from planapi.bootstrap import Services, bootstrap
+from planapi.config import Settings
+from planapi.entrypoints.seeding import seed
+
+log = logging.getLogger("planapi")
+
+
+class RequestIdMiddleware:
+    """Every response carries the request id its log lines and masked errors mention."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        current = given[:64] if given.isprintable() and given else uuid.uuid4().hex
+        token = request_id.set(current)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", current.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
+
+
+class PlanGraphQL(GraphQL[Context, None]):
+    def __init__(self, services: dict[str, Services], **options: Any) -> None:
+        self.services = services
+        super().__init__(**options)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context(plans=self.services["app"].plans, request_id=request_id.get())
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    schema = build_schema(
+        max_depth=settings.max_query_depth,
+        max_tokens=settings.max_query_tokens,
+        max_aliases=settings.max_query_aliases,
+    )
+    holder: dict[str, Services] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = await bootstrap(settings)
+        holder["app"] = services
+        if settings.is_sqlite and not await services.plans.plans():
+            log.info(await seed(schema, services.plans, "baku"))
+        try:
+            yield
+        finally:
+            await services.close()
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    graphql = PlanGraphQL(
+        holder, schema=schema, graphql_ide="graphiql" if settings.graphiql else None
+    )
+    app = Starlette(
+        routes=[
+            Route("/", home),
+            Route("/healthz", health),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,55 @@
+"""End-to-end fixtures: the real ASGI app (lifespan included) behind an httpx client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from planapi.config import Settings
+from planapi.entrypoints.asgi import create_app
+
+GraphQL = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def settings(database: tuple[str, dict[str, object]]) -> Settings:
+    url, options = database
+    connect_args: dict[str, Any] = options.get("connect_args", {})  # type: ignore[assignment]
+    schema = connect_args.get("server_settings", {}).get("search_path")
+    return Settings(database_url=url, database_schema=schema, default_actor="e2e-tester")
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a fresh app; on SQLite the app seeds the Baku draft by itself."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://planapi") as http:
+            yield http
+
+
+@pytest.fixture
+def graphql(client: httpx.AsyncClient) -> GraphQL:
+    """POST a query; return the whole JSON body (data and errors)."""
+
+    async def run(query: str, **variables: Any) -> dict[str, Any]:
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return run
+
+
+@pytest.fixture
+async def baku(graphql: GraphQL) -> str:
+    """The Baku draft as version 1 of `baku-2026`, on either backend; returns the plan id."""
+    from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
+
+    body = await graphql(CREATE_PLAN, input=seed_input("baku"))
+    assert body["data"]["createPlan"]["__typename"] in {"PlanCreated", "PlanAlreadyExists"}, body
+    return "baku-2026"
