@@ -20,7 +20,9 @@ def create_engine(url: str, *, pool_size: int = 10, **options: Any) -> AsyncEngi
         engine = create_async_engine(url, **options)
         _serialise_sqlite_writers(engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True, **options)
+    # No pre-ping: it costs a round trip per checkout; recycling bounds a connection's age and a
+    # dropped connection surfaces as an error on its first use instead.
+    return create_async_engine(url, pool_size=pool_size, pool_recycle=1800, **options)
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
@@ -39,5 +41,7 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Connection) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement commits itself; a BEGIN here would never be committed
+        connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")

@@ -46,6 +46,9 @@ class SqlEventStore:
         self.engine = engine
         self.clock = clock
         self._sqlite = is_sqlite(engine)
+        # Built once so every append reuses one compiled statement.
+        statement = insert(events).returning(events.c.position)
+        self._insert_statement = statement if self._sqlite else statement.values(tx_id=_PG_TX_ID)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -57,13 +60,23 @@ class SqlEventStore:
                 yield conn
 
     async def append(
-        self, stream_id: str, expected_version: int, event: PlanEvent, info: AmendmentInfo
+        self,
+        stream_id: str,
+        expected_version: int,
+        event: PlanEvent,
+        info: AmendmentInfo,
+        previous: Recorded | None = None,
     ) -> Recorded:
         try:
+            if previous is not None and previous.version == expected_version:
+                # The head is known (versions never change), so the append is one INSERT: the
+                # unique (stream_id, version) key turns a lost race into a conflict.
+                async with self.engine.connect() as conn:
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    return await self._insert(conn, stream_id, event, info, previous)
             async with self.transaction() as conn:
                 return await self.append_in(conn, stream_id, expected_version, event, info)
         except IntegrityError as error:
-            # Another writer took this version between our read and our insert.
             actual = await self.latest_version(stream_id)
             raise VersionConflictError(stream_id, expected_version, actual) from error
 
@@ -86,35 +99,43 @@ class SqlEventStore:
         actual = head.version if head else 0
         if actual != expected_version:
             raise VersionConflictError(stream_id, expected_version, actual)
+        return await self._insert(conn, stream_id, event, info, head)
+
+    async def _insert(
+        self,
+        conn: AsyncConnection,
+        stream_id: str,
+        event: PlanEvent,
+        info: AmendmentInfo,
+        head: Any,
+    ) -> Recorded:
+        """Insert the version after `head` (a row or Recorded with version, hash, recorded_at;
+        None for a new stream), chained to its hash."""
         now = self.clock.now()
         # Keep time monotonic within a stream so "as of an instant" is well defined.
         recorded_at = max(now, head.recorded_at) if head else now
+        version = head.version + 1 if head else 1
         type_, schema_version, data = encode_event(event)
-        meta = encode_info(info)
-        prev_hash = head.hash if head else GENESIS
         values: dict[str, Any] = {
             "stream_id": stream_id,
-            "version": expected_version + 1,
+            "version": version,
             "type": type_,
             "schema_version": schema_version,
             "data": data,
-            "meta": meta,
+            "meta": encode_info(info),
             "recorded_at": recorded_at,
         }
-        values["prev_hash"] = prev_hash
-        values["hash"] = event_hash(prev_hash, **_hashed(values))
-        if not self._sqlite:
-            values["tx_id"] = _PG_TX_ID
-        position = (
-            await conn.execute(insert(events).values(**values).returning(events.c.position))
-        ).scalar_one()
+        values["prev_hash"] = bytes(head.hash) if head else GENESIS
+        values["hash"] = event_hash(values["prev_hash"], **_hashed(values))
+        position = (await conn.execute(self._insert_statement, values)).scalar_one()
         return Recorded(
             stream_id=stream_id,
-            version=expected_version + 1,
+            version=version,
             position=position,
             event=event,
             info=info,
-            recorded_at=recorded_at,
+            # UTC, as every later read of this event spells it (the clock may use another zone).
+            recorded_at=recorded_at.astimezone(dt.UTC),
             hash=values["hash"],
         )
 

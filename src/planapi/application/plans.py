@@ -115,18 +115,37 @@ class PlanService:
 
     async def amend_plan(self, command: AmendPlan, actor: str | None = None) -> PlanVersion:
         stream = stream_of(command.plan_id)
-        latest = await self.events.latest_version(stream)
-        if latest == 0:
-            raise PlanNotFoundError(command.plan_id)
-        if command.expected_version != latest:
-            raise VersionConflictError(stream, command.expected_version, latest)
-        current = await self._version(command.plan_id, latest)
+        current = await self._current(command.plan_id, command.expected_version)
         info = self._info(
             actor, command.authority, command.rationale, command.reference, command.effective_from
         )
-        event = decide_amendment(current.state, info, command.changes)
-        recorded = await self.events.append(stream, latest, event, info)
+        try:
+            event = decide_amendment(current.state, info, command.changes)
+        except ValidationError:
+            # Checked against a version that is no longer the latest: the conflict is the news.
+            latest = await self.events.latest_version(stream)
+            if latest != command.expected_version:
+                raise VersionConflictError(stream, command.expected_version, latest) from None
+            raise
+        recorded = await self.events.append(
+            stream, command.expected_version, event, info, previous=current.amendment
+        )
         return await self._remember(recorded, fold([event], current.state))
+
+    async def _current(self, plan_id: str, expected_version: int) -> PlanVersion:
+        """The version a writer expects to amend. Not checked against the head here: the append
+        is, atomically, so the usual case costs no extra read."""
+        found = None
+        if expected_version >= 1:
+            found = self.versions.get((plan_id, expected_version)) or await self._read_version(
+                plan_id, expected_version
+            )
+        if found is None:
+            latest = await self.events.latest_version(stream_of(plan_id))
+            if latest == 0:
+                raise PlanNotFoundError(plan_id)
+            raise VersionConflictError(stream_of(plan_id), expected_version, latest)
+        return found
 
     # -- queries ---------------------------------------------------------------------------
     async def plan(
@@ -196,7 +215,14 @@ class PlanService:
 
     # -- reconstruction --------------------------------------------------------------------
     async def _version(self, plan_id: str, version: int) -> PlanVersion:
-        """Fold from the nearest snapshot at or below `version`; cache the (immutable) result."""
+        found = await self._read_version(plan_id, version)
+        if found is None:
+            raise PlanNotFoundError(plan_id)
+        return found
+
+    async def _read_version(self, plan_id: str, version: int) -> PlanVersion | None:
+        """Fold from the nearest snapshot at or below `version`; cache the (immutable) result.
+        None when the plan has no such version."""
         cached = self.versions.get((plan_id, version))
         if cached is not None:
             return cached
@@ -205,8 +231,8 @@ class PlanService:
         after = base.version if base else 0
         # Always read version N itself: its record says who made it and when.
         records = await self.events.read(stream, min(after, version - 1), version)
-        if not records:
-            raise PlanNotFoundError(plan_id)
+        if not records or records[-1].version != version:
+            return None
         state = fold((r.event for r in records if r.version > after), base)
         found = PlanVersion(state, records[-1])
         self.versions.put((plan_id, version), found)

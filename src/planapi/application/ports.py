@@ -46,9 +46,17 @@ class IntegrityReport:
 
 class EventStore(Protocol):
     async def append(
-        self, stream_id: str, expected_version: int, event: PlanEvent, info: AmendmentInfo
+        self,
+        stream_id: str,
+        expected_version: int,
+        event: PlanEvent,
+        info: AmendmentInfo,
+        previous: Recorded | None = None,
     ) -> Recorded:
-        """Store `event` as version `expected_version + 1`, or raise VersionConflictError."""
+        """Store `event` as version `expected_version + 1`, or raise VersionConflictError.
+
+        `previous`, when the caller has it, is version `expected_version` as stored: the store
+        may then chain to it without reading the head again."""
 
     async def latest_version(self, stream_id: str) -> int:
         """0 when the stream does not exist."""

@@ -1,0 +1,72 @@
+"""Shared set-up: a throw-away PostgreSQL schema, migrated, and the service on top of it."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from planapi.adapters.clock import SystemClock
+from planapi.adapters.database import create_engine
+from planapi.adapters.event_store import SqlEventStore
+from planapi.adapters.migrations import upgrade
+from planapi.adapters.snapshots import SqlSnapshotStore
+from planapi.application.plans import PlanService
+
+URL = os.environ.get(
+    "PLANAPI_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+ASYNCPG_DSN = URL.replace("postgresql+asyncpg://", "postgresql://")
+
+
+@asynccontextmanager
+async def scratch_schema() -> AsyncIterator[tuple[AsyncEngine, str]]:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(URL, connect_args={"server_settings": {"search_path": schema}})
+    try:
+        await upgrade(engine)
+        yield engine, schema
+    finally:
+        await engine.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+def service(
+    engine: AsyncEngine, *, snapshot_interval: int = 100, cache_size: int = 512
+) -> PlanService:
+    clock = SystemClock()
+    return PlanService(
+        SqlEventStore(engine, clock),
+        SqlSnapshotStore(engine, clock),
+        default_actor="bench",
+        snapshot_interval=snapshot_interval,
+        cache_size=cache_size,
+    )
+
+
+async def timings(action: Callable[[], Awaitable[object]], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        await action()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def p50_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def row(name: str, figure: str, baseline: str = "", verdict: str = "") -> None:
+    print(f"  {name:<52} {figure:>16} {baseline:>28} {verdict}")
