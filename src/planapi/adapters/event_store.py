@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, func, insert, literal_column, select
+from sqlalchemy import BigInteger, ColumnElement, func, insert, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -182,7 +182,8 @@ class SqlEventStore:
             .limit(limit)
         )
         if not self._sqlite:
-            query = query.where(events.c.tx_id < _PG_WATERMARK)
+            # Rows without a transaction id (restored or imported) are settled history.
+            query = query.where(or_(events.c.tx_id.is_(None), events.c.tx_id < _PG_WATERMARK))
         return await self._fetch(query)
 
     async def stream_ids(self, prefix: str) -> list[str]:
