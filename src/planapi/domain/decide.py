@@ -46,10 +46,10 @@ from planapi.domain.nodes import (
     Reference,
     fields_for,
 )
-from planapi.domain.periods import parse_period
+from planapi.domain.periods import PeriodType, parse_period
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState, updated
 
-PLAN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+PLAN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}\Z")  # \Z: no trailing newline
 MAX_TITLE = 500
 MAX_TEXT = 100_000
 MAX_CODE = 32
@@ -106,11 +106,13 @@ def _decide_changes(
     if len(changes) > MAX_CHANGES:
         problems.append(Problem(("changes",), f"at most {MAX_CHANGES} changes per amendment"))
     work = PlanBuilder(state)
+    # Ids the amendment asks for by name: a generated id must not take one first.
+    reserved = {c.id for c in changes if isinstance(c, AddNode) and c.id is not None}
     events: list[NodeEvent] = []
     for index, change in enumerate(changes):
         path: Path = ("changes", index, OPERATION_NAMES[type(change)])
         found: list[Problem] = []
-        decided = _DECIDERS[type(change)](work, change, path, found)
+        decided = _DECIDERS[type(change)](work, change, path, found, reserved)
         if found:
             problems += found
             continue
@@ -122,12 +124,20 @@ def _decide_changes(
     return tuple(events)
 
 
-Decider = Callable[[PlanBuilder, Change, Path, list[Problem]], list[NodeEvent]]
+Decider = Callable[[PlanBuilder, Change, Path, list[Problem], set[str]], list[NodeEvent]]
 
 
-def _add(work: PlanBuilder, change: Change, path: Path, problems: list[Problem]) -> list[NodeEvent]:
+def _add(
+    work: PlanBuilder,
+    change: Change,
+    path: Path,
+    problems: list[Problem],
+    reserved: set[str],
+) -> list[NodeEvent]:
     assert isinstance(change, AddNode)
-    node_id = change.id if change.id is not None else _fresh_id(work, change.kind)
+    node_id = change.id if change.id is not None else _fresh_id(work, change.kind, reserved)
+    if "title" in change.values:
+        problems.append(Problem((*path, "title"), "give the title once, as the title"))
     if change.id is not None:
         problems += _new_id_problems(work, change.id, (*path, "id"))
     parent_ok = _parent_problems(work, change.kind, change.parent_id, (*path, "parent_id"))
@@ -137,7 +147,10 @@ def _add(work: PlanBuilder, change: Change, path: Path, problems: list[Problem])
     node = Node(
         id=node_id, kind=change.kind, title=change.title.strip(), parent_id=change.parent_id
     )
-    node = updated(node, change.values)
+    # Fields that do not apply are reported above; leave them out so an unknown name cannot
+    # crash building the node.
+    allowed = fields_for(change.kind)
+    node = updated(node, {name: v for name, v in change.values.items() if name in allowed})
     if not parent_ok:
         problems += _code_problems(work, node, change.parent_id, path)
     siblings = len(work.siblings(change.parent_id))
@@ -147,7 +160,11 @@ def _add(work: PlanBuilder, change: Change, path: Path, problems: list[Problem])
 
 
 def _update(
-    work: PlanBuilder, change: Change, path: Path, problems: list[Problem]
+    work: PlanBuilder,
+    change: Change,
+    path: Path,
+    problems: list[Problem],
+    reserved: set[str],
 ) -> list[NodeEvent]:
     assert isinstance(change, UpdateNode)
     node = _existing(work, change.id, (*path, "id"), problems)
@@ -172,7 +189,11 @@ def _update(
 
 
 def _remove(
-    work: PlanBuilder, change: Change, path: Path, problems: list[Problem]
+    work: PlanBuilder,
+    change: Change,
+    path: Path,
+    problems: list[Problem],
+    reserved: set[str],
 ) -> list[NodeEvent]:
     assert isinstance(change, RemoveNode)
     node = _existing(work, change.id, (*path, "id"), problems)
@@ -199,7 +220,11 @@ def _remove(
 
 
 def _move(
-    work: PlanBuilder, change: Change, path: Path, problems: list[Problem]
+    work: PlanBuilder,
+    change: Change,
+    path: Path,
+    problems: list[Problem],
+    reserved: set[str],
 ) -> list[NodeEvent]:
     assert isinstance(change, MoveNode)
     node = _existing(work, change.id, (*path, "id"), problems)
@@ -221,7 +246,11 @@ def _move(
 
 
 def _link(
-    work: PlanBuilder, change: Change, path: Path, problems: list[Problem]
+    work: PlanBuilder,
+    change: Change,
+    path: Path,
+    problems: list[Problem],
+    reserved: set[str],
 ) -> list[NodeEvent]:
     assert isinstance(change, LinkNodes | UnlinkNodes)
     source = _existing(work, change.from_id, (*path, "from_id"), problems)
@@ -292,10 +321,11 @@ def _new_id_problems(work: PlanBuilder, node_id: str, path: Path) -> list[Proble
     return []
 
 
-def _fresh_id(work: PlanBuilder, kind: NodeKind) -> str:
+def _fresh_id(work: PlanBuilder, kind: NodeKind, reserved: set[str]) -> str:
     prefix = kind.value.lower().replace("_", "-")
     number = len(work.nodes) + len(work.retired) + 1
-    while f"{prefix}-{number}" in work.nodes or f"{prefix}-{number}" in work.retired:
+    taken = work.nodes.keys() | work.retired | reserved
+    while f"{prefix}-{number}" in taken:
         number += 1
     return f"{prefix}-{number}"
 
@@ -404,7 +434,7 @@ def _check_measurement(
     except PeriodError as error:
         problems.append(Problem((*path, "period"), str(error)))
     else:
-        if target and not work.period_start <= period.start.year <= work.period_end:
+        if target and not work.period_start <= period.year <= work.period_end:
             problems.append(
                 Problem(
                     (*path, "period"),
@@ -446,6 +476,13 @@ def _check_dimensions(work: PlanBuilder, value: object, path: Path) -> list[Prob
     return problems
 
 
+def _check_period_types(work: PlanBuilder, value: object, path: Path) -> list[Problem]:
+    kinds = _items(value, PeriodType)
+    if len(set(kinds)) != len(kinds):
+        return [Problem(path, "each period type may be given once")]
+    return []
+
+
 def _check_expected_results(work: PlanBuilder, value: object, path: Path) -> list[Problem]:
     problems: list[Problem] = []
     for i, item in enumerate(_items(value, str)):
@@ -470,6 +507,7 @@ _FIELD_CHECKS: dict[str, Callable[[PlanBuilder, object, Path], list[Problem]]] =
     "targets": _check_targets,
     "dimensions": _check_dimensions,
     "expected_results": _check_expected_results,
+    "period_types": _check_period_types,
 }
 
 

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
+from planapi.domain.periods import PeriodType
+
 
 class NodeKind(enum.Enum):
     PRIORITY = "PRIORITY"
@@ -113,6 +115,8 @@ class Node:
     baseline: Measurement | None = None
     targets: tuple[Measurement, ...] = ()
     dimensions: tuple[Dimension, ...] = ()
+    # Which period types readings of this KPI may use (none given: any).
+    period_types: tuple[PeriodType, ...] = ()
     # regional initiatives and projects
     region: Region | None = None
     objective: str | None = None
@@ -125,7 +129,9 @@ class Node:
 COMMON_FIELDS: frozenset[str] = frozenset({"code", "title", "description", "references"})
 
 KIND_FIELDS: dict[NodeKind, frozenset[str]] = {
-    NodeKind.KPI: frozenset({"unit", "measure", "direction", "baseline", "targets", "dimensions"}),
+    NodeKind.KPI: frozenset(
+        {"unit", "measure", "direction", "baseline", "targets", "dimensions", "period_types"}
+    ),
     NodeKind.REGIONAL_INITIATIVE: frozenset({"region", "objective", "expected_results"}),
     NodeKind.PROJECT: frozenset({"objective", "expected_results"}),
     NodeKind.RESOLUTION: frozenset({"number", "revision"}),
@@ -150,4 +156,4 @@ def field_values(node: Node) -> dict[str, object]:
     return {name: getattr(node, name) for name in EDITABLE_FIELDS if name in allowed}
 
 
-NODE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+NODE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}\Z")  # \Z: no trailing newline

@@ -23,7 +23,8 @@ class PeriodType(enum.Enum):
 
 
 _PATTERN = re.compile(
-    r"^(?P<year>\d{4})(?:-(?:S(?P<s>[12])|Q(?P<q>[1-4])|W(?P<w>\d{2})|(?P<m>\d{2})))?$"
+    r"^(?P<year>\d{4})(?:-(?:S(?P<s>[12])|Q(?P<q>[1-4])|W(?P<w>\d{2})|(?P<m>\d{2})))?$",
+    re.ASCII,  # `\d` would otherwise take other scripts' digits: ids have one spelling
 )
 
 
@@ -36,6 +37,11 @@ class Period:
 
     def __str__(self) -> str:
         return self.id
+
+    @property
+    def year(self) -> int:
+        """The year the period belongs to: its ISO year for a week (2026-W01 starts in 2025)."""
+        return int(self.id[:4])
 
     def contains(self, other: Period) -> bool:
         return self.start <= other.start and other.end <= self.end
