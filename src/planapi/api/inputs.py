@@ -32,6 +32,7 @@ from planapi.domain.nodes import (
     ReferenceVocabulary,
     Region,
 )
+from planapi.domain.periods import PeriodType
 
 UNSET: Any = strawberry.UNSET
 
@@ -66,6 +67,7 @@ class NodeFieldsInput:
     baseline: PeriodValueInput | None = UNSET
     targets: list[PeriodValueInput] | None = UNSET
     dimensions: list[KpiDimensionInput] | None = UNSET
+    period_types: list[PeriodType] | None = UNSET
     region: Region | None = UNSET
     objective: str | None = UNSET
     expected_results: list[str] | None = UNSET
@@ -160,6 +162,7 @@ _LISTS: dict[str, Callable[[Any], object]] = {
     "targets": _measurement,
     "dimensions": _dimension,
     "expected_results": str,
+    "period_types": PeriodType,
 }
 _FIELDS = tuple(name for name in NodeFieldsInput.__annotations__)
 

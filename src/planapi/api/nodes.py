@@ -19,6 +19,7 @@ from planapi.domain.nodes import (
     ReferenceVocabulary,
     Region,
 )
+from planapi.domain.periods import PeriodType
 from planapi.domain.plan import PlanState
 
 
@@ -187,6 +188,10 @@ class Kpi(PlanNode):
     @strawberry.field
     def dimensions(self) -> list[KpiDimension]:
         return [KpiDimension.of(dimension) for dimension in self.node.dimensions]
+
+    @strawberry.field(description="Period types readings may use; empty: any.")
+    def period_types(self) -> list[PeriodType]:
+        return list(self.node.period_types)
 
 
 @strawberry.type(description="A product or service of BDT; cross-cutting.")

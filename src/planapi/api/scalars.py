@@ -7,6 +7,7 @@ import strawberry
 from planapi.domain.events import Authority
 from planapi.domain.links import LinkRelation
 from planapi.domain.nodes import Direction, Measure, NodeKind, ReferenceVocabulary, Region
+from planapi.domain.periods import PeriodType
 
 NodeKindEnum = strawberry.enum(NodeKind, name="NodeKind")
 MeasureEnum = strawberry.enum(Measure, name="Measure", description="How a KPI is measured.")
@@ -28,4 +29,9 @@ LinkRelationEnum = strawberry.enum(
 )
 AuthorityEnum = strawberry.enum(
     Authority, name="Authority", description="The body on whose authority a plan changes."
+)
+PeriodTypeEnum = strawberry.enum(
+    PeriodType,
+    name="PeriodType",
+    description="YEAR 2027, SEMESTER 2027-S1, QUARTER 2027-Q2, MONTH 2027-03, WEEK 2027-W14.",
 )

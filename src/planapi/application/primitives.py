@@ -21,6 +21,7 @@ from planapi.domain.nodes import (
     ReferenceVocabulary,
     Region,
 )
+from planapi.domain.periods import PeriodType
 
 Json = Any
 
@@ -81,6 +82,7 @@ _CODECS: dict[str, tuple[Callable[[Any], Json], Callable[[Json], Any]]] = {
     "targets": (_many(_measurement_out), _many_in(_measurement_in)),
     "dimensions": (_many(_dimension_out), _many_in(_dimension_in)),
     "expected_results": (list, tuple),
+    "period_types": (_many(_enum_out), _many_in(PeriodType)),
 }
 
 
