@@ -13,8 +13,10 @@ from planapi.adapters.clock import SystemClock
 from planapi.adapters.database import create_engine
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.migrations import pending, upgrade
+from planapi.adapters.readings_store import SqlReadingStore
 from planapi.adapters.snapshots import SqlSnapshotStore
 from planapi.application.plans import PlanService
+from planapi.application.readings import ReadingService
 from planapi.config import Settings
 
 
@@ -27,6 +29,7 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     plans: PlanService
+    readings: ReadingService
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -72,4 +75,7 @@ async def bootstrap(settings: Settings) -> Services:
         snapshot_interval=settings.snapshot_interval,
         cache_size=settings.version_cache_size,
     )
-    return Services(settings, engine, plans)
+    readings = ReadingService(
+        SqlReadingStore(engine, clock), plans, max_batch=settings.max_readings_per_batch
+    )
+    return Services(settings, engine, plans, readings)

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     )
     snapshot_interval: int = Field(100, ge=1, description="Store a snapshot every K versions.")
     version_cache_size: int = Field(512, ge=0, description="Reconstructed versions kept in memory.")
+    max_readings_per_batch: int = Field(10_000, ge=1, description="Readings per batch, at most.")
     db_pool_size: int = Field(10, ge=1)
     max_query_depth: int = Field(15, ge=2)
     max_query_tokens: int = Field(5_000, ge=100)

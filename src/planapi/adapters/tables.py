@@ -8,8 +8,10 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     Dialect,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -50,6 +52,7 @@ metadata = MetaData(
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
         "uq": "uq_%(table_name)s_%(column_0_N_name)s",
         "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     }
 )
 
@@ -86,4 +89,52 @@ snapshots = Table(
     Column("state", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("stream_id", "version"),
+)
+
+# One row per accepted batch of readings, hash-chained in order; the readings of a batch are
+# covered by its hash through their content hashes.
+reading_batches = Table(
+    "reading_batches",
+    metadata,
+    Column("id", Position, Identity(), primary_key=True),
+    Column("plan_id", Text, nullable=False),
+    Column("idempotency_key", Text, nullable=True),
+    Column("request_hash", LargeBinary, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("stored", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("prev_hash", LargeBinary, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    Column("tx_id", BigInteger, nullable=True),
+    UniqueConstraint("idempotency_key"),
+    sqlite_autoincrement=True,
+)
+
+readings = Table(
+    "readings",
+    metadata,
+    Column("id", Position, Identity(), primary_key=True),
+    Column("batch_id", Position, ForeignKey("reading_batches.id"), nullable=False),
+    Column("plan_id", Text, nullable=False),
+    Column("kpi_id", Text, nullable=False),
+    Column("series", Text, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("status", Text, nullable=False),
+    # Decimals as their exact text ("2.50" keeps its scale), the same on both backends.
+    Column("value", Text, nullable=True),
+    Column("numerator", Text, nullable=True),
+    Column("denominator", Text, nullable=True),
+    Column("text", Text, nullable=True),
+    Column("source", Text, nullable=True),
+    Column("source_reading_id", Text, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("content_hash", LargeBinary, nullable=False),
+    Index(None, "plan_id", "kpi_id", "id"),
+    Index(None, "source", "source_reading_id"),
+    Index(None, "batch_id"),
+    sqlite_autoincrement=True,
 )

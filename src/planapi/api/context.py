@@ -3,26 +3,39 @@
 from __future__ import annotations
 
 import contextvars
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from planapi.application.plans import PlanService, PlanVersion
+from planapi.application.plans import PlanService
+from planapi.application.readings import ReadingService
+from planapi.domain.readings import ReadingQuery, ReadingVersion
 
 # Set by the HTTP middleware; read by logging and error masking.
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+ReadingKey = tuple[str, str, ReadingQuery]  # (plan id, KPI id, what is asked)
 
 
 @dataclass
 class Context:
     plans: PlanService
+    readings: ReadingService
     actor: str | None = None
     request_id: str = "-"
-    versions: DataLoader[tuple[str, int], PlanVersion | None] = field(init=False)
+    # One loader per request, so every KPI of a tree asking the same question shares one query.
+    reading_loader: DataLoader[ReadingKey, list[ReadingVersion]] = field(init=False)
 
     def __post_init__(self) -> None:
-        async def load(keys: list[tuple[str, int]]) -> list[PlanVersion | None]:
-            return [await self.plans.plan(plan_id, version) for plan_id, version in keys]
+        self.reading_loader = DataLoader(load_fn=self._load_readings)
 
-        # One loader per request: a version asked for twice in one query is read once.
-        self.versions = DataLoader(load_fn=load)
+    async def _load_readings(self, keys: list[ReadingKey]) -> list[list[ReadingVersion]]:
+        groups: defaultdict[tuple[str, ReadingQuery], list[str]] = defaultdict(list)
+        for plan_id, kpi_id, query in keys:
+            groups[plan_id, query].append(kpi_id)
+        found: dict[ReadingKey, list[ReadingVersion]] = {}
+        for (plan_id, query), kpi_ids in groups.items():
+            per_kpi = await self.readings.readings(plan_id, kpi_ids, query)
+            found.update({(plan_id, kpi_id, query): per_kpi[kpi_id] for kpi_id in kpi_ids})
+        return [found[key] for key in keys]

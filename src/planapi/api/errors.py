@@ -9,6 +9,7 @@ from graphql import GraphQLError
 
 from planapi.api.naming import render_path
 from planapi.domain.errors import (
+    IdempotencyKeyReusedError,
     PlanAlreadyExistsError,
     PlanApiError,
     PlanNotFoundError,
@@ -72,6 +73,15 @@ class PlanAlreadyExists(UserError):
         return cls(message=str(error), plan_id=strawberry.ID(error.plan_id))
 
 
+@strawberry.type
+class IdempotencyKeyReused(UserError):
+    idempotency_key: str
+
+    @classmethod
+    def of(cls, error: IdempotencyKeyReusedError) -> IdempotencyKeyReused:
+        return cls(message=str(error), idempotency_key=error.key)
+
+
 def as_union_member(error: PlanApiError) -> Any:
     """The union member for a refused command; anything unexpected propagates (and is masked)."""
     match error:
@@ -83,6 +93,8 @@ def as_union_member(error: PlanApiError) -> Any:
             return PlanNotFound.of(error)
         case PlanAlreadyExistsError():
             return PlanAlreadyExists.of(error)
+        case IdempotencyKeyReusedError():
+            return IdempotencyKeyReused.of(error)
     raise error
 
 

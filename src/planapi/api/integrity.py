@@ -31,7 +31,9 @@ class IntegrityResult:
             ok=report.ok,
             checked=report.checked,
             head_version=report.head_version,
-            head_hash=report.head_hash.hex() if report.head_hash else None,
+            # No version to vouch for (the chain breaks at version 1): no head, not the genesis
+            # value the chain starts from.
+            head_hash=report.head_hash.hex() if report.head_hash and report.head_version else None,
             first_break=ChainBreak(version=found.version, what=found.what, detail=found.detail)
             if found
             else None,

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
 from planapi.api import scalars  # noqa: F401  (registers the domain enums)
+from planapi.api.context import Context
+from planapi.api.errors import bad_input
+from planapi.api.readings import (
+    DimensionValueInput,
+    KpiProgress,
+    Reading,
+    TargetProgress,
+    pairs,
+)
+from planapi.application.readings import latest, progress
+from planapi.domain.errors import PeriodError, Problem, ValidationError
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.nodes import (
     Dimension,
@@ -19,8 +32,9 @@ from planapi.domain.nodes import (
     ReferenceVocabulary,
     Region,
 )
-from planapi.domain.periods import PeriodType
+from planapi.domain.periods import Period, PeriodType, parse_period
 from planapi.domain.plan import PlanState
+from planapi.domain.readings import ReadingQuery
 
 
 @strawberry.type(description="A pointer to an outside framework (after IATI's `reference`).")
@@ -193,6 +207,41 @@ class Kpi(PlanNode):
     def period_types(self) -> list[PeriodType]:
         return list(self.node.period_types)
 
+    @strawberry.field(
+        description="Readings of this KPI: the current one per series and period, or those "
+        "known at `asOf` (transaction time); `includeSuperseded` adds the ones later corrected. "
+        "`from`/`to` bound the periods; `disaggregation` picks one series ([] = the total)."
+    )
+    async def readings(
+        self,
+        info: strawberry.Info[Context, None],
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
+        disaggregation: list[DimensionValueInput] | None = None,
+        as_of: dt.datetime | None = None,
+        include_superseded: bool = False,
+    ) -> list[Reading]:
+        query = reading_query(from_, to, disaggregation, as_of, include_superseded)
+        found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
+        return [Reading(version=version) for version in found]
+
+    @strawberry.field(description="The current reading of the most recent period.")
+    async def latest(
+        self,
+        info: strawberry.Info[Context, None],
+        disaggregation: list[DimensionValueInput] | None = None,
+    ) -> Reading | None:
+        query = reading_query(None, None, disaggregation or [], None, False)
+        found = latest(await info.context.reading_loader.load((self.plan.id, self.node.id, query)))
+        return Reading(version=found) if found else None
+
+    @strawberry.field(description="Baseline, targets and the latest total readings against them.")
+    async def progress(self, info: strawberry.Info[Context, None]) -> KpiProgress:
+        query = reading_query(None, None, [], None, False)
+        found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
+        targets = [TargetProgress.of(item) for item in progress(self.node, found)]
+        return KpiProgress(direction=self.node.direction, targets=targets)
+
 
 @strawberry.type(description="A product or service of BDT; cross-cutting.")
 class Output(PlanNode):
@@ -220,6 +269,8 @@ class Enabler(PlanNode):
         return self._to(LinkRelation.SUPPORTS, NodeKind.OUTCOME)  # type: ignore[return-value]
 
 
+# Decorated so its fields reach the two types below; never in the schema under its own name.
+@strawberry.type
 class _Contributing(PlanNode):
     @strawberry.field
     def objective(self) -> str | None:
@@ -307,3 +358,31 @@ def as_type(node: Node, plan: PlanState) -> PlanNode:
 
 def as_types(nodes: list[Node], plan: PlanState) -> list[PlanNode]:
     return [as_type(node, plan) for node in nodes]
+
+
+def reading_query(
+    from_: str | None,
+    to: str | None,
+    disaggregation: list[DimensionValueInput] | None,
+    as_of: dt.datetime | None,
+    include_superseded: bool,
+) -> ReadingQuery:
+    low, high = _period_argument("from", from_), _period_argument("to", to)
+    if as_of is not None and as_of.tzinfo is None:
+        raise bad_input(ValidationError([Problem(("asOf",), "must include a UTC offset")]))
+    return ReadingQuery(
+        from_period=low,
+        to_period=high,
+        disaggregation=None if disaggregation is None else pairs(disaggregation),
+        as_of=as_of,
+        include_superseded=include_superseded,
+    )
+
+
+def _period_argument(name: str, given: str | None) -> Period | None:
+    if given is None:
+        return None
+    try:
+        return parse_period(given)
+    except PeriodError as error:
+        raise bad_input(ValidationError([Problem((name,), str(error))])) from error

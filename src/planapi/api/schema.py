@@ -19,6 +19,7 @@ from strawberry.extensions import (
 
 from planapi.api.context import Context, request_id
 from planapi.api.errors import (
+    IdempotencyKeyReused,
     PlanAlreadyExists,
     PlanNotFound,
     UserError,
@@ -37,6 +38,7 @@ from planapi.api.inputs import (
 from planapi.api.integrity import IntegrityResult
 from planapi.api.nodes import TYPES
 from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
+from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
 from planapi.domain.errors import PlanApiError
 
 log = logging.getLogger("planapi.api")
@@ -59,6 +61,10 @@ class PlanCreated:
 AmendPlanResult = Annotated[
     AmendmentApplied | VersionConflict | ValidationFailed | PlanNotFound,
     strawberry.union("AmendPlanResult"),
+]
+RecordReadingsResult = Annotated[
+    ReadingsRecorded | ValidationFailed | PlanNotFound | IdempotencyKeyReused,
+    strawberry.union("RecordReadingsResult"),
 ]
 CreatePlanResult = Annotated[
     PlanCreated | PlanAlreadyExists | ValidationFailed, strawberry.union("CreatePlanResult")
@@ -137,6 +143,26 @@ class Mutation:
         except PlanApiError as error:
             return as_union_member(error)  # type: ignore[no-any-return]
         return AmendmentApplied(plan=Plan(found=found), amendment=Amendment(record=found.amendment))
+
+    @strawberry.mutation(
+        description="Record KPI readings: all of them or none. A retry with the same "
+        "idempotency key, or a reading already stored under the same source reading id with "
+        "the same content, stores nothing new (counted as duplicates)."
+    )
+    async def record_readings(self, info: Info, input: RecordReadingsInput) -> RecordReadingsResult:
+        try:
+            outcome = await info.context.readings.record(
+                to_record_command(input), info.context.actor
+            )
+        except PlanApiError as error:
+            return as_union_member(error)  # type: ignore[no-any-return]
+        return ReadingsRecorded(
+            batch_id=outcome.batch_id,
+            stored=outcome.stored,
+            duplicates=outcome.duplicates,
+            recorded_at=outcome.recorded_at,
+            replayed=outcome.replayed,
+        )
 
 
 def _should_mask(error: GraphQLError) -> bool:

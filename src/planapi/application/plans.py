@@ -158,7 +158,7 @@ class PlanService:
         if as_of is not None:
             if as_of.tzinfo is None:
                 raise ValidationError([Problem(("asOf",), "must include a UTC offset")])
-            version = await self.events.version_at(stream, as_of)
+            version = await self.events.version_at(stream, _utc(as_of))
         elif version is None:
             version = await self.events.latest_version(stream)
         elif version < 1:
@@ -262,3 +262,13 @@ class PlanService:
             reference=reference,
             effective_from=effective_from,
         )
+
+
+def _utc(instant: dt.datetime) -> dt.datetime:
+    """`instant` in UTC; one that UTC cannot spell (0001-01-01T00:00+04:00) is before every
+    record or after every one, so the earliest or latest UTC instant stands in for it."""
+    try:
+        return instant.astimezone(dt.UTC)
+    except OverflowError:
+        bound = dt.datetime.min if instant.year == dt.MINYEAR else dt.datetime.max
+        return bound.replace(tzinfo=dt.UTC)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.plan import PlanState
+from planapi.domain.readings import CheckedReading, Reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +93,47 @@ class SnapshotStore(Protocol):
 
 class Clock(Protocol):
     def now(self) -> dt.datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What recording a batch of readings did."""
+
+    batch_id: int
+    stored: int
+    duplicates: int
+    recorded_at: dt.datetime
+    # True when the whole request had been recorded before (same idempotency key and content).
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingsIntegrity:
+    checked_batches: int
+    checked_readings: int
+    head_hash: bytes | None
+    first_break: ChainBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_break is None
+
+
+class ReadingStore(Protocol):
+    async def record(
+        self,
+        plan_id: str,
+        actor: str,
+        idempotency_key: str | None,
+        readings: Sequence[CheckedReading],
+    ) -> BatchOutcome:
+        """Store the batch whole or not at all; skip readings already stored with the same
+        content under the same (source, source reading id); a known idempotency key with the
+        same content stores nothing, with different content raises IdempotencyKeyReusedError."""
+
+    async def for_kpis(
+        self, plan_id: str, kpi_ids: Sequence[str], as_of: dt.datetime | None = None
+    ) -> list[Reading]:
+        """Every reading of these KPIs (superseded ones too) known at `as_of`, oldest first."""
+
+    async def verify(self) -> ReadingsIntegrity: ...

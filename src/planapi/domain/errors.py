@@ -50,6 +50,16 @@ class PlanAlreadyExistsError(PlanApiError):
         super().__init__(f"plan {plan_id!r} already exists")
 
 
+class IdempotencyKeyReusedError(PlanApiError):
+    """A retry must repeat its request exactly; this key came with different content."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"idempotency key {key!r} was already used for a different batch of readings"
+        )
+
+
 class PeriodError(PlanApiError, ValueError):
     """A period id that does not parse."""
 

@@ -59,7 +59,10 @@ class PlanGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(plans=self.services["app"].plans, request_id=request_id.get())
+        services = self.services["app"]
+        return Context(
+            plans=services.plans, readings=services.readings, request_id=request_id.get()
+        )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -76,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         services = await bootstrap(settings)
         holder["app"] = services
         if settings.is_sqlite and not await services.plans.plans():
-            log.info(await seed(schema, services.plans, "baku"))
+            log.info(await seed(schema, services, "baku"))
         try:
             yield
         finally:

@@ -66,7 +66,7 @@ async def _seed(name: str) -> str:
 
     services = await bootstrap(_settings())
     try:
-        return await seed(build_schema(), services.plans, name)
+        return await seed(build_schema(), services, name)
     finally:
         await services.close()
 

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from planapi.api.context import Context
-from planapi.application.plans import PlanService
+from planapi.bootstrap import Services
 
 SEEDS = {"baku": "baku-2026.json"}
 
@@ -36,13 +36,15 @@ def seed_input(name: str) -> dict[str, Any]:
     return loaded
 
 
-async def seed(schema: strawberry.Schema, plans: PlanService, name: str) -> str:
+async def seed(schema: strawberry.Schema, services: Services, name: str) -> str:
     """Create the named plan unless it exists; say which happened."""
     given = seed_input(name)
-    if await plans.plan(given["id"]) is not None:
+    if await services.plans.plan(given["id"]) is not None:
         return f"plan {given['id']} already exists; nothing changed"
     result = await schema.execute(
-        CREATE_PLAN, variable_values={"input": given}, context_value=Context(plans=plans)
+        CREATE_PLAN,
+        variable_values={"input": given},
+        context_value=Context(plans=services.plans, readings=services.readings),
     )
     if result.errors:
         raise SeedError(f"seeding {name} failed: {result.errors[0].message}")

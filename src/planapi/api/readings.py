@@ -1,0 +1,226 @@
+"""Readings in GraphQL: the series of a KPI, its progress, and the recordReadings mutation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+
+from planapi.application.readings import RecordReadings
+from planapi.domain.nodes import Direction
+from planapi.domain.periods import parse_period
+from planapi.domain.progress import TargetProgress as TargetProgressModel
+from planapi.domain.readings import NewReading, ReadingSource, ReadingStatus, ReadingVersion
+
+ReadingStatusEnum = strawberry.enum(
+    ReadingStatus,
+    name="ReadingStatus",
+    description="How firm a reading is (after SDMX OBS_STATUS).",
+)
+
+
+@strawberry.type
+class DimensionValue:
+    dimension: str
+    value: str
+
+
+@strawberry.type(name="ReadingSource", description="The integration and its own id for it.")
+class ReadingSourceType:
+    integration: str
+    reading_id: str | None
+
+
+@strawberry.type(description="An observation of a KPI for a period.")
+class Reading:
+    version: strawberry.Private[ReadingVersion]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.version.reading.id))
+
+    @strawberry.field
+    def kpi_id(self) -> strawberry.ID:
+        return strawberry.ID(self.version.reading.kpi_id)
+
+    @strawberry.field(description="Valid time: the period observed (2027, 2027-Q2, …).")
+    def period(self) -> str:
+        return self.version.reading.period
+
+    @strawberry.field
+    def period_start(self) -> dt.date:
+        return parse_period(self.version.reading.period).start
+
+    @strawberry.field
+    def period_end(self) -> dt.date:
+        return parse_period(self.version.reading.period).end
+
+    @strawberry.field(description="Exact decimal; null for qualitative KPIs.")
+    def value(self) -> Decimal | None:
+        return self.version.reading.value
+
+    @strawberry.field(description="The narrative of a qualitative reading.")
+    def text(self) -> str | None:
+        return self.version.reading.text
+
+    @strawberry.field
+    def numerator(self) -> Decimal | None:
+        return self.version.reading.numerator
+
+    @strawberry.field
+    def denominator(self) -> Decimal | None:
+        return self.version.reading.denominator
+
+    @strawberry.field(description="Empty for the total.")
+    def disaggregation(self) -> list[DimensionValue]:
+        pairs = self.version.reading.disaggregation
+        return [DimensionValue(dimension=name, value=value) for name, value in pairs]
+
+    @strawberry.field
+    def status(self) -> ReadingStatus:
+        return self.version.reading.status
+
+    @strawberry.field
+    def source(self) -> ReadingSourceType | None:
+        found = self.version.reading.source
+        if found is None:
+            return None
+        return ReadingSourceType(integration=found.integration, reading_id=found.reading_id)
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.version.reading.note
+
+    @strawberry.field(description="Transaction time: when the server recorded it.")
+    def recorded_at(self) -> dt.datetime:
+        return self.version.reading.recorded_at
+
+    @strawberry.field(
+        description="False once a later reading of the same series and period "
+        "supersedes it (as known at the time asked about)."
+    )
+    def is_current(self) -> bool:
+        return self.version.is_current
+
+    @strawberry.field
+    def superseded_at(self) -> dt.datetime | None:
+        later = self.version.superseded_by
+        return later.recorded_at if later else None
+
+
+@strawberry.type
+class PeriodReading:
+    period: str
+    value: Decimal
+
+
+@strawberry.type(description="One target against the latest reading at or before its period.")
+class TargetProgress:
+    period: str
+    target: Decimal
+    latest: PeriodReading | None
+    expected: Decimal | None = strawberry.field(
+        description="Where a straight line from the baseline to the target stands at the "
+        "latest reading's period."
+    )
+    on_track: bool | None = strawberry.field(description="Null without readings.")
+    achieved: bool
+
+    @classmethod
+    def of(cls, model: TargetProgressModel) -> TargetProgress:
+        found = model.latest
+        return cls(
+            period=model.period,
+            target=model.target,
+            latest=PeriodReading(period=found.period.id, value=found.value) if found else None,
+            expected=model.expected,
+            on_track=model.on_track,
+            achieved=model.achieved,
+        )
+
+
+@strawberry.type
+class KpiProgress:
+    direction: Direction | None
+    targets: list[TargetProgress]
+
+    @strawberry.field(description="On track for every target that has readings.")
+    def on_track(self) -> bool | None:
+        known = [t.on_track for t in self.targets if t.on_track is not None]
+        return all(known) if known else None
+
+
+@strawberry.input
+class DimensionValueInput:
+    dimension: str
+    value: str
+
+
+@strawberry.input
+class ReadingSourceInput:
+    integration: str
+    reading_id: str | None = None
+
+
+@strawberry.input(
+    description="A value for numeric KPIs (or numerator and denominator), text "
+    "for qualitative ones."
+)
+class ReadingInput:
+    kpi_id: strawberry.ID
+    period: str
+    status: ReadingStatus
+    value: Decimal | None = None
+    text: str | None = None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    disaggregation: list[DimensionValueInput] | None = None
+    source: ReadingSourceInput | None = None
+    note: str | None = None
+
+
+@strawberry.input
+class RecordReadingsInput:
+    plan_id: strawberry.ID
+    readings: list[ReadingInput]
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Send the same key with a retry: it is stored once."
+    )
+
+
+@strawberry.type(description="The batch was stored whole (or had been, for a replay).")
+class ReadingsRecorded:
+    batch_id: int
+    stored: int
+    duplicates: int = strawberry.field(description="Readings already stored: not stored again.")
+    recorded_at: dt.datetime
+    replayed: bool = strawberry.field(description="This idempotency key was seen before.")
+
+
+def pairs(given: list[DimensionValueInput] | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((item.dimension, item.value) for item in given or ()))
+
+
+def to_new_reading(given: ReadingInput) -> NewReading:
+    source = given.source
+    return NewReading(
+        kpi_id=given.kpi_id,
+        period=given.period,
+        status=given.status,
+        value=given.value,
+        text=given.text,
+        numerator=given.numerator,
+        denominator=given.denominator,
+        disaggregation=pairs(given.disaggregation),
+        source=ReadingSource(source.integration, source.reading_id) if source else None,
+        note=given.note,
+    )
+
+
+def to_record_command(given: RecordReadingsInput) -> RecordReadings:
+    return RecordReadings(
+        plan_id=given.plan_id,
+        readings=[to_new_reading(item) for item in given.readings],
+        idempotency_key=given.idempotency_key,
+    )

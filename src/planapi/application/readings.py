@@ -1,0 +1,95 @@
+"""Reading use cases: record batches from integrations; serve series, latest values, progress."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from planapi.application.plans import PlanService
+from planapi.application.ports import BatchOutcome, ReadingsIntegrity, ReadingStore
+from planapi.domain.errors import PlanNotFoundError, Problem, ValidationError
+from planapi.domain.nodes import Node
+from planapi.domain.periods import parse_period
+from planapi.domain.progress import Observation, TargetProgress, assess
+from planapi.domain.readings import (
+    NewReading,
+    Reading,
+    ReadingQuery,
+    ReadingVersion,
+    check_readings,
+    select,
+)
+
+MAX_KEY = 200
+
+
+@dataclass(frozen=True, slots=True)
+class RecordReadings:
+    plan_id: str
+    readings: Sequence[NewReading]
+    idempotency_key: str | None = None
+
+
+class ReadingService:
+    def __init__(self, store: ReadingStore, plans: PlanService, *, max_batch: int = 10_000):
+        self.store = store
+        self.plans = plans
+        self.max_batch = max_batch
+
+    async def record(self, command: RecordReadings, actor: str | None = None) -> BatchOutcome:
+        """All or nothing: every problem is reported, with the index of its reading."""
+        count = len(command.readings)
+        if not 1 <= count <= self.max_batch:
+            raise ValidationError(
+                [
+                    Problem(
+                        ("readings",),
+                        f"send 1 to {self.max_batch:,} readings per batch, not {count:,}",
+                    )
+                ]
+            )
+        key = command.idempotency_key
+        if key is not None and not 0 < len(key) <= MAX_KEY:
+            raise ValidationError(
+                [Problem(("idempotency_key",), f"must be 1-{MAX_KEY} characters")]
+            )
+        latest = await self.plans.plan(command.plan_id)
+        if latest is None:
+            raise PlanNotFoundError(command.plan_id)
+        kpis = {r.kpi_id: latest.state.node(r.kpi_id) for r in command.readings}
+        checked, problems = check_readings(kpis, command.readings, command.plan_id)
+        if problems:
+            raise ValidationError(problems)
+        return await self.store.record(
+            command.plan_id, actor or self.plans.default_actor, key, checked
+        )
+
+    async def readings(
+        self, plan_id: str, kpi_ids: Sequence[str], query: ReadingQuery
+    ) -> dict[str, list[ReadingVersion]]:
+        """Per KPI: the readings `query` asks for (one round trip for all the KPIs)."""
+        found = await self.store.for_kpis(plan_id, kpi_ids, query.as_of)
+        by_kpi: dict[str, list[Reading]] = {kpi_id: [] for kpi_id in kpi_ids}
+        for reading in found:
+            by_kpi[reading.kpi_id].append(reading)
+        return {kpi_id: select(items, query) for kpi_id, items in by_kpi.items()}
+
+    async def verify(self) -> ReadingsIntegrity:
+        return await self.store.verify()
+
+
+def latest(versions: Sequence[ReadingVersion]) -> ReadingVersion | None:
+    """The current reading of the most recent period."""
+    current = [v for v in versions if v.is_current]
+    return max(
+        current, key=lambda v: (parse_period(v.reading.period).end, v.reading.id), default=None
+    )
+
+
+def progress(kpi: Node, versions: Sequence[ReadingVersion]) -> list[TargetProgress]:
+    observations = [
+        Observation(parse_period(v.reading.period), v.reading.value)
+        for v in versions
+        if v.is_current and v.reading.series == "" and v.reading.value is not None
+    ]
+    return assess(kpi, observations)

@@ -1,0 +1,335 @@
+"""KPI readings: observations of a KPI for a period, checked against the KPI's definition.
+
+Readings are bitemporal: the period is valid time, `recorded_at` transaction time. A reading for a
+series (KPI + disaggregation) and period supersedes the earlier ones; they all stay stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from planapi.domain.errors import PeriodError, Problem
+from planapi.domain.nodes import Measure, Node, NodeKind
+from planapi.domain.periods import Period, PeriodType, parse_period
+
+MAX_NOTE = 10_000
+MAX_TEXT = 10_000
+MAX_SOURCE = 200
+
+_PERIOD_NAMES = {
+    PeriodType.YEAR: "yearly",
+    PeriodType.SEMESTER: "half-yearly",
+    PeriodType.QUARTER: "quarterly",
+    PeriodType.MONTH: "monthly",
+    PeriodType.WEEK: "weekly",
+}
+
+
+class ReadingStatus(enum.Enum):
+    PROVISIONAL = "PROVISIONAL"
+    FINAL = "FINAL"
+    ESTIMATED = "ESTIMATED"
+    FORECAST = "FORECAST"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingSource:
+    """Where a reading came from: the integration and its own id for the reading."""
+
+    integration: str
+    reading_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewReading:
+    """A reading as an integration submits it."""
+
+    kpi_id: str
+    period: str
+    status: ReadingStatus
+    value: Decimal | None = None
+    text: str | None = None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    # (dimension, value) pairs, sorted by dimension: one spelling per series.
+    disaggregation: tuple[tuple[str, str], ...] = ()
+    source: ReadingSource | None = None
+    note: str | None = None
+
+    @property
+    def series(self) -> str:
+        return series_key(self.disaggregation)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedReading:
+    """A valid reading with what checking it established: its period and its exact value."""
+
+    reading: NewReading
+    period: Period
+    value: Decimal | None
+
+
+def series_key(disaggregation: Iterable[tuple[str, str]]) -> str:
+    """`sex=female;region=Africa` in dimension order; "" is the total (no disaggregation)."""
+    return ";".join(f"{name}={value}" for name, value in sorted(disaggregation))
+
+
+def parse_series(key: str) -> tuple[tuple[str, str], ...]:
+    if not key:
+        return ()
+    pairs = (part.partition("=") for part in key.split(";"))
+    return tuple(sorted((name, value) for name, _, value in pairs))
+
+
+def check_readings(
+    kpis: Mapping[str, Node | None], readings: Sequence[NewReading], plan_id: str
+) -> tuple[list[CheckedReading], list[Problem]]:
+    """Check each reading against its KPI's definition in the plan's latest version.
+
+    `kpis` maps every kpi id the readings mention to its node (None: not in the latest version).
+    Every problem is reported, with its index: a batch is stored whole or not at all.
+    """
+    checked: list[CheckedReading] = []
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for index, reading in enumerate(readings):
+        path: tuple[str | int, ...] = ("readings", index)
+        found = _check_one(kpis.get(reading.kpi_id), reading, path, plan_id)
+        if isinstance(found, list):
+            problems += found
+            continue
+        key = (reading.kpi_id, reading.series, found.period.id)
+        if key in seen:
+            problems.append(
+                Problem(path, f"repeats the KPI, series and period of readings[{seen[key]}]")
+            )
+            continue
+        seen[key] = index
+        checked.append(found)
+    return checked, problems
+
+
+def _check_one(
+    kpi: Node | None, reading: NewReading, path: tuple[str | int, ...], plan_id: str
+) -> CheckedReading | list[Problem]:
+    if kpi is None:
+        return [
+            Problem(
+                (*path, "kpi_id"),
+                f"no KPI {reading.kpi_id!r} in the latest version of plan {plan_id!r}",
+            )
+        ]
+    if kpi.kind is not NodeKind.KPI:
+        return [Problem((*path, "kpi_id"), f"{kpi.id!r} is a {kpi.kind.value}, not a KPI")]
+    problems: list[Problem] = []
+    period = _period(kpi, reading.period, (*path, "period"), problems)
+    value = _value(kpi, reading, path, problems)
+    problems += _disaggregation(kpi, reading.disaggregation, (*path, "disaggregation"))
+    problems += _texts(reading, path)
+    if problems or period is None:
+        return problems
+    return CheckedReading(reading, period, value)
+
+
+def _period(
+    kpi: Node, text: str, path: tuple[str | int, ...], problems: list[Problem]
+) -> Period | None:
+    try:
+        period = parse_period(text)
+    except PeriodError as error:
+        problems.append(Problem(path, str(error)))
+        return None
+    if kpi.period_types and period.type not in kpi.period_types:
+        takes = " or ".join(_PERIOD_NAMES[kind] for kind in kpi.period_types)
+        problems.append(Problem(path, f"KPI {kpi.id} takes {takes} periods, not {text}"))
+        return None
+    return period
+
+
+def _value(
+    kpi: Node, reading: NewReading, path: tuple[str | int, ...], problems: list[Problem]
+) -> Decimal | None:
+    if kpi.measure is Measure.QUALITATIVE:
+        if reading.text is None or not reading.text.strip():
+            problems.append(Problem((*path, "text"), f"KPI {kpi.id} is qualitative: give text"))
+        for name in ("value", "numerator", "denominator"):
+            if getattr(reading, name) is not None:
+                problems.append(
+                    Problem((*path, name), f"KPI {kpi.id} is qualitative: give text only")
+                )
+        return None
+    if reading.text is not None:
+        problems.append(Problem((*path, "text"), f"KPI {kpi.id} is numeric: give a value"))
+    for name in ("value", "numerator", "denominator"):
+        number = getattr(reading, name)
+        if number is not None and not number.is_finite():
+            problems.append(Problem((*path, name), "must be a finite number"))
+    if problems:
+        return None
+    derived = _ratio(kpi, reading, path, problems)
+    if reading.value is None and derived is None:
+        if not problems:
+            problems.append(Problem((*path, "value"), "is required"))
+        return None
+    if reading.value is not None and derived is not None and not _agrees(reading.value, derived):
+        problems.append(
+            Problem(
+                (*path, "value"),
+                f"{reading.value} does not match numerator/denominator ({derived.normalize()})",
+            )
+        )
+    return reading.value if reading.value is not None else derived
+
+
+def _ratio(
+    kpi: Node, reading: NewReading, path: tuple[str | int, ...], problems: list[Problem]
+) -> Decimal | None:
+    numerator, denominator = reading.numerator, reading.denominator
+    if numerator is None and denominator is None:
+        return None
+    if numerator is None or denominator is None:
+        missing = "numerator" if numerator is None else "denominator"
+        problems.append(Problem((*path, missing), "give numerator and denominator together"))
+        return None
+    if denominator == 0:
+        problems.append(Problem((*path, "denominator"), "must not be zero"))
+        return None
+    try:
+        ratio = numerator / denominator
+    except InvalidOperation:
+        problems.append(Problem((*path, "denominator"), "cannot divide by it"))
+        return None
+    return ratio * 100 if kpi.measure is Measure.PERCENTAGE else ratio
+
+
+def _agrees(given: Decimal, derived: Decimal) -> bool:
+    """The given value may be rounded: it must equal the exact ratio to its own precision."""
+    exponent = given.as_tuple().exponent
+    if not isinstance(exponent, int):
+        return False
+    tolerance = Decimal(1).scaleb(exponent) / 2
+    return abs(given - derived) <= tolerance
+
+
+def _disaggregation(
+    kpi: Node, pairs: tuple[tuple[str, str], ...], path: tuple[str | int, ...]
+) -> list[Problem]:
+    declared = {dimension.name: dimension.values for dimension in kpi.dimensions}
+    problems: list[Problem] = []
+    names = [name for name, _ in pairs]
+    for name, value in pairs:
+        if name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            problems.append(
+                Problem(
+                    (*path, name),
+                    f"KPI {kpi.id} declares no dimension {name!r} (declared: {known})",
+                )
+            )
+        elif declared[name] and value not in declared[name]:
+            problems.append(
+                Problem((*path, name), f"{value!r} is not one of {', '.join(declared[name])}")
+            )
+        if names.count(name) > 1:
+            problems.append(Problem((*path, name), "is given twice"))
+            break
+    return problems
+
+
+def _texts(reading: NewReading, path: tuple[str | int, ...]) -> list[Problem]:
+    problems: list[Problem] = []
+    if reading.text is not None and len(reading.text) > MAX_TEXT:
+        problems.append(Problem((*path, "text"), f"must be at most {MAX_TEXT} characters"))
+    if reading.note is not None and len(reading.note) > MAX_NOTE:
+        problems.append(Problem((*path, "note"), f"must be at most {MAX_NOTE} characters"))
+    if reading.source is not None:
+        source = reading.source
+        if not source.integration.strip() or len(source.integration) > MAX_SOURCE:
+            problems.append(
+                Problem((*path, "source", "integration"), f"must be 1-{MAX_SOURCE} characters")
+            )
+        if source.reading_id is not None and not 0 < len(source.reading_id) <= MAX_SOURCE:
+            problems.append(
+                Problem((*path, "source", "reading_id"), f"must be 1-{MAX_SOURCE} characters")
+            )
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A stored reading: what was submitted, plus when and in which batch the server took it."""
+
+    id: int
+    batch_id: int
+    plan_id: str
+    kpi_id: str
+    period: str
+    series: str
+    status: ReadingStatus
+    value: Decimal | None
+    text: str | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    source: ReadingSource | None
+    note: str | None
+    recorded_at: dt.datetime
+
+    @property
+    def disaggregation(self) -> tuple[tuple[str, str], ...]:
+        return parse_series(self.series)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingQuery:
+    from_period: Period | None = None
+    to_period: Period | None = None
+    # None: every series; () the total only; otherwise exactly that series.
+    disaggregation: tuple[tuple[str, str], ...] | None = None
+    as_of: dt.datetime | None = None
+    include_superseded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingVersion:
+    """A reading with what later knowledge says of it."""
+
+    reading: Reading
+    superseded_by: Reading | None
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_by is None
+
+
+def select(readings: Iterable[Reading], query: ReadingQuery) -> list[ReadingVersion]:
+    """The readings known at `query.as_of` (transaction time), each series' latest per period
+    unless `include_superseded`, in period then series order. `readings` in recording order."""
+    known = [r for r in readings if query.as_of is None or r.recorded_at <= query.as_of]
+    known.sort(key=lambda r: r.id)
+    later: dict[tuple[str, str, str], Reading] = {}
+    versions: list[ReadingVersion] = []
+    for reading in reversed(known):
+        key = (reading.kpi_id, reading.series, reading.period)
+        versions.append(ReadingVersion(reading, later.get(key)))
+        later[key] = reading
+    wanted = None if query.disaggregation is None else series_key(query.disaggregation)
+    low = query.from_period.start if query.from_period else None
+    high = query.to_period.end if query.to_period else None
+    out = []
+    for version in versions:
+        reading = version.reading
+        if not (query.include_superseded or version.is_current):
+            continue
+        if wanted is not None and reading.series != wanted:
+            continue
+        period = parse_period(reading.period)
+        if (low and period.start < low) or (high and period.end > high):
+            continue
+        out.append((period.start, period.end, reading.series, reading.id, version))
+    out.sort(key=lambda item: item[:4])
+    return [item[4] for item in out]
