@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     snapshot_interval: int = Field(100, ge=1, description="Store a snapshot every K versions.")
     version_cache_size: int = Field(512, ge=0, description="Reconstructed versions kept in memory.")
     max_readings_per_batch: int = Field(10_000, ge=1, description="Readings per batch, at most.")
+    max_ingest_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Largest body POST /ingest/readings accepts."
+    )
     db_pool_size: int = Field(10, ge=1)
     max_query_depth: int = Field(15, ge=2)
     max_query_tokens: int = Field(5_000, ge=100)

@@ -12,6 +12,7 @@ from planapi.domain.nodes import Node
 from planapi.domain.periods import parse_period
 from planapi.domain.progress import Observation, TargetProgress, assess
 from planapi.domain.readings import (
+    CheckedReading,
     NewReading,
     Reading,
     ReadingQuery,
@@ -38,31 +39,26 @@ class ReadingService:
 
     async def record(self, command: RecordReadings, actor: str | None = None) -> BatchOutcome:
         """All or nothing: every problem is reported, with the index of its reading."""
+        checked, problems = await self.check(command)
+        if problems:
+            raise ValidationError(problems)
+        return await self.store.record(
+            command.plan_id, actor or self.plans.default_actor, command.idempotency_key, checked
+        )
+
+    async def check(self, command: RecordReadings) -> tuple[list[CheckedReading], list[Problem]]:
         count = len(command.readings)
         if not 1 <= count <= self.max_batch:
-            raise ValidationError(
-                [
-                    Problem(
-                        ("readings",),
-                        f"send 1 to {self.max_batch:,} readings per batch, not {count:,}",
-                    )
-                ]
-            )
+            problem = f"send 1 to {self.max_batch:,} readings per batch, not {count:,}"
+            return [], [Problem(("readings",), problem)]
         key = command.idempotency_key
         if key is not None and not 0 < len(key) <= MAX_KEY:
-            raise ValidationError(
-                [Problem(("idempotency_key",), f"must be 1-{MAX_KEY} characters")]
-            )
+            return [], [Problem(("idempotency_key",), f"must be 1-{MAX_KEY} characters")]
         latest = await self.plans.plan(command.plan_id)
         if latest is None:
             raise PlanNotFoundError(command.plan_id)
         kpis = {r.kpi_id: latest.state.node(r.kpi_id) for r in command.readings}
-        checked, problems = check_readings(kpis, command.readings, command.plan_id)
-        if problems:
-            raise ValidationError(problems)
-        return await self.store.record(
-            command.plan_id, actor or self.plans.default_actor, key, checked
-        )
+        return check_readings(kpis, command.readings, command.plan_id)
 
     async def readings(
         self, plan_id: str, kpi_ids: Sequence[str], query: ReadingQuery

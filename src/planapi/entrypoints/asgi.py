@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from planapi.api.context import Context, request_id
+from planapi.api.ingest import ingest_endpoint
 from planapi.api.schema import build_schema
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
@@ -98,6 +99,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/", home),
             Route("/healthz", health),
+            Route(
+                "/ingest/readings",
+                ingest_endpoint(lambda: holder["app"].readings, max_body=settings.max_ingest_bytes),
+                methods=["POST"],
+            ),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

@@ -1,0 +1,285 @@
+"""POST /ingest/readings: bulk readings as NDJSON or CSV for integrations without GraphQL.
+
+The body is parsed as it streams in, one record at a time, so it is never held twice; the batch
+is then recorded exactly as `recordReadings` would (same checks, atomicity, idempotency).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from planapi.api.naming import render_path
+from planapi.application.readings import ReadingService, RecordReadings
+from planapi.domain.errors import (
+    IdempotencyKeyReusedError,
+    PlanNotFoundError,
+    Problem,
+    ValidationError,
+)
+from planapi.domain.readings import NewReading, ReadingSource, ReadingStatus
+
+CSV_COLUMNS = (
+    "kpi_id", "period", "status", "value", "text", "numerator", "denominator",
+    "disaggregation", "source", "source_reading_id", "note",
+)  # fmt: skip
+NDJSON_TYPES = {"application/x-ndjson", "application/jsonl", "application/x-jsonlines"}
+CSV_TYPES = {"text/csv"}
+
+
+class _BadRecord(ValueError):
+    pass
+
+
+@dataclass
+class _Parsed:
+    readings: list[NewReading] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the line each reading started on
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    too_many: bool = False
+
+
+async def _records(body: AsyncIterator[bytes], csv_quoting: bool) -> AsyncIterator[tuple[int, str]]:
+    """(first line number, text) of each record; CSV records may span lines inside quotes."""
+    buffer, line_no, start, pending = b"", 0, 1, ""
+    async for chunk in body:
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        for raw in complete:
+            line_no += 1
+            text = _decode(raw, line_no)
+            pending = f"{pending}\n{text}" if pending else text
+            if csv_quoting and pending.count('"') % 2:
+                continue  # a quoted field goes on
+            yield start, pending
+            pending, start = "", line_no + 1
+    if buffer or pending:
+        line_no += 1
+        text = _decode(buffer, line_no) if buffer else ""
+        yield start, f"{pending}\n{text}" if pending else text
+
+
+def _decode(raw: bytes, line_no: int) -> str:
+    try:
+        return raw.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        return f"\x00not-utf8:{line_no}"
+
+
+def _decimal(value: Any, name: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise _BadRecord(f"{name}: must be a number")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as error:
+        raise _BadRecord(f"{name}: {value!r} is not a number") from error
+
+
+def _text(value: Any, name: str, *, required: bool = False) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise _BadRecord(f"{name}: is required")
+        return None
+    if not isinstance(value, str):
+        raise _BadRecord(f"{name}: must be text")
+    return value
+
+
+def _status(value: Any) -> ReadingStatus:
+    try:
+        return ReadingStatus(_text(value, "status", required=True))
+    except ValueError as error:
+        if isinstance(error, _BadRecord):
+            raise
+        allowed = ", ".join(s.value for s in ReadingStatus)
+        raise _BadRecord(f"status: {value!r} is not one of {allowed}") from error
+
+
+def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):  # CSV: sex=female;region=Africa
+        items = [part.partition("=") for part in value.split(";") if part]
+        if any(not sep for _, sep, _ in items):
+            raise _BadRecord("disaggregation: write dimension=value pairs separated by ';'")
+        return tuple(sorted((name.strip(), v.strip()) for name, _, v in items))
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return tuple(sorted(value.items()))
+    raise _BadRecord("disaggregation: must map dimension names to values")
+
+
+def _reading(record: dict[str, Any]) -> NewReading:
+    source: Any = record.get("source")
+    source_id = record.get("sourceReadingId", record.get("source_reading_id"))
+    if isinstance(source, dict):
+        source, source_id = source.get("integration"), source.get("readingId", source_id)
+    integration = _text(source, "source")
+    return NewReading(
+        kpi_id=_text(record.get("kpiId", record.get("kpi_id")), "kpiId", required=True) or "",
+        period=_text(record.get("period"), "period", required=True) or "",
+        status=_status(record.get("status")),
+        value=_decimal(record.get("value"), "value"),
+        text=_text(record.get("text"), "text"),
+        numerator=_decimal(record.get("numerator"), "numerator"),
+        denominator=_decimal(record.get("denominator"), "denominator"),
+        disaggregation=_pairs(record.get("disaggregation")),
+        source=ReadingSource(integration, _text(source_id, "sourceReadingId"))
+        if integration
+        else None,
+        note=_text(record.get("note"), "note"),
+    )
+
+
+def _ndjson(text: str) -> dict[str, Any]:
+    try:
+        record = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise _BadRecord(f"not valid JSON ({error.msg} at column {error.colno})") from error
+    if not isinstance(record, dict):
+        raise _BadRecord("each line must be a JSON object")
+    return record
+
+
+def _csv_parser() -> Callable[[str], dict[str, Any] | None]:
+    header: list[str] = []
+
+    def parse(text: str) -> dict[str, Any] | None:
+        row = next(csv.reader([text]), [])
+        if not header:
+            unknown = [name for name in row if name.strip() not in CSV_COLUMNS]
+            if unknown or "kpi_id" not in row:
+                raise _BadRecord(
+                    f"header must name columns from {', '.join(CSV_COLUMNS)}; "
+                    f"unknown: {', '.join(unknown) or 'none'}"
+                )
+            header.extend(name.strip() for name in row)
+            return None
+        if len(row) != len(header):
+            raise _BadRecord(f"has {len(row)} fields, the header {len(header)}")
+        return dict(zip(header, row, strict=True))
+
+    return parse
+
+
+async def parse_body(body: AsyncIterator[bytes], is_csv: bool, limit: int) -> _Parsed:
+    parsed = _Parsed()
+    parse_csv = _csv_parser() if is_csv else None
+    async for line, text in _records(body, csv_quoting=is_csv):
+        if not text.strip():
+            continue
+        if text.startswith("\x00not-utf8:"):
+            parsed.problems.append(
+                {"line": line, "path": f"line {line}", "message": "is not UTF-8"}
+            )
+            continue
+        try:
+            record = parse_csv(text) if parse_csv else _ndjson(text)
+            if record is None:
+                continue
+            reading = _reading(record)
+        except _BadRecord as error:
+            parsed.problems.append({"line": line, "path": f"line {line}", "message": str(error)})
+            continue
+        if len(parsed.readings) >= limit:
+            parsed.too_many = True
+            break
+        parsed.readings.append(reading)
+        parsed.lines.append(line)
+    return parsed
+
+
+def ingest_endpoint(
+    readings: Callable[[], ReadingService], *, max_body: int
+) -> Callable[[Request], Any]:
+    async def ingest(request: Request) -> Response:
+        plan_id = request.query_params.get("planId")
+        if not plan_id:
+            return _error(400, "missing_plan_id", "give the plan as ?planId=…")
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind not in NDJSON_TYPES | CSV_TYPES:
+            return _error(
+                415,
+                "unsupported_media_type",
+                "send application/x-ndjson or text/csv (with a header row)",
+            )
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > max_body:
+            return _error(413, "too_large", f"the body may be at most {max_body:,} bytes")
+        service = readings()
+        parsed = await parse_body(
+            _limited(request.stream(), max_body), kind in CSV_TYPES, service.max_batch
+        )
+        if parsed.too_many:
+            return _error(
+                422,
+                "validation_failed",
+                f"send at most {service.max_batch:,} readings per request",
+                [{"path": "readings", "message": "too many readings"}],
+            )
+        key = request.headers.get("idempotency-key") or request.query_params.get("idempotencyKey")
+        command = RecordReadings(plan_id, parsed.readings, key)
+        try:
+            if parsed.problems:
+                # Report what the readings that did parse get wrong too, in one answer.
+                _, found = await service.check(command) if parsed.readings else ([], [])
+                located = [_located(p, parsed.lines) for p in found]
+                problems = sorted([*parsed.problems, *located], key=lambda p: p.get("line", 0))
+                return _error(422, "validation_failed", "nothing was stored", problems)
+            outcome = await service.record(command)
+        except ValidationError as error:
+            problems = [_located(p, parsed.lines) for p in error.problems]
+            return _error(422, "validation_failed", "nothing was stored", problems)
+        except PlanNotFoundError as error:
+            return _error(404, "plan_not_found", str(error))
+        except IdempotencyKeyReusedError as error:
+            return _error(409, "idempotency_key_reused", str(error))
+        return JSONResponse(
+            {
+                "batchId": outcome.batch_id,
+                "stored": outcome.stored,
+                "duplicates": outcome.duplicates,
+                "replayed": outcome.replayed,
+                "recordedAt": outcome.recorded_at.isoformat(),
+            }
+        )
+
+    return ingest
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+async def _limited(body: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    seen = 0
+    async for chunk in body:
+        seen += len(chunk)
+        if seen > limit:
+            raise BodyTooLargeError(limit)
+        yield chunk
+
+
+def _located(problem: Problem, lines: list[int]) -> dict[str, Any]:
+    out: dict[str, Any] = {"path": render_path(problem.path), "message": problem.message}
+    index = problem.path[1] if len(problem.path) > 1 else None
+    if isinstance(index, int) and index < len(lines):
+        out["line"] = lines[index]
+    return out
+
+
+def _error(
+    status: int, code: str, message: str, problems: list[dict[str, Any]] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if problems is not None:
+        body["problems"] = problems
+    return JSONResponse(body, status_code=status)
