@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.config import Settings
 from planapi.entrypoints.asgi import create_app
@@ -53,3 +54,44 @@ async def baku(graphql: GraphQL) -> str:
     body = await graphql(CREATE_PLAN, input=seed_input("baku"))
     assert body["data"]["createPlan"]["__typename"] in {"PlanCreated", "PlanAlreadyExists"}, body
     return "baku-2026"
+
+
+@pytest.fixture
+async def raw_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """A second door into the app's database, for what the app would never do itself."""
+    from planapi.bootstrap import engine_for
+
+    engine = engine_for(settings)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def amend(graphql: GraphQL) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """Send `amendPlan` with sensible defaults; return the `amendPlan` result."""
+    from tests.e2e.queries import AMEND
+
+    async def run(
+        plan_id: str,
+        expected_version: int,
+        *changes: dict[str, Any],
+        rationale: str = "Agreed at TDAG",
+        authority: str = "TDAG",
+        **extra: Any,
+    ) -> dict[str, Any]:
+        given = {
+            "planId": plan_id,
+            "expectedVersion": expected_version,
+            "authority": authority,
+            "rationale": rationale,
+            "changes": list(changes),
+            **extra,
+        }
+        body = await graphql(AMEND, input=given)
+        assert "errors" not in body, body
+        result: dict[str, Any] = body["data"]["amendPlan"]
+        return result
+
+    return run

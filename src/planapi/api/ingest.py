@@ -114,6 +114,13 @@ def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
         return tuple(sorted((name.strip(), v.strip()) for name, _, v in items))
     if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
         return tuple(sorted(value.items()))
+    if isinstance(value, list) and all(  # the GraphQL shape: [{dimension, value}]
+        isinstance(item, dict)
+        and isinstance(item.get("dimension"), str)
+        and isinstance(item.get("value"), str)
+        for item in value
+    ):
+        return tuple(sorted((item["dimension"], item["value"]) for item in value))
     raise _BadRecord("disaggregation: must map dimension names to values")
 
 
@@ -276,10 +283,15 @@ def _located(problem: Problem, lines: list[int]) -> dict[str, Any]:
     return out
 
 
+MAX_PROBLEMS_LISTED = 1_000
+
+
 def _error(
     status: int, code: str, message: str, problems: list[dict[str, Any]] | None = None
 ) -> JSONResponse:
     body: dict[str, Any] = {"error": code, "message": message}
     if problems is not None:
-        body["problems"] = problems
+        # A batch of 10,000 bad lines needs a few examples and a count, not a 1 MB answer.
+        body["problemCount"] = len(problems)
+        body["problems"] = problems[:MAX_PROBLEMS_LISTED]
     return JSONResponse(body, status_code=status)
