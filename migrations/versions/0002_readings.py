@@ -62,16 +62,16 @@ def upgrade() -> None:
         sa.Column("recorded_at", UtcDateTime(), nullable=False),
         sa.Column("content_hash", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_readings"),
-        sa.ForeignKeyConstraint(
-            ["batch_id"], ["reading_batches.id"], name="fk_readings_batch_id_reading_batches"
-        ),
         sqlite_autoincrement=True,
     )
-    op.create_index("ix_readings_plan_id_kpi_id_id", "readings", ["plan_id", "kpi_id", "id"])
+    op.create_index(
+        "ix_readings_plan_id_kpi_id_series_period_start",
+        "readings",
+        ["plan_id", "kpi_id", "series", "period_start"],
+    )
     op.create_index(
         "ix_readings_source_source_reading_id", "readings", ["source", "source_reading_id"]
     )
-    op.create_index("ix_readings_batch_id", "readings", ["batch_id"])
     for table in _GUARDED:
         if op.get_bind().dialect.name == "postgresql":
             op.execute(
@@ -99,8 +99,7 @@ def downgrade() -> None:
         else:
             op.execute(f"DROP TRIGGER {table}_no_update")
             op.execute(f"DROP TRIGGER {table}_no_delete")
-    op.drop_index("ix_readings_batch_id", table_name="readings")
     op.drop_index("ix_readings_source_source_reading_id", table_name="readings")
-    op.drop_index("ix_readings_plan_id_kpi_id_id", table_name="readings")
+    op.drop_index("ix_readings_plan_id_kpi_id_series_period_start", table_name="readings")
     op.drop_table("readings")
     op.drop_table("reading_batches")

@@ -18,7 +18,14 @@ from planapi.adapters.hashing import GENESIS, canonical, timestamp
 from planapi.adapters.tables import reading_batches, readings
 from planapi.application.ports import BatchOutcome, ChainBreak, Clock, ReadingsIntegrity
 from planapi.domain.errors import IdempotencyKeyReusedError
-from planapi.domain.readings import CheckedReading, Reading, ReadingSource, ReadingStatus
+from planapi.domain.readings import (
+    CheckedReading,
+    Reading,
+    ReadingQuery,
+    ReadingSource,
+    ReadingStatus,
+    series_key,
+)
 
 # Appends of batches are serialised (each chains to the one before); this lock id is ours.
 _BATCH_LOCK = 0x706C616E  # "plan"
@@ -219,33 +226,48 @@ class SqlReadingStore:
         if not wanted:
             return set()
         latest: dict[tuple[str, str], tuple[int, bytes]] = {}
-        pairs = sorted(wanted)
-        for start in range(0, len(pairs), 500):
-            chunk = pairs[start : start + 500]
-            query = select(
+        for row in await self._rows_for_sources(conn, sorted(wanted)):
+            pair = (row.source, row.source_reading_id)
+            if pair not in latest or latest[pair][0] < row.id:
+                latest[pair] = (row.id, bytes(row.content_hash))
+        return {(s, r, h) for (s, r), (_, h) in latest.items()}
+
+    async def _rows_for_sources(
+        self, conn: AsyncConnection, pairs: list[tuple[str, str]]
+    ) -> list[Any]:
+        if not self._sqlite:
+            # One statement whatever the batch size: a join against the pairs as arrays.
+            query = text(
+                "SELECT r.id, r.source, r.source_reading_id, r.content_hash FROM readings r "
+                "JOIN unnest(CAST(:sources AS TEXT[]), CAST(:ids AS TEXT[])) AS k(source, sid) "
+                "ON r.source = k.source AND r.source_reading_id = k.sid"
+            )
+            params = {"sources": [s for s, _ in pairs], "ids": [i for _, i in pairs]}
+            return list(await conn.execute(query, params))
+        found: list[Any] = []
+        for start in range(0, len(pairs), 400):  # SQLite caps bound parameters
+            chunk = pairs[start : start + 400]
+            rows = select(
                 readings.c.id,
                 readings.c.source,
                 readings.c.source_reading_id,
                 readings.c.content_hash,
             ).where(tuple_(readings.c.source, readings.c.source_reading_id).in_(chunk))
-            for row in await conn.execute(query):
-                pair = (row.source, row.source_reading_id)
-                if pair not in latest or latest[pair][0] < row.id:
-                    latest[pair] = (row.id, bytes(row.content_hash))
-        return {(s, r, h) for (s, r), (_, h) in latest.items()}
+            found += list(await conn.execute(rows))
+        return found
 
     async def for_kpis(
-        self, plan_id: str, kpi_ids: Sequence[str], as_of: dt.datetime | None = None
+        self, plan_id: str, kpi_ids: Sequence[str], query: ReadingQuery | None = None
     ) -> list[Reading]:
-        query = (
+        statement = (
             select(readings)
             .where(readings.c.plan_id == plan_id, readings.c.kpi_id.in_(list(kpi_ids)))
             .order_by(readings.c.id)
         )
-        if as_of is not None:
-            query = query.where(readings.c.recorded_at <= as_of)
+        if query is not None:
+            statement = _narrowed(statement, query)
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+            rows = (await conn.execute(statement)).all()
         return [_reading(row) for row in rows]
 
     async def verify(self) -> ReadingsIntegrity:
@@ -323,6 +345,20 @@ def _batch_break(batch: Any, own: list[Any], prev_hash: bytes, expected: int) ->
     if not hmac.compare_digest(batch_hash(prev_hash, header, hashes), bytes(batch.hash)):
         return ChainBreak(batch.id, None, "altered", f"batch {batch.id} no longer matches its hash")
     return None
+
+
+def _narrowed(statement: Any, query: ReadingQuery) -> Any:
+    """The query's filters in SQL. Each one keeps or drops whole (series, period) groups, so
+    which reading supersedes which is unchanged by narrowing first."""
+    if query.as_of is not None:
+        statement = statement.where(readings.c.recorded_at <= query.as_of)
+    if query.disaggregation is not None:
+        statement = statement.where(readings.c.series == series_key(query.disaggregation))
+    if query.from_period is not None:
+        statement = statement.where(readings.c.period_start >= query.from_period.start)
+    if query.to_period is not None:
+        statement = statement.where(readings.c.period_end <= query.to_period.end)
+    return statement
 
 
 def _decimal(value: str | None) -> Decimal | None:

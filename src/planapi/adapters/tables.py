@@ -11,7 +11,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
-    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -115,7 +114,9 @@ readings = Table(
     "readings",
     metadata,
     Column("id", Position, Identity(), primary_key=True),
-    Column("batch_id", Position, ForeignKey("reading_batches.id"), nullable=False),
+    # No foreign key: a per-row check would halve bulk ingestion, and the hash chain already
+    # proves every reading belongs to the batch that recorded it (`verify`).
+    Column("batch_id", Position, nullable=False),
     Column("plan_id", Text, nullable=False),
     Column("kpi_id", Text, nullable=False),
     Column("series", Text, nullable=False),
@@ -133,8 +134,7 @@ readings = Table(
     Column("note", Text, nullable=True),
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("content_hash", LargeBinary, nullable=False),
-    Index(None, "plan_id", "kpi_id", "id"),
+    Index(None, "plan_id", "kpi_id", "series", "period_start"),
     Index(None, "source", "source_reading_id"),
-    Index(None, "batch_id"),
     sqlite_autoincrement=True,
 )

@@ -7,16 +7,15 @@ is then recorded exactly as `recordReadings` would (same checks, atomicity, idem
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from planapi.api.naming import render_path
+from planapi.api.reading_records import BadRecord, decode_line, reading_from_record
 from planapi.application.readings import ReadingService, RecordReadings
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,
@@ -24,7 +23,7 @@ from planapi.domain.errors import (
     Problem,
     ValidationError,
 )
-from planapi.domain.readings import NewReading, ReadingSource, ReadingStatus
+from planapi.domain.readings import NewReading
 
 CSV_COLUMNS = (
     "kpi_id", "period", "status", "value", "text", "numerator", "denominator",
@@ -32,10 +31,6 @@ CSV_COLUMNS = (
 )  # fmt: skip
 NDJSON_TYPES = {"application/x-ndjson", "application/jsonl", "application/x-jsonlines"}
 CSV_TYPES = {"text/csv"}
-
-
-class _BadRecord(ValueError):
-    pass
 
 
 @dataclass
@@ -73,89 +68,6 @@ def _decode(raw: bytes, line_no: int) -> str:
         return f"\x00not-utf8:{line_no}"
 
 
-def _decimal(value: Any, name: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise _BadRecord(f"{name}: must be a number")
-    try:
-        return Decimal(str(value))
-    except InvalidOperation as error:
-        raise _BadRecord(f"{name}: {value!r} is not a number") from error
-
-
-def _text(value: Any, name: str, *, required: bool = False) -> str | None:
-    if value is None or value == "":
-        if required:
-            raise _BadRecord(f"{name}: is required")
-        return None
-    if not isinstance(value, str):
-        raise _BadRecord(f"{name}: must be text")
-    return value
-
-
-def _status(value: Any) -> ReadingStatus:
-    try:
-        return ReadingStatus(_text(value, "status", required=True))
-    except ValueError as error:
-        if isinstance(error, _BadRecord):
-            raise
-        allowed = ", ".join(s.value for s in ReadingStatus)
-        raise _BadRecord(f"status: {value!r} is not one of {allowed}") from error
-
-
-def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
-    if value is None or value == "":
-        return ()
-    if isinstance(value, str):  # CSV: sex=female;region=Africa
-        items = [part.partition("=") for part in value.split(";") if part]
-        if any(not sep for _, sep, _ in items):
-            raise _BadRecord("disaggregation: write dimension=value pairs separated by ';'")
-        return tuple(sorted((name.strip(), v.strip()) for name, _, v in items))
-    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
-        return tuple(sorted(value.items()))
-    if isinstance(value, list) and all(  # the GraphQL shape: [{dimension, value}]
-        isinstance(item, dict)
-        and isinstance(item.get("dimension"), str)
-        and isinstance(item.get("value"), str)
-        for item in value
-    ):
-        return tuple(sorted((item["dimension"], item["value"]) for item in value))
-    raise _BadRecord("disaggregation: must map dimension names to values")
-
-
-def _reading(record: dict[str, Any]) -> NewReading:
-    source: Any = record.get("source")
-    source_id = record.get("sourceReadingId", record.get("source_reading_id"))
-    if isinstance(source, dict):
-        source, source_id = source.get("integration"), source.get("readingId", source_id)
-    integration = _text(source, "source")
-    return NewReading(
-        kpi_id=_text(record.get("kpiId", record.get("kpi_id")), "kpiId", required=True) or "",
-        period=_text(record.get("period"), "period", required=True) or "",
-        status=_status(record.get("status")),
-        value=_decimal(record.get("value"), "value"),
-        text=_text(record.get("text"), "text"),
-        numerator=_decimal(record.get("numerator"), "numerator"),
-        denominator=_decimal(record.get("denominator"), "denominator"),
-        disaggregation=_pairs(record.get("disaggregation")),
-        source=ReadingSource(integration, _text(source_id, "sourceReadingId"))
-        if integration
-        else None,
-        note=_text(record.get("note"), "note"),
-    )
-
-
-def _ndjson(text: str) -> dict[str, Any]:
-    try:
-        record = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise _BadRecord(f"not valid JSON ({error.msg} at column {error.colno})") from error
-    if not isinstance(record, dict):
-        raise _BadRecord("each line must be a JSON object")
-    return record
-
-
 def _csv_parser() -> Callable[[str], dict[str, Any] | None]:
     header: list[str] = []
 
@@ -164,14 +76,14 @@ def _csv_parser() -> Callable[[str], dict[str, Any] | None]:
         if not header:
             unknown = [name for name in row if name.strip() not in CSV_COLUMNS]
             if unknown or "kpi_id" not in row:
-                raise _BadRecord(
+                raise BadRecord(
                     f"header must name columns from {', '.join(CSV_COLUMNS)}; "
                     f"unknown: {', '.join(unknown) or 'none'}"
                 )
             header.extend(name.strip() for name in row)
             return None
         if len(row) != len(header):
-            raise _BadRecord(f"has {len(row)} fields, the header {len(header)}")
+            raise BadRecord(f"has {len(row)} fields, the header {len(header)}")
         return dict(zip(header, row, strict=True))
 
     return parse
@@ -189,11 +101,14 @@ async def parse_body(body: AsyncIterator[bytes], is_csv: bool, limit: int) -> _P
             )
             continue
         try:
-            record = parse_csv(text) if parse_csv else _ndjson(text)
-            if record is None:
-                continue
-            reading = _reading(record)
-        except _BadRecord as error:
+            if parse_csv is None:
+                reading = decode_line(text)
+            else:
+                record = parse_csv(text)
+                if record is None:
+                    continue
+                reading = reading_from_record(record)
+        except BadRecord as error:
             parsed.problems.append({"line": line, "path": f"line {line}", "message": str(error)})
             continue
         if len(parsed.readings) >= limit:

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.plan import PlanState
-from planapi.domain.readings import CheckedReading, Reading
+from planapi.domain.readings import CheckedReading, Reading, ReadingQuery
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +132,9 @@ class ReadingStore(Protocol):
         same content stores nothing, with different content raises IdempotencyKeyReusedError."""
 
     async def for_kpis(
-        self, plan_id: str, kpi_ids: Sequence[str], as_of: dt.datetime | None = None
+        self, plan_id: str, kpi_ids: Sequence[str], query: ReadingQuery | None = None
     ) -> list[Reading]:
-        """Every reading of these KPIs (superseded ones too) known at `as_of`, oldest first."""
+        """The readings of these KPIs (superseded ones too) that `query` can concern: known at
+        its `asOf`, of its series and within its periods. Oldest first."""
 
     async def verify(self) -> ReadingsIntegrity: ...

@@ -64,7 +64,7 @@ class ReadingService:
         self, plan_id: str, kpi_ids: Sequence[str], query: ReadingQuery
     ) -> dict[str, list[ReadingVersion]]:
         """Per KPI: the readings `query` asks for (one round trip for all the KPIs)."""
-        found = await self.store.for_kpis(plan_id, kpi_ids, query.as_of)
+        found = await self.store.for_kpis(plan_id, kpi_ids, query)
         by_kpi: dict[str, list[Reading]] = {kpi_id: [] for kpi_id in kpi_ids}
         for reading in found:
             by_kpi[reading.kpi_id].append(reading)

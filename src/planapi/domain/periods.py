@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -47,7 +48,13 @@ class Period:
         return self.start <= other.start and other.end <= self.end
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_period(text: str) -> Period:
+    """Cached: ids repeat across thousands of readings, and a Period never changes."""
+    return _parse(text)
+
+
+def _parse(text: str) -> Period:
     match = _PATTERN.fullmatch(text)
     if match is None:
         raise PeriodError(

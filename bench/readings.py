@@ -1,0 +1,268 @@
+"""Readings ingestion and series reads over HTTP on PostgreSQL, beside raw asyncpg COPY into a
+table of the same shape (the physical limit on this machine)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import itertools
+import json
+import statistics
+import time
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.common import ASYNCPG_DSN, row, scratch_schema
+from bench.server import running_server
+
+KPIS = 20
+BATCHES = 20
+PER_GRAPHQL_BATCH = 1_000
+PER_NDJSON_REQUEST = 10_000
+STORED_FOR_READS = 100_000
+
+RECORD = """
+mutation Record($input: RecordReadingsInput!) {
+  recordReadings(input: $input) {
+    __typename
+    ... on ReadingsRecorded { stored duplicates }
+    ... on UserError { message }
+  }
+}
+"""
+SERIES = """
+query Series($from: String, $to: String) {
+  plan(id: "bench") { node(id: "kpi-0") { ... on Kpi {
+    readings(from: $from, to: $to, disaggregation: []) { period value recordedAt }
+  } } }
+}
+"""
+
+
+def plan_input() -> dict[str, Any]:
+    changes: list[dict[str, Any]] = [
+        {"addNode": {"kind": "PRIORITY", "id": "p", "title": "P"}},
+        {"addNode": {"kind": "OUTCOME", "id": "o", "parentId": "p", "title": "O"}},
+    ]
+    for k in range(KPIS):
+        changes.append(
+            {
+                "addNode": {
+                    "kind": "KPI",
+                    "id": f"kpi-{k}",
+                    "parentId": "o",
+                    "title": f"KPI {k}",
+                    "measure": "UNIT",
+                    "direction": "INCREASE",
+                    "dimensions": [{"name": "region", "values": [f"r{i}" for i in range(50)]}],
+                }
+            }
+        )
+    return {
+        "id": "bench",
+        "title": "Bench",
+        "periodStart": 2026,
+        "periodEnd": 2029,
+        "authority": "WTDC",
+        "rationale": "bench",
+        "changes": changes,
+    }
+
+
+_counter = itertools.count()
+
+
+def readings(count: int) -> list[dict[str, Any]]:
+    """Distinct series/periods: KPI x region x month, so nothing repeats within a batch."""
+    out = []
+    for _ in range(count):
+        n = next(_counter)
+        month = n % 120
+        out.append(
+            {
+                "kpiId": f"kpi-{(n // 120) % KPIS}",
+                "period": f"{2020 + month // 12}-{month % 12 + 1:02d}",
+                "status": "FINAL",
+                "value": f"{n % 1000}.{n % 100:02d}",
+                "disaggregation": [{"dimension": "region", "value": f"r{(n // 2400) % 50}"}],
+                "source": {"integration": "bench", "readingId": f"r{n}"},
+            }
+        )
+    return out
+
+
+async def raw_copy(schema: str, batches: int, per_batch: int) -> float:
+    conn = await asyncpg.connect(ASYNCPG_DSN, server_settings={"search_path": schema})
+    try:
+        await conn.execute("CREATE TABLE raw_readings (LIKE readings INCLUDING ALL)")
+        columns = [
+            "batch_id",
+            "plan_id",
+            "kpi_id",
+            "series",
+            "period",
+            "period_start",
+            "period_end",
+            "status",
+            "value",
+            "numerator",
+            "denominator",
+            "text",
+            "source",
+            "source_reading_id",
+            "note",
+            "recorded_at",
+            "content_hash",
+        ]
+        now = dt.datetime.now(dt.UTC)
+        start = time.perf_counter()
+        for b in range(batches):
+            records = [
+                (
+                    b,
+                    "bench",
+                    f"kpi-{i % KPIS}",
+                    "region=r1",
+                    "2027-03",
+                    dt.date(2027, 3, 1),
+                    dt.date(2027, 3, 31),
+                    "FINAL",
+                    str(i),
+                    None,
+                    None,
+                    None,
+                    "bench",
+                    f"r{b}-{i}",
+                    None,
+                    now,
+                    hashlib.sha256(str(i).encode()).digest(),
+                )
+                for i in range(per_batch)
+            ]
+            async with conn.transaction():
+                await conn.copy_records_to_table("raw_readings", records=records, columns=columns)
+        return batches * per_batch / (time.perf_counter() - start)
+    finally:
+        await conn.close()
+
+
+async def graphql_batches(client: httpx.AsyncClient, batches: int) -> float:
+    payloads = [
+        {
+            "query": RECORD,
+            "variables": {
+                "input": {
+                    "planId": "bench",
+                    "idempotencyKey": f"g{b}-{time.time_ns()}",
+                    "readings": readings(PER_GRAPHQL_BATCH),
+                }
+            },
+        }
+        for b in range(batches)
+    ]
+    start = time.perf_counter()
+    for payload in payloads:
+        response = await client.post("/graphql", json=payload)
+        result = response.json()["data"]["recordReadings"]
+        assert result["__typename"] == "ReadingsRecorded", result
+    return batches * PER_GRAPHQL_BATCH / (time.perf_counter() - start)
+
+
+async def ndjson_requests(client: httpx.AsyncClient, requests: int) -> float:
+    bodies = [
+        "\n".join(json.dumps(r) for r in readings(PER_NDJSON_REQUEST)).encode()
+        for _ in range(requests)
+    ]
+    start = time.perf_counter()
+    for body in bodies:
+        response = await client.post(
+            "/ingest/readings?planId=bench",
+            content=body,
+            headers={"content-type": "application/x-ndjson"},
+        )
+        assert response.status_code == 200, response.text
+    return requests * PER_NDJSON_REQUEST / (time.perf_counter() - start)
+
+
+async def main() -> None:
+    print("Readings (PostgreSQL, over HTTP to one uvicorn worker)")
+    async with scratch_schema() as (_, schema):
+        raw = await raw_copy(schema, BATCHES, PER_GRAPHQL_BATCH)
+        row("raw asyncpg copy_records_to_table, 1,000/batch (baseline)", f"{raw:,.0f} rows/s")
+        with running_server(schema) as base:
+            async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+                created = await client.post(
+                    "/graphql",
+                    json={
+                        "query": "mutation($i: CreatePlanInput!) { createPlan(input: $i) "
+                        "{ __typename } }",
+                        "variables": {"i": plan_input()},
+                    },
+                )
+                assert "PlanCreated" in created.text, created.text
+                ours = await graphql_batches(client, BATCHES)
+                row(
+                    "recordReadings over HTTP, 1,000/batch",
+                    f"{ours:,.0f} rows/s",
+                    f"{ours / raw:.0%} of raw",
+                    "target >= 25%: " + ("met" if ours >= 0.25 * raw else "NOT met"),
+                )
+                bulk = await ndjson_requests(client, 3)
+                row(
+                    "POST /ingest/readings NDJSON, 10,000/request",
+                    f"{bulk:,.0f} rows/s",
+                    f"{bulk / raw:.0%} of raw",
+                    "target >= 50%: " + ("met" if bulk >= 0.5 * raw else "NOT met"),
+                )
+                stored = BATCHES * PER_GRAPHQL_BATCH + 3 * PER_NDJSON_REQUEST
+                while stored < STORED_FOR_READS:
+                    await ndjson_requests(client, 1)
+                    stored += PER_NDJSON_REQUEST
+                # One KPI's 5-year quarterly total series, with corrections mixed in.
+                quarterly = [
+                    {
+                        "kpiId": "kpi-0",
+                        "period": f"{y}-Q{q}",
+                        "status": "FINAL",
+                        "value": f"{y - 2000}.{q}{c}",
+                    }
+                    for c in range(3)
+                    for y in range(2025, 2030)
+                    for q in range(1, 5)
+                ]
+                for c in range(3):
+                    await client.post(
+                        "/graphql",
+                        json={
+                            "query": RECORD,
+                            "variables": {
+                                "input": {
+                                    "planId": "bench",
+                                    "readings": quarterly[c * 20 : (c + 1) * 20],
+                                }
+                            },
+                        },
+                    )
+                samples = []
+                for _ in range(300):
+                    start = time.perf_counter()
+                    response = await client.post(
+                        "/graphql",
+                        json={"query": SERIES, "variables": {"from": "2025", "to": "2029"}},
+                    )
+                    samples.append(time.perf_counter() - start)
+                    assert len(response.json()["data"]["plan"]["node"]["readings"]) == 20
+                p50 = statistics.median(samples[20:]) * 1000
+                row(
+                    f"one KPI's 5-year quarterly series ({stored:,} stored)",
+                    f"{p50:.1f} ms p50",
+                    "",
+                    "target <= 10 ms: " + ("met" if p50 <= 10 else "NOT met"),
+                )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,60 @@
+"""Run the real server (uvicorn, one worker) in a subprocess against a scratch schema."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from bench.common import URL
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(schema: str, **settings: str) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PLANAPI_DATABASE_URL": URL,
+        "PLANAPI_DATABASE_SCHEMA": schema,
+        "PLANAPI_GRAPHIQL": "false",
+        **{f"PLANAPI_{k.upper()}": v for k, v in settings.items()},
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "planapi.entrypoints.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,100 @@
+"""Readings as integrations send them — JSON objects (NDJSON lines, GraphQL variables) or CSV
+rows — turned into domain readings. One wire shape and one converter serve recordReadings and
+/ingest/readings; msgspec decodes it straight from bytes, numbers as exact decimals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from planapi.domain.readings import NewReading, ReadingSource, ReadingStatus
+
+
+class BadRecord(ValueError):
+    pass
+
+
+class WireSource(msgspec.Struct, forbid_unknown_fields=True):
+    integration: str
+    readingId: str | None = None
+
+
+class WirePair(msgspec.Struct, forbid_unknown_fields=True):
+    dimension: str
+    value: str
+
+
+class WireReading(msgspec.Struct, forbid_unknown_fields=True):
+    """One reading on the wire. `disaggregation` is {"sex": "female"}, [{dimension, value}] (the
+    GraphQL shape) or "sex=female;region=Africa" (CSV); `source` an object or a name with
+    `sourceReadingId` beside it."""
+
+    kpiId: str
+    period: str
+    status: ReadingStatus
+    value: Decimal | None = None
+    text: str | None = None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    disaggregation: dict[str, str] | list[WirePair] | str | None = None
+    source: WireSource | str | None = None
+    sourceReadingId: str | None = None
+    note: str | None = None
+
+
+NDJSON = msgspec.json.Decoder(WireReading)
+CSV_NAMES = {"kpi_id": "kpiId", "source_reading_id": "sourceReadingId"}
+
+
+def decode_line(line: bytes | str) -> NewReading:
+    try:
+        return to_new_reading(NDJSON.decode(line))
+    except msgspec.ValidationError as error:
+        raise BadRecord(str(error)) from error
+    except msgspec.DecodeError as error:
+        raise BadRecord(f"not valid JSON ({error})") from error
+
+
+def reading_from_record(record: dict[str, Any]) -> NewReading:
+    """A record already parsed: GraphQL variables (coerced) or a CSV row (all text; empty cells
+    are absent, columns in snake_case)."""
+    cleaned = {CSV_NAMES.get(k, k): v for k, v in record.items() if v is not None and v != ""}
+    try:
+        return to_new_reading(msgspec.convert(cleaned, WireReading, strict=False))
+    except msgspec.ValidationError as error:
+        raise BadRecord(str(error)) from error
+
+
+def _pairs(value: dict[str, str] | list[WirePair] | str | None) -> tuple[tuple[str, str], ...]:
+    if not value:
+        return ()
+    if isinstance(value, str):
+        items = [part.partition("=") for part in value.split(";") if part]
+        if any(not sep for _, sep, _ in items):
+            raise BadRecord("disaggregation: write dimension=value pairs separated by ';'")
+        return tuple(sorted((name.strip(), v.strip()) for name, _, v in items))
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    return tuple(sorted((pair.dimension, pair.value) for pair in value))
+
+
+def to_new_reading(wire: WireReading) -> NewReading:
+    source: ReadingSource | None = None
+    if isinstance(wire.source, WireSource):
+        source = ReadingSource(wire.source.integration, wire.source.readingId)
+    elif wire.source:
+        source = ReadingSource(wire.source, wire.sourceReadingId)
+    return NewReading(
+        kpi_id=wire.kpiId,
+        period=wire.period,
+        status=wire.status,
+        value=wire.value,
+        text=wire.text,
+        numerator=wire.numerator,
+        denominator=wire.denominator,
+        disaggregation=_pairs(wire.disaggregation),
+        source=source,
+        note=wire.note,
+    )
