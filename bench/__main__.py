@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import platform
 
-from bench import plan_reads, plan_writes
+from bench import plan_reads, plan_writes, readings
 
 
 async def main() -> None:
@@ -18,6 +18,7 @@ async def main() -> None:
     )
     await plan_writes.main()
     await plan_reads.main()
+    await readings.main()
 
 
 if __name__ == "__main__":

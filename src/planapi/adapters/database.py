@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from planapi.adapters.hashing import canonical_text
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -16,6 +18,8 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 
 
 def create_engine(url: str, *, pool_size: int = 10, **options: Any) -> AsyncEngine:
+    # JSON columns hold the canonical encoding, which the hash chain covers byte for byte.
+    options.setdefault("json_serializer", canonical_text)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **options)
         _serialise_sqlite_writers(engine)

@@ -8,17 +8,37 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, func, insert, literal_column, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Text,
+    cast,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters.codec import decode_event, decode_info, encode_event, encode_info
 from planapi.adapters.database import is_sqlite
-from planapi.adapters.hashing import GENESIS, event_hash
-from planapi.adapters.tables import events
+from planapi.adapters.hashing import GENESIS, canonical_text, event_hash, event_hash_of_text
+from planapi.adapters.tables import event_nodes, events
 from planapi.application.ports import ChainBreak, Clock, IntegrityReport, Recorded
 from planapi.domain.errors import VersionConflictError
-from planapi.domain.events import AmendmentInfo, PlanEvent
+from planapi.domain.events import (
+    AmendmentInfo,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    NodesLinked,
+    NodesUnlinked,
+    NodeUpdated,
+    PlanEvent,
+)
 
 _COLUMNS = (
     events.c.position,
@@ -32,13 +52,45 @@ _COLUMNS = (
     events.c.prev_hash,
     events.c.hash,
 )
+# The JSON columns as the text they were stored as: verification hashes it without parsing.
+_RAW_COLUMNS = tuple(
+    cast(column, Text).label(column.name) if column.name in ("data", "meta") else column
+    for column in _COLUMNS
+)
 # PostgreSQL hands out positions at insert but makes rows visible at commit, so a follower that
 # reads `position > n` could pass a row that commits later. Reading only rows written by
 # transactions older than every one still running closes that gap.
-_PG_TX_ID: ColumnElement[int] = literal_column("pg_current_xact_id()::text::bigint", BigInteger)
 _PG_WATERMARK: ColumnElement[int] = literal_column(
     "pg_snapshot_xmin(pg_current_snapshot())::text::bigint", BigInteger
 )
+
+
+_PG_APPEND = text(
+    "WITH appended AS ("
+    " INSERT INTO events (stream_id, version, type, schema_version, data, meta, recorded_at,"
+    " prev_hash, hash, tx_id) VALUES (:stream_id, :version, :type, :schema_version,"
+    " CAST(:data AS JSON), CAST(:meta AS JSON), :recorded_at, :prev_hash, :hash,"
+    " pg_current_xact_id()::text::bigint) RETURNING position),"
+    " indexed AS (INSERT INTO event_nodes (stream_id, node_id, version)"
+    " SELECT :stream_id, node, :version FROM unnest(CAST(:nodes AS TEXT[])) AS node)"
+    " SELECT position FROM appended"
+)
+
+
+def touched_nodes(event: PlanEvent) -> set[str]:
+    """The nodes an event changed (fields, place, existence or links): its history entries."""
+    found: set[str] = set()
+    for change in event.changes:
+        match change:
+            case NodeAdded(node=node):
+                found.add(node.id)
+            case NodeUpdated(node_id=node_id) | NodeRemoved(node_id=node_id):
+                found.add(node_id)
+            case NodeMoved(node_id=node_id):
+                found.add(node_id)
+            case NodesLinked(link=link) | NodesUnlinked(link=link):
+                found.update((link.from_id, link.to_id))
+    return found
 
 
 class SqlEventStore:
@@ -46,9 +98,7 @@ class SqlEventStore:
         self.engine = engine
         self.clock = clock
         self._sqlite = is_sqlite(engine)
-        # Built once so every append reuses one compiled statement.
-        statement = insert(events).returning(events.c.position)
-        self._insert_statement = statement if self._sqlite else statement.values(tx_id=_PG_TX_ID)
+        self._insert_statement = insert(events).returning(events.c.position)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -68,13 +118,16 @@ class SqlEventStore:
         previous: Recorded | None = None,
     ) -> Recorded:
         try:
-            if previous is not None and previous.version == expected_version:
-                # The head is known (versions never change), so the append is one INSERT: the
-                # unique (stream_id, version) key turns a lost race into a conflict.
+            if previous is not None and previous.version == expected_version and not self._sqlite:
+                # The head is known (versions never change), so the append is one statement,
+                # committed on its own: the unique (stream_id, version) key turns a lost race
+                # into a conflict.
                 async with self.engine.connect() as conn:
                     conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                     return await self._insert(conn, stream_id, event, info, previous)
             async with self.transaction() as conn:
+                if previous is not None and previous.version == expected_version:
+                    return await self._insert(conn, stream_id, event, info, previous)
                 return await self.append_in(conn, stream_id, expected_version, event, info)
         except IntegrityError as error:
             actual = await self.latest_version(stream_id)
@@ -127,7 +180,22 @@ class SqlEventStore:
         }
         values["prev_hash"] = bytes(head.hash) if head else GENESIS
         values["hash"] = event_hash(values["prev_hash"], **_hashed(values))
-        position = (await conn.execute(self._insert_statement, values)).scalar_one()
+        touched = sorted(touched_nodes(event))
+        if self._sqlite:
+            position = (await conn.execute(self._insert_statement, values)).scalar_one()
+            if touched:
+                rows = [{"stream_id": stream_id, "node_id": n, "version": version} for n in touched]
+                await conn.execute(insert(event_nodes), rows)
+        else:
+            # One round trip: the event and its node index in a single statement.
+            params = {
+                **values,
+                "data": canonical_text(values["data"]),
+                "meta": canonical_text(values["meta"]),
+                "recorded_at": recorded_at.astimezone(dt.UTC),
+                "nodes": touched,
+            }
+            position = (await conn.execute(_PG_APPEND, params)).scalar_one()
         return Recorded(
             stream_id=stream_id,
             version=version,
@@ -174,6 +242,23 @@ class SqlEventStore:
         )
         return await self._fetch(query)
 
+    async def touching(self, stream_id: str, node_id: str, upto_version: int) -> list[Recorded]:
+        versions = (
+            select(event_nodes.c.version)
+            .where(
+                event_nodes.c.stream_id == stream_id,
+                event_nodes.c.node_id == node_id,
+                event_nodes.c.version <= upto_version,
+            )
+            .scalar_subquery()
+        )
+        query = (
+            select(*_COLUMNS)
+            .where(events.c.stream_id == stream_id, events.c.version.in_(versions))
+            .order_by(events.c.version)
+        )
+        return await self._fetch(query)
+
     async def read_all(self, after_position: int, limit: int) -> list[Recorded]:
         query = (
             select(*_COLUMNS)
@@ -197,7 +282,9 @@ class SqlEventStore:
 
     async def verify(self, stream_id: str) -> IntegrityReport:
         """Recompute the chain from the stored bytes; report the first place it breaks."""
-        query = select(*_COLUMNS).where(events.c.stream_id == stream_id).order_by(events.c.version)
+        query = (
+            select(*_RAW_COLUMNS).where(events.c.stream_id == stream_id).order_by(events.c.version)
+        )
         checked, prev_hash, expected = 0, GENESIS, 1
         async with self.engine.connect() as conn:
             result = await conn.stream(query.execution_options(yield_per=2_000))
@@ -239,7 +326,7 @@ def _chain_break(row: Any, prev_hash: bytes, expected: int) -> ChainBreak | None
             "inserted",
             "its previous-hash does not match the hash of the version before it",
         )
-    recomputed = event_hash(prev_hash, **_hashed(row._mapping))
+    recomputed = event_hash_of_text(prev_hash, **_hashed(row._mapping))
     if not hmac.compare_digest(recomputed, bytes(row.hash)):
         return ChainBreak(
             row.version, row.position, "altered", "its content no longer matches its hash"

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import BigInteger, ColumnElement, insert, literal_column, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -64,8 +65,13 @@ def content_of(plan_id: str, checked: CheckedReading) -> dict[str, Any]:
     }
 
 
+# A fixed field order in a JSON array: one byte string per content, and msgspec's encoder is
+# five times faster than json.dumps on the ingestion path. Only this function hashes readings.
+_ENCODE = msgspec.json.Encoder().encode
+
+
 def content_hash(content: dict[str, Any]) -> bytes:
-    return hashlib.sha256(canonical([content[name] for name in _CONTENT])).digest()
+    return hashlib.sha256(_ENCODE([content[name] for name in _CONTENT])).digest()
 
 
 def batch_hash(prev_hash: bytes, header: dict[str, Any], hashes: Sequence[bytes]) -> bytes:

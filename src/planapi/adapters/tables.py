@@ -79,6 +79,17 @@ events = Table(
     sqlite_autoincrement=True,
 )
 
+# Which versions touched which node: a projection of the log (rebuildable from it), written in
+# the same statement as the event, so a node's history never needs a replay.
+event_nodes = Table(
+    "event_nodes",
+    metadata,
+    Column("stream_id", Text, nullable=False),
+    Column("node_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    PrimaryKeyConstraint("stream_id", "node_id", "version"),
+)
+
 snapshots = Table(
     "snapshots",
     metadata,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Iterable
 from typing import Annotated
 
 import strawberry
@@ -13,6 +14,7 @@ from planapi.api import scalars  # noqa: F401  (registers the domain enums)
 from planapi.api.naming import camel
 from planapi.application.ports import Recorded
 from planapi.application.primitives import field_to_primitive
+from planapi.domain.diff import FieldChange
 from planapi.domain.errors import Problem, ValidationError
 from planapi.domain.events import (
     Authority,
@@ -44,6 +46,24 @@ from planapi.domain.nodes import NodeKind
 class FieldValue:
     field: str
     value: JSON | None
+
+
+@strawberry.type(description="A field's value before and after, as JSON.")
+class FieldDiff:
+    field: str
+    before: JSON | None
+    after: JSON | None
+
+
+def field_diffs(changes: Iterable[FieldChange]) -> list[FieldDiff]:
+    return [
+        FieldDiff(
+            field=camel(change.field),
+            before=field_to_primitive(change.field, change.before),
+            after=field_to_primitive(change.field, change.after),
+        )
+        for change in changes
+    ]
 
 
 @strawberry.type

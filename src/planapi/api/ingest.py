@@ -137,9 +137,12 @@ def ingest_endpoint(
         if declared and declared.isdigit() and int(declared) > max_body:
             return _error(413, "too_large", f"the body may be at most {max_body:,} bytes")
         service = readings()
-        parsed = await parse_body(
-            _limited(request.stream(), max_body), kind in CSV_TYPES, service.max_batch
-        )
+        try:
+            parsed = await parse_body(
+                _limited(request.stream(), max_body), kind in CSV_TYPES, service.max_batch
+            )
+        except BodyTooLargeError:  # a chunked body declares no length: found out as it streams
+            return _error(413, "too_large", f"the body may be at most {max_body:,} bytes")
         if parsed.too_many:
             return _error(
                 422,

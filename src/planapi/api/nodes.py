@@ -7,10 +7,13 @@ from decimal import Decimal
 from typing import Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 
 from planapi.api import scalars  # noqa: F401  (registers the domain enums)
 from planapi.api.context import Context
 from planapi.api.errors import bad_input
+from planapi.api.history import Amendment, FieldDiff, field_diffs
+from planapi.api.naming import camel
 from planapi.api.readings import (
     DimensionValueInput,
     KpiProgress,
@@ -18,8 +21,11 @@ from planapi.api.readings import (
     TargetProgress,
     pairs,
 )
+from planapi.application.plans import NodeEntry
+from planapi.application.primitives import field_to_primitive
 from planapi.application.readings import latest, progress
 from planapi.domain.errors import PeriodError, Problem, ValidationError
+from planapi.domain.history import NodeChangeKind
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.nodes import (
     Dimension,
@@ -116,6 +122,29 @@ class PlanNode:
         found = [*state.outgoing.get(node_id, ()), *state.incoming.get(node_id, ())]
         return [NodeLink.of(link, state) for link in found]
 
+    @strawberry.field(
+        description="Every amendment up to the version being read that touched this node, "
+        "newest first, with each field's value before and after."
+    )
+    async def history(self, info: strawberry.Info[Context, None]) -> list[NodeHistoryEntry]:
+        found = await info.context.plans.history(self.plan.id, self.node.id, self.plan.version)
+        return [NodeHistoryEntry.of(entry) for entry in found]
+
+    @strawberry.field(
+        description="For each field (as of the version being read), the amendment that last "
+        "set it: who, when, on what authority and why."
+    )
+    async def blame(self, info: strawberry.Info[Context, None]) -> list[FieldBlame]:
+        found = await info.context.plans.blame(self.plan.id, self.node, self.plan.version)
+        return [
+            FieldBlame(
+                field=camel(source.origin.field),
+                value=field_to_primitive(source.origin.field, source.origin.value),
+                amendment=Amendment(record=source.amendment),
+            )
+            for source in found
+        ]
+
     def _children(self, kind: NodeKind) -> list[PlanNode]:
         return as_types(self.plan.children_of(self.node.id, kind), self.plan)
 
@@ -126,6 +155,51 @@ class PlanNode:
     def _from(self, relation: LinkRelation, kind: NodeKind) -> list[PlanNode]:
         nodes = self.plan.linked_from(self.node.id, relation)
         return as_types([n for n in nodes if n.kind is kind], self.plan)
+
+
+NodeChangeKindEnum = strawberry.enum(NodeChangeKind, name="NodeChangeKind")
+
+
+@strawberry.type(description="Two nodes and how they are linked.")
+class LinkRef:
+    from_id: strawberry.ID
+    to_id: strawberry.ID
+    relation: LinkRelation
+
+
+@strawberry.type(description="What one amendment did to a node.")
+class NodeHistoryEntry:
+    amendment: Amendment
+    change: NodeChangeKind
+    fields: list[FieldDiff]
+    link: LinkRef | None
+
+    @strawberry.field
+    def version(self) -> int:
+        return self.amendment.record.version
+
+    @classmethod
+    def of(cls, entry: NodeEntry) -> NodeHistoryEntry:
+        link = entry.change.link
+        return cls(
+            amendment=Amendment(record=entry.amendment),
+            change=entry.change.kind,
+            fields=field_diffs(entry.change.fields),
+            link=LinkRef(
+                from_id=strawberry.ID(link.from_id),
+                to_id=strawberry.ID(link.to_id),
+                relation=link.relation,
+            )
+            if link
+            else None,
+        )
+
+
+@strawberry.type(description="A field's value and the amendment that last set it.")
+class FieldBlame:
+    field: str
+    value: JSON | None
+    amendment: Amendment
 
 
 @strawberry.type(description="A link between two nodes of the same version.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from strawberry.scalars import JSON
 
 from planapi.api.context import Context
 from planapi.api.errors import bad_input
@@ -13,11 +12,12 @@ from planapi.api.history import (
     Amendment,
     AmendmentConnection,
     AmendmentEdge,
+    FieldDiff,
     PageInfo,
     cursor_of,
+    field_diffs,
     version_of,
 )
-from planapi.api.naming import camel
 from planapi.api.nodes import (
     Enabler,
     NodeLink,
@@ -33,7 +33,6 @@ from planapi.api.nodes import (
     as_types,
 )
 from planapi.application.plans import PlanVersion, VersionDiff
-from planapi.application.primitives import field_to_primitive
 from planapi.domain.errors import PlanApiError
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
@@ -190,13 +189,6 @@ class Plan:
 
 
 @strawberry.type
-class FieldDiff:
-    field: str
-    before: JSON | None
-    after: JSON | None
-
-
-@strawberry.type
 class ChangedNode:
     node: PlanNode
     fields: list[FieldDiff]
@@ -251,14 +243,7 @@ def as_plan_diff(found: VersionDiff) -> PlanDiff:
         changed=[
             ChangedNode(
                 node=as_type(after.nodes[c.node_id], after),
-                fields=[
-                    FieldDiff(
-                        field=camel(f.field),
-                        before=field_to_primitive(f.field, f.before),
-                        after=field_to_primitive(f.field, f.after),
-                    )
-                    for f in c.fields
-                ],
+                fields=field_diffs(c.fields),
             )
             for c in diff.changed
         ],

@@ -19,6 +19,8 @@ from planapi.domain.errors import (
     VersionConflictError,
 )
 from planapi.domain.events import AmendmentInfo, Authority
+from planapi.domain.history import FieldOrigin, NodeChange, blame, node_history
+from planapi.domain.nodes import Node
 from planapi.domain.plan import PlanState, fold
 
 STREAM_PREFIX = "plan:"
@@ -67,6 +69,18 @@ class AmendmentPage:
     items: list[Recorded]
     has_more: bool
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class NodeEntry:
+    amendment: Recorded
+    change: NodeChange
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSource:
+    origin: FieldOrigin
+    amendment: Recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +221,20 @@ class PlanService:
         before = await self.require(plan_id, from_version)
         after = await self.require(plan_id, to_version)
         return VersionDiff(before, after, diff(before.state, after.state))
+
+    async def history(self, plan_id: str, node_id: str, upto_version: int) -> list[NodeEntry]:
+        """Every amendment up to `upto_version` that touched the node, newest first."""
+        records = await self.events.touching(stream_of(plan_id), node_id, upto_version)
+        by_version = {record.version: record for record in records}
+        changes = node_history(node_id, ((r.version, r.event) for r in records))
+        return [NodeEntry(by_version[c.version], c) for c in reversed(changes)]
+
+    async def blame(self, plan_id: str, node: Node, version: int) -> list[FieldSource]:
+        """For each field of `node` as of `version`, the amendment that last set it."""
+        records = await self.events.touching(stream_of(plan_id), node.id, version)
+        by_version = {record.version: record for record in records}
+        changes = node_history(node.id, ((r.version, r.event) for r in records))
+        return [FieldSource(origin, by_version[origin.version]) for origin in blame(node, changes)]
 
     async def verify(self, plan_id: str) -> IntegrityReport:
         if await self.events.latest_version(stream_of(plan_id)) == 0:

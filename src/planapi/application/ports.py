@@ -76,6 +76,9 @@ class EventStore(Protocol):
     ) -> list[Recorded]:
         """Up to `limit` versions below `before_version`, newest first."""
 
+    async def touching(self, stream_id: str, node_id: str, upto_version: int) -> list[Recorded]:
+        """The versions up to `upto_version` whose events touched `node_id`, oldest first."""
+
     async def read_all(self, after_position: int, limit: int) -> list[Recorded]:
         """Events of every stream in global order, never skipping one committed late."""
 

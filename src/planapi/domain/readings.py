@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DefaultContext, InvalidOperation, Overflow
 
 from planapi.domain.errors import PeriodError, Problem
-from planapi.domain.nodes import Measure, Node, NodeKind
+from planapi.domain.nodes import Dimension, Measure, Node, NodeKind
 from planapi.domain.periods import Period, PeriodType, parse_period
 
 MAX_NOTE = 10_000
 MAX_TEXT = 10_000
 MAX_SOURCE = 200
+# Exponents decimal arithmetic can hold (1E+1000000 parses, but cannot be subtracted from).
+_EMIN, _EMAX = DefaultContext.Emin, DefaultContext.Emax
 
 _PERIOD_NAMES = {
     PeriodType.YEAR: "yearly",
@@ -169,6 +172,9 @@ def _value(
         number = getattr(reading, name)
         if number is not None and not number.is_finite():
             problems.append(Problem((*path, name), "must be a finite number"))
+        elif number is not None and not _EMIN <= number.adjusted() <= _EMAX:
+            # Stored for good, it would break every sum and comparison made with it later.
+            problems.append(Problem((*path, name), "is too large or too small a number"))
     if problems:
         return None
     derived = _ratio(kpi, reading, path, problems)
@@ -201,10 +207,13 @@ def _ratio(
         return None
     try:
         ratio = numerator / denominator
+        return ratio * 100 if kpi.measure is Measure.PERCENTAGE else ratio
+    except Overflow:
+        problems.append(Problem((*path, "numerator"), "numerator/denominator is out of range"))
+        return None
     except InvalidOperation:
         problems.append(Problem((*path, "denominator"), "cannot divide by it"))
         return None
-    return ratio * 100 if kpi.measure is Measure.PERCENTAGE else ratio
 
 
 def _agrees(given: Decimal, derived: Decimal) -> bool:
@@ -212,14 +221,23 @@ def _agrees(given: Decimal, derived: Decimal) -> bool:
     exponent = given.as_tuple().exponent
     if not isinstance(exponent, int):
         return False
-    tolerance = Decimal(1).scaleb(exponent) / 2
-    return abs(given - derived) <= tolerance
+    try:
+        tolerance = Decimal(1).scaleb(exponent) / 2
+        return abs(given - derived) <= tolerance
+    except Overflow:  # beyond what arithmetic can hold: nowhere near any ratio
+        return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _declared(dimensions: tuple[Dimension, ...]) -> dict[str, frozenset[str]]:
+    """A KPI's dimensions as sets, built once per definition rather than once per reading."""
+    return {dimension.name: frozenset(dimension.values) for dimension in dimensions}
 
 
 def _disaggregation(
     kpi: Node, pairs: tuple[tuple[str, str], ...], path: tuple[str | int, ...]
 ) -> list[Problem]:
-    declared = {dimension.name: dimension.values for dimension in kpi.dimensions}
+    declared = _declared(kpi.dimensions)
     problems: list[Problem] = []
     names = [name for name, _ in pairs]
     for name, value in pairs:
@@ -232,9 +250,8 @@ def _disaggregation(
                 )
             )
         elif declared[name] and value not in declared[name]:
-            problems.append(
-                Problem((*path, name), f"{value!r} is not one of {', '.join(declared[name])}")
-            )
+            allowed = ", ".join(sorted(declared[name]))
+            problems.append(Problem((*path, name), f"{value!r} is not one of {allowed}"))
         if names.count(name) > 1:
             problems.append(Problem((*path, name), "is given twice"))
             break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -81,6 +82,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         holder["app"] = services
         if settings.is_sqlite and not await services.plans.plans():
             log.info(await seed(schema, services, "baku"))
+        # What start-up built lives as long as the process: keep the collector from re-scanning
+        # it on every full collection (large ingest batches trigger many).
+        gc.freeze()
         try:
             yield
         finally:

@@ -1,0 +1,58 @@
+"""Index of which versions touched which node, for node history and blame.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-29
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from planapi.adapters.codec import decode_event
+from planapi.adapters.event_store import touched_nodes
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    table = op.create_table(
+        "event_nodes",
+        sa.Column("stream_id", sa.Text(), nullable=False),
+        sa.Column("node_id", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("stream_id", "node_id", "version", name="pk_event_nodes"),
+    )
+    # Events stored before this migration get their entries from the log itself.
+    events = sa.table(
+        "events",
+        sa.column("stream_id", sa.Text()),
+        sa.column("version", sa.Integer()),
+        sa.column("type", sa.Text()),
+        sa.column("schema_version", sa.Integer()),
+        sa.column("data", sa.JSON()),
+    )
+    bind = op.get_bind()
+    rows = bind.execute(sa.select(events).order_by(events.c.stream_id, events.c.version))
+    batch: list[dict[str, object]] = []
+    for row in rows:
+        event = decode_event(row.type, row.schema_version, row.data)
+        batch += [
+            {"stream_id": row.stream_id, "node_id": node, "version": row.version}
+            for node in sorted(touched_nodes(event))
+        ]
+        if len(batch) >= 5_000:
+            op.bulk_insert(table, batch)
+            batch = []
+    if batch:
+        op.bulk_insert(table, batch)
+
+
+def downgrade() -> None:
+    op.drop_table("event_nodes")
