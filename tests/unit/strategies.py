@@ -37,6 +37,7 @@ from planapi.domain.nodes import (
     Reference,
     ReferenceVocabulary,
     Region,
+    SectionContent,
 )
 from planapi.domain.periods import PeriodType
 from planapi.domain.plan import EMPTY, PlanState, fold
@@ -326,6 +327,7 @@ FIELD_VALUES: dict[str, st.SearchStrategy[object]] = {
         max_size=3,
     ).map(tuple),
     "period_types": st.lists(st.sampled_from(PeriodType), max_size=3).map(tuple),
+    "contents": st.lists(st.sampled_from(SectionContent), max_size=2).map(tuple),
     "region": st.one_of(st.none(), st.sampled_from(Region)),
     "objective": st.one_of(st.none(), any_text),
     "expected_results": st.lists(any_text, max_size=2).map(tuple),

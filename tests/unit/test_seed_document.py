@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 DRAFT_RELATIVE = "shared/reference/baku-action-plan-draft.txt"
-ALLOWED_NODE_KEYS = {"kind", "id", "parentId", "code", "title", "description"}
+ALLOWED_NODE_KEYS = {"kind", "id", "parentId", "code", "title", "description", "contents"}
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 HEADING_NUMBER = re.compile(r"^\d+(?:\.\d+)*\s+")

@@ -31,6 +31,7 @@ from planapi.domain.nodes import (
     Reference,
     ReferenceVocabulary,
     Region,
+    SectionContent,
 )
 from planapi.domain.periods import PeriodType
 
@@ -68,6 +69,7 @@ class NodeFieldsInput:
     targets: list[PeriodValueInput] | None = UNSET
     dimensions: list[KpiDimensionInput] | None = UNSET
     period_types: list[PeriodType] | None = UNSET
+    contents: list[SectionContent] | None = UNSET
     region: Region | None = UNSET
     objective: str | None = UNSET
     expected_results: list[str] | None = UNSET
@@ -163,6 +165,7 @@ _LISTS: dict[str, Callable[[Any], object]] = {
     "dimensions": _dimension,
     "expected_results": str,
     "period_types": PeriodType,
+    "contents": SectionContent,
 }
 _FIELDS = tuple(name for name in NodeFieldsInput.__annotations__)
 

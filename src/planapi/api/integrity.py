@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from planapi.application.ports import IntegrityReport
+from planapi.application.ports import IntegrityReport, ReadingsIntegrity
 
 
 @strawberry.type(description="Where the chain first breaks, and how.")
@@ -12,6 +12,30 @@ class ChainBreak:
     version: int
     what: str = strawberry.field(description="altered, inserted, removed or reordered")
     detail: str
+
+
+@strawberry.type(description="The readings' chain of batches, re-computed.")
+class ReadingsIntegrityResult:
+    ok: bool
+    checked_batches: int
+    checked_readings: int
+    head_hash: str | None
+    first_break: ChainBreak | None = strawberry.field(
+        description="`version` is the batch where the chain first breaks."
+    )
+
+    @classmethod
+    def of(cls, report: ReadingsIntegrity) -> ReadingsIntegrityResult:
+        found = report.first_break
+        return cls(
+            ok=report.ok,
+            checked_batches=report.checked_batches,
+            checked_readings=report.checked_readings,
+            head_hash=report.head_hash.hex() if report.head_hash else None,
+            first_break=ChainBreak(version=found.version, what=found.what, detail=found.detail)
+            if found
+            else None,
+        )
 
 
 @strawberry.type
@@ -22,9 +46,14 @@ class IntegrityResult:
     head_version: int
     head_hash: str | None
     first_break: ChainBreak | None
+    readings: ReadingsIntegrityResult = strawberry.field(
+        description="The readings' chain (all plans share it), verified in the same request."
+    )
 
     @classmethod
-    def of(cls, plan_id: str, report: IntegrityReport) -> IntegrityResult:
+    def of(
+        cls, plan_id: str, report: IntegrityReport, readings: ReadingsIntegrity
+    ) -> IntegrityResult:
         found = report.first_break
         return cls(
             plan_id=strawberry.ID(plan_id),
@@ -37,4 +66,5 @@ class IntegrityResult:
             first_break=ChainBreak(version=found.version, what=found.what, detail=found.detail)
             if found
             else None,
+            readings=ReadingsIntegrityResult.of(readings),
         )

@@ -37,6 +37,7 @@ from planapi.domain.nodes import (
     Reference,
     ReferenceVocabulary,
     Region,
+    SectionContent,
 )
 from planapi.domain.periods import Period, PeriodType, parse_period
 from planapi.domain.plan import PlanState
@@ -400,6 +401,10 @@ class Question(PlanNode):
 
 @strawberry.type(description="A numbered section of the plan's text; `description` is its body.")
 class Section(PlanNode):
+    @strawberry.field(description="What the section lists after its text, in order.")
+    def contents(self) -> list[SectionContent]:
+        return list(self.node.contents)
+
     @strawberry.field
     def sections(self) -> list[Section]:
         return self._children(NodeKind.SECTION)  # type: ignore[return-value]

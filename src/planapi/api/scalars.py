@@ -6,7 +6,14 @@ import strawberry
 
 from planapi.domain.events import Authority
 from planapi.domain.links import LinkRelation
-from planapi.domain.nodes import Direction, Measure, NodeKind, ReferenceVocabulary, Region
+from planapi.domain.nodes import (
+    Direction,
+    Measure,
+    NodeKind,
+    ReferenceVocabulary,
+    Region,
+    SectionContent,
+)
 from planapi.domain.periods import PeriodType
 
 NodeKindEnum = strawberry.enum(NodeKind, name="NodeKind")
@@ -34,4 +41,9 @@ PeriodTypeEnum = strawberry.enum(
     PeriodType,
     name="PeriodType",
     description="YEAR 2027, SEMESTER 2027-S1, QUARTER 2027-Q2, MONTH 2027-03, WEEK 2027-W14.",
+)
+SectionContentEnum = strawberry.enum(
+    SectionContent,
+    name="SectionContent",
+    description="What a section lists after its own text (terms, priorities, outputs, …).",
 )

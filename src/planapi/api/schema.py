@@ -121,7 +121,7 @@ class Query:
             report = await info.context.plans.verify(plan_id)
         except PlanApiError as error:
             raise bad_input(error) from error
-        return IntegrityResult.of(plan_id, report)
+        return IntegrityResult.of(plan_id, report, await info.context.readings.verify())
 
 
 @strawberry.type

@@ -20,6 +20,7 @@ from planapi.domain.nodes import (
     Reference,
     ReferenceVocabulary,
     Region,
+    SectionContent,
 )
 from planapi.domain.periods import PeriodType
 
@@ -83,6 +84,7 @@ _CODECS: dict[str, tuple[Callable[[Any], Json], Callable[[Json], Any]]] = {
     "dimensions": (_many(_dimension_out), _many_in(_dimension_in)),
     "expected_results": (list, tuple),
     "period_types": (_many(_enum_out), _many_in(PeriodType)),
+    "contents": (_many(_enum_out), _many_in(SectionContent)),
 }
 
 

@@ -8,6 +8,7 @@ decided unless there are none: an amendment applies whole or not at all.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
@@ -46,7 +47,7 @@ from planapi.domain.nodes import (
     Reference,
     fields_for,
 )
-from planapi.domain.periods import PeriodType, parse_period
+from planapi.domain.periods import parse_period
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState, updated
 
 PLAN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}\Z")  # \Z: no trailing newline
@@ -476,10 +477,10 @@ def _check_dimensions(work: PlanBuilder, value: object, path: Path) -> list[Prob
     return problems
 
 
-def _check_period_types(work: PlanBuilder, value: object, path: Path) -> list[Problem]:
-    kinds = _items(value, PeriodType)
-    if len(set(kinds)) != len(kinds):
-        return [Problem(path, "each period type may be given once")]
+def _check_distinct(work: PlanBuilder, value: object, path: Path) -> list[Problem]:
+    items = _items(value, enum.Enum)
+    if len(set(items)) != len(items):
+        return [Problem(path, "each value may be given once")]
     return []
 
 
@@ -507,7 +508,8 @@ _FIELD_CHECKS: dict[str, Callable[[PlanBuilder, object, Path], list[Problem]]] =
     "targets": _check_targets,
     "dimensions": _check_dimensions,
     "expected_results": _check_expected_results,
-    "period_types": _check_period_types,
+    "period_types": _check_distinct,
+    "contents": _check_distinct,
 }
 
 

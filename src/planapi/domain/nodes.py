@@ -47,6 +47,20 @@ class Region(enum.Enum):
     EUROPE = "EUROPE"
 
 
+class SectionContent(enum.Enum):
+    """What a section of the plan's text lists after its own paragraphs, so the whole document
+    can be rendered in the order of the original."""
+
+    TERMS = "TERMS"
+    PRIORITIES = "PRIORITIES"
+    OUTPUTS = "OUTPUTS"
+    ENABLERS = "ENABLERS"
+    REGIONAL_INITIATIVES = "REGIONAL_INITIATIVES"
+    RESOLUTIONS = "RESOLUTIONS"
+    STUDY_GROUPS = "STUDY_GROUPS"
+    LINKAGES = "LINKAGES"
+
+
 class ReferenceVocabulary(enum.Enum):
     """Outside frameworks a node can point at (after IATI's `reference/@vocabulary`)."""
 
@@ -117,6 +131,8 @@ class Node:
     dimensions: tuple[Dimension, ...] = ()
     # Which period types readings of this KPI may use (none given: any).
     period_types: tuple[PeriodType, ...] = ()
+    # sections
+    contents: tuple[SectionContent, ...] = ()
     # regional initiatives and projects
     region: Region | None = None
     objective: str | None = None
@@ -135,6 +151,7 @@ KIND_FIELDS: dict[NodeKind, frozenset[str]] = {
     NodeKind.REGIONAL_INITIATIVE: frozenset({"region", "objective", "expected_results"}),
     NodeKind.PROJECT: frozenset({"objective", "expected_results"}),
     NodeKind.RESOLUTION: frozenset({"number", "revision"}),
+    NodeKind.SECTION: frozenset({"contents"}),
 }
 
 # Every field a change may set, in a stable order for diffs and history.
@@ -143,7 +160,9 @@ EDITABLE_FIELDS: tuple[str, ...] = tuple(
 )
 
 # Fields that take a list: "no value" is the empty tuple rather than None.
-LIST_FIELDS: frozenset[str] = frozenset({"references", "targets", "dimensions", "expected_results"})
+LIST_FIELDS: frozenset[str] = frozenset(
+    {"references", "targets", "dimensions", "expected_results", "period_types", "contents"}
+)
 
 
 def fields_for(kind: NodeKind) -> frozenset[str]:

@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from planapi.api.context import Context, request_id
+from planapi.api.documents import diff_endpoint, document_endpoint
 from planapi.api.ingest import ingest_endpoint
 from planapi.api.schema import build_schema
 from planapi.bootstrap import Services, bootstrap
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/", home),
             Route("/healthz", health),
+            Route("/plans/{plan_id}/document", document_endpoint(lambda: holder["app"].plans)),
+            Route("/plans/{plan_id}/diff", diff_endpoint(lambda: holder["app"].plans)),
             Route(
                 "/ingest/readings",
                 ingest_endpoint(lambda: holder["app"].readings, max_body=settings.max_ingest_bytes),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import difflib
 import logging
 import sys
@@ -71,17 +72,65 @@ async def _seed(name: str) -> str:
         await services.close()
 
 
-async def _verify(plan_id: str) -> tuple[bool, str]:
+async def _verify(plan_id: str | None) -> tuple[bool, list[str]]:
+    """Every plan's chain (or one) and the readings chain; ok only if all hold."""
     services = await bootstrap(_settings())
+    lines: list[str] = []
+    ok = True
     try:
-        report = await services.plans.verify(plan_id)
+        ids = [plan_id] if plan_id else [p.state.id for p in await services.plans.plans()]
+        for each in ids:
+            report = await services.plans.verify(each)
+            if report.first_break is None:
+                head = report.head_hash.hex() if report.head_hash else "-"
+                lines.append(
+                    f"plan {each}: ok, {report.checked} events checked; "
+                    f"version {report.head_version} hash {head}"
+                )
+            else:
+                ok, found = False, report.first_break
+                lines.append(
+                    f"plan {each}: BROKEN at version {found.version}: {found.what} ({found.detail})"
+                )
+        readings = await services.readings.verify()
+        if readings.first_break is None:
+            lines.append(
+                f"readings: ok, {readings.checked_batches} batches and "
+                f"{readings.checked_readings} readings checked"
+            )
+        else:
+            ok, found = False, readings.first_break
+            lines.append(
+                f"readings: BROKEN at batch {found.version}: {found.what} ({found.detail})"
+            )
     finally:
         await services.close()
-    if report.first_break is None:
-        head = report.head_hash.hex() if report.head_hash else "-"
-        return True, f"ok: {report.checked} events checked; version {report.head_version} {head}"
-    found = report.first_break
-    return False, f"BROKEN at version {found.version}: {found.what} ({found.detail})"
+    return ok, lines
+
+
+async def _export(args: argparse.Namespace) -> str:
+    from planapi.api.rendering import render
+    from planapi.application.document import diff_document, plan_document
+
+    services = await bootstrap(_settings())
+    try:
+        if args.diff:
+            start, end = args.diff
+            return render(
+                diff_document(await services.plans.diff(args.plan_id, start, end)), args.format
+            )
+        try:
+            instant = dt.datetime.fromisoformat(args.as_of) if args.as_of else None
+        except ValueError as error:
+            raise SystemExit(
+                f"planapi: --as-of {args.as_of!r} is not an ISO 8601 instant"
+            ) from error
+        found = await services.plans.plan(args.plan_id, args.version, instant)
+        if found is None:
+            raise SystemExit(f"planapi: plan {args.plan_id!r} has no such version")
+        return render(plan_document(found), args.format)
+    finally:
+        await services.close()
 
 
 def export_schema(args: argparse.Namespace) -> int:
@@ -126,8 +175,21 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed", help="create a plan from a bundled data file")
     seed.add_argument("name", choices=["baku"])
 
-    verify = commands.add_parser("verify", help="re-compute a plan's hash chain")
-    verify.add_argument("plan_id")
+    verify = commands.add_parser(
+        "verify", help="re-compute the hash chains (every plan, or one, and the readings)"
+    )
+    verify.add_argument("plan_id", nargs="?")
+
+    export_doc = commands.add_parser(
+        "export", help="a plan version (or a diff of two) as Markdown, HTML or JSON"
+    )
+    export_doc.add_argument("plan_id")
+    which = export_doc.add_mutually_exclusive_group()
+    which.add_argument("--version", type=int)
+    which.add_argument("--as-of", help="an ISO 8601 instant with a UTC offset")
+    which.add_argument("--diff", type=int, nargs=2, metavar=("FROM", "TO"))
+    export_doc.add_argument("--format", choices=["markdown", "html", "json"], default="markdown")
+    export_doc.add_argument("--output", default="-", help="a path, or - for stdout")
 
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default=str(SCHEMA_FILE), help="a path, or - for stdout")
@@ -149,9 +211,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "seed":
                 print(asyncio.run(_seed(args.name)))
             case "verify":
-                ok, message = asyncio.run(_verify(args.plan_id))
-                print(message)
+                ok, lines = asyncio.run(_verify(args.plan_id))
+                print("\n".join(lines))
                 return 0 if ok else 1
+            case "export":
+                text = asyncio.run(_export(args))
+                if args.output == "-":
+                    sys.stdout.write(text)
+                else:
+                    Path(args.output).write_text(text, encoding="utf-8")
     except (NotMigratedError, PlanApiError) as error:
         raise SystemExit(f"planapi: {error}") from error
     return 0

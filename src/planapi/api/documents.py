@@ -1,0 +1,96 @@
+"""GET /plans/{id}/document and /plans/{id}/diff: a version (or a diff) as a document."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from planapi.api.rendering import FORMATS, render
+from planapi.application.document import diff_document, plan_document
+from planapi.application.plans import PlanService
+from planapi.domain.errors import PlanApiError, PlanNotFoundError, ValidationError
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class BadQuery(ValueError):
+    pass
+
+
+def _required(request: Request, name: str) -> int:
+    found = _int(request, name)
+    if found is None:
+        raise BadQuery(f"give ?{name}=<version>")
+    return found
+
+
+def _int(request: Request, name: str) -> int | None:
+    given = request.query_params.get(name)
+    if given is None:
+        return None
+    try:
+        return int(given)
+    except ValueError as error:
+        raise BadQuery(f"{name}: {given!r} is not a version number") from error
+
+
+def _instant(request: Request) -> dt.datetime | None:
+    given = request.query_params.get("asOf")
+    if given is None:
+        return None
+    try:
+        instant = dt.datetime.fromisoformat(given)
+    except ValueError as error:
+        raise BadQuery(f"asOf: {given!r} is not an ISO 8601 instant") from error
+    if instant.tzinfo is None:
+        raise BadQuery("asOf: give a UTC offset (2027-03-01T12:00:00Z)")
+    return instant
+
+
+def _format(request: Request) -> str:
+    fmt = request.query_params.get("format", "markdown")
+    if fmt not in FORMATS:
+        raise BadQuery(f"format: {fmt!r}; use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+def document_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
+    async def document(request: Request) -> Response:
+        plan_id = request.path_params["plan_id"]
+        try:
+            fmt, version, instant = _format(request), _int(request, "version"), _instant(request)
+            found = await plans().plan(plan_id, version, instant)
+        except BadQuery as error:
+            return _error(400, "bad_request", str(error))
+        except PlanApiError as error:
+            return _error(400, "bad_request", str(error))
+        if found is None:
+            return _error(404, "not_found", f"plan {plan_id!r} has no such version")
+        return Response(render(plan_document(found), fmt), media_type=FORMATS[fmt])
+
+    return document
+
+
+def diff_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
+    async def diff(request: Request) -> Response:
+        plan_id = request.path_params["plan_id"]
+        try:
+            fmt = _format(request)
+            start, end = _required(request, "from"), _required(request, "to")
+            found = await plans().diff(plan_id, start, end)
+        except BadQuery as error:
+            return _error(400, "bad_request", str(error))
+        except PlanNotFoundError as error:
+            return _error(404, "not_found", str(error))
+        except ValidationError as error:
+            return _error(404, "not_found", str(error))
+        return Response(render(diff_document(found), fmt), media_type=FORMATS[fmt])
+
+    return diff
