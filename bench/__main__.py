@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import platform
 
-from bench import plan_reads, plan_writes, readings
+from bench import plan_reads, plan_writes, readings, verify
 
 
 async def main() -> None:
@@ -19,6 +19,7 @@ async def main() -> None:
     await plan_writes.main()
     await plan_reads.main()
     await readings.main()
+    await verify.main()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import statistics
 import time
 
 from bench.common import p50_ms, row, scratch_schema, service, timings
@@ -34,13 +35,20 @@ async def build(plans: object, count: int) -> None:
             changes=[AddNode(NodeKind.PRIORITY, f"P{i}", id=f"p{i}") for i in range(5)],
         )
     )
+    outcomes: list[str] = []
+    rng = random.Random(11)
     for version in range(1, count):
         parent = f"p{version % 5}"
-        change = (
-            AddNode(NodeKind.OUTCOME, f"Outcome {version}", parent_id=parent)
-            if version % 100 == 0
-            else UpdateNode(parent, {"title": f"Priority, take {version}"})
-        )
+        change: AddNode | UpdateNode
+        if version % 100 == 0 or not outcomes:
+            outcomes.append(f"o{version}")
+            change = AddNode(
+                NodeKind.OUTCOME, f"Outcome {version}", id=outcomes[-1], parent_id=parent
+            )
+        elif version % 2:
+            change = UpdateNode(rng.choice(outcomes), {"title": f"Outcome, take {version}"})
+        else:
+            change = UpdateNode(parent, {"title": f"Priority, take {version}"})
         await plans.amend_plan(AmendPlan("bench", version, Authority.TDAG, "bench", [change]))
 
 
@@ -69,7 +77,20 @@ async def main() -> None:
             fold(record.event for record in records)
 
         full = await timings(replay, 3)
-        nodes = len((await warm_reader.plan("bench")).state.nodes)  # type: ignore[union-attr]
+        latest = await warm_reader.plan("bench")
+        assert latest is not None
+        nodes = len(latest.state.nodes)
+        # History and blame of nodes edited about as often as a real outcome (tens of times).
+        picks = random.Random(3).sample([n for n in latest.state.nodes if n.startswith("o")], 50)
+        history, blame, touched = [], [], []
+        for node_id in picks:
+            start = time.perf_counter()
+            entries = await warm_reader.history("bench", node_id, latest.state.version)
+            history.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            await warm_reader.blame("bench", latest.state.nodes[node_id], latest.state.version)
+            blame.append(time.perf_counter() - start)
+            touched.append(len(entries))
     row("full replay from version 1 (baseline)", f"{p50_ms(full):,.1f} ms p50")
     row(
         "cold: nearest snapshot + fold",
@@ -84,6 +105,18 @@ async def main() -> None:
         "target <= 1 ms: " + ("met" if p50_ms(warm) <= 1 else "NOT met"),
     )
     row("nodes in the latest version", f"{nodes:,}")
+    row(
+        f"node history (median {statistics.median(touched):.0f} amendments touched it)",
+        f"{p50_ms(history):,.2f} ms p50",
+        f"{p50_ms(full) / p50_ms(history):,.0f}x faster than replay",
+        "target <= 20 ms: " + ("met" if p50_ms(history) <= 20 else "NOT met"),
+    )
+    row(
+        "node blame",
+        f"{p50_ms(blame):,.2f} ms p50",
+        "",
+        "target <= 20 ms: " + ("met" if p50_ms(blame) <= 20 else "NOT met"),
+    )
 
 
 if __name__ == "__main__":

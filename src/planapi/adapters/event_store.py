@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -56,6 +56,12 @@ _COLUMNS = (
 _RAW_COLUMNS = tuple(
     cast(column, Text).label(column.name) if column.name in ("data", "meta") else column
     for column in _COLUMNS
+    if column.name != "stream_id"
+)
+_CHUNK = 10_000
+_PG_STORED_ROWS = (
+    "SELECT position, version, type, schema_version, data::text, meta::text, recorded_at,"
+    " prev_hash, hash FROM events WHERE stream_id = $1 ORDER BY version"
 )
 # PostgreSQL hands out positions at insert but makes rows visible at commit, so a follower that
 # reads `position > n` could pass a row that commits later. Reading only rows written by
@@ -282,20 +288,57 @@ class SqlEventStore:
 
     async def verify(self, stream_id: str) -> IntegrityReport:
         """Recompute the chain from the stored bytes; report the first place it breaks."""
-        query = (
-            select(*_RAW_COLUMNS).where(events.c.stream_id == stream_id).order_by(events.c.version)
-        )
         checked, prev_hash, expected = 0, GENESIS, 1
-        async with self.engine.connect() as conn:
-            result = await conn.stream(query.execution_options(yield_per=2_000))
-            async for row in result:
-                found = _chain_break(row, prev_hash, expected)
-                if found is not None:
-                    return IntegrityReport(stream_id, checked, expected - 1, prev_hash, found)
-                checked, prev_hash, expected = checked + 1, row.hash, row.version + 1
+        async with aclosing(self._stored_rows(stream_id)) as chunks:  # closes the cursor early
+            async for chunk in chunks:
+                for row in chunk:
+                    _, version, type_, schema_version, data, meta, recorded_at, prev, digest = row
+                    intact = (
+                        version == expected
+                        and prev == prev_hash
+                        and digest
+                        == event_hash_of_text(
+                            prev_hash,
+                            stream_id=stream_id,
+                            version=version,
+                            type=type_,
+                            schema_version=schema_version,
+                            data=data,
+                            meta=meta,
+                            recorded_at=recorded_at,
+                        )
+                    )
+                    if not intact:  # say what broke, and where
+                        found = _chain_break(row, stream_id, prev_hash, expected)
+                        assert found is not None
+                        return IntegrityReport(stream_id, checked, expected - 1, prev_hash, found)
+                    checked, prev_hash, expected = checked + 1, bytes(digest), version + 1
         return IntegrityReport(
             stream_id, checked, expected - 1, prev_hash if checked else None, None
         )
+
+    async def _stored_rows(self, stream_id: str) -> AsyncGenerator[Sequence[Sequence[Any]], None]:
+        """Chunks of (position, version, type, schema_version, data text, meta text,
+        recorded_at, prev_hash, hash) in version order."""
+        async with self.engine.connect() as conn:
+            if self._sqlite:
+                query = (
+                    select(*_RAW_COLUMNS)
+                    .where(events.c.stream_id == stream_id)
+                    .order_by(events.c.version)
+                )
+                result = await conn.stream(query.execution_options(yield_per=_CHUNK))
+                async for chunk in result.partitions():
+                    yield chunk
+                return
+            # The driver's own cursor: a million rows through SQLAlchemy's row machinery would
+            # cost more than hashing them.
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            async with driver.transaction():
+                cursor = await driver.cursor(_PG_STORED_ROWS, stream_id)
+                while chunk := await cursor.fetch(_CHUNK):
+                    yield chunk
 
     async def _fetch(self, query: Any) -> list[Recorded]:
         async with self.engine.connect() as conn:
@@ -310,27 +353,35 @@ def _hashed(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _chain_break(row: Any, prev_hash: bytes, expected: int) -> ChainBreak | None:
-    if row.version > expected:
+def _chain_break(
+    row: Sequence[Any], stream_id: str, prev_hash: bytes, expected: int
+) -> ChainBreak | None:
+    position, version, type_, schema_version, data, meta, recorded_at, prev, digest = row
+    if version > expected:
         return ChainBreak(
-            expected, row.position, "removed", f"versions {expected}..{row.version - 1} are missing"
+            expected, position, "removed", f"versions {expected}..{version - 1} are missing"
         )
-    if row.version < expected:
+    if version < expected:
+        return ChainBreak(version, position, "inserted", f"version {version} appears twice")
+    if not hmac.compare_digest(bytes(prev), prev_hash):
         return ChainBreak(
-            row.version, row.position, "inserted", f"version {row.version} appears twice"
-        )
-    if not hmac.compare_digest(bytes(row.prev_hash), prev_hash):
-        return ChainBreak(
-            row.version,
-            row.position,
+            version,
+            position,
             "inserted",
             "its previous-hash does not match the hash of the version before it",
         )
-    recomputed = event_hash_of_text(prev_hash, **_hashed(row._mapping))
-    if not hmac.compare_digest(recomputed, bytes(row.hash)):
-        return ChainBreak(
-            row.version, row.position, "altered", "its content no longer matches its hash"
-        )
+    recomputed = event_hash_of_text(
+        prev_hash,
+        stream_id=stream_id,
+        version=version,
+        type=type_,
+        schema_version=schema_version,
+        data=data,
+        meta=meta,
+        recorded_at=recorded_at,
+    )
+    if not hmac.compare_digest(recomputed, bytes(digest)):
+        return ChainBreak(version, position, "altered", "its content no longer matches its hash")
     return None
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 GENESIS = b"\x00" * 32
+_ZERO = dt.timedelta(0)
 # JSON text never holds a raw NUL (control characters are escaped), so it separates parts.
 _SEPARATOR = b"\x00"
 _ENCODER = msgspec.json.Encoder(order="sorted")
@@ -28,7 +29,9 @@ def canonical_text(value: Any) -> str:
 
 
 def timestamp(instant: dt.datetime) -> str:
-    return instant.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if instant.utcoffset() != _ZERO:
+        instant = instant.astimezone(dt.UTC)
+    return instant.isoformat(timespec="microseconds")
 
 
 def event_hash_of_text(
