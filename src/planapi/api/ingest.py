@@ -68,6 +68,10 @@ def _decode(raw: bytes, line_no: int) -> str:
         return f"\x00not-utf8:{line_no}"
 
 
+class _BadHeader(BadRecord):
+    """Without a usable header no row can be read: one problem, not one per row."""
+
+
 def _csv_parser() -> Callable[[str], dict[str, Any] | None]:
     header: list[str] = []
 
@@ -76,7 +80,7 @@ def _csv_parser() -> Callable[[str], dict[str, Any] | None]:
         if not header:
             unknown = [name for name in row if name.strip() not in CSV_COLUMNS]
             if unknown or "kpi_id" not in row:
-                raise BadRecord(
+                raise _BadHeader(
                     f"header must name columns from {', '.join(CSV_COLUMNS)}; "
                     f"unknown: {', '.join(unknown) or 'none'}"
                 )
@@ -110,6 +114,8 @@ async def parse_body(body: AsyncIterator[bytes], is_csv: bool, limit: int) -> _P
                 reading = reading_from_record(record)
         except BadRecord as error:
             parsed.problems.append({"line": line, "path": f"line {line}", "message": str(error)})
+            if isinstance(error, _BadHeader):
+                break
             continue
         if len(parsed.readings) >= limit:
             parsed.too_many = True
