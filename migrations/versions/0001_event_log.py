@@ -46,7 +46,6 @@ def upgrade() -> None:
         sa.Column("recorded_at", UtcDateTime(), nullable=False),
         sa.Column("prev_hash", sa.LargeBinary(), nullable=False),
         sa.Column("hash", sa.LargeBinary(), nullable=False),
-        sa.Column("tx_id", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("position", name="pk_events"),
         sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_id_version"),
         sqlite_autoincrement=True,

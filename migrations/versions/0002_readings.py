@@ -36,7 +36,6 @@ def upgrade() -> None:
         sa.Column("duplicates", sa.Integer(), nullable=False),
         sa.Column("prev_hash", sa.LargeBinary(), nullable=False),
         sa.Column("hash", sa.LargeBinary(), nullable=False),
-        sa.Column("tx_id", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_reading_batches"),
         sa.UniqueConstraint("idempotency_key", name="uq_reading_batches_idempotency_key"),
         sqlite_autoincrement=True,

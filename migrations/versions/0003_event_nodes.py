@@ -52,7 +52,22 @@ def upgrade() -> None:
             batch = []
     if batch:
         op.bulk_insert(table, batch)
+    # Hiding a row would hide a history entry while the chains still verify: as append-only
+    # as the log it indexes.
+    if bind.dialect.name == "postgresql":
+        op.execute(
+            "CREATE TRIGGER event_nodes_append_only BEFORE UPDATE OR DELETE ON event_nodes "
+            "FOR EACH ROW EXECUTE FUNCTION planapi_refuse_change()"
+        )
+    else:
+        for action in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER event_nodes_no_{action.lower()} BEFORE {action} ON event_nodes "
+                f"BEGIN SELECT RAISE(ABORT, 'the event_nodes table is append-only: {action} "
+                "refused'); END"
+            )
 
 
 def downgrade() -> None:
+    # Dropping the table drops its triggers with it, on both backends.
     op.drop_table("event_nodes")

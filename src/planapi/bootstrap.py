@@ -12,10 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from planapi.adapters.clock import SystemClock
 from planapi.adapters.database import create_engine
 from planapi.adapters.event_store import SqlEventStore
+from planapi.adapters.feeds import SqlEventLog, SqlReadingLog
 from planapi.adapters.migrations import pending, upgrade
+from planapi.adapters.notify import notifier_for
 from planapi.adapters.readings_store import SqlReadingStore
 from planapi.adapters.snapshots import SqlSnapshotStore
+from planapi.application.feed import EventFeed
+from planapi.application.live import (
+    PLAN_EVENTS,
+    READING_BATCHES,
+    LiveUpdates,
+    NotifyingEventStore,
+    NotifyingReadingStore,
+)
 from planapi.application.plans import PlanService
+from planapi.application.ports import Notifier
 from planapi.application.readings import ReadingService
 from planapi.config import Settings
 
@@ -30,8 +41,12 @@ class Services:
     engine: AsyncEngine
     plans: PlanService
     readings: ReadingService
+    notifier: Notifier
+    feed: EventFeed
+    live: LiveUpdates
 
     async def close(self) -> None:
+        await self.notifier.close()
         await self.engine.dispose()
 
 
@@ -68,14 +83,29 @@ async def bootstrap(settings: Settings) -> Services:
         await engine.dispose()
         raise
     clock = SystemClock()
+    # Writers announce each commit (after it) through the notifier; subscribers wake and read.
+    notifier = notifier_for(settings.database_url, (PLAN_EVENTS, READING_BATCHES))
+    event_store = SqlEventStore(engine, clock)
     plans = PlanService(
-        SqlEventStore(engine, clock),
+        NotifyingEventStore(event_store, notifier),
         SqlSnapshotStore(engine, clock),
         default_actor=settings.default_actor,
         snapshot_interval=settings.snapshot_interval,
         cache_size=settings.version_cache_size,
     )
     readings = ReadingService(
-        SqlReadingStore(engine, clock), plans, max_batch=settings.max_readings_per_batch
+        NotifyingReadingStore(SqlReadingStore(engine, clock), notifier),
+        plans,
+        max_batch=settings.max_readings_per_batch,
     )
-    return Services(settings, engine, plans, readings)
+    log = SqlEventLog(engine)
+    live = LiveUpdates(event_store, log, SqlReadingLog(engine), notifier)
+    return Services(
+        settings,
+        engine,
+        plans,
+        readings,
+        notifier=notifier,
+        feed=EventFeed(log),
+        live=live,
+    )

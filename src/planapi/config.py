@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -15,7 +17,8 @@ _DRIVERS = {
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PLANAPI_", extra="ignore")
+    # An empty variable means "the default", as in the env.example templates.
+    model_config = SettingsConfigDict(env_prefix="PLANAPI_", extra="ignore", env_ignore_empty=True)
 
     database_url: str = Field(
         "sqlite+aiosqlite:///var/planapi.db",
@@ -40,6 +43,34 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(5_000, ge=100)
     max_query_aliases: int = Field(30, ge=1)
     graphiql: bool = Field(True, description="Serve GraphiQL at /graphql.")
+    # Running the process (see docs/deployment.md).
+    host: str = Field("127.0.0.1", min_length=1, description="`planapi serve` binds this address.")
+    port: int = Field(8000, ge=1, le=65535, description="`planapi serve` listens on this port.")
+    shutdown_timeout: int = Field(
+        30, ge=1, description="Seconds in-flight requests get to finish after SIGTERM."
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for people; json: one JSON object per line, for collectors."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    metrics: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
+    tracing: Literal["off", "console", "otlp"] = Field(
+        "off", description="OpenTelemetry spans per GraphQL operation (needs planapi[tracing])."
+    )
+    # The relay (`planapi relay`): the event log, in order, to NATS JetStream.
+    nats_url: str = Field("nats://127.0.0.1:4222", pattern=r"^(nats|tls)://")
+    relay_name: str = Field(
+        "default", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Whose position is stored."
+    )
+    relay_stream: str = Field("PLANAPI_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    relay_subject_prefix: str = Field(
+        "planapi.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+    )
+    relay_batch_size: int = Field(500, ge=1, le=10_000)
+    relay_poll_interval: float = Field(0.5, gt=0, description="Seconds between looks when idle.")
+    relay_duplicate_window: float = Field(
+        120, ge=1, description="Seconds JetStream remembers message ids to drop re-publishes."
+    )
 
     @field_validator("database_url")
     @classmethod

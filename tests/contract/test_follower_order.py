@@ -12,8 +12,7 @@ from planapi.adapters.event_store import SqlEventStore
 from planapi.application.ports import Recorded
 from tests.contract.builders import created, info
 
-# Another client of the same server may hold a transaction open for a moment, which holds the
-# follower's watermark back too; give committed events this long to become readable.
+# How long a follower waits for committed events to become readable before giving up.
 SETTLE_SECONDS = 10.0
 
 
@@ -57,35 +56,41 @@ def postgres_only(backend: str) -> None:
 
 
 @pytest.mark.usefixtures("postgres_only")
-async def test_a_follower_does_not_pass_an_earlier_position_that_is_still_uncommitted(
+async def test_a_later_append_cannot_take_a_position_or_commit_before_an_earlier_one(
     event_store: SqlEventStore,
 ) -> None:
+    """The two transactions try to commit in the opposite order of their positions: the second
+    cannot even take a position until the first is visible, so no follower can pass it."""
     first, second = Writer(event_store, "plan:first"), Writer(event_store, "plan:second")
     first_task = asyncio.create_task(first.run())
+    second_task: asyncio.Task[Recorded] | None = None
     try:
         await first.appended.wait()
+        second.may_commit.set()  # the second would commit at once, before the first
         second_task = asyncio.create_task(second.run())
-        await second.appended.wait()
-        assert first.recorded is not None
-        assert second.recorded is not None
-        assert first.recorded.position < second.recorded.position
-
-        second.may_commit.set()
-        await second_task  # the later position is committed, the earlier one is not
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.5):
+                await second.appended.wait()
+        second_appended_early = second.appended.is_set()
         seen_early = await event_store.read_all(0, 100)
 
         first.may_commit.set()
         await first_task
+        await second_task
         seen_later = await _follow(event_store, 0, 2)
     finally:
         first.may_commit.set()
         second.may_commit.set()
-        await asyncio.gather(first_task, return_exceptions=True)
+        await asyncio.gather(
+            first_task, *([second_task] if second_task else []), return_exceptions=True
+        )
 
-    assert second.recorded.position not in [r.position for r in seen_early]
+    assert not second_appended_early, "the second append waited for the first to commit"
     assert seen_early == []
+    assert first.recorded is not None
+    assert second.recorded is not None
+    assert first.recorded.position < second.recorded.position
     assert [r.stream_id for r in seen_later] == ["plan:first", "plan:second"]
-    assert [r.position for r in seen_later] == [first.recorded.position, second.recorded.position]
 
 
 @pytest.mark.usefixtures("postgres_only")
@@ -95,24 +100,19 @@ async def test_a_follower_reading_on_from_its_cursor_gets_every_event_exactly_on
     await event_store.append("plan:before", 0, created("before"), info())
     (already,) = await _follow(event_store, 0, 1)
     cursor = already.position
-    first, second = Writer(event_store, "plan:first"), Writer(event_store, "plan:second")
-    first_task = asyncio.create_task(first.run())
-    try:
-        await first.appended.wait()
-        second_task = asyncio.create_task(second.run())
-        await second.appended.wait()
+    writers = [Writer(event_store, f"plan:w{i}") for i in range(4)]
+    for writer in writers:
+        writer.may_commit.set()
+    tasks = [asyncio.create_task(writer.run()) for writer in writers]
+    delivered: list[Recorded] = []
+    while not all(task.done() for task in tasks):  # follow while they race to commit
+        page = await event_store.read_all(cursor, 100)
+        delivered += page
+        cursor = page[-1].position if page else cursor
+        await asyncio.sleep(0)
+    await asyncio.gather(*tasks)
+    delivered += await _follow(event_store, cursor, len(writers) - len(delivered))
 
-        second.may_commit.set()
-        await second_task
-        delivered = list(await event_store.read_all(cursor, 100))
-        if delivered:
-            cursor = delivered[-1].position
-        first.may_commit.set()
-        await first_task
-        delivered += await _follow(event_store, cursor, 2 - len(delivered))
-    finally:
-        first.may_commit.set()
-        second.may_commit.set()
-        await asyncio.gather(first_task, return_exceptions=True)
-
-    assert [r.stream_id for r in delivered] == ["plan:first", "plan:second"]
+    positions = [r.position for r in delivered]
+    assert positions == sorted(positions)
+    assert sorted(r.stream_id for r in delivered) == sorted(w.stream_id for w in writers)

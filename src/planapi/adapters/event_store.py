@@ -9,14 +9,10 @@ from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
     Text,
     cast,
     func,
     insert,
-    literal_column,
-    or_,
     select,
     text,
 )
@@ -63,20 +59,23 @@ _PG_STORED_ROWS = (
     "SELECT position, version, type, schema_version, data::text, meta::text, recorded_at,"
     " prev_hash, hash FROM events WHERE stream_id = $1 ORDER BY version"
 )
-# PostgreSQL hands out positions at insert but makes rows visible at commit, so a follower that
-# reads `position > n` could pass a row that commits later. Reading only rows written by
-# transactions older than every one still running closes that gap.
-_PG_WATERMARK: ColumnElement[int] = literal_column(
-    "pg_snapshot_xmin(pg_current_snapshot())::text::bigint", BigInteger
-)
-
+# PostgreSQL hands out positions at insert but makes rows visible at commit: two concurrent
+# appends could become visible in the opposite order of their positions, and a follower reading
+# `position > n` would pass the later-committing one for good. (Recording transaction ids and
+# reading below the oldest running one does not close it: the id and the position are taken at
+# different moments, so their orders can disagree too.) Appends therefore take this
+# transaction-scoped lock before their position: the next append can only take a position once
+# the previous one is visible, so visibility follows position order, as the eventsourcing
+# library does with LOCK TABLE. Appends to all plans queue on it, for about one commit each.
+APPEND_LOCK = 0x706C616E6576  # "planev"
 
 _PG_APPEND = text(
-    "WITH appended AS ("
+    "WITH serialised AS MATERIALIZED (SELECT pg_advisory_xact_lock(:lock)),"
+    " appended AS ("
     " INSERT INTO events (stream_id, version, type, schema_version, data, meta, recorded_at,"
-    " prev_hash, hash, tx_id) VALUES (:stream_id, :version, :type, :schema_version,"
-    " CAST(:data AS JSON), CAST(:meta AS JSON), :recorded_at, :prev_hash, :hash,"
-    " pg_current_xact_id()::text::bigint) RETURNING position),"
+    " prev_hash, hash) SELECT :stream_id, :version, :type, :schema_version,"
+    " CAST(:data AS JSON), CAST(:meta AS JSON), :recorded_at, :prev_hash, :hash"
+    " FROM serialised RETURNING position),"
     " indexed AS (INSERT INTO event_nodes (stream_id, node_id, version)"
     " SELECT :stream_id, node, :version FROM unnest(CAST(:nodes AS TEXT[])) AS node)"
     " SELECT position FROM appended"
@@ -200,6 +199,7 @@ class SqlEventStore:
                 "meta": canonical_text(values["meta"]),
                 "recorded_at": recorded_at.astimezone(dt.UTC),
                 "nodes": touched,
+                "lock": APPEND_LOCK,
             }
             position = (await conn.execute(_PG_APPEND, params)).scalar_one()
         return Recorded(
@@ -272,9 +272,6 @@ class SqlEventStore:
             .order_by(events.c.position)
             .limit(limit)
         )
-        if not self._sqlite:
-            # Rows without a transaction id (restored or imported) are settled history.
-            query = query.where(or_(events.c.tx_id.is_(None), events.c.tx_id < _PG_WATERMARK))
         return await self._fetch(query)
 
     async def stream_ids(self, prefix: str) -> list[str]:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import BigInteger, ColumnElement, insert, literal_column, select, text, tuple_
+from sqlalchemy import insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -30,7 +30,6 @@ from planapi.domain.readings import (
 
 # Appends of batches are serialised (each chains to the one before); this lock id is ours.
 _BATCH_LOCK = 0x706C616E  # "plan"
-_PG_TX_ID: ColumnElement[int] = literal_column("pg_current_xact_id()::text::bigint", BigInteger)
 _COLUMNS = [
     "batch_id", "plan_id", "kpi_id", "series", "period", "period_start", "period_end", "status",
     "value", "numerator", "denominator", "text", "source", "source_reading_id", "note",
@@ -176,8 +175,6 @@ class SqlReadingStore:
             "prev_hash": prev_hash,
             "hash": batch_hash(prev_hash, header, [hashes[i] for i in fresh]),
         }
-        if not self._sqlite:
-            row["tx_id"] = _PG_TX_ID
         await conn.execute(insert(reading_batches).values(**row))
         rows = [
             {

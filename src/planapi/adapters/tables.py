@@ -71,9 +71,6 @@ events = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("prev_hash", LargeBinary, nullable=False),
     Column("hash", LargeBinary, nullable=False),
-    # PostgreSQL: the appending transaction's id, so followers read only below the oldest
-    # transaction still running and never skip an event committed after a later position.
-    Column("tx_id", BigInteger, nullable=True),
     UniqueConstraint("stream_id", "version"),
     Index(None, "stream_id", "recorded_at"),
     sqlite_autoincrement=True,
@@ -116,7 +113,6 @@ reading_batches = Table(
     Column("duplicates", Integer, nullable=False),
     Column("prev_hash", LargeBinary, nullable=False),
     Column("hash", LargeBinary, nullable=False),
-    Column("tx_id", BigInteger, nullable=True),
     UniqueConstraint("idempotency_key"),
     sqlite_autoincrement=True,
 )
@@ -148,4 +144,14 @@ readings = Table(
     Index(None, "plan_id", "kpi_id", "series", "period_start"),
     Index(None, "source", "source_reading_id"),
     sqlite_autoincrement=True,
+)
+
+# Where each relay (`planapi relay`) has published the log up to: the last position whose
+# publication the broker acknowledged. Updated in place; not part of the record.
+relay_positions = Table(
+    "relay_positions",
+    metadata,
+    Column("name", Text, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    PrimaryKeyConstraint("name"),
 )

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
+from planapi.application.feed import EventFeed
+from planapi.application.live import LiveUpdates
 from planapi.application.plans import PlanService
 from planapi.application.readings import ReadingService
 from planapi.domain.readings import ReadingQuery, ReadingVersion
@@ -24,6 +26,9 @@ class Context:
     readings: ReadingService
     actor: str | None = None
     request_id: str = "-"
+    # The event feed and live updates (subscriptions); None where a caller needs neither.
+    feed: EventFeed | None = None
+    live: LiveUpdates | None = None
     # One loader per request, so every KPI of a tree asking the same question shares one query.
     reading_loader: DataLoader[ReadingKey, list[ReadingVersion]] = field(init=False)
 

@@ -11,7 +11,12 @@ from starlette.responses import JSONResponse, Response
 from planapi.api.rendering import FORMATS, render
 from planapi.application.document import diff_document, plan_document
 from planapi.application.plans import PlanService
-from planapi.domain.errors import PlanApiError, PlanNotFoundError, ValidationError
+from planapi.domain.errors import (
+    PlanApiError,
+    PlanNotFoundError,
+    ValidationError,
+    VersionNotFoundError,
+)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -42,7 +47,8 @@ def _instant(request: Request) -> dt.datetime | None:
     if given is None:
         return None
     try:
-        instant = dt.datetime.fromisoformat(given)
+        # An unencoded "+01:00" arrives as " 01:00": take it as the client meant it.
+        instant = dt.datetime.fromisoformat(given.replace(" ", "+"))
     except ValueError as error:
         raise BadQuery(f"asOf: {given!r} is not an ISO 8601 instant") from error
     if instant.tzinfo is None:
@@ -87,10 +93,10 @@ def diff_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
             found = await plans().diff(plan_id, start, end)
         except BadQuery as error:
             return _error(400, "bad_request", str(error))
-        except PlanNotFoundError as error:
+        except (PlanNotFoundError, VersionNotFoundError) as error:
             return _error(404, "not_found", str(error))
         except ValidationError as error:
-            return _error(404, "not_found", str(error))
+            return _error(400, "bad_request", str(error))
         return Response(render(diff_document(found), fmt), media_type=FORMATS[fmt])
 
     return diff

@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 
 from planapi.api.naming import render_path
+from planapi.api.outcomes import note_user_error
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,
     PlanAlreadyExistsError,
@@ -84,6 +85,7 @@ class IdempotencyKeyReused(UserError):
 
 def as_union_member(error: PlanApiError) -> Any:
     """The union member for a refused command; anything unexpected propagates (and is masked)."""
+    note_user_error(type(error).__name__)
     match error:
         case ValidationError():
             return ValidationFailed.of(error)

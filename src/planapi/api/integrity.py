@@ -41,7 +41,9 @@ class ReadingsIntegrityResult:
 @strawberry.type
 class IntegrityResult:
     plan_id: strawberry.ID
-    ok: bool
+    ok: bool = strawberry.field(
+        description="True only if the plan's chain and the readings' chain both verify."
+    )
     checked: int = strawberry.field(description="How many events were re-hashed.")
     head_version: int
     head_hash: str | None
@@ -57,7 +59,7 @@ class IntegrityResult:
         found = report.first_break
         return cls(
             plan_id=strawberry.ID(plan_id),
-            ok=report.ok,
+            ok=report.ok and readings.ok,
             checked=report.checked,
             head_version=report.head_version,
             # No version to vouch for (the chain breaks at version 1): no head, not the genesis

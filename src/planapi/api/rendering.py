@@ -40,24 +40,47 @@ def header_lines(document: Document) -> list[str]:
     return lines
 
 
+def _md(text: str) -> str:
+    """Text as Markdown shows it: a `<` could otherwise open raw HTML in a viewer."""
+    return text.replace("<", "\\<")
+
+
 def markdown(document: Document) -> str:
-    out = [f"# {document.title} {document.period}", ""]
-    out += [f"> {line}  " for line in header_lines(document)]
+    out = [f"# {_md(document.title)} {document.period}", ""]
+    out += [f"> {_md(line)}  " for line in header_lines(document)]
     out.append("")
-    previous = "heading"
+    previous: Block | None = None
     for block in document.blocks:
         if block.type == "item":
-            out.append(f"{'  ' * block.level}- {_MARKS[block.mark]}{block.text}")
+            out.append(f"{'  ' * block.level}- {_MARKS[block.mark]}{_md(block.text)}")
+        elif _continues(previous, block):
+            # The description of the item above: a paragraph inside that item.
+            assert previous is not None
+            if out[-1]:
+                out.append("")
+            out += [f"{'  ' * (previous.level + 1)}{_MARKS[block.mark]}{_md(block.text)}", ""]
+            continue  # later items of the same node still nest under it
         else:
-            if previous == "item":
+            if out[-1]:
                 out.append("")
             if block.type == "heading":
-                out.append(f"{'#' * block.level} {_MARKS[block.mark]}{block.text}")
+                out.append(f"{'#' * block.level} {_MARKS[block.mark]}{_md(block.text)}")
             else:
-                out.append(f"{_MARKS[block.mark]}{block.text}")
+                out.append(f"{_MARKS[block.mark]}{_md(block.text)}")
             out.append("")
-        previous = block.type
+        previous = block
     return "\n".join(out).rstrip() + "\n"
+
+
+def _continues(item: Block | None, block: Block) -> bool:
+    """Whether `block` is a paragraph of the node whose list item `item` is (its description)."""
+    return (
+        item is not None
+        and item.type == "item"
+        and block.type == "paragraph"
+        and block.node_id is not None
+        and block.node_id == item.node_id
+    )
 
 
 _STYLE = """
@@ -83,12 +106,18 @@ def page(document: Document) -> str:
         "</header><main>",
     ]
     depth = -1  # how many lists are open, minus one
+    item: Block | None = None  # the last list item, while its <li> is open
     for block in document.blocks:
         if block.type == "item":
             parts += _list_to(depth, block.level)
             depth = block.level
             parts.append(f"<li>{_marked(block)}")
+            item = block
             continue
+        if _continues(item, block):
+            parts.append(f"<p>{_marked(block)}</p>")  # inside the item it describes
+            continue
+        item = None
         parts += _list_to(depth, -1)
         depth = -1
         if block.type == "heading":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import strawberry
@@ -28,6 +29,7 @@ from planapi.api.errors import (
     as_union_member,
     bad_input,
 )
+from planapi.api.feed import EventPage, events_page
 from planapi.api.history import Amendment
 from planapi.api.inputs import (
     AmendPlanInput,
@@ -36,10 +38,11 @@ from planapi.api.inputs import (
     to_create_command,
 )
 from planapi.api.integrity import IntegrityResult
-from planapi.api.nodes import TYPES
+from planapi.api.nodes import TYPES, NodeHistoryEntry
 from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.reading_records import reading_from_record
 from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
+from planapi.api.subscriptions import Subscription
 from planapi.application.readings import RecordReadings
 from planapi.domain.errors import PlanApiError
 
@@ -107,6 +110,19 @@ class Query:
             raise bad_input(error) from error
         return as_plan_diff(found)
 
+    @strawberry.field(
+        description="Every amendment that touched a node, newest first — also for a node that "
+        "was removed, which no version of the plan shows any more: who removed it, when and why."
+    )
+    async def node_history(
+        self, info: Info, plan_id: strawberry.ID, node_id: strawberry.ID
+    ) -> list[NodeHistoryEntry]:
+        try:
+            found = await info.context.plans.node_history(plan_id, node_id)
+        except PlanApiError as error:
+            raise bad_input(error) from error
+        return [NodeHistoryEntry.of(entry) for entry in found]
+
     @strawberry.field(description="One amendment of a plan, by the version it produced.")
     async def amendment(self, info: Info, plan_id: strawberry.ID, version: int) -> Amendment | None:
         try:
@@ -122,6 +138,12 @@ class Query:
         except PlanApiError as error:
             raise bad_input(error) from error
         return IntegrityResult.of(plan_id, report, await info.context.readings.verify())
+
+    events: EventPage = strawberry.field(
+        resolver=events_page,
+        description="The log of every plan in global order: `first` events after position "
+        "`after`, as stored. For whole mirrors, GET /events (NDJSON) streams the same.",
+    )
 
 
 @strawberry.type
@@ -202,11 +224,17 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def build_schema(
-    *, max_depth: int = 15, max_tokens: int = 5_000, max_aliases: int = 30
+    *,
+    max_depth: int = 15,
+    max_tokens: int = 5_000,
+    max_aliases: int = 30,
+    observers: Sequence[Any] = (),
 ) -> strawberry.Schema:
     # Factories: a fresh extension per request (the parser and validation caches are shared
-    # at module level by strawberry itself).
+    # at module level by strawberry itself). Observers (metrics, tracing) come first, so they
+    # see the whole operation, limits included.
     extensions: list[Any] = [
+        *observers,
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
@@ -218,7 +246,11 @@ def build_schema(
         ),
     ]
     schema = strawberry.Schema(
-        query=Query, mutation=Mutation, types=[*TYPES.values(), UserError], extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[*TYPES.values(), UserError],
+        extensions=extensions,
     )
     _fast_record_readings(schema)
     return schema

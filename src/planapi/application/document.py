@@ -227,7 +227,11 @@ class _Writer:
                 self.text(question.description, question)
 
     def linkages(self) -> None:
-        for link in sorted(self.state.links):
+        order = {node.id: index for index, node in enumerate(self.state.walk())}
+        in_document_order = sorted(
+            self.state.links, key=lambda k: (order[k.from_id], order[k.to_id], k.relation.value)
+        )
+        for link in in_document_order:
             source, target = self.state.nodes[link.from_id], self.state.nodes[link.to_id]
             words = _RELATION_WORDS[link.relation]
             self.item(f"{label(source)} {words} {label(target)}")
@@ -365,10 +369,11 @@ def _shown(name: str, value: object) -> str:
     return shown or "(none)"
 
 
-def _plain(value: object) -> str:
-    """A field's JSON form as short text: lists joined by ';', objects by their values."""
+def _plain(value: object, separator: str = "; ") -> str:
+    """A field's JSON form as short text: lists joined by ';', objects by their values (a list
+    inside an object by ',', so that two dimensions never read as one)."""
     if isinstance(value, list):
-        return "; ".join(_plain(item) for item in value)
+        return separator.join(_plain(item) for item in value)
     if isinstance(value, dict):
-        return " ".join(_plain(item) for item in value.values() if item is not None)
+        return " ".join(filter(None, (_plain(item, ", ") for item in value.values())))
     return "" if value is None else str(value)

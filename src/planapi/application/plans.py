@@ -17,6 +17,7 @@ from planapi.domain.errors import (
     Problem,
     ValidationError,
     VersionConflictError,
+    VersionNotFoundError,
 )
 from planapi.domain.events import AmendmentInfo, Authority
 from planapi.domain.history import FieldOrigin, NodeChange, blame, node_history
@@ -191,9 +192,7 @@ class PlanService:
         if found is None:
             if version is None or await self.events.latest_version(stream_of(plan_id)) == 0:
                 raise PlanNotFoundError(plan_id)
-            raise ValidationError(
-                [Problem(("version",), f"plan {plan_id!r} has no version {version}")]
-            )
+            raise VersionNotFoundError(plan_id, version)
         return found
 
     async def plans(self) -> list[PlanVersion]:
@@ -228,6 +227,13 @@ class PlanService:
         by_version = {record.version: record for record in records}
         changes = node_history(node_id, ((r.version, r.event) for r in records))
         return [NodeEntry(by_version[c.version], c) for c in reversed(changes)]
+
+    async def node_history(self, plan_id: str, node_id: str) -> list[NodeEntry]:
+        """A node's whole history, even once removed (when no version shows it any more)."""
+        latest = await self.events.latest_version(stream_of(plan_id))
+        if latest == 0:
+            raise PlanNotFoundError(plan_id)
+        return await self.history(plan_id, node_id, latest)
 
     async def blame(self, plan_id: str, node: Node, version: int) -> list[FieldSource]:
         """For each field of `node` as of `version`, the amendment that last set it."""

@@ -28,6 +28,15 @@ class ValidationError(PlanApiError):
         super().__init__("; ".join(f"{_dotted(p.path)}: {p.message}" for p in self.problems))
 
 
+class VersionNotFoundError(ValidationError):
+    """The plan exists but has no such version (yet)."""
+
+    def __init__(self, plan_id: str, version: int) -> None:
+        self.plan_id = plan_id
+        self.version = version
+        super().__init__([Problem(("version",), f"plan {plan_id!r} has no version {version}")])
+
+
 class VersionConflictError(PlanApiError):
     def __init__(self, stream_id: str, expected_version: int, actual_version: int) -> None:
         self.stream_id = stream_id

@@ -19,11 +19,14 @@ from strawberry.asgi import GraphQL
 
 from planapi.api.context import Context, request_id
 from planapi.api.documents import diff_endpoint, document_endpoint
+from planapi.api.feed import events_endpoint
 from planapi.api.ingest import ingest_endpoint
 from planapi.api.schema import build_schema
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
+from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
 from planapi.entrypoints.seeding import seed
+from planapi.entrypoints.tracing import tracing
 
 log = logging.getLogger("planapi")
 
@@ -64,32 +67,44 @@ class PlanGraphQL(GraphQL[Context, None]):
     ) -> Context:
         services = self.services["app"]
         return Context(
-            plans=services.plans, readings=services.readings, request_id=request_id.get()
+            plans=services.plans,
+            readings=services.readings,
+            request_id=request_id.get(),
+            feed=services.feed,
+            live=services.live,
         )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    holder: dict[str, Services] = {}
+    metrics = Metrics(lambda: holder.get("app"))
+    traced = tracing(settings.tracing)
     schema = build_schema(
         max_depth=settings.max_query_depth,
         max_tokens=settings.max_query_tokens,
         max_aliases=settings.max_query_aliases,
+        observers=[metrics.extension(), *traced.extensions],
     )
-    holder: dict[str, Services] = {}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = await bootstrap(settings)
         holder["app"] = services
+        metrics.instrument(services)
         if settings.is_sqlite and not await services.plans.plans():
             log.info(await seed(schema, services, "baku"))
         # What start-up built lives as long as the process: keep the collector from re-scanning
         # it on every full collection (large ingest batches trigger many).
         gc.freeze()
+        # Wake-ups for subscriptions (PostgreSQL: the LISTEN connection); closed, with every
+        # open subscription, by services.close().
+        await services.notifier.start()
         try:
             yield
         finally:
             await services.close()
+            traced.shutdown()
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -104,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/", home),
             Route("/healthz", health),
+            *([Route("/metrics", metrics.endpoint)] if settings.metrics else []),
             Route("/plans/{plan_id}/document", document_endpoint(lambda: holder["app"].plans)),
             Route("/plans/{plan_id}/diff", diff_endpoint(lambda: holder["app"].plans)),
             Route(
@@ -111,10 +127,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 ingest_endpoint(lambda: holder["app"].readings, max_body=settings.max_ingest_bytes),
                 methods=["POST"],
             ),
+            Route("/events", events_endpoint(lambda: holder["app"].feed), methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
+    from planapi.entrypoints.audit import audit_routes  # the auditor page: /audit
+
+    app.router.routes.extend(audit_routes())
     return app

@@ -1,4 +1,4 @@
-"""`planapi`: serve, migrate, seed, verify, export-schema."""
+"""`planapi`: serve, relay, migrate, seed, verify, export, export-schema."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import difflib
-import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,9 +14,10 @@ from pathlib import Path
 from pydantic import ValidationError as SettingsError
 
 from planapi.api.schema import build_schema
-from planapi.bootstrap import NotMigratedError, bootstrap, engine_for
+from planapi.bootstrap import NotMigratedError, bootstrap, engine_for, ensure_schema
 from planapi.config import Settings
 from planapi.domain.errors import PlanApiError
+from planapi.entrypoints.logs import configure_from_environment
 
 SCHEMA_FILE = Path("schema/planapi.graphql")
 
@@ -35,17 +36,47 @@ def _settings() -> Settings:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    _settings()  # fail fast, before uvicorn starts workers
+    from planapi.entrypoints.logs import logging_config
+    from planapi.entrypoints.tracing import TracingUnavailableError, tracing
+
+    # Fail fast, with a message saying what to do, before uvicorn starts workers.
+    settings = _settings()
+    try:
+        tracing(settings.tracing).shutdown()
+    except TracingUnavailableError as error:
+        raise SystemExit(f"planapi: {error}") from error
+    asyncio.run(_preflight(settings))
+    level = args.log_level or settings.log_level
+    # uvicorn drains on SIGTERM/SIGINT, then raises the signal again for the handler it found:
+    # with this one the drained process exits 0 instead of dying of the signal.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stopped)
     uvicorn.run(
         "planapi.entrypoints.asgi:create_app",
         factory=True,
-        host=args.host,
-        port=args.port,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
         workers=args.workers,
-        log_level=args.log_level,
+        log_level=level,
+        log_config=logging_config(settings.log_format, level),
         proxy_headers=True,
+        # SIGTERM: stop accepting, let in-flight requests finish for up to this long, then stop.
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
     return 0
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+async def _preflight(settings: Settings) -> None:
+    """SQLite migrates itself (once, before any worker starts); PostgreSQL must be migrated."""
+    engine = engine_for(settings)
+    try:
+        await ensure_schema(engine, settings)
+    finally:
+        await engine.dispose()
 
 
 async def _migrate() -> str:
@@ -165,10 +196,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("serve", help="serve GraphQL (GraphiQL at /graphql)")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--host", help="default: PLANAPI_HOST (127.0.0.1)")
+    run.add_argument("--port", type=int, help="default: PLANAPI_PORT (8000)")
     run.add_argument("--workers", type=int, default=1)
-    run.add_argument("--log-level", default="info")
+    run.add_argument("--log-level", help="default: PLANAPI_LOG_LEVEL (info)")
+
+    commands.add_parser(
+        "relay", help="publish the event log, in order, to NATS JetStream (runs until SIGTERM)"
+    )
 
     commands.add_parser("migrate", help="upgrade the database to the latest migration")
 
@@ -198,12 +233,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_from_environment()
     args = _parser().parse_args(argv)
     try:
         match args.command:
             case "serve":
                 return serve(args)
+            case "relay":
+                from planapi.entrypoints.relay import run_relay
+
+                return run_relay(_settings())
             case "export-schema":
                 return export_schema(args)
             case "migrate":

@@ -1,0 +1,115 @@
+"""Real `planapi` processes for tests: started on a free port, waited for, always stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+PLANAPI = str(Path(sys.executable).with_name("planapi"))
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def environment(**settings: str) -> dict[str, str]:
+    """This process's environment without any PLANAPI_ setting, plus `settings`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PLANAPI_")}
+    return {**clean, **settings}
+
+
+@dataclass
+class Process:
+    process: subprocess.Popen[bytes]
+    log: Path
+    port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"planapi exited with {self.process.returncode}:\n{self.output()}"
+                )
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"planapi did not answer /healthz in {timeout} s:\n{self.output()}")
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"planapi ignored signal {signum}:\n{self.output()}") from None
+
+
+@contextmanager
+def planapi(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    log: Path,
+    *,
+    port: int | None = None,
+    command: Sequence[str] | None = None,
+) -> Iterator[Process]:
+    """Run `planapi ARGS` (or `command`) with `env`, its output in `log`; killed if still running
+    when the block ends."""
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            list(command) if command is not None else [PLANAPI, *args],
+            env=dict(env),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    running = Process(process, log, port)
+    try:
+        yield running
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def serving(env: Mapping[str, str], log: Path, *extra: str) -> Iterator[Process]:
+    """`planapi serve` on a free port, healthy before the block starts."""
+    port = free_port()
+    with planapi(["serve", "--port", str(port), *extra], env, log, port=port) as running:
+        running.wait_healthy()
+        yield running
+
+
+def run(args: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PLANAPI, *args], env=dict(env), capture_output=True, text=True, timeout=60, check=False
+    )
