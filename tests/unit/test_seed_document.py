@@ -29,12 +29,28 @@ def _nodes() -> list[dict[str, Any]]:
     return [change["addNode"] for change in _seed()["changes"]]
 
 
-def _draft_path() -> Path | None:
+# The draft as it was when the seed was written from it; the shared reference copy, when it is
+# beside the checkout, must still say the same (test below).
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "baku-action-plan-draft.txt"
+
+
+def _shared_draft() -> Path | None:
     candidates = [Path(__file__).resolve().parents[3] / DRAFT_RELATIVE]
     env = os.environ.get("PLANAPI_DRAFT_PATH")
     if env:
         candidates.append(Path(env))
     return next((path for path in candidates if path.is_file()), None)
+
+
+def _draft_path() -> Path | None:
+    return _shared_draft() or (FIXTURE if FIXTURE.is_file() else None)
+
+
+def test_the_committed_draft_is_the_shared_reference() -> None:
+    shared = _shared_draft()
+    if shared is None:
+        pytest.skip("no shared reference beside this checkout to compare with")
+    assert FIXTURE.read_bytes() == shared.read_bytes()
 
 
 def _draft_lines(raw: str) -> list[str]:
