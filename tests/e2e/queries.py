@@ -110,3 +110,14 @@ def link(from_id: str, to_id: str, relation: str = "SERVES") -> dict[str, object
 
 def unlink(from_id: str, to_id: str, relation: str = "SERVES") -> dict[str, object]:
     return {"unlink": {"fromId": from_id, "toId": to_id, "relation": relation}}
+
+
+# A second plan, for tests that need two.
+KIGALI = {
+    "id": "kigali-2022",
+    "title": "Kigali Action Plan",
+    "periodStart": 2022,
+    "periodEnd": 2025,
+    "authority": "WTDC",
+    "rationale": "Adopted at WTDC-22",
+}

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from planapi.config import Settings
+from tests.e2e.cli import planapi as export
 from tests.e2e.conftest import GraphQL
 from tests.e2e.queries import add, link, move, remove, unlink, update
 from tests.html_text import Nesting, Text
@@ -72,18 +73,6 @@ async def header(graphql: GraphQL, plan_id: str, **arguments: Any) -> dict[str, 
     assert "errors" not in body, body
     plan: dict[str, Any] = body["data"]["plan"]
     return plan
-
-
-def export(settings: Settings, monkeypatch: pytest.MonkeyPatch, *argv: str) -> Callable[[], int]:
-    """`planapi …` in this process, against the test database (run it off the event loop)."""
-    from planapi.entrypoints.cli import main
-
-    monkeypatch.setenv("PLANAPI_DATABASE_URL", settings.database_url)
-    if settings.database_schema:
-        monkeypatch.setenv("PLANAPI_DATABASE_SCHEMA", settings.database_schema)
-    else:
-        monkeypatch.delenv("PLANAPI_DATABASE_SCHEMA", raising=False)
-    return lambda: main(list(argv))
 
 
 async def cli(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters.tables import events
 from tests.e2e.conftest import GraphQL
-from tests.e2e.queries import add, update
+from tests.e2e.queries import KIGALI, add, update
 
 Amend = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -176,14 +176,7 @@ async def test_tampering_with_one_plan_leaves_another_verified(
 
     created = await graphql(
         CREATE,
-        input={
-            "id": "kigali-2022",
-            "title": "Kigali Action Plan",
-            "periodStart": 2022,
-            "periodEnd": 2025,
-            "authority": "WTDC",
-            "rationale": "Adopted at WTDC-22",
-        },
+        input=KIGALI,
     )
     assert created["data"]["createPlan"]["__typename"] == "PlanCreated"
 

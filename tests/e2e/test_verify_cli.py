@@ -13,8 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.config import Settings
+from tests.e2e.cli import planapi
 from tests.e2e.conftest import GraphQL
-from tests.e2e.queries import CREATE, add, update
+from tests.e2e.queries import CREATE, KIGALI, add, update
 from tests.e2e.test_integrity_http import tamper
 
 Amend = Callable[..., Awaitable[dict[str, Any]]]
@@ -166,16 +167,6 @@ async def test_a_reading_altered_behind_the_guards_is_found_in_its_batch(
 
 
 # -- planapi verify ------------------------------------------------------------------------------
-def planapi(settings: Settings, monkeypatch: pytest.MonkeyPatch, *argv: str) -> Callable[[], int]:
-    """`planapi …` in this process, on the test database; run it off the event loop."""
-    from planapi.entrypoints.cli import main
-
-    monkeypatch.setenv("PLANAPI_DATABASE_URL", settings.database_url)
-    if settings.database_schema:
-        monkeypatch.setenv("PLANAPI_DATABASE_SCHEMA", settings.database_schema)
-    else:
-        monkeypatch.delenv("PLANAPI_DATABASE_SCHEMA", raising=False)
-    return lambda: main(list(argv))
 
 
 async def run_verify(
@@ -196,14 +187,7 @@ async def two_plans(graphql: GraphQL, amend: Amend, measured: list[int]) -> dict
     assert result["__typename"] == "AmendmentApplied", result
     created = await graphql(
         CREATE,
-        input={
-            "id": "kigali-2022",
-            "title": "Kigali Action Plan",
-            "periodStart": 2022,
-            "periodEnd": 2025,
-            "authority": "WTDC",
-            "rationale": "Adopted at WTDC-22",
-        },
+        input=KIGALI,
     )
     assert created["data"]["createPlan"]["__typename"] == "PlanCreated", created
     return {

@@ -289,21 +289,11 @@ class SqlEventStore:
         async with aclosing(self._stored_rows(stream_id)) as chunks:  # closes the cursor early
             async for chunk in chunks:
                 for row in chunk:
-                    _, version, type_, schema_version, data, meta, recorded_at, prev, digest = row
+                    version, prev, digest = row[1], row[7], row[8]
                     intact = (
                         version == expected
                         and prev == prev_hash
-                        and digest
-                        == event_hash_of_text(
-                            prev_hash,
-                            stream_id=stream_id,
-                            version=version,
-                            type=type_,
-                            schema_version=schema_version,
-                            data=data,
-                            meta=meta,
-                            recorded_at=recorded_at,
-                        )
+                        and digest == _rehash(row, stream_id, prev_hash)
                     )
                     if not intact:  # say what broke, and where
                         found = _chain_break(row, stream_id, prev_hash, expected)
@@ -350,10 +340,25 @@ def _hashed(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _rehash(row: Sequence[Any], stream_id: str, prev_hash: bytes) -> bytes:
+    """The hash a stored row should carry, chained to `prev_hash`."""
+    _, version, type_, schema_version, data, meta, recorded_at, _, _ = row
+    return event_hash_of_text(
+        prev_hash,
+        stream_id=stream_id,
+        version=version,
+        type=type_,
+        schema_version=schema_version,
+        data=data,
+        meta=meta,
+        recorded_at=recorded_at,
+    )
+
+
 def _chain_break(
     row: Sequence[Any], stream_id: str, prev_hash: bytes, expected: int
 ) -> ChainBreak | None:
-    position, version, type_, schema_version, data, meta, recorded_at, prev, digest = row
+    position, version, prev, digest = row[0], row[1], row[7], row[8]
     if version > expected:
         return ChainBreak(
             expected, position, "removed", f"versions {expected}..{version - 1} are missing"
@@ -367,17 +372,7 @@ def _chain_break(
             "inserted",
             "its previous-hash does not match the hash of the version before it",
         )
-    recomputed = event_hash_of_text(
-        prev_hash,
-        stream_id=stream_id,
-        version=version,
-        type=type_,
-        schema_version=schema_version,
-        data=data,
-        meta=meta,
-        recorded_at=recorded_at,
-    )
-    if not hmac.compare_digest(recomputed, bytes(digest)):
+    if not hmac.compare_digest(_rehash(row, stream_id, prev_hash), bytes(digest)):
         return ChainBreak(version, position, "altered", "its content no longer matches its hash")
     return None
 
