@@ -1,4 +1,5 @@
-"""`./dev bench`: every benchmark, one after another, each beside its own baseline."""
+"""`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
+readings, verify, http), one after another, each beside its own baseline."""
 
 from __future__ import annotations
 
@@ -6,21 +7,31 @@ import asyncio
 import datetime as dt
 import os
 import platform
+import sys
 
-from bench import plan_reads, plan_writes, readings, verify
+from bench import http, plan_reads, plan_writes, readings, verify
+
+BENCHMARKS = {
+    "plan_writes": plan_writes.main,
+    "plan_reads": plan_reads.main,
+    "readings": readings.main,
+    "verify": verify.main,
+    "http": http.main,
+}
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        raise SystemExit(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
     print(
         f"planapi benchmarks — {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} cores"
     )
-    await plan_writes.main()
-    await plan_reads.main()
-    await readings.main()
-    await verify.main()
+    for name in names or list(BENCHMARKS):
+        await BENCHMARKS[name]()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 
 from bench.common import ASYNCPG_DSN, row, scratch_schema
-from bench.server import running_server
+from bench.server import admin_headers, running_server
 
 KPIS = 20
 BATCHES = 20
@@ -193,7 +193,8 @@ async def main() -> None:
         raw = await raw_copy(schema, BATCHES, PER_GRAPHQL_BATCH)
         row("raw asyncpg copy_records_to_table, 1,000/batch (baseline)", f"{raw:,.0f} rows/s")
         with running_server(schema) as base:
-            async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+            headers = admin_headers(schema)
+            async with httpx.AsyncClient(base_url=base, timeout=120, headers=headers) as client:
                 created = await client.post(
                     "/graphql",
                     json={

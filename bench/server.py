@@ -29,6 +29,8 @@ def running_server(schema: str, **settings: str) -> Iterator[str]:
         "PLANAPI_DATABASE_URL": URL,
         "PLANAPI_DATABASE_SCHEMA": schema,
         "PLANAPI_GRAPHIQL": "false",
+        # A benchmark is one client sending as fast as it can: no per-token rate limit.
+        "PLANAPI_RATE_LIMIT_PER_SECOND": "0",
         **{f"PLANAPI_{k.upper()}": v for k, v in settings.items()},
     }
     process = subprocess.Popen(
@@ -58,3 +60,19 @@ def running_server(schema: str, **settings: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def admin_headers(schema: str, name: str = "bench") -> dict[str, str]:
+    """An admin API token for the scratch schema (`planapi tokens create`), as headers: writes
+    need one (docs/security.md)."""
+    env = {**os.environ, "PLANAPI_DATABASE_URL": URL, "PLANAPI_DATABASE_SCHEMA": schema}
+    command = [sys.executable, "-m", "planapi.entrypoints.cli", "tokens", "create"]
+    done = subprocess.run(
+        [*command, "--name", name, "--role", "admin"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    secret = next(line for line in done.stdout.splitlines() if line.startswith("planapi_"))
+    return {"authorization": f"Bearer {secret}"}

@@ -16,6 +16,9 @@ from pathlib import Path
 import httpx
 
 PLANAPI = str(Path(sys.executable).with_name("planapi"))
+# Where a test keeps the admin token it issued for a deployment (see `with_admin_token`); not a
+# setting, so the server ignores it.
+TOKEN_VARIABLE = "TEST_ADMIN_TOKEN"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 
@@ -38,10 +41,16 @@ class Process:
     process: subprocess.Popen[bytes]
     log: Path
     port: int | None = None
+    token: str | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What a request needs to act as the deployment's admin token (none: anonymous)."""
+        return {"authorization": f"Bearer {self.token}"} if self.token else {}
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -91,7 +100,7 @@ def planapi(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    running = Process(process, log, port)
+    running = Process(process, log, port, env.get(TOKEN_VARIABLE))
     try:
         yield running
     finally:
@@ -113,3 +122,16 @@ def run(args: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProc
     return subprocess.run(
         [PLANAPI, *args], env=dict(env), capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def issue_token(env: Mapping[str, str], name: str, role: str, *options: str) -> str:
+    """`planapi tokens create` against the deployment of `env`; the secret it printed."""
+    done = run(["tokens", "create", "--name", name, "--role", role, *options], env)
+    assert done.returncode == 0, done.stderr
+    [secret] = [line for line in done.stdout.splitlines() if line.startswith("planapi_")]
+    return secret
+
+
+def with_admin_token(env: Mapping[str, str], name: str = "tests-admin") -> dict[str, str]:
+    """`env`, plus an admin token of its (migrated) database that `Process.headers` sends."""
+    return {**env, TOKEN_VARIABLE: issue_token(env, name, "admin")}

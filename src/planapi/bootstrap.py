@@ -13,11 +13,16 @@ from planapi.adapters.clock import SystemClock
 from planapi.adapters.database import create_engine
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.feeds import SqlEventLog, SqlReadingLog
+from planapi.adapters.heads import SqlHeads
 from planapi.adapters.migrations import pending, upgrade
 from planapi.adapters.notify import notifier_for
 from planapi.adapters.readings_store import SqlReadingStore
 from planapi.adapters.snapshots import SqlSnapshotStore
+from planapi.adapters.token_store import SqlTokenStore
+from planapi.application.access import Role
+from planapi.application.authn import Authenticator, BearerVerifier
 from planapi.application.feed import EventFeed
+from planapi.application.freshness import CoalescedHeads
 from planapi.application.live import (
     PLAN_EVENTS,
     READING_BATCHES,
@@ -28,6 +33,7 @@ from planapi.application.live import (
 from planapi.application.plans import PlanService
 from planapi.application.ports import Notifier
 from planapi.application.readings import ReadingService
+from planapi.application.tokens import TokenService
 from planapi.config import Settings
 
 
@@ -44,6 +50,12 @@ class Services:
     notifier: Notifier
     feed: EventFeed
     live: LiveUpdates
+    # The heads of the logs, for the response cache (one lookup shared by concurrent requests).
+    heads: CoalescedHeads | None = None
+
+    # Who is calling (docs/security.md): API tokens, OIDC bearer JWTs, anonymous callers.
+    tokens: TokenService | None = None
+    authenticator: Authenticator | None = None
 
     async def close(self) -> None:
         await self.notifier.close()
@@ -58,6 +70,8 @@ def engine_for(settings: Settings) -> AsyncEngine:
     options: dict[str, Any] = {}
     if settings.database_schema and not settings.is_sqlite:
         options["connect_args"] = {"server_settings": {"search_path": settings.database_schema}}
+    if not settings.is_sqlite:
+        options["max_overflow"] = settings.db_max_overflow
     return create_engine(settings.database_url, pool_size=settings.db_pool_size, **options)
 
 
@@ -98,6 +112,14 @@ async def bootstrap(settings: Settings) -> Services:
         plans,
         max_batch=settings.max_readings_per_batch,
     )
+    tokens = TokenService(SqlTokenStore(engine), clock, cache_seconds=settings.token_cache_seconds)
+    authenticator = Authenticator(
+        tokens,
+        oidc_verifier(settings),
+        anonymous_grants=(
+            None if settings.anonymous_role == "none" else Role(settings.anonymous_role)
+        ),
+    )
     log = SqlEventLog(engine)
     live = LiveUpdates(event_store, log, SqlReadingLog(engine), notifier)
     return Services(
@@ -108,4 +130,32 @@ async def bootstrap(settings: Settings) -> Services:
         notifier=notifier,
         feed=EventFeed(log),
         live=live,
+        tokens=tokens,
+        authenticator=authenticator,
+        heads=CoalescedHeads(SqlHeads(engine)),
+    )
+
+
+def oidc_verifier(settings: Settings) -> BearerVerifier | None:
+    """The JWT verifier when an issuer is configured (the settings checked it is complete)."""
+    if settings.oidc_issuer is None:
+        return None
+    from planapi.adapters.oidc import JwtVerifier, OidcSettings
+
+    assert settings.oidc_audience is not None
+    return JwtVerifier(
+        OidcSettings(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience,
+            jwks_url=settings.oidc_jwks_url,
+            jwks_file=Path(settings.oidc_jwks_file) if settings.oidc_jwks_file else None,
+            algorithms=settings.algorithm_list,
+            roles_claim=settings.oidc_roles_claim,
+            role_prefix=settings.oidc_role_prefix,
+            name_claim=settings.oidc_name_claim,
+            plans_claim=settings.oidc_plans_claim,
+            kpis_claim=settings.oidc_kpis_claim,
+            leeway=settings.oidc_leeway,
+            jwks_cache_seconds=settings.oidc_jwks_cache_seconds,
+        )
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _DRIVERS = {
@@ -30,7 +31,10 @@ class Settings(BaseSettings):
         description="PostgreSQL only: the schema to use instead of `public`.",
     )
     default_actor: str = Field(
-        "planapi", min_length=1, description="Recorded as `actor` until access control exists."
+        "planapi",
+        min_length=1,
+        description="The `actor` of what the service writes itself (seeding); API writes record "
+        "the caller.",
     )
     snapshot_interval: int = Field(100, ge=1, description="Store a snapshot every K versions.")
     version_cache_size: int = Field(512, ge=0, description="Reconstructed versions kept in memory.")
@@ -39,9 +43,58 @@ class Settings(BaseSettings):
         64 * 1024 * 1024, ge=1024, description="Largest body POST /ingest/readings accepts."
     )
     db_pool_size: int = Field(10, ge=1)
+    db_max_overflow: int = Field(
+        10, ge=0, description="PostgreSQL connections a process may open beyond the pool size."
+    )
+    # Speed (docs/performance.md).
+    response_cache_bytes: int = Field(
+        64 * 1024 * 1024, ge=0, description="Memory for cached GraphQL answers; 0: no cache."
+    )
+    trusted_documents_file: str = Field(
+        "schema/trusted-documents.json", description="The trusted documents (persisted queries)."
+    )
+    trusted_documents_only: bool = Field(
+        False, description="Refuse every GraphQL document that is not a trusted one."
+    )
+    workers: int = Field(1, ge=1, description="`planapi serve` worker processes (--workers).")
     max_query_depth: int = Field(15, ge=2)
     max_query_tokens: int = Field(5_000, ge=100)
     max_query_aliases: int = Field(30, ge=1)
+    # Access control and request limits (docs/security.md).
+    anonymous_role: Literal["none", "reader", "auditor"] = Field(
+        "reader", description="What callers without credentials may do (read-only; none: off)."
+    )
+    token_cache_seconds: float = Field(
+        5, ge=0, le=300, description="A revoked API token is refused within this many seconds."
+    )
+    oidc_issuer: str | None = Field(None, description="Accept bearer JWTs from this issuer.")
+    oidc_audience: str | None = Field(None, description="The `aud` JWTs must name.")
+    oidc_jwks_url: str | None = Field(None, description="The issuer's JWKS (https).")
+    oidc_jwks_file: str | None = Field(None, description="Or the JWKS as a file.")
+    oidc_algorithms: str = Field(
+        "RS256,PS256,ES256,EdDSA", description="Accepted JWT algorithms, comma-separated."
+    )
+    oidc_roles_claim: str = Field("roles", description="Claim (dotted path) naming planapi roles.")
+    oidc_role_prefix: str = Field("", description="Prefix of role names in that claim.")
+    oidc_name_claim: str = Field("sub", description="Claim recorded as `actor`.")
+    oidc_plans_claim: str = Field("planapi_plans", description="An integrator's plans.")
+    oidc_kpis_claim: str = Field("planapi_kpis", description="An integrator's KPIs.")
+    oidc_leeway: float = Field(30, ge=0, le=300, description="Seconds of clock skew allowed.")
+    oidc_jwks_cache_seconds: float = Field(300, ge=1, description="Re-read the JWKS this often.")
+    max_graphql_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Largest body POST /graphql accepts."
+    )
+    max_query_cost_anonymous: int = Field(250_000, ge=1, description="Query cost budgets.")
+    max_query_cost_reader: int = Field(1_000_000, ge=1)
+    max_query_cost_auditor: int = Field(1_000_000, ge=1)
+    max_query_cost_editor: int = Field(1_000_000, ge=1)
+    max_query_cost_integrator: int = Field(1_000_000, ge=1)
+    max_query_cost_admin: int = Field(1_000_000, ge=1)
+    rate_limit_per_second: float = Field(
+        20, ge=0, description="Requests per second per token (anonymous: per address); 0: off."
+    )
+    rate_limit_burst: int = Field(100, ge=1, description="Requests a caller may send at once.")
+    max_subscriptions_per_connection: int = Field(20, ge=1)
     graphiql: bool = Field(True, description="Serve GraphiQL at /graphql.")
     # Running the process (see docs/deployment.md).
     host: str = Field("127.0.0.1", min_length=1, description="`planapi serve` binds this address.")
@@ -82,6 +135,32 @@ class Settings(BaseSettings):
                 "sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host:port/db"
             )
         return f"{_DRIVERS[scheme]}://{rest}"
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if self.oidc_issuer is None:
+            return self
+        if not self.oidc_audience:
+            raise ValueError("PLANAPI_OIDC_AUDIENCE is required with PLANAPI_OIDC_ISSUER")
+        if (self.oidc_jwks_url is None) == (self.oidc_jwks_file is None):
+            raise ValueError(
+                "give one of PLANAPI_OIDC_JWKS_URL and PLANAPI_OIDC_JWKS_FILE with "
+                "PLANAPI_OIDC_ISSUER"
+            )
+        url = urlsplit(self.oidc_jwks_url or "https://set")
+        local = url.hostname in {"localhost", "127.0.0.1", "::1"}
+        if url.scheme != "https" and not (url.scheme == "http" and local):
+            raise ValueError("PLANAPI_OIDC_JWKS_URL must be https (plain http only on loopback)")
+        weak = {"none", "HS256", "HS384", "HS512"} & set(self.algorithm_list)
+        if weak or not self.algorithm_list:
+            raise ValueError(
+                f"PLANAPI_OIDC_ALGORITHMS: refused {', '.join(sorted(weak)) or 'an empty list'}"
+            )
+        return self
+
+    @property
+    def algorithm_list(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.oidc_algorithms.split(",") if a.strip())
 
     @property
     def is_sqlite(self) -> bool:

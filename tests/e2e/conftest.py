@@ -1,4 +1,9 @@
-"""End-to-end fixtures: the real ASGI app (lifespan included) behind an httpx client."""
+"""End-to-end fixtures: the real ASGI app (lifespan included) behind an httpx client.
+
+The client authenticates as an admin API token named `e2e-tester` (so every amendment and
+reading records that actor), issued straight into the test database as `planapi tokens create`
+would; `issue_token` makes tokens of any role for the tests of access control.
+"""
 
 from __future__ import annotations
 
@@ -20,16 +25,52 @@ def settings(database: tuple[str, dict[str, object]]) -> Settings:
     url, options = database
     connect_args: dict[str, Any] = options.get("connect_args", {})  # type: ignore[assignment]
     schema = connect_args.get("server_settings", {}).get("search_path")
-    return Settings(database_url=url, database_schema=schema, default_actor="e2e-tester")
+    return Settings(
+        database_url=url,
+        database_schema=schema,
+        default_actor="e2e-tester",
+        # The suite sends requests far faster than any client should; the rate limit has its
+        # own tests (tests/security/test_limits.py).
+        rate_limit_per_second=0,
+    )
+
+
+async def issue_token(settings: Settings, name: str, role: str, **options: Any) -> str:
+    """A new API token's secret (as `planapi tokens create` prints it), straight into the
+    database of `settings` (migrated by the `database` fixture)."""
+    from planapi.adapters.clock import SystemClock
+    from planapi.adapters.token_store import SqlTokenStore
+    from planapi.application.access import Role
+    from planapi.application.tokens import TokenService
+    from planapi.bootstrap import engine_for
+
+    engine = engine_for(settings)
+    try:
+        service = TokenService(SqlTokenStore(engine), SystemClock())
+        issued = await service.create(name, Role(role), created_by="tests", **options)
+    finally:
+        await engine.dispose()
+    return issued.secret
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on a fresh app; on SQLite the app seeds the Baku draft by itself."""
+async def admin_token(settings: Settings) -> str:
+    return await issue_token(settings, "e2e-tester", "admin")
+
+
+@pytest.fixture
+async def client(settings: Settings, admin_token: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a fresh app, as an admin; on SQLite the app seeds the Baku draft."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://planapi") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://planapi", headers=bearer(admin_token)
+        ) as http:
             yield http
 
 

@@ -142,6 +142,22 @@ def free_port() -> int:
 class Server:
     url: str
     log: Path
+    token: str = ""  # an admin's, for the amendments the page then shows
+    auditor: str = ""  # the page needs an auditor: the browser sends it as Basic credentials
+
+
+def issue(env: dict[str, str], cwd: Path, name: str, role: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE, "tokens", "create", "--name", name, "--role", role],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[0]
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +194,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             if time.monotonic() > deadline:
                 pytest.fail(f"planapi serve did not come up in 30 s:\n{log.read_text()}")
             time.sleep(0.1)
-        yield Server(url, log)
+        # The actor of the amendments is the token's name.
+        admin = issue(env, workdir, "auditor-test", "admin")
+        yield Server(url, log, admin, issue(env, workdir, "browser", "auditor"))
     finally:
         process.terminate()
         try:
@@ -190,7 +208,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def graphql(server: Server, query: str, **variables: Any) -> dict[str, Any]:
     response = httpx.post(
-        f"{server.url}/graphql", json={"query": query, "variables": variables}, timeout=10
+        f"{server.url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {server.token}"},
+        timeout=10,
     )
     body: dict[str, Any] = response.json()
     assert response.status_code == 200, body
@@ -236,7 +257,9 @@ def browse(server: Server, profiles: Path, **pages: tuple[dict[str, str], str]) 
     binary = chromium()
     running = {}
     for name, (params, flag) in pages.items():
-        url = f"{server.url}/audit?{urlencode(params)}"
+        # As a person would after the browser asked for the token: Basic, the token the password.
+        signed_in = server.url.replace("http://", f"http://browser:{server.auditor}@")
+        url = f"{signed_in}/audit?{urlencode(params)}"
         profile = profiles / name
         command = [
             binary,

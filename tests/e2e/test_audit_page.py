@@ -43,8 +43,13 @@ class Page(HTMLParser):
 
 @pytest.fixture
 async def http(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The app without its lifespan: the page and its assets need no database."""
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}"))
+    """The app without its lifespan: the page and its assets need no database. Anonymous
+    callers may audit here (a public deployment); tests/security covers the page's access."""
+    app = create_app(
+        Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", anonymous_role="auditor"
+        )
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://planapi") as client:
         yield client

@@ -14,7 +14,7 @@ import pytest
 
 from planapi.config import Settings
 from planapi.entrypoints.asgi import create_app
-from tests.e2e.conftest import GraphQL
+from tests.e2e.conftest import GraphQL, bearer
 from tests.e2e.queries import AMEND, CREATE, add, update
 
 EVENTS = """
@@ -176,14 +176,16 @@ AMENDMENTS = 30
 
 @pytest.fixture
 async def wide_client(
-    settings: Settings, backend: str
+    settings: Settings, backend: str, admin_token: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, GraphQL]]:
     if backend == "sqlite":
         pytest.skip("SQLite has a single writer: positions become visible in order")
     app = create_app(settings.model_copy(update={"db_pool_size": WRITERS + 4}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://planapi") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://planapi", headers=bearer(admin_token)
+        ) as http:
 
             async def run(query: str, **variables: Any) -> dict[str, Any]:
                 response = await http.post(

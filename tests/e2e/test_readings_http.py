@@ -14,7 +14,7 @@ import pytest
 
 from planapi.config import Settings
 from planapi.entrypoints.asgi import create_app
-from tests.e2e.conftest import GraphQL
+from tests.e2e.conftest import GraphQL, bearer
 from tests.readings_fixtures import PLAN_ID, create_plan_input
 
 CREATE = """
@@ -678,12 +678,14 @@ async def test_a_request_the_endpoint_cannot_take_is_refused_with_its_status(
 
 
 @pytest.fixture
-async def small_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def small_client(settings: Settings, admin_token: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client on an app that takes ingest bodies of at most 1 KiB."""
     app = create_app(settings.model_copy(update={"max_ingest_bytes": 1024}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://planapi") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://planapi", headers=bearer(admin_token)
+        ) as http:
             yield http
 
 

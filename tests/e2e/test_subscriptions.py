@@ -14,6 +14,7 @@ from graphql import ExecutionResult
 
 from planapi.api.context import Context
 from planapi.api.schema import build_schema
+from planapi.application.access import Role, principal_for
 from planapi.application.live import LiveUpdates
 from planapi.application.plans import AmendPlan
 from planapi.application.readings import RecordReadings
@@ -68,6 +69,7 @@ def context_of(services: Services, live: LiveUpdates | None = None) -> Context:
         readings=services.readings,
         feed=services.feed,
         live=live or services.live,
+        principal=principal_for("subscriber", Role.READER, "token"),
     )
 
 

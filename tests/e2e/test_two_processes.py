@@ -18,7 +18,7 @@ from websockets.typing import Subprotocol
 
 from tests.conftest import drop_schema, make_database
 from tests.e2e.queries import AMEND, CREATE, update
-from tests.processes import Process, environment, run, serving
+from tests.processes import Process, environment, run, serving, with_admin_token
 from tests.readings_fixtures import create_plan_input
 
 WAIT = 5.0  # "within a few seconds"
@@ -50,7 +50,7 @@ async def shared_database(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     try:
         migrated = run(["migrate"], env)
         assert migrated.returncode == 0, migrated.stderr
-        yield env
+        yield with_admin_token(env, "writer")
     finally:
         await drop_schema(schema)
 
@@ -62,7 +62,7 @@ def two_servers(env: dict[str, str], logs: Path) -> Iterator[tuple[Process, Proc
 
 
 async def post(server: Process, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=server.headers) as http:
         response = await http.post("/graphql", json={"query": query, "variables": variables})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()

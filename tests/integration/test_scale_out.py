@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import drop_schema, make_database
 from tests.e2e.queries import AMEND, add
-from tests.processes import environment, free_port, planapi, run
+from tests.processes import environment, free_port, planapi, run, with_admin_token
 
 PLAN = "baku-2026"
 READ = """
@@ -69,6 +69,7 @@ async def test_two_api_processes_share_one_postgres(
     assert migrated.returncode == 0, migrated.stderr
     seeded = run(["seed", "baku"], env)
     assert seeded.returncode == 0, seeded.stderr
+    env = with_admin_token(env)
 
     ports = [free_port(), free_port()]
     with (
@@ -78,8 +79,8 @@ async def test_two_api_processes_share_one_postgres(
         a.wait_healthy()
         b.wait_healthy()
         async with (
-            httpx.AsyncClient(base_url=a.url, timeout=30) as one,
-            httpx.AsyncClient(base_url=b.url, timeout=30) as other,
+            httpx.AsyncClient(base_url=a.url, timeout=30, headers=a.headers) as one,
+            httpx.AsyncClient(base_url=b.url, timeout=30, headers=b.headers) as other,
         ):
             # B holds version 1 in its cache before A amends.
             before = (await graphql(other, READ, id=PLAN))["plan"]

@@ -265,6 +265,47 @@ class SqlEventStore:
         )
         return await self._fetch(query)
 
+    async def touching_many(
+        self, stream_id: str, node_ids: Sequence[str], upto_version: int
+    ) -> dict[str, list[Recorded]]:
+        found: dict[str, list[Recorded]] = {node_id: [] for node_id in node_ids}
+        if not node_ids:
+            return found
+        query = (
+            select(event_nodes.c.node_id, *_COLUMNS)
+            .join(
+                events,
+                (events.c.stream_id == event_nodes.c.stream_id)
+                & (events.c.version == event_nodes.c.version),
+            )
+            .where(
+                event_nodes.c.stream_id == stream_id,
+                event_nodes.c.node_id.in_(list(found)),
+                event_nodes.c.version <= upto_version,
+            )
+            .order_by(events.c.version)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        decoded: dict[int, Recorded] = {}
+        for row in rows:
+            recorded = decoded.get(row.version)
+            if recorded is None:
+                recorded = decoded[row.version] = _recorded(row)
+            found[row.node_id].append(recorded)
+        return found
+
+    async def latest_versions(self, prefix: str) -> dict[str, int]:
+        query = (
+            select(events.c.stream_id, func.max(events.c.version), func.min(events.c.position))
+            .where(events.c.stream_id.startswith(prefix, autoescape=True))
+            .group_by(events.c.stream_id)
+            .order_by(func.min(events.c.position))
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {stream_id: latest for stream_id, latest, _ in rows}
+
     async def read_all(self, after_position: int, limit: int) -> list[Recorded]:
         query = (
             select(*_COLUMNS)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 
@@ -154,4 +155,32 @@ relay_positions = Table(
     Column("name", Text, nullable=False),
     Column("position", BigInteger, nullable=False),
     PrimaryKeyConstraint("name"),
+)
+
+# API tokens (`planapi tokens`): the secret is never stored, only its SHA-256. Not part of the
+# record: revoking and noting the last use update rows in place.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("plans", JSON, nullable=True),  # an integrator's scope; null: any
+    Column("kpis", JSON, nullable=True),
+    Column("token_hash", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("token_hash"),
+    # One active token per name, so `revoke NAME` and the actor it records are unambiguous.
+    Index(
+        "ix_api_tokens_active_name",
+        "name",
+        unique=True,
+        postgresql_where=text("revoked_at IS NULL"),
+        sqlite_where=text("revoked_at IS NULL"),
+    ),
 )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextvars
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
+from planapi.application.access import Principal
 from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
 from planapi.application.plans import PlanService
@@ -29,6 +31,13 @@ class Context:
     # The event feed and live updates (subscriptions); None where a caller needs neither.
     feed: EventFeed | None = None
     live: LiveUpdates | None = None
+    # The caller, set per request from the access middleware (docs/security.md); None: nobody,
+    # refused everything. `actor` is its name wherever it writes.
+    principal: Principal | None = None
+    # Subscriptions outlive their request: do the credentials still hold? None: nothing to ask.
+    still_valid: Callable[[], Awaitable[bool]] | None = None
+    # The graphql-transport-ws `connection_init` payload (strawberry sets it); may carry a token.
+    connection_params: dict[str, object] | None = None
     # One loader per request, so every KPI of a tree asking the same question shares one query.
     reading_loader: DataLoader[ReadingKey, list[ReadingVersion]] = field(init=False)
 

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 
 from planapi.api.naming import render_path
 from planapi.api.outcomes import note_user_error
+from planapi.application.access import AccessDeniedError, Denial, Role, roles_with
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,
     PlanAlreadyExistsError,
@@ -83,6 +84,44 @@ class IdempotencyKeyReused(UserError):
         return cls(message=str(error), idempotency_key=error.key)
 
 
+RoleEnum = strawberry.enum(Role, name="Role", description="What a principal may do.")
+ForbiddenReasonEnum = strawberry.enum(
+    Denial,
+    name="ForbiddenReason",
+    description="UNAUTHENTICATED: send credentials; MISSING_PERMISSION: this role may not; "
+    "OUT_OF_SCOPE: the token's plans/KPIs do not cover it.",
+)
+
+
+@strawberry.type(description="A reading the caller may not record: its index in the batch.")
+class OutOfScopeReading:
+    index: int
+    kpi_id: strawberry.ID
+
+
+@strawberry.type(description="The caller may not do this; nothing was written.")
+class Forbidden(UserError):
+    reason: Denial
+    allowed_roles: list[Role] = strawberry.field(description="Roles that may do it.")
+    problems: list[Problem]
+    out_of_scope: list[OutOfScopeReading] = strawberry.field(
+        description="For recordReadings: every reading outside the token's scope."
+    )
+
+    @classmethod
+    def of(cls, error: AccessDeniedError) -> Forbidden:
+        return cls(
+            message=str(error),
+            reason=error.denial,
+            allowed_roles=roles_with(error.permission) if error.permission else [],
+            problems=[Problem(path=render_path(p.path), message=p.message) for p in error.problems],
+            out_of_scope=[
+                OutOfScopeReading(index=o.index, kpi_id=strawberry.ID(o.kpi_id))
+                for o in error.out_of_scope
+            ],
+        )
+
+
 def as_union_member(error: PlanApiError) -> Any:
     """The union member for a refused command; anything unexpected propagates (and is masked)."""
     note_user_error(type(error).__name__)
@@ -97,7 +136,22 @@ def as_union_member(error: PlanApiError) -> Any:
             return PlanAlreadyExists.of(error)
         case IdempotencyKeyReusedError():
             return IdempotencyKeyReused.of(error)
+        case AccessDeniedError():
+            return Forbidden.of(error)
     raise error
+
+
+def access_error(error: AccessDeniedError) -> GraphQLError:
+    """For queries and subscriptions: UNAUTHENTICATED (send credentials) or FORBIDDEN."""
+    code = "UNAUTHENTICATED" if error.denial is Denial.UNAUTHENTICATED else "FORBIDDEN"
+    extensions: dict[str, Any] = {
+        "code": code,
+        "reason": error.denial.name,
+        "allowedRoles": [role.name for role in roles_with(error.permission)]
+        if error.permission
+        else [],
+    }
+    return GraphQLError(str(error), extensions=extensions)
 
 
 def bad_input(error: PlanApiError) -> GraphQLError:

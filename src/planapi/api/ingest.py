@@ -16,6 +16,12 @@ from starlette.responses import JSONResponse, Response
 
 from planapi.api.naming import render_path
 from planapi.api.reading_records import BadRecord, decode_line, reading_from_record
+from planapi.application.access import (
+    AccessDeniedError,
+    Permission,
+    Principal,
+    check_reading_scope,
+)
 from planapi.application.readings import ReadingService, RecordReadings
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,
@@ -132,6 +138,17 @@ def ingest_endpoint(
         plan_id = request.query_params.get("planId")
         if not plan_id:
             return _error(400, "missing_plan_id", "give the plan as ?planId=…")
+        # Set by the access middleware, which let only callers who may record readings in.
+        principal: Principal | None = getattr(request.state, "principal", None)
+        if principal is None or not principal.can(Permission.RECORD_READINGS):
+            return _error(403, "forbidden", "this caller may not record readings")
+        if not principal.scope.allows_plan(plan_id):  # before reading a byte of the body
+            return _error(
+                403,
+                "out_of_scope",
+                f"{principal.name} may not record readings for plan {plan_id!r}",
+                [{"path": "planId", "message": f"plan {plan_id!r} is outside the token's scope"}],
+            )
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind not in NDJSON_TYPES | CSV_TYPES:
             return _error(
@@ -159,13 +176,25 @@ def ingest_endpoint(
         key = request.headers.get("idempotency-key") or request.query_params.get("idempotencyKey")
         command = RecordReadings(plan_id, parsed.readings, key)
         try:
+            # Out of scope is refused before anything else is said about the batch.
+            check_reading_scope(
+                principal.scope, principal.name, plan_id, [r.kpi_id for r in parsed.readings]
+            )
             if parsed.problems:
                 # Report what the readings that did parse get wrong too, in one answer.
                 _, found = await service.check(command) if parsed.readings else ([], [])
                 located = [_located(p, parsed.lines) for p in found]
                 problems = sorted([*parsed.problems, *located], key=lambda p: p.get("line", 0))
                 return _error(422, "validation_failed", "nothing was stored", problems)
-            outcome = await service.record(command)
+            outcome = await service.record(command, principal.name, principal.scope)
+        except AccessDeniedError as error:
+            forbidden = [
+                {**_located(p, parsed.lines), "index": p.path[1]}
+                if len(p.path) > 1 and isinstance(p.path[1], int)
+                else {"path": render_path(p.path), "message": p.message}
+                for p in error.problems
+            ]
+            return _error(403, "out_of_scope", str(error), forbidden)
         except ValidationError as error:
             problems = [_located(p, parsed.lines) for p in error.problems]
             return _error(422, "validation_failed", "nothing was stored", problems)

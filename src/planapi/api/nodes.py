@@ -125,11 +125,20 @@ class PlanNode:
 
     @strawberry.field(
         description="Every amendment up to the version being read that touched this node, "
-        "newest first, with each field's value before and after."
+        "newest first, with each field's value before and after; `first` (at most 1,000) at "
+        "a time, `beforeVersion` pages to older ones."
     )
-    async def history(self, info: strawberry.Info[Context, None]) -> list[NodeHistoryEntry]:
+    async def history(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int = 100,
+        before_version: int | None = None,
+    ) -> list[NodeHistoryEntry]:
         found = await info.context.plans.history(self.plan.id, self.node.id, self.plan.version)
-        return [NodeHistoryEntry.of(entry) for entry in found]
+        try:
+            return history_page(found, first, before_version)
+        except ValidationError as error:
+            raise bad_input(error) from error
 
     @strawberry.field(
         description="For each field (as of the version being read), the amendment that last "
@@ -159,6 +168,21 @@ class PlanNode:
 
 
 NodeChangeKindEnum = strawberry.enum(NodeChangeKind, name="NodeChangeKind")
+
+MAX_HISTORY = 1_000
+DEFAULT_READINGS = 100
+MAX_READINGS = 10_000
+
+
+def history_page(
+    entries: list[NodeEntry], first: int, before_version: int | None
+) -> list[NodeHistoryEntry]:
+    """Newest first: `first` entries older than `before_version` (when given)."""
+    if not 0 <= first <= MAX_HISTORY:
+        raise ValidationError([Problem(("first",), f"must be between 0 and {MAX_HISTORY:,}")])
+    if before_version is not None:
+        entries = [e for e in entries if e.amendment.version < before_version]
+    return [NodeHistoryEntry.of(entry) for entry in entries[:first]]
 
 
 @strawberry.type(description="Two nodes and how they are linked.")
@@ -285,7 +309,9 @@ class Kpi(PlanNode):
     @strawberry.field(
         description="Readings of this KPI: the current one per series and period, or those "
         "known at `asOf` (transaction time); `includeSuperseded` adds the ones later corrected. "
-        "`from`/`to` bound the periods; `disaggregation` picks one series ([] = the total)."
+        "`from`/`to` bound the periods; `disaggregation` picks one series ([] = the total). "
+        f"At most `limit` (≤ {MAX_READINGS:,}) readings: when more match, the field is an error "
+        "(BAD_USER_INPUT) rather than a silent cut — narrow the periods or raise `limit`."
     )
     async def readings(
         self,
@@ -295,9 +321,20 @@ class Kpi(PlanNode):
         disaggregation: list[DimensionValueInput] | None = None,
         as_of: dt.datetime | None = None,
         include_superseded: bool = False,
+        limit: int = DEFAULT_READINGS,
     ) -> list[Reading]:
+        if not 1 <= limit <= MAX_READINGS:
+            raise bad_input(
+                ValidationError([Problem(("limit",), f"must be between 1 and {MAX_READINGS:,}")])
+            )
         query = reading_query(from_, to, disaggregation, as_of, include_superseded)
         found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
+        if len(found) > limit:
+            message = (
+                f"{len(found):,} readings match, more than limit {limit:,}: narrow from/to "
+                "or raise the limit"
+            )
+            raise bad_input(ValidationError([Problem(("limit",), message)]))
         return [Reading(version=version) for version in found]
 
     @strawberry.field(description="The current reading of the most recent period.")

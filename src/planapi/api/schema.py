@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import strawberry
@@ -19,7 +19,9 @@ from strawberry.extensions import (
 )
 
 from planapi.api.context import Context, request_id
+from planapi.api.cost import DEFAULT_BUDGETS, QueryCostLimiter
 from planapi.api.errors import (
+    Forbidden,
     IdempotencyKeyReused,
     PlanAlreadyExists,
     PlanNotFound,
@@ -29,7 +31,9 @@ from planapi.api.errors import (
     as_union_member,
     bad_input,
 )
+from planapi.api.execution import FastExecutionContext
 from planapi.api.feed import EventPage, events_page
+from planapi.api.guard import PlanSchema, guard
 from planapi.api.history import Amendment
 from planapi.api.inputs import (
     AmendPlanInput,
@@ -38,13 +42,15 @@ from planapi.api.inputs import (
     to_create_command,
 )
 from planapi.api.integrity import IntegrityResult
-from planapi.api.nodes import TYPES, NodeHistoryEntry
+from planapi.api.nodes import TYPES, NodeHistoryEntry, history_page
 from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
-from planapi.api.reading_records import reading_from_record
+from planapi.api.reading_records import BadRecord, reading_from_record
 from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
 from planapi.api.subscriptions import Subscription
+from planapi.api.validation import stable_rules
+from planapi.application.access import ANY, Role
 from planapi.application.readings import RecordReadings
-from planapi.domain.errors import PlanApiError
+from planapi.domain.errors import PlanApiError, Problem, ValidationError
 
 log = logging.getLogger("planapi.api")
 
@@ -64,15 +70,16 @@ class PlanCreated:
 
 
 AmendPlanResult = Annotated[
-    AmendmentApplied | VersionConflict | ValidationFailed | PlanNotFound,
+    AmendmentApplied | VersionConflict | ValidationFailed | PlanNotFound | Forbidden,
     strawberry.union("AmendPlanResult"),
 ]
 RecordReadingsResult = Annotated[
-    ReadingsRecorded | ValidationFailed | PlanNotFound | IdempotencyKeyReused,
+    ReadingsRecorded | ValidationFailed | PlanNotFound | IdempotencyKeyReused | Forbidden,
     strawberry.union("RecordReadingsResult"),
 ]
 CreatePlanResult = Annotated[
-    PlanCreated | PlanAlreadyExists | ValidationFailed, strawberry.union("CreatePlanResult")
+    PlanCreated | PlanAlreadyExists | ValidationFailed | Forbidden,
+    strawberry.union("CreatePlanResult"),
 ]
 
 
@@ -112,16 +119,22 @@ class Query:
 
     @strawberry.field(
         description="Every amendment that touched a node, newest first — also for a node that "
-        "was removed, which no version of the plan shows any more: who removed it, when and why."
+        "was removed, which no version of the plan shows any more: who removed it, when and why. "
+        "`first` (at most 1,000) at a time; `beforeVersion` pages to older ones."
     )
     async def node_history(
-        self, info: Info, plan_id: strawberry.ID, node_id: strawberry.ID
+        self,
+        info: Info,
+        plan_id: strawberry.ID,
+        node_id: strawberry.ID,
+        first: int = 100,
+        before_version: int | None = None,
     ) -> list[NodeHistoryEntry]:
         try:
             found = await info.context.plans.node_history(plan_id, node_id)
+            return history_page(found, first, before_version)
         except PlanApiError as error:
             raise bad_input(error) from error
-        return [NodeHistoryEntry.of(entry) for entry in found]
 
     @strawberry.field(description="One amendment of a plan, by the version it produced.")
     async def amendment(self, info: Info, plan_id: strawberry.ID, version: int) -> Amendment | None:
@@ -180,7 +193,8 @@ class Mutation:
 
 async def _record(context: Context, command: RecordReadings) -> RecordReadingsResult:
     try:
-        outcome = await context.readings.record(command, context.actor)
+        scope = context.principal.scope if context.principal else ANY
+        outcome = await context.readings.record(command, context.actor, scope)
     except PlanApiError as error:
         return as_union_member(error)  # type: ignore[no-any-return]
     return ReadingsRecorded(
@@ -203,9 +217,17 @@ def _fast_record_readings(schema: strawberry.Schema) -> None:
     async def resolve(
         root: object, info: GraphQLResolveInfo[Context], input: dict[str, Any]
     ) -> object:
+        readings, problems = [], []
+        for index, item in enumerate(input["readings"]):
+            try:
+                readings.append(reading_from_record(item))
+            except BadRecord as error:  # "" where a value is required, found by the fuzzer
+                problems.append(Problem(("readings", index), str(error)))
+        if problems:
+            return as_union_member(ValidationError(problems))
         command = RecordReadings(
             plan_id=input["planId"],
-            readings=[reading_from_record(item) for item in input["readings"]],
+            readings=readings,
             idempotency_key=input.get("idempotencyKey"),
         )
         return await _record(info.context, command)
@@ -229,28 +251,34 @@ def build_schema(
     max_tokens: int = 5_000,
     max_aliases: int = 30,
     observers: Sequence[Any] = (),
+    cost_budgets: Mapping[Role, int] = DEFAULT_BUDGETS,
 ) -> strawberry.Schema:
     # Factories: a fresh extension per request (the parser and validation caches are shared
     # at module level by strawberry itself). Observers (metrics, tracing) come first, so they
     # see the whole operation, limits included.
     extensions: list[Any] = [
         *observers,
-        lambda: QueryDepthLimiter(max_depth=max_depth),
+        # Rule classes made once, or the validation cache (keyed by them) never hits.
+        stable_rules(
+            QueryDepthLimiter(max_depth=max_depth), MaxAliasesLimiter(max_alias_count=max_aliases)
+        ),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        lambda: QueryCostLimiter(budgets=cost_budgets),
         lambda: MaskErrors(
             should_mask_error=_should_mask,
             error_message="Unexpected error; quote the request id to support.",
         ),
     ]
-    schema = strawberry.Schema(
+    schema = PlanSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[*TYPES.values(), UserError],
         extensions=extensions,
+        execution_context_class=FastExecutionContext,
     )
     _fast_record_readings(schema)
+    guard(schema)  # last: every root field behind its permission (docs/security.md)
     return schema

@@ -34,5 +34,13 @@ class LruCache(Generic[K, V]):
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
 
+    def peek(self, key: K) -> V | None:
+        """The value, without counting a hit or a miss or refreshing its place."""
+        return self._items.get(key)
+
+    def held(self) -> list[K]:
+        """The keys held, least recently used first."""
+        return list(self._items)
+
     def __len__(self) -> int:
         return len(self._items)

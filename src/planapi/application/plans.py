@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from planapi.application.batching import Batcher
 from planapi.application.cache import LruCache
 from planapi.application.ports import EventStore, IntegrityReport, Recorded, SnapshotStore
 from planapi.domain.changes import Change
@@ -106,6 +107,8 @@ class PlanService:
         self.default_actor = default_actor
         self.snapshot_interval = snapshot_interval
         self.versions: LruCache[tuple[str, int], PlanVersion] = LruCache(cache_size)
+        # The history and blame of every node of a tree: one query per plan and version.
+        self._touching: Batcher[tuple[str, int], str, list[Recorded]] = Batcher(self._touching_many)
 
     # -- commands --------------------------------------------------------------------------
     async def create_plan(self, command: CreatePlan, actor: str | None = None) -> PlanVersion:
@@ -196,8 +199,12 @@ class PlanService:
         return found
 
     async def plans(self) -> list[PlanVersion]:
-        ids = await self.events.stream_ids(STREAM_PREFIX)
-        found = [await self.plan(stream_id.removeprefix(STREAM_PREFIX)) for stream_id in ids]
+        latest = await self.events.latest_versions(STREAM_PREFIX)
+        found = []
+        for stream_id, version in latest.items():
+            plan_id = stream_id.removeprefix(STREAM_PREFIX)
+            cached = self.versions.get((plan_id, version))
+            found.append(cached or await self._read_version(plan_id, version))
         return [plan for plan in found if plan is not None]
 
     async def amendments(
@@ -223,7 +230,7 @@ class PlanService:
 
     async def history(self, plan_id: str, node_id: str, upto_version: int) -> list[NodeEntry]:
         """Every amendment up to `upto_version` that touched the node, newest first."""
-        records = await self.events.touching(stream_of(plan_id), node_id, upto_version)
+        records = await self._touching.load((plan_id, upto_version), node_id)
         by_version = {record.version: record for record in records}
         changes = node_history(node_id, ((r.version, r.event) for r in records))
         return [NodeEntry(by_version[c.version], c) for c in reversed(changes)]
@@ -237,10 +244,16 @@ class PlanService:
 
     async def blame(self, plan_id: str, node: Node, version: int) -> list[FieldSource]:
         """For each field of `node` as of `version`, the amendment that last set it."""
-        records = await self.events.touching(stream_of(plan_id), node.id, version)
+        records = await self._touching.load((plan_id, version), node.id)
         by_version = {record.version: record for record in records}
         changes = node_history(node.id, ((r.version, r.event) for r in records))
         return [FieldSource(origin, by_version[origin.version]) for origin in blame(node, changes)]
+
+    async def _touching_many(
+        self, group: tuple[str, int], node_ids: list[str]
+    ) -> dict[str, list[Recorded]]:
+        plan_id, upto_version = group
+        return await self.events.touching_many(stream_of(plan_id), node_ids, upto_version)
 
     async def verify(self, plan_id: str) -> IntegrityReport:
         if await self.events.latest_version(stream_of(plan_id)) == 0:
@@ -261,7 +274,9 @@ class PlanService:
         if cached is not None:
             return cached
         stream = stream_of(plan_id)
-        base = await self.snapshots.nearest(stream, version)
+        # From a cached version close below it rather than a snapshot: fewer events to read, and
+        # the two versions share their unchanged nodes in memory (a decoded snapshot shares none).
+        base = self._cached_below(plan_id, version) or await self.snapshots.nearest(stream, version)
         after = base.version if base else 0
         # Always read version N itself: its record says who made it and when.
         records = await self.events.read(stream, min(after, version - 1), version)
@@ -273,6 +288,16 @@ class PlanService:
         if version - after >= self.snapshot_interval:
             await self.snapshots.save(stream, state)
         return found
+
+    def _cached_below(self, plan_id: str, version: int) -> PlanState | None:
+        """The newest cached version of the plan below `version`, within a snapshot interval."""
+        best = max(
+            (v for p, v in self.versions.held() if p == plan_id and v < version), default=None
+        )
+        if best is None or version - best >= self.snapshot_interval:
+            return None
+        found = self.versions.peek((plan_id, best))
+        return found.state if found else None
 
     async def _remember(self, recorded: Recorded, state: PlanState) -> PlanVersion:
         found = PlanVersion(state, recorded)

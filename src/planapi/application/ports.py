@@ -80,6 +80,14 @@ class EventStore(Protocol):
     async def touching(self, stream_id: str, node_id: str, upto_version: int) -> list[Recorded]:
         """The versions up to `upto_version` whose events touched `node_id`, oldest first."""
 
+    async def touching_many(
+        self, stream_id: str, node_ids: Sequence[str], upto_version: int
+    ) -> dict[str, list[Recorded]]:
+        """`touching` for several nodes at once (one round trip); every node is a key."""
+
+    async def latest_versions(self, prefix: str) -> dict[str, int]:
+        """Every stream whose id starts with `prefix` and its latest version, oldest first."""
+
     async def read_all(self, after_position: int, limit: int) -> list[Recorded]:
         """Events of every stream in global order, never skipping one committed late."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from planapi.application.access import ANY, Scope, check_reading_scope
 from planapi.application.plans import PlanService
 from planapi.application.ports import BatchOutcome, ReadingsIntegrity, ReadingStore
 from planapi.domain.errors import PlanNotFoundError, Problem, ValidationError
@@ -37,14 +38,17 @@ class ReadingService:
         self.plans = plans
         self.max_batch = max_batch
 
-    async def record(self, command: RecordReadings, actor: str | None = None) -> BatchOutcome:
-        """All or nothing: every problem is reported, with the index of its reading."""
+    async def record(
+        self, command: RecordReadings, actor: str | None = None, scope: Scope = ANY
+    ) -> BatchOutcome:
+        """All or nothing: every problem is reported, with the index of its reading. Readings
+        outside `scope` (an integrator's plans and KPIs) refuse the whole batch, each named."""
+        who = actor or self.plans.default_actor
+        check_reading_scope(scope, who, command.plan_id, [r.kpi_id for r in command.readings])
         checked, problems = await self.check(command)
         if problems:
             raise ValidationError(problems)
-        return await self.store.record(
-            command.plan_id, actor or self.plans.default_actor, command.idempotency_key, checked
-        )
+        return await self.store.record(command.plan_id, who, command.idempotency_key, checked)
 
     async def check(self, command: RecordReadings) -> tuple[list[CheckedReading], list[Problem]]:
         count = len(command.readings)

@@ -15,16 +15,26 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from planapi.api.context import Context, request_id
 from planapi.api.documents import diff_endpoint, document_endpoint
 from planapi.api.feed import events_endpoint
+from planapi.api.graphql_http import CachingGraphQL
 from planapi.api.ingest import ingest_endpoint
 from planapi.api.schema import build_schema
+from planapi.application.authn import Authenticator
+from planapi.application.freshness import HeadsSource
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
+from planapi.entrypoints.caching import register_metrics, response_caching
 from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
+from planapi.entrypoints.security import (
+    AccessMiddleware,
+    PlanGraphQLAccess,
+    context_access,
+    cost_budgets,
+    limits,
+)
 from planapi.entrypoints.seeding import seed
 from planapi.entrypoints.tracing import tracing
 
@@ -57,9 +67,10 @@ class RequestIdMiddleware:
             request_id.reset(token)
 
 
-class PlanGraphQL(GraphQL[Context, None]):
+class PlanGraphQL(PlanGraphQLAccess, CachingGraphQL):
     def __init__(self, services: dict[str, Services], **options: Any) -> None:
         self.services = services
+        self.authenticator = lambda: _authenticator(services["app"])
         super().__init__(**options)
 
     async def get_context(
@@ -72,7 +83,18 @@ class PlanGraphQL(GraphQL[Context, None]):
             request_id=request_id.get(),
             feed=services.feed,
             live=services.live,
+            **context_access(request.scope, _authenticator(services)),
         )
+
+
+def _heads(services: Services) -> HeadsSource:
+    assert services.heads is not None
+    return services.heads
+
+
+def _authenticator(services: Services) -> Authenticator:
+    assert services.authenticator is not None
+    return services.authenticator
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -85,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_tokens=settings.max_query_tokens,
         max_aliases=settings.max_query_aliases,
         observers=[metrics.extension(), *traced.extensions],
+        cost_budgets=cost_budgets(settings),
     )
 
     @asynccontextmanager
@@ -113,10 +136,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return RedirectResponse("/graphql")
 
     graphql = PlanGraphQL(
-        holder, schema=schema, graphql_ide="graphiql" if settings.graphiql else None
+        holder,
+        schema=schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        caching=response_caching(settings, lambda: _heads(holder["app"])),
     )
+    register_metrics(metrics.registry, graphql)
     app = Starlette(
         routes=[
+            # First: the busiest route, matched before the others are tried.
+            Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/", home),
             Route("/healthz", health),
             *([Route("/metrics", metrics.endpoint)] if settings.metrics else []),
@@ -128,10 +158,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 methods=["POST"],
             ),
             Route("/events", events_endpoint(lambda: holder["app"].feed), methods=["GET"]),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
+    )
+    # Inside the request id (its refusals carry it), around everything else (docs/security.md).
+    app.add_middleware(
+        AccessMiddleware,
+        authenticator=lambda: _authenticator(holder["app"]),
+        limits=limits(settings),
     )
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics)

@@ -1,4 +1,4 @@
-"""`planapi`: serve, relay, migrate, seed, verify, export, export-schema."""
+"""`planapi`: serve, relay, migrate, seed, verify, export, export-schema, tokens."""
 
 from __future__ import annotations
 
@@ -45,6 +45,11 @@ def serve(args: argparse.Namespace) -> int:
         tracing(settings.tracing).shutdown()
     except TracingUnavailableError as error:
         raise SystemExit(f"planapi: {error}") from error
+    if settings.trusted_documents_only and not Path(settings.trusted_documents_file).exists():
+        raise SystemExit(
+            f"planapi: PLANAPI_TRUSTED_DOCUMENTS_ONLY is on but {settings.trusted_documents_file} "
+            "does not exist (set PLANAPI_TRUSTED_DOCUMENTS_FILE)"
+        )
     asyncio.run(_preflight(settings))
     level = args.log_level or settings.log_level
     # uvicorn drains on SIGTERM/SIGINT, then raises the signal again for the handler it found:
@@ -56,7 +61,10 @@ def serve(args: argparse.Namespace) -> int:
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        workers=args.workers,
+        workers=args.workers or settings.workers,
+        # Explicitly the fast ones (uvicorn[standard]): uvloop's event loop, httptools' parser.
+        loop="uvloop",
+        http="httptools",
         log_level=level,
         log_config=logging_config(settings.log_format, level),
         proxy_headers=True,
@@ -99,6 +107,16 @@ async def _seed(name: str) -> str:
     services = await bootstrap(_settings())
     try:
         return await seed(build_schema(), services, name)
+    finally:
+        await services.close()
+
+
+async def _tokens(args: argparse.Namespace) -> int:
+    from planapi.entrypoints.tokens_cli import run
+
+    services = await bootstrap(_settings())
+    try:
+        return await run(services, args)
     finally:
         await services.close()
 
@@ -198,7 +216,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("serve", help="serve GraphQL (GraphiQL at /graphql)")
     run.add_argument("--host", help="default: PLANAPI_HOST (127.0.0.1)")
     run.add_argument("--port", type=int, help="default: PLANAPI_PORT (8000)")
-    run.add_argument("--workers", type=int, default=1)
+    run.add_argument("--workers", type=int, help="default: PLANAPI_WORKERS (1)")
     run.add_argument("--log-level", help="default: PLANAPI_LOG_LEVEL (info)")
 
     commands.add_parser(
@@ -226,9 +244,19 @@ def _parser() -> argparse.ArgumentParser:
     export_doc.add_argument("--format", choices=["markdown", "html", "json"], default="markdown")
     export_doc.add_argument("--output", default="-", help="a path, or - for stdout")
 
+    from planapi.entrypoints import tokens_cli
+
+    tokens_cli.add_parser(commands)
+
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default=str(SCHEMA_FILE), help="a path, or - for stdout")
     export.add_argument("--check", action="store_true", help="fail if the file differs")
+
+    trusted = commands.add_parser(
+        "trusted-documents", help="write the trusted documents (persisted queries) manifest"
+    )
+    trusted.add_argument("--output", default="schema/trusted-documents.json")
+    trusted.add_argument("--check", action="store_true", help="fail if the file differs")
     return parser
 
 
@@ -245,6 +273,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return run_relay(_settings())
             case "export-schema":
                 return export_schema(args)
+            case "trusted-documents":
+                from planapi.entrypoints.trusted_documents import run as trusted_documents
+
+                return trusted_documents(args.output, args.check)
+            case "tokens":
+                return asyncio.run(_tokens(args))
             case "migrate":
                 print(asyncio.run(_migrate()))
             case "seed":

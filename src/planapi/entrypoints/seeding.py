@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from planapi.api.context import Context
+from planapi.application.access import system
 from planapi.bootstrap import Services
 
 SEEDS = {"baku": "baku-2026.json"}
@@ -44,7 +45,12 @@ async def seed(schema: strawberry.Schema, services: Services, name: str) -> str:
     result = await schema.execute(
         CREATE_PLAN,
         variable_values={"input": given},
-        context_value=Context(plans=services.plans, readings=services.readings),
+        context_value=Context(
+            plans=services.plans,
+            readings=services.readings,
+            principal=system(services.settings.default_actor),
+            actor=services.settings.default_actor,
+        ),
     )
     if result.errors:
         raise SeedError(f"seeding {name} failed: {result.errors[0].message}")

@@ -107,7 +107,12 @@
     verify: $("verify-button"),
     verifyResult: $("verify-result"),
   };
-  const endpoint = new URL(document.body.dataset.graphql || "graphql", document.baseURI).href;
+  // Without any user:password@ the page was opened with: fetch refuses URLs that carry them,
+  // and the browser sends the Basic credentials it was given for this server by itself.
+  const endpointUrl = new URL(document.body.dataset.graphql || "graphql", document.baseURI);
+  endpointUrl.username = "";
+  endpointUrl.password = "";
+  const endpoint = endpointUrl.href;
 
   const state = {
     planId: null,

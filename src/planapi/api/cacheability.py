@@ -1,0 +1,285 @@
+"""What a GraphQL document's answer depends on, decided from its text before it runs.
+
+A query whose every root field names explicit versions (`plan(id, version: 3)`,
+`planDiff(fromVersion, toVersion)`, `amendment(planId, version)`) and which reads nothing that
+changes without a new plan version is *pinned*: its answer never changes, so it is cached for
+good (`Cache-Control: immutable`). Any other query depends on the heads of the logs (see
+`application.freshness`), which the cache key then includes.
+
+What changes without a new plan version: KPI readings (`readings`, `latest`, `progress`), the
+event feed, integrity reports, `nodeHistory` (a removed node's whole history), listings of the
+latest versions. They are named in VOLATILE below, and the analysis is conservative beyond that
+list: any field whose resolver reaches the request context (storage, the caller) and is not in
+PINNED_STORAGE_FIELDS counts as volatile, so a field added later errs towards freshness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    is_abstract_type,
+    is_object_type,
+)
+from graphql.language import IntValueNode, NullValueNode
+
+# Fields whose answer changes without a new version of the plan being read (type, field).
+VOLATILE: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("Query", "plans"),
+        ("Query", "events"),
+        ("Query", "verifyIntegrity"),
+        ("Query", "nodeHistory"),
+        ("Query", "__schema"),
+        ("Query", "__type"),
+        ("Kpi", "readings"),
+        ("Kpi", "latest"),
+        ("Kpi", "progress"),
+    }
+)
+# Fields that reach storage but read only what a given version fixes: the amendments up to it,
+# a node's history and blame up to it.
+PINNED_STORAGE_FIELDS: frozenset[tuple[str, str]] = frozenset(
+    {("Plan", "amendments"), ("PlanNode", "history"), ("PlanNode", "blame")}
+)
+# Root fields that can be pinned, and the arguments that must name versions for it.
+VERSIONED_ROOTS: Mapping[str, tuple[str, ...]] = {
+    "plan": ("version",),
+    "amendment": ("version",),
+    "planDiff": ("fromVersion", "toVersion"),
+}
+# Arguments that, given, make a root field depend on more than the versions it names.
+_UNPINNING_ARGUMENTS = frozenset({"asOf"})
+
+_DEFINITION = "strawberry-definition"
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """`operation`: query, mutation or subscription (None: no single operation to run)."""
+
+    operation: str | None
+    volatile: bool
+    # For each root field that can be pinned: its version arguments (an int or a variable
+    # name); None when some root field can never be pinned.
+    version_arguments: tuple[int | str, ...] | None
+
+    @property
+    def cacheable(self) -> bool:
+        return self.operation == "query"
+
+    def pinned(self, variables: Mapping[str, Any] | None) -> bool:
+        """True when the answer depends only on explicit versions, given these variables."""
+        if not self.cacheable or self.volatile or self.version_arguments is None:
+            return False
+        given = variables or {}
+        for argument in self.version_arguments:
+            value = given.get(argument) if isinstance(argument, str) else argument
+            if not isinstance(value, int) or isinstance(value, bool):
+                return False
+        return True
+
+
+NOT_CACHEABLE = Analysis(None, True, None)
+
+
+def analyse(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Analysis:
+    operation = _operation(document, operation_name)
+    if operation is None:
+        return NOT_CACHEABLE
+    kind = operation.operation.value
+    if kind != "query":
+        return Analysis(kind, True, None)
+    root = schema.query_type
+    if root is None:
+        return NOT_CACHEABLE
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    volatile = any(
+        volatile_field(schema, parent, field)
+        for parent, field in _fields(schema, root, operation.selection_set, fragments, set())
+    )
+    return Analysis(kind, volatile, _version_arguments(schema, root, operation, fragments))
+
+
+def volatile_field(schema: GraphQLSchema, parent: GraphQLNamedType, field_name: str) -> bool:
+    """Does `parent.field_name` (on any type `parent` may be) change without a new version?"""
+    if field_name == "__typename":
+        return False
+    if is_abstract_type(parent):
+        possible = schema.get_possible_types(parent)
+        return any(volatile_field(schema, each, field_name) for each in possible)
+    if not is_object_type(parent):
+        return True
+    assert isinstance(parent, GraphQLObjectType)
+    if (parent.name, field_name) in VOLATILE:
+        return True
+    field = parent.fields.get(field_name)
+    if field is None:
+        return True
+    if (parent.name, field_name) in PINNED_STORAGE_FIELDS or any(
+        (interface.name, field_name) in PINNED_STORAGE_FIELDS for interface in parent.interfaces
+    ):
+        return False
+    if parent is schema.query_type:
+        return field_name not in VERSIONED_ROOTS
+    return _reaches_context(field)
+
+
+def _reaches_context(field: GraphQLField) -> bool:
+    """Does the field's resolver take `info` (the context: storage, the caller) or wait?"""
+    definition = (field.extensions or {}).get(_DEFINITION)
+    if definition is None:
+        return True
+    if definition.extensions:
+        return True
+    resolver = definition.base_resolver
+    if resolver is None:
+        return False
+    if resolver.is_async:
+        return True
+    reserved = resolver.reserved_parameters
+    return any(
+        getattr(name, "name", None) not in ("self", "cls") and parameter is not None
+        for name, parameter in reserved.items()
+    )
+
+
+def _operation(
+    document: DocumentNode, operation_name: str | None
+) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        return operations[0] if len(operations) == 1 else None
+    named = [op for op in operations if op.name is not None and op.name.value == operation_name]
+    return named[0] if len(named) == 1 else None
+
+
+def _fields(
+    schema: GraphQLSchema,
+    parent: GraphQLNamedType,
+    selection_set: SelectionSetNode | None,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    visiting: set[str],
+) -> Iterator[tuple[GraphQLNamedType, str]]:
+    """Every (parent type, field name) the selection set reads, through fragments, skipped or
+    not (conservative)."""
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            name = selection.name.value
+            yield parent, name
+            if selection.selection_set is not None:
+                child = _field_type(schema, parent, name)
+                if child is None:
+                    yield parent, "\0unknown"
+                    continue
+                yield from _fields(schema, child, selection.selection_set, fragments, visiting)
+        elif isinstance(selection, InlineFragmentNode):
+            condition = (
+                schema.get_type(selection.type_condition.name.value)
+                if selection.type_condition
+                else parent
+            )
+            if condition is None:
+                yield parent, "\0unknown"
+                continue
+            yield from _fields(schema, condition, selection.selection_set, fragments, visiting)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is None:
+                yield parent, "\0unknown"
+                continue
+            if name in visiting:
+                continue
+            condition = schema.get_type(fragment.type_condition.name.value)
+            if condition is None:
+                yield parent, "\0unknown"
+                continue
+            yield from _fields(
+                schema, condition, fragment.selection_set, fragments, visiting | {name}
+            )
+
+
+def _field_type(
+    schema: GraphQLSchema, parent: GraphQLNamedType, name: str
+) -> GraphQLNamedType | None:
+    fields = getattr(parent, "fields", None)
+    if not fields or name not in fields:
+        if name == "__schema":
+            return schema.get_type("__Schema")
+        if name == "__type":
+            return schema.get_type("__Type")
+        return None
+    named: GraphQLNamedType = get_named_type(fields[name].type)
+    return named
+
+
+def _version_arguments(
+    schema: GraphQLSchema,
+    root: GraphQLObjectType,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> tuple[int | str, ...] | None:
+    """The version arguments of every root field, if each root field can be pinned."""
+    found: list[int | str] = []
+    roots = list(_root_fields(operation.selection_set, fragments, set()))
+    if not roots:
+        return None
+    for field in roots:
+        name = field.name.value
+        if name == "__typename":
+            continue
+        wanted = VERSIONED_ROOTS.get(name)
+        if wanted is None:
+            return None
+        given = {argument.name.value: argument.value for argument in field.arguments or ()}
+        for unpinning in _UNPINNING_ARGUMENTS & given.keys():
+            if not isinstance(given[unpinning], NullValueNode):
+                return None
+        for argument in wanted:
+            value = given.get(argument)
+            if isinstance(value, IntValueNode):
+                found.append(int(value.value))
+            elif isinstance(value, VariableNode):
+                found.append(value.name.value)
+            else:
+                return None
+    return tuple(found)
+
+
+def _root_fields(
+    selection_set: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    visiting: set[str],
+) -> Iterator[FieldNode]:
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, fragments, visiting)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in visiting:
+                yield from _root_fields(fragment.selection_set, fragments, visiting | {name})

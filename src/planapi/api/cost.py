@@ -1,0 +1,233 @@
+"""A cost budget per request, computed from the query before anything runs.
+
+Each field costs 1, and what is selected under a list costs once per item it may return: the
+page size asked for (`first`, `limit`, as given or by default) or, for lists without one, an
+estimate of their size (`LIST_SIZES`; a plan's nodes, a node's children …). So
+`plan { nodes { children { children { title } } } }` costs about 200 x 10 x 10 — refused long
+before it is run — while the same query on one node is cheap. Depth, token and alias limits
+bound the query's text; this bounds the work it asks for. The budget depends on the caller's
+role (settings `PLANAPI_MAX_QUERY_COST_<ROLE>`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_named_type,
+    get_operation_ast,
+    type_from_ast,
+    value_from_ast,
+)
+from graphql import ExecutionResult as GraphQLExecutionResult
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from planapi.api.context import Context
+from planapi.application.access import Role
+
+# Arguments that say how many items a list (or a connection) returns.
+PAGE_ARGUMENTS = ("first", "limit")
+
+# Lists without a page argument: how many items to expect, at most in practice. A plan is a few
+# hundred nodes; the Baku draft has 40.
+LIST_SIZES: dict[tuple[str, str], int] = {
+    ("Query", "plans"): 20,
+    ("Plan", "nodes"): 200,
+    ("Plan", "priorities"): 10,
+    ("Plan", "outputs"): 20,
+    ("Plan", "enablers"): 10,
+    ("Plan", "regionalInitiatives"): 30,
+    ("Plan", "resolutions"): 50,
+    ("Plan", "studyGroups"): 10,
+    ("Plan", "sections"): 20,
+    ("Plan", "terms"): 50,
+    ("Amendment", "changes"): 50,
+    ("PlanDiff", "added"): 50,
+    ("PlanDiff", "removed"): 50,
+    ("PlanDiff", "moved"): 50,
+    ("PlanDiff", "changed"): 50,
+    ("PlanDiff", "linksAdded"): 50,
+    ("PlanDiff", "linksRemoved"): 50,
+    ("ReadingsBatch", "readings"): 100,
+}
+DEFAULT_LIST_SIZE = 10  # children, links, outcomes, KPIs, targets …
+# Lists whose size is their parent connection's page size (`amendments(first:)`, `events`).
+PAGED_BY_PARENT = {
+    ("AmendmentConnection", "edges"),
+    ("AmendmentConnection", "nodes"),
+    ("EventPage", "items"),
+}
+INTROSPECTION_COST = 100
+# Per role (settings override them). Anonymous callers get less: they are many and unknown.
+DEFAULT_BUDGETS: Mapping[Role, int] = {
+    Role.ANONYMOUS: 250_000,
+    Role.READER: 1_000_000,
+    Role.AUDITOR: 1_000_000,
+    Role.EDITOR: 1_000_000,
+    Role.INTEGRATOR: 1_000_000,
+    Role.ADMIN: 1_000_000,
+}  # the schema is a fixed size: GraphiQL's whole introspection query
+
+
+class QueryTooCostlyError(GraphQLError):
+    pass
+
+
+def query_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+) -> int:
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    fragments = {
+        item.name.value: item
+        for item in document.definitions
+        if isinstance(item, FragmentDefinitionNode)
+    }
+    given = dict(variables or {})
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name not in given and definition.default_value is not None:
+            kind = type_from_ast(schema, definition.type)
+            if kind is not None:
+                given[name] = value_from_ast(definition.default_value, kind)  # type: ignore[arg-type]
+    walker = _Walker(schema, fragments, given)
+    return walker.selections(operation.selection_set, root, page=1)
+
+
+class _Walker:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self._spreading: set[str] = set()
+
+    def selections(self, selection_set: SelectionSetNode, parent: Any, page: int) -> int:
+        """Fields of every item, plus — since each item is of one type — the costliest of the
+        fragments that apply to one concrete type only (`... on Kpi`, `... on Output`)."""
+        common = 0
+        by_type: dict[str, int] = {}
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                common += self.field(selection, parent, page)
+                continue
+            spread = ""
+            if isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                kind = self.schema.get_type(condition.name.value) if condition else parent
+                inner = selection.selection_set
+            elif isinstance(selection, FragmentSpreadNode):
+                spread = selection.name.value
+                fragment = self.fragments.get(spread)
+                if fragment is None or spread in self._spreading:
+                    continue  # validation refuses both; never loop
+                kind = self.schema.get_type(fragment.type_condition.name.value)
+                inner = fragment.selection_set
+            else:  # pragma: no cover - graphql-core has no other selection
+                continue
+            kind = kind or parent
+            self._spreading.add(spread)
+            cost = self.selections(inner, kind, page)
+            self._spreading.discard(spread)
+            if kind is parent or not isinstance(kind, GraphQLObjectType):
+                common += cost
+            else:
+                by_type[kind.name] = by_type.get(kind.name, 0) + cost
+        return common + max(by_type.values(), default=0)
+
+    def field(self, node: FieldNode, parent: Any, page: int) -> int:
+        name = node.name.value
+        if name.startswith("__"):
+            return INTROSPECTION_COST if name in ("__schema", "__type") else 0
+        fields = getattr(parent, "fields", None)
+        definition = fields.get(name) if fields is not None else None
+        if definition is None:
+            return 1  # unknown to this walk (validation reports it): count the field itself
+        kind = definition.type
+        if isinstance(kind, GraphQLNonNull):
+            kind = kind.of_type
+        is_list = isinstance(kind, GraphQLList)
+        asked = self._page_argument(node, definition)
+        key = (parent.name, name)
+        if is_list:
+            if key in PAGED_BY_PARENT:
+                multiplier = page
+            elif asked is not None:
+                multiplier = asked
+            else:
+                multiplier = LIST_SIZES.get(key, DEFAULT_LIST_SIZE)
+        else:
+            multiplier = 1
+        inner = 0
+        if node.selection_set is not None:
+            named = get_named_type(definition.type)
+            # A connection passes its page size down to its edges.
+            child_page = asked if asked is not None else 1
+            inner = self.selections(node.selection_set, named, child_page)
+        return 1 + multiplier * inner
+
+    def _page_argument(self, node: FieldNode, definition: Any) -> int | None:
+        for argument_name in PAGE_ARGUMENTS:
+            argument = definition.args.get(argument_name)
+            if argument is None:
+                continue
+            given = next((a for a in node.arguments or () if a.name.value == argument_name), None)
+            value: Any = argument.default_value
+            if given is not None:
+                value = value_from_ast(given.value, argument.type, self.variables)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return max(value, 0)
+            return None  # not a number: the resolver refuses it; estimate meanwhile
+        return None
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Refuses, before execution, an operation whose cost exceeds the caller's role's budget
+    (`extensions.code` QUERY_TOO_COSTLY, with the cost and the budget)."""
+
+    def __init__(self, *, budgets: Mapping[Role, int]) -> None:
+        self.budgets = budgets
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.result is None:
+            principal = context.context.principal if isinstance(context.context, Context) else None
+            role = principal.role if principal is not None else Role.ANONYMOUS
+            budget = self.budgets[role]
+            schema = context.schema._schema
+            cost = query_cost(schema, document, context.operation_name, context.variables)
+            if cost > budget:
+                error = QueryTooCostlyError(
+                    f"this query may cost {cost:,}, over the budget of {budget:,} for the role "
+                    f"{role}: ask for fewer items (first/limit) or less nesting",
+                    extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
+                )
+                if context.operation_type is OperationType.SUBSCRIPTION:
+                    raise error  # strawberry answers a subscription's on_execute error
+                context.result = GraphQLExecutionResult(data=None, errors=[error])
+        yield

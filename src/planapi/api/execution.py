@@ -1,0 +1,288 @@
+"""Faster execution of the in-memory part of a query: a plan version's tree.
+
+graphql-core completes every field through the same general machinery (an info object, a path,
+argument coercion, awaitable checks), and strawberry wraps each resolver in more of it: about
+5 µs a field, which is most of the cost of a 1,000-KPI plan tree. Below `plan(...)` almost every
+field is a plain attribute or a synchronous method of an immutable object, so this execution
+context compiles, once per selection set and request, a tree of small closures that read and
+serialise those fields directly, and runs them per object.
+
+It only takes over a field when the whole subtree below it is *pure*: every field there is a
+strawberry field without arguments, extensions (permissions), `info`, or an async resolver, and
+no selection asks for `@defer`/`@stream`. Anything else — an async field such as `Kpi.readings`,
+a field with arguments, any schema extension that wraps resolvers (tracing) — goes through
+graphql-core as before, and so does a pure subtree whose closure raised: it is executed again
+the ordinary way, which produces exactly the errors and nulls GraphQL prescribes (reading pure
+fields twice has no effect). A test compares both executions on many documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    GraphQLAbstractType,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    is_abstract_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import FieldDetails
+from graphql.pyutils import Path, Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+Getter = Callable[[Any], Any]
+Completer = Callable[[Any], Any]
+FieldPlan = tuple[Getter, Completer]
+
+_DEFINITION = "strawberry-definition"
+_STREAMING = frozenset({"defer", "stream"})
+# Per schema field (by id, the field kept alive beside it): how to read it from its parent
+# object, or None when it is not pure.
+_GETTERS: dict[int, tuple[GraphQLField, Getter | None]] = {}
+
+
+class _Bail(Exception):
+    """A closure met something it does not handle: execute the field the ordinary way."""
+
+
+def field_getter(field: GraphQLField) -> Getter | None:
+    """A plain function reading `field` from its parent object, or None if it needs more."""
+    found = _GETTERS.get(id(field))
+    if found is not None:
+        return found[1]
+    getter = _getter(field)
+    _GETTERS[id(field)] = (field, getter)
+    return getter
+
+
+def _getter(field: GraphQLField) -> Getter | None:
+    definition = (field.extensions or {}).get(_DEFINITION)
+    resolve = field.resolve
+    if definition is None or resolve is None or field.args:
+        return None
+    # Only strawberry's own resolver wrapper: a field whose resolver was replaced (or wrapped
+    # by someone else) is executed as it says.
+    if not getattr(resolve, "__qualname__", "").startswith("GraphQLCoreConverter.from_resolver"):
+        return None
+    if definition.extensions or getattr(definition, "permission_classes", None):
+        return None
+    resolver = definition.base_resolver
+    if resolver is None:
+        name = definition.python_name
+        return lambda source: getattr(source, name)
+    if resolver.is_async or resolver.arguments:
+        return None
+    reserved = resolver.reserved_parameters
+    wanted = [name for name, parameter in reserved.items() if parameter is not None]
+    if [getattr(name, "name", None) for name in wanted] != ["self"]:
+        return None
+    function = resolver.wrapped_func
+    if not callable(function):
+        return None
+    return function  # type: ignore[no-any-return]
+
+
+class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's execution context, with pure subtrees completed by compiled closures."""
+
+    # False: plain strawberry execution (the tests' and benchmarks' baseline).
+    enabled = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        # A schema extension that wraps every resolver (tracing, say) must see every field.
+        self._fast = self.enabled and not (manager is not None and manager._middleware_resolvers)
+        self._field_plans: dict[tuple[GraphQLObjectType, int], tuple[object, FieldPlan | None]] = {}
+        self._object_plans: dict[
+            tuple[GraphQLObjectType, int], tuple[object, Completer | None]
+        ] = {}
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: list[FieldDetails],
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        if self._fast:
+            key = (parent_type, id(field_details_list))
+            found = self._field_plans.get(key)
+            if found is None:
+                plan = self._plan_field(parent_type, field_details_list)
+                self._field_plans[key] = (field_details_list, plan)  # keeps the id taken
+            else:
+                plan = found[1]
+            if plan is not None:
+                getter, complete = plan
+                try:
+                    return complete(getter(source))
+                except Exception:
+                    pass
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+    # -- compiling -------------------------------------------------------------------------
+    def _plan_field(
+        self, parent_type: GraphQLObjectType, field_details_list: list[FieldDetails]
+    ) -> FieldPlan | None:
+        if not _plain(field_details_list):
+            return None
+        name = field_details_list[0].node.name.value
+        if name == "__typename":
+            type_name = parent_type.name
+            return (lambda source: type_name), _identity
+        field = parent_type.fields.get(name)
+        if field is None:
+            return None
+        getter = field_getter(field)
+        if getter is None:
+            return None
+        complete = self._completer(field.type, field_details_list)
+        if complete is None:
+            return None
+        return getter, complete
+
+    def _completer(
+        self, return_type: GraphQLOutputType, field_details_list: list[FieldDetails]
+    ) -> Completer | None:
+        if is_non_null_type(return_type):
+            assert isinstance(return_type, GraphQLNonNull)
+            inner = self._completer(return_type.of_type, field_details_list)
+            return None if inner is None else _non_null(inner)
+        if is_list_type(return_type):
+            assert isinstance(return_type, GraphQLList)
+            item = self._completer(return_type.of_type, field_details_list)
+            return None if item is None else _list(item)
+        if is_leaf_type(return_type):
+            return _leaf(return_type)
+        if is_abstract_type(return_type):
+            return self._abstract(return_type, field_details_list)
+        if is_object_type(return_type):
+            assert isinstance(return_type, GraphQLObjectType)
+            return self._object(return_type, field_details_list)
+        return None
+
+    def _object(
+        self, object_type: GraphQLObjectType, field_details_list: list[FieldDetails]
+    ) -> Completer | None:
+        key = (object_type, id(field_details_list))
+        found = self._object_plans.get(key)
+        if found is not None:
+            return found[1]
+        complete = self._compile_object(object_type, field_details_list)
+        self._object_plans[key] = (field_details_list, complete)
+        return complete
+
+    def _compile_object(
+        self, object_type: GraphQLObjectType, field_details_list: list[FieldDetails]
+    ) -> Completer | None:
+        definition = (object_type.extensions or {}).get(_DEFINITION)
+        origin = getattr(definition, "origin", None)
+        if not isinstance(origin, type):
+            return None
+        grouped, defer_usages, *_ = self.collect_subfields(object_type, field_details_list)
+        if defer_usages:
+            return None
+        entries: list[tuple[str, Getter, Completer]] = []
+        for response_name, details in grouped.items():
+            plan = self._plan_field(object_type, details)
+            if plan is None:
+                return None
+            entries.append((response_name, *plan))
+        checks = object_type.is_type_of is not None
+
+        def complete(value: Any) -> Any:
+            if value is None:
+                return None
+            if checks and not isinstance(value, origin):
+                raise _Bail
+            return {key: finish(read(value)) for key, read, finish in entries}
+
+        return complete
+
+    def _abstract(
+        self, abstract_type: GraphQLAbstractType, field_details_list: list[FieldDetails]
+    ) -> Completer | None:
+        schema = self.schema
+        by_class: dict[type, Completer] = {}
+
+        def complete(value: Any) -> Any:
+            if value is None:
+                return None
+            cls = type(value)
+            found = by_class.get(cls)
+            if found is None:
+                definition = getattr(cls, "__strawberry_definition__", None)
+                runtime = schema.get_type(getattr(definition, "name", "") or "")
+                if not isinstance(runtime, GraphQLObjectType) or not schema.is_sub_type(
+                    abstract_type, runtime
+                ):
+                    raise _Bail
+                compiled = self._object(runtime, field_details_list)
+                if compiled is None:
+                    raise _Bail
+                found = by_class[cls] = compiled
+            return found(value)
+
+        return complete
+
+
+def _plain(field_details_list: list[FieldDetails]) -> bool:
+    for details in field_details_list:
+        if details.fragment_variable_values is not None or details.defer_usage is not None:
+            return False
+        directives = details.node.directives
+        if directives and any(d.name.value in _STREAMING for d in directives):
+            return False
+    return True
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _non_null(inner: Completer) -> Completer:
+    def complete(value: Any) -> Any:
+        completed = inner(value)
+        if completed is None:
+            raise _Bail
+        return completed
+
+    return complete
+
+
+def _list(item: Completer) -> Completer:
+    def complete(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
+            raise _Bail
+        return [item(each) for each in value]
+
+    return complete
+
+
+def _leaf(leaf_type: GraphQLLeafType) -> Completer:
+    coerce = leaf_type.coerce_output_value
+
+    def complete(value: Any) -> Any:
+        if value is None:
+            return None
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise _Bail
+        return coerced
+
+    return complete

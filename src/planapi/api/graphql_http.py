@@ -1,0 +1,478 @@
+"""GraphQL over HTTP with a response cache, HTTP caching, persisted queries and orjson.
+
+In front of strawberry's view, for each GET or POST:
+
+1. The request is read (JSON body or query parameters). A persisted query's hash is replaced by
+   its document (`api.trusted`); with only trusted documents allowed, any other is refused.
+2. A query (never a mutation or subscription) gets a cache key: the document's hash, the
+   variables, the operation name, the schema, the caller's role, and what the answer depends on
+   (`api.cacheability`): nothing more when every root field names explicit versions and nothing
+   volatile is read (*pinned*: cached for good, `Cache-Control: ..., immutable`), otherwise the
+   heads of the logs (one indexed lookup, `application.freshness`).
+3. `If-None-Match` with the key's `ETag` → 304 without a body; a stored answer is sent as is;
+   otherwise strawberry executes it, and an answer without errors is stored (a pinned query's
+   only when each root field found what it named: a version that does not exist yet may).
+
+The role comes from the authentication middleware (`scope["state"]["principal"].role`; none is
+"anonymous"). Answers are kept per role, so no role is served what another role saw; answers for
+roles other than anonymous are marked `private` for HTTP caches.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import logging
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import orjson
+from cross_web import HTTPException as _HTTPException
+from graphql import DocumentNode, GraphQLError, parse, print_ast
+from starlette import status
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
+
+from planapi.api.cacheability import NOT_CACHEABLE, Analysis, analyse
+from planapi.api.context import Context
+from planapi.api.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
+from planapi.application.freshness import HeadsSource
+from planapi.application.response_cache import ByteLru
+
+log = logging.getLogger("planapi.api")
+
+ANONYMOUS = "anonymous"
+IMMUTABLE = "max-age=31536000, immutable"
+VARY = "Authorization, Cookie"
+MAX_MEMO_REQUEST_BYTES = 64 * 1024
+MAX_MEMO_ENTRIES = 4_096
+MAX_ANALYSES = 1_024
+_STREAMING_ACCEPT = (b"multipart/mixed", b"text/event-stream")
+
+# Set around strawberry's run for one request: the request data to execute (persisted query
+# resolved), and where its execution result's outcome is noted.
+_prepared: contextvars.ContextVar[GraphQLRequestData | None] = contextvars.ContextVar(
+    "planapi_prepared", default=None
+)
+_outcome: contextvars.ContextVar[list[ExecutionResult] | None] = contextvars.ContextVar(
+    "planapi_outcome", default=None
+)
+
+
+def role_of(scope: Scope) -> str:
+    """The caller's role as the authentication middleware left it; none is anonymous."""
+    state = scope.get("state")
+    principal = state.get("principal") if isinstance(state, Mapping) else None
+    role = getattr(principal, "role", None)
+    if role is None:
+        return ANONYMOUS
+    return str(getattr(role, "value", role))
+
+
+def audience_of(scope: Scope) -> str:
+    """Who may share cached answers: the role, and the plans and KPIs a restricted principal
+    (an integrator's token) is confined to, should reads ever depend on them."""
+    role = role_of(scope)
+    state = scope.get("state")
+    principal = state.get("principal") if isinstance(state, Mapping) else None
+    confined = getattr(principal, "scope", None)
+    if confined is not None and getattr(confined, "unrestricted", True) is False:
+        describe = getattr(confined, "describe", None)
+        detail = describe() if callable(describe) else repr(confined)
+        return f"{role}|{detail}"
+    return role
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    body: bytes
+    etag: str
+    # etag, cache-control and vary first (what a 304 repeats), then content type and length.
+    headers: list[tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    data: GraphQLRequestData
+    analysis: Analysis
+    base_key: bytes  # everything but the role and the dependency
+    pinned: bool
+
+
+@dataclass
+class ResponseCaching:
+    """What the view needs: the cache (None: off), the documents, the heads."""
+
+    cache: ByteLru[bytes, CachedResponse] | None
+    documents: DocumentStore
+    heads: Callable[[], HeadsSource]
+    max_tokens: int = 5_000
+
+
+class CachingGraphQL(GraphQL[Context, None]):
+    def __init__(self, *, caching: ResponseCaching, **options: Any) -> None:
+        super().__init__(**options)
+        self.caching = caching
+        self.counters: Counter[str] = Counter()
+        self._fingerprint = _fingerprint(self.schema.as_str())
+        self._memo: OrderedDict[tuple[str, bytes], Prepared] = OrderedDict()
+        self._analyses: OrderedDict[tuple[str, str | None], tuple[Analysis, str | None]] = (
+            OrderedDict()
+        )
+
+    # -- HTTP ------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
+            await super().__call__(scope, receive, send)
+            return
+        headers = _Headers(scope)
+        raw, receive = await _read(scope, headers, receive)
+        request = Request(scope, receive)
+        try:
+            prepared = await self._prepare(request, headers, raw)
+        except PersistedQueryError as error:
+            self.counters["refused"] += 1
+            refusal = orjson.dumps(error.body())
+            await _send(send, error.status, refusal, _json_headers(refusal))
+            return
+        if prepared is None or prepared.data.protocol != "http" or not prepared.analysis.cacheable:
+            self.counters["uncacheable"] += 1
+            await self._respond(request, prepared, send, receive)
+            return
+        await self._cached(request, headers, prepared, send, receive)
+
+    async def _cached(
+        self,
+        request: Request,
+        headers: _Headers,
+        prepared: Prepared,
+        send: Send,
+        receive: Receive,
+    ) -> None:
+        scope = request.scope
+        role = audience_of(scope)
+        cache = self.caching.cache
+        if prepared.pinned:
+            key = prepared.base_key + b"|pinned|" + role.encode()
+        else:
+            try:
+                heads = await self.caching.heads().heads()
+            except Exception:  # the database is unwell: answer without the cache
+                log.warning("heads lookup failed; answering without the cache", exc_info=True)
+                await self._respond(request, prepared, send, receive)
+                return
+            key = prepared.base_key + b"|heads|" + heads.token.encode() + b"|" + role.encode()
+        found = cache.get(key) if cache is not None else None
+        if found is not None:
+            if headers.if_none_match and found.etag in _tags(headers.if_none_match):
+                self.counters["not_modified"] += 1
+                await _send(send, 304, b"", found.headers[:3])
+            else:
+                await _send(send, 200, found.body, found.headers)
+            return
+        shared = "public" if role == ANONYMOUS else "private"
+        if prepared.pinned:
+            etag, cache_control = _etag("p", key), f"{shared}, {IMMUTABLE}"
+        else:
+            etag, cache_control = _etag("h", key), f"{shared}, no-cache"
+        if headers.if_none_match and etag in _tags(headers.if_none_match):
+            self.counters["not_modified"] += 1
+            await _send(send, 304, b"", _cache_headers(etag, cache_control))
+            return
+        outcome: list[ExecutionResult] = []
+        response = await self._execute(request, prepared, outcome)
+        body = getattr(response, "body", None)
+        if (
+            response.status_code == 200
+            and isinstance(body, bytes)
+            and len(outcome) == 1
+            and not outcome[0].errors
+            and (not prepared.pinned or _found_everything(outcome[0].data))
+        ):
+            cached = _cache_headers(etag, cache_control)
+            if cache is not None:
+                entry = CachedResponse(body, etag, [*cached, *_json_headers(body)])
+                cache.put(key, entry, len(body))
+            for name, value in cached:
+                response.headers[name.decode()] = value.decode()
+        await response(scope, receive, send)
+
+    async def _respond(
+        self, request: Request, prepared: Prepared | None, send: Send, receive: Receive
+    ) -> None:
+        response = await self._execute(request, prepared, None)
+        await response(request.scope, receive, send)
+
+    async def _execute(
+        self,
+        request: Request,
+        prepared: Prepared | None,
+        outcome: list[ExecutionResult] | None,
+    ) -> Response:
+        data_token = _prepared.set(prepared.data if prepared else None)
+        outcome_token = _outcome.set(outcome)
+        try:
+            return await self.run(request)
+        except _HTTPException as error:
+            return PlainTextResponse(error.reason, status_code=error.status_code)
+        finally:
+            _outcome.reset(outcome_token)
+            _prepared.reset(data_token)
+
+    # -- strawberry's hooks ----------------------------------------------------------------
+    async def parse_http_body(self, request_adapter: Any) -> Any:
+        prepared = _prepared.get()
+        if prepared is not None:
+            return prepared
+        return await super().parse_http_body(request_adapter)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        noted = _outcome.get()
+        if noted is not None:
+            noted.append(result)
+        return await super().process_result(request, result)
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = Response(
+            encode(response_data), status_code=status.HTTP_200_OK, media_type="application/json"
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
+
+    # -- reading the request ---------------------------------------------------------------
+    async def _prepare(
+        self, request: Request, headers: _Headers, raw: bytes | None
+    ) -> Prepared | None:
+        """The request to execute and how it may be cached; None when strawberry should see
+        it as sent (the IDE, batches, bodies it will refuse)."""
+        method = request.scope["method"]
+        if not raw:
+            return None
+        memo_key = (method, raw)
+        found = self._memo.get(memo_key)
+        protocol = _protocol(self, request, headers)
+        if found is not None and protocol == "http":
+            self._memo.move_to_end(memo_key)
+            return found
+        fields = _fields(request, raw) if method == "GET" else _body_fields(raw)
+        if fields is None:
+            if self.caching.documents.only_trusted:  # batches, bodies without a document
+                raise not_trusted()
+            return None
+        query, variables, operation_name, extensions, document_id = fields
+        documents = self.caching.documents
+        text = documents.resolve(query, extensions, document_id)
+        if text is None:
+            if documents.only_trusted:
+                raise not_trusted()
+            return None
+        analysis, normalised = self._analysis(text, operation_name)
+        if documents.only_trusted and not documents.is_trusted_text(text, normalised):
+            raise not_trusted()
+        data = GraphQLRequestData(
+            query=text,
+            variables=variables,
+            operation_name=operation_name,
+            extensions=extensions,
+            protocol=protocol,
+        )
+        base_key = b"|".join(
+            (
+                self._fingerprint,
+                sha256_hex(text).encode(),
+                orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
+                (operation_name or "").encode(),
+            )
+        )
+        prepared = Prepared(data, analysis, base_key, analysis.pinned(variables))
+        if protocol == "http" and len(raw) <= MAX_MEMO_REQUEST_BYTES:
+            self._memo[memo_key] = prepared
+            if len(self._memo) > MAX_MEMO_ENTRIES:
+                self._memo.popitem(last=False)
+        return prepared
+
+    def _analysis(self, text: str, operation_name: str | None) -> tuple[Analysis, str | None]:
+        key = (sha256_hex(text), operation_name)
+        found = self._analyses.get(key)
+        if found is not None:
+            self._analyses.move_to_end(key)
+            return found
+        try:
+            document: DocumentNode | None = parse(
+                text, no_location=True, max_tokens=self.caching.max_tokens
+            )
+        except GraphQLError:
+            document = None
+        if document is None:
+            result: tuple[Analysis, str | None] = (NOT_CACHEABLE, None)
+        else:
+            result = (
+                analyse(self.schema._schema, document, operation_name),  # type: ignore[attr-defined]
+                sha256_hex(print_ast(document)),
+            )
+        self._analyses[key] = result
+        if len(self._analyses) > MAX_ANALYSES:
+            self._analyses.popitem(last=False)
+        return result
+
+
+# -- helpers -------------------------------------------------------------------------------
+def encode(data: object) -> bytes:
+    """orjson, or the standard library for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return json.dumps(data).encode()
+
+
+def _fingerprint(sdl: str) -> bytes:
+    try:
+        release = version("planapi")
+    except PackageNotFoundError:  # pragma: no cover - a bare source tree
+        release = "unknown"
+    return hashlib.sha256(f"{release}\n{sdl}".encode()).hexdigest()[:16].encode()
+
+
+def _etag(kind: str, key: bytes) -> str:
+    return f'"{kind}-{hashlib.blake2b(key, digest_size=16).hexdigest()}"'
+
+
+def _cache_headers(etag: str, cache_control: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"etag", etag.encode()),
+        (b"cache-control", cache_control.encode()),
+        (b"vary", VARY.encode()),
+    ]
+
+
+class _Headers:
+    """The request headers this view reads, in one pass over the scope's list."""
+
+    __slots__ = ("accept", "content_type", "if_none_match")
+
+    def __init__(self, scope: Scope) -> None:
+        self.accept = self.content_type = self.if_none_match = b""
+        for name, value in scope.get("headers", ()):
+            if name == b"content-type":
+                self.content_type = value
+            elif name == b"accept":
+                self.accept = value
+            elif name == b"if-none-match":
+                self.if_none_match = value
+
+
+def _tags(header: bytes) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.decode("latin-1").split(",")}
+
+
+async def _read(scope: Scope, headers: _Headers, receive: Receive) -> tuple[bytes | None, Receive]:
+    """The raw request: a GET's query string, or a JSON POST's body (then handed on to whoever
+    reads the body next by a `receive` that replays it). None: not for this view to read."""
+    if scope["method"] == "GET":
+        return scope.get("query_string", b""), receive
+    if b"application/json" not in headers.content_type:
+        return None, receive
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client left: strawberry sees it so
+            return None, _replay(receive, message)
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    return body, _replay(receive, {"type": "http.request", "body": body, "more_body": False})
+
+
+def _replay(receive: Receive, first: Message) -> Receive:
+    pending = [first]
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replayed
+
+
+def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+
+
+def _found_everything(data: Any) -> bool:
+    """Each root field found what it named (a version that does not exist yet is null)."""
+    return isinstance(data, dict) and all(value is not None for value in data.values())
+
+
+def _protocol(view: CachingGraphQL, request: Request, headers: _Headers) -> Any:
+    if not any(kind in headers.accept for kind in _STREAMING_ACCEPT):
+        return "http"
+    transport = view._get_stream_transport_from_headers(request.headers)
+    return transport.protocol if transport else "http"
+
+
+Fields = tuple[str | None, dict[str, Any] | None, str | None, dict[str, Any] | None, Any]
+
+
+def _checked(data: Mapping[str, Any]) -> Fields | None:
+    query = data.get("query")
+    variables = data.get("variables")
+    operation_name = data.get("operationName")
+    extensions = data.get("extensions")
+    if not isinstance(query, str | None) or not isinstance(variables, dict | None):
+        return None
+    if not isinstance(operation_name, str | None) or not isinstance(extensions, dict | None):
+        return None
+    return query, variables, operation_name, extensions, data.get("documentId")
+
+
+def _body_fields(raw: bytes) -> Fields | None:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return _checked(data) if isinstance(data, dict) else None
+
+
+def _fields(request: Request, raw: bytes) -> Fields | None:
+    params = dict(request.query_params)
+    data: dict[str, Any] = {
+        "query": params.get("query"),
+        "operationName": params.get("operationName") or None,
+        "documentId": params.get("documentId"),
+    }
+    try:
+        for name in ("variables", "extensions"):
+            given = params.get(name)
+            data[name] = orjson.loads(given) if given else None
+    except orjson.JSONDecodeError:
+        return None
+    if data["query"] is None and data["extensions"] is None and data["documentId"] is None:
+        return None
+    return _checked(data)
+
+
+async def _send(
+    send: Send, status_code: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    # A copy: whoever wraps `send` (the request id) may add to the list.
+    await send({"type": "http.response.start", "status": status_code, "headers": [*headers]})
+    await send({"type": "http.response.body", "body": body})

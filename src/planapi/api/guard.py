@@ -1,0 +1,186 @@
+"""Who may call which root field: one table, applied to the built schema, default deny.
+
+Every field of Query, Mutation and Subscription needs an entry in `POLICY`; building a schema
+with a root field the table does not name fails, so a new field cannot ship unguarded. The check
+sits on root fields only because everything below a root is what that root's permission reads:
+a reader may see every field reachable from `plan`, an auditor everything under `events`.
+
+Refusals: a mutation answers its result union's `Forbidden` member (clients switch on it as on
+`VersionConflict`); a query or a subscription fails with a GraphQL error whose
+`extensions.code` is UNAUTHENTICATED (no usable credentials: send some) or FORBIDDEN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import logging
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError, GraphQLField, GraphQLObjectType, GraphQLResolveInfo
+
+from planapi.api.context import Context
+from planapi.api.errors import access_error, as_union_member
+from planapi.application.access import (
+    AccessDeniedError,
+    Denial,
+    Permission,
+    Principal,
+    refusal,
+)
+from planapi.domain.errors import PlanApiError
+
+log = logging.getLogger("planapi.api")
+
+POLICY: dict[tuple[str, str], Permission] = {
+    ("Query", "plans"): Permission.READ,
+    ("Query", "plan"): Permission.READ,
+    ("Query", "planDiff"): Permission.READ,
+    ("Query", "nodeHistory"): Permission.READ,  # history is reading (issue 5); see security.md
+    ("Query", "amendment"): Permission.READ,
+    ("Query", "verifyIntegrity"): Permission.AUDIT,
+    ("Query", "events"): Permission.AUDIT,
+    ("Mutation", "createPlan"): Permission.CREATE_PLAN,
+    ("Mutation", "amendPlan"): Permission.AMEND,
+    ("Mutation", "recordReadings"): Permission.RECORD_READINGS,
+    ("Subscription", "planAmended"): Permission.READ,
+    ("Subscription", "readingsRecorded"): Permission.READ,
+}
+
+
+Info = GraphQLResolveInfo[Any]
+
+
+class UnguardedFieldError(RuntimeError):
+    pass
+
+
+def principal_of(info: Info) -> Principal | None:
+    context = info.context
+    return context.principal if isinstance(context, Context) else None
+
+
+def _denied(principal: Principal | None, permission: Permission) -> AccessDeniedError | None:
+    found = refusal(principal, permission)
+    if found is None and principal is not None and principal.expired(dt.datetime.now(dt.UTC)):
+        return AccessDeniedError(
+            Denial.UNAUTHENTICATED, "the credentials have expired", permission=permission
+        )
+    return found
+
+
+def _query(resolve: Callable[..., Any], permission: Permission) -> Callable[..., Any]:
+    def guarded(root: Any, info: Info, **arguments: Any) -> Any:
+        denied = _denied(principal_of(info), permission)
+        if denied is not None:
+            raise access_error(denied)
+        return resolve(root, info, **arguments)
+
+    return guarded
+
+
+def _mutation(resolve: Callable[..., Any], permission: Permission) -> Callable[..., Any]:
+    def guarded(root: Any, info: Info, **arguments: Any) -> Any:
+        denied = _denied(principal_of(info), permission)
+        if denied is not None:
+            return as_union_member(denied)
+        return resolve(root, info, **arguments)
+
+    return guarded
+
+
+def _subscription(subscribe: Callable[..., Any], permission: Permission) -> Callable[..., Any]:
+    async def guarded(root: Any, info: Info, **arguments: Any) -> Any:
+        denied = _denied(principal_of(info), permission)
+        if denied is not None:
+            raise access_error(denied)
+        source = subscribe(root, info, **arguments)
+        if inspect.isawaitable(source):
+            source = await source
+        return _while_allowed(source, info, permission)
+
+    return guarded
+
+
+async def _while_allowed(
+    source: AsyncIterable[Any], info: Info, permission: Permission
+) -> AsyncGenerator[Any, None]:
+    """A subscription outlives the request that opened it: before each event, the credentials
+    must still hold (not expired; for API tokens, not revoked — looked up again at most every
+    PLANAPI_TOKEN_CACHE_SECONDS). Otherwise the stream ends with an UNAUTHENTICATED error."""
+    context = info.context
+    try:
+        async for item in source:
+            denied = _denied(principal_of(info), permission)
+            check = context.still_valid if isinstance(context, Context) else None
+            if denied is None and check is not None and not await check():
+                denied = AccessDeniedError(
+                    Denial.UNAUTHENTICATED,
+                    "the credentials were revoked or have expired",
+                    permission=permission,
+                )
+            if denied is not None:
+                raise access_error(denied)
+            yield item
+    finally:
+        closing = getattr(source, "aclose", None)
+        if closing is not None:
+            await closing()
+
+
+def guard(schema: strawberry.Schema) -> None:
+    """Put every root field behind its permission (after any other resolver replacement)."""
+    core = schema._schema
+    roots: list[tuple[str, GraphQLObjectType | None]] = [
+        ("Query", core.query_type),
+        ("Mutation", core.mutation_type),
+        ("Subscription", core.subscription_type),
+    ]
+    seen: set[tuple[str, str]] = set()
+    for kind, root in roots:
+        if root is None:
+            continue
+        for name, field in root.fields.items():
+            permission = POLICY.get((kind, name))
+            if permission is None:
+                raise UnguardedFieldError(
+                    f"{kind}.{name} has no entry in planapi.api.guard.POLICY: say who may use it"
+                )
+            seen.add((kind, name))
+            _wrap(kind, field, permission)
+    stale = set(POLICY) - seen
+    if stale:
+        raise UnguardedFieldError(f"POLICY names fields the schema lacks: {sorted(stale)}")
+
+
+def _wrap(kind: str, field: GraphQLField, permission: Permission) -> None:
+    if kind == "Subscription":
+        assert field.subscribe is not None
+        field.subscribe = _subscription(field.subscribe, permission)
+        return
+    assert field.resolve is not None
+    wrap = _mutation if kind == "Mutation" else _query
+    field.resolve = wrap(field.resolve, permission)
+
+
+class PlanSchema(strawberry.Schema):
+    """Errors a client caused — refusals, bad input, documents that do not parse or validate,
+    budgets exceeded — are logged at INFO on one line: they are answered, not bugs, and a
+    caller probing the API must not fill the error log with tracebacks. Anything else is logged
+    as strawberry does (and masked in the answer, with its request id)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: Any | None = None
+    ) -> None:
+        unexpected = []
+        for error in errors:
+            cause = error.original_error
+            if cause is None or isinstance(cause, PlanApiError | GraphQLError):
+                code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
+                log.info("answered with an error: %s (%s)", error.message, code)
+            else:
+                unexpected.append(error)
+        if unexpected:
+            super().process_errors(unexpected, execution_context)

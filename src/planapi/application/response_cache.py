@@ -1,0 +1,74 @@
+"""A least-recently-used cache bounded by the bytes it holds, not only by its entries."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+# What an entry costs beyond its payload: the key, the OrderedDict node, the headers.
+ENTRY_OVERHEAD = 400
+
+
+@dataclass(slots=True)
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    stores: int = 0
+    evictions: int = 0
+    too_large: int = 0
+
+
+class ByteLru(Generic[K, V]):
+    """`put(key, value, size)`: `size` is what the value holds (its body's length, say).
+
+    The total never exceeds `max_bytes`; an entry larger than `max_entry_bytes` is not kept."""
+
+    def __init__(self, max_bytes: int, max_entry_bytes: int | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = max_bytes // 4 if max_entry_bytes is None else max_entry_bytes
+        self.bytes = 0
+        self.stats = CacheStats()
+        self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        found = self._items.get(key)
+        if found is None:
+            self.stats.misses += 1
+            return None
+        self.stats.hits += 1
+        self._items.move_to_end(key)
+        return found[0]
+
+    def peek(self, key: K) -> V | None:
+        """The value without counting a hit or a miss, or refreshing its place."""
+        found = self._items.get(key)
+        return None if found is None else found[0]
+
+    def put(self, key: K, value: V, size: int) -> bool:
+        cost = size + ENTRY_OVERHEAD
+        if self.max_bytes <= 0 or cost > self.max_entry_bytes:
+            self.stats.too_large += 1
+            return False
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.bytes -= old[1]
+        self._items[key] = (value, cost)
+        self.bytes += cost
+        self.stats.stores += 1
+        while self.bytes > self.max_bytes:
+            _, (_, freed) = self._items.popitem(last=False)
+            self.bytes -= freed
+            self.stats.evictions += 1
+        return True
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -1,0 +1,81 @@
+"""Wiring of the GraphQL response cache and trusted documents, and their metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from planapi.api.graphql_http import CachedResponse, CachingGraphQL, ResponseCaching
+from planapi.api.trusted import DocumentStore
+from planapi.application.freshness import HeadsSource
+from planapi.application.response_cache import ByteLru
+from planapi.config import Settings
+
+
+def response_caching(settings: Settings, heads: Callable[[], HeadsSource]) -> ResponseCaching:
+    cache: ByteLru[bytes, CachedResponse] | None = (
+        ByteLru(settings.response_cache_bytes) if settings.response_cache_bytes > 0 else None
+    )
+    documents = DocumentStore.from_file(
+        Path(settings.trusted_documents_file), only_trusted=settings.trusted_documents_only
+    )
+    return ResponseCaching(
+        cache=cache, documents=documents, heads=heads, max_tokens=settings.max_query_tokens
+    )
+
+
+class ResponseCacheCollector(Collector):
+    def __init__(self, view: CachingGraphQL) -> None:
+        self.view = view
+
+    def collect(self) -> Iterable[Metric]:
+        cache = self.view.caching.cache
+        stats = cache.stats if cache is not None else None
+        yield CounterMetricFamily(
+            "planapi_response_cache_hits",
+            "GraphQL answers served from the response cache.",
+            value=stats.hits if stats else 0,
+        )
+        yield CounterMetricFamily(
+            "planapi_response_cache_misses",
+            "Cacheable GraphQL queries that had to be executed.",
+            value=stats.misses if stats else 0,
+        )
+        yield CounterMetricFamily(
+            "planapi_response_cache_evictions",
+            "Answers dropped to keep the cache within its bytes.",
+            value=stats.evictions if stats else 0,
+        )
+        requests = CounterMetricFamily(
+            "planapi_graphql_http_requests",
+            "GraphQL HTTP requests by how the cache met them: not_modified (304), uncacheable "
+            "(mutations, subscriptions, batches), refused (persisted-query and trusted-document "
+            "errors).",
+            labels=["outcome"],
+        )
+        for outcome in ("not_modified", "uncacheable", "refused"):
+            requests.add_metric([outcome], self.view.counters[outcome])
+        yield requests
+        yield GaugeMetricFamily(
+            "planapi_response_cache_bytes",
+            "Bytes the response cache holds.",
+            value=cache.bytes if cache else 0,
+        )
+        yield GaugeMetricFamily(
+            "planapi_response_cache_max_bytes",
+            "Bytes the response cache may hold (PLANAPI_RESPONSE_CACHE_BYTES).",
+            value=cache.max_bytes if cache else 0,
+        )
+        yield GaugeMetricFamily(
+            "planapi_response_cache_entries",
+            "Answers the response cache holds.",
+            value=len(cache) if cache else 0,
+        )
+
+
+def register_metrics(registry: CollectorRegistry, view: CachingGraphQL) -> None:
+    registry.register(ResponseCacheCollector(view))

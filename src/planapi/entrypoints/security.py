@@ -1,0 +1,442 @@
+"""The door every HTTP request and WebSocket passes: who is calling, may they use this route,
+have they sent too much or too often — and no unexpected error leaves without being masked.
+
+In order, for each request (docs/security.md says why each is there):
+
+1. unexpected exceptions below are logged with the request id and answered `500` with that id
+   (never a traceback);
+2. `/healthz` (and `/metrics`, which the deployment fences off) pass straight through;
+3. bodies larger than the route allows answer `413` (declared or found out while streaming);
+   `POST /graphql` must be `application/json` (`415` otherwise);
+4. the `Authorization` header becomes a `Principal`, put in `scope["state"]["principal"]` for
+   everything after (the GraphQL context, the response cache, the endpoints). Credentials that
+   were sent but cannot be used answer `401` — never a silent downgrade to anonymous;
+5. the principal's token bucket must hold a token (`429` with `Retry-After` otherwise);
+6. the route's permission (`ROUTES`): `401` without usable credentials, `403` with them.
+   GraphQL decides per root field (`api.guard`).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.exceptions import ConnectionRejectionError
+
+from planapi.api.context import Context, request_id
+from planapi.application.access import Permission, Principal, Role, anonymous, refusal
+from planapi.application.authn import Authenticator
+from planapi.application.ratelimit import TokenBuckets
+from planapi.application.tokens import InvalidCredentialsError
+from planapi.config import Settings
+
+log = logging.getLogger("planapi.security")
+
+MASKED = "Unexpected error; quote the request id to support."
+GRAPHQL = "/graphql"
+INGEST = "/ingest/readings"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRule:
+    pattern: re.Pattern[str]
+    permission: Permission | None  # None: anyone (GraphQL: decided per field)
+    browser: bool = False  # a page people open: challenge for Basic credentials
+
+
+ROUTES: tuple[RouteRule, ...] = (
+    RouteRule(re.compile(r"^/healthz$"), None),
+    RouteRule(re.compile(r"^/metrics$"), None),  # restricted by the deployment (security.md)
+    RouteRule(re.compile(r"^/$"), None),
+    RouteRule(re.compile(r"^/graphql$"), None),
+    RouteRule(re.compile(r"^/ingest/readings$"), Permission.RECORD_READINGS),
+    RouteRule(re.compile(r"^/events$"), Permission.AUDIT),
+    RouteRule(re.compile(r"^/plans/[^/]+/(document|diff)$"), Permission.AUDIT),
+    RouteRule(re.compile(r"^/audit(/.*)?$"), Permission.AUDIT, browser=True),
+)
+DEFAULT_PERMISSION = Permission.READ  # a path no rule names (it will 404 for those who may read)
+UNMETERED = frozenset({"/healthz", "/metrics"})
+
+
+def rule_for(path: str) -> RouteRule | None:
+    return next((rule for rule in ROUTES if rule.pattern.match(path)), None)
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+@dataclass
+class Limits:
+    max_graphql_bytes: int
+    max_ingest_bytes: int
+    rate: TokenBuckets | None
+    anonymous_grants: Role | None = Role.READER
+
+
+class AccessMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticator: Callable[[], Authenticator],
+        limits: Limits,
+    ) -> None:
+        self.app = app
+        self.authenticator = authenticator
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def observed(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self._http(scope, receive, observed)
+        except BodyTooLargeError:
+            if started:
+                raise
+            await self._too_large(scope, observed)
+        except Exception:
+            log.exception("unexpected error (request %s)", request_id.get())
+            if started:
+                raise  # the answer has begun: all that is left is to cut the connection
+            await _error(
+                scope, observed, 500, "internal_error", MASKED, {"requestId": request_id.get()}
+            )
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if path in UNMETERED:
+            await self.app(scope, receive, send)
+            return
+        receive = self._bounded(scope, receive)
+        if path == GRAPHQL and scope["method"] == "POST":
+            kind = _header(scope, b"content-type").split(";")[0].strip().lower()
+            if "application/json" not in kind:
+                await _error(
+                    scope,
+                    send,
+                    415,
+                    "unsupported_media_type",
+                    "send the GraphQL request as application/json",
+                )
+                return
+        rule = rule_for(path)
+        try:
+            principal = await self._principal(scope, allow_basic=True)
+        except InvalidCredentialsError as error:
+            await _credentials_refused(scope, send, error, rule)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        if not await self._within_rate(scope, send, principal):
+            return
+        permission = rule.permission if rule is not None else DEFAULT_PERMISSION
+        if permission is not None:
+            denied = refusal(principal, permission)
+            if denied is not None:
+                await _refused(scope, send, principal, str(denied), rule)
+                return
+        await self.app(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The upgrade request's `Authorization` header (clients that can set one), else
+        anonymous — browsers send the token in `connection_init` (see PlanGraphQLAccess)."""
+        try:
+            principal = await self._principal(scope, allow_basic=False)
+        except InvalidCredentialsError as error:
+            log.info("websocket refused: %s", error)
+            await send({"type": "websocket.close", "code": 4401, "reason": "invalid credentials"})
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        rate = self.limits.rate
+        if rate is not None and not rate.take(principal.rate_key).allowed:
+            await send({"type": "websocket.close", "code": 4429, "reason": "too many requests"})
+            return
+        await self.app(scope, receive, send)
+
+    async def _principal(self, scope: Scope, *, allow_basic: bool) -> Principal:
+        given = _header(scope, b"authorization")
+        if not given.strip():  # no database needed to know who nobody is
+            return anonymous(self.limits.anonymous_grants, _client(scope))
+        return await self.authenticator().authenticate(
+            given, _client(scope), allow_basic=allow_basic
+        )
+
+    async def _within_rate(self, scope: Scope, send: Send, principal: Principal) -> bool:
+        rate = self.limits.rate
+        if rate is None:
+            return True
+        decision = rate.take(principal.rate_key)
+        if decision.allowed:
+            return True
+        await _error(
+            scope,
+            send,
+            429,
+            "rate_limited",
+            f"too many requests: at most {rate.burst} at once and {rate.rate:g} a second "
+            f"per token; retry after {decision.retry_after_header} s",
+            {"retryAfter": int(decision.retry_after_header)},
+            headers=[(b"retry-after", decision.retry_after_header.encode())],
+        )
+        return False
+
+    def _bounded(self, scope: Scope, receive: Receive) -> Receive:
+        """`receive`, counting body bytes against the route's limit (ingest counts its own
+        while it streams, with its larger limit, and answers 413 itself)."""
+        if scope["path"] == INGEST:
+            return receive
+        limit = self.limits.max_graphql_bytes
+        declared = _header(scope, b"content-length")
+        if declared.isdigit() and int(declared) > limit:
+            raise BodyTooLargeError(limit)
+        seen = 0
+
+        async def bounded() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLargeError(limit)
+            return message
+
+        return bounded
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        limit = self.limits.max_graphql_bytes
+        await _error(
+            scope,
+            send,
+            413,
+            "too_large",
+            f"the body may be at most {limit:,} bytes",
+            {"maxBytes": limit},
+            headers=[(b"connection", b"close")],
+        )
+
+
+# -- answers ---------------------------------------------------------------------------------
+async def _credentials_refused(
+    scope: Scope, send: Send, error: InvalidCredentialsError, rule: RouteRule | None
+) -> None:
+    if error.reason == "temporarily_unavailable":
+        await _error(scope, send, 503, "unavailable", str(error), headers=[(b"retry-after", b"30")])
+        return
+    if error.reason == "no_role":
+        await _error(scope, send, 403, "forbidden", str(error))
+        return
+    description = str(error).replace('"', "'")
+    challenge = f'Bearer error="invalid_token", error_description="{description}"'
+    await _error(
+        scope,
+        send,
+        401,
+        "invalid_token",
+        str(error),
+        headers=_challenges(challenge, rule),
+        code="UNAUTHENTICATED",
+    )
+
+
+async def _refused(
+    scope: Scope, send: Send, principal: Principal, message: str, rule: RouteRule | None
+) -> None:
+    if principal.authenticated:
+        await _error(scope, send, 403, "forbidden", message, code="FORBIDDEN")
+        return
+    await _error(
+        scope,
+        send,
+        401,
+        "unauthenticated",
+        message,
+        headers=_challenges("Bearer", rule),
+        code="UNAUTHENTICATED",
+    )
+
+
+def _challenges(bearer: str, rule: RouteRule | None) -> list[tuple[bytes, bytes]]:
+    found = [(b"www-authenticate", bearer.encode("latin-1", "replace"))]
+    if rule is not None and rule.browser:
+        # Lets a person open the audit page: the browser asks for the token (as the password).
+        found.append((b"www-authenticate", b'Basic realm="planapi", charset="UTF-8"'))
+    return found
+
+
+async def _error(
+    scope: Scope,
+    send: Send,
+    status: int,
+    error: str,
+    message: str,
+    extra: dict[str, Any] | None = None,
+    *,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    code: str | None = None,
+) -> None:
+    """A JSON refusal; on /graphql it also carries GraphQL's `errors` with `extensions.code`."""
+    body: dict[str, Any] = {"error": error, "message": message, **(extra or {})}
+    if scope["path"] == GRAPHQL:
+        body["errors"] = [
+            {"message": message, "extensions": {"code": code or error.upper(), **(extra or {})}}
+        ]
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"cache-control", b"no-store"),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "-"
+
+
+# -- GraphQL over WebSocket ------------------------------------------------------------------
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+_sub_response: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "planapi_sub_response", default=None
+)
+
+
+class PlanGraphQLAccess:
+    """Mixed into the GraphQL view: the principal into the context, credentials in
+    `connection_init` for WebSockets, and bodies strawberry would choke on refused as 400."""
+
+    authenticator: Callable[[], Authenticator]
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """`connection_init` may carry `{"Authorization": "Bearer …"}` (what browsers can send):
+        it replaces an anonymous upgrade's principal. Bad credentials close the socket (4403)."""
+        params = context.connection_params or {}
+        given = params.get("Authorization", params.get("authorization"))
+        principal = context.principal
+        if given is None or (principal is not None and principal.authenticated):
+            return await super().on_ws_connect(context)  # type: ignore[misc]
+        if not isinstance(given, str):
+            raise ConnectionRejectionError({"message": "Authorization must be a string"})
+        authenticator = self.authenticator()
+        try:
+            principal = await authenticator.authenticate(given)
+        except InvalidCredentialsError as error:
+            raise ConnectionRejectionError({"message": str(error)}) from error
+        context.principal = principal
+        context.actor = principal.name
+        context.still_valid = _still_valid(authenticator, given)
+        return await super().on_ws_connect(context)  # type: ignore[misc]
+
+    async def get_sub_response(self, request: Any) -> Any:
+        sub = await super().get_sub_response(request)  # type: ignore[misc]
+        _sub_response.set(sub)
+        return sub
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        """GraphQL over HTTP: a client that accepts `application/graphql-response+json` is told
+        with `400` that its request was refused before anything ran (a document that does not
+        parse, fails validation — depth, tokens, aliases — or is over its cost budget). Plain
+        `application/json` clients get `200` with `errors`, as before."""
+        processed = await super().process_result(request, result)  # type: ignore[misc]
+        sub = _sub_response.get()
+        accept = request.headers.get("accept", "") if hasattr(request, "headers") else ""
+        if (
+            sub is not None
+            and GRAPHQL_RESPONSE in accept
+            and result.data is None
+            and result.errors
+            and all(error.path is None for error in result.errors)
+        ):
+            sub.status_code = 400
+        return processed
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON that is not UTF-8, or nested past what the parser can hold, is bad JSON (400 on
+        HTTP, 4400 on a WebSocket), not a server error."""
+        try:
+            return json.loads(data)
+        except json.JSONDecodeError:
+            raise
+        except (UnicodeDecodeError, RecursionError, ValueError) as error:
+            raise json.JSONDecodeError(f"not JSON: {type(error).__name__}", "", 0) from error
+
+    def parse_json(self, data: str | bytes) -> Any:
+        from cross_web import HTTPException
+
+        parsed = super().parse_json(data)  # type: ignore[misc]
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "the body must be a JSON object")
+        return parsed
+
+
+def _still_valid(authenticator: Authenticator, given: str) -> Callable[[], Any]:
+    async def check() -> bool:
+        try:
+            await authenticator.authenticate(given)
+        except InvalidCredentialsError:
+            return False
+        return True
+
+    return check
+
+
+def context_access(scope: Scope, authenticator: Authenticator) -> dict[str, Any]:
+    """What the GraphQL context takes from the door: the principal and its name as `actor`;
+    for a WebSocket opened with credentials, how to tell later whether they still hold."""
+    state = scope.get("state")
+    principal = state.get("principal") if isinstance(state, dict) else None
+    if not isinstance(principal, Principal):
+        return {}
+    found: dict[str, Any] = {"principal": principal, "actor": principal.name}
+    if scope["type"] == "websocket" and principal.authenticated:
+        found["still_valid"] = _still_valid(authenticator, _header(scope, b"authorization"))
+    return found
+
+
+def cost_budgets(settings: Settings) -> dict[Role, int]:
+    return {role: getattr(settings, f"max_query_cost_{role.value}") for role in Role}
+
+
+def limits(settings: Settings) -> Limits:
+    rate = settings.rate_limit_per_second
+    return Limits(
+        max_graphql_bytes=settings.max_graphql_bytes,
+        max_ingest_bytes=settings.max_ingest_bytes,
+        rate=TokenBuckets(rate, settings.rate_limit_burst) if rate > 0 else None,
+        anonymous_grants=anonymous_grants(settings),
+    )
+
+
+def anonymous_grants(settings: Settings) -> Role | None:
+    return None if settings.anonymous_role == "none" else Role(settings.anonymous_role)

@@ -1,0 +1,69 @@
+"""`planapi trusted-documents [--check]`: the documents this repository sends, as a manifest.
+
+Sources: the auditor page's queries (audit.js), the README's GraphQL examples and the seed
+mutation. Each must validate against the schema; the manifest (schema/trusted-documents.json)
+is what `PLANAPI_TRUSTED_DOCUMENTS_ONLY=true` allows and what persisted-query hashes resolve to.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+
+from planapi.api.schema import build_schema
+from planapi.api.trusted import (
+    TrustedDocument,
+    audit_page_documents,
+    document_of,
+    manifest,
+    problems_of,
+    readme_documents,
+)
+from planapi.entrypoints.audit import STATIC
+from planapi.entrypoints.seeding import CREATE_PLAN
+
+README = Path("README.md")
+
+
+def repository_documents(readme: Path = README) -> list[TrustedDocument]:
+    found = audit_page_documents((STATIC / "audit.js").read_text(encoding="utf-8"))
+    if readme.exists():
+        found.extend(readme_documents(readme.read_text(encoding="utf-8")))
+    found.append(document_of(CREATE_PLAN, "seed"))
+    unique = {doc.id: doc for doc in found}
+    return list(unique.values())
+
+
+def run(output: str, check: bool) -> int:
+    documents = repository_documents()
+    problems = problems_of(build_schema()._schema, documents)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        print("a trusted document no longer validates against the schema", file=sys.stderr)
+        return 1
+    text = manifest(documents)
+    target = Path(output)
+    if check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current == text:
+            print(f"{target} is up to date ({len(documents)} documents)")
+            return 0
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                current.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                str(target),
+                "code",
+            )
+        )
+        print(
+            f"\n{target} differs from the documents the repository sends: "
+            "run `planapi trusted-documents`",
+            file=sys.stderr,
+        )
+        return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target} ({len(documents)} documents)")
+    return 0

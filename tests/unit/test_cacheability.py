@@ -1,0 +1,97 @@
+"""Which documents may be cached for good: the walk of the document against the volatile list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import parse
+
+from planapi.api.cacheability import VOLATILE, analyse, volatile_field
+from planapi.api.schema import build_schema
+
+SCHEMA = build_schema()._schema
+
+
+def pinned(document: str, variables: dict[str, Any] | None = None, name: str | None = None) -> bool:
+    return analyse(SCHEMA, parse(document), name).pinned(variables)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{ plan(id: "p", version: 3) { title priorities { code outcomes { kpis { unit } } } } }',
+        '{ plan(id: "p", version: 3) { nodes { id ... on Kpi { targets { value } } } } }',
+        '{ plan(id: "p", version: 3) { amendments(first: 5) { totalCount } } }',
+        '{ plan(id: "p", version: 3) { priorities { history { version } blame { field } } } }',
+        'query { planDiff(id: "p", fromVersion: 1, toVersion: 2) { added { id } } }',
+        '{ amendment(planId: "p", version: 2) { actor } a: plan(id: "q", version: 1) { id } }',
+        'query { __typename plan(id: "p", version: 1, asOf: null) { id } }',
+        'fragment F on Plan { title } query { plan(id: "p", version: 1) { ...F } }',
+    ],
+)
+def test_explicit_versions_of_what_never_changes_are_pinned(document: str) -> None:
+    assert pinned(document)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # latest, or an instant: the heads decide
+        'query { plan(id: "p") { title } }',
+        'query { plan(id: "p", asOf: "2026-01-01T00:00:00Z") { title } }',
+        'query { plan(id: "p", version: 1) { title } other: plan(id: "q") { title } }',
+        # what changes without a new version, however it is reached
+        "query { plans { id } }",
+        "query { events(first: 5) { items { position } } }",
+        'query { verifyIntegrity(planId: "p") { ok } }',
+        'query { nodeHistory(planId: "p", nodeId: "n") { version } }',
+        'query { plan(id: "p", version: 1) { nodes { ... on Kpi { readings { value } } } } }',
+        'query { plan(id: "p", version: 1) { node(id: "k") { ... on Kpi { latest { value } } } } }',
+        "fragment K on Kpi { progress { direction } }"
+        ' query { plan(id: "p", version: 1) { priorities { outcomes { kpis { ...K } } } } }',
+        "query { __schema { queryType { name } } }",
+        'mutation { createPlan(input: {id: "x"}) { __typename } }',
+        'subscription { planAmended(planId: "p") { version } }',
+    ],
+)
+def test_anything_else_is_not(document: str) -> None:
+    assert not pinned(document)
+
+
+def test_version_variables_decide_at_run_time() -> None:
+    document = 'query Q($v: Int) { plan(id: "p", version: $v) { title } }'
+    assert pinned(document, {"v": 4})
+    assert not pinned(document, {"v": None})
+    assert not pinned(document, {})
+
+
+def test_the_operation_to_run_is_the_one_analysed() -> None:
+    document = 'query A { plan(id: "p", version: 1) { id } } query B { plans { id } }'
+    assert pinned(document, name="A")
+    assert not pinned(document, name="B")
+    assert not pinned(document)  # ambiguous: strawberry refuses it
+
+
+def test_every_listed_volatile_field_exists_and_is_found() -> None:
+    for type_name, field_name in VOLATILE:
+        parent = SCHEMA.get_type(type_name)
+        assert parent is not None
+        if not field_name.startswith("__"):
+            assert field_name in parent.fields  # type: ignore[attr-defined]
+        assert volatile_field(SCHEMA, parent, field_name)
+
+
+def test_fields_that_reach_the_context_count_as_volatile_unless_listed() -> None:
+    """A field added later that reads storage or the caller errs towards freshness."""
+    plan = SCHEMA.get_type("Plan")
+    kpi = SCHEMA.get_type("Kpi")
+    assert plan is not None
+    assert kpi is not None
+    assert not volatile_field(SCHEMA, plan, "title")
+    assert not volatile_field(SCHEMA, plan, "amendments")  # up to the version: listed
+    assert not volatile_field(SCHEMA, kpi, "history")  # on the PlanNode interface: listed
+    assert volatile_field(SCHEMA, kpi, "readings")
+    node = SCHEMA.get_type("PlanNode")
+    assert node is not None
+    assert not volatile_field(SCHEMA, node, "title")

@@ -1,0 +1,116 @@
+"""The byte-bounded cache, the coalesced heads lookup, the batcher, and whose answer is whose."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from planapi.api.graphql_http import ANONYMOUS, audience_of, role_of
+from planapi.application.batching import Batcher
+from planapi.application.freshness import CoalescedHeads, Heads
+from planapi.application.response_cache import ENTRY_OVERHEAD, ByteLru
+
+
+def test_the_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -> None:
+    cache: ByteLru[str, bytes] = ByteLru(max_bytes=10 * (1000 + ENTRY_OVERHEAD))
+    for number in range(10):
+        assert cache.put(f"k{number}", b"x" * 1000, 1000)
+    assert cache.get("k0") is not None  # now the most recently used
+    cache.put("k10", b"x" * 1000, 1000)
+    assert cache.bytes <= cache.max_bytes
+    assert cache.get("k1") is None
+    assert cache.get("k0") is not None
+    assert len(cache) == 10
+    assert cache.stats.evictions == 1
+    assert cache.stats.hits == 2
+    assert cache.stats.misses == 1
+
+
+def test_an_answer_larger_than_a_quarter_of_the_cache_is_not_kept() -> None:
+    cache: ByteLru[str, bytes] = ByteLru(max_bytes=100_000)
+    assert not cache.put("big", b"", 30_000)
+    assert cache.get("big") is None
+    assert cache.stats.too_large == 1
+    off: ByteLru[str, bytes] = ByteLru(max_bytes=0)
+    assert not off.put("any", b"", 1)
+
+
+class CountingHeads:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.position = 0
+        self.release = asyncio.Event()
+
+    async def heads(self) -> Heads:
+        self.calls += 1
+        seen = self.position
+        await self.release.wait()
+        return Heads(seen, 0)
+
+
+async def test_concurrent_requests_share_one_heads_lookup_begun_after_they_asked() -> None:
+    source = CountingHeads()
+    heads = CoalescedHeads(source)
+    first = [asyncio.ensure_future(heads.heads()) for _ in range(10)]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert source.calls == 1
+    # A write commits while that lookup runs; a request arriving now must see it.
+    source.position = 7
+    late = asyncio.ensure_future(heads.heads())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert source.calls == 1  # waits for the running lookup to end, then starts its own
+    source.release.set()
+    assert {each.token for each in await asyncio.gather(*first)} == {"0.0"}
+    assert (await late).token == "7.0"
+    assert source.calls == 2
+
+
+async def test_the_batcher_answers_one_turn_of_loads_with_one_call() -> None:
+    calls: list[tuple[str, list[int]]] = []
+
+    async def load_many(group: str, keys: list[int]) -> dict[int, int]:
+        calls.append((group, sorted(keys)))
+        return {key: key * 10 for key in keys if key != 3}
+
+    batcher: Batcher[str, int, int] = Batcher(load_many)
+    found = await asyncio.gather(*(batcher.load("g", key) for key in (1, 2, 2)))
+    assert found == [10, 20, 20]
+    assert calls == [("g", [1, 2])]
+    with pytest.raises(KeyError):
+        await batcher.load("g", 3)
+
+
+@dataclass
+class Confined:
+    unrestricted: bool
+
+    def describe(self) -> str:
+        return "plans p1"
+
+
+@dataclass
+class Principal:
+    name: str
+    role: Any
+    scope: Any = None
+
+
+def test_the_role_comes_from_the_principal_the_middleware_left() -> None:
+    import enum
+
+    class Role(enum.StrEnum):
+        EDITOR = "editor"
+
+    assert role_of({"type": "http"}) == ANONYMOUS
+    assert role_of({"state": {}}) == ANONYMOUS
+    assert role_of({"state": {"principal": Principal("a", Role.EDITOR)}}) == "editor"
+    assert role_of({"state": {"principal": Principal("a", "reader")}}) == "reader"
+    confined = {"state": {"principal": Principal("i", "integrator", Confined(False))}}
+    assert audience_of(confined) == "integrator|plans p1"
+    free = {"state": {"principal": Principal("i", "integrator", Confined(True))}}
+    assert audience_of(free) == "integrator"
