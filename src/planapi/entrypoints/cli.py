@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import difflib
 import signal
 import sys
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from planapi.api.schema import build_schema
 from planapi.bootstrap import NotMigratedError, bootstrap, engine_for, ensure_schema
 from planapi.config import Settings
 from planapi.domain.errors import PlanApiError
+from planapi.entrypoints.generated import write_or_check
 from planapi.entrypoints.logs import configure_from_environment
 
 SCHEMA_FILE = Path("schema/planapi.graphql")
@@ -184,29 +184,10 @@ async def _export(args: argparse.Namespace) -> str:
 
 def export_schema(args: argparse.Namespace) -> int:
     sdl = build_schema().as_str() + "\n"
-    target = Path(args.output)
-    if args.check:
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
-        if current == sdl:
-            print(f"{target} is up to date")
-            return 0
-        sys.stdout.writelines(
-            difflib.unified_diff(
-                current.splitlines(keepends=True),
-                sdl.splitlines(keepends=True),
-                str(target),
-                "code",
-            )
-        )
-        print(f"\n{target} has drifted from the code: run `planapi export-schema`", file=sys.stderr)
-        return 1
-    if args.output == "-":
+    if args.output == "-" and not args.check:
         sys.stdout.write(sdl)
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(sdl, encoding="utf-8")
-        print(f"wrote {target}")
-    return 0
+        return 0
+    return write_or_check(Path(args.output), sdl, check=args.check, fix="planapi export-schema")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,7 +7,6 @@ is what `PLANAPI_TRUSTED_DOCUMENTS_ONLY=true` allows and what persisted-query ha
 
 from __future__ import annotations
 
-import difflib
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from planapi.api.trusted import (
     readme_documents,
 )
 from planapi.entrypoints.audit import STATIC
+from planapi.entrypoints.generated import write_or_check
 from planapi.entrypoints.seeding import CREATE_PLAN
 
 README = Path("README.md")
@@ -42,28 +42,10 @@ def run(output: str, check: bool) -> int:
         print("\n".join(problems), file=sys.stderr)
         print("a trusted document no longer validates against the schema", file=sys.stderr)
         return 1
-    text = manifest(documents)
-    target = Path(output)
-    if check:
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
-        if current == text:
-            print(f"{target} is up to date ({len(documents)} documents)")
-            return 0
-        sys.stdout.writelines(
-            difflib.unified_diff(
-                current.splitlines(keepends=True),
-                text.splitlines(keepends=True),
-                str(target),
-                "code",
-            )
-        )
-        print(
-            f"\n{target} differs from the documents the repository sends: "
-            "run `planapi trusted-documents`",
-            file=sys.stderr,
-        )
-        return 1
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    print(f"wrote {target} ({len(documents)} documents)")
-    return 0
+    return write_or_check(
+        Path(output),
+        manifest(documents),
+        check=check,
+        fix="planapi trusted-documents",
+        what=f"{len(documents)} documents",
+    )
