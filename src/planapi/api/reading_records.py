@@ -5,7 +5,7 @@ rows — turned into domain readings. One wire shape and one converter serve rec
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -44,6 +44,33 @@ class WireReading(msgspec.Struct, forbid_unknown_fields=True):
     note: str | None = None
 
 
+class WireLike(Protocol):
+    """What `to_new_reading` reads: WireReading, or a stricter shape of it (GraphQL's)."""
+
+    @property
+    def kpiId(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def status(self) -> ReadingStatus: ...
+    @property
+    def value(self) -> Decimal | None: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def numerator(self) -> Decimal | None: ...
+    @property
+    def denominator(self) -> Decimal | None: ...
+    @property
+    def disaggregation(self) -> dict[str, str] | list[WirePair] | str | None: ...
+    @property
+    def source(self) -> WireSource | str | None: ...
+    @property
+    def sourceReadingId(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+
+
 NDJSON = msgspec.json.Decoder(WireReading)
 CSV_NAMES = {"kpi_id": "kpiId", "source_reading_id": "sourceReadingId"}
 
@@ -80,7 +107,7 @@ def _pairs(value: dict[str, str] | list[WirePair] | str | None) -> tuple[tuple[s
     return tuple(sorted((pair.dimension, pair.value) for pair in value))
 
 
-def to_new_reading(wire: WireReading) -> NewReading:
+def to_new_reading(wire: WireLike) -> NewReading:
     source: ReadingSource | None = None
     if isinstance(wire.source, WireSource):
         source = ReadingSource(wire.source.integration, wire.source.readingId)
