@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -30,38 +31,38 @@ from planapi.domain.readings import (
 
 # Appends of batches are serialised (each chains to the one before); this lock id is ours.
 _BATCH_LOCK = 0x706C616E  # "plan"
-_COLUMNS = [
-    "batch_id", "plan_id", "kpi_id", "series", "period", "period_start", "period_end", "status",
-    "value", "numerator", "denominator", "text", "source", "source_reading_id", "note",
-    "recorded_at", "content_hash",
-]  # fmt: skip
-_CONTENT = [
-    c
-    for c in _COLUMNS
-    if c not in {"batch_id", "period_start", "period_end", "recorded_at", "content_hash"}
-]
+# What a reading's content hash covers, in this order (a JSON array of these values).
+_CONTENT = (
+    "plan_id", "kpi_id", "series", "period", "status", "value", "numerator", "denominator",
+    "text", "source", "source_reading_id", "note",
+)  # fmt: skip
+_SOURCE, _SOURCE_ID = _CONTENT.index("source"), _CONTENT.index("source_reading_id")
+# COPY's columns: each row is a content tuple followed by what the server adds.
+_COLUMNS = [*_CONTENT, "batch_id", "period_start", "period_end", "recorded_at", "content_hash"]
+
+Content = tuple[Any, ...]
 
 
 def _number(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def content_of(plan_id: str, checked: CheckedReading) -> dict[str, Any]:
+def content_of(plan_id: str, checked: CheckedReading) -> Content:
     reading, source = checked.reading, checked.reading.source
-    return {
-        "plan_id": plan_id,
-        "kpi_id": reading.kpi_id,
-        "series": reading.series,
-        "period": checked.period.id,
-        "status": reading.status.value,
-        "value": _number(checked.value),
-        "numerator": _number(reading.numerator),
-        "denominator": _number(reading.denominator),
-        "text": reading.text,
-        "source": source.integration if source else None,
-        "source_reading_id": source.reading_id if source else None,
-        "note": reading.note,
-    }
+    return (
+        plan_id,
+        reading.kpi_id,
+        checked.series,
+        checked.period.id,
+        reading.status.value,
+        _number(checked.value),
+        _number(reading.numerator),
+        _number(reading.denominator),
+        reading.text,
+        source.integration if source else None,
+        source.reading_id if source else None,
+        reading.note,
+    )
 
 
 # A fixed field order in a JSON array: one byte string per content, and msgspec's encoder is
@@ -69,8 +70,8 @@ def content_of(plan_id: str, checked: CheckedReading) -> dict[str, Any]:
 _ENCODE = msgspec.json.Encoder().encode
 
 
-def content_hash(content: dict[str, Any]) -> bytes:
-    return hashlib.sha256(_ENCODE([content[name] for name in _CONTENT])).digest()
+def content_hash(content: Content) -> bytes:
+    return hashlib.sha256(_ENCODE(content)).digest()
 
 
 def batch_hash(prev_hash: bytes, header: dict[str, Any], hashes: Sequence[bytes]) -> bytes:
@@ -106,26 +107,22 @@ class SqlReadingStore:
         idempotency_key: str | None,
         readings_: Sequence[CheckedReading],
     ) -> BatchOutcome:
-        contents = [content_of(plan_id, checked) for checked in readings_]
-        hashes = [content_hash(content) for content in contents]
-        request = hashlib.sha256(canonical(plan_id) + b"".join(hashes)).digest()
         try:
             async with self.engine.connect() as conn:
                 if self._sqlite:
                     conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
                 async with conn.begin():
-                    return await self._record(
-                        conn, plan_id, actor, idempotency_key, request, readings_, contents, hashes
-                    )
+                    return await self._record(conn, plan_id, actor, idempotency_key, readings_)
         except IntegrityError:
             # Only a racing twin with the same idempotency key gets here; it has committed.
             if idempotency_key is None:
                 raise
+            hashes = [content_hash(content_of(plan_id, checked)) for checked in readings_]
             async with self.engine.connect() as conn:
-                replay = await self._replay(conn, idempotency_key, request)
-            if replay is None:
+                found = await self._batch_with_key(conn, idempotency_key)
+            if found is None:
                 raise
-            return replay
+            return _replayed(found, idempotency_key, _request_hash(plan_id, hashes))
 
     async def _record(
         self,
@@ -133,23 +130,27 @@ class SqlReadingStore:
         plan_id: str,
         actor: str,
         key: str | None,
-        request: bytes,
         checked: Sequence[CheckedReading],
-        contents: list[dict[str, Any]],
-        hashes: list[bytes],
     ) -> BatchOutcome:
         if not self._sqlite:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _BATCH_LOCK})
-        if key is not None:
-            replay = await self._replay(conn, key, request)
-            if replay is not None:
-                return replay
-        known = await self._already_stored(conn, contents, hashes)
-        fresh = [
-            i
-            for i, h in enumerate(hashes)
-            if (contents[i]["source"], contents[i]["source_reading_id"], h) not in known
-        ]
+        earlier = await self._batch_with_key(conn, key) if key is not None else None
+        # The database looks for the batch's source ids while this process hashes contents.
+        lookup = await self._start_lookup(conn, [] if earlier else _source_pairs(checked))
+        try:
+            contents = [content_of(plan_id, reading) for reading in checked]
+            hashes = [content_hash(content) for content in contents]
+        finally:
+            found = await lookup
+        request = _request_hash(plan_id, hashes)
+        if earlier is not None:
+            return _replayed(earlier, earlier.idempotency_key, request)
+        known = _latest_hashes(found)
+        fresh = (
+            [i for i, h in enumerate(hashes) if (*_source_of(contents[i]), h) not in known]
+            if known
+            else range(len(hashes))
+        )
         head = (
             await conn.execute(
                 select(reading_batches.c.id, reading_batches.c.hash, reading_batches.c.recorded_at)
@@ -176,77 +177,60 @@ class SqlReadingStore:
             "hash": batch_hash(prev_hash, header, [hashes[i] for i in fresh]),
         }
         await conn.execute(insert(reading_batches).values(**row))
+        batch_id = header["id"]
         rows = [
-            {
-                **contents[i],
-                "batch_id": header["id"],
-                "period_start": checked[i].period.start,
-                "period_end": checked[i].period.end,
-                "recorded_at": recorded_at,
-                "content_hash": hashes[i],
-            }
+            (
+                *contents[i],
+                batch_id,
+                checked[i].period.start,
+                checked[i].period.end,
+                recorded_at,
+                hashes[i],
+            )
             for i in fresh
         ]
         await self._insert_readings(conn, rows)
         return BatchOutcome(header["id"], len(fresh), header["duplicates"], recorded_at, False)
 
-    async def _insert_readings(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    async def _insert_readings(self, conn: AsyncConnection, rows: list[Content]) -> None:
         if not rows:
             return
         if self._sqlite:
-            await conn.execute(insert(readings), rows)
+            await conn.execute(
+                insert(readings), [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+            )
             return
         # COPY: the fastest way into PostgreSQL, inside the same transaction.
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
-        await driver.copy_records_to_table(
-            "readings", records=[[r[c] for c in _COLUMNS] for r in rows], columns=_COLUMNS
+        await driver.copy_records_to_table("readings", records=rows, columns=_COLUMNS)
+
+    async def _batch_with_key(self, conn: AsyncConnection, key: str) -> Any:
+        query = select(reading_batches).where(reading_batches.c.idempotency_key == key)
+        return (await conn.execute(query)).first()
+
+    async def _start_lookup(
+        self, conn: AsyncConnection, pairs: list[tuple[str, str]]
+    ) -> Awaitable[Sequence[Any]]:
+        """(id, source, source id, content hash) of the stored readings with these source ids,
+        to be awaited before the next statement. On PostgreSQL the query is sent at once and
+        runs while the caller goes on; SQLite runs it when awaited."""
+        if not pairs:
+            return _nothing()
+        if self._sqlite:
+            return self._sqlite_rows_for_sources(conn, pairs)
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection
+        sources, ids = [s for s, _ in pairs], [i for _, i in pairs]
+        task: asyncio.Future[Sequence[Any]] = asyncio.ensure_future(
+            driver.fetch(_ROWS_FOR_SOURCES, sources, ids)
         )
+        await asyncio.sleep(0)  # let it write the query before the caller takes the CPU
+        return task
 
-    async def _replay(self, conn: AsyncConnection, key: str, request: bytes) -> BatchOutcome | None:
-        found = (
-            await conn.execute(
-                select(reading_batches).where(reading_batches.c.idempotency_key == key)
-            )
-        ).first()
-        if found is None:
-            return None
-        if not hmac.compare_digest(bytes(found.request_hash), request):
-            raise IdempotencyKeyReusedError(key)
-        total = found.stored + found.duplicates
-        return BatchOutcome(found.id, 0, total, found.recorded_at, True)
-
-    async def _already_stored(
-        self, conn: AsyncConnection, contents: list[dict[str, Any]], hashes: list[bytes]
-    ) -> set[tuple[str, str, bytes]]:
-        """(source, source id, content hash) of the latest stored reading per source id, for the
-        source ids in this batch: a resend of the same content is a duplicate, not news."""
-        wanted = {
-            (c["source"], c["source_reading_id"])
-            for c in contents
-            if c["source"] is not None and c["source_reading_id"] is not None
-        }
-        if not wanted:
-            return set()
-        latest: dict[tuple[str, str], tuple[int, bytes]] = {}
-        for row in await self._rows_for_sources(conn, sorted(wanted)):
-            pair = (row.source, row.source_reading_id)
-            if pair not in latest or latest[pair][0] < row.id:
-                latest[pair] = (row.id, bytes(row.content_hash))
-        return {(s, r, h) for (s, r), (_, h) in latest.items()}
-
-    async def _rows_for_sources(
+    async def _sqlite_rows_for_sources(
         self, conn: AsyncConnection, pairs: list[tuple[str, str]]
     ) -> list[Any]:
-        if not self._sqlite:
-            # One statement whatever the batch size: a join against the pairs as arrays.
-            query = text(
-                "SELECT r.id, r.source, r.source_reading_id, r.content_hash FROM readings r "
-                "JOIN unnest(CAST(:sources AS TEXT[]), CAST(:ids AS TEXT[])) AS k(source, sid) "
-                "ON r.source = k.source AND r.source_reading_id = k.sid"
-            )
-            params = {"sources": [s for s, _ in pairs], "ids": [i for _, i in pairs]}
-            return list(await conn.execute(query, params))
         found: list[Any] = []
         for start in range(0, len(pairs), 400):  # SQLite caps bound parameters
             chunk = pairs[start : start + 400]
@@ -304,6 +288,54 @@ class SqlReadingStore:
         return ReadingsIntegrity(checked_batches, checked_readings, head, None)
 
 
+def _source_of(content: Content) -> tuple[Any, Any]:
+    return content[_SOURCE], content[_SOURCE_ID]
+
+
+# One statement whatever the batch size: a join against the pairs as arrays.
+_ROWS_FOR_SOURCES = (
+    "SELECT r.id, r.source, r.source_reading_id, r.content_hash FROM readings r "
+    "JOIN unnest($1::text[], $2::text[]) AS k(source, sid) "
+    "ON r.source = k.source AND r.source_reading_id = k.sid"
+)
+
+
+async def _nothing() -> Sequence[Any]:
+    return ()
+
+
+def _source_pairs(checked: Sequence[CheckedReading]) -> list[tuple[str, str]]:
+    """The (source, source reading id) pairs of a batch, each once, in order."""
+    pairs = {
+        (source.integration, source.reading_id)
+        for source in (c.reading.source for c in checked)
+        if source is not None and source.reading_id is not None
+    }
+    return sorted(pairs)
+
+
+def _latest_hashes(rows: Sequence[Any]) -> set[tuple[str, str, bytes]]:
+    """(source, source id, content hash) of the latest stored reading per source id: a resend
+    of the same content is a duplicate, not news."""
+    latest: dict[tuple[str, str], tuple[int, bytes]] = {}
+    for id_, source, source_id, hash_ in rows:
+        pair = (source, source_id)
+        if pair not in latest or latest[pair][0] < id_:
+            latest[pair] = (id_, bytes(hash_))
+    return {(s, r, h) for (s, r), (_, h) in latest.items()}
+
+
+def _request_hash(plan_id: str, hashes: Sequence[bytes]) -> bytes:
+    return hashlib.sha256(canonical(plan_id) + b"".join(hashes)).digest()
+
+
+def _replayed(found: Any, key: str, request: bytes) -> BatchOutcome:
+    """The earlier batch sent with this key: the same request is answered as then."""
+    if not hmac.compare_digest(bytes(found.request_hash), request):
+        raise IdempotencyKeyReusedError(key)
+    return BatchOutcome(found.id, 0, found.stored + found.duplicates, found.recorded_at, True)
+
+
 def _batch_break(batch: Any, own: list[Any], prev_hash: bytes, expected: int) -> ChainBreak | None:
     if batch.id != expected:
         return ChainBreak(expected, None, "removed", f"batch {expected} is missing")
@@ -313,7 +345,7 @@ def _batch_break(batch: Any, own: list[Any], prev_hash: bytes, expected: int) ->
         )
     hashes = []
     for row in own:
-        content = {name: getattr(row, name) for name in _CONTENT}
+        content = tuple([getattr(row, name) for name in _CONTENT])
         if not hmac.compare_digest(content_hash(content), bytes(row.content_hash)):
             return ChainBreak(
                 batch.id, row.id, "altered", f"reading {row.id} no longer matches its content hash"

@@ -47,7 +47,7 @@ class _Parsed:
     too_many: bool = False
 
 
-async def _records(body: AsyncIterator[bytes], csv_quoting: bool) -> AsyncIterator[tuple[int, str]]:
+async def _records(body: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, str]]:
     """(first line number, text) of each record; CSV records may span lines inside quotes."""
     buffer, line_no, start, pending = b"", 0, 1, ""
     async for chunk in body:
@@ -57,7 +57,7 @@ async def _records(body: AsyncIterator[bytes], csv_quoting: bool) -> AsyncIterat
             line_no += 1
             text = _decode(raw, line_no)
             pending = f"{pending}\n{text}" if pending else text
-            if csv_quoting and pending.count('"') % 2:
+            if pending.count('"') % 2:
                 continue  # a quoted field goes on
             yield start, pending
             pending, start = "", line_no + 1
@@ -100,35 +100,76 @@ def _csv_parser() -> Callable[[str], dict[str, Any] | None]:
 
 
 async def parse_body(body: AsyncIterator[bytes], is_csv: bool, limit: int) -> _Parsed:
+    if not is_csv:
+        return await _parse_ndjson(body, limit)
     parsed = _Parsed()
-    parse_csv = _csv_parser() if is_csv else None
-    async for line, text in _records(body, csv_quoting=is_csv):
+    parse_csv = _csv_parser()
+    async for line, text in _records(body):
         if not text.strip():
             continue
         if text.startswith("\x00not-utf8:"):
-            parsed.problems.append(
-                {"line": line, "path": f"line {line}", "message": "is not UTF-8"}
-            )
+            parsed.problems.append(_bad_line(line, "is not UTF-8"))
             continue
         try:
-            if parse_csv is None:
-                reading = decode_line(text)
-            else:
-                record = parse_csv(text)
-                if record is None:
-                    continue
-                reading = reading_from_record(record)
+            record = parse_csv(text)
+            if record is None:
+                continue
+            reading = reading_from_record(record)
         except BadRecord as error:
-            parsed.problems.append({"line": line, "path": f"line {line}", "message": str(error)})
+            parsed.problems.append(_bad_line(line, str(error)))
             if isinstance(error, _BadHeader):
                 break
             continue
-        if len(parsed.readings) >= limit:
-            parsed.too_many = True
+        if not _take(parsed, reading, line, limit):
             break
-        parsed.readings.append(reading)
-        parsed.lines.append(line)
     return parsed
+
+
+async def _parse_ndjson(body: AsyncIterator[bytes], limit: int) -> _Parsed:
+    """One JSON object a line, decoded from the bytes as they arrive (no text copy)."""
+    parsed, buffer, line = _Parsed(), b"", 0
+    async for chunk in body:
+        buffer += chunk
+        cut = buffer.rfind(b"\n")
+        if cut < 0:
+            continue
+        complete, buffer = buffer[:cut], buffer[cut + 1 :]
+        line = _ndjson_lines(complete, line, parsed, limit)
+        if parsed.too_many:
+            return parsed
+    if buffer:
+        _ndjson_lines(buffer, line, parsed, limit)
+    return parsed
+
+
+def _ndjson_lines(block: bytes, line: int, parsed: _Parsed, limit: int) -> int:
+    """Decodes the lines of `block`, numbered after `line`; returns the last number."""
+    for raw in block.split(b"\n"):
+        line += 1
+        if not raw.strip():
+            continue
+        try:
+            reading = decode_line(raw)
+        except BadRecord as error:
+            parsed.problems.append(_bad_line(line, str(error)))
+            continue
+        if not _take(parsed, reading, line, limit):
+            break
+    return line
+
+
+def _bad_line(line: int, message: str) -> dict[str, Any]:
+    return {"line": line, "path": f"line {line}", "message": message}
+
+
+def _take(parsed: _Parsed, reading: NewReading, line: int, limit: int) -> bool:
+    """Adds a reading; False (and too_many) once the batch is over the limit."""
+    if len(parsed.readings) >= limit:
+        parsed.too_many = True
+        return False
+    parsed.readings.append(reading)
+    parsed.lines.append(line)
+    return True
 
 
 def ingest_endpoint(

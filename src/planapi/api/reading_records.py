@@ -80,8 +80,20 @@ def decode_line(line: bytes | str) -> NewReading:
         return to_new_reading(NDJSON.decode(line))
     except msgspec.ValidationError as error:
         raise BadRecord(str(error)) from error
+    except UnicodeDecodeError as error:
+        raise BadRecord("is not UTF-8") from error
     except msgspec.DecodeError as error:
+        if isinstance(line, bytes) and not _is_utf8(line):
+            raise BadRecord("is not UTF-8") from error
         raise BadRecord(f"not valid JSON ({error})") from error
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def reading_from_record(record: dict[str, Any]) -> NewReading:
