@@ -14,6 +14,9 @@ a field with arguments, any schema extension that wraps resolvers (tracing) — 
 graphql-core as before, and so does a pure subtree whose closure raised: it is executed again
 the ordinary way, which produces exactly the errors and nulls GraphQL prescribes (reading pure
 fields twice has no effect). A test compares both executions on many documents.
+
+Before any of that, variables of an input type with a fast input (`api.fast_inputs`) are
+decoded by it instead of graphql-core's coercion, when it accepts them.
 """
 
 from __future__ import annotations
@@ -21,23 +24,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from graphql import (
+    DocumentNode,
     GraphQLAbstractType,
+    GraphQLError,
     GraphQLField,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
+    NamedTypeNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
     is_object_type,
 )
+from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from planapi.api.fast_inputs import fast_input
 
 Getter = Callable[[Any], Any]
 Completer = Callable[[Any], Any]
@@ -106,6 +119,42 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._object_plans: dict[
             tuple[GraphQLObjectType, int], tuple[object, Completer | None]
         ] = {}
+
+    @classmethod
+    def build(
+        cls,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        root_value: Any = None,
+        context_value: Any = None,
+        raw_variable_values: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> list[GraphQLError] | Executor[Any]:
+        """graphql-core's, except for the variables a fast input decodes: graphql-core coerces
+        the fast input's placeholder in their stead, then the decoded values replace it (and
+        the sources keep the values as sent)."""
+        sent = raw_variable_values
+        decoded = _decode_variables(schema, document, operation_name, sent) if cls.enabled else {}
+        if sent is not None and decoded:
+            raw_variable_values = {**sent, **{name: p for name, (p, _) in decoded.items()}}
+        built = super().build(
+            schema,
+            document,
+            root_value,
+            context_value,
+            raw_variable_values,
+            operation_name,
+            *args,
+            **kwargs,
+        )
+        if sent is not None and decoded and not isinstance(built, list):
+            values = built.variable_values
+            for name, (_, value) in decoded.items():
+                values.coerced[name] = value
+                values.sources[name] = values.sources[name]._replace(value=sent[name])
+        return built
 
     def execute_field(
         self,
@@ -237,6 +286,45 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return found(value)
 
         return complete
+
+
+def _decode_variables(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    raw: dict[str, Any] | None,
+) -> dict[str, tuple[object, object]]:
+    """(placeholder, decoded value) by name of each variable of the operation to run that is
+    of an input object type (nullable or not) with a fast input that accepts its value."""
+    if not raw:
+        return {}
+    operations = [
+        definition
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+        and (
+            operation_name is None or (definition.name and definition.name.value == operation_name)
+        )
+    ]
+    if len(operations) != 1:  # graphql-core says why
+        return {}
+    decoded: dict[str, tuple[object, object]] = {}
+    for definition in operations[0].variable_definitions or ():
+        name = definition.variable.name.value
+        value = raw.get(name)
+        type_node = definition.type
+        if isinstance(type_node, NonNullTypeNode):
+            type_node = type_node.type
+        if value is None or not isinstance(type_node, NamedTypeNode):
+            continue
+        fast = fast_input(schema, type_node.name.value)
+        if fast is None:
+            continue
+        try:
+            decoded[name] = (fast.placeholder, fast.decode(value))
+        except msgspec.ValidationError:
+            continue  # graphql-core coerces it, or says what is wrong with it
+    return decoded
 
 
 def _plain(field_details_list: list[FieldDetails]) -> bool:

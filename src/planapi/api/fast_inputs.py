@@ -1,0 +1,105 @@
+"""Large input variables decoded by msgspec instead of graphql-core's generic coercion.
+
+graphql-core coerces a variable by walking its value against the input type in Python, one call
+per value (`coerce_input_value`), after another walk that measures its depth
+(`input_is_nested_too_deeply`): ~50 µs per reading of `recordReadings`, close to half the
+server's CPU for a batch of 1,000. msgspec converts the same value into a struct in C, ~2 µs per
+reading.
+
+A *fast input* is installed on an input object type of one schema (`install`); the execution
+context (`api.execution`) then tries its decoder on each variable of that type, and the field
+receives the decoded struct instead of graphql-core's dict, so whoever installs one must also
+give the fields taking that type a resolver that accepts it (`api.schema`).
+
+A decoder must accept exactly what GraphQL accepts for its type, or less — never more — and give
+the same values. Whatever it refuses is coerced by graphql-core as before: errors keep GraphQL's
+standard messages, and GraphQL's lenient coercions (an ID sent as an integer, one object where a
+list is expected) still work. The structs below therefore use msgspec's strict mode, refuse
+unknown fields, take null only where the field is nullable, and leave the rest to graphql-core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from functools import partial
+from typing import Annotated, Any, NamedTuple
+
+import msgspec
+from graphql import GraphQLInputObjectType, GraphQLSchema
+from graphql.pyutils import Undefined
+from graphql.utilities import coerce_input_value
+
+from planapi.api.reading_records import WirePair, WireSource
+from planapi.domain.readings import ReadingStatus
+
+EXTENSION = "planapi-fast-input"
+
+# The dict branch of recordReadings (`reading_from_record`) drops the reading's fields that are
+# "" (a CSV's empty cells): such a reading goes that way, so both branches answer alike.
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class FastInput(NamedTuple):
+    """How to decode a variable of one input object type without graphql-core."""
+
+    # The decoded value, or msgspec.ValidationError to leave the variable to graphql-core.
+    decode: Callable[[Any], object]
+    # A value graphql-core coerces in the variable's stead, so that its coercion costs
+    # nothing and a required variable is still present; the decoded value replaces it.
+    placeholder: object
+
+
+class ReadingInputStruct(msgspec.Struct, forbid_unknown_fields=True):
+    """GraphQL's ReadingInput, as `to_new_reading` reads it (`WireLike`).
+
+    Decimals: strawberry parses a JSON number as `Decimal(str(number))`, which is what msgspec
+    gives for an int or a float (`tests/unit/test_fast_inputs.py` checks it); a string as
+    `Decimal(string)`, as msgspec does. An ID sent as an integer goes to graphql-core."""
+
+    kpiId: NonEmpty
+    period: NonEmpty
+    status: ReadingStatus  # its values are its names, which GraphQL takes
+    value: Decimal | None = None
+    text: NonEmpty | None = None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    disaggregation: list[WirePair] | None = None  # DimensionValueInput
+    source: WireSource | None = None  # ReadingSourceInput
+    note: NonEmpty | None = None
+
+    @property
+    def sourceReadingId(self) -> None:
+        """GraphQL names the source's own id in `source.readingId` only."""
+        return None
+
+
+class RecordReadingsInputStruct(msgspec.Struct, forbid_unknown_fields=True):
+    planId: str
+    readings: list[ReadingInputStruct]
+    idempotencyKey: str | None = None
+
+
+RECORD_READINGS_INPUT = FastInput(
+    decode=partial(msgspec.convert, type=RecordReadingsInputStruct, strict=True),
+    placeholder={"planId": "", "readings": []},
+)
+
+
+def install(schema: GraphQLSchema, type_name: str, fast: FastInput) -> None:
+    """Decode variables of the input object type `type_name` of `schema` with `fast`."""
+    found = schema.get_type(type_name)
+    if not isinstance(found, GraphQLInputObjectType):
+        raise TypeError(f"{type_name} is not an input object type of this schema")
+    if coerce_input_value(fast.placeholder, found) is Undefined:
+        raise ValueError(f"the placeholder of {type_name} is not a valid {type_name}")
+    found.extensions = {**found.extensions, EXTENSION: fast}
+
+
+def fast_input(schema: GraphQLSchema, type_name: str) -> FastInput | None:
+    """The fast input installed on the type `type_name`, if any."""
+    found = schema.type_map.get(type_name)
+    if found is None:
+        return None
+    fast = found.extensions.get(EXTENSION)
+    return fast if isinstance(fast, FastInput) else None
