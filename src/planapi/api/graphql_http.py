@@ -103,7 +103,7 @@ class CachedResponse:
 class Prepared:
     data: GraphQLRequestData
     analysis: Analysis
-    base_key: bytes  # everything but the role and the dependency
+    base_key: bytes  # everything but the role and the dependency; b"" if not cacheable
     pinned: bool
 
 
@@ -294,14 +294,18 @@ class CachingGraphQL(GraphQL[Context, None]):
             extensions=extensions,
             protocol=protocol,
         )
-        base_key = b"|".join(
-            (
-                self._fingerprint,
-                sha256_hex(text).encode(),
-                orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
-                (operation_name or "").encode(),
+        # The key is only for the cache, which only takes queries (`_cached`): a mutation's
+        # variables (1,000 readings: hundreds of kilobytes) are not serialised for nothing.
+        base_key = b""
+        if analysis.cacheable:
+            base_key = b"|".join(
+                (
+                    self._fingerprint,
+                    sha256_hex(text).encode(),
+                    orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
+                    (operation_name or "").encode(),
+                )
             )
-        )
         prepared = Prepared(data, analysis, base_key, analysis.pinned(variables))
         if protocol == "http" and len(raw) <= MAX_MEMO_REQUEST_BYTES:
             self._memo[memo_key] = prepared
