@@ -109,31 +109,35 @@ def reading_from_record(record: dict[str, Any]) -> NewReading:
 def _pairs(value: dict[str, str] | list[WirePair] | str | None) -> tuple[tuple[str, str], ...]:
     if not value:
         return ()
-    if isinstance(value, str):
-        items = [part.partition("=") for part in value.split(";") if part]
-        if any(not sep for _, sep, _ in items):
-            raise BadRecord("disaggregation: write dimension=value pairs separated by ';'")
-        return tuple(sorted((name.strip(), v.strip()) for name, _, v in items))
+    if isinstance(value, list):
+        if len(value) == 1:  # the common case, without the sort
+            return ((value[0].dimension, value[0].value),)
+        return tuple(sorted([(pair.dimension, pair.value) for pair in value]))
     if isinstance(value, dict):
         return tuple(sorted(value.items()))
-    return tuple(sorted((pair.dimension, pair.value) for pair in value))
+    items = [part.partition("=") for part in value.split(";") if part]
+    if any(not sep for _, sep, _ in items):
+        raise BadRecord("disaggregation: write dimension=value pairs separated by ';'")
+    return tuple(sorted((name.strip(), v.strip()) for name, _, v in items))
 
 
 def to_new_reading(wire: WireLike) -> NewReading:
+    given = wire.source
     source: ReadingSource | None = None
-    if isinstance(wire.source, WireSource):
-        source = ReadingSource(wire.source.integration, wire.source.readingId)
-    elif wire.source:
-        source = ReadingSource(wire.source, wire.sourceReadingId)
+    if isinstance(given, WireSource):
+        source = ReadingSource(given.integration, given.readingId)
+    elif given:
+        source = ReadingSource(given, wire.sourceReadingId)
+    # Positional, in NewReading's field order: one of these per reading, 10,000 a batch.
     return NewReading(
-        kpi_id=wire.kpiId,
-        period=wire.period,
-        status=wire.status,
-        value=wire.value,
-        text=wire.text,
-        numerator=wire.numerator,
-        denominator=wire.denominator,
-        disaggregation=_pairs(wire.disaggregation),
-        source=source,
-        note=wire.note,
+        wire.kpiId,
+        wire.period,
+        wire.status,
+        wire.value,
+        wire.text,
+        wire.numerator,
+        wire.denominator,
+        _pairs(wire.disaggregation),
+        source,
+        wire.note,
     )

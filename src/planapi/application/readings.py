@@ -61,7 +61,9 @@ class ReadingService:
         latest = await self.plans.plan(command.plan_id)
         if latest is None:
             raise PlanNotFoundError(command.plan_id)
-        kpis = {r.kpi_id: latest.state.node(r.kpi_id) for r in command.readings}
+        kpis = {
+            kpi_id: latest.state.node(kpi_id) for kpi_id in {r.kpi_id for r in command.readings}
+        }
         return check_readings(kpis, command.readings, command.plan_id)
 
     async def readings(

@@ -87,7 +87,10 @@ def series_key(disaggregation: Iterable[tuple[str, str]]) -> str:
     """`sex=female;region=Africa` in dimension order; "" is the total (no disaggregation)."""
     if not disaggregation:
         return ""
-    return ";".join([f"{name}={value}" for name, value in sorted(disaggregation)])
+    pairs = sorted(disaggregation)
+    if len(pairs) == 1:
+        return f"{pairs[0][0]}={pairs[0][1]}"
+    return ";".join([f"{name}={value}" for name, value in pairs])
 
 
 def parse_series(key: str) -> tuple[tuple[str, str], ...]:
@@ -205,7 +208,11 @@ def _value(
             problems.append(Problem((*path, name), "is too large or too small a number"))
     if problems:
         return None
-    derived = _ratio(kpi, reading, path, problems)
+    derived = (
+        None
+        if reading.numerator is None and reading.denominator is None
+        else _ratio(kpi, reading, path, problems)
+    )
     if reading.value is None and derived is None:
         if not problems:
             problems.append(Problem((*path, "value"), "is required"))
@@ -268,9 +275,12 @@ def _disaggregation(
     path: tuple[str | int, ...],
     problems: list[Problem],
 ) -> None:
-    at = (*path, "disaggregation")
     names = [name for name, _ in pairs] if len(pairs) > 1 else []
     for name, value in pairs:
+        values = declared.get(name)
+        if values is not None and (not values or value in values) and not names:
+            continue  # the common case: declared, a declared value, given once
+        at = (*path, "disaggregation")
         if name not in declared:
             known = ", ".join(sorted(declared)) or "none"
             problems.append(
