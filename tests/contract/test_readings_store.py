@@ -346,6 +346,68 @@ async def test_a_resent_source_reading_with_the_same_content_is_a_duplicate(
     assert await values_of(recorder) == [("2026", "61"), ("2027", "64")]
 
 
+def sourced_months(count: int, *, value: str = "{i}") -> list[NewReading]:
+    """`count` monthly readings of kpi-4, each with its own source reading id."""
+    return [
+        reading(
+            f"{2000 + i // 12}-{i % 12 + 1:02d}",
+            value.format(i=i),
+            kpi_id="kpi-4",
+            source=("nso", f"m{i}"),
+        )
+        for i in range(count)
+    ]
+
+
+async def test_a_large_resend_stores_only_what_is_new_in_the_order_sent(
+    recorder: ReadingService, engine: AsyncEngine
+) -> None:
+    """Large enough to be written in several pieces while the rest is checked: duplicates,
+    corrections and new readings interleaved over the whole batch are told apart."""
+    first = sourced_months(6_000)
+    await record(recorder, *first[:3_000])
+    # Every third reading corrected, the rest resent as they were; 3,000 never seen.
+    resend = [
+        dataclasses.replace(r, value=Decimal(i) + Decimal("0.5")) if i % 3 == 0 else r
+        for i, r in enumerate(first)
+    ]
+
+    _, stored, duplicates, _ = await record(recorder, *resend)
+
+    assert (stored, duplicates) == (1_000 + 3_000, 2_000)
+    assert await counts(engine) == (2, 7_000)
+    async with engine.connect() as conn:
+        later = await conn.execute(
+            select(readings.c.source_reading_id)
+            .where(readings.c.batch_id == 2)
+            .order_by(readings.c.id)
+        )
+        order = [row[0] for row in later]
+    assert order == [f"m{i}" for i in range(6_000) if i % 3 == 0 or i >= 3_000]
+    current = dict(await values_of(recorder, "kpi-4"))
+    assert current["2000-01"] == "0.5", "corrected"
+    assert current["2000-02"] == "1", "resent as it was"
+    assert (await recorder.verify()).ok
+
+
+async def test_a_bad_reading_early_in_a_large_batch_is_reported_with_every_other_one(
+    recorder: ReadingService, engine: AsyncEngine
+) -> None:
+    batch = sourced_months(6_000)
+    batch[3] = dataclasses.replace(batch[3], period="2416-13")
+    batch[5_999] = dataclasses.replace(batch[5_999], kpi_id="kpi-nope")
+
+    with pytest.raises(ValidationError) as refused:
+        await record(recorder, *batch)
+
+    assert [p.path for p in refused.value.problems] == [
+        ("readings", 3, "period"),
+        ("readings", 5_999, "kpi_id"),
+    ]
+    assert await counts(engine) == (0, 0)
+    assert (await recorder.verify()).ok
+
+
 async def test_a_resent_source_reading_with_other_content_is_a_correction(
     recorder: ReadingService,
 ) -> None:

@@ -16,6 +16,7 @@ from planapi.domain.errors import Problem
 from planapi.domain.nodes import Node, NodeKind
 from planapi.domain.periods import parse_period
 from planapi.domain.readings import (
+    BatchCheck,
     NewReading,
     Reading,
     ReadingQuery,
@@ -515,3 +516,38 @@ def test_a_stored_reading_gives_back_its_disaggregation_as_pairs() -> None:
     found = dataclasses.replace(stored(1, "2027"), series="sex=female;region=Africa")
 
     assert found.disaggregation == FEMALE_AFRICA
+
+
+# -- checking in chunks --------------------------------------------------------------------------
+any_reading = st.builds(
+    reading,
+    period=st.sampled_from(["2026", "2027", "2027-Q2", "2027-13", "20x6"]),
+    value=st.sampled_from([None, "1", "62.5", "NaN"]),
+    kpi_id=st.sampled_from(["kpi-1", "kpi-2", "kpi-3", "kpi-4", "nope"]),
+    disaggregation=st.sampled_from([(), FEMALE, FEMALE_AFRICA, (("sex", "other"),)]),
+    text=st.sampled_from([None, "adopted"]),
+)
+
+
+@settings(max_examples=200)
+@given(batch=st.lists(any_reading, max_size=30), size=st.integers(1, 12))
+def test_a_batch_checked_in_chunks_finds_what_checking_it_at_once_finds(
+    batch: list[NewReading], size: int
+) -> None:
+    """The store checks a batch a chunk at a time, writing one chunk while checking the next:
+    the valid readings, in order, and every problem (repeats across chunks too) are the same."""
+    whole, problems = check_readings(kpi_map(), batch, PLAN_ID)
+    in_chunks = BatchCheck(kpi_map(), batch, PLAN_ID)
+
+    chunked = [checked for chunk in in_chunks.chunks(size) for checked in chunk]
+
+    assert chunked == whole
+    assert in_chunks.problems == problems
+
+
+def test_a_batch_is_checked_once() -> None:
+    batch = BatchCheck(kpi_map(), [reading("2026", "61")], PLAN_ID)
+    assert [len(chunk) for chunk in batch.chunks(10)] == [1]
+
+    with pytest.raises(RuntimeError, match="checked once"):
+        list(batch.chunks(10))

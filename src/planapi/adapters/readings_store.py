@@ -6,7 +6,8 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +20,9 @@ from planapi.adapters.database import is_sqlite
 from planapi.adapters.hashing import GENESIS, canonical, timestamp
 from planapi.adapters.tables import reading_batches, readings
 from planapi.application.ports import BatchOutcome, ChainBreak, Clock, ReadingsIntegrity
-from planapi.domain.errors import IdempotencyKeyReusedError
+from planapi.domain.errors import IdempotencyKeyReusedError, ValidationError
 from planapi.domain.readings import (
+    BatchCheck,
     CheckedReading,
     Reading,
     ReadingQuery,
@@ -105,52 +107,33 @@ class SqlReadingStore:
         plan_id: str,
         actor: str,
         idempotency_key: str | None,
-        readings_: Sequence[CheckedReading],
+        readings_: BatchCheck,
     ) -> BatchOutcome:
+        attempt = _Attempt(plan_id, actor, idempotency_key, readings_)
         try:
             async with self.engine.connect() as conn:
                 if self._sqlite:
                     conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
                 async with conn.begin():
-                    return await self._record(conn, plan_id, actor, idempotency_key, readings_)
+                    return await self._record(conn, attempt)
         except IntegrityError:
             # Only a racing twin with the same idempotency key gets here; it has committed.
-            if idempotency_key is None:
+            if idempotency_key is None or attempt.request is None:
                 raise
-            hashes = [content_hash(content_of(plan_id, checked)) for checked in readings_]
             async with self.engine.connect() as conn:
                 found = await self._batch_with_key(conn, idempotency_key)
             if found is None:
                 raise
-            return _replayed(found, idempotency_key, _request_hash(plan_id, hashes))
+            return _replayed(found, idempotency_key, attempt.request)
 
-    async def _record(
-        self,
-        conn: AsyncConnection,
-        plan_id: str,
-        actor: str,
-        key: str | None,
-        checked: Sequence[CheckedReading],
-    ) -> BatchOutcome:
+    async def _record(self, conn: AsyncConnection, attempt: _Attempt) -> BatchOutcome:
+        """Checks and writes the batch in one pass. On PostgreSQL the database works beside
+        this process: it looks up the batch's source ids while the first readings are checked
+        and hashed, and stores each COPY of rows while the next readings are checked."""
         if not self._sqlite:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _BATCH_LOCK})
+        key, batch = attempt.key, attempt.batch
         earlier = await self._batch_with_key(conn, key) if key is not None else None
-        # The database looks for the batch's source ids while this process hashes contents.
-        lookup = await self._start_lookup(conn, [] if earlier else _source_pairs(checked))
-        try:
-            contents = [content_of(plan_id, reading) for reading in checked]
-            hashes = [content_hash(content) for content in contents]
-        finally:
-            found = await lookup
-        request = _request_hash(plan_id, hashes)
-        if earlier is not None:
-            return _replayed(earlier, earlier.idempotency_key, request)
-        known = _latest_hashes(found)
-        fresh = (
-            [i for i, h in enumerate(hashes) if (*_source_of(contents[i]), h) not in known]
-            if known
-            else range(len(hashes))
-        )
         head = (
             await conn.execute(
                 select(reading_batches.c.id, reading_batches.c.hash, reading_batches.c.recorded_at)
@@ -159,51 +142,77 @@ class SqlReadingStore:
             )
         ).first()
         now = self.clock.now().astimezone(dt.UTC)
-        recorded_at = max(now, head.recorded_at) if head else now
+        writing = _Writing(
+            batch_id=(head.id + 1) if head else 1,
+            recorded_at=max(now, head.recorded_at) if head else now,
+            prev_hash=bytes(head.hash) if head else GENESIS,
+            request=hashlib.sha256(canonical(attempt.plan_id)),
+        )
+        pairs = [] if earlier is not None else _source_pairs(batch.sources())
+        lookup = await self._start_lookup(conn, pairs)
+        copying: asyncio.Future[None] | None = None
+        try:
+            for chunk in batch.chunks(_CHECKED_PER_TURN):
+                writing.take(attempt.plan_id, chunk)
+                if writing.known is None and lookup.done():
+                    writing.knows(lookup.result())
+                idle = copying is None or copying.done()
+                if earlier is None and not batch.problems and writing.has_full_copy() and idle:
+                    if copying is not None:
+                        await copying  # done: only surfaces an error
+                    copying = await self._write(conn, writing.rows_to_copy())
+                await asyncio.sleep(0)  # the driver sends and reads while the next are checked
+        finally:
+            # One operation at a time on a connection: what was sent must finish first.
+            await _settled(lookup, copying)
+        if writing.known is None:
+            writing.knows(await lookup)
+        if copying is not None:
+            await copying
+        attempt.request = writing.request.digest()
+        if batch.problems:
+            raise ValidationError(batch.problems)  # and what was copied is rolled back
+        if earlier is not None:
+            return _replayed(earlier, earlier.idempotency_key, attempt.request)
+        await (await self._write(conn, writing.rows_to_copy()))
         header: dict[str, Any] = {
-            "id": (head.id + 1) if head else 1,
-            "plan_id": plan_id,
+            "id": writing.batch_id,
+            "plan_id": attempt.plan_id,
             "idempotency_key": key,
-            "actor": actor,
-            "recorded_at": recorded_at,
-            "stored": len(fresh),
-            "duplicates": len(checked) - len(fresh),
+            "actor": attempt.actor,
+            "recorded_at": writing.recorded_at,
+            "stored": len(writing.fresh),
+            "duplicates": writing.checked - len(writing.fresh),
         }
-        prev_hash = bytes(head.hash) if head else GENESIS
         row = {
             **header,
-            "request_hash": request,
-            "prev_hash": prev_hash,
-            "hash": batch_hash(prev_hash, header, [hashes[i] for i in fresh]),
+            "request_hash": attempt.request,
+            "prev_hash": writing.prev_hash,
+            "hash": batch_hash(writing.prev_hash, header, writing.fresh),
         }
         await conn.execute(insert(reading_batches).values(**row))
-        batch_id = header["id"]
-        rows = [
-            (
-                *contents[i],
-                batch_id,
-                checked[i].period.start,
-                checked[i].period.end,
-                recorded_at,
-                hashes[i],
-            )
-            for i in fresh
-        ]
-        await self._insert_readings(conn, rows)
-        return BatchOutcome(header["id"], len(fresh), header["duplicates"], recorded_at, False)
+        return BatchOutcome(
+            writing.batch_id, header["stored"], header["duplicates"], writing.recorded_at, False
+        )
 
-    async def _insert_readings(self, conn: AsyncConnection, rows: list[Content]) -> None:
-        if not rows:
-            return
-        if self._sqlite:
-            await conn.execute(
-                insert(readings), [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
-            )
-            return
-        # COPY: the fastest way into PostgreSQL, inside the same transaction.
+    async def _write(self, conn: AsyncConnection, rows: list[Content]) -> asyncio.Future[None]:
+        """Stores rows: on PostgreSQL a COPY sent now and running while the caller goes on (to
+        be awaited before the connection's next statement); on SQLite an INSERT, done."""
+        if self._sqlite or not rows:
+            if rows:
+                await conn.execute(
+                    insert(readings), [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+                )
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
-        await driver.copy_records_to_table("readings", records=rows, columns=_COLUMNS)
+        # COPY: the fastest way into PostgreSQL, inside the same transaction.
+        copy = driver.copy_records_to_table("readings", records=rows, columns=_COLUMNS)
+        task: asyncio.Future[None] = asyncio.ensure_future(copy)
+        await asyncio.sleep(0)  # let it send the COPY statement
+        return task
 
     async def _batch_with_key(self, conn: AsyncConnection, key: str) -> Any:
         query = select(reading_batches).where(reading_batches.c.idempotency_key == key)
@@ -211,14 +220,14 @@ class SqlReadingStore:
 
     async def _start_lookup(
         self, conn: AsyncConnection, pairs: list[tuple[str, str]]
-    ) -> Awaitable[Sequence[Any]]:
-        """(id, source, source id, content hash) of the stored readings with these source ids,
-        to be awaited before the next statement. On PostgreSQL the query is sent at once and
-        runs while the caller goes on; SQLite runs it when awaited."""
-        if not pairs:
-            return _nothing()
-        if self._sqlite:
-            return self._sqlite_rows_for_sources(conn, pairs)
+    ) -> asyncio.Future[Sequence[Any]]:
+        """(id, source, source id, content hash) of the stored readings with these source ids.
+        On PostgreSQL the query is sent at once and runs while the caller goes on (await it
+        before the connection's next statement); on SQLite it has run when this returns."""
+        if not pairs or self._sqlite:
+            found: asyncio.Future[Sequence[Any]] = asyncio.get_running_loop().create_future()
+            found.set_result(await self._sqlite_rows_for_sources(conn, pairs) if pairs else ())
+            return found
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
         sources, ids = [s for s, _ in pairs], [i for _, i in pairs]
@@ -300,18 +309,80 @@ _ROWS_FOR_SOURCES = (
 )
 
 
-async def _nothing() -> Sequence[Any]:
-    return ()
-
-
-def _source_pairs(checked: Sequence[CheckedReading]) -> list[tuple[str, str]]:
+def _source_pairs(sources: Sequence[ReadingSource]) -> list[tuple[str, str]]:
     """The (source, source reading id) pairs of a batch (a pair sent twice finds its rows
     twice, which `_latest_hashes` takes in its stride: cheaper than a set of 10,000)."""
-    return [
-        (source.integration, source.reading_id)
-        for source in [c.reading.source for c in checked]
-        if source is not None and source.reading_id is not None
-    ]
+    return [(s.integration, s.reading_id) for s in sources if s.reading_id is not None]
+
+
+# Readings checked between two turns of the event loop (in which the driver sends a COPY's
+# rows and reads the database's answers), and rows per COPY.
+_CHECKED_PER_TURN = 250
+_ROWS_PER_COPY = 2_000
+
+
+@dataclass
+class _Attempt:
+    plan_id: str
+    actor: str
+    key: str | None
+    batch: BatchCheck
+    request: bytes | None = None  # the batch's request hash, once computed
+
+
+@dataclass
+class _Writing:
+    """A batch on its way into the table: rows waiting for the duplicate lookup's answer,
+    rows ready to copy, and what the batch row will say."""
+
+    batch_id: int
+    recorded_at: dt.datetime
+    prev_hash: bytes
+    request: Any  # the running SHA-256 of the request
+    known: set[tuple[str, str, bytes]] | None = None  # until the lookup answers
+    checked: int = 0
+    fresh: list[bytes] = field(default_factory=list)  # content hashes of the rows stored
+    waiting: list[tuple[Content, bytes, CheckedReading]] = field(default_factory=list)
+    ready: list[Content] = field(default_factory=list)
+
+    def take(self, plan_id: str, chunk: list[CheckedReading]) -> None:
+        for reading in chunk:
+            content = content_of(plan_id, reading)
+            digest = content_hash(content)
+            self.request.update(digest)
+            self.waiting.append((content, digest, reading))
+        self.checked += len(chunk)
+        if self.known is not None:
+            self._sort()
+
+    def knows(self, rows: Sequence[Any]) -> None:
+        self.known = _latest_hashes(rows)
+        self._sort()
+
+    def has_full_copy(self) -> bool:
+        return len(self.ready) >= _ROWS_PER_COPY
+
+    def rows_to_copy(self) -> list[Content]:
+        rows, self.ready = self.ready, []
+        return rows
+
+    def _sort(self) -> None:
+        known, batch_id, at = self.known, self.batch_id, self.recorded_at
+        for content, digest, reading in self.waiting:
+            if known and (content[_SOURCE], content[_SOURCE_ID], digest) in known:
+                continue  # sent before with the same content: a duplicate
+            self.fresh.append(digest)
+            period = reading.period
+            self.ready.append((*content, batch_id, period.start, period.end, at, digest))
+        self.waiting = []
+
+
+async def _settled(*operations: asyncio.Future[Any] | None) -> None:
+    """Waits for operations in flight, whatever their outcome (their errors are the caller's
+    to surface; this runs on the way out)."""
+    for operation in operations:
+        if operation is not None and not operation.done():
+            await asyncio.wait([operation])
 
 
 def _latest_hashes(rows: Sequence[Any]) -> set[tuple[str, str, bytes]]:
@@ -323,10 +394,6 @@ def _latest_hashes(rows: Sequence[Any]) -> set[tuple[str, str, bytes]]:
         if pair not in latest or latest[pair][0] < id_:
             latest[pair] = (id_, bytes(hash_))
     return {(s, r, h) for (s, r), (_, h) in latest.items()}
-
-
-def _request_hash(plan_id: str, hashes: Sequence[bytes]) -> bytes:
-    return hashlib.sha256(canonical(plan_id) + b"".join(hashes)).digest()
 
 
 def _replayed(found: Any, key: str, request: bytes) -> BatchOutcome:

@@ -31,7 +31,7 @@ from planapi.application.ports import (
 )
 from planapi.domain.errors import PlanNotFoundError, Problem, ValidationError
 from planapi.domain.events import AmendmentInfo, PlanEvent
-from planapi.domain.readings import CheckedReading
+from planapi.domain.readings import BatchCheck
 
 # Also the PostgreSQL channel names: NOTIFY planapi_events, '<position>'.
 PLAN_EVENTS = "planapi_events"
@@ -79,7 +79,7 @@ class NotifyingReadingStore:
         plan_id: str,
         actor: str,
         idempotency_key: str | None,
-        readings: Sequence[CheckedReading],
+        readings: BatchCheck,
     ) -> BatchOutcome:
         outcome = await self.inner.record(plan_id, actor, idempotency_key, readings)
         if not outcome.replayed:

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.plan import PlanState
-from planapi.domain.readings import CheckedReading, Reading, ReadingQuery
+from planapi.domain.readings import BatchCheck, Reading, ReadingQuery
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +137,13 @@ class ReadingStore(Protocol):
         plan_id: str,
         actor: str,
         idempotency_key: str | None,
-        readings: Sequence[CheckedReading],
+        readings: BatchCheck,
     ) -> BatchOutcome:
-        """Store the batch whole or not at all; skip readings already stored with the same
-        content under the same (source, source reading id); a known idempotency key with the
-        same content stores nothing, with different content raises IdempotencyKeyReusedError."""
+        """Check the batch (`readings.chunks`) and store it whole or not at all: if its check
+        finds any problem, store nothing and raise ValidationError with every problem. Skip
+        readings already stored with the same content under the same (source, source reading
+        id); a known idempotency key with the same content stores nothing, with different
+        content raises IdempotencyKeyReusedError."""
 
     async def for_kpis(
         self, plan_id: str, kpi_ids: Sequence[str], query: ReadingQuery | None = None

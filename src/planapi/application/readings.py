@@ -13,12 +13,12 @@ from planapi.domain.nodes import Node
 from planapi.domain.periods import parse_period
 from planapi.domain.progress import Observation, TargetProgress, assess
 from planapi.domain.readings import (
+    BatchCheck,
     CheckedReading,
     NewReading,
     Reading,
     ReadingQuery,
     ReadingVersion,
-    check_readings,
     select,
 )
 
@@ -42,29 +42,41 @@ class ReadingService:
         self, command: RecordReadings, actor: str | None = None, scope: Scope = ANY
     ) -> BatchOutcome:
         """All or nothing: every problem is reported, with the index of its reading. Readings
-        outside `scope` (an integrator's plans and KPIs) refuse the whole batch, each named."""
+        outside `scope` (an integrator's plans and KPIs) refuse the whole batch, each named.
+
+        The store checks the batch as it writes it (`BatchCheck`), a chunk at a time, so that
+        the database stores one chunk while this process checks the next; a problem anywhere
+        rolls back the whole batch and is reported with the rest."""
         who = actor or self.plans.default_actor
         check_reading_scope(scope, who, command.plan_id, [r.kpi_id for r in command.readings])
-        checked, problems = await self.check(command)
-        if problems:
-            raise ValidationError(problems)
-        return await self.store.record(command.plan_id, who, command.idempotency_key, checked)
+        batch = await self._batch(command)
+        return await self.store.record(command.plan_id, who, command.idempotency_key, batch)
 
     async def check(self, command: RecordReadings) -> tuple[list[CheckedReading], list[Problem]]:
+        """The readings that are valid and the problems of the others, storing nothing."""
+        try:
+            batch = await self._batch(command)
+        except ValidationError as error:
+            return [], list(error.problems)
+        checked = [reading for chunk in batch.chunks(max(len(batch), 1)) for reading in chunk]
+        return checked, batch.problems
+
+    async def _batch(self, command: RecordReadings) -> BatchCheck:
         count = len(command.readings)
         if not 1 <= count <= self.max_batch:
             problem = f"send 1 to {self.max_batch:,} readings per batch, not {count:,}"
-            return [], [Problem(("readings",), problem)]
+            raise ValidationError([Problem(("readings",), problem)])
         key = command.idempotency_key
         if key is not None and not 0 < len(key) <= MAX_KEY:
-            return [], [Problem(("idempotency_key",), f"must be 1-{MAX_KEY} characters")]
+            raise ValidationError(
+                [Problem(("idempotency_key",), f"must be 1-{MAX_KEY} characters")]
+            )
         latest = await self.plans.plan(command.plan_id)
         if latest is None:
             raise PlanNotFoundError(command.plan_id)
-        kpis = {
-            kpi_id: latest.state.node(kpi_id) for kpi_id in {r.kpi_id for r in command.readings}
-        }
-        return check_readings(kpis, command.readings, command.plan_id)
+        node = latest.state.node
+        kpis = {kpi_id: node(kpi_id) for kpi_id in {r.kpi_id for r in command.readings}}
+        return BatchCheck(kpis, command.readings, command.plan_id)
 
     async def readings(
         self, plan_id: str, kpi_ids: Sequence[str], query: ReadingQuery

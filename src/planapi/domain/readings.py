@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, DefaultContext, InvalidOperation, Overflow
 
@@ -108,27 +108,61 @@ def check_readings(
     `kpis` maps every kpi id the readings mention to its node (None: not in the latest version).
     Every problem is reported, with its index: a batch is stored whole or not at all.
     """
-    checked: list[CheckedReading] = []
-    problems: list[Problem] = []
-    seen: dict[tuple[str, str, str], int] = {}
-    dimensions: dict[str, Declared] = {}  # per KPI, built once per batch
-    for index, reading in enumerate(readings):
-        found = _check_one(kpis.get(reading.kpi_id), reading, index, plan_id, dimensions)
-        if isinstance(found, list):
-            problems += found
-            continue
-        key = (reading.kpi_id, found.series, found.period.id)
-        earlier = seen.setdefault(key, index)
-        if earlier != index:
-            problems.append(
-                Problem(
-                    ("readings", index),
-                    f"repeats the KPI, series and period of readings[{earlier}]",
-                )
-            )
-            continue
-        checked.append(found)
-    return checked, problems
+    batch = BatchCheck(kpis, readings, plan_id)
+    checked = [reading for chunk in batch.chunks(max(len(readings), 1)) for reading in chunk]
+    return checked, batch.problems
+
+
+class BatchCheck:
+    """A batch's readings, checked in order a chunk at a time, so that a store can write one
+    chunk while the next is being checked. `problems` holds every problem found so far; once
+    every chunk has been taken it holds the batch's, and a batch with any is not stored."""
+
+    def __init__(
+        self, kpis: Mapping[str, Node | None], readings: Sequence[NewReading], plan_id: str
+    ) -> None:
+        self.kpis = kpis
+        self.readings = readings
+        self.plan_id = plan_id
+        self.problems: list[Problem] = []
+        self._taken = False
+
+    def __len__(self) -> int:
+        return len(self.readings)
+
+    def sources(self) -> list[ReadingSource]:
+        """The sources the readings name (for looking up what was sent before)."""
+        return [r.source for r in self.readings if r.source is not None]
+
+    def chunks(self, size: int) -> Iterator[list[CheckedReading]]:
+        """The valid readings, `size` readings checked at a time. Once only: a reading repeating
+        an earlier one of the batch is a problem, so checking twice would find every one."""
+        if self._taken:
+            raise RuntimeError("a batch is checked once")
+        self._taken = True
+        seen: dict[tuple[str, str, str], int] = {}
+        dimensions: dict[str, Declared] = {}  # per KPI, built once per batch
+        kpis, plan_id, problems = self.kpis, self.plan_id, self.problems
+        for start in range(0, len(self.readings), size):
+            checked: list[CheckedReading] = []
+            for index in range(start, min(start + size, len(self.readings))):
+                reading = self.readings[index]
+                found = _check_one(kpis.get(reading.kpi_id), reading, index, plan_id, dimensions)
+                if isinstance(found, list):
+                    problems += found
+                    continue
+                key = (reading.kpi_id, found.series, found.period.id)
+                earlier = seen.setdefault(key, index)
+                if earlier != index:
+                    problems.append(
+                        Problem(
+                            ("readings", index),
+                            f"repeats the KPI, series and period of readings[{earlier}]",
+                        )
+                    )
+                    continue
+                checked.append(found)
+            yield checked
 
 
 def _check_one(
