@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from planapi.api import schema as schema_module
-from planapi.api.execution import FastExecutionContext
-from planapi.api.reading_records import reading_from_record
+from tests.coercion import coercion
 from tests.e2e.conftest import GraphQL
 from tests.readings_fixtures import create_plan_input
 
@@ -64,15 +62,7 @@ async def _record(
     graphql: GraphQL, given: dict[str, Any], *, fast: bool
 ) -> tuple[dict[str, Any], int]:
     """The whole response, and how many readings reached the resolver coerced by graphql-core."""
-    coerced = [0]
-
-    def counted(record: dict[str, Any]) -> Any:
-        coerced[0] += 1
-        return reading_from_record(record)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(FastExecutionContext, "enabled", fast)
-        patch.setattr(schema_module, "reading_from_record", counted)
+    with coercion(fast=fast) as coerced:
         return await graphql(RECORD, input=given), coerced[0]
 
 

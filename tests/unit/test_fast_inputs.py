@@ -25,7 +25,6 @@ from graphql.pyutils import Undefined
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planapi.api import schema as schema_module
 from planapi.api.context import Context
 from planapi.api.execution import FastExecutionContext
 from planapi.api.fast_inputs import (
@@ -36,11 +35,12 @@ from planapi.api.fast_inputs import (
     fast_input,
     install,
 )
-from planapi.api.reading_records import WirePair, WireSource, reading_from_record
+from planapi.api.reading_records import WirePair, WireSource
 from planapi.api.schema import build_schema
 from planapi.application.access import system
 from planapi.application.ports import BatchOutcome
 from planapi.application.readings import RecordReadings
+from tests.coercion import coercion
 
 RECORD = """
 mutation Record($input: RecordReadingsInput!) {
@@ -79,15 +79,7 @@ def _answer(variables: dict[str, Any], *, fast: bool) -> tuple[str, int]:
     reached the resolver coerced by graphql-core (as dicts) rather than decoded by msgspec."""
     recorder = Recorder()
     context = Context(plans=None, readings=recorder, principal=system("tests"))  # type: ignore[arg-type]
-    coerced = [0]
-
-    def counted(record: dict[str, Any]) -> Any:
-        coerced[0] += 1
-        return reading_from_record(record)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(FastExecutionContext, "enabled", fast)
-        patch.setattr(schema_module, "reading_from_record", counted)
+    with coercion(fast=fast) as coerced:
         result = asyncio.run(
             SCHEMA.execute(RECORD, variable_values=variables, context_value=context)
         )
