@@ -408,6 +408,34 @@ async def test_a_bad_reading_early_in_a_large_batch_is_reported_with_every_other
     assert (await recorder.verify()).ok
 
 
+async def test_a_database_failure_in_the_middle_of_a_large_batch_keeps_nothing_of_it(
+    backend: str, recorder: ReadingService, engine: AsyncEngine
+) -> None:
+    """The database refuses one row while later ones are still being checked: the batch fails
+    as a whole, and the store (its connections) serves the next batch as usual."""
+    async with engine.begin() as conn:
+        if backend == "postgres":
+            await conn.execute(
+                text("ALTER TABLE readings ADD CONSTRAINT not_4321 CHECK (value <> '4321')")
+            )
+        else:
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER not_4321 BEFORE INSERT ON readings WHEN NEW.value = '4321' "
+                    "BEGIN SELECT RAISE(ABORT, 'not 4321'); END"
+                )
+            )
+    batch = sourced_months(6_000)
+
+    with pytest.raises(Exception, match=r"not_4321|not 4321"):
+        await record(recorder, *batch)
+
+    assert await counts(engine) == (0, 0)
+    good = [r for r in batch if r.value != Decimal("4321")]
+    assert (await record(recorder, *good))[1:] == (5_999, 0, False)
+    assert (await recorder.verify()).ok
+
+
 async def test_a_resent_source_reading_with_other_content_is_a_correction(
     recorder: ReadingService,
 ) -> None:

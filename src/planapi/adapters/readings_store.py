@@ -378,11 +378,16 @@ class _Writing:
 
 
 async def _settled(*operations: asyncio.Future[Any] | None) -> None:
-    """Waits for operations in flight, whatever their outcome (their errors are the caller's
-    to surface; this runs on the way out)."""
+    """Waits for operations in flight, whatever their outcome. On the way out after an error,
+    theirs would only repeat or follow from it: taken here, so asyncio does not log them as
+    never retrieved; on the way out after success the caller awaits them and sees any."""
     for operation in operations:
-        if operation is not None and not operation.done():
+        if operation is None:
+            continue
+        if not operation.done():
             await asyncio.wait([operation])
+        if not operation.cancelled():
+            operation.exception()
 
 
 def _latest_hashes(rows: Sequence[Any]) -> set[tuple[str, str, bytes]]:
