@@ -9,7 +9,7 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy import insert, select, text, tuple_
@@ -43,6 +43,7 @@ _SOURCE, _SOURCE_ID = _CONTENT.index("source"), _CONTENT.index("source_reading_i
 _COLUMNS = [*_CONTENT, "batch_id", "period_start", "period_end", "recorded_at", "content_hash"]
 
 Content = tuple[Any, ...]
+T = TypeVar("T")
 
 
 def _number(value: Decimal | None) -> str | None:
@@ -127,48 +128,12 @@ class SqlReadingStore:
             return _replayed(found, idempotency_key, attempt.request)
 
     async def _record(self, conn: AsyncConnection, attempt: _Attempt) -> BatchOutcome:
-        """Checks and writes the batch in one pass. On PostgreSQL the database works beside
-        this process: it looks up the batch's source ids while the first readings are checked
-        and hashed, and stores each COPY of rows while the next readings are checked."""
         if not self._sqlite:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _BATCH_LOCK})
         key, batch = attempt.key, attempt.batch
         earlier = await self._batch_with_key(conn, key) if key is not None else None
-        head = (
-            await conn.execute(
-                select(reading_batches.c.id, reading_batches.c.hash, reading_batches.c.recorded_at)
-                .order_by(reading_batches.c.id.desc())
-                .limit(1)
-            )
-        ).first()
-        now = self.clock.now().astimezone(dt.UTC)
-        writing = _Writing(
-            batch_id=(head.id + 1) if head else 1,
-            recorded_at=max(now, head.recorded_at) if head else now,
-            prev_hash=bytes(head.hash) if head else GENESIS,
-            request=hashlib.sha256(canonical(attempt.plan_id)),
-        )
-        pairs = [] if earlier is not None else _source_pairs(batch.sources())
-        lookup = await self._start_lookup(conn, pairs)
-        copying: asyncio.Future[None] | None = None
-        try:
-            for chunk in batch.chunks(_CHECKED_PER_TURN):
-                writing.take(attempt.plan_id, chunk)
-                if writing.known is None and lookup.done():
-                    writing.knows(lookup.result())
-                idle = copying is None or copying.done()
-                if earlier is None and not batch.problems and writing.has_full_copy() and idle:
-                    if copying is not None:
-                        await copying  # done: only surfaces an error
-                    copying = await self._write(conn, writing.rows_to_copy())
-                await asyncio.sleep(0)  # the driver sends and reads while the next are checked
-        finally:
-            # One operation at a time on a connection: what was sent must finish first.
-            await _settled(lookup, copying)
-        if writing.known is None:
-            writing.knows(await lookup)
-        if copying is not None:
-            await copying
+        writing = await self._next_batch(conn, attempt.plan_id)
+        await self._check_and_copy(conn, attempt, writing, copy=earlier is None)
         attempt.request = writing.request.digest()
         if batch.problems:
             raise ValidationError(batch.problems)  # and what was copied is rolled back
@@ -195,6 +160,53 @@ class SqlReadingStore:
             writing.batch_id, header["stored"], header["duplicates"], writing.recorded_at, False
         )
 
+    async def _next_batch(self, conn: AsyncConnection, plan_id: str) -> _Writing:
+        """The batch to write after the last one: its id, time (never before the last one's)
+        and the hash it chains to."""
+        head = (
+            await conn.execute(
+                select(reading_batches.c.id, reading_batches.c.hash, reading_batches.c.recorded_at)
+                .order_by(reading_batches.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        now = self.clock.now().astimezone(dt.UTC)
+        return _Writing(
+            batch_id=(head.id + 1) if head else 1,
+            recorded_at=max(now, head.recorded_at) if head else now,
+            prev_hash=bytes(head.hash) if head else GENESIS,
+            request=hashlib.sha256(canonical(plan_id)),
+        )
+
+    async def _check_and_copy(
+        self, conn: AsyncConnection, attempt: _Attempt, writing: _Writing, *, copy: bool
+    ) -> None:
+        """Checks and hashes the batch, and (`copy`) stores its new readings but for the last
+        rows. On PostgreSQL the database works beside this process: it looks up the batch's
+        source ids while the first readings are checked and hashed, and stores each COPY of
+        rows while the next readings are checked. Copying stops at the first problem."""
+        batch = attempt.batch
+        lookup = await self._start_lookup(conn, _source_pairs(batch.sources()) if copy else [])
+        copying: asyncio.Future[None] | None = None
+        try:
+            for chunk in batch.chunks(_CHECKED_PER_TURN):
+                writing.take(attempt.plan_id, chunk)
+                if writing.known is None and lookup.done():
+                    writing.knows(lookup.result())
+                idle = copying is None or copying.done()
+                if copy and not batch.problems and writing.has_full_copy() and idle:
+                    if copying is not None:
+                        await copying  # done: only surfaces an error
+                    copying = await self._write(conn, writing.rows_to_copy())
+                await asyncio.sleep(0)  # the driver sends and reads while the next are checked
+        finally:
+            # One operation at a time on a connection: what was sent must finish first.
+            await _settled(lookup, copying)
+        if writing.known is None:
+            writing.knows(await lookup)
+        if copying is not None:
+            await copying
+
     async def _write(self, conn: AsyncConnection, rows: list[Content]) -> asyncio.Future[None]:
         """Stores rows: on PostgreSQL a COPY sent now and running while the caller goes on (to
         be awaited before the connection's next statement); on SQLite an INSERT, done."""
@@ -203,9 +215,7 @@ class SqlReadingStore:
                 await conn.execute(
                     insert(readings), [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
                 )
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            done.set_result(None)
-            return done
+            return _done(None)
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
         # COPY: the fastest way into PostgreSQL, inside the same transaction.
@@ -225,9 +235,7 @@ class SqlReadingStore:
         On PostgreSQL the query is sent at once and runs while the caller goes on (await it
         before the connection's next statement); on SQLite it has run when this returns."""
         if not pairs or self._sqlite:
-            found: asyncio.Future[Sequence[Any]] = asyncio.get_running_loop().create_future()
-            found.set_result(await self._sqlite_rows_for_sources(conn, pairs) if pairs else ())
-            return found
+            return _done(await self._sqlite_rows_for_sources(conn, pairs) if pairs else ())
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
         sources, ids = [s for s, _ in pairs], [i for _, i in pairs]
@@ -375,6 +383,13 @@ class _Writing:
             period = reading.period
             self.ready.append((*content, batch_id, period.start, period.end, at, digest))
         self.waiting = []
+
+
+def _done(value: T) -> asyncio.Future[T]:
+    """An operation that has already run (SQLite, or nothing to do), as one in flight."""
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    future.set_result(value)
+    return future
 
 
 async def _settled(*operations: asyncio.Future[Any] | None) -> None:
