@@ -68,6 +68,8 @@ DEFAULT_LIST_SIZE = 10  # children, links, outcomes, KPIs, targets …
 PAGED_BY_PARENT = {
     ("AmendmentConnection", "edges"),
     ("AmendmentConnection", "nodes"),
+    ("ReadingConnection", "edges"),
+    ("ReadingConnection", "nodes"),
     ("EventPage", "items"),
 }
 INTROSPECTION_COST = 100

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Iterable
 from typing import Annotated
@@ -10,12 +9,11 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from planapi.api import scalars  # noqa: F401  (registers the domain enums)
+from planapi.api import cursors, scalars  # noqa: F401  (scalars registers the domain enums)
 from planapi.api.naming import camel
 from planapi.application.ports import Recorded
 from planapi.application.primitives import field_to_primitive
 from planapi.domain.diff import FieldChange
-from planapi.domain.errors import Problem, ValidationError
 from planapi.domain.events import (
     Authority,
     NodeEvent,
@@ -224,14 +222,12 @@ class AmendmentConnection:
 
 
 def cursor_of(version: int) -> str:
-    return base64.urlsafe_b64encode(f"amendment:{version}".encode()).decode()
+    return cursors.encode("amendment", str(version))
 
 
 def version_of(cursor: str) -> int:
+    position = cursors.decode("amendment", cursor)
     try:
-        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "amendment":
-            raise ValueError(kind)
-        return int(number)
+        return int(position)
     except ValueError as error:
-        raise ValidationError([Problem(("after",), "is not a cursor from this list")]) from error
+        raise cursors.not_a_cursor() from error

@@ -18,8 +18,10 @@ from planapi.api.readings import (
     DimensionValueInput,
     KpiProgress,
     Reading,
+    ReadingConnection,
     TargetProgress,
     pairs,
+    reading_page,
 )
 from planapi.application.plans import NodeEntry
 from planapi.application.primitives import field_to_primitive
@@ -311,7 +313,8 @@ class Kpi(PlanNode):
         "known at `asOf` (transaction time); `includeSuperseded` adds the ones later corrected. "
         "`from`/`to` bound the periods; `disaggregation` picks one series ([] = the total). "
         f"At most `limit` (≤ {MAX_READINGS:,}) readings: when more match, the field is an error "
-        "(BAD_USER_INPUT) rather than a silent cut — narrow the periods or raise `limit`."
+        "(BAD_USER_INPUT) rather than a silent cut — narrow the periods, raise `limit`, or "
+        "page through `readingsPage`."
     )
     async def readings(
         self,
@@ -336,6 +339,34 @@ class Kpi(PlanNode):
             )
             raise bad_input(ValidationError([Problem(("limit",), message)]))
         return [Reading(version=version) for version in found]
+
+    @strawberry.field(
+        description="The readings `readings` gives, a page at a time: `first` of them (≤ "
+        f"{MAX_READINGS:,}) after the cursor `after` (a page's `endCursor`). A cursor marks a "
+        "place in the series' order, so readings recorded between two pages are neither "
+        "repeated nor skipped among those already passed."
+    )
+    async def readings_page(
+        self,
+        info: strawberry.Info[Context, None],
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
+        disaggregation: list[DimensionValueInput] | None = None,
+        as_of: dt.datetime | None = None,
+        include_superseded: bool = False,
+        first: int = DEFAULT_READINGS,
+        after: str | None = None,
+    ) -> ReadingConnection:
+        if not 1 <= first <= MAX_READINGS:
+            raise bad_input(
+                ValidationError([Problem(("first",), f"must be between 1 and {MAX_READINGS:,}")])
+            )
+        query = reading_query(from_, to, disaggregation, as_of, include_superseded)
+        found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
+        try:
+            return reading_page(found, first, after)
+        except ValidationError as error:
+            raise bad_input(error) from error
 
     @strawberry.field(description="The current reading of the most recent period.")
     async def latest(

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import strawberry
 
+from planapi.api import cursors
+from planapi.api.history import PageInfo
 from planapi.application.readings import RecordReadings
 from planapi.domain.nodes import Direction
 from planapi.domain.periods import parse_period
@@ -224,3 +226,71 @@ def to_record_command(given: RecordReadingsInput) -> RecordReadings:
         readings=[to_new_reading(item) for item in given.readings],
         idempotency_key=given.idempotency_key,
     )
+
+
+@strawberry.type
+class ReadingEdge:
+    cursor: str
+    node: Reading
+
+
+@strawberry.type(description="Readings in period order (then series, then recording order).")
+class ReadingConnection:
+    edges: list[ReadingEdge]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="Readings matching, over all pages.")
+
+    @strawberry.field
+    def nodes(self) -> list[Reading]:
+        return [edge.node for edge in self.edges]
+
+
+_READING = "reading"
+
+
+def _order_key(version: ReadingVersion) -> tuple[str, str, str, int]:
+    """Where a reading stands in a KPI's series list (`select` sorts by the same)."""
+    period = parse_period(version.reading.period)
+    reading = version.reading
+    return period.start.isoformat(), period.end.isoformat(), reading.series, reading.id
+
+
+def reading_page(found: list[ReadingVersion], first: int, after: str | None) -> ReadingConnection:
+    """A page of `found` (in `select`'s order) after the reading `after` points at. The cursor
+    holds that reading's place in the order, not an index: readings recorded between two pages
+    neither repeat nor push readings already passed onto the next page."""
+    rest = found
+    if after is not None:
+        start, end, series, id_ = _cursor_key(after)
+        mark = (start, end, series, id_)
+        rest = [v for v in found if _order_key(v) > mark]
+    page = rest[:first]
+    edges = [
+        ReadingEdge(cursor=_cursor(version), node=Reading(version=version)) for version in page
+    ]
+    return ReadingConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rest) > first, end_cursor=edges[-1].cursor if edges else None
+        ),
+        total_count=len(found),
+    )
+
+
+def _cursor(version: ReadingVersion) -> str:
+    start, end, series, id_ = _order_key(version)
+    return cursors.encode(_READING, "|".join((start, end, str(id_), series)))
+
+
+def _cursor_key(cursor: str) -> tuple[str, str, str, int]:
+    position = cursors.decode(_READING, cursor)
+    try:
+        start, end, id_, series = position.split("|", 3)
+        return (
+            dt.date.fromisoformat(start).isoformat(),
+            dt.date.fromisoformat(end).isoformat(),
+            series,
+            int(id_),
+        )
+    except ValueError as error:
+        raise cursors.not_a_cursor() from error
