@@ -326,10 +326,7 @@ class Kpi(PlanNode):
         include_superseded: bool = False,
         limit: int = DEFAULT_READINGS,
     ) -> list[Reading]:
-        if not 1 <= limit <= MAX_READINGS:
-            raise bad_input(
-                ValidationError([Problem(("limit",), f"must be between 1 and {MAX_READINGS:,}")])
-            )
+        _page_size("limit", limit)
         query = reading_query(from_, to, disaggregation, as_of, include_superseded)
         found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
         if len(found) > limit:
@@ -357,10 +354,7 @@ class Kpi(PlanNode):
         first: int = DEFAULT_READINGS,
         after: str | None = None,
     ) -> ReadingConnection:
-        if not 1 <= first <= MAX_READINGS:
-            raise bad_input(
-                ValidationError([Problem(("first",), f"must be between 1 and {MAX_READINGS:,}")])
-            )
+        _page_size("first", first)
         query = reading_query(from_, to, disaggregation, as_of, include_superseded)
         found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
         try:
@@ -505,6 +499,12 @@ def as_type(node: Node, plan: PlanState) -> PlanNode:
 
 def as_types(nodes: list[Node], plan: PlanState) -> list[PlanNode]:
     return [as_type(node, plan) for node in nodes]
+
+
+def _page_size(name: str, given: int) -> None:
+    if not 1 <= given <= MAX_READINGS:
+        problem = Problem((name,), f"must be between 1 and {MAX_READINGS:,}")
+        raise bad_input(ValidationError([problem]))
 
 
 def reading_query(
