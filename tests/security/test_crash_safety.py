@@ -65,6 +65,11 @@ class Load:
         self.amendments: dict[str, int] = {}  # rationale -> version, as acknowledged
         self.sent: dict[str, int] = {}  # rationale -> changes sent
         self.cut_off = 0  # requests the kill interrupted
+        self.both_acknowledged = asyncio.Event()  # a batch and an amendment, at least
+
+    def _noted(self) -> None:
+        if self.batches and self.amendments:
+            self.both_acknowledged.set()
 
     async def ingest(self, http: httpx.AsyncClient, lane: int) -> None:
         number = 0
@@ -81,6 +86,7 @@ class Load:
                 return
             assert response.status_code == 200, response.text[:300]
             self.batches[response.json()["batchId"]] = response.json()["stored"]
+            self._noted()
 
     async def amend(self, http: httpx.AsyncClient, lane: int) -> None:
         number = 0
@@ -123,6 +129,7 @@ class Load:
             result = response.json()["data"]["amendPlan"]
             if result["__typename"] == "AmendmentApplied":
                 self.amendments[rationale] = result["amendment"]["version"]
+                self._noted()
             else:
                 assert result["__typename"] == "VersionConflict", result
 
@@ -159,6 +166,9 @@ async def test_a_sigkilled_server_leaves_only_whole_batches_and_whole_amendments
                 asyncio.create_task(load.amend(http, 2)),
             ]
             await asyncio.sleep(LOAD_SECONDS)
+            # On a slow machine SQLite's single writer may not have let an amendment through
+            # yet: the kill must come after both kinds of write were acknowledged.
+            await asyncio.wait_for(load.both_acknowledged.wait(), 30)
             started = time.monotonic()
             server.process.kill()  # SIGKILL: no drain, no cleanup, mid-request
             server.process.wait()

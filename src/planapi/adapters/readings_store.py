@@ -111,6 +111,14 @@ class SqlReadingStore:
         readings_: BatchCheck,
     ) -> BatchOutcome:
         attempt = _Attempt(plan_id, actor, idempotency_key, readings_)
+        if self._sqlite:
+            # One writer at a time: check before taking SQLite's write lock, not holding it
+            # (amendments wait for the same lock).
+            attempt.checked = [
+                r for chunk in readings_.chunks(max(len(readings_), 1)) for r in chunk
+            ]
+            if readings_.problems:
+                raise ValidationError(readings_.problems)
         try:
             async with self.engine.connect() as conn:
                 if self._sqlite:
@@ -189,7 +197,10 @@ class SqlReadingStore:
         lookup = await self._start_lookup(conn, _source_pairs(batch.sources()) if copy else [])
         copying: asyncio.Future[None] | None = None
         try:
-            for chunk in batch.chunks(_CHECKED_PER_TURN):
+            checked = (
+                batch.chunks(_CHECKED_PER_TURN) if attempt.checked is None else [attempt.checked]
+            )
+            for chunk in checked:
                 writing.take(attempt.plan_id, chunk)
                 if writing.known is None and lookup.done():
                     writing.knows(lookup.result())
@@ -335,6 +346,7 @@ class _Attempt:
     actor: str
     key: str | None
     batch: BatchCheck
+    checked: list[CheckedReading] | None = None  # checked ahead (SQLite)
     request: bytes | None = None  # the batch's request hash, once computed
 
 
