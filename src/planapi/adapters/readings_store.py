@@ -114,9 +114,7 @@ class SqlReadingStore:
         if self._sqlite:
             # One writer at a time: check before taking SQLite's write lock, not holding it
             # (amendments wait for the same lock).
-            attempt.checked = [
-                r for chunk in readings_.chunks(max(len(readings_), 1)) for r in chunk
-            ]
+            attempt.checked = readings_.all()
             if readings_.problems:
                 raise ValidationError(readings_.problems)
         try:

@@ -58,8 +58,7 @@ class ReadingService:
             batch = await self._batch(command)
         except ValidationError as error:
             return [], list(error.problems)
-        checked = [reading for chunk in batch.chunks(max(len(batch), 1)) for reading in chunk]
-        return checked, batch.problems
+        return batch.all(), batch.problems
 
     async def _batch(self, command: RecordReadings) -> BatchCheck:
         count = len(command.readings)

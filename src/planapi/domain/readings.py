@@ -109,8 +109,7 @@ def check_readings(
     Every problem is reported, with its index: a batch is stored whole or not at all.
     """
     batch = BatchCheck(kpis, readings, plan_id)
-    checked = [reading for chunk in batch.chunks(max(len(readings), 1)) for reading in chunk]
-    return checked, batch.problems
+    return batch.all(), batch.problems
 
 
 class BatchCheck:
@@ -133,6 +132,10 @@ class BatchCheck:
     def sources(self) -> list[ReadingSource]:
         """The sources the readings name (for looking up what was sent before)."""
         return [r.source for r in self.readings if r.source is not None]
+
+    def all(self) -> list[CheckedReading]:
+        """The valid readings, checked in one go (once, like `chunks`)."""
+        return next(self.chunks(max(len(self.readings), 1)), [])
 
     def chunks(self, size: int) -> Iterator[list[CheckedReading]]:
         """The valid readings, `size` readings checked at a time. Once only: a reading repeating
