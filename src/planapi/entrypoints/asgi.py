@@ -146,7 +146,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             # First: the busiest route, matched before the others are tried.
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # every method: the view answers 405 itself, as JSON
             Route("/", home),
             Route("/healthz", health),
             *([Route("/metrics", metrics.endpoint)] if settings.metrics else []),

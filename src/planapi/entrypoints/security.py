@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 
 from planapi.api.context import Context, request_id
+from planapi.api.http_protocol import GRAPHQL_RESPONSE, media_type, never_began
 from planapi.application.access import Permission, Principal, Role, anonymous, refusal
 from planapi.application.authn import Authenticator
 from planapi.application.ratelimit import TokenBuckets
@@ -326,7 +327,6 @@ def _client(scope: Scope) -> str:
 
 
 # -- GraphQL over WebSocket ------------------------------------------------------------------
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 _sub_response: contextvars.ContextVar[Any] = contextvars.ContextVar(
     "planapi_sub_response", default=None
 )
@@ -364,20 +364,17 @@ class PlanGraphQLAccess:
         return sub
 
     async def process_result(self, request: Any, result: Any) -> Any:
-        """GraphQL over HTTP: a client that accepts `application/graphql-response+json` is told
-        with `400` that its request was refused before anything ran (a document that does not
-        parse, fails validation — depth, tokens, aliases — or is over its cost budget). Plain
-        `application/json` clients get `200` with `errors`, as before."""
+        """GraphQL over HTTP (`api.http_protocol`): a request refused before anything ran (a
+        document that does not parse, fails validation — depth, tokens, aliases — or is over
+        its cost budget) has no `data` entry, and is `400` for clients that accept
+        `application/graphql-response+json`; plain `application/json` clients get `200`."""
         processed = await super().process_result(request, result)  # type: ignore[misc]
+        if not never_began(result):
+            return processed
+        processed.pop("data", None)
         sub = _sub_response.get()
         accept = request.headers.get("accept", "") if hasattr(request, "headers") else ""
-        if (
-            sub is not None
-            and GRAPHQL_RESPONSE in accept
-            and result.data is None
-            and result.errors
-            and all(error.path is None for error in result.errors)
-        ):
+        if sub is not None and media_type(accept) == GRAPHQL_RESPONSE:
             sub.status_code = 400
         return processed
 
