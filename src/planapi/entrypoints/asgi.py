@@ -27,6 +27,7 @@ from planapi.application.freshness import HeadsSource
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
 from planapi.entrypoints.caching import register_metrics, response_caching
+from planapi.entrypoints.cors import CorsMiddleware, allowed_origins
 from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
 from planapi.entrypoints.security import (
     AccessMiddleware,
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graphql_ide="graphiql" if settings.graphiql else None,
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         caching=response_caching(settings, lambda: _heads(holder["app"])),
+        allowed_origins=sorted(allowed_origins(settings.cors_origins)),
     )
     register_metrics(metrics.registry, graphql)
     app = Starlette(
@@ -168,6 +170,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         authenticator=lambda: _authenticator(holder["app"]),
         limits=limits(settings),
     )
+    # Outside the door: preflights need no credentials, refusals carry the CORS grant.
+    app.add_middleware(CorsMiddleware, origins=allowed_origins(settings.cors_origins))
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
     from planapi.entrypoints.audit import audit_routes  # the auditor page: /audit
