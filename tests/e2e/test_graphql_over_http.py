@@ -8,6 +8,10 @@ import logging
 import httpx
 import pytest
 
+from planapi.config import Settings
+from planapi.entrypoints.asgi import create_app
+from tests.e2e.conftest import bearer
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 SUBSCRIPTION = 'subscription { planAmended(planId: "baku-2026") { __typename } }'
 APOLLO_ACCEPT = "application/graphql-response+json,application/json;q=0.9"
@@ -101,3 +105,63 @@ async def test_a_subscription_over_http_is_400_pointing_at_the_websocket(
     assert error["extensions"] == {"code": "USE_WEBSOCKET"}
     assert "WebSocket" in str(error["message"])
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+# -- batches (Apollo BatchHttpLink) ---------------------------------------------------------
+AMEND_ONE = (
+    'mutation { amendPlan(input: {planId: "baku-2026", expectedVersion: 1, authority: TDAG, '
+    'rationale: "batched", changes: [{removeNode: {id: "term-impact"}}]}) { __typename } }'
+)
+VERSION = '{ plan(id: "baku-2026") { version } }'
+
+
+async def test_a_batch_is_answered_in_order_each_operation_on_its_own(
+    client: httpx.AsyncClient, baku: str
+) -> None:
+    response = await client.post(
+        "/graphql",
+        json=[{"query": VERSION}, {"query": AMEND_ONE}, {"query": "{ nope }"}, {"query": VERSION}],
+    )
+
+    assert response.status_code == 200
+    first, amended, broken, last = response.json()
+    assert first == {"data": {"plan": {"version": 1}}}
+    assert amended == {"data": {"amendPlan": {"__typename": "AmendmentApplied"}}}
+    assert "data" not in broken
+    assert "nope" in broken["errors"][0]["message"]
+    assert last == {"data": {"plan": {"version": 2}}}, "the operations ran one after the other"
+
+
+async def test_a_batch_past_the_limit_is_refused_whole_saying_why(
+    client: httpx.AsyncClient, baku: str, settings: Settings
+) -> None:
+    batch = [{"query": AMEND_ONE}] + [{"query": VERSION}] * settings.max_batch
+
+    response = await client.post("/graphql", json=batch)
+
+    assert response.status_code == 400
+    [error] = json_errors(response)
+    assert error["extensions"] == {"code": "BATCH_TOO_LARGE"}
+    assert "PLANAPI_MAX_BATCH" in str(error["message"])
+    after = await client.post("/graphql", json={"query": VERSION})
+    assert after.json() == {"data": {"plan": {"version": 1}}}, "nothing ran"
+
+
+async def test_each_operation_of_a_batch_counts_against_the_rate_limit(
+    settings: Settings, admin_token: str, baku: str
+) -> None:
+    limited = settings.model_copy(update={"rate_limit_per_second": 0.01, "rate_limit_burst": 4})
+    app = create_app(limited)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://planapi", headers=bearer(admin_token)
+        ) as http:
+            refused = await http.post("/graphql", json=[{"query": AMEND_ONE}] * 5)
+            allowed = await http.post("/graphql", json=[{"query": VERSION}] * 3)
+
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert json_errors(refused)[0]["extensions"] == {"code": "RATE_LIMITED"}
+    assert allowed.status_code == 200, "the refused batch took nothing from the bucket"
+    assert allowed.json() == [{"data": {"plan": {"version": 1}}}] * 3, "and nothing of it ran"

@@ -41,6 +41,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from planapi.api.batching import Batching, is_batch, run_batch
 from planapi.api.cacheability import NOT_CACHEABLE, Analysis, analyse
 from planapi.api.context import Context
 from planapi.api.http_protocol import (
@@ -132,6 +133,7 @@ class CachingGraphQL(GraphQL[Context, None]):
     def __init__(self, *, caching: ResponseCaching, **options: Any) -> None:
         super().__init__(**options)
         self.caching = caching
+        self.batching = Batching()
         self.counters: Counter[str] = Counter()
         self._fingerprint = _fingerprint(self.schema.as_str())
         self._memo: OrderedDict[tuple[str, bytes], Prepared] = OrderedDict()
@@ -149,6 +151,9 @@ class CachingGraphQL(GraphQL[Context, None]):
             if scope["method"] not in ("GET", "POST"):
                 raise method_not_allowed()
             raw, receive = await _read(scope, headers, receive)
+            if raw is not None and scope["method"] == "POST" and is_batch(raw):
+                await run_batch(self, scope, raw, send, self.batching, headers.media)
+                return
             request = Request(scope, receive)
             prepared = await self._prepare(request, headers, raw)
             if prepared is not None:

@@ -32,6 +32,7 @@ from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
 from planapi.entrypoints.security import (
     AccessMiddleware,
     PlanGraphQLAccess,
+    batching,
     context_access,
     cost_budgets,
     limits,
@@ -144,6 +145,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         caching=response_caching(settings, lambda: _heads(holder["app"])),
         allowed_origins=sorted(allowed_origins(settings.cors_origins)),
     )
+    door = limits(settings)
+    graphql.batching = batching(settings, door)
     register_metrics(metrics.registry, graphql)
     app = Starlette(
         routes=[
@@ -168,7 +171,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.add_middleware(
         AccessMiddleware,
         authenticator=lambda: _authenticator(holder["app"]),
-        limits=limits(settings),
+        limits=door,
     )
     # Outside the door: preflights need no credentials, refusals carry the CORS grant.
     app.add_middleware(CorsMiddleware, origins=allowed_origins(settings.cors_origins))

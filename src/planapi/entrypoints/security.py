@@ -29,6 +29,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 
+from planapi.api.batching import Batching
 from planapi.api.context import Context, request_id
 from planapi.api.http_protocol import GRAPHQL_RESPONSE, media_type, never_began
 from planapi.application.access import Permission, Principal, Role, anonymous, refusal
@@ -433,6 +434,20 @@ def limits(settings: Settings) -> Limits:
         rate=TokenBuckets(rate, settings.rate_limit_burst) if rate > 0 else None,
         anonymous_grants=anonymous_grants(settings),
     )
+
+
+def batching(settings: Settings, door: Limits) -> Batching:
+    """Batches: each operation beyond the first takes a request from the caller's bucket."""
+    rate = door.rate
+
+    def charge(scope: Scope, count: int) -> float | None:
+        principal = scope.get("state", {}).get("principal")
+        if rate is None or not isinstance(principal, Principal):
+            return None
+        decision = rate.take(principal.rate_key, count)
+        return None if decision.allowed else decision.retry_after
+
+    return Batching(settings.max_batch, charge)
 
 
 def anonymous_grants(settings: Settings) -> Role | None:
