@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from planapi.config import Settings
-from planapi.entrypoints.asgi import create_app
-from tests.e2e.conftest import bearer
+from tests.security.conftest import http_client, running
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 SUBSCRIPTION = 'subscription { planAmended(planId: "baku-2026") { __typename } }'
@@ -151,14 +150,9 @@ async def test_each_operation_of_a_batch_counts_against_the_rate_limit(
     settings: Settings, admin_token: str, baku: str
 ) -> None:
     limited = settings.model_copy(update={"rate_limit_per_second": 0.01, "rate_limit_burst": 4})
-    app = create_app(limited)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://planapi", headers=bearer(admin_token)
-        ) as http:
-            refused = await http.post("/graphql", json=[{"query": AMEND_ONE}] * 5)
-            allowed = await http.post("/graphql", json=[{"query": VERSION}] * 3)
+    async with running(limited) as app, http_client(app, admin_token) as http:
+        refused = await http.post("/graphql", json=[{"query": AMEND_ONE}] * 5)
+        allowed = await http.post("/graphql", json=[{"query": VERSION}] * 3)
 
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) >= 1

@@ -12,24 +12,15 @@ from tests.security.conftest import Tokens, http_client, running
 PATHS = ("/plans/{plan}/document?format=html", "/plans/{plan}/diff?from=1&to=1&format=html")
 
 
+def bearer_of(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
 def basic(token: str) -> dict[str, str]:
     return {"authorization": "Basic " + base64.b64encode(f"me:{token}".encode()).decode()}
 
 
-async def test_a_reader_gets_the_document_and_the_diff(
-    settings: Settings, tokens: Tokens, readings_plan: str
-) -> None:
-    closed = settings.model_copy(update={"anonymous_role": "none"})
-    async with running(closed) as app:
-        for path in PATHS:
-            url = path.format(plan=readings_plan)
-            async with http_client(app, tokens["reader"]) as reader:
-                response = await reader.get(url)
-            assert response.status_code == 200, (url, response.text)
-            assert response.headers["content-type"].startswith("text/html")
-
-
-async def test_a_browser_without_credentials_is_asked_for_them_and_a_reader_token_opens_it(
+async def test_a_reader_opens_the_document_and_the_diff_and_a_browser_is_asked_for_a_token(
     settings: Settings, tokens: Tokens, readings_plan: str
 ) -> None:
     closed = settings.model_copy(update={"anonymous_role": "none"})
@@ -39,10 +30,13 @@ async def test_a_browser_without_credentials_is_asked_for_them_and_a_reader_toke
             async with http_client(app) as browser:
                 challenged = await browser.get(url)
                 opened = await browser.get(url, headers=basic(tokens["reader"]))
+                bearer = await browser.get(url, headers=bearer_of(tokens["reader"]))
                 writer = await browser.get(url, headers=basic(tokens["editor"]))
             assert challenged.status_code == 401
             assert 'Basic realm="planapi", charset="UTF-8"' in challenged.headers.get_list(
                 "www-authenticate"
             )
-            assert opened.status_code == 200, opened.text
+            for response in (opened, bearer):
+                assert response.status_code == 200, (url, response.text)
+                assert response.headers["content-type"].startswith("text/html")
             assert writer.status_code == 401, "Basic never carries a token that may write"
