@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(100, ge=1, description="Requests a caller may send at once.")
     max_subscriptions_per_connection: int = Field(20, ge=1)
     graphiql: bool = Field(True, description="Serve GraphiQL at /graphql.")
+    # Browsers on other origins (docs/security.md) and batches (docs/graphql-over-http.md).
+    cors_origins: str = Field(
+        "",
+        description="Origins whose pages may call the API, comma-separated "
+        "(https://app.example.org,http://localhost:3000; * for any); empty: same origin only.",
+    )
+    max_batch: int = Field(
+        10, ge=0, le=1000, description="Operations in one batched POST /graphql; 0: no batches."
+    )
     # Running the process (see docs/deployment.md).
     host: str = Field("127.0.0.1", min_length=1, description="`planapi serve` binds this address.")
     port: int = Field(8000, ge=1, le=65535, description="`planapi serve` listens on this port.")
@@ -135,6 +144,20 @@ class Settings(BaseSettings):
                 "sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host:port/db"
             )
         return f"{_DRIVERS[scheme]}://{rest}"
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry or entry == "*":
+                continue
+            url = urlsplit(entry)
+            if url.scheme not in {"http", "https"} or not url.hostname or url.path not in {"", "/"}:
+                raise ValueError(
+                    f"{entry!r} is not an origin: write scheme://host[:port], e.g. "
+                    "https://app.example.org or http://localhost:3000"
+                )
+        return value
 
     @model_validator(mode="after")
     def _oidc_complete(self) -> Settings:

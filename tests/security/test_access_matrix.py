@@ -74,8 +74,8 @@ QUERIES: dict[str, tuple[str, str]] = {
 ROUTES: dict[str, tuple[str, str, str]] = {
     # name: (method, path, the permission it needs)
     "events": ("GET", "/events?limit=5", "audit"),
-    "document": ("GET", f"/plans/{PLAN_ID}/document", "audit"),
-    "diff": ("GET", f"/plans/{PLAN_ID}/diff?from=1&to=1", "audit"),
+    "document": ("GET", f"/plans/{PLAN_ID}/document", "read"),
+    "diff": ("GET", f"/plans/{PLAN_ID}/diff?from=1&to=1", "read"),
     "audit page": ("GET", "/audit", "audit"),
     "audit assets": ("GET", "/audit/static/audit.js", "audit"),
     "ingest": ("POST", f"/ingest/readings?planId={PLAN_ID}", "record"),

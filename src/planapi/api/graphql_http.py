@@ -35,14 +35,25 @@ from cross_web import HTTPException as _HTTPException
 from graphql import DocumentNode, GraphQLError, parse, print_ast
 from starlette import status
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from planapi.api.batching import Batching, is_batch, run_batch
 from planapi.api.cacheability import NOT_CACHEABLE, Analysis, analyse
 from planapi.api.context import Context
+from planapi.api.http_protocol import (
+    RequestRefused,
+    check_operation,
+    check_parameters,
+    media_type,
+    method_not_allowed,
+    refusal_response,
+    refused_http,
+    send_refusal,
+)
 from planapi.api.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
 from planapi.application.freshness import HeadsSource
 from planapi.application.response_cache import ByteLru
@@ -51,7 +62,8 @@ log = logging.getLogger("planapi.api")
 
 ANONYMOUS = "anonymous"
 IMMUTABLE = "max-age=31536000, immutable"
-VARY = "Authorization, Cookie"
+# The answer depends on the credentials, the media type asked for and (CORS) the origin.
+VARY = "Accept, Authorization, Cookie, Origin"
 MAX_MEMO_REQUEST_BYTES = 64 * 1024
 MAX_MEMO_ENTRIES = 4_096
 MAX_ANALYSES = 1_024
@@ -121,6 +133,7 @@ class CachingGraphQL(GraphQL[Context, None]):
     def __init__(self, *, caching: ResponseCaching, **options: Any) -> None:
         super().__init__(**options)
         self.caching = caching
+        self.batching = Batching()
         self.counters: Counter[str] = Counter()
         self._fingerprint = _fingerprint(self.schema.as_str())
         self._memo: OrderedDict[tuple[str, bytes], Prepared] = OrderedDict()
@@ -130,18 +143,31 @@ class CachingGraphQL(GraphQL[Context, None]):
 
     # -- HTTP ------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         headers = _Headers(scope)
-        raw, receive = await _read(scope, headers, receive)
-        request = Request(scope, receive)
         try:
+            if scope["method"] not in ("GET", "POST"):
+                raise method_not_allowed()
+            raw, receive = await _read(scope, headers, receive)
+            if raw is not None and scope["method"] == "POST" and is_batch(raw):
+                await run_batch(self, scope, raw, send, self.batching, headers.media)
+                return
+            request = Request(scope, receive)
             prepared = await self._prepare(request, headers, raw)
+            if prepared is not None:
+                check_operation(
+                    prepared.analysis.operation, scope["method"], prepared.data.protocol
+                )
         except PersistedQueryError as error:
             self.counters["refused"] += 1
             refusal = orjson.dumps(error.body())
-            await _send(send, error.status, refusal, _json_headers(refusal))
+            await _send(send, error.status, refusal, _json_headers(refusal, headers.media))
+            return
+        except RequestRefused as refusal:
+            self.counters["refused"] += 1
+            await send_refusal(send, refusal, headers.accept)
             return
         if prepared is None or prepared.data.protocol != "http" or not prepared.analysis.cacheable:
             self.counters["uncacheable"] += 1
@@ -158,7 +184,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         receive: Receive,
     ) -> None:
         scope = request.scope
-        role = audience_of(scope)
+        role = audience_of(scope) + "|" + headers.media
         cache = self.caching.cache
         if prepared.pinned:
             key = prepared.base_key + b"|pinned|" + role.encode()
@@ -178,7 +204,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             else:
                 await _send(send, 200, found.body, found.headers)
             return
-        shared = "public" if role == ANONYMOUS else "private"
+        shared = "public" if audience_of(scope) == ANONYMOUS else "private"
         if prepared.pinned:
             etag, cache_control = _etag("p", key), f"{shared}, {IMMUTABLE}"
         else:
@@ -199,7 +225,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         ):
             cached = _cache_headers(etag, cache_control)
             if cache is not None:
-                entry = CachedResponse(body, etag, [*cached, *_json_headers(body)])
+                entry = CachedResponse(body, etag, [*cached, *_json_headers(body, headers.media)])
                 cache.put(key, entry, len(body))
             for name, value in cached:
                 response.headers[name.decode()] = value.decode()
@@ -220,12 +246,15 @@ class CachingGraphQL(GraphQL[Context, None]):
         data_token = _prepared.set(prepared.data if prepared else None)
         outcome_token = _outcome.set(outcome)
         try:
-            return await self.run(request)
+            response = await self.run(request)
         except _HTTPException as error:
-            return PlainTextResponse(error.reason, status_code=error.status_code)
+            response = refusal_response(refused_http(error.status_code, error.reason))
         finally:
             _outcome.reset(outcome_token)
             _prepared.reset(data_token)
+        if response.headers.get("content-type", "").startswith("application/json"):
+            response.headers["content-type"] = media_type(request.headers.get("accept", ""))
+        return response
 
     # -- strawberry's hooks ----------------------------------------------------------------
     async def parse_http_body(self, request_adapter: Any) -> Any:
@@ -370,7 +399,7 @@ def _cache_headers(etag: str, cache_control: str) -> list[tuple[bytes, bytes]]:
 class _Headers:
     """The request headers this view reads, in one pass over the scope's list."""
 
-    __slots__ = ("accept", "content_type", "if_none_match")
+    __slots__ = ("accept", "content_type", "if_none_match", "media")
 
     def __init__(self, scope: Scope) -> None:
         self.accept = self.content_type = self.if_none_match = b""
@@ -381,6 +410,7 @@ class _Headers:
                 self.accept = value
             elif name == b"if-none-match":
                 self.if_none_match = value
+        self.media = media_type(self.accept)
 
 
 def _tags(header: bytes) -> set[str]:
@@ -417,8 +447,8 @@ def _replay(receive: Receive, first: Message) -> Receive:
     return replayed
 
 
-def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
-    return [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+def _json_headers(body: bytes, media: str) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
 
 
 def _found_everything(data: Any) -> bool:
@@ -436,16 +466,15 @@ def _protocol(view: CachingGraphQL, request: Request, headers: _Headers) -> Any:
 Fields = tuple[str | None, dict[str, Any] | None, str | None, dict[str, Any] | None, Any]
 
 
-def _checked(data: Mapping[str, Any]) -> Fields | None:
-    query = data.get("query")
-    variables = data.get("variables")
-    operation_name = data.get("operationName")
-    extensions = data.get("extensions")
-    if not isinstance(query, str | None) or not isinstance(variables, dict | None):
-        return None
-    if not isinstance(operation_name, str | None) or not isinstance(extensions, dict | None):
-        return None
-    return query, variables, operation_name, extensions, data.get("documentId")
+def _checked(data: Mapping[str, Any]) -> Fields:
+    check_parameters(data)
+    return (
+        data.get("query"),
+        data.get("variables"),
+        data.get("operationName"),
+        data.get("extensions"),
+        data.get("documentId"),
+    )
 
 
 def _body_fields(raw: bytes) -> Fields | None:
@@ -467,8 +496,8 @@ def _fields(request: Request, raw: bytes) -> Fields | None:
         for name in ("variables", "extensions"):
             given = params.get(name)
             data[name] = orjson.loads(given) if given else None
-    except orjson.JSONDecodeError:
-        return None
+    except orjson.JSONDecodeError as error:
+        raise RequestRefused(400, f"`variables` and `extensions` must be JSON ({error})") from error
     if data["query"] is None and data["extensions"] is None and data["documentId"] is None:
         return None
     return _checked(data)

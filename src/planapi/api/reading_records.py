@@ -4,6 +4,7 @@ rows — turned into domain readings. One wire shape and one converter serve rec
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -81,6 +82,8 @@ def decode_line(line: bytes | str) -> NewReading:
     try:
         return to_new_reading(NDJSON.decode(line))
     except msgspec.ValidationError as error:
+        if _SNAKE.search(line if isinstance(line, bytes) else line.encode()):
+            return _snake_case_line(line)
         raise BadRecord(str(error)) from error
     except UnicodeDecodeError as error:
         raise BadRecord("is not UTF-8") from error
@@ -88,6 +91,27 @@ def decode_line(line: bytes | str) -> NewReading:
         if isinstance(line, bytes) and not _is_utf8(line):
             raise BadRecord("is not UTF-8") from error
         raise BadRecord(f"not valid JSON ({error})") from error
+
+
+# `kpi_id` and `source_reading_id`, as the CSV header names them (and the README once did for
+# NDJSON), stay accepted beside the documented `kpiId` and `sourceReadingId`: off the fast path.
+_SNAKE = re.compile(rb'"(kpi_id|source_reading_id)"\s*:')
+
+
+_LOOSE = msgspec.json.Decoder(float_hook=Decimal)  # numbers stay exact, as in NDJSON above
+
+
+def _snake_case_line(line: bytes | str) -> NewReading:
+    try:
+        record = _LOOSE.decode(line)
+    except msgspec.DecodeError as error:
+        raise BadRecord(f"not valid JSON ({error})") from error
+    if not isinstance(record, dict):
+        raise BadRecord("each line must be a JSON object")
+    both = [snake for snake, camel in CSV_NAMES.items() if snake in record and camel in record]
+    if both:
+        raise BadRecord(f"give {CSV_NAMES[both[0]]} or {both[0]}, not both")
+    return reading_from_record(record)
 
 
 def _is_utf8(line: bytes) -> bool:

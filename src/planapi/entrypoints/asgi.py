@@ -27,10 +27,12 @@ from planapi.application.freshness import HeadsSource
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
 from planapi.entrypoints.caching import register_metrics, response_caching
+from planapi.entrypoints.cors import CorsMiddleware, allowed_origins
 from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
 from planapi.entrypoints.security import (
     AccessMiddleware,
     PlanGraphQLAccess,
+    batching,
     context_access,
     cost_budgets,
     limits,
@@ -141,12 +143,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graphql_ide="graphiql" if settings.graphiql else None,
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         caching=response_caching(settings, lambda: _heads(holder["app"])),
+        allowed_origins=sorted(allowed_origins(settings.cors_origins)),
     )
+    door = limits(settings)
+    graphql.batching = batching(settings, door)
     register_metrics(metrics.registry, graphql)
     app = Starlette(
         routes=[
             # First: the busiest route, matched before the others are tried.
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # every method: the view answers 405 itself, as JSON
             Route("/", home),
             Route("/healthz", health),
             *([Route("/metrics", metrics.endpoint)] if settings.metrics else []),
@@ -166,8 +171,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.add_middleware(
         AccessMiddleware,
         authenticator=lambda: _authenticator(holder["app"]),
-        limits=limits(settings),
+        limits=door,
     )
+    # Outside the door: preflights need no credentials, refusals carry the CORS grant.
+    app.add_middleware(CorsMiddleware, origins=allowed_origins(settings.cors_origins))
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
     from planapi.entrypoints.audit import audit_routes  # the auditor page: /audit

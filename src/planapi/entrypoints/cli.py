@@ -87,6 +87,40 @@ async def _preflight(settings: Settings) -> None:
         await engine.dispose()
 
 
+def _require_file(settings: Settings) -> None:
+    from sqlalchemy.engine import make_url
+
+    if not settings.is_sqlite:
+        return
+    database = make_url(settings.database_url).database
+    if database and database != ":memory:" and not Path(database).exists():
+        raise SystemExit(
+            f"planapi: there is no database at {Path(database).resolve()} "
+            f"(PLANAPI_DATABASE_URL={settings.database_url}): run this where the server runs, "
+            "or set PLANAPI_DATABASE_URL to its database; `planapi migrate` creates one"
+        )
+
+
+async def _existing(settings: Settings) -> Settings:
+    """Commands that read or add to a deployment's data (`tokens`, `verify`, `export`) refuse
+    to run on a database that is not there: opening SQLite would create an empty one (in
+    whatever directory the command was run from) and, say, print a token its server refuses."""
+    from planapi.adapters.migrations import pending
+
+    _require_file(settings)
+    engine = engine_for(settings)
+    try:
+        current, _ = await pending(engine)
+    finally:
+        await engine.dispose()
+    if current is None:
+        raise SystemExit(
+            f"planapi: the database at {settings.database_url} has never been migrated: run "
+            "`planapi migrate` (or `planapi serve`) first"
+        )
+    return settings
+
+
 async def _migrate() -> str:
     from planapi.adapters.migrations import pending, upgrade
 
@@ -114,7 +148,7 @@ async def _seed(name: str) -> str:
 async def _tokens(args: argparse.Namespace) -> int:
     from planapi.entrypoints.tokens_cli import run
 
-    services = await bootstrap(_settings())
+    services = await bootstrap(await _existing(_settings()))
     try:
         return await run(services, args)
     finally:
@@ -123,7 +157,7 @@ async def _tokens(args: argparse.Namespace) -> int:
 
 async def _verify(plan_id: str | None) -> tuple[bool, list[str]]:
     """Every plan's chain (or one) and the readings chain; ok only if all hold."""
-    services = await bootstrap(_settings())
+    services = await bootstrap(await _existing(_settings()))
     lines: list[str] = []
     ok = True
     try:
@@ -161,7 +195,7 @@ async def _export(args: argparse.Namespace) -> str:
     from planapi.api.rendering import render
     from planapi.application.document import diff_document, plan_document
 
-    services = await bootstrap(_settings())
+    services = await bootstrap(await _existing(_settings()))
     try:
         if args.diff:
             start, end = args.diff

@@ -29,7 +29,9 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 
+from planapi.api.batching import Batching
 from planapi.api.context import Context, request_id
+from planapi.api.http_protocol import GRAPHQL_RESPONSE, media_type, never_began
 from planapi.application.access import Permission, Principal, Role, anonymous, refusal
 from planapi.application.authn import Authenticator
 from planapi.application.ratelimit import TokenBuckets
@@ -57,7 +59,9 @@ ROUTES: tuple[RouteRule, ...] = (
     RouteRule(re.compile(r"^/graphql$"), None),
     RouteRule(re.compile(r"^/ingest/readings$"), Permission.RECORD_READINGS),
     RouteRule(re.compile(r"^/events$"), Permission.AUDIT),
-    RouteRule(re.compile(r"^/plans/[^/]+/(document|diff)$"), Permission.AUDIT),
+    # Readers can rebuild every version from GraphQL anyway; a link opened in a browser is
+    # challenged for Basic credentials like the audit page.
+    RouteRule(re.compile(r"^/plans/[^/]+/(document|diff)$"), Permission.READ, browser=True),
     RouteRule(re.compile(r"^/audit(/.*)?$"), Permission.AUDIT, browser=True),
 )
 DEFAULT_PERMISSION = Permission.READ  # a path no rule names (it will 404 for those who may read)
@@ -326,7 +330,6 @@ def _client(scope: Scope) -> str:
 
 
 # -- GraphQL over WebSocket ------------------------------------------------------------------
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 _sub_response: contextvars.ContextVar[Any] = contextvars.ContextVar(
     "planapi_sub_response", default=None
 )
@@ -364,20 +367,17 @@ class PlanGraphQLAccess:
         return sub
 
     async def process_result(self, request: Any, result: Any) -> Any:
-        """GraphQL over HTTP: a client that accepts `application/graphql-response+json` is told
-        with `400` that its request was refused before anything ran (a document that does not
-        parse, fails validation — depth, tokens, aliases — or is over its cost budget). Plain
-        `application/json` clients get `200` with `errors`, as before."""
+        """GraphQL over HTTP (`api.http_protocol`): a request refused before anything ran (a
+        document that does not parse, fails validation — depth, tokens, aliases — or is over
+        its cost budget) has no `data` entry, and is `400` for clients that accept
+        `application/graphql-response+json`; plain `application/json` clients get `200`."""
         processed = await super().process_result(request, result)  # type: ignore[misc]
+        if not never_began(result):
+            return processed
+        processed.pop("data", None)
         sub = _sub_response.get()
         accept = request.headers.get("accept", "") if hasattr(request, "headers") else ""
-        if (
-            sub is not None
-            and GRAPHQL_RESPONSE in accept
-            and result.data is None
-            and result.errors
-            and all(error.path is None for error in result.errors)
-        ):
+        if sub is not None and media_type(accept) == GRAPHQL_RESPONSE:
             sub.status_code = 400
         return processed
 
@@ -436,6 +436,20 @@ def limits(settings: Settings) -> Limits:
         rate=TokenBuckets(rate, settings.rate_limit_burst) if rate > 0 else None,
         anonymous_grants=anonymous_grants(settings),
     )
+
+
+def batching(settings: Settings, door: Limits) -> Batching:
+    """Batches: each operation beyond the first takes a request from the caller's bucket."""
+    rate = door.rate
+
+    def charge(scope: Scope, count: int) -> float | None:
+        principal = scope.get("state", {}).get("principal")
+        if rate is None or not isinstance(principal, Principal):
+            return None
+        decision = rate.take(principal.rate_key, count)
+        return None if decision.allowed else decision.retry_after
+
+    return Batching(settings.max_batch, charge)
 
 
 def anonymous_grants(settings: Settings) -> Role | None:
