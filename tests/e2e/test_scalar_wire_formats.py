@@ -86,8 +86,9 @@ async def test_an_instant_without_an_offset_is_refused_naming_the_argument(
     graphql: GraphQL, baku: str
 ) -> None:
     body = await graphql(
-        "query($at: DateTime!) { plan(id: \"baku-2026\", asOf: $at) { version } }",
+        'query($at: DateTime!) { plan(id: "baku-2026", asOf: $at) { version } }',
         at="2026-03-01T12:00:00",
     )
     assert body.get("errors"), body
-    assert "asOf" in str(body["errors"]) and "offset" in str(body["errors"])
+    assert "asOf" in str(body["errors"])
+    assert "offset" in str(body["errors"])

@@ -94,7 +94,8 @@ DECIMAL = ScalarDefinition(
     name="Decimal",
     description="An exact decimal number carried in a JSON string, so no precision is lost: "
     "in answers the text of a JSON number (RFC 8259 section 6) without exponent, "
-    "`-?(0|[1-9][0-9]*)(\\.[0-9]+)?` (e.g. `\"67.4\"`, `\"-0.05\"`). Arguments take the same, or with an exponent (`\"1.5e3\"`); a JSON number "
+    '`-?(0|[1-9][0-9]*)(\\.[0-9]+)?` (e.g. `"67.4"`, `"-0.05"`). '
+    'Arguments take the same, or with an exponent (`"1.5e3"`); a JSON number '
     "is accepted too but goes through binary floating point in most clients: send strings. "
     "NaN and infinities are refused.",
     specified_by_url="https://www.rfc-editor.org/rfc/rfc8259#section-6",
