@@ -6,7 +6,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from planapi.entrypoints.graphiql import STATIC
 
@@ -33,3 +38,27 @@ def test_the_page_loads_only_vendored_or_own_files() -> None:
     for ref in ("vendor/graphiql.min.js", "vendor/react-dom.production.min.js"):
         assert f"graphiql/static/{ref}" in page
         assert (STATIC / ref).exists()
+
+
+def test_vendored_files_match_a_fresh_locked_install() -> None:
+    """`npm ci` from tools/graphiql's lock, then `vendor.mjs --check`: nothing to re-vendor."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node and npm are needed to check the vendored GraphiQL files")
+        pytest.skip("node/npm not installed")
+    tools = ROOT / "tools" / "graphiql"
+    if not (tools / "node_modules" / ".package-lock.json").exists():
+        installed = subprocess.run(
+            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+            cwd=tools,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert installed.returncode == 0, installed.stderr
+    checked = subprocess.run(
+        ["node", "vendor.mjs", "--check"], cwd=tools, capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stderr
