@@ -19,16 +19,11 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
+from tests.e2e.test_audit_browser import CHROMIUM_FLAGS
+
+# test_audit_browser's flags, less virtual time (this browser waits on real events instead).
 FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
+    *(flag for flag in CHROMIUM_FLAGS if not flag.startswith("--virtual-time-budget")),
     "--remote-debugging-port=0",
 ]
 OFFLINE = [

@@ -9,7 +9,7 @@ import {
   KitPlanDocument,
   type KitPlanAmendedSubscription,
 } from "../src/gql/graphql.js";
-import { PLAN, adminToken, amend, newOutcome, options } from "./live.js";
+import { PLAN, adminToken, amend, amendment, newOutcome, options } from "./live.js";
 
 test("Apollo amends with an admin token and reads the new version back", async () => {
   const { client } = createApolloClient(options(adminToken()));
@@ -20,14 +20,10 @@ test("Apollo amends with an admin token and reads the new version back", async (
     const result = await client.mutate({
       mutation: KitAmendDocument,
       variables: {
-        input: {
-          planId: PLAN,
-          expectedVersion: version,
-          authority: "TDAG",
+        input: amendment(version, [outcome.change], {
           rationale: "Agreed at TDAG-26",
           effectiveFrom: "2026-03-01",
-          changes: [outcome.change],
-        },
+        }),
       },
     });
     const applied = result.data!.amendPlan;
@@ -54,15 +50,7 @@ test("Apollo refuses an amendment without a token, as the schema's Forbidden", a
     const outcome = newOutcome("Never stored");
     const result = await client.mutate({
       mutation: KitAmendDocument,
-      variables: {
-        input: {
-          planId: PLAN,
-          expectedVersion: 1,
-          authority: "TDAG",
-          rationale: "anonymous",
-          changes: [outcome.change],
-        },
-      },
+      variables: { input: amendment(1, [outcome.change], { rationale: "anonymous" }) },
       errorPolicy: "all",
     });
     const answer = result.data?.amendPlan;
@@ -117,13 +105,7 @@ test("@urql/core queries and mutates", async () => {
   const outcome = newOutcome("Added through urql");
   const result = await urql
     .mutation(KitAmendDocument, {
-      input: {
-        planId: PLAN,
-        expectedVersion: version,
-        authority: "COUNCIL",
-        rationale: "urql",
-        changes: [outcome.change],
-      },
+      input: amendment(version, [outcome.change], { authority: "COUNCIL", rationale: "urql" }),
     })
     .toPromise();
   assert.equal(result.error, undefined);
@@ -131,13 +113,7 @@ test("@urql/core queries and mutates", async () => {
   assert.equal(applied.__typename, "AmendmentApplied");
 
   const stale = urql.mutation(KitAmendDocument, {
-    input: {
-      planId: PLAN,
-      expectedVersion: version,
-      authority: "COUNCIL",
-      rationale: "urql, too late",
-      changes: [newOutcome("Lost the race").change],
-    },
+    input: amendment(version, [newOutcome("Lost the race").change], { rationale: "too late" }),
   });
   const conflict = (await stale.toPromise()).data!.amendPlan;
   assert.equal(conflict.__typename, "VersionConflict");

@@ -4,7 +4,12 @@
 import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { createApolloClient, type PlanApiOptions } from "../src/apollo.js";
-import { KitAmendDocument, KitPlanDocument, type PlanChangeInput } from "../src/gql/graphql.js";
+import {
+  KitAmendDocument,
+  KitPlanDocument,
+  type AmendPlanInput,
+  type PlanChangeInput,
+} from "../src/gql/graphql.js";
 
 export const PLAN = "baku-2026";
 export const PRIORITY = "priority-affordable-connectivity";
@@ -35,6 +40,22 @@ export function newOutcome(title: string): { id: string; change: PlanChangeInput
   };
 }
 
+/** An amendment of PLAN on top of `expectedVersion`, on TDAG's authority unless `extra` says. */
+export function amendment(
+  expectedVersion: number,
+  changes: PlanChangeInput[],
+  extra: Partial<AmendPlanInput> = {},
+): AmendPlanInput {
+  return {
+    planId: PLAN,
+    expectedVersion,
+    authority: "TDAG",
+    rationale: "client kit test",
+    changes,
+    ...extra,
+  };
+}
+
 /** Amend the plan as the admin, on top of whatever version is latest; the new version. */
 export async function amend(title: string): Promise<{ version: number; outcomeId: string }> {
   const { client } = createApolloClient(options(adminToken()));
@@ -50,13 +71,7 @@ export async function amend(title: string): Promise<{ version: number; outcomeId
     const result = await client.mutate({
       mutation: KitAmendDocument,
       variables: {
-        input: {
-          planId: PLAN,
-          expectedVersion: version,
-          authority: "TDAG",
-          rationale: `client kit test: ${title}`,
-          changes: [outcome.change],
-        },
+        input: amendment(version, [outcome.change], { rationale: `client kit test: ${title}` }),
       },
     });
     const applied = result.data?.amendPlan;

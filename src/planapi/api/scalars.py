@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from dataclasses import replace
 
 import strawberry
 from strawberry.schema.types import base_scalars
@@ -61,28 +62,22 @@ SectionContentEnum = strawberry.enum(
 # strawberry's (so inputs accepted before are accepted now); Decimal output never uses exponent
 # notation, so its grammar is the one stated.
 
-DATE = ScalarDefinition(
-    name="Date",
+RFC3339 = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
+
+DATE = replace(
+    base_scalars.DateDefinition,
     description="A calendar date, ISO 8601 extended format `YYYY-MM-DD` (e.g. `2026-03-01`), "
     "as RFC 3339's `full-date`; no time, no offset.",
-    specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
-    serialize=base_scalars.DateDefinition.serialize,
-    parse_value=base_scalars.DateDefinition.parse_value,
-    parse_literal=None,
-    origin=dt.date,
+    specified_by_url=RFC3339,
 )
 
-DATE_TIME = ScalarDefinition(
-    name="DateTime",
+DATE_TIME = replace(
+    base_scalars.DateTimeDefinition,
     description="An instant, RFC 3339 `date-time` (ISO 8601 extended): "
     "`YYYY-MM-DDThh:mm:ss[.ffffff]±hh:mm`, e.g. `2026-03-01T12:00:00.123456+00:00`. "
     "Answers are always in UTC with the `+00:00` offset. Arguments must carry an offset "
     "(`Z` or `±hh:mm`): one without is refused.",
-    specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
-    serialize=base_scalars.DateTimeDefinition.serialize,
-    parse_value=base_scalars.DateTimeDefinition.parse_value,
-    parse_literal=None,
-    origin=dt.datetime,
+    specified_by_url=RFC3339,
 )
 
 
@@ -90,8 +85,8 @@ def _plain_decimal(value: decimal.Decimal) -> str:
     return format(value, "f")
 
 
-DECIMAL = ScalarDefinition(
-    name="Decimal",
+DECIMAL = replace(
+    base_scalars.DecimalDefinition,
     description="An exact decimal number carried in a JSON string, so no precision is lost: "
     "in answers the text of a JSON number (RFC 8259 section 6) without exponent, "
     '`-?(0|[1-9][0-9]*)(\\.[0-9]+)?` (e.g. `"67.4"`, `"-0.05"`). '
@@ -100,9 +95,6 @@ DECIMAL = ScalarDefinition(
     "NaN and infinities are refused.",
     specified_by_url="https://www.rfc-editor.org/rfc/rfc8259#section-6",
     serialize=_plain_decimal,
-    parse_value=base_scalars.DecimalDefinition.parse_value,
-    parse_literal=None,
-    origin=decimal.Decimal,
 )
 
 # strawberry.Schema(scalar_overrides=…): the Python types these scalars stand for.
