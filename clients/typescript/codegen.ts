@@ -57,6 +57,13 @@ const config: CodegenConfig = {
         avoidOptionals: false,
       },
     },
+    // Which object types implement each interface and union (PlanNode, UserError, the result
+    // unions): Apollo's InMemoryCache needs it to match a fragment on an abstract type, or it
+    // reads such fragments back from the cache as missing data.
+    "src/gql/possible-types.ts": {
+      plugins: ["fragment-matcher"],
+      config: { apolloClientVersion: 3, useExplicitTyping: true },
+    },
   },
 };
 

@@ -1,5 +1,6 @@
 // Apollo Client 4 for planapi, correct with its defaults:
-// - InMemoryCache needs no typePolicies/keyFields: every object's `id` is a global id of that
+// - InMemoryCache needs no typePolicies/keyFields (only the generated `possibleTypes`, so
+//   fragments on interfaces and unions match when read from the cache): every object's `id` is a global id of that
 //   object as of its version, so `plan(version: 1)` and the latest plan never share a cache
 //   entry (CHANGELOG.md; the stable keys are `planId` and `nodeId`).
 // - HttpLink sends `Accept: application/graphql-response+json` first, so a request the server
@@ -11,6 +12,7 @@ import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
 import { getMainDefinition } from "@apollo/client/utilities";
 import { createClient, type Client as WsClient } from "graphql-ws";
 import { OperationTypeNode } from "graphql";
+import possibleTypes from "./gql/possible-types.js";
 
 export const ACCEPT = "application/graphql-response+json, application/json;q=0.9";
 
@@ -63,5 +65,5 @@ export function createApolloClient(options: PlanApiOptions): {
     new GraphQLWsLink(ws),
     http,
   );
-  return { client: new ApolloClient({ link, cache: new InMemoryCache() }), ws };
+  return { client: new ApolloClient({ link, cache: new InMemoryCache({ possibleTypes: possibleTypes.possibleTypes }) }), ws };
 }

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import { createApolloClient } from "../src/apollo.js";
 import { createUrqlClient } from "../src/urql.js";
 import {
+  AuditDiffDocument,
   KitAmendDocument,
   KitPlanAmendedDocument,
   KitPlanDocument,
@@ -122,4 +123,20 @@ test("@urql/core queries and mutates", async () => {
   }
   const at = await urql.query(KitPlanDocument, { id: PLAN, version: version + 1 }).toPromise();
   assert.equal(at.data!.plan!.version, version + 1);
+});
+
+test("Apollo reads fragments on interfaces back from its cache whole (possibleTypes)", async () => {
+  const version = (await amend("Shows in the diff")).version;
+  const { client } = createApolloClient(options());
+  try {
+    const variables = { id: PLAN, from: 1, to: version };
+    const network = await client.query({ query: AuditDiffDocument, variables });
+    const added = network.data!.planDiff!.added;
+    assert.ok(added.some((node) => node.title === "Shows in the diff"), JSON.stringify(added));
+    // `...AuditNode` is a fragment on the PlanNode interface.
+    const cached = client.readQuery({ query: AuditDiffDocument, variables });
+    assert.deepEqual(cached, network.data);
+  } finally {
+    client.stop();
+  }
 });
