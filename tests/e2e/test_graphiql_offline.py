@@ -76,6 +76,14 @@ def test_graphiql_runs_a_query_offline(server: Process, tmp_path: Path) -> None:
         errors = page.messages("Runtime.exceptionThrown")
         assert not errors, errors
 
+        # Subscriptions: the policy lets the page open graphql-ws to this same server.
+        socket = (
+            "new Promise((done) => { const url = location.href.replace(/^http/, 'ws')"
+            ".split('?')[0]; const ws = new WebSocket(url, 'graphql-transport-ws');"
+            " ws.onopen = () => { ws.close(); done(true) }; ws.onerror = () => done(false) })"
+        )
+        assert page.evaluate(socket) is True
+
         # The policy is in force: an injected inline script does not run, and says why.
         injected = (
             "(() => { const s = document.createElement('script');"
