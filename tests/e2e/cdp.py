@@ -20,6 +20,7 @@ import httpx
 from websockets.sync.client import ClientConnection, connect
 
 from tests.e2e.test_audit_browser import CHROMIUM_FLAGS
+from tests.processes import terminate
 
 # test_audit_browser's flags, less virtual time (this browser waits on real events instead).
 FLAGS = [
@@ -104,9 +105,4 @@ def browser(binary: str, profile: Path, *, offline: bool) -> Iterator[Page]:
                 page.send(f"{domain}.enable")
             yield page
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
