@@ -135,3 +135,13 @@ def issue_token(env: Mapping[str, str], name: str, role: str, *options: str) -> 
 def with_admin_token(env: Mapping[str, str], name: str = "tests-admin") -> dict[str, str]:
     """`env`, plus an admin token of its (migrated) database that `Process.headers` sends."""
     return {**env, TOKEN_VARIABLE: issue_token(env, name, "admin")}
+
+
+def terminate(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it is still running after `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

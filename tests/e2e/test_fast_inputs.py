@@ -104,7 +104,7 @@ EVERY_FIELD = [
             [reading("2026", 0.1), reading("2027", 66), reading("2028", 1e-7)],
             False,
             True,
-            {"kpi-1": ["0.1", "66", "1E-7"]},
+            {"kpi-1": ["0.1", "66", "0.0000001"]},  # Decimal answers: never exponent notation
             id="JSON numbers for decimals",
         ),
         pytest.param(

@@ -447,6 +447,8 @@ async def test_with_anonymous_access_off_nothing_is_read_without_credentials(
         assert (await anonymous.get("/healthz")).status_code == 200
         ide = await anonymous.get("/graphql", headers={"accept": "text/html"})
         assert ide.status_code == 200, "GraphiQL itself loads: the token goes in its headers"
+        library = await anonymous.get("/graphiql/static/vendor/graphiql.min.js")
+        assert library.status_code == 200, "and so do its files, or it never leaves 'Loading…'"
         _, body = await post_graphql(admin, "{ plans { id } }")
         assert "errors" not in body
 

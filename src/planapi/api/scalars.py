@@ -1,8 +1,15 @@
-"""The domain's enums exposed as GraphQL enums, under their domain names."""
+"""The domain's enums exposed as GraphQL enums, under their domain names, and the custom
+scalars with their wire formats."""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+from dataclasses import replace
+
 import strawberry
+from strawberry.schema.types import base_scalars
+from strawberry.types.scalar import ScalarDefinition
 
 from planapi.domain.events import Authority
 from planapi.domain.links import LinkRelation
@@ -47,3 +54,52 @@ SectionContentEnum = strawberry.enum(
     name="SectionContent",
     description="What a section lists after its own text (terms, priorities, outputs, …).",
 )
+
+
+# ---------------------------------------------------------------------------- wire formats
+# strawberry's built-in Date, DateTime and Decimal say only "isoformat"/"fixed-point"; a client
+# generating types from the schema must know the exact text on the wire. Same parsing as
+# strawberry's (so inputs accepted before are accepted now); Decimal output never uses exponent
+# notation, so its grammar is the one stated.
+
+RFC3339 = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
+
+DATE = replace(
+    base_scalars.DateDefinition,
+    description="A calendar date, ISO 8601 extended format `YYYY-MM-DD` (e.g. `2026-03-01`), "
+    "as RFC 3339's `full-date`; no time, no offset.",
+    specified_by_url=RFC3339,
+)
+
+DATE_TIME = replace(
+    base_scalars.DateTimeDefinition,
+    description="An instant, RFC 3339 `date-time` (ISO 8601 extended): "
+    "`YYYY-MM-DDThh:mm:ss[.ffffff]±hh:mm`, e.g. `2026-03-01T12:00:00.123456+00:00`. "
+    "Answers are always in UTC with the `+00:00` offset. Arguments must carry an offset "
+    "(`Z` or `±hh:mm`): one without is refused.",
+    specified_by_url=RFC3339,
+)
+
+
+def _plain_decimal(value: decimal.Decimal) -> str:
+    return format(value, "f")
+
+
+DECIMAL = replace(
+    base_scalars.DecimalDefinition,
+    description="An exact decimal number carried in a JSON string, so no precision is lost: "
+    "in answers the text of a JSON number (RFC 8259 section 6) without exponent, "
+    '`-?(0|[1-9][0-9]*)(\\.[0-9]+)?` (e.g. `"67.4"`, `"-0.05"`). '
+    'Arguments take the same, or with an exponent (`"1.5e3"`); a JSON number '
+    "is accepted too but goes through binary floating point in most clients: send strings. "
+    "NaN and infinities are refused.",
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc8259#section-6",
+    serialize=_plain_decimal,
+)
+
+# strawberry.Schema(scalar_overrides=…): the Python types these scalars stand for.
+WIRE_FORMATS: dict[object, ScalarDefinition] = {
+    dt.date: DATE,
+    dt.datetime: DATE_TIME,
+    decimal.Decimal: DECIMAL,
+}

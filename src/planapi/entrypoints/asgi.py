@@ -28,6 +28,7 @@ from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
 from planapi.entrypoints.caching import register_metrics, response_caching
 from planapi.entrypoints.cors import CorsMiddleware, allowed_origins
+from planapi.entrypoints.graphiql import OfflineGraphiQL, graphiql_routes
 from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
 from planapi.entrypoints.security import (
     AccessMiddleware,
@@ -69,7 +70,7 @@ class RequestIdMiddleware:
             request_id.reset(token)
 
 
-class PlanGraphQL(PlanGraphQLAccess, CachingGraphQL):
+class PlanGraphQL(OfflineGraphiQL, PlanGraphQLAccess, CachingGraphQL):
     def __init__(self, services: dict[str, Services], **options: Any) -> None:
         self.services = services
         self.authenticator = lambda: _authenticator(services["app"])
@@ -180,4 +181,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     from planapi.entrypoints.audit import audit_routes  # the auditor page: /audit
 
     app.router.routes.extend(audit_routes())
+    if settings.graphiql:
+        app.router.routes.extend(graphiql_routes())
     return app

@@ -57,6 +57,7 @@ ROUTES: tuple[RouteRule, ...] = (
     RouteRule(re.compile(r"^/metrics$"), None),  # restricted by the deployment (security.md)
     RouteRule(re.compile(r"^/$"), None),
     RouteRule(re.compile(r"^/graphql$"), None),
+    RouteRule(re.compile(r"^/graphiql/static/"), None),  # GraphiQL's own files, public anyway
     RouteRule(re.compile(r"^/ingest/readings$"), Permission.RECORD_READINGS),
     RouteRule(re.compile(r"^/events$"), Permission.AUDIT),
     # Readers can rebuild every version from GraphQL anyway; a link opened in a browser is
