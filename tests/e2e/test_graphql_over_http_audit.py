@@ -2,8 +2,9 @@
 against a real `planapi serve`: every MUST and SHOULD ok, and each MAY ok as well — what the
 server chose where the spec leaves a choice is in docs/graphql-over-http.md.
 
-Needs Node 20 and `npm ci` in tests/http_audit (.ci/run does it): skipped without them locally,
-failed in CI (CI=true).
+Needs Node 20 and npm: the first run installs tests/http_audit from its committed lock file
+(`npm ci`), so the README's `./dev test` covers it on a fresh clone; skipped without Node
+locally, failed in CI (CI=true).
 """
 
 from __future__ import annotations
@@ -23,12 +24,19 @@ AUDIT = Path(__file__).resolve().parents[1] / "http_audit"
 
 
 def node() -> str:
-    found = shutil.which("node")
-    if found and (AUDIT / "node_modules" / "graphql-http").is_dir():
-        return found
-    if os.environ.get("CI") == "true":
-        pytest.fail("the audit needs node and `npm ci` in tests/http_audit (.ci/run does both)")
-    pytest.skip("run `npm ci` in tests/http_audit (needs Node 20) to audit GraphQL over HTTP")
+    found, npm = shutil.which("node"), shutil.which("npm")
+    if not (found and npm):
+        if os.environ.get("CI") == "true":
+            pytest.fail("the audit needs Node 20 and npm")
+        pytest.skip("the GraphQL over HTTP audit needs Node 20 and npm")
+    if not (AUDIT / "node_modules" / "graphql-http").is_dir():
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=AUDIT,
+            check=True,
+            timeout=300,
+        )
+    return found
 
 
 def audit(url: str) -> dict[str, Any]:
