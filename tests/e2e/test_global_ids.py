@@ -11,8 +11,8 @@ import pytest
 
 from tests.e2e.conftest import GraphQL
 from tests.e2e.queries import update
-from tests.e2e.test_readings_http import numeric, plan, record  # noqa: F401  (fixture)
-from tests.readings_fixtures import PLAN_ID
+from tests.e2e.test_readings_http import CREATE, numeric, record
+from tests.readings_fixtures import PLAN_ID, create_plan_input
 
 KPI_FIELDS = """
 fragment KpiFields on Kpi {
@@ -71,6 +71,14 @@ query Readings($plan: ID!, $asOf: DateTime) {
 """
 
 
+@pytest.fixture
+async def plan(graphql: GraphQL) -> str:
+    """The readings tests' plan of four KPIs, as version 1."""
+    body = await graphql(CREATE, input=create_plan_input())
+    assert body["data"]["createPlan"]["__typename"] == "PlanCreated", body
+    return PLAN_ID
+
+
 class Conflict(AssertionError):
     pass
 
@@ -127,12 +135,12 @@ async def test_one_cache_holds_version_1_and_the_latest_without_mixing_them(
     assert store[old_ref["ref"]]["version"] == 1
     assert store[latest_ref["ref"]]["version"] == 3
     assert (old["planId"], latest["planId"]) == (plan, plan)
-    assert old["id"] == f"Plan:{plan}:1" and latest["id"] == f"Plan:{plan}:3"
+    assert (old["id"], latest["id"]) == (f"Plan:{plan}:1", f"Plan:{plan}:3")
     old_kpi = next(n for n in old["nodes"] if n["nodeId"] == "kpi-1")
     new_kpi = next(n for n in latest["nodes"] if n["nodeId"] == "kpi-1")
     assert store[old_kpi["id"]]["title"] == "Individuals using the Internet"
     assert store[new_kpi["id"]]["title"] == "Individuals online"
-    assert old_kpi["id"] == f"Kpi:{plan}:1:kpi-1" and new_kpi["id"] == f"Kpi:{plan}:3:kpi-1"
+    assert (old_kpi["id"], new_kpi["id"]) == (f"Kpi:{plan}:1:kpi-1", f"Kpi:{plan}:3:kpi-1")
     # Every node differs between versions (its version, history or position may), and its
     # stable key does not.
     assert {n["id"] for n in old["nodes"]}.isdisjoint(n["id"] for n in latest["nodes"])
@@ -316,12 +324,12 @@ async def test_plan_node_takes_node_id_and_the_deprecated_id_alias(
     graphql: GraphQL, plan: str
 ) -> None:
     body = await graphql(
-        '{ plan(id: "%s") { a: node(nodeId: "kpi-1") { nodeId } b: node(id: "kpi-1") { nodeId } }'
-        " }" % PLAN_ID
+        f'{{ plan(id: "{PLAN_ID}") {{ a: node(nodeId: "kpi-1") {{ nodeId }} '
+        'b: node(id: "kpi-1") { nodeId } } }'
     )
     assert body["data"]["plan"] == {"a": {"nodeId": "kpi-1"}, "b": {"nodeId": "kpi-1"}}
     for arguments in ('(nodeId: "kpi-1", id: "kpi-1")', ""):
-        refused = await graphql('{ plan(id: "%s") { node%s { id } } }' % (PLAN_ID, arguments))
+        refused = await graphql(f'{{ plan(id: "{PLAN_ID}") {{ node{arguments} {{ id }} }} }}')
         [error] = refused["errors"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["extensions"]["problems"][0]["path"] == "nodeId"
