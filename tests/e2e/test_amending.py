@@ -138,9 +138,9 @@ async def test_a_kpi_under_an_outcome_carries_its_whole_definition(
     assert result["amendment"]["changes"][0]["parentId"] == "outcome-broadband"
 
     body = await graphql(
-        'query($id: ID!) { plan(id: $id) { node(id: "kpi-broadband-users") {'
+        'query($id: ID!) { plan(id: $id) { node(nodeId: "kpi-broadband-users") {'
         + KPI_FIELDS
-        + '} outcome: node(id: "outcome-broadband") { ... on Outcome { kpis { id } } } } }',
+        + '} outcome: node(nodeId: "outcome-broadband") { ... on Outcome { kpis { id } } } } }',
         id=baku,
     )
     plan = body["data"]["plan"]
@@ -198,7 +198,7 @@ async def test_an_added_node_without_an_id_is_given_one(
     [added] = result["amendment"]["changes"]
     assert added["nodeId"], "the server generated an id"
     body = await graphql(
-        "query($id: ID!, $node: ID!) { plan(id: $id) { node(id: $node) { title } } }",
+        "query($id: ID!, $node: ID!) { plan(id: $id) { node(nodeId: $node) { title } } }",
         id=baku,
         node=added["nodeId"],
     )
@@ -219,7 +219,7 @@ async def test_updating_a_title_records_only_the_fields_that_were_set(
         }
     ]
     body = await graphql(
-        'query($id: ID!) { plan(id: $id) { node(id: "output-toolkits") { title code } } }',
+        'query($id: ID!) { plan(id: $id) { node(nodeId: "output-toolkits") { title code } } }',
         id=baku,
     )
     assert body["data"]["plan"]["node"] == {"title": "Toolkits and guidelines", "code": "O2"}
@@ -252,7 +252,7 @@ async def test_updating_kpi_fields_reports_each_new_value_in_api_names(
         "description": None,
     }
     body = await graphql(
-        'query($id: ID!) { plan(id: $id) { node(id: "kpi-broadband-users") {'
+        'query($id: ID!) { plan(id: $id) { node(nodeId: "kpi-broadband-users") {'
         + KPI_FIELDS
         + "} } }",
         id=baku,
@@ -274,7 +274,7 @@ async def test_a_removed_node_is_gone_from_the_plan(
         {"__typename": "NodeRemoved", "nodeId": "term-partnerships"}
     ]
     body = await graphql(
-        'query($id: ID!) { plan(id: $id) { terms { id } node(id: "term-partnerships") { id } } }',
+        'query($id: ID!) { plan(id: $id) { terms { id } node(nodeId: "term-partnerships") { id } } }',
         id=baku,
     )
     plan = body["data"]["plan"]
@@ -319,7 +319,7 @@ async def test_an_output_linked_to_the_priorities_it_serves_reads_from_both_ends
         """query($id: ID!) { plan(id: $id) {
           outputs { id servesPriorities { id code } }
           priorities { id outputs { id } }
-          toolkits: node(id: "output-toolkits") { links { relation from { id } to { id } } }
+          toolkits: node(nodeId: "output-toolkits") { links { relation from { id } to { id } } }
         } }""",
         id=baku,
     )
@@ -352,14 +352,14 @@ async def test_an_output_can_serve_an_outcome_and_an_enabler_support_a_priority(
     assert result["__typename"] == "AmendmentApplied", result
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          learning: node(id: "output-learning-frameworks") {
+          learning: node(nodeId: "output-learning-frameworks") {
             ... on Output { servesOutcomes { id } servesPriorities { id } }
           }
-          broadband: node(id: "outcome-broadband") { ... on Outcome { outputs { id } } }
-          efficiency: node(id: "enabler-efficiency") {
+          broadband: node(nodeId: "outcome-broadband") { ... on Outcome { outputs { id } } }
+          efficiency: node(nodeId: "enabler-efficiency") {
             ... on Enabler { supportsPriorities { id } }
           }
-          connectivity: node(id: "priority-affordable-connectivity") {
+          connectivity: node(nodeId: "priority-affordable-connectivity") {
             ... on Priority { enablers { id } outputs { id } }
           }
         } }""",
@@ -393,7 +393,7 @@ async def test_unlinking_an_output_stops_it_serving_the_priority(
     ]
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          node(id: "output-toolkits") { ... on Output { servesPriorities { id } } }
+          node(nodeId: "output-toolkits") { ... on Output { servesPriorities { id } } }
         } }""",
         id=baku,
     )
@@ -419,7 +419,7 @@ async def test_a_moved_outcome_changes_priority_and_says_where_it_went(
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
           priorities { id outcomes { id kpis { id } } }
-          node(id: "outcome-broadband") { parent { id } }
+          node(nodeId: "outcome-broadband") { parent { id } }
         } }""",
         id=baku,
     )
@@ -563,10 +563,10 @@ async def test_every_other_kind_of_node_reads_back_as_its_own_type(
           studyGroups {
             __typename id kind code questions { __typename id kind code parent { id } }
           }
-          connectivity: node(id: "priority-affordable-connectivity") {
+          connectivity: node(nodeId: "priority-affordable-connectivity") {
             ... on Priority { contributors { __typename id } }
           }
-          initiative: node(id: "ri-afr1") { links { relation from { id } to { id } } }
+          initiative: node(nodeId: "ri-afr1") { links { relation from { id } to { id } } }
         } }""",
         id=baku,
     )

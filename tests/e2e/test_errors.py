@@ -83,7 +83,7 @@ async def test_two_amendments_sent_at_once_on_the_same_version_one_wins_one_conf
     assert applied["plan"]["version"] == 2
     assert (conflict["expectedVersion"], conflict["actualVersion"]) == (1, 2)
     body = await graphql(
-        'query($id: ID!) { plan(id: $id) { version node(id: "output-toolkits") { title } } }',
+        'query($id: ID!) { plan(id: $id) { version node(nodeId: "output-toolkits") { title } } }',
         id=baku,
     )
     winner = applied["amendment"]["changes"][0]["fields"][0]["value"]
@@ -232,7 +232,7 @@ async def test_a_node_with_children_is_removed_with_them_when_the_change_says_ca
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
           kpis: nodes(kind: KPI) { id } outcomes: nodes(kind: OUTCOME) { id }
-          node(id: "output-toolkits") { ... on Output { servesOutcomes { id } } }
+          node(nodeId: "output-toolkits") { ... on Output { servesOutcomes { id } } }
         } }""",
         id=baku,
     )

@@ -188,7 +188,7 @@ async def test_the_sections_nest_3_1_to_3_4_under_section_3(graphql: GraphQL, ba
     }
     assert all(s["sections"] == [] for s in sections if s["id"] != "section-3")
     section_4 = await graphql(
-        'query($id: ID!) { plan(id: $id) { node(id: "section-4") { description } } }', id=baku
+        'query($id: ID!) { plan(id: $id) { node(nodeId: "section-4") { description } } }', id=baku
     )
     assert section_4["data"]["plan"]["node"]["description"] == "To be added later."
 
@@ -208,15 +208,15 @@ async def test_a_node_is_found_by_id_with_its_parent_and_children(
 ) -> None:
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          sub: node(id: "section-3-2") {
+          sub: node(nodeId: "section-3-2") {
             __typename id kind code title position
             parent { __typename id code children { id } }
             children { id }
           }
-          output: node(id: "output-toolkits") {
+          output: node(nodeId: "output-toolkits") {
             __typename id code ... on Output { servesPriorities { id } }
           }
-          missing: node(id: "no-such-node") { id }
+          missing: node(nodeId: "no-such-node") { id }
         } }""",
         id=baku,
     )

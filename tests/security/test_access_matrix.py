@@ -95,7 +95,7 @@ ALLOWED_ROLES = {
     "audit": ["AUDITOR", "ADMIN"],
 }
 NDJSON = {"content-type": "application/x-ndjson"}
-SERIES = '{ plan(id: "%s") { node(id: "%s") { ... on Kpi { readings { period } } } } }'
+SERIES = '{ plan(id: "%s") { node(nodeId: "%s") { ... on Kpi { readings { period } } } } }'
 
 
 def reading(period: str, kpi: str = KPI) -> dict[str, Any]:
