@@ -180,7 +180,8 @@ async def test_an_outcome_and_its_kpi_can_be_added_in_one_amendment(
         "kpi-broadband-users",
     ]
     body = await graphql(
-        "query($id: ID!) { plan(id: $id) { version nodes(kind: KPI) { nodeId parent { nodeId } } } }",
+        "query($id: ID!) { plan(id: $id) { version "
+        "nodes(kind: KPI) { nodeId parent { nodeId } } } }",
         id=baku,
     )
     assert body["data"]["plan"] == {
@@ -274,7 +275,8 @@ async def test_a_removed_node_is_gone_from_the_plan(
         {"__typename": "NodeRemoved", "nodeId": "term-partnerships"}
     ]
     body = await graphql(
-        'query($id: ID!) { plan(id: $id) { terms { nodeId } node(nodeId: "term-partnerships") { nodeId } } }',
+        "query($id: ID!) { plan(id: $id) { terms { nodeId } "
+        'node(nodeId: "term-partnerships") { nodeId } } }',
         id=baku,
     )
     plan = body["data"]["plan"]
@@ -319,7 +321,9 @@ async def test_an_output_linked_to_the_priorities_it_serves_reads_from_both_ends
         """query($id: ID!) { plan(id: $id) {
           outputs { nodeId servesPriorities { nodeId code } }
           priorities { nodeId outputs { nodeId } }
-          toolkits: node(nodeId: "output-toolkits") { links { relation from { nodeId } to { nodeId } } }
+          toolkits: node(nodeId: "output-toolkits") {
+            links { relation from { nodeId } to { nodeId } }
+          }
         } }""",
         id=baku,
     )
@@ -560,7 +564,8 @@ async def test_every_other_kind_of_node_reads_back_as_its_own_type(
             __typename nodeId kind code region objective expectedResults
             contributesTo { nodeId }
             projects {
-              __typename nodeId kind parent { nodeId } objective expectedResults contributesTo { nodeId }
+              __typename nodeId kind parent { nodeId } objective expectedResults
+              contributesTo { nodeId }
             }
           }
           resolutions { __typename nodeId kind number revision links { relation to { nodeId } } }

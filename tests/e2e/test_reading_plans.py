@@ -85,7 +85,9 @@ async def test_the_baku_draft_has_five_priorities_coded_one_to_five_in_order(
 ) -> None:
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          priorities { __typename nodeId kind code title position parent { nodeId } outcomes { nodeId } }
+          priorities {
+            __typename nodeId kind code title position parent { nodeId } outcomes { nodeId }
+          }
         } }""",
         id=baku,
     )
@@ -280,7 +282,8 @@ async def test_nodes_of_one_kind_come_in_document_order(graphql: GraphQL, baku: 
 
 async def test_an_unknown_plan_reads_as_null_not_as_an_error(graphql: GraphQL, baku: str) -> None:
     body = await graphql(
-        '{ plan(id: "no-such-plan") { planId } old: plan(id: "no-such-plan", version: 1) { planId } }'
+        '{ plan(id: "no-such-plan") { planId } '
+        'old: plan(id: "no-such-plan", version: 1) { planId } }'
     )
 
     assert "errors" not in body, body
