@@ -89,8 +89,8 @@ async def test_more_readings_than_the_limit_is_an_error_never_a_silent_cut(
         for i in range(5)
     ]
     query = (
-        '{ plan(id: "%s") { node(nodeId: "kpi-4") { ... on Kpi { readings(limit: %d) { period } } } '
-        "} }"
+        '{ plan(id: "%s") { node(nodeId: "kpi-4") '
+        "{ ... on Kpi { readings(limit: %d) { period } } } } }"
     )
     async with http_client(app, admin_token) as http:
         _, body = await post_graphql(
