@@ -333,3 +333,23 @@ async def test_plan_node_takes_node_id_and_the_deprecated_id_alias(
         [error] = refused["errors"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["extensions"]["problems"][0]["path"] == "nodeId"
+
+
+async def test_two_changes_of_one_node_in_one_amendment_are_two_history_entries(
+    graphql: GraphQL, plan: str, amend: Any
+) -> None:
+    result = await amend(PLAN_ID, 1, update("kpi-1", title="Online"), update("kpi-1", code="9"))
+    assert result["__typename"] == "AmendmentApplied", result
+    kpi = next(n for n in (await query_plan(graphql, plan))["nodes"] if n["nodeId"] == "kpi-1")
+    entries = [e for e in kpi["history"] if e["version"] == 2]
+    assert sorted(e["id"] for e in entries) == [
+        f"NodeHistoryEntry:{PLAN_ID}:2:kpi-1:0",
+        f"NodeHistoryEntry:{PLAN_ID}:2:kpi-1:1",
+    ]
+    for entry in entries:
+        assert await refetch(graphql, entry["id"]) == {"__typename": "NodeHistoryEntry", **entry}
+    fields = await graphql(
+        "query($id: ID!) { node(id: $id) { ... on NodeHistoryEntry { fields { field } } } }",
+        id=f"NodeHistoryEntry:{PLAN_ID}:2:kpi-1:0",
+    )
+    assert fields["data"]["node"]["fields"] == [{"field": "title"}], "in the amendment's order"
