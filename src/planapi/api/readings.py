@@ -48,7 +48,10 @@ class Reading(GlobalNode):
     def id(self) -> strawberry.ID:
         return reading_global_id(self.version)
 
-    @strawberry.field(description="The reading's own number: the same in every state.")
+    @strawberry.field(
+        description="The server's number for the reading, the same whether current or "
+        "superseded (what `id` was before global ids); `source.readingId` is the integration's."
+    )
     def reading_id(self) -> strawberry.ID:
         return strawberry.ID(str(self.version.reading.id))
 
