@@ -52,7 +52,8 @@ def _number(text: str, what: str, low: int, high: int) -> int:
     return int(text)
 
 
-# Each type: how many parts (None: at least the first number), and which are numbers.
+# Each type's parts, in order (`...`: any more of the one before: a batch's KPIs); those named
+# in _LIMITS are whole numbers within them.
 _SHAPES: dict[str, tuple[str, ...]] = {
     "Plan": ("planId", "version"),
     "PlanSummary": ("planId", "version"),
