@@ -36,7 +36,7 @@ mutation Record($input: RecordReadingsInput!) {
 """
 SERIES = """
 query Series($from: String, $to: String) {
-  plan(id: "bench") { node(id: "kpi-0") { ... on Kpi {
+  plan(id: "bench") { node(nodeId: "kpi-0") { ... on Kpi {
     readings(from: $from, to: $to, disaggregation: []) { period value recordedAt }
   } } }
 }

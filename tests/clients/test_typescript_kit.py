@@ -89,21 +89,13 @@ def test_apollo_urql_and_graphql_ws_against_a_live_server(built: Path, live: Liv
     assert "# pass 5" in output, output
 
 
-GLOBAL_IDS = (
-    "needs global ids as of a version (issue 13 item 2, another branch): Plan.id is the same in "
-    "every version, so one InMemoryCache mixes them; remove this mark after merging"
-)
 
 
 @pytest.mark.parametrize(
     "name",
     [
         # Apollo reads version 1 then latest from one default InMemoryCache, gets each right.
-        pytest.param(
-            "after-global-ids.test.js",
-            marks=pytest.mark.xfail(strict=True, reason=GLOBAL_IDS),
-            id="apollo-cache-keeps-versions-apart",
-        ),
+        pytest.param("after-global-ids.test.js", id="apollo-cache-keeps-versions-apart"),
         # Apollo shows the server's message for a bad query.
         pytest.param("after-graphql-response-json.test.js", id="apollo-shows-the-servers-message"),
     ],

@@ -100,7 +100,7 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(tmp_path: Path) 
         PLANAPI_SHUTDOWN_TIMEOUT="20",
     )
     body = json.dumps(
-        {"query": "query Plans { plans { id version } }", "operationName": "Plans"}
+        {"query": "query Plans { plans { planId version } }", "operationName": "Plans"}
     ).encode()
     with serving(env, tmp_path / "api.log") as api:
         assert api.port is not None
@@ -124,6 +124,6 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(tmp_path: Path) 
         sock.close()
 
         assert status == 200
-        assert json.loads(answer)["data"]["plans"][0]["id"] == "baku-2026"
+        assert json.loads(answer)["data"]["plans"][0]["planId"] == "baku-2026"
         assert api.process.wait(20) == 0
     assert "Application shutdown complete" in api.output()

@@ -30,7 +30,7 @@ mutation Amend($input: AmendPlanInput!) {
   amendPlan(input: $input) {
     __typename
     ... on AmendmentApplied {
-      plan { id version recordedAt hash }
+      plan { planId version recordedAt hash }
       amendment { ...AmendmentFields }
     }
     ... on VersionConflict { message expectedVersion actualVersion }
@@ -48,7 +48,7 @@ mutation Create($input: CreatePlanInput!) {
   createPlan(input: $input) {
     __typename
     ... on PlanCreated {
-      plan { id title version period { startYear endYear label } }
+      plan { planId title version period { startYear endYear label } }
       amendment { ...AmendmentFields }
     }
     ... on PlanAlreadyExists { message planId }

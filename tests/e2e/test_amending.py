@@ -15,8 +15,8 @@ CONNECTIVITY = "priority-affordable-connectivity"
 DIGITAL = "priority-digital-transformation"
 
 KPI_FIELDS = """
-  id kind code title description position
-  parent { id kind }
+  nodeId kind code title description position
+  parent { nodeId kind }
   references { vocabulary code uri }
   ... on Kpi {
     unit measure direction
@@ -77,7 +77,7 @@ async def test_an_outcome_added_under_a_priority_becomes_the_next_version(
     )
 
     assert result["__typename"] == "AmendmentApplied", result
-    assert result["plan"]["id"] == baku
+    assert result["plan"]["planId"] == baku
     assert result["plan"]["version"] == 2
     amendment = result["amendment"]
     assert amendment["version"] == 2
@@ -103,8 +103,8 @@ async def test_an_outcome_added_under_a_priority_becomes_the_next_version(
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
           version
-          priorities { id outcomes { __typename id kind code title parent { id }
-                                     references { vocabulary code uri } kpis { id } } }
+          priorities { nodeId outcomes { __typename nodeId kind code title parent { nodeId }
+                                     references { vocabulary code uri } kpis { nodeId } } }
         } }""",
         id=baku,
     )
@@ -114,11 +114,11 @@ async def test_an_outcome_added_under_a_priority_becomes_the_next_version(
     assert connectivity["outcomes"] == [
         {
             "__typename": "Outcome",
-            "id": "outcome-broadband",
+            "nodeId": "outcome-broadband",
             "kind": "OUTCOME",
             "code": "1.1",
             "title": "Universal, meaningful and affordable broadband",
-            "parent": {"id": CONNECTIVITY},
+            "parent": {"nodeId": CONNECTIVITY},
             "references": [{"vocabulary": "SDG_TARGET", "code": "9.c", "uri": None}],
             "kpis": [],
         }
@@ -138,21 +138,21 @@ async def test_a_kpi_under_an_outcome_carries_its_whole_definition(
     assert result["amendment"]["changes"][0]["parentId"] == "outcome-broadband"
 
     body = await graphql(
-        'query($id: ID!) { plan(id: $id) { node(id: "kpi-broadband-users") {'
+        'query($id: ID!) { plan(id: $id) { node(nodeId: "kpi-broadband-users") {'
         + KPI_FIELDS
-        + '} outcome: node(id: "outcome-broadband") { ... on Outcome { kpis { id } } } } }',
+        + '} outcome: node(nodeId: "outcome-broadband") { ... on Outcome { kpis { nodeId } } } } }',
         id=baku,
     )
     plan = body["data"]["plan"]
-    assert plan["outcome"]["kpis"] == [{"id": "kpi-broadband-users"}]
+    assert plan["outcome"]["kpis"] == [{"nodeId": "kpi-broadband-users"}]
     assert plan["node"] == {
-        "id": "kpi-broadband-users",
+        "nodeId": "kpi-broadband-users",
         "kind": "KPI",
         "code": "1.1.a",
         "title": "Share of individuals using the Internet",
         "description": "Percentage of the population that used the Internet in the last 3 months.",
         "position": 0,
-        "parent": {"id": "outcome-broadband", "kind": "OUTCOME"},
+        "parent": {"nodeId": "outcome-broadband", "kind": "OUTCOME"},
         "references": [
             {"vocabulary": "SDG_INDICATOR", "code": "17.8.1", "uri": "https://unstats.un.org/sdgs"},
             {"vocabulary": "WSIS_ACTION_LINE", "code": "C2", "uri": None},
@@ -180,12 +180,13 @@ async def test_an_outcome_and_its_kpi_can_be_added_in_one_amendment(
         "kpi-broadband-users",
     ]
     body = await graphql(
-        "query($id: ID!) { plan(id: $id) { version nodes(kind: KPI) { id parent { id } } } }",
+        "query($id: ID!) { plan(id: $id) { version "
+        "nodes(kind: KPI) { nodeId parent { nodeId } } } }",
         id=baku,
     )
     assert body["data"]["plan"] == {
         "version": 2,
-        "nodes": [{"id": "kpi-broadband-users", "parent": {"id": "outcome-broadband"}}],
+        "nodes": [{"nodeId": "kpi-broadband-users", "parent": {"nodeId": "outcome-broadband"}}],
     }
 
 
@@ -198,7 +199,7 @@ async def test_an_added_node_without_an_id_is_given_one(
     [added] = result["amendment"]["changes"]
     assert added["nodeId"], "the server generated an id"
     body = await graphql(
-        "query($id: ID!, $node: ID!) { plan(id: $id) { node(id: $node) { title } } }",
+        "query($id: ID!, $node: ID!) { plan(id: $id) { node(nodeId: $node) { title } } }",
         id=baku,
         node=added["nodeId"],
     )
@@ -219,7 +220,7 @@ async def test_updating_a_title_records_only_the_fields_that_were_set(
         }
     ]
     body = await graphql(
-        'query($id: ID!) { plan(id: $id) { node(id: "output-toolkits") { title code } } }',
+        'query($id: ID!) { plan(id: $id) { node(nodeId: "output-toolkits") { title code } } }',
         id=baku,
     )
     assert body["data"]["plan"]["node"] == {"title": "Toolkits and guidelines", "code": "O2"}
@@ -252,7 +253,7 @@ async def test_updating_kpi_fields_reports_each_new_value_in_api_names(
         "description": None,
     }
     body = await graphql(
-        'query($id: ID!) { plan(id: $id) { node(id: "kpi-broadband-users") {'
+        'query($id: ID!) { plan(id: $id) { node(nodeId: "kpi-broadband-users") {'
         + KPI_FIELDS
         + "} } }",
         id=baku,
@@ -274,13 +275,14 @@ async def test_a_removed_node_is_gone_from_the_plan(
         {"__typename": "NodeRemoved", "nodeId": "term-partnerships"}
     ]
     body = await graphql(
-        'query($id: ID!) { plan(id: $id) { terms { id } node(id: "term-partnerships") { id } } }',
+        "query($id: ID!) { plan(id: $id) { terms { nodeId } "
+        'node(nodeId: "term-partnerships") { nodeId } } }',
         id=baku,
     )
     plan = body["data"]["plan"]
     assert plan["node"] is None
     assert len(plan["terms"]) == 10
-    assert "term-partnerships" not in {t["id"] for t in plan["terms"]}
+    assert "term-partnerships" not in {t["nodeId"] for t in plan["terms"]}
 
 
 async def test_an_output_linked_to_the_priorities_it_serves_reads_from_both_ends(
@@ -317,24 +319,30 @@ async def test_an_output_linked_to_the_priorities_it_serves_reads_from_both_ends
     ]
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          outputs { id servesPriorities { id code } }
-          priorities { id outputs { id } }
-          toolkits: node(id: "output-toolkits") { links { relation from { id } to { id } } }
+          outputs { nodeId servesPriorities { nodeId code } }
+          priorities { nodeId outputs { nodeId } }
+          toolkits: node(nodeId: "output-toolkits") {
+            links { relation from { nodeId } to { nodeId } }
+          }
         } }""",
         id=baku,
     )
     plan = body["data"]["plan"]
-    serves = {o["id"]: [p["id"] for p in o["servesPriorities"]] for o in plan["outputs"]}
+    serves = {o["nodeId"]: [p["nodeId"] for p in o["servesPriorities"]] for o in plan["outputs"]}
     assert serves["output-toolkits"] == [CONNECTIVITY, DIGITAL]
     assert serves["output-provision-of-data"] == [DIGITAL]
     assert serves["output-convening-platforms"] == []
-    served_by = {p["id"]: {o["id"] for o in p["outputs"]} for p in plan["priorities"]}
+    served_by = {p["nodeId"]: {o["nodeId"] for o in p["outputs"]} for p in plan["priorities"]}
     assert served_by[CONNECTIVITY] == {"output-toolkits"}
     assert served_by[DIGITAL] == {"output-toolkits", "output-provision-of-data"}
     assert served_by["priority-resource-mobilization-and-international-cooperation"] == set()
     assert plan["toolkits"]["links"] == [
-        {"relation": "SERVES", "from": {"id": "output-toolkits"}, "to": {"id": CONNECTIVITY}},
-        {"relation": "SERVES", "from": {"id": "output-toolkits"}, "to": {"id": DIGITAL}},
+        {
+            "relation": "SERVES",
+            "from": {"nodeId": "output-toolkits"},
+            "to": {"nodeId": CONNECTIVITY},
+        },
+        {"relation": "SERVES", "from": {"nodeId": "output-toolkits"}, "to": {"nodeId": DIGITAL}},
     ]
 
 
@@ -352,27 +360,27 @@ async def test_an_output_can_serve_an_outcome_and_an_enabler_support_a_priority(
     assert result["__typename"] == "AmendmentApplied", result
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          learning: node(id: "output-learning-frameworks") {
-            ... on Output { servesOutcomes { id } servesPriorities { id } }
+          learning: node(nodeId: "output-learning-frameworks") {
+            ... on Output { servesOutcomes { nodeId } servesPriorities { nodeId } }
           }
-          broadband: node(id: "outcome-broadband") { ... on Outcome { outputs { id } } }
-          efficiency: node(id: "enabler-efficiency") {
-            ... on Enabler { supportsPriorities { id } }
+          broadband: node(nodeId: "outcome-broadband") { ... on Outcome { outputs { nodeId } } }
+          efficiency: node(nodeId: "enabler-efficiency") {
+            ... on Enabler { supportsPriorities { nodeId } }
           }
-          connectivity: node(id: "priority-affordable-connectivity") {
-            ... on Priority { enablers { id } outputs { id } }
+          connectivity: node(nodeId: "priority-affordable-connectivity") {
+            ... on Priority { enablers { nodeId } outputs { nodeId } }
           }
         } }""",
         id=baku,
     )
     plan = body["data"]["plan"]
     assert plan["learning"] == {
-        "servesOutcomes": [{"id": "outcome-broadband"}],
+        "servesOutcomes": [{"nodeId": "outcome-broadband"}],
         "servesPriorities": [],
     }
-    assert plan["broadband"] == {"outputs": [{"id": "output-learning-frameworks"}]}
-    assert plan["efficiency"] == {"supportsPriorities": [{"id": CONNECTIVITY}]}
-    assert plan["connectivity"] == {"enablers": [{"id": "enabler-efficiency"}], "outputs": []}
+    assert plan["broadband"] == {"outputs": [{"nodeId": "output-learning-frameworks"}]}
+    assert plan["efficiency"] == {"supportsPriorities": [{"nodeId": CONNECTIVITY}]}
+    assert plan["connectivity"] == {"enablers": [{"nodeId": "enabler-efficiency"}], "outputs": []}
 
 
 async def test_unlinking_an_output_stops_it_serving_the_priority(
@@ -393,7 +401,7 @@ async def test_unlinking_an_output_stops_it_serving_the_priority(
     ]
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          node(id: "output-toolkits") { ... on Output { servesPriorities { id } } }
+          node(nodeId: "output-toolkits") { ... on Output { servesPriorities { nodeId } } }
         } }""",
         id=baku,
     )
@@ -418,18 +426,18 @@ async def test_a_moved_outcome_changes_priority_and_says_where_it_went(
     ]
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          priorities { id outcomes { id kpis { id } } }
-          node(id: "outcome-broadband") { parent { id } }
+          priorities { nodeId outcomes { nodeId kpis { nodeId } } }
+          node(nodeId: "outcome-broadband") { parent { nodeId } }
         } }""",
         id=baku,
     )
     plan = body["data"]["plan"]
-    outcomes = {p["id"]: p["outcomes"] for p in plan["priorities"]}
+    outcomes = {p["nodeId"]: p["outcomes"] for p in plan["priorities"]}
     assert outcomes[CONNECTIVITY] == []
     assert outcomes[DIGITAL] == [
-        {"id": "outcome-broadband", "kpis": [{"id": "kpi-broadband-users"}]}
+        {"nodeId": "outcome-broadband", "kpis": [{"nodeId": "kpi-broadband-users"}]}
     ], "the outcome takes its KPIs with it"
-    assert plan["node"]["parent"] == {"id": DIGITAL}
+    assert plan["node"]["parent"] == {"nodeId": DIGITAL}
 
 
 async def test_the_actor_is_the_configured_default_and_clients_cannot_set_it(
@@ -491,7 +499,7 @@ async def test_a_new_plan_is_created_as_version_1_and_listed(
     created = body["data"]["createPlan"]
     assert created["__typename"] == "PlanCreated", created
     assert created["plan"] == {
-        "id": "kigali-2022",
+        "planId": "kigali-2022",
         "title": "Kigali Action Plan",
         "version": 1,
         "period": {"startYear": 2022, "endYear": 2025, "label": "2022-2025"},
@@ -499,15 +507,15 @@ async def test_a_new_plan_is_created_as_version_1_and_listed(
     assert created["amendment"]["version"] == 1
     assert created["amendment"]["actor"] == "e2e-tester"
     assert created["amendment"]["changes"][0]["nodeId"] == "kigali-p1"
-    listed = await graphql("{ plans { id version } }")
-    assert sorted(listed["data"]["plans"], key=lambda p: p["id"]) == [
-        {"id": "baku-2026", "version": 1},
-        {"id": "kigali-2022", "version": 1},
+    listed = await graphql("{ plans { planId version } }")
+    assert sorted(listed["data"]["plans"], key=lambda p: p["planId"]) == [
+        {"planId": "baku-2026", "version": 1},
+        {"planId": "kigali-2022", "version": 1},
     ]
     result = await amend("kigali-2022", 1, update("kigali-p1", code="P1"))
     assert result["__typename"] == "AmendmentApplied"
-    listed = await graphql("{ plans { id version } }")
-    versions = {p["id"]: p["version"] for p in listed["data"]["plans"]}
+    listed = await graphql("{ plans { planId version } }")
+    versions = {p["planId"]: p["version"] for p in listed["data"]["plans"]}
     assert versions == {"baku-2026": 1, "kigali-2022": 2}, "each plan has its own versions"
 
 
@@ -553,20 +561,21 @@ async def test_every_other_kind_of_node_reads_back_as_its_own_type(
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
           regionalInitiatives {
-            __typename id kind code region objective expectedResults
-            contributesTo { id }
+            __typename nodeId kind code region objective expectedResults
+            contributesTo { nodeId }
             projects {
-              __typename id kind parent { id } objective expectedResults contributesTo { id }
+              __typename nodeId kind parent { nodeId } objective expectedResults
+              contributesTo { nodeId }
             }
           }
-          resolutions { __typename id kind number revision links { relation to { id } } }
+          resolutions { __typename nodeId kind number revision links { relation to { nodeId } } }
           studyGroups {
-            __typename id kind code questions { __typename id kind code parent { id } }
+            __typename nodeId kind code questions { __typename nodeId kind code parent { nodeId } }
           }
-          connectivity: node(id: "priority-affordable-connectivity") {
-            ... on Priority { contributors { __typename id } }
+          connectivity: node(nodeId: "priority-affordable-connectivity") {
+            ... on Priority { contributors { __typename nodeId } }
           }
-          initiative: node(id: "ri-afr1") { links { relation from { id } to { id } } }
+          initiative: node(nodeId: "ri-afr1") { links { relation from { nodeId } to { nodeId } } }
         } }""",
         id=baku,
     )
@@ -574,22 +583,22 @@ async def test_every_other_kind_of_node_reads_back_as_its_own_type(
     assert plan["regionalInitiatives"] == [
         {
             "__typename": "RegionalInitiative",
-            "id": "ri-afr1",
+            "nodeId": "ri-afr1",
             "kind": "REGIONAL_INITIATIVE",
             "code": "AFR1",
             "region": "AFRICA",
             "objective": "Affordable broadband across the region",
             "expectedResults": ["National broadband plans", "Cross-border fibre"],
-            "contributesTo": [{"id": CONNECTIVITY}],
+            "contributesTo": [{"nodeId": CONNECTIVITY}],
             "projects": [
                 {
                     "__typename": "Project",
-                    "id": "project-backbone",
+                    "nodeId": "project-backbone",
                     "kind": "PROJECT",
-                    "parent": {"id": "ri-afr1"},
+                    "parent": {"nodeId": "ri-afr1"},
                     "objective": "Map the gaps",
                     "expectedResults": ["A gap map"],
-                    "contributesTo": [{"id": CONNECTIVITY}],
+                    "contributesTo": [{"nodeId": CONNECTIVITY}],
                 }
             ],
         }
@@ -597,33 +606,33 @@ async def test_every_other_kind_of_node_reads_back_as_its_own_type(
     assert plan["resolutions"] == [
         {
             "__typename": "Resolution",
-            "id": "res-1",
+            "nodeId": "res-1",
             "kind": "RESOLUTION",
             "number": "1",
             "revision": "Rev. Baku, 2025",
-            "links": [{"relation": "RELATES_TO", "to": {"id": CONNECTIVITY}}],
+            "links": [{"relation": "RELATES_TO", "to": {"nodeId": CONNECTIVITY}}],
         }
     ]
     assert plan["studyGroups"] == [
         {
             "__typename": "StudyGroup",
-            "id": "sg-1",
+            "nodeId": "sg-1",
             "kind": "STUDY_GROUP",
             "code": "SG1",
             "questions": [
                 {
                     "__typename": "Question",
-                    "id": "q-1-1",
+                    "nodeId": "q-1-1",
                     "kind": "QUESTION",
                     "code": "1/1",
-                    "parent": {"id": "sg-1"},
+                    "parent": {"nodeId": "sg-1"},
                 }
             ],
         }
     ]
-    contributors = {(c["__typename"], c["id"]) for c in plan["connectivity"]["contributors"]}
+    contributors = {(c["__typename"], c["nodeId"]) for c in plan["connectivity"]["contributors"]}
     assert contributors == {("RegionalInitiative", "ri-afr1"), ("Project", "project-backbone")}
-    assert {"relation": "RELATES_TO", "from": {"id": "q-1-1"}, "to": {"id": "ri-afr1"}} in (
+    assert {"relation": "RELATES_TO", "from": {"nodeId": "q-1-1"}, "to": {"nodeId": "ri-afr1"}} in (
         plan["initiative"]["links"]
     )
 
@@ -660,14 +669,14 @@ async def test_references_and_position_are_set_when_adding_and_updating(
     ]
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          priorities { id references { vocabulary code uri } outcomes { id position } }
+          priorities { nodeId references { vocabulary code uri } outcomes { nodeId position } }
         } }""",
         id=baku,
     )
     connectivity, digital, *_ = body["data"]["plan"]["priorities"]
     assert connectivity["outcomes"] == [
-        {"id": "outcome-first", "position": 0},
-        {"id": "outcome-second", "position": 1},
+        {"nodeId": "outcome-first", "position": 0},
+        {"nodeId": "outcome-second", "position": 1},
     ]
     assert digital["references"] == [
         {"vocabulary": "ITU_STRATEGIC_GOAL", "code": "2", "uri": "https://www.itu.int/sp"},

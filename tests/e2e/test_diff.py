@@ -17,12 +17,12 @@ DIFF = """
 query Diff($id: ID!, $from: Int!, $to: Int!) {
   planDiff(id: $id, fromVersion: $from, toVersion: $to) {
     planId fromVersion toVersion
-    added { __typename id kind title parent { id } }
-    removed { __typename id kind title }
-    moved { node { id } fromParent { id } toParent { id } fromPosition toPosition }
-    changed { node { __typename id title } fields { field before after } }
-    linksAdded { relation from { id } to { id } }
-    linksRemoved { relation from { id } to { id } }
+    added { __typename nodeId kind title parent { nodeId } }
+    removed { __typename nodeId kind title }
+    moved { node { nodeId } fromParent { nodeId } toParent { nodeId } fromPosition toPosition }
+    changed { node { __typename nodeId title } fields { field before after } }
+    linksAdded { relation from { nodeId } to { nodeId } }
+    linksRemoved { relation from { nodeId } to { nodeId } }
   }
 }
 """
@@ -62,23 +62,23 @@ async def test_the_diff_of_the_walk_through_shows_every_kind_of_difference(
     assert found["added"] == [
         {
             "__typename": "Outcome",
-            "id": "outcome-broadband",
+            "nodeId": "outcome-broadband",
             "kind": "OUTCOME",
             "title": "Broadband for all",
-            "parent": {"id": CONNECTIVITY},
+            "parent": {"nodeId": CONNECTIVITY},
         },
         {
             "__typename": "Kpi",
-            "id": "kpi-internet-use",
+            "nodeId": "kpi-internet-use",
             "kind": "KPI",
             "title": "Internet use",
-            "parent": {"id": "outcome-broadband"},
+            "parent": {"nodeId": "outcome-broadband"},
         },
     ]
     assert found["removed"] == [
         {
             "__typename": "Term",
-            "id": "term-partnerships",
+            "nodeId": "term-partnerships",
             "kind": "TERM",
             "title": "Partnerships",
         }
@@ -87,7 +87,7 @@ async def test_the_diff_of_the_walk_through_shows_every_kind_of_difference(
         {
             "node": {
                 "__typename": "Output",
-                "id": "output-toolkits",
+                "nodeId": "output-toolkits",
                 "title": "Toolkits and guidelines",
             },
             "fields": [
@@ -96,7 +96,11 @@ async def test_the_diff_of_the_walk_through_shows_every_kind_of_difference(
         }
     ]
     assert found["linksAdded"] == [
-        {"relation": "SERVES", "from": {"id": "output-toolkits"}, "to": {"id": CONNECTIVITY}}
+        {
+            "relation": "SERVES",
+            "from": {"nodeId": "output-toolkits"},
+            "to": {"nodeId": CONNECTIVITY},
+        }
     ]
     assert found["moved"] == []
     assert found["linksRemoved"] == []
@@ -115,11 +119,15 @@ async def test_the_diff_backwards_is_the_mirror_image(
 
     found = await diff(graphql, baku, 2, 1)
 
-    assert [n["id"] for n in found["added"]] == ["term-impact"]
-    assert [n["id"] for n in found["removed"]] == ["outcome-broadband"]
+    assert [n["nodeId"] for n in found["added"]] == ["term-impact"]
+    assert [n["nodeId"] for n in found["removed"]] == ["outcome-broadband"]
     assert found["linksAdded"] == []
     assert found["linksRemoved"] == [
-        {"relation": "SERVES", "from": {"id": "output-toolkits"}, "to": {"id": CONNECTIVITY}}
+        {
+            "relation": "SERVES",
+            "from": {"nodeId": "output-toolkits"},
+            "to": {"nodeId": CONNECTIVITY},
+        }
     ]
 
 
@@ -138,9 +146,9 @@ async def test_a_moved_node_shows_where_it_came_from_and_went(
 
     assert found["moved"] == [
         {
-            "node": {"id": "outcome-second"},
-            "fromParent": {"id": CONNECTIVITY},
-            "toParent": {"id": DIGITAL},
+            "node": {"nodeId": "outcome-second"},
+            "fromParent": {"nodeId": CONNECTIVITY},
+            "toParent": {"nodeId": DIGITAL},
             "fromPosition": 1,
             "toPosition": 0,
         }
@@ -160,7 +168,7 @@ async def test_a_title_changed_and_changed_back_shows_nothing(
         {
             "node": {
                 "__typename": "Enabler",
-                "id": "enabler-openness",
+                "nodeId": "enabler-openness",
                 "title": "Openness and inclusiveness",
             },
             "fields": [
@@ -220,7 +228,7 @@ async def test_changed_kpi_fields_show_before_and_after_as_json(
     found = await diff(graphql, baku, 2, 3)
 
     [changed] = found["changed"]
-    assert changed["node"]["id"] == "kpi-internet-use"
+    assert changed["node"]["nodeId"] == "kpi-internet-use"
     fields = {f["field"]: (f["before"], f["after"]) for f in changed["fields"]}
     assert fields == {
         "measure": ("PERCENTAGE", "RATIO"),

@@ -21,7 +21,7 @@ query Snapshot($id: ID!) {
   plan(id: $id) {
     version hash
     amendments(first: 100) { totalCount }
-    nodes { id title code parent { id } }
+    nodes { nodeId title code parent { nodeId } }
   }
 }
 """
@@ -83,7 +83,7 @@ async def test_two_amendments_sent_at_once_on_the_same_version_one_wins_one_conf
     assert applied["plan"]["version"] == 2
     assert (conflict["expectedVersion"], conflict["actualVersion"]) == (1, 2)
     body = await graphql(
-        'query($id: ID!) { plan(id: $id) { version node(id: "output-toolkits") { title } } }',
+        'query($id: ID!) { plan(id: $id) { version node(nodeId: "output-toolkits") { title } } }',
         id=baku,
     )
     winner = applied["amendment"]["changes"][0]["fields"][0]["value"]
@@ -231,8 +231,8 @@ async def test_a_node_with_children_is_removed_with_them_when_the_change_says_ca
     ], "its links go with it"
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          kpis: nodes(kind: KPI) { id } outcomes: nodes(kind: OUTCOME) { id }
-          node(id: "output-toolkits") { ... on Output { servesOutcomes { id } } }
+          kpis: nodes(kind: KPI) { nodeId } outcomes: nodes(kind: OUTCOME) { nodeId }
+          node(nodeId: "output-toolkits") { ... on Output { servesOutcomes { nodeId } } }
         } }""",
         id=baku,
     )
@@ -281,8 +281,8 @@ async def test_amending_a_plan_that_does_not_exist_says_so(
     assert result["__typename"] == "PlanNotFound"
     assert result["planId"] == "no-such-plan"
     assert "no-such-plan" in result["message"]
-    plans = await graphql("{ plans { id } }")
-    assert plans["data"]["plans"] == [{"id": "baku-2026"}], "no plan was made by amending"
+    plans = await graphql("{ plans { planId } }")
+    assert plans["data"]["plans"] == [{"planId": "baku-2026"}], "no plan was made by amending"
 
 
 async def test_creating_a_plan_with_an_existing_id_is_refused(graphql: GraphQL, baku: str) -> None:
@@ -326,8 +326,8 @@ async def test_creating_a_plan_with_bad_input_lists_every_problem(
 
     result = body["data"]["createPlan"]
     assert paths(result) == ["id", "title", "periodEnd", "changes[0].addNode.parentId"]
-    listed = await graphql("{ plans { id } }")
-    assert listed["data"]["plans"] == [{"id": "baku-2026"}]
+    listed = await graphql("{ plans { planId } }")
+    assert listed["data"]["plans"] == [{"planId": "baku-2026"}]
 
 
 # -- GraphQL errors: the request itself is wrong ----------------------------------------------
@@ -397,7 +397,7 @@ async def test_an_inline_change_naming_two_operations_is_refused_before_it_runs(
 
 
 async def test_version_0_is_bad_user_input(graphql: GraphQL, baku: str) -> None:
-    body = await graphql('{ plan(id: "baku-2026", version: 0) { id } }')
+    body = await graphql('{ plan(id: "baku-2026", version: 0) { planId } }')
 
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
@@ -440,7 +440,7 @@ async def test_an_overly_deep_query_is_refused_by_the_depth_limit(
 
 async def test_a_query_within_the_depth_limit_is_answered(graphql: GraphQL, baku: str) -> None:
     body = await graphql(
-        '{ plan(id: "baku-2026") { sections { sections { parent { parent { id } } } } } }'
+        '{ plan(id: "baku-2026") { sections { sections { parent { parent { nodeId } } } } } }'
     )
 
     assert "errors" not in body, body
@@ -454,7 +454,7 @@ async def test_an_unknown_field_is_a_graphql_error_naming_it(graphql: GraphQL, b
 
 
 async def test_an_unparseable_query_is_a_graphql_error(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", json={"query": "{ plans { id "})
+    response = await client.post("/graphql", json={"query": "{ plans { planId "})
 
     assert response.status_code == 200
     body = response.json()

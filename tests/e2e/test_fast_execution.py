@@ -82,7 +82,7 @@ query Mixed($id: ID!) {
     amendments(first: 2) { totalCount edges { node { version } } }
   }
   missing: plan(id: "nope") { id }
-  node: plan(id: $id) { node(id: "kpi-1") { ... on Kpi { code title } } }
+  node: plan(id: $id) { node(nodeId: "kpi-1") { ... on Kpi { code title } } }
 }
 """
 

@@ -30,7 +30,7 @@ STORED = """
 query Stored($plan: ID!) {
   plan(id: $plan) {
     nodes(kind: KPI) {
-      id
+      nodeId
       ... on Kpi {
         readings(includeSuperseded: true) {
           kpiId period value text numerator denominator status note
@@ -69,7 +69,7 @@ async def _record(
 async def _stored(graphql: GraphQL, plan_id: str) -> dict[str, Any]:
     body = await graphql(STORED, plan=plan_id)
     assert "errors" not in body, body
-    return {kpi["id"]: kpi["readings"] for kpi in body["data"]["plan"]["nodes"]}
+    return {kpi["nodeId"]: kpi["readings"] for kpi in body["data"]["plan"]["nodes"]}
 
 
 def reading(period: str, value: Any = "66.5", kpi: Any = "kpi-1", **fields: Any) -> dict[str, Any]:

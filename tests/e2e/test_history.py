@@ -23,9 +23,9 @@ query State($id: ID!, $version: Int, $asOf: DateTime) {
   plan(id: $id, version: $version, asOf: $asOf) {
     version recordedAt hash
     amendment { version rationale }
-    priorities { id outcomes { id kpis { id } } }
-    outputs { id title servesPriorities { id } }
-    terms { id }
+    priorities { nodeId outcomes { nodeId kpis { nodeId } } }
+    outputs { nodeId title servesPriorities { nodeId } }
+    terms { nodeId }
   }
 }
 """
@@ -66,7 +66,7 @@ async def walked(amend: Amend, baku: str) -> list[dict[str, Any]]:
 
 
 def outputs(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {o["id"]: o for o in plan["outputs"]}
+    return {o["nodeId"]: o for o in plan["outputs"]}
 
 
 async def test_version_1_shows_none_of_the_later_amendments(
@@ -81,7 +81,7 @@ async def test_version_1_shows_none_of_the_later_amendments(
     toolkits = outputs(plan)["output-toolkits"]
     assert toolkits["title"] == "Toolkits", "the old title"
     assert toolkits["servesPriorities"] == [], "no link yet"
-    assert "term-partnerships" in {t["id"] for t in plan["terms"]}, "not yet removed"
+    assert "term-partnerships" in {t["nodeId"] for t in plan["terms"]}, "not yet removed"
     assert len(plan["terms"]) == 11
 
 
@@ -97,14 +97,16 @@ async def test_each_version_shows_exactly_the_amendments_up_to_it(
         found: list[dict[str, Any]] = plan["priorities"][0]["outcomes"]
         return found
 
-    assert outcomes(seen[2]) == [{"id": "outcome-broadband", "kpis": []}]
-    assert outcomes(seen[3]) == [{"id": "outcome-broadband", "kpis": [{"id": "kpi-internet-use"}]}]
+    assert outcomes(seen[2]) == [{"nodeId": "outcome-broadband", "kpis": []}]
+    assert outcomes(seen[3]) == [
+        {"nodeId": "outcome-broadband", "kpis": [{"nodeId": "kpi-internet-use"}]}
+    ]
     assert outputs(seen[3])["output-toolkits"]["title"] == "Toolkits"
     assert outputs(seen[4])["output-toolkits"]["title"] == "Toolkits and guidelines"
     assert len(seen[4]["terms"]) == 11
     assert len(seen[5]["terms"]) == 10
     assert outputs(seen[5])["output-toolkits"]["servesPriorities"] == []
-    assert outputs(seen[6])["output-toolkits"]["servesPriorities"] == [{"id": CONNECTIVITY}]
+    assert outputs(seen[6])["output-toolkits"]["servesPriorities"] == [{"nodeId": CONNECTIVITY}]
     for version, plan in seen.items():
         assert plan["version"] == version
         assert plan["amendment"]["version"] == version
@@ -136,7 +138,7 @@ async def test_an_instant_between_two_amendments_picks_the_earlier_one(
 
     plan = body["data"]["plan"]
     assert plan["version"] == 2
-    assert plan["priorities"][0]["outcomes"] == [{"id": "outcome-broadband", "kpis": []}]
+    assert plan["priorities"][0]["outcomes"] == [{"nodeId": "outcome-broadband", "kpis": []}]
 
 
 async def test_an_instant_exactly_at_an_amendment_includes_it(

@@ -87,7 +87,7 @@ async def test_trusted_documents_are_known_by_their_document_id(
     for document_id in (f"sha256:{plans['id']}", plans["id"]):
         found = await client.post("/graphql", json={"documentId": document_id})
         assert found.status_code == 200
-        assert found.json()["data"]["plans"][0]["id"] == baku
+        assert found.json()["data"]["plans"][0]["planId"] == baku
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ async def test_only_known_documents_refuses_every_other(
     # The auditor page's own documents: by hash, and as text however it is laid out.
     plans = trusted("AuditPlans")
     by_id = await strict.post("/graphql", json={"documentId": f"sha256:{plans['id']}"})
-    assert by_id.json()["data"]["plans"][0]["id"] == "baku-2026"
+    assert by_id.json()["data"]["plans"][0]["planId"] == "baku-2026"
     squeezed = re.sub(r"\s+", " ", plans["body"])
     as_text = await strict.post("/graphql", json={"query": squeezed})
     assert as_text.json() == by_id.json()

@@ -40,7 +40,7 @@ PROVENANCE = f"""
 query Provenance($id: ID!, $node: ID!, $version: Int) {{
   plan(id: $id, version: $version) {{
     version
-    node(id: $node) {{
+    node(nodeId: $node) {{
       id title
       history {{
         version change

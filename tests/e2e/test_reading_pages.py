@@ -16,7 +16,7 @@ PAGE = """
 query Page($plan: ID!, $kpi: ID!, $first: Int! = 100, $after: String,
            $includeSuperseded: Boolean! = false) {
   plan(id: $plan) {
-    node(id: $kpi) {
+    node(nodeId: $kpi) {
       ... on Kpi {
         readingsPage(first: $first, after: $after, includeSuperseded: $includeSuperseded) {
           totalCount

@@ -32,12 +32,12 @@ async def test_the_plan_list_names_the_baku_plan_with_its_period_and_latest_vers
     graphql: GraphQL, baku: str
 ) -> None:
     body = await graphql(
-        "{ plans { id title period { startYear endYear label } version recordedAt } }"
+        "{ plans { planId title period { startYear endYear label } version recordedAt } }"
     )
 
     assert "errors" not in body, body
     [summary] = body["data"]["plans"]
-    assert summary["id"] == baku == "baku-2026"
+    assert summary["planId"] == baku == "baku-2026"
     assert summary["title"] == "Baku Action Plan"
     assert summary["period"] == {"startYear": 2026, "endYear": 2029, "label": "2026-2029"}
     assert summary["version"] == 1
@@ -53,7 +53,7 @@ async def test_a_plan_read_without_version_or_instant_is_its_latest_version(
         """query($id: ID!) {
           plans { version recordedAt }
           plan(id: $id) {
-            id title description version recordedAt hash
+            planId title description version recordedAt hash
             period { startYear endYear label }
             amendment { version authority rationale reference effectiveFrom }
           }
@@ -63,7 +63,7 @@ async def test_a_plan_read_without_version_or_instant_is_its_latest_version(
 
     plan = body["data"]["plan"]
     [summary] = body["data"]["plans"]
-    assert plan["id"] == "baku-2026"
+    assert plan["planId"] == "baku-2026"
     assert plan["title"] == "Baku Action Plan"
     assert plan["description"].startswith("The Baku Action Plan describes the ITU-D priorities")
     assert plan["period"]["label"] == "2026-2029"
@@ -85,13 +85,15 @@ async def test_the_baku_draft_has_five_priorities_coded_one_to_five_in_order(
 ) -> None:
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          priorities { __typename id kind code title position parent { id } outcomes { id } }
+          priorities {
+            __typename nodeId kind code title position parent { nodeId } outcomes { nodeId }
+          }
         } }""",
         id=baku,
     )
 
     priorities = body["data"]["plan"]["priorities"]
-    assert [p["id"] for p in priorities] == PRIORITY_IDS
+    assert [p["nodeId"] for p in priorities] == PRIORITY_IDS
     assert [p["code"] for p in priorities] == ["1", "2", "3", "4", "5"]
     positions = [p["position"] for p in priorities]
     assert positions == list(range(positions[0], positions[0] + 5)), (
@@ -109,11 +111,11 @@ async def test_every_priority_says_its_outcomes_and_kpis_are_to_be_filled_in_lat
     graphql: GraphQL, baku: str
 ) -> None:
     body = await graphql(
-        "query($id: ID!) { plan(id: $id) { priorities { id description } } }", id=baku
+        "query($id: ID!) { plan(id: $id) { priorities { nodeId description } } }", id=baku
     )
 
     for priority in body["data"]["plan"]["priorities"]:
-        assert PLACEHOLDER in priority["description"], priority["id"]
+        assert PLACEHOLDER in priority["description"], priority["nodeId"]
         assert "\n\n" in priority["description"], "paragraphs are separated by a blank line"
 
 
@@ -123,16 +125,16 @@ async def test_the_baku_draft_has_six_outputs_and_seven_enablers_serving_nothing
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
           outputs {
-            __typename id code title
-            servesPriorities { id } servesOutcomes { id } links { relation }
+            __typename nodeId code title
+            servesPriorities { nodeId } servesOutcomes { nodeId } links { relation }
           }
-          enablers { __typename id code title supportsPriorities { id } }
+          enablers { __typename nodeId code title supportsPriorities { nodeId } }
         } }""",
         id=baku,
     )
 
     plan = body["data"]["plan"]
-    assert [o["id"] for o in plan["outputs"]] == OUTPUT_IDS
+    assert [o["nodeId"] for o in plan["outputs"]] == OUTPUT_IDS
     assert [o["code"] for o in plan["outputs"]] == ["O1", "O2", "O3", "O4", "O5", "O6"]
     assert plan["outputs"][1]["title"] == "Toolkits"
     assert {o["__typename"] for o in plan["outputs"]} == {"Output"}
@@ -143,7 +145,7 @@ async def test_the_baku_draft_has_six_outputs_and_seven_enablers_serving_nothing
     assert [e["code"] for e in plan["enablers"]] == [f"E{n}" for n in range(1, 8)]
     assert plan["enablers"][0] == {
         "__typename": "Enabler",
-        "id": "enabler-efficiency",
+        "nodeId": "enabler-efficiency",
         "code": "E1",
         "title": "Efficiency",
         "supportsPriorities": [],
@@ -154,7 +156,7 @@ async def test_the_terminology_has_eleven_terms_each_with_its_definition(
     graphql: GraphQL, baku: str
 ) -> None:
     body = await graphql(
-        "query($id: ID!) { plan(id: $id) { terms { __typename id kind title description } } }",
+        "query($id: ID!) { plan(id: $id) { terms { __typename nodeId kind title description } } }",
         id=baku,
     )
 
@@ -162,7 +164,7 @@ async def test_the_terminology_has_eleven_terms_each_with_its_definition(
     assert len(terms) == 11
     assert {t["__typename"] for t in terms} == {"Term"}
     assert {t["kind"] for t in terms} == {"TERM"}
-    by_id = {t["id"]: t for t in terms}
+    by_id = {t["nodeId"]: t for t in terms}
     assert by_id["term-outcomes"]["title"] == "Outcomes"
     assert all(t["description"] for t in terms), "every term is defined"
 
@@ -170,7 +172,7 @@ async def test_the_terminology_has_eleven_terms_each_with_its_definition(
 async def test_the_sections_nest_3_1_to_3_4_under_section_3(graphql: GraphQL, baku: str) -> None:
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          sections { id code title sections { id code title parent { id } } }
+          sections { nodeId code title sections { nodeId code title parent { nodeId } } }
         } }""",
         id=baku,
     )
@@ -181,22 +183,22 @@ async def test_the_sections_nest_3_1_to_3_4_under_section_3(graphql: GraphQL, ba
     three = sections[2]
     assert [s["code"] for s in three["sections"]] == ["3.1", "3.2", "3.3", "3.4"]
     assert three["sections"][1] == {
-        "id": "section-3-2",
+        "nodeId": "section-3-2",
         "code": "3.2",
         "title": "ITU-D priorities",
-        "parent": {"id": "section-3"},
+        "parent": {"nodeId": "section-3"},
     }
-    assert all(s["sections"] == [] for s in sections if s["id"] != "section-3")
+    assert all(s["sections"] == [] for s in sections if s["nodeId"] != "section-3")
     section_4 = await graphql(
-        'query($id: ID!) { plan(id: $id) { node(id: "section-4") { description } } }', id=baku
+        'query($id: ID!) { plan(id: $id) { node(nodeId: "section-4") { description } } }', id=baku
     )
     assert section_4["data"]["plan"]["node"]["description"] == "To be added later."
 
 
 async def test_lists_the_draft_leaves_for_later_are_empty(graphql: GraphQL, baku: str) -> None:
     body = await graphql(
-        "query($id: ID!) { plan(id: $id) { regionalInitiatives { id } resolutions { id } "
-        "studyGroups { id } } }",
+        "query($id: ID!) { plan(id: $id) { regionalInitiatives { nodeId } resolutions { nodeId } "
+        "studyGroups { nodeId } } }",
         id=baku,
     )
 
@@ -208,15 +210,15 @@ async def test_a_node_is_found_by_id_with_its_parent_and_children(
 ) -> None:
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          sub: node(id: "section-3-2") {
-            __typename id kind code title position
-            parent { __typename id code children { id } }
-            children { id }
+          sub: node(nodeId: "section-3-2") {
+            __typename nodeId kind code title position
+            parent { __typename nodeId code children { nodeId } }
+            children { nodeId }
           }
-          output: node(id: "output-toolkits") {
-            __typename id code ... on Output { servesPriorities { id } }
+          output: node(nodeId: "output-toolkits") {
+            __typename nodeId code ... on Output { servesPriorities { nodeId } }
           }
-          missing: node(id: "no-such-node") { id }
+          missing: node(nodeId: "no-such-node") { nodeId }
         } }""",
         id=baku,
     )
@@ -224,27 +226,27 @@ async def test_a_node_is_found_by_id_with_its_parent_and_children(
     plan = body["data"]["plan"]
     assert plan["sub"] == {
         "__typename": "Section",
-        "id": "section-3-2",
+        "nodeId": "section-3-2",
         "kind": "SECTION",
         "code": "3.2",
         "title": "ITU-D priorities",
         "position": 1,
         "parent": {
             "__typename": "Section",
-            "id": "section-3",
+            "nodeId": "section-3",
             "code": "3",
             "children": [
-                {"id": "section-3-1"},
-                {"id": "section-3-2"},
-                {"id": "section-3-3"},
-                {"id": "section-3-4"},
+                {"nodeId": "section-3-1"},
+                {"nodeId": "section-3-2"},
+                {"nodeId": "section-3-3"},
+                {"nodeId": "section-3-4"},
             ],
         },
         "children": [],
     }
     assert plan["output"] == {
         "__typename": "Output",
-        "id": "output-toolkits",
+        "nodeId": "output-toolkits",
         "code": "O2",
         "servesPriorities": [],
     }
@@ -254,15 +256,15 @@ async def test_a_node_is_found_by_id_with_its_parent_and_children(
 async def test_nodes_of_one_kind_come_in_document_order(graphql: GraphQL, baku: str) -> None:
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
-          priorities: nodes(kind: PRIORITY) { __typename id kind }
-          kpis: nodes(kind: KPI) { id }
-          all: nodes { id kind }
+          priorities: nodes(kind: PRIORITY) { __typename nodeId kind }
+          kpis: nodes(kind: KPI) { nodeId }
+          all: nodes { nodeId kind }
         } }""",
         id=baku,
     )
 
     plan = body["data"]["plan"]
-    assert [n["id"] for n in plan["priorities"]] == PRIORITY_IDS
+    assert [n["nodeId"] for n in plan["priorities"]] == PRIORITY_IDS
     assert {(n["__typename"], n["kind"]) for n in plan["priorities"]} == {("Priority", "PRIORITY")}
     assert plan["kpis"] == []
     kinds = [n["kind"] for n in plan["all"]]
@@ -272,7 +274,7 @@ async def test_nodes_of_one_kind_come_in_document_order(graphql: GraphQL, baku: 
     assert kinds.count("OUTPUT") == 6
     assert kinds.count("ENABLER") == 7
     assert len(kinds) == 40
-    ids = [n["id"] for n in plan["all"]]
+    ids = [n["nodeId"] for n in plan["all"]]
     assert ids.index("section-3") < ids.index("section-3-1") < ids.index("section-4"), (
         "a section's sub-sections follow it, before the next section"
     )
@@ -280,7 +282,8 @@ async def test_nodes_of_one_kind_come_in_document_order(graphql: GraphQL, baku: 
 
 async def test_an_unknown_plan_reads_as_null_not_as_an_error(graphql: GraphQL, baku: str) -> None:
     body = await graphql(
-        '{ plan(id: "no-such-plan") { id } old: plan(id: "no-such-plan", version: 1) { id } }'
+        '{ plan(id: "no-such-plan") { planId } '
+        'old: plan(id: "no-such-plan", version: 1) { planId } }'
     )
 
     assert "errors" not in body, body

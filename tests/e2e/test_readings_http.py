@@ -59,7 +59,7 @@ query Readings($plan: ID!, $kpi: ID!, $version: Int, $from: String, $to: String,
                $includeSuperseded: Boolean! = false) {
   plan(id: $plan, version: $version) {
     version
-    node(id: $kpi) {
+    node(nodeId: $kpi) {
       ... on Kpi {
         readings(from: $from, to: $to, disaggregation: $disaggregation, asOf: $asOf,
                  includeSuperseded: $includeSuperseded) { ...ReadingFields }
@@ -74,7 +74,7 @@ query Readings($plan: ID!, $kpi: ID!, $version: Int, $from: String, $to: String,
 LATEST_AND_PROGRESS = """
 query Progress($plan: ID!, $kpi: ID!, $female: [DimensionValueInput!]) {
   plan(id: $plan) {
-    node(id: $kpi) {
+    node(nodeId: $kpi) {
       ... on Kpi {
         latest { period value }
         latestFemale: latest(disaggregation: $female) { period value }

@@ -36,7 +36,7 @@ subscription Amended($planId: ID!, $after: Int) {
 READINGS_RECORDED = """
 subscription Recorded($kpiIds: [ID!]!, $after: Int, $planId: ID) {
   readingsRecorded(kpiIds: $kpiIds, after: $after, planId: $planId) {
-    batchId planId actor stored duplicates recordedAt
+    id batchId planId actor stored duplicates recordedAt
     readings { kpiId period value isCurrent }
   }
 }
@@ -214,6 +214,9 @@ async def test_readings_recorded_delivers_only_the_readings_of_the_kpis_asked_fo
 
     received = (await asyncio.wait_for(pending, WAIT)).data["readingsRecorded"]
     assert received["batchId"] == batch
+    # Its id names the KPIs whose readings it holds: another subscriber's copy of the same
+    # batch, with other readings, is another object to a normalising cache.
+    assert received["id"] == f"ReadingsBatch:{batch}:kpi-2:kpi-4"
     assert received["planId"] == PLAN_ID
     assert received["stored"] == 3
     assert received["duplicates"] == 0

@@ -68,6 +68,8 @@ QUERIES: dict[str, tuple[str, str]] = {
     ),
     "nodeHistory": (f'{{ nodeHistory(planId: "{PLAN_ID}", nodeId: "p1") {{ version }} }}', "read"),
     "amendment": (f'{{ amendment(planId: "{PLAN_ID}", version: 1) {{ version }} }}', "read"),
+    "node": (f'{{ node(id: "Plan:{PLAN_ID}:1") {{ id }} }}', "read"),
+    "nodes": (f'{{ nodes(ids: ["Plan:{PLAN_ID}:1"]) {{ id }} }}', "read"),
     "verifyIntegrity": (f'{{ verifyIntegrity(planId: "{PLAN_ID}") {{ ok }} }}', "audit"),
     "events": ("{ events(first: 5) { items { position } } }", "audit"),
 }
@@ -95,7 +97,7 @@ ALLOWED_ROLES = {
     "audit": ["AUDITOR", "ADMIN"],
 }
 NDJSON = {"content-type": "application/x-ndjson"}
-SERIES = '{ plan(id: "%s") { node(id: "%s") { ... on Kpi { readings { period } } } } }'
+SERIES = '{ plan(id: "%s") { node(nodeId: "%s") { ... on Kpi { readings { period } } } } }'
 
 
 def reading(period: str, kpi: str = KPI) -> dict[str, Any]:

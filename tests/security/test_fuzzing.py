@@ -112,7 +112,7 @@ def test_fuzzing_every_operation_finds_no_server_error_and_breaks_no_chain(
 
 def every_version_is_readable(server: Process, headers: dict[str, str]) -> None:
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
-        plans = http.post("/graphql", json={"query": "{ plans { id version } }"}).json()
+        plans = http.post("/graphql", json={"query": "{ plans { planId version } }"}).json()
         for plan in plans["data"]["plans"]:
             for version in range(1, plan["version"] + 1):
                 answer = http.post(
@@ -120,7 +120,7 @@ def every_version_is_readable(server: Process, headers: dict[str, str]) -> None:
                     json={
                         "query": "query($id: ID!, $v: Int) { plan(id: $id, version: $v) "
                         "{ version hash nodes { id } } }",
-                        "variables": {"id": plan["id"], "v": version},
+                        "variables": {"id": plan["planId"], "v": version},
                     },
                 ).json()
                 assert answer["data"]["plan"]["version"] == version, answer

@@ -168,7 +168,8 @@ async def test_ingest_refuses_a_broken_body_with_a_clear_4xx_and_stores_nothing(
         series = await http.post(
             "/graphql",
             json={
-                "query": f'{{ plan(id: "{PLAN_ID}") {{ node(id: "kpi-1") {{ ... on Kpi {{ readings '
+                "query": f'{{ plan(id: "{PLAN_ID}") {{ node(nodeId: "kpi-1") '
+                "{ ... on Kpi { readings "
                 "{ period } } } } }"
             },
         )

@@ -61,11 +61,11 @@ async def test_mutations_and_subscriptions_are_charged_too(
         ("{ events(first: 1001) { endPosition } }", "first"),
         ('{ nodeHistory(planId: "%s", nodeId: "p1", first: 1001) { version } }', "first"),
         (
-            '{ plan(id: "%s") { node(id: "p1") { history(first: -1) { version } } } }',
+            '{ plan(id: "%s") { node(nodeId: "p1") { history(first: -1) { version } } } }',
             "first",
         ),
         (
-            '{ plan(id: "%s") { node(id: "kpi-1") { ... on Kpi { readings(limit: 10001) '
+            '{ plan(id: "%s") { node(nodeId: "kpi-1") { ... on Kpi { readings(limit: 10001) '
             "{ period } } } } }",
             "limit",
         ),
@@ -89,7 +89,8 @@ async def test_more_readings_than_the_limit_is_an_error_never_a_silent_cut(
         for i in range(5)
     ]
     query = (
-        '{ plan(id: "%s") { node(id: "kpi-4") { ... on Kpi { readings(limit: %d) { period } } } } }'
+        '{ plan(id: "%s") { node(nodeId: "kpi-4") '
+        "{ ... on Kpi { readings(limit: %d) { period } } } } }"
     )
     async with http_client(app, admin_token) as http:
         _, body = await post_graphql(

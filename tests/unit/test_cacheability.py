@@ -47,7 +47,8 @@ def test_explicit_versions_of_what_never_changes_are_pinned(document: str) -> No
         'query { verifyIntegrity(planId: "p") { ok } }',
         'query { nodeHistory(planId: "p", nodeId: "n") { version } }',
         'query { plan(id: "p", version: 1) { nodes { ... on Kpi { readings { value } } } } }',
-        'query { plan(id: "p", version: 1) { node(id: "k") { ... on Kpi { latest { value } } } } }',
+        'query { plan(id: "p", version: 1) { node(nodeId: "k") { ... on Kpi { latest { value } } } '
+        "} }",
         "fragment K on Kpi { progress { direction } }"
         ' query { plan(id: "p", version: 1) { priorities { outcomes { kpis { ...K } } } } }',
         "query { __schema { queryType { name } } }",

@@ -45,7 +45,9 @@ def test_a_page_size_argument_is_the_multiplier_given_or_by_default() -> None:
 
 
 def test_a_reading_list_costs_its_limit() -> None:
-    query = '{ plan(id: "p") { node(id: "k") { ... on Kpi { readings(limit: 50) { value } } } } }'
+    query = (
+        '{ plan(id: "p") { node(nodeId: "k") { ... on Kpi { readings(limit: 50) { value } } } } }'
+    )
     assert cost(query) == 1 + 1 + (1 + 50)
 
 

@@ -38,8 +38,9 @@ from strawberry.types.graphql import OperationType
 from planapi.api.context import Context
 from planapi.application.access import Role
 
-# Arguments that say how many items a list (or a connection) returns.
-PAGE_ARGUMENTS = ("first", "limit")
+# Arguments that say how many items a list (or a connection) returns: a number, or a list
+# with one item per result (`nodes(ids:)`).
+PAGE_ARGUMENTS = ("first", "limit", "ids")
 
 # Lists without a page argument: how many items to expect, at most in practice. A plan is a few
 # hundred nodes; the Baku draft has 40.
@@ -203,6 +204,8 @@ class _Walker:
                 value = value_from_ast(given.value, argument.type, self.variables)
             if isinstance(value, int) and not isinstance(value, bool):
                 return max(value, 0)
+            if isinstance(value, list):
+                return len(value)
             return None  # not a number: the resolver refuses it; estimate meanwhile
         return None
 

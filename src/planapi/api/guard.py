@@ -40,6 +40,8 @@ POLICY: dict[tuple[str, str], Permission] = {
     ("Query", "planDiff"): Permission.READ,
     ("Query", "nodeHistory"): Permission.READ,  # history is reading (issue 5); see security.md
     ("Query", "amendment"): Permission.READ,
+    ("Query", "node"): Permission.READ,
+    ("Query", "nodes"): Permission.READ,
     ("Query", "verifyIntegrity"): Permission.AUDIT,
     ("Query", "events"): Permission.AUDIT,
     ("Mutation", "createPlan"): Permission.CREATE_PLAN,

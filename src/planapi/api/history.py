@@ -10,7 +10,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from planapi.api import cursors, scalars  # noqa: F401  (scalars registers the domain enums)
+from planapi.api.global_ids import Node as GlobalNode
+from planapi.api.global_ids import global_id
 from planapi.api.naming import camel
+from planapi.application.feed import plan_id_of
 from planapi.application.ports import Recorded
 from planapi.application.primitives import field_to_primitive
 from planapi.domain.diff import FieldChange
@@ -158,8 +161,13 @@ def as_change(event: NodeEvent) -> AmendmentChange:
 
 
 @strawberry.type(description="One amendment: the change that made one version of a plan.")
-class Amendment:
+class Amendment(GlobalNode):
     record: strawberry.Private[Recorded]
+
+    @strawberry.field(description="Global id: `Amendment:<planId>:<version>`.")
+    def id(self) -> strawberry.ID:
+        stream_id = self.record.stream_id
+        return global_id("Amendment", plan_id_of(stream_id) or stream_id, self.record.version)
 
     @strawberry.field(description="The version this amendment produced (1 = creation).")
     def version(self) -> int:

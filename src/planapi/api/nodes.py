@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,6 +14,8 @@ from strawberry.scalars import JSON
 from planapi.api import scalars  # noqa: F401  (registers the domain enums)
 from planapi.api.context import Context
 from planapi.api.errors import bad_input
+from planapi.api.global_ids import Node as GlobalNode
+from planapi.api.global_ids import global_id, node_global_id
 from planapi.api.history import Amendment, FieldDiff, field_diffs
 from planapi.api.naming import camel
 from planapi.api.readings import (
@@ -78,12 +82,24 @@ class KpiDimension:
 
 
 @strawberry.interface(description="Any node of a plan, as it stood at the version being read.")
-class PlanNode:
+class PlanNode(GlobalNode):
     node: strawberry.Private[Node]
     plan: strawberry.Private[PlanState]
 
-    @strawberry.field(description="Stable id: never changes, never reused.")
+    @strawberry.field(
+        description="Global id of this node as of the version being read "
+        "(`Kpi:baku-2026:34:kpi-1-1-1`): differs between versions, so a client cache keyed by "
+        "it never mixes them. `nodeId` is the stable key that arguments take."
+    )
     def id(self) -> strawberry.ID:
+        plan = self.plan
+        return node_global_id(self.node.kind, plan.id, plan.version, self.node.id)
+
+    @strawberry.field(
+        description="Stable id: the same in every version, never reused; what arguments and "
+        "inputs (`Plan.node(nodeId:)`, `parentId`, `updateNode.id`, links) take."
+    )
+    def node_id(self) -> strawberry.ID:
         return strawberry.ID(self.node.id)
 
     @strawberry.field
@@ -138,7 +154,7 @@ class PlanNode:
     ) -> list[NodeHistoryEntry]:
         found = await info.context.plans.history(self.plan.id, self.node.id, self.plan.version)
         try:
-            return history_page(found, first, before_version)
+            return history_page(found, first, before_version, self.plan.id, self.node.id)
         except ValidationError as error:
             raise bad_input(error) from error
 
@@ -177,14 +193,35 @@ MAX_READINGS = 10_000
 
 
 def history_page(
-    entries: list[NodeEntry], first: int, before_version: int | None
+    entries: list[NodeEntry], first: int, before_version: int | None, plan_id: str, node_id: str
 ) -> list[NodeHistoryEntry]:
     """Newest first: `first` entries older than `before_version` (when given)."""
     if not 0 <= first <= MAX_HISTORY:
         raise ValidationError([Problem(("first",), f"must be between 0 and {MAX_HISTORY:,}")])
+    numbered: Iterable[tuple[NodeEntry, int]] = zip(entries, history_indexes(entries), strict=True)
     if before_version is not None:
-        entries = [e for e in entries if e.amendment.version < before_version]
-    return [NodeHistoryEntry.of(entry) for entry in entries[:first]]
+        numbered = ((e, n) for e, n in numbered if e.amendment.version < before_version)
+    return [
+        NodeHistoryEntry.of(entry, history_entry_id(plan_id, node_id, entry, index))
+        for entry, index in itertools.islice(numbered, first)
+    ]
+
+
+def history_indexes(entries: list[NodeEntry]) -> list[int]:
+    """Each entry's place among the node's changes in its amendment (one amendment can add a
+    node and link it): 0 for the first change, in the order the amendment lists them. Entries
+    come newest first, so an amendment's changes appear last to first."""
+    seen: dict[int, int] = {}
+    indexes = [0] * len(entries)
+    for position in range(len(entries) - 1, -1, -1):
+        version = entries[position].amendment.version
+        indexes[position] = seen.get(version, 0)
+        seen[version] = indexes[position] + 1
+    return indexes
+
+
+def history_entry_id(plan_id: str, node_id: str, entry: NodeEntry, index: int) -> strawberry.ID:
+    return global_id("NodeHistoryEntry", plan_id, entry.amendment.version, node_id, index)
 
 
 @strawberry.type(description="Two nodes and how they are linked.")
@@ -195,20 +232,29 @@ class LinkRef:
 
 
 @strawberry.type(description="What one amendment did to a node.")
-class NodeHistoryEntry:
+class NodeHistoryEntry(GlobalNode):
     amendment: Amendment
     change: NodeChangeKind
     fields: list[FieldDiff]
     link: LinkRef | None
+    key: strawberry.Private[strawberry.ID]
+
+    @strawberry.field(
+        description="Global id: `NodeHistoryEntry:<planId>:<version>:<nodeId>:<n>`, the n-th "
+        "change (from 0) the amendment made to the node."
+    )
+    def id(self) -> strawberry.ID:
+        return self.key
 
     @strawberry.field
     def version(self) -> int:
         return self.amendment.record.version
 
     @classmethod
-    def of(cls, entry: NodeEntry) -> NodeHistoryEntry:
+    def of(cls, entry: NodeEntry, key: strawberry.ID) -> NodeHistoryEntry:
         link = entry.change.link
         return cls(
+            key=key,
             amendment=Amendment(record=entry.amendment),
             change=entry.change.kind,
             fields=field_diffs(entry.change.fields),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 
 from planapi.api.context import Context
 from planapi.api.errors import bad_input
+from planapi.api.global_ids import Node as GlobalNode
+from planapi.api.global_ids import global_id
 from planapi.api.history import (
     Amendment,
     AmendmentConnection,
@@ -33,7 +36,7 @@ from planapi.api.nodes import (
     as_types,
 )
 from planapi.application.plans import PlanVersion, VersionDiff
-from planapi.domain.errors import PlanApiError
+from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
 
@@ -53,11 +56,18 @@ def _period(state: PlanState) -> PlanPeriod:
 
 
 @strawberry.type(description="A plan's name and latest version, for listings.")
-class PlanSummary:
+class PlanSummary(GlobalNode):
     found: strawberry.Private[PlanVersion]
 
-    @strawberry.field
+    @strawberry.field(
+        description="Global id of this summary as of its version: `PlanSummary:<planId>:<version>`."
+    )
     def id(self) -> strawberry.ID:
+        state = self.found.state
+        return global_id("PlanSummary", state.id, state.version)
+
+    @strawberry.field(description="Stable id of the plan: what `plan(id:)` takes.")
+    def plan_id(self) -> strawberry.ID:
         return strawberry.ID(self.found.state.id)
 
     @strawberry.field
@@ -78,7 +88,7 @@ class PlanSummary:
 
 
 @strawberry.type(description="A plan exactly as it stood at one version.")
-class Plan:
+class Plan(GlobalNode):
     found: strawberry.Private[PlanVersion]
 
     @property
@@ -88,8 +98,19 @@ class Plan:
     def _roots(self, kind: NodeKind) -> list[PlanNode]:
         return as_types(self._state.children_of(None, kind), self._state)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Global id of the plan as of this version (`Plan:baku-2026:34`): differs "
+        "between versions, so a client cache keyed by it never mixes them. `planId` is the "
+        "stable key that arguments take."
+    )
     def id(self) -> strawberry.ID:
+        return global_id("Plan", self._state.id, self._state.version)
+
+    @strawberry.field(
+        description="Stable id of the plan: the same in every version; what `plan(id:)`, "
+        "`amendPlan`'s `planId` and the other arguments take."
+    )
+    def plan_id(self) -> strawberry.ID:
         return strawberry.ID(self._state.id)
 
     @strawberry.field
@@ -154,9 +175,22 @@ class Plan:
     def terms(self) -> list[Term]:
         return self._roots(NodeKind.TERM)  # type: ignore[return-value]
 
-    @strawberry.field
-    def node(self, id: strawberry.ID) -> PlanNode | None:
-        found = self._state.node(id)
+    @strawberry.field(
+        description="The node with this stable id (`nodeId`) in this version; null when absent."
+    )
+    def node(
+        self,
+        node_id: strawberry.ID | None = None,
+        id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(deprecation_reason="Use `nodeId`: `id` fields are global ids."),
+        ] = None,
+    ) -> PlanNode | None:
+        if (node_id is None) == (id is None):
+            wanted = "not both" if node_id is not None else "one of them"
+            problem = Problem(("nodeId",), f"give `nodeId` or the deprecated `id`, {wanted}")
+            raise bad_input(ValidationError([problem]))
+        found = self._state.node(node_id if node_id is not None else id)  # type: ignore[arg-type]
         return as_type(found, self._state) if found else None
 
     @strawberry.field(description="Every node (of one kind, if given) in document order.")

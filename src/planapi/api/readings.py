@@ -8,6 +8,8 @@ from decimal import Decimal
 import strawberry
 
 from planapi.api import cursors
+from planapi.api.global_ids import Node as GlobalNode
+from planapi.api.global_ids import global_id
 from planapi.api.history import PageInfo
 from planapi.application.readings import RecordReadings
 from planapi.domain.nodes import Direction
@@ -35,11 +37,22 @@ class ReadingSourceType:
 
 
 @strawberry.type(description="An observation of a KPI for a period.")
-class Reading:
+class Reading(GlobalNode):
     version: strawberry.Private[ReadingVersion]
 
-    @strawberry.field
+    @strawberry.field(
+        description="Global id of the reading as known when read: "
+        "`Reading:<planId>:<kpiId>:<readingId>:current`, or `…:superseded-by-<readingId>` once "
+        "a correction is known (`isCurrent` and `supersededAt` differ between the two)."
+    )
     def id(self) -> strawberry.ID:
+        return reading_global_id(self.version)
+
+    @strawberry.field(
+        description="The server's number for the reading, the same whether current or "
+        "superseded (what `id` was before global ids); `source.readingId` is the integration's."
+    )
+    def reading_id(self) -> strawberry.ID:
         return strawberry.ID(str(self.version.reading.id))
 
     @strawberry.field
@@ -109,6 +122,16 @@ class Reading:
     def superseded_at(self) -> dt.datetime | None:
         later = self.version.superseded_by
         return later.recorded_at if later else None
+
+
+CURRENT = "current"
+SUPERSEDED_BY = "superseded-by-"
+
+
+def reading_global_id(version: ReadingVersion) -> strawberry.ID:
+    reading, later = version.reading, version.superseded_by
+    state = CURRENT if later is None else f"{SUPERSEDED_BY}{later.id}"
+    return global_id("Reading", reading.plan_id, reading.kpi_id, reading.id, state)
 
 
 @strawberry.type

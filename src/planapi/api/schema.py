@@ -48,6 +48,7 @@ from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
 from planapi.api.scalars import WIRE_FORMATS
+from planapi.api.refetch import NodeQueries
 from planapi.api.subscriptions import Subscription
 from planapi.api.validation import stable_rules
 from planapi.application.access import ANY, Role
@@ -86,7 +87,7 @@ CreatePlanResult = Annotated[
 
 
 @strawberry.type
-class Query:
+class Query(NodeQueries):
     @strawberry.field(description="Every plan, at its latest version.")
     async def plans(self, info: Info) -> list[PlanSummary]:
         return [PlanSummary(found=found) for found in await info.context.plans.plans()]
@@ -134,7 +135,7 @@ class Query:
     ) -> list[NodeHistoryEntry]:
         try:
             found = await info.context.plans.node_history(plan_id, node_id)
-            return history_page(found, first, before_version)
+            return history_page(found, first, before_version, plan_id, node_id)
         except PlanApiError as error:
             raise bad_input(error) from error
 

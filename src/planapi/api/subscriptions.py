@@ -13,6 +13,8 @@ import strawberry
 
 from planapi.api.context import Context
 from planapi.api.errors import bad_input
+from planapi.api.global_ids import Node as GlobalNode
+from planapi.api.global_ids import global_id
 from planapi.api.history import Amendment
 from planapi.api.readings import Reading
 from planapi.application.live import LiveUpdates
@@ -34,8 +36,15 @@ class PlanAmendment:
 
 
 @strawberry.type(description="A batch of readings was recorded; only the readings asked about.")
-class ReadingsBatch:
+class ReadingsBatch(GlobalNode):
     batch: strawberry.Private[RecordedBatch]
+
+    @strawberry.field(
+        description="Global id: `ReadingsBatch:<batchId>:<kpiId>:…`, with the KPIs its "
+        "`readings` hold (which depend on the KPIs subscribed to)."
+    )
+    def id(self) -> strawberry.ID:
+        return batch_global_id(self.batch)
 
     @strawberry.field(description="Resubscribe with `after` set to it.")
     def batch_id(self) -> int:
@@ -64,6 +73,11 @@ class ReadingsBatch:
     @strawberry.field(description="Its readings of the KPIs subscribed to, as recorded then.")
     def readings(self) -> list[Reading]:
         return [Reading(version=ReadingVersion(r, None)) for r in self.batch.readings]
+
+
+def batch_global_id(batch: RecordedBatch) -> strawberry.ID:
+    kpi_ids = sorted({reading.kpi_id for reading in batch.readings})
+    return global_id("ReadingsBatch", batch.batch_id, *kpi_ids)
 
 
 def _live(context: Context) -> LiveUpdates:

@@ -18,7 +18,7 @@ CREATE_PLAN = """
 mutation Seed($input: CreatePlanInput!) {
   createPlan(input: $input) {
     __typename
-    ... on PlanCreated { plan { id version } }
+    ... on PlanCreated { plan { planId version } }
     ... on UserError { message }
   }
 }

@@ -16,15 +16,15 @@
 (() => {
   const PAGE_SIZE = 20;
 
-  const NODE_FIELDS = `fragment AuditNode on PlanNode { id kind code title }`;
+  const NODE_FIELDS = `fragment AuditNode on PlanNode { nodeId kind code title }`;
 
   const QUERIES = {
     plans: `query AuditPlans {
-      plans { id title version recordedAt period { label } }
+      plans { planId title version recordedAt period { label } }
     }`,
     plan: `query AuditPlan($id: ID!, $version: Int, $first: Int!, $after: String) {
       plan(id: $id, version: $version) {
-        id title description version recordedAt hash period { label }
+        planId title description version recordedAt hash period { label }
         amendments(first: $first, after: $after) {
           totalCount
           pageInfo { hasNextPage endCursor }
@@ -187,7 +187,7 @@
       ": ",
       h("span", { class: "title" }, node.title),
       " ",
-      h("span", { class: "id" }, "(", h("code", {}, node.id), ")"),
+      h("span", { class: "id" }, "(", h("code", {}, node.nodeId), ")"),
     );
   }
 
@@ -309,7 +309,7 @@
       plans.map((plan) =>
         h(
           "option",
-          { value: plan.id },
+          { value: plan.planId },
           `${plan.title} (${plan.period.label}) — version ${plan.version}`,
         ),
       ),
@@ -319,7 +319,7 @@
       done(ui.summary, h("p", {}, "There are no plans yet."));
       return null;
     }
-    if (wanted && !plans.some((plan) => plan.id === wanted)) {
+    if (wanted && !plans.some((plan) => plan.planId === wanted)) {
       failed(
         ui.summary,
         "Could not open the plan",
@@ -327,7 +327,7 @@
       );
       return null;
     }
-    const chosen = wanted || plans[0].id;
+    const chosen = wanted || plans[0].planId;
     ui.select.value = chosen;
     return chosen;
   }
@@ -377,7 +377,7 @@
         "dl",
         { class: "facts" },
         h("dt", {}, "Id"),
-        h("dd", {}, h("code", {}, plan.id)),
+        h("dd", {}, h("code", {}, plan.planId)),
         h("dt", {}, "Period"),
         h("dd", {}, plan.period.label),
         h("dt", {}, "Latest version"),
