@@ -89,8 +89,6 @@ def test_apollo_urql_and_graphql_ws_against_a_live_server(built: Path, live: Liv
     assert "# pass 5" in output, output
 
 
-
-
 @pytest.mark.parametrize(
     "name",
     [

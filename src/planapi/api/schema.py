@@ -47,8 +47,8 @@ from planapi.api.nodes import TYPES, NodeHistoryEntry, history_page
 from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
-from planapi.api.scalars import WIRE_FORMATS
 from planapi.api.refetch import NodeQueries
+from planapi.api.scalars import WIRE_FORMATS
 from planapi.api.subscriptions import Subscription
 from planapi.api.validation import stable_rules
 from planapi.application.access import ANY, Role
