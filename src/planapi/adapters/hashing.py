@@ -52,6 +52,22 @@ def event_hash_of_text(
     return digest.digest()
 
 
+def event_bytes_of_text(
+    prev_hash: bytes,
+    *,
+    stream_id: str,
+    version: int,
+    type: str,
+    schema_version: int,
+    data: str,
+    meta: str,
+    recorded_at: dt.datetime,
+) -> bytes:
+    """The bytes `event_hash_of_text` hashes: the event's leaf in the Merkle log."""
+    header = canonical([stream_id, version, type, schema_version, timestamp(recorded_at)])
+    return b"".join((prev_hash, header, _SEPARATOR, data.encode(), _SEPARATOR, meta.encode()))
+
+
 def event_hash(
     prev_hash: bytes,
     *,

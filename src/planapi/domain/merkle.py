@@ -210,5 +210,14 @@ class Frontier:
         self.hashes.append(acc)
         return made
 
+    def push(self, leaf: bytes) -> None:
+        """`append` without the list of what it completed: for readers that store nothing."""
+        index = self.size
+        self.size += 1
+        while index & 1:
+            leaf = node_hash(self.hashes.pop(), leaf)
+            index >>= 1
+        self.hashes.append(leaf)
+
     def root(self) -> bytes:
         return fold(self.hashes)

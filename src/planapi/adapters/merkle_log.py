@@ -1,0 +1,288 @@
+"""The Merkle logs in SQL: leaves added by one follower in commit order, proofs from stored nodes.
+
+Appends do not touch the tree. A follower (`integrate`, run by the checkpointer) adds, in one
+transaction under a lock of its own, the rows committed since its last round, read in the order
+of their ids. That order is commit order: event appends take the append lock before their
+position (adapters/event_store.py) and readings batches take theirs before their id, so a row
+with a smaller id is always visible before one with a larger id and the follower can never pass
+one for good. The (log, leaf) key and the unique (log, ref) make a second follower's leaf or a
+doubled one fail the transaction instead of entering the tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import Text, cast, func, insert, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from planapi.adapters.database import is_sqlite
+from planapi.adapters.hashing import event_bytes_of_text
+from planapi.adapters.readings_store import batch_bytes
+from planapi.adapters.tables import (
+    events,
+    log_checkpoints,
+    log_leaves,
+    log_nodes,
+    reading_batches,
+    readings,
+)
+from planapi.application.transparency import EVENTS, READINGS, StoredCheckpoint
+from planapi.domain.merkle import (
+    Frontier,
+    Node,
+    ProofError,
+    consistency_ranges,
+    inclusion_ranges,
+    leaf_hash,
+    proof_nodes,
+    range_hash,
+    subtrees,
+)
+
+_FOLLOWER_LOCK = {EVENTS: 0x706C616E6D31, READINGS: 0x706C616E6D32}  # "planm1", "planm2"
+_EVENT_COLUMNS = (
+    events.c.position,
+    events.c.stream_id,
+    events.c.version,
+    events.c.type,
+    events.c.schema_version,
+    cast(events.c.data, Text).label("data"),
+    cast(events.c.meta, Text).label("meta"),
+    events.c.recorded_at,
+    events.c.prev_hash,
+)
+_BATCH_FIELDS = ("id", "plan_id", "idempotency_key", "actor", "recorded_at", "stored", "duplicates")
+
+
+def event_leaf(row: Any) -> bytes:
+    """An event row's leaf bytes: exactly what its chain link hashes."""
+    return event_bytes_of_text(
+        bytes(row.prev_hash),
+        stream_id=row.stream_id,
+        version=row.version,
+        type=row.type,
+        schema_version=row.schema_version,
+        data=row.data,
+        meta=row.meta,
+        recorded_at=row.recorded_at,
+    )
+
+
+async def entries_after(
+    conn: AsyncConnection, log: str, after: int, limit: int
+) -> list[tuple[int, bytes]]:
+    """(ref, leaf bytes) of up to `limit` rows of a log after ref `after`, in commit order."""
+    if log == EVENTS:
+        query = (
+            select(*_EVENT_COLUMNS)
+            .where(events.c.position > after)
+            .order_by(events.c.position)
+            .limit(limit)
+        )
+        return [(row.position, event_leaf(row)) for row in await conn.execute(query)]
+    batches = (
+        await conn.execute(
+            select(reading_batches)
+            .where(reading_batches.c.id > after)
+            .order_by(reading_batches.c.id)
+            .limit(limit)
+        )
+    ).all()
+    if not batches:
+        return []
+    members: dict[int, list[bytes]] = {batch.id: [] for batch in batches}
+    hashes = select(readings.c.batch_id, readings.c.content_hash).where(
+        readings.c.batch_id > after, readings.c.batch_id <= batches[-1].id
+    )
+    for batch_id, digest in await conn.execute(hashes.order_by(readings.c.batch_id, readings.c.id)):
+        members[batch_id].append(bytes(digest))
+    return [
+        (
+            batch.id,
+            batch_bytes(
+                bytes(batch.prev_hash),
+                {name: getattr(batch, name) for name in _BATCH_FIELDS},
+                members[batch.id],
+            ),
+        )
+        for batch in batches
+    ]
+
+
+class SqlMerkleLog:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sqlite = is_sqlite(engine)
+
+    @asynccontextmanager
+    async def _follower(self, log: str) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            if self._sqlite:
+                conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+            async with conn.begin():
+                if not self._sqlite:
+                    lock = text("SELECT pg_advisory_xact_lock(:id)")
+                    await conn.execute(lock, {"id": _FOLLOWER_LOCK[log]})
+                yield conn
+
+    async def integrate(self, log: str, limit: int = 5_000) -> int:
+        """Adds up to `limit` rows committed since the last round as leaves; the new size."""
+        async with self._follower(log) as conn:
+            size, last_ref = await self._head(conn, log)
+            entries = await entries_after(conn, log, last_ref, limit)
+            if not entries:
+                return size
+            found = await self._nodes(conn, log, set(subtrees(0, size)))
+            frontier = Frontier.of(size, found.__getitem__)
+            leaves: list[dict[str, Any]] = []
+            nodes: list[dict[str, Any]] = []
+            for ref, data in entries:
+                made = frontier.append(leaf_hash(data))
+                _, leaf, digest = made[0]
+                leaves.append({"log": log, "leaf": leaf, "ref": ref, "hash": digest})
+                nodes.extend({"log": log, "level": lv, "idx": i, "hash": h} for lv, i, h in made[1:])
+            await conn.execute(insert(log_leaves), leaves)
+            if nodes:
+                await conn.execute(insert(log_nodes), nodes)
+            return frontier.size
+
+    async def _head(self, conn: AsyncConnection, log: str) -> tuple[int, int]:
+        """(tree size, ref of the last leaf; 0 if none)."""
+        last = (
+            await conn.execute(
+                select(log_leaves.c.leaf, log_leaves.c.ref)
+                .where(log_leaves.c.log == log)
+                .order_by(log_leaves.c.leaf.desc())
+                .limit(1)
+            )
+        ).first()
+        return (last.leaf + 1, last.ref) if last else (0, 0)
+
+    async def size(self, log: str) -> int:
+        async with self.engine.connect() as conn:
+            return (await self._head(conn, log))[0]
+
+    async def _nodes(self, conn: AsyncConnection, log: str, wanted: set[Node]) -> dict[Node, bytes]:
+        found: dict[Node, bytes] = {}
+        leaves = [index for level, index in wanted if level == 0]
+        inner = [node for node in wanted if node[0] > 0]
+        if leaves:
+            query = select(log_leaves.c.leaf, log_leaves.c.hash).where(
+                log_leaves.c.log == log, log_leaves.c.leaf.in_(leaves)
+            )
+            found.update(((0, leaf), bytes(digest)) for leaf, digest in await conn.execute(query))
+        if inner:
+            query = select(log_nodes.c.level, log_nodes.c.idx, log_nodes.c.hash).where(
+                log_nodes.c.log == log, tuple_(log_nodes.c.level, log_nodes.c.idx).in_(inner)
+            )
+            found.update(((lv, i), bytes(h)) for lv, i, h in await conn.execute(query))
+        if len(found) != len(wanted):
+            missing = sorted(set(wanted) - set(found))[:3]
+            raise ProofError(f"the {log} log is missing stored nodes {missing}")
+        return found
+
+    async def _hashes(self, log: str, size: int, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+        async with self.engine.connect() as conn:
+            present = (await self._head(conn, log))[0]
+            if size > present:
+                raise ProofError(f"the {log} log holds {present} leaves, not {size}")
+            found = await self._nodes(conn, log, proof_nodes(ranges))
+        return [range_hash(span, found) for span in ranges]
+
+    async def root(self, log: str, size: int) -> bytes:
+        return (await self._hashes(log, size, [(0, size)]))[0]
+
+    async def inclusion(self, log: str, leaf: int, size: int) -> list[bytes]:
+        return await self._hashes(log, size, inclusion_ranges(leaf, size))
+
+    async def consistency(self, log: str, first: int, second: int) -> list[bytes]:
+        return await self._hashes(log, second, consistency_ranges(first, second))
+
+    async def leaf_of(self, log: str, ref: int) -> int | None:
+        query = select(log_leaves.c.leaf).where(log_leaves.c.log == log, log_leaves.c.ref == ref)
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).scalar()
+
+    async def stored_leaves(self, log: str, start: int, end: int) -> list[tuple[int, int, bytes]]:
+        """(leaf, ref, hash) of the stored leaves in [start, end), in order."""
+        query = (
+            select(log_leaves.c.leaf, log_leaves.c.ref, log_leaves.c.hash)
+            .where(log_leaves.c.log == log, log_leaves.c.leaf >= start, log_leaves.c.leaf < end)
+            .order_by(log_leaves.c.leaf)
+        )
+        async with self.engine.connect() as conn:
+            return [(leaf, ref, bytes(h)) for leaf, ref, h in await conn.execute(query)]
+
+    async def save_checkpoint(self, checkpoint: StoredCheckpoint, signed_at: Any) -> None:
+        row = {
+            "log": checkpoint.log,
+            "tree_size": checkpoint.tree_size,
+            "root_hash": checkpoint.root_hash,
+            "note": checkpoint.note,
+            "signed_at": signed_at,
+        }
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(log_checkpoints), row)
+
+    async def latest_checkpoint(self, log: str) -> tuple[StoredCheckpoint, Any] | None:
+        query = (
+            select(log_checkpoints)
+            .where(log_checkpoints.c.log == log)
+            .order_by(log_checkpoints.c.tree_size.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        stored = StoredCheckpoint(row.log, row.tree_size, bytes(row.root_hash), row.note)
+        return stored, row.signed_at
+
+    async def count(self, log: str) -> int:
+        table = events if log == EVENTS else reading_batches
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+
+
+class LogRecomputation:
+    """A log re-hashed from its rows as they are now, trusting nothing of the stored tree."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def _entries(self, log: str) -> AsyncIterator[list[tuple[int, bytes]]]:
+        after = 0
+        async with self.engine.connect() as conn:
+            while entries := await entries_after(conn, log, after, 10_000):
+                yield entries
+                after = entries[-1][0]
+
+    async def roots(self, log: str, sizes: Sequence[int]) -> tuple[int, dict[int, bytes]]:
+        """How many rows the log holds, and the root over its first n rows for each n asked."""
+        wanted, roots = set(sizes), {}
+        frontier = Frontier()
+        if 0 in wanted:
+            roots[0] = frontier.root()
+        async for entries in self._entries(log):
+            for _, data in entries:
+                frontier.push(leaf_hash(data))
+                if frontier.size in wanted:
+                    roots[frontier.size] = frontier.root()
+        return frontier.size, roots
+
+    async def first_difference(self, log: str, tree: SqlMerkleLog) -> tuple[int, int | None] | None:
+        """The first leaf whose row no longer hashes to the stored leaf (or whose row or stored
+        leaf is gone), with the ref the stored tree gives it — where an edit or a deletion
+        went, unless the insider rewrote the tree too."""
+        leaf = 0
+        async for entries in self._entries(log):
+            stored = await tree.stored_leaves(log, leaf, leaf + len(entries))
+            for (ref, data), kept in zip(entries, [*stored, *[None] * len(entries)], strict=False):
+                if kept is None or kept[1] != ref or kept[2] != leaf_hash(data):
+                    return leaf, kept[1] if kept else ref
+                leaf += 1
+        extra = await tree.stored_leaves(log, leaf, leaf + 1)
+        return (leaf, extra[0][1]) if extra else None
