@@ -66,7 +66,7 @@ class VerifierKey:
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)  # base64 may hold '+' too
         if len(parts) != 3:
             raise NoteError("a verifier key reads name+hash+key")
         name, given, encoded = parts
@@ -74,7 +74,7 @@ class VerifierKey:
         if len(raw) != 33 or raw[0] != ED25519:
             raise NoteError("the verifier key is not an Ed25519 key")
         key = cls(_checked_name(name), raw[1:])
-        if key.id.hex() != given.lower():
+        if key.id.hex() != given:
             raise NoteError("the verifier key's hash does not match its name and key")
         return key
 
@@ -106,14 +106,14 @@ class SignerKey:
 
     @classmethod
     def parse(cls, text: str) -> SignerKey:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise NoteError("a signing key reads PRIVATE+KEY+name+hash+key")
         raw = _unb64(parts[4], "the signing key")
         if len(raw) != 33 or raw[0] != ED25519:
             raise NoteError("the signing key is not an Ed25519 key")
         key = cls(_checked_name(parts[2]), raw[1:])
-        if key.verifier().id.hex() != parts[3].lower():
+        if key.verifier().id.hex() != parts[3]:
             raise NoteError("the signing key's hash does not match its name and key")
         return key
 
