@@ -46,7 +46,10 @@ async def lifted(engine: AsyncEngine, *tables: str) -> AsyncIterator[AsyncConnec
             return
         names = ", ".join(f"'{t}'" for t in tables)
         found = await conn.execute(
-            text(f"SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name IN ({names})")
+            text(
+                "SELECT name, sql FROM sqlite_master "
+                f"WHERE type = 'trigger' AND tbl_name IN ({names})"
+            )
         )
         triggers = [(row.name, row.sql) for row in found]
         for name, _ in triggers:
@@ -223,7 +226,8 @@ async def test_reordering_events_is_named_at_the_first_moved_one(
         await conn.execute(update(events).where(events.c.position == c1).values(position=b1))
         await conn.execute(update(events).where(events.c.position == -1).values(position=c1))
 
-    assert (await event_store.verify("plan:b")).ok and (await event_store.verify("plan:c")).ok
+    assert (await event_store.verify("plan:b")).ok
+    assert (await event_store.verify("plan:c")).ok
     ok, lines = await log.check_saved(saved)
 
     assert not ok
@@ -254,7 +258,8 @@ async def test_untrustworthy_checkpoints_are_refused_with_a_reason(
     for bad, reason in cases:
         ok, lines = await log.check_saved([bad])
         assert not ok
-        assert len(lines) == 1 and lines[0].startswith("checkpoint 1: REFUSED: ")
+        assert len(lines) == 1
+        assert lines[0].startswith("checkpoint 1: REFUSED: ")
         assert reason in lines[0]
         with pytest.raises(NoteError, match=reason):
             await log.witness([note], bad)

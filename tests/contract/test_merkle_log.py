@@ -103,7 +103,8 @@ async def test_a_tree_kept_in_small_rounds_equals_one_built_at_once(
     while (size := await tree.integrate(EVENTS, limit=3)) != sizes[-1]:
         sizes.append(size)
 
-    assert sizes == sorted(sizes) and sizes[-1] == 21  # no leaf skipped or doubled
+    assert sizes == sorted(sizes)  # no leaf skipped or doubled
+    assert sizes[-1] == 21
     data = [d for _, d in await _event_bytes(engine)]
     for size in range(1, 22):
         root = await tree.root(EVENTS, size)
@@ -137,7 +138,9 @@ async def test_each_readings_batch_is_a_leaf_of_the_readings_log(
     await service.create_plan(create_plan_command())
     recorder = ReadingService(SqlReadingStore(engine, clock), service)
     for year in ("2026", "2027", "2028"):
-        await recorder.record(RecordReadings(PLAN_ID, [reading(year, "1.5"), reading(year, "2", kpi_id="kpi-2")]))
+        await recorder.record(
+            RecordReadings(PLAN_ID, [reading(year, "1.5"), reading(year, "2", kpi_id="kpi-2")])
+        )
     tree = SqlMerkleLog(engine)
 
     assert await tree.integrate(READINGS) == 3

@@ -23,8 +23,11 @@ from planapi.domain.merkle import (
 
 # The RFC 6962 test vectors as published by transparency-dev/merkle (proof/verify_test.go):
 # eight leaves, the root for each size 1..8, and some proofs. Used as data.
-LEAVES = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243",
-                                      "5051525354555657", "606162636465666768696a6b6c6d6e6f")]  # fmt: skip
+LEAVES = [
+    bytes.fromhex(h)
+    for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+              "606162636465666768696a6b6c6d6e6f")
+]  # fmt: skip
 ROOTS = [
     bytes.fromhex(h)
     for h in (

@@ -64,7 +64,7 @@ def test_a_checkpoint_reads_back_and_is_refused_for_another_origin_or_key() -> N
     assert open_checkpoint(note, keys, "planapi.test/events") == Checkpoint(
         "planapi.test/events", 7, ROOT
     )
-    with pytest.raises(NoteError, match="for origin 'planapi.test/events', not 'x/readings'"):
+    with pytest.raises(NoteError, match=r"for origin 'planapi\.test/events', not 'x/readings'"):
         open_checkpoint(note, keys, "x/readings")
     stranger = SignerKey.generate("planapi.test").verifier()
     with pytest.raises(NoteError, match="signed by no known key"):

@@ -43,6 +43,7 @@ from planapi.domain.merkle import (
 )
 
 _FOLLOWER_LOCK = {EVENTS: 0x706C616E6D31, READINGS: 0x706C616E6D32}  # "planm1", "planm2"
+_SIGNER_LOCK = 0x706C616E6D73  # "planms": one process at a time runs follower rounds and signs
 _EVENT_COLUMNS = (
     events.c.position,
     events.c.stream_id,
@@ -128,6 +129,23 @@ class SqlMerkleLog:
                     await conn.execute(lock, {"id": _FOLLOWER_LOCK[log]})
                 yield conn
 
+    @asynccontextmanager
+    async def leading(self) -> AsyncIterator[bool]:
+        """Whether this process is the one signer for now (PostgreSQL: a session lock held for
+        the round, as the relay holds one; SQLite: one process, always)."""
+        if self._sqlite:
+            yield True
+            return
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            query = text("SELECT pg_try_advisory_lock(:id)")
+            held = bool((await conn.execute(query, {"id": _SIGNER_LOCK})).scalar())
+            try:
+                yield held
+            finally:
+                if held:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _SIGNER_LOCK})
+
     async def integrate(self, log: str, limit: int = 5_000) -> int:
         """Adds up to `limit` rows committed since the last round as leaves; the new size."""
         async with self._follower(log) as conn:
@@ -143,7 +161,9 @@ class SqlMerkleLog:
                 made = frontier.append(leaf_hash(data))
                 _, leaf, digest = made[0]
                 leaves.append({"log": log, "leaf": leaf, "ref": ref, "hash": digest})
-                nodes.extend({"log": log, "level": lv, "idx": i, "hash": h} for lv, i, h in made[1:])
+                nodes.extend(
+                    {"log": log, "level": lv, "idx": i, "hash": h} for lv, i, h in made[1:]
+                )
             await conn.execute(insert(log_leaves), leaves)
             if nodes:
                 await conn.execute(insert(log_nodes), nodes)
@@ -178,7 +198,8 @@ class SqlMerkleLog:
             query = select(log_nodes.c.level, log_nodes.c.idx, log_nodes.c.hash).where(
                 log_nodes.c.log == log, tuple_(log_nodes.c.level, log_nodes.c.idx).in_(inner)
             )
-            found.update(((lv, i), bytes(h)) for lv, i, h in await conn.execute(query))
+            for row in await conn.execute(query):
+                found[(row.level, row.idx)] = bytes(row.hash)
         if len(found) != len(wanted):
             missing = sorted(set(wanted) - set(found))[:3]
             raise ProofError(f"the {log} log is missing stored nodes {missing}")

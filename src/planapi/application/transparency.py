@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -28,6 +29,7 @@ class StoredCheckpoint:
 
 
 class MerkleTree(Protocol):
+    def leading(self) -> AbstractAsyncContextManager[bool]: ...
     async def integrate(self, log: str, limit: int = ...) -> int: ...
     async def size(self, log: str) -> int: ...
     async def root(self, log: str, size: int) -> bytes: ...
@@ -79,13 +81,17 @@ class Transparency:
         return size
 
     async def round(self, *, force: bool = False) -> list[StoredCheckpoint]:
-        """One follower round: both trees caught up, and a checkpoint signed where one is due."""
-        signed = []
-        for log in LOGS:
-            size = await self.catch_up(log)
-            made = await self._sign_if_due(log, size, force)
-            if made is not None:
-                signed.append(made)
+        """One follower round: both trees caught up, and a checkpoint signed where one is due —
+        by one process at a time however many run (the others skip the round)."""
+        signed: list[StoredCheckpoint] = []
+        async with self.tree.leading() as leader:
+            if not leader:
+                return signed
+            for log in LOGS:
+                size = await self.catch_up(log)
+                made = await self._sign_if_due(log, size, force)
+                if made is not None:
+                    signed.append(made)
         return signed
 
     async def _sign_if_due(self, log: str, size: int, force: bool) -> StoredCheckpoint | None:
@@ -99,9 +105,9 @@ class Transparency:
         now = self.clock.now()
         waited = now.timestamp() - self._last_signed.get(log, now.timestamp())
         self._last_signed.setdefault(log, now.timestamp())
-        if not force and size - max(signed_size, 0) < self.settings.every:
-            if waited < self.settings.seconds:
-                return None
+        fresh = size - max(signed_size, 0)
+        if not force and fresh < self.settings.every and waited < self.settings.seconds:
+            return None
         root = await self.tree.root(log, size)
         note = signer.sign(Checkpoint(self.origin(log), size, root).body())
         checkpoint = StoredCheckpoint(log, size, root, note)

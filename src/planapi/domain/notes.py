@@ -179,7 +179,8 @@ def open_checkpoint(note: str, keys: Sequence[VerifierKey], origin: str) -> Chec
 def split_notes(text: str) -> list[str]:
     """The notes in a witness file: signed notes one after the other, each ending in its
     signature lines (a body line never starts with the em dash)."""
-    notes, current = [], []
+    notes: list[str] = []
+    current: list[str] = []
     for line in text.splitlines(keepends=True):
         if current and current[-1].startswith(_DASH) and not line.startswith(_DASH):
             notes.append("".join(current))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,12 +21,15 @@ from planapi.api.documents import diff_endpoint, document_endpoint
 from planapi.api.feed import events_endpoint
 from planapi.api.graphql_http import CachingGraphQL
 from planapi.api.ingest import ingest_endpoint
+from planapi.api.log_routes import log_endpoints
 from planapi.api.schema import build_schema
 from planapi.application.authn import Authenticator
 from planapi.application.freshness import HeadsSource
+from planapi.application.transparency import Transparency
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
 from planapi.entrypoints.caching import register_metrics, response_caching
+from planapi.entrypoints.log_follower import following
 from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
 from planapi.entrypoints.security import (
     AccessMiddleware,
@@ -124,7 +127,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # open subscription, by services.close().
         await services.notifier.start()
         try:
-            yield
+            async with following(services.transparency, settings.log_follow_interval):
+                yield
         finally:
             await services.close()
             traced.shutdown()
@@ -173,4 +177,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     from planapi.entrypoints.audit import audit_routes  # the auditor page: /audit
 
     app.router.routes.extend(audit_routes())
+    app.router.routes.extend(log_routes(lambda: _transparency(holder["app"])))
     return app
+
+
+def _transparency(services: Services) -> Transparency:
+    assert services.transparency is not None
+    return services.transparency
+
+
+def log_routes(service: Callable[[], Transparency]) -> list[Route]:
+    return [Route(path, endpoint) for path, endpoint in log_endpoints(service).items()]

@@ -1,0 +1,171 @@
+"""The Merkle log as an auditor uses it, on both backends: a checkpoint saved to a witness file
+(`planapi checkpoint save`), the public key and checkpoint over HTTP, an inclusion proof checked
+with no database (`planapi log check`), and `planapi verify --checkpoint` catching a deletion."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from planapi.adapters.tables import events
+from planapi.config import Settings
+from planapi.domain.notes import SignerKey
+from planapi.entrypoints.asgi import create_app
+from tests.e2e.cli import planapi
+from tests.e2e.conftest import bearer, issue_token
+
+KEY = SignerKey.generate("planapi.e2e")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The suite's settings with a signing key; the follower off, so the test says when."""
+    return settings.model_copy(
+        update={
+            "log_signing_key": KEY.encode(),
+            "log_origin": "planapi.e2e",
+            "log_follow_interval": 0,
+        }  # fmt: skip
+    )
+
+
+@pytest.fixture
+def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    monkeypatch.setenv("PLANAPI_LOG_SIGNING_KEY", KEY.encode())
+    monkeypatch.setenv("PLANAPI_LOG_ORIGIN", "planapi.e2e")
+    return monkeypatch
+
+
+async def run(
+    settings: Settings, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str]:
+    capsys.readouterr()
+    code = await asyncio.to_thread(planapi(settings, env, *argv))
+    return code, capsys.readouterr().out
+
+
+@pytest.fixture
+async def anonymous(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://planapi") as http:
+            yield http
+
+
+async def test_an_auditor_checks_an_event_against_a_signed_checkpoint_without_the_database(
+    client: httpx.AsyncClient,
+    baku: str,
+    settings: Settings,
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    witness = tmp_path / "witness.txt"
+    code, out = await run(settings, env, capsys, "checkpoint", "save", str(witness))
+    assert code == 0, out
+    assert "events: saved the checkpoint of 1 leaves" in out
+
+    note = (await client.get("/log/checkpoint")).text
+    assert note == witness.read_text()
+    key = await client.get("/log/key")
+    assert key.text == KEY.verifier().encode() + "\n"
+    line = (await client.get("/events?after=0&limit=1")).text
+    proof = await client.get("/log/proof/inclusion", params={"leaf": 0, "treeSize": 1})
+    assert proof.status_code == 200, proof.text
+    files = {"key": key.text, "proof": proof.text, "event": line}
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    argv = ["log", "check", "--key", str(tmp_path / "key"), "--checkpoint", str(witness)]
+    argv += ["--proof", str(tmp_path / "proof"), "--event", str(tmp_path / "event")]
+
+    code, out = await run(settings, env, capsys, *argv)
+    assert code == 0, out
+    assert out.startswith("ok: the event at position ")
+    assert "is leaf 0 of planapi.e2e/events's signed tree of 1 leaves" in out
+
+    event = json.loads(line)
+    event["meta"]["actor"] = "mallory"  # the mirror's copy, altered
+    (tmp_path / "event").write_text(json.dumps(event))
+    code, out = await run(settings, env, capsys, *argv)
+    assert code == 1
+    assert out == "REFUSED: the proof fails: the proof does not lead to the root hash\n"
+
+
+async def test_verify_against_a_witness_file_names_a_deleted_last_event(
+    client: httpx.AsyncClient,
+    baku: str,
+    raw_engine: AsyncEngine,
+    settings: Settings,
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    witness = tmp_path / "witness.txt"
+    assert (await run(settings, env, capsys, "checkpoint", "save", str(witness)))[0] == 0
+    code, out = await run(settings, env, capsys, "verify", "--checkpoint", str(witness))
+    assert code == 0, out
+    assert "events: ok, the log's first 1 leaves match the checkpoint" in out
+
+    async with raw_engine.begin() as conn:
+        last = (await conn.execute(select(func.max(events.c.position)))).scalar_one()
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("ALTER TABLE events DISABLE TRIGGER USER"))
+            await conn.execute(delete(events).where(events.c.position == last))
+            await conn.execute(text("ALTER TABLE events ENABLE TRIGGER USER"))
+        else:
+            await conn.execute(text("DROP TRIGGER events_no_delete"))
+            await conn.execute(delete(events).where(events.c.position == last))
+
+    code, out = await run(settings, env, capsys, "verify", "--checkpoint", str(witness))
+    assert code == 1
+    assert (
+        f"events: BROKEN against the checkpoint of 1 leaves: leaf 0 (position {last}) is gone; "
+        "the log holds 0 leaves"
+    ) in out
+
+
+async def test_checkpoints_are_public_and_proofs_are_for_auditors_with_named_errors(
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    baku: str,
+    settings: Settings,
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    missing = await anonymous.get("/log/checkpoint")
+    assert missing.status_code == 404
+    assert missing.json()["message"] == "log: the events log has no checkpoint: none signed yet"
+    await run(settings, env, capsys, "checkpoint", "save", str(tmp_path / "w"))
+
+    assert (await anonymous.get("/log/checkpoint")).text.startswith("planapi.e2e/events\n1\n")
+    assert (await anonymous.get("/log/key")).status_code == 200
+    refused = await anonymous.get("/log/proof/inclusion", params={"leaf": 0})
+    assert refused.status_code in (401, 403)
+    reader = await issue_token(settings, "a-reader", "reader")
+    as_reader = await anonymous.get("/log/proof/consistency?from=0", headers=bearer(reader))
+    assert as_reader.status_code == 403
+
+    cases = {
+        "/log/proof/inclusion?leaf=x": "leaf: must be a non-negative integer",
+        "/log/proof/inclusion": "leaf: is required",
+        "/log/proof/inclusion?leaf=1": "leaf: leaf 1 is not in a tree of 1 leaves",
+        "/log/proof/inclusion?leaf=0&treeSize=5": "treeSize: the events log holds 1 leaves, not 5",
+        "/log/proof/consistency?from=2&to=1": "from: no consistency proof from 2 leaves to 1",
+        "/log/checkpoint?log=plans": "log: must be one of events, readings",
+    }
+    for path, message in cases.items():
+        answer = await client.get(path)
+        assert answer.status_code == 400, path
+        assert answer.json()["message"] == message
+    proof = (await client.get("/log/proof/consistency?from=0")).json()
+    assert proof == {"log": "events", "origin": "planapi.e2e/events", "from": 0, "to": 1,
+                     "hashes": []}  # fmt: skip
