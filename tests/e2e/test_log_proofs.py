@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from base64 import b64decode
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.tables import events
 from planapi.config import Settings
+from planapi.domain.merkle import leaf_hash, verify_inclusion
 from planapi.domain.notes import SignerKey
 from planapi.entrypoints.asgi import create_app
+from planapi.entrypoints.log_cli import event_leaf
 from tests.e2e.cli import planapi
-from tests.e2e.conftest import bearer, issue_token
+from tests.e2e.conftest import GraphQL, bearer, issue_token
 
 KEY = SignerKey.generate("planapi.e2e")
 
@@ -32,7 +35,7 @@ def settings(settings: Settings) -> Settings:
             "log_signing_key": KEY.encode(),
             "log_origin": "planapi.e2e",
             "log_follow_interval": 0,
-        }  # fmt: skip
+        }
     )
 
 
@@ -169,3 +172,45 @@ async def test_checkpoints_are_public_and_proofs_are_for_auditors_with_named_err
     proof = (await client.get("/log/proof/consistency?from=0")).json()
     assert proof == {"log": "events", "origin": "planapi.e2e/events", "from": 0, "to": 1,
                      "hashes": []}  # fmt: skip
+
+
+PROOFS = """
+query Proofs($log: LogName!) {
+  checkpoint(log: $log) { origin treeSize rootHash note }
+  plan(id: "baku-2026") {
+    amendments(first: 5) { nodes { version inclusionProof { leaf position treeSize hashes } } }
+  }
+}
+"""
+
+
+async def test_graphql_gives_the_checkpoint_and_each_amendments_inclusion_proof(
+    client: httpx.AsyncClient,
+    graphql: GraphQL,
+    baku: str,
+    settings: Settings,
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    before = await graphql(PROOFS, log="EVENTS")
+    assert before["data"]["checkpoint"] is None, before
+    assert before["data"]["plan"]["amendments"]["nodes"][0]["inclusionProof"] is None
+    code, out = await run(settings, env, capsys, "checkpoint", "save", str(tmp_path / "w"))
+    assert code == 0, out
+
+    body = await graphql(PROOFS, log="EVENTS")
+    assert "errors" not in body, body
+    checkpoint = body["data"]["checkpoint"]
+    assert checkpoint["note"] == (tmp_path / "w").read_text()
+    assert (checkpoint["origin"], checkpoint["treeSize"]) == ("planapi.e2e/events", 1)
+    [amendment] = body["data"]["plan"]["amendments"]["nodes"]
+    proof = amendment["inclusionProof"]
+    line = (await client.get("/events?after=0&limit=1")).text
+    assert (proof["leaf"], proof["position"]) == (0, json.loads(line)["position"])
+    verify_inclusion(
+        0, 1, leaf_hash(event_leaf(line)), [b64decode(h) for h in proof["hashes"]],
+        b64decode(checkpoint["rootHash"]),
+    )  # fmt: skip
+    readings = await graphql(PROOFS, log="READINGS")
+    assert readings["data"]["checkpoint"] is None  # no batch recorded: nothing to sign

@@ -42,6 +42,7 @@ POLICY: dict[tuple[str, str], Permission] = {
     ("Query", "amendment"): Permission.READ,
     ("Query", "verifyIntegrity"): Permission.AUDIT,
     ("Query", "events"): Permission.AUDIT,
+    ("Query", "checkpoint"): Permission.READ,  # public over HTTP too: it reveals only hashes
     ("Mutation", "createPlan"): Permission.CREATE_PLAN,
     ("Mutation", "amendPlan"): Permission.AMEND,
     ("Mutation", "recordReadings"): Permission.RECORD_READINGS,

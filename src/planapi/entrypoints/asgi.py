@@ -86,6 +86,7 @@ class PlanGraphQL(PlanGraphQLAccess, CachingGraphQL):
             request_id=request_id.get(),
             feed=services.feed,
             live=services.live,
+            transparency=services.transparency,
             **context_access(request.scope, _authenticator(services)),
         )
 
