@@ -18,7 +18,7 @@ import time
 import asyncpg
 
 from bench.common import ASYNCPG_DSN, p50_ms, row, scratch_schema, service, timings
-from bench.verify import COLUMNS, STREAM, chain
+from bench.verify import STREAM, chain, copy_chain
 from planapi.adapters.clock import SystemClock
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.merkle_log import LogRecomputation, SqlMerkleLog
@@ -123,12 +123,7 @@ async def _proofs() -> None:
 async def _verification() -> None:
     rows = chain(VERIFY_EVENTS)
     async with scratch_schema() as (engine, schema):
-        conn = await asyncpg.connect(ASYNCPG_DSN, server_settings={"search_path": schema})
-        try:
-            await conn.copy_records_to_table("events", records=rows, columns=COLUMNS)
-            await conn.execute("ANALYZE events")
-        finally:
-            await conn.close()
+        await copy_chain(schema, rows)
         store = SqlEventStore(engine, SystemClock())
         start = time.perf_counter()
         assert (await store.verify(STREAM)).checked == VERIFY_EVENTS

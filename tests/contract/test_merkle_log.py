@@ -6,12 +6,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from sqlalchemy import Text, cast, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.event_store import SqlEventStore
-from planapi.adapters.hashing import event_bytes_of_text
-from planapi.adapters.merkle_log import SqlMerkleLog
+from planapi.adapters.merkle_log import SqlMerkleLog, entries_after
 from planapi.adapters.readings_store import SqlReadingStore
 from planapi.adapters.tables import events, log_leaves
 from planapi.application.plans import PlanService
@@ -29,36 +28,12 @@ from tests.unit.test_merkle import oracle_mth
 
 
 async def _event_bytes(engine: AsyncEngine) -> list[tuple[int, bytes]]:
-    """Every event's chained bytes, straight from the table (not via the log's own code)."""
-    query = select(
-        events.c.position,
-        events.c.stream_id,
-        events.c.version,
-        events.c.type,
-        events.c.schema_version,
-        cast(events.c.data, Text).label("data"),
-        cast(events.c.meta, Text).label("meta"),
-        events.c.recorded_at,
-        events.c.prev_hash,
-        events.c.hash,
-    ).order_by(events.c.position)
+    """Every event's leaf bytes, in position order, each checked to be exactly what its stored
+    chain link hashes."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    found = []
-    for row in rows:
-        data = event_bytes_of_text(
-            bytes(row.prev_hash),
-            stream_id=row.stream_id,
-            version=row.version,
-            type=row.type,
-            schema_version=row.schema_version,
-            data=row.data,
-            meta=row.meta,
-            recorded_at=row.recorded_at,
-        )
-        # The leaf is exactly what the chain link hashes.
-        assert hashlib.sha256(data).digest() == bytes(row.hash)
-        found.append((row.position, data))
+        found = await entries_after(conn, EVENTS, 0, 10_000)
+        links = (await conn.execute(select(events.c.hash).order_by(events.c.position))).all()
+    assert [hashlib.sha256(data).digest() for _, data in found] == [bytes(h) for (h,) in links]
     return found
 
 

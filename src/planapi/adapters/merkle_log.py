@@ -12,8 +12,8 @@ doubled one fail the transaction instead of entering the tree.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Text, cast, func, insert, select, text, tuple_
@@ -325,14 +325,14 @@ class LogRecomputation:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def _entries(self, log: str) -> AsyncIterator[list[tuple[int, bytes]]]:
+    async def _entries(self, log: str) -> AsyncGenerator[list[tuple[int, bytes]], None]:
         after = 0
         async with self.engine.connect() as conn:
             while entries := await entries_after(conn, log, after, 10_000):
                 yield entries
                 after = entries[-1][0]
 
-    async def _leaf_hashes(self, log: str) -> AsyncIterator[list[bytes]]:
+    async def _leaf_hashes(self, log: str) -> AsyncGenerator[list[bytes], None]:
         """The log's leaf hashes in order, re-computed from its rows, a chunk at a time."""
         if log != EVENTS or is_sqlite(self.engine):
             async for entries in self._entries(log):
@@ -354,11 +354,12 @@ class LogRecomputation:
         frontier = Frontier()
         if 0 in wanted:
             roots[0] = frontier.root()
-        async for hashes in self._leaf_hashes(log):
-            for digest in hashes:
-                frontier.push(digest)
-                if frontier.size in wanted:
-                    roots[frontier.size] = frontier.root()
+        async with aclosing(self._leaf_hashes(log)) as chunks:
+            async for hashes in chunks:
+                for digest in hashes:
+                    frontier.push(digest)
+                    if frontier.size in wanted:
+                        roots[frontier.size] = frontier.root()
         return frontier.size, roots
 
     async def first_difference(self, log: str, tree: SqlMerkleLog) -> tuple[int, int | None] | None:
@@ -366,11 +367,13 @@ class LogRecomputation:
         leaf is gone), with the ref the stored tree gives it — where an edit or a deletion
         went, unless the insider rewrote the tree too."""
         leaf = 0
-        async for entries in self._entries(log):
-            stored = await tree.stored_leaves(log, leaf, leaf + len(entries))
-            for (ref, data), kept in zip(entries, [*stored, *[None] * len(entries)], strict=False):
-                if kept is None or kept[1] != ref or kept[2] != leaf_hash(data):
-                    return leaf, kept[1] if kept else ref
-                leaf += 1
+        async with aclosing(self._entries(log)) as chunks:  # returning early closes the cursor
+            async for entries in chunks:
+                stored = await tree.stored_leaves(log, leaf, leaf + len(entries))
+                padded = [*stored, *[None] * len(entries)]
+                for (ref, data), kept in zip(entries, padded, strict=False):
+                    if kept is None or kept[1] != ref or kept[2] != leaf_hash(data):
+                        return leaf, kept[1] if kept else ref
+                    leaf += 1
         extra = await tree.stored_leaves(log, leaf, leaf + 1)
         return (leaf, extra[0][1]) if extra else None

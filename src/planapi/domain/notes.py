@@ -52,6 +52,19 @@ def _checked_name(name: str) -> str:
     return name
 
 
+def _ed25519(encoded: str, what: str) -> bytes:
+    """The 32 key bytes of base64(0x01 || key)."""
+    raw = _unb64(encoded, what)
+    if len(raw) != 33 or raw[0] != ED25519:
+        raise NoteError(f"{what} is not an Ed25519 key")
+    return raw[1:]
+
+
+def _same_id(key: VerifierKey, given: str, what: str) -> None:
+    if key.id.hex() != given:  # lower-case hex only, as Go's note package insists
+        raise NoteError(f"{what}'s hash does not match its name and key")
+
+
 @dataclass(frozen=True, slots=True)
 class VerifierKey:
     name: str
@@ -70,12 +83,8 @@ class VerifierKey:
         if len(parts) != 3:
             raise NoteError("a verifier key reads name+hash+key")
         name, given, encoded = parts
-        raw = _unb64(encoded, "the verifier key")
-        if len(raw) != 33 or raw[0] != ED25519:
-            raise NoteError("the verifier key is not an Ed25519 key")
-        key = cls(_checked_name(name), raw[1:])
-        if key.id.hex() != given:
-            raise NoteError("the verifier key's hash does not match its name and key")
+        key = cls(_checked_name(name), _ed25519(encoded, "the verifier key"))
+        _same_id(key, given, "the verifier key")
         return key
 
     def verifies(self, message: bytes, signature: bytes) -> bool:
@@ -109,12 +118,8 @@ class SignerKey:
         parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise NoteError("a signing key reads PRIVATE+KEY+name+hash+key")
-        raw = _unb64(parts[4], "the signing key")
-        if len(raw) != 33 or raw[0] != ED25519:
-            raise NoteError("the signing key is not an Ed25519 key")
-        key = cls(_checked_name(parts[2]), raw[1:])
-        if key.verifier().id.hex() != parts[3]:
-            raise NoteError("the signing key's hash does not match its name and key")
+        key = cls(_checked_name(parts[2]), _ed25519(parts[4], "the signing key"))
+        _same_id(key.verifier(), parts[3], "the signing key")
         return key
 
     def sign(self, body: str) -> str:
