@@ -38,8 +38,8 @@ async def _appends(follow: bool) -> float:
     """Appends per second from WRITERS concurrent amenders, with or without the follower."""
     async with scratch_schema() as (engine, _):
         plans = service(engine)
-        logs = Transparency(SqlMerkleLog(engine), LogRecomputation(engine), SystemClock(),
-                            LogSettings("bench"))  # fmt: skip
+        tree, recompute = SqlMerkleLog(engine), LogRecomputation(engine)
+        logs = Transparency(tree, recompute, SystemClock(), LogSettings("bench"))
         stop = asyncio.Event()
 
         async def follower() -> None:
@@ -48,9 +48,9 @@ async def _appends(follow: bool) -> float:
                 await asyncio.sleep(0.05)
 
         async def writer(n: int) -> None:
-            await plans.create_plan(CreatePlan(f"w{n}", "Bench", 2026, 2029, Authority.WTDC,
-                                               "bench", changes=[AddNode(NodeKind.PRIORITY, "P",
-                                                                         id="p")]))  # fmt: skip
+            first = [AddNode(NodeKind.PRIORITY, "P", id="p")]
+            plan = CreatePlan(f"w{n}", "Bench", 2026, 2029, Authority.WTDC, "b", changes=first)
+            await plans.create_plan(plan)
             for version in range(1, APPENDS):
                 change = UpdateNode("p", {"title": f"Priority, take {version}"})
                 await plans.amend_plan(AmendPlan(f"w{n}", version, Authority.TDAG, "b", [change]))

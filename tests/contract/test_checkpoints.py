@@ -279,3 +279,33 @@ async def test_a_witness_keeps_only_consistent_extensions_never_a_smaller_tree(
     forked = _resigned(second, root=b"\x07" * 32)  # signed by the key holder, another history
     with pytest.raises(NoteError, match="not a consistent extension of the witnessed tree of 3"):
         await log.witness([first], forked)
+
+
+async def test_a_checkpoint_is_signed_every_n_leaves_or_after_t_seconds_and_never_twice(
+    engine: AsyncEngine, event_store: SqlEventStore, clock: FakeClock
+) -> None:
+    settings = LogSettings("planapi.test", every=5, seconds=60, signer=KEY)
+    log = Transparency(SqlMerkleLog(engine), LogRecomputation(engine), clock, settings)
+    await append_versions(event_store, "plan:a", 3)
+    assert await log.round() == []  # 3 new leaves, no time passed: not yet
+    clock.advance(seconds=61)
+    assert [c.tree_size for c in await log.round()] == [3]  # the time is up
+    assert await log.round() == []  # nothing new: nothing signed
+    await append_versions(event_store, "plan:b", 5)
+    assert [c.tree_size for c in await log.round()] == [8]  # 5 new leaves
+    await append_versions(event_store, "plan:c", 1)
+    assert [c.tree_size for c in await log.round(force=True)] == [9]  # on demand
+
+
+async def test_while_one_process_signs_another_skips_its_round(
+    engine: AsyncEngine, event_store: SqlEventStore, log: Transparency
+) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite: one process")
+    await append_versions(event_store, "plan:a", 2)
+    other = SqlMerkleLog(engine)
+    async with other.leading() as leader:
+        assert leader
+        assert await log.round(force=True) == []
+        assert await log.checkpoint(EVENTS) is None
+    assert [c.tree_size for c in await log.round(force=True)] == [2]

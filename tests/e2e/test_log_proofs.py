@@ -214,3 +214,26 @@ async def test_graphql_gives_the_checkpoint_and_each_amendments_inclusion_proof(
     )  # fmt: skip
     readings = await graphql(PROOFS, log="READINGS")
     assert readings["data"]["checkpoint"] is None  # no batch recorded: nothing to sign
+
+
+async def test_the_follower_in_serve_keeps_the_tree_and_signs_as_amendments_arrive(
+    settings: Settings, admin_token: str
+) -> None:
+    following = settings.model_copy(update={"log_follow_interval": 0.05, "checkpoint_every": 1})
+    app = create_app(following)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://planapi", headers=bearer(admin_token)
+        ) as http:
+            from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
+
+            request = {"query": CREATE_PLAN, "variables": {"input": seed_input("baku")}}
+            await http.post("/graphql", json=request)
+            events = (await http.get("/events?after=0&limit=1000")).text.splitlines()
+            async with asyncio.timeout(20):
+                while True:
+                    answer = await http.get("/log/checkpoint")
+                    if answer.status_code == 200 and f"\n{len(events)}\n" in answer.text:
+                        break
+                    await asyncio.sleep(0.05)
