@@ -172,6 +172,10 @@ class SqlMerkleLog:
 
     async def integrate(self, log: str, limit: int = 5_000) -> int:
         """Adds up to `limit` rows committed since the last round as leaves; the new size."""
+        async with self.engine.connect() as conn:  # idle rounds take no lock (SQLite: writers')
+            size, last_ref = await self._head(conn, log)
+            if not await self._has_after(conn, log, last_ref):
+                return size
         async with self._follower(log) as conn:
             size, last_ref = await self._head(conn, log)
             entries = await entries_after(conn, log, last_ref, limit)
@@ -192,6 +196,11 @@ class SqlMerkleLog:
             if nodes:
                 await conn.execute(insert(log_nodes), nodes)
             return frontier.size
+
+    async def _has_after(self, conn: AsyncConnection, log: str, ref: int) -> bool:
+        key = events.c.position if log == EVENTS else reading_batches.c.id
+        query = select(key).where(key > ref).limit(1)
+        return (await conn.execute(query)).first() is not None
 
     async def _head(self, conn: AsyncConnection, log: str) -> tuple[int, int]:
         """(tree size, ref of the last leaf; 0 if none)."""
