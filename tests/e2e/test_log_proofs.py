@@ -237,3 +237,38 @@ async def test_the_follower_in_serve_keeps_the_tree_and_signs_as_amendments_arri
                     if answer.status_code == 200 and f"\n{len(events)}\n" in answer.text:
                         break
                     await asyncio.sleep(0.05)
+
+
+async def test_the_audit_page_checks_a_pasted_checkpoint_against_the_log(
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    baku: str,
+    settings: Settings,
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    page = (await client.get("/audit")).text
+    assert 'id="checkpoint-section"' in page
+    assert "Check against the log" in page
+    await run(settings, env, capsys, "checkpoint", "save", str(tmp_path / "w"))
+    saved = (tmp_path / "w").read_text()
+
+    answer = await client.post("/log/check", content=saved.replace("\n", "\r\n"))
+    assert answer.json() == {
+        "ok": True,
+        "message": "ok: the events log's latest checkpoint (1 leaves) is a consistent "
+        "extension of the saved one (1 leaves)",
+    }
+    forged = KEY.sign(saved.split("\n\n")[0].replace("\n1\n", "\n2\n") + "\n")
+    answer = await client.post("/log/check", content=forged)
+    assert answer.json() == {
+        "ok": False,
+        "message": "NOT extended: the events log's latest checkpoint has 1 leaves, fewer than "
+        "the saved one's 2",
+    }
+    tampered = saved.replace("\n1\n", "\n0\n")
+    answer = await client.post("/log/check", content=tampered)
+    assert answer.json()["ok"] is False
+    assert "does not verify" in answer.json()["message"]
+    assert (await anonymous.post("/log/check", content=saved)).status_code in (401, 403)

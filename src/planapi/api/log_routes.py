@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from planapi.application.transparency import LOGS, Transparency
 from planapi.domain.merkle import ProofError
+from planapi.domain.notes import NoteError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 _NOTE = "text/plain; charset=utf-8"
@@ -108,8 +109,44 @@ async def _consistency(request: Request, logs: Transparency) -> Response:
     return JSONResponse(proof, headers=_VOLATILE)
 
 
+_MAX_NOTE = 16 * 1024
+
+
+async def _check(request: Request, logs: Transparency) -> Response:
+    """A saved checkpoint (POST body) against the log's latest: signed by a known key, of one
+    of the logs, and extended by the present tree (a consistency proof, checked here)."""
+    body = await request.body()
+    if len(body) > _MAX_NOTE:
+        raise _BadParameter("body", f"a checkpoint is at most {_MAX_NOTE} bytes")
+    try:
+        note = body.decode("utf-8").replace("\r\n", "\n")
+        log, saved = logs.open(note)
+    except (UnicodeDecodeError, NoteError) as error:
+        return JSONResponse({"ok": False, "message": f"refused: {error}"}, headers=_VOLATILE)
+    latest = await logs.checkpoint(log)
+    if latest is None:
+        message = f"the {log} log has no checkpoint of its own to compare with yet"
+        return JSONResponse({"ok": False, "message": message}, headers=_VOLATILE)
+    if saved.size > latest.tree_size:
+        message = (
+            f"NOT extended: the {log} log's latest checkpoint has {latest.tree_size} leaves, "
+            f"fewer than the saved one's {saved.size}"
+        )
+        return JSONResponse({"ok": False, "message": message}, headers=_VOLATILE)
+    try:
+        await logs.witness([note], latest.note)
+    except NoteError as error:
+        return JSONResponse({"ok": False, "message": f"NOT extended: {error}"}, headers=_VOLATILE)
+    message = (
+        f"ok: the {log} log's latest checkpoint ({latest.tree_size} leaves) is a consistent "
+        f"extension of the saved one ({saved.size} leaves)"
+    )
+    return JSONResponse({"ok": True, "message": message}, headers=_VOLATILE)
+
+
 def log_endpoints(service: Callable[[], Transparency]) -> dict[str, Endpoint]:
     return {
+        "/log/check": _answering(_check, service),
         "/log/checkpoint": _answering(_checkpoint, service),
         "/log/key": _answering(_key, service),
         "/log/proof/inclusion": _answering(_inclusion, service),

@@ -188,4 +188,7 @@ def _transparency(services: Services) -> Transparency:
 
 
 def log_routes(service: Callable[[], Transparency]) -> list[Route]:
-    return [Route(path, endpoint) for path, endpoint in log_endpoints(service).items()]
+    return [
+        Route(path, endpoint, methods=["POST"] if path == "/log/check" else ["GET", "HEAD"])
+        for path, endpoint in log_endpoints(service).items()
+    ]

@@ -58,7 +58,7 @@ ROUTES: tuple[RouteRule, ...] = (
     RouteRule(re.compile(r"^/ingest/readings$"), Permission.RECORD_READINGS),
     RouteRule(re.compile(r"^/events$"), Permission.AUDIT),
     RouteRule(re.compile(r"^/log/(checkpoint|key)$"), None),  # only hashes and a public key
-    RouteRule(re.compile(r"^/log/proof/(inclusion|consistency)$"), Permission.AUDIT),
+    RouteRule(re.compile(r"^/log/(proof/(inclusion|consistency)|check)$"), Permission.AUDIT),
     RouteRule(re.compile(r"^/plans/[^/]+/(document|diff)$"), Permission.AUDIT),
     RouteRule(re.compile(r"^/audit(/.*)?$"), Permission.AUDIT, browser=True),
 )
