@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from base64 import b64decode
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -46,12 +46,19 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPat
     return monkeypatch
 
 
-async def run(
-    settings: Settings, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str
-) -> tuple[int, str]:
-    capsys.readouterr()
-    code = await asyncio.to_thread(planapi(settings, env, *argv))
-    return code, capsys.readouterr().out
+Cli = Callable[..., Awaitable[tuple[int, str]]]
+
+
+@pytest.fixture
+def cli(settings: Settings, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """`planapi …` on the test database with the signing key: (exit code, what it printed)."""
+
+    async def run(*argv: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = await asyncio.to_thread(planapi(settings, env, *argv))
+        return code, capsys.readouterr().out
+
+    return run
 
 
 @pytest.fixture
@@ -66,13 +73,11 @@ async def anonymous(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def test_an_auditor_checks_an_event_against_a_signed_checkpoint_without_the_database(
     client: httpx.AsyncClient,
     baku: str,
-    settings: Settings,
-    env: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     tmp_path: Path,
 ) -> None:
     witness = tmp_path / "witness.txt"
-    code, out = await run(settings, env, capsys, "checkpoint", "save", str(witness))
+    code, out = await cli("checkpoint", "save", str(witness))
     assert code == 0, out
     assert "events: saved the checkpoint of 1 leaves" in out
 
@@ -89,7 +94,7 @@ async def test_an_auditor_checks_an_event_against_a_signed_checkpoint_without_th
     argv = ["log", "check", "--key", str(tmp_path / "key"), "--checkpoint", str(witness)]
     argv += ["--proof", str(tmp_path / "proof"), "--event", str(tmp_path / "event")]
 
-    code, out = await run(settings, env, capsys, *argv)
+    code, out = await cli(*argv)
     assert code == 0, out
     assert out.startswith("ok: the event at position ")
     assert "is leaf 0 of planapi.e2e/events's signed tree of 1 leaves" in out
@@ -97,7 +102,7 @@ async def test_an_auditor_checks_an_event_against_a_signed_checkpoint_without_th
     event = json.loads(line)
     event["meta"]["actor"] = "mallory"  # the mirror's copy, altered
     (tmp_path / "event").write_text(json.dumps(event))
-    code, out = await run(settings, env, capsys, *argv)
+    code, out = await cli(*argv)
     assert code == 1
     assert out == "REFUSED: the proof fails: the proof does not lead to the root hash\n"
 
@@ -106,14 +111,12 @@ async def test_verify_against_a_witness_file_names_a_deleted_last_event(
     client: httpx.AsyncClient,
     baku: str,
     raw_engine: AsyncEngine,
-    settings: Settings,
-    env: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     tmp_path: Path,
 ) -> None:
     witness = tmp_path / "witness.txt"
-    assert (await run(settings, env, capsys, "checkpoint", "save", str(witness)))[0] == 0
-    code, out = await run(settings, env, capsys, "verify", "--checkpoint", str(witness))
+    assert (await cli("checkpoint", "save", str(witness)))[0] == 0
+    code, out = await cli("verify", "--checkpoint", str(witness))
     assert code == 0, out
     assert "events: ok, the log's first 1 leaves match the checkpoint" in out
 
@@ -127,7 +130,7 @@ async def test_verify_against_a_witness_file_names_a_deleted_last_event(
             await conn.execute(text("DROP TRIGGER events_no_delete"))
             await conn.execute(delete(events).where(events.c.position == last))
 
-    code, out = await run(settings, env, capsys, "verify", "--checkpoint", str(witness))
+    code, out = await cli("verify", "--checkpoint", str(witness))
     assert code == 1
     assert (
         f"events: BROKEN against the checkpoint of 1 leaves: leaf 0 (position {last}) is gone; "
@@ -139,15 +142,14 @@ async def test_checkpoints_are_public_and_proofs_are_for_auditors_with_named_err
     client: httpx.AsyncClient,
     anonymous: httpx.AsyncClient,
     baku: str,
+    cli: Cli,
     settings: Settings,
-    env: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
     missing = await anonymous.get("/log/checkpoint")
     assert missing.status_code == 404
     assert missing.json()["message"] == "log: the events log has no checkpoint: none signed yet"
-    await run(settings, env, capsys, "checkpoint", "save", str(tmp_path / "w"))
+    await cli("checkpoint", "save", str(tmp_path / "w"))
 
     assert (await anonymous.get("/log/checkpoint")).text.startswith("planapi.e2e/events\n1\n")
     assert (await anonymous.get("/log/key")).status_code == 200
@@ -188,15 +190,13 @@ async def test_graphql_gives_the_checkpoint_and_each_amendments_inclusion_proof(
     client: httpx.AsyncClient,
     graphql: GraphQL,
     baku: str,
-    settings: Settings,
-    env: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     tmp_path: Path,
 ) -> None:
     before = await graphql(PROOFS, log="EVENTS")
     assert before["data"]["checkpoint"] is None, before
     assert before["data"]["plan"]["amendments"]["nodes"][0]["inclusionProof"] is None
-    code, out = await run(settings, env, capsys, "checkpoint", "save", str(tmp_path / "w"))
+    code, out = await cli("checkpoint", "save", str(tmp_path / "w"))
     assert code == 0, out
 
     body = await graphql(PROOFS, log="EVENTS")
@@ -243,15 +243,13 @@ async def test_the_audit_page_checks_a_pasted_checkpoint_against_the_log(
     client: httpx.AsyncClient,
     anonymous: httpx.AsyncClient,
     baku: str,
-    settings: Settings,
-    env: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     tmp_path: Path,
 ) -> None:
     page = (await client.get("/audit")).text
     assert 'id="checkpoint-section"' in page
     assert "Check against the log" in page
-    await run(settings, env, capsys, "checkpoint", "save", str(tmp_path / "w"))
+    await cli("checkpoint", "save", str(tmp_path / "w"))
     saved = (tmp_path / "w").read_text()
 
     answer = await client.post("/log/check", content=saved.replace("\n", "\r\n"))
