@@ -78,16 +78,21 @@ def hashlib_alone(rows: list[tuple[object, ...]]) -> float:
     return len(rows) / (time.perf_counter() - start)
 
 
+async def copy_chain(schema: str, rows: list[tuple[object, ...]]) -> None:
+    """The rows straight into the events table of `schema` (COPY)."""
+    conn = await asyncpg.connect(ASYNCPG_DSN, server_settings={"search_path": schema})
+    try:
+        await conn.copy_records_to_table("events", records=rows, columns=COLUMNS)
+        await conn.execute("ANALYZE events")
+    finally:
+        await conn.close()
+
+
 async def main() -> None:
     print(f"Verifying a chain of {EVENTS:,} events (PostgreSQL)")
     rows = chain(EVENTS)
     async with scratch_schema() as (engine, schema):
-        conn = await asyncpg.connect(ASYNCPG_DSN, server_settings={"search_path": schema})
-        try:
-            await conn.copy_records_to_table("events", records=rows, columns=COLUMNS)
-            await conn.execute("ANALYZE events")
-        finally:
-            await conn.close()
+        await copy_chain(schema, rows)
         baseline = hashlib_alone(rows)
         store = SqlEventStore(engine, SystemClock())
         start = time.perf_counter()

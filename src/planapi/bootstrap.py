@@ -14,9 +14,11 @@ from planapi.adapters.database import create_engine
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.feeds import SqlEventLog, SqlReadingLog
 from planapi.adapters.heads import SqlHeads
+from planapi.adapters.merkle_log import LogRecomputation, SqlMerkleLog
 from planapi.adapters.migrations import pending, upgrade
 from planapi.adapters.notify import notifier_for
 from planapi.adapters.readings_store import SqlReadingStore
+from planapi.adapters.signing_keys import load_past_keys, load_signer
 from planapi.adapters.snapshots import SqlSnapshotStore
 from planapi.adapters.token_store import SqlTokenStore
 from planapi.application.access import Role
@@ -34,6 +36,7 @@ from planapi.application.plans import PlanService
 from planapi.application.ports import Notifier
 from planapi.application.readings import ReadingService
 from planapi.application.tokens import TokenService
+from planapi.application.transparency import LogSettings, Transparency
 from planapi.config import Settings
 
 
@@ -56,6 +59,8 @@ class Services:
     # Who is calling (docs/security.md): API tokens, OIDC bearer JWTs, anonymous callers.
     tokens: TokenService | None = None
     authenticator: Authenticator | None = None
+    # The Merkle logs: proofs, checkpoints, and the follower that keeps them.
+    transparency: Transparency | None = None
 
     async def close(self) -> None:
         await self.notifier.close()
@@ -90,6 +95,7 @@ async def ensure_schema(engine: AsyncEngine, settings: Settings) -> None:
 
 
 async def bootstrap(settings: Settings) -> Services:
+    log_settings = log_settings_for(settings)
     engine = engine_for(settings)
     try:
         await ensure_schema(engine, settings)
@@ -133,6 +139,20 @@ async def bootstrap(settings: Settings) -> Services:
         tokens=tokens,
         authenticator=authenticator,
         heads=CoalescedHeads(SqlHeads(engine)),
+        transparency=Transparency(
+            SqlMerkleLog(engine), LogRecomputation(engine), clock, log_settings
+        ),
+    )
+
+
+def log_settings_for(settings: Settings) -> LogSettings:
+    """Read before anything opens: a bad key stops the start with the setting named."""
+    return LogSettings(
+        origin_base=settings.log_origin,
+        every=settings.checkpoint_every,
+        seconds=settings.checkpoint_seconds,
+        signer=load_signer(settings.log_signing_key_file, settings.log_signing_key),
+        past_keys=load_past_keys(settings.log_past_keys),
     )
 
 

@@ -133,6 +133,28 @@ class Settings(BaseSettings):
     relay_duplicate_window: float = Field(
         120, ge=1, description="Seconds JetStream remembers message ids to drop re-publishes."
     )
+    # The Merkle logs and their signed checkpoints (docs/security.md, "Proofs").
+    log_origin: str = Field(
+        "planapi.local",
+        pattern=r"^[^\s+]+$",
+        description="The logs' origins are ORIGIN/events and ORIGIN/readings; also the key name.",
+    )
+    log_signing_key_file: str | None = Field(
+        None, description="The checkpoint signing key (`planapi keys create`); none: no signing."
+    )
+    log_signing_key: str | None = Field(
+        None, description="Or the key itself (PRIVATE+KEY+…), e.g. from a secret store."
+    )
+    log_past_keys: str = Field(
+        "", description="Earlier verifier keys (name+hash+key), comma-separated: still listed."
+    )
+    checkpoint_every: int = Field(1_000, ge=1, description="Sign once this many leaves are new.")
+    checkpoint_seconds: float = Field(
+        60, gt=0, description="Or once an unsigned leaf is this many seconds old."
+    )
+    log_follow_interval: float = Field(
+        1.0, ge=0, description="Seconds between rounds of the log follower in `serve`; 0: off."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -72,6 +72,7 @@ async def test_the_page_is_html_with_labelled_controls_and_live_results(
         "timeline-heading",
         "diff-heading",
         "verify-heading",
+        "checkpoint-heading",
     ]
     labels = {attrs.get("for") for attrs in page.all("label")}
     assert "plan-select" in labels

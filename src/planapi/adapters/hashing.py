@@ -46,10 +46,34 @@ def event_hash_of_text(
     recorded_at: dt.datetime,
 ) -> bytes:
     """The chain link over a row as stored (`data` and `meta` as their JSON text)."""
-    digest = hashlib.sha256(prev_hash)
-    digest.update(canonical([stream_id, version, type, schema_version, timestamp(recorded_at)]))
-    digest.update(_SEPARATOR + data.encode() + _SEPARATOR + meta.encode())
-    return digest.digest()
+    return hashlib.sha256(
+        event_bytes_of_text(
+            prev_hash,
+            stream_id=stream_id,
+            version=version,
+            type=type,
+            schema_version=schema_version,
+            data=data,
+            meta=meta,
+            recorded_at=recorded_at,
+        )
+    ).digest()
+
+
+def event_bytes_of_text(
+    prev_hash: bytes,
+    *,
+    stream_id: str,
+    version: int,
+    type: str,
+    schema_version: int,
+    data: str,
+    meta: str,
+    recorded_at: dt.datetime,
+) -> bytes:
+    """The bytes `event_hash_of_text` hashes: the event's leaf in the Merkle log."""
+    header = canonical([stream_id, version, type, schema_version, timestamp(recorded_at)])
+    return b"".join((prev_hash, header, _SEPARATOR, data.encode(), _SEPARATOR, meta.encode()))
 
 
 def event_hash(

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -77,24 +77,15 @@ def content_hash(content: Content) -> bytes:
     return hashlib.sha256(_ENCODE(content)).digest()
 
 
-def batch_hash(prev_hash: bytes, header: dict[str, Any], hashes: Sequence[bytes]) -> bytes:
-    digest = hashlib.sha256(prev_hash)
-    digest.update(
-        canonical(
-            [
-                header["id"],
-                header["plan_id"],
-                header["idempotency_key"],
-                header["actor"],
-                timestamp(header["recorded_at"]),
-                header["stored"],
-                header["duplicates"],
-            ]
-        )
-    )
-    for item in hashes:
-        digest.update(item)
-    return digest.digest()
+def batch_hash(prev_hash: bytes, header: Mapping[str, Any], hashes: Sequence[bytes]) -> bytes:
+    return hashlib.sha256(batch_bytes(prev_hash, header, hashes)).digest()
+
+
+def batch_bytes(prev_hash: bytes, header: Mapping[str, Any], hashes: Sequence[bytes]) -> bytes:
+    """What a batch's chain link hashes: its leaf in the readings Merkle log."""
+    fields = ("id", "plan_id", "idempotency_key", "actor", "recorded_at", "stored", "duplicates")
+    values = [timestamp(header[f]) if f == "recorded_at" else header[f] for f in fields]
+    return b"".join((prev_hash, canonical(values), *hashes))
 
 
 class SqlReadingStore:

@@ -184,3 +184,39 @@ api_tokens = Table(
         sqlite_where=text("revoked_at IS NULL"),
     ),
 )
+
+# The Merkle logs (docs/security.md, "Proofs"): one per origin ("events", "readings"). A leaf is
+# numbered in commit order and names the row it covers (`ref`: an event position or a batch id);
+# `log_nodes` keeps every complete subtree above the leaves, so a proof reads O(log n) rows.
+log_leaves = Table(
+    "log_leaves",
+    metadata,
+    Column("log", Text, nullable=False),
+    Column("leaf", BigInteger, nullable=False),
+    Column("ref", BigInteger, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("log", "leaf"),
+    UniqueConstraint("log", "ref"),
+)
+
+log_nodes = Table(
+    "log_nodes",
+    metadata,
+    Column("log", Text, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("idx", BigInteger, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("log", "level", "idx"),
+)
+
+# The operator's copy of each signed checkpoint; witnesses keep theirs outside the database.
+log_checkpoints = Table(
+    "log_checkpoints",
+    metadata,
+    Column("log", Text, nullable=False),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root_hash", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("log", "tree_size"),
+)

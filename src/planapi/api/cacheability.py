@@ -52,6 +52,11 @@ VOLATILE: frozenset[tuple[str, str]] = frozenset(
         ("Kpi", "progress"),
     }
 )
+# Fields whose answer changes with neither a version nor the logs' heads (a checkpoint is signed
+# on a timer too): a query reading one is never cached at all.
+UNCACHED: frozenset[tuple[str, str]] = frozenset(
+    {("Query", "checkpoint"), ("Amendment", "inclusionProof")}
+)
 # Fields that reach storage but read only what a given version fixes: the amendments up to it,
 # a node's history and blame up to it.
 PINNED_STORAGE_FIELDS: frozenset[tuple[str, str]] = frozenset(
@@ -78,10 +83,11 @@ class Analysis:
     # For each root field that can be pinned: its version arguments (an int or a variable
     # name); None when some root field can never be pinned.
     version_arguments: tuple[int | str, ...] | None
+    uncached: bool = False  # reads a field of UNCACHED
 
     @property
     def cacheable(self) -> bool:
-        return self.operation == "query"
+        return self.operation == "query" and not self.uncached
 
     def pinned(self, variables: Mapping[str, Any] | None) -> bool:
         """True when the answer depends only on explicit versions, given these variables."""
@@ -113,11 +119,11 @@ def analyse(schema: GraphQLSchema, document: DocumentNode, operation_name: str |
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    volatile = any(
-        volatile_field(schema, parent, field)
-        for parent, field in _fields(schema, root, operation.selection_set, fragments, set())
-    )
-    return Analysis(kind, volatile, _version_arguments(schema, root, operation, fragments))
+    fields = list(_fields(schema, root, operation.selection_set, fragments, set()))
+    volatile = any(volatile_field(schema, parent, field) for parent, field in fields)
+    uncached = any((parent.name, field) in UNCACHED for parent, field in fields)
+    versions = _version_arguments(schema, root, operation, fragments)
+    return Analysis(kind, volatile, versions, uncached)
 
 
 def volatile_field(schema: GraphQLSchema, parent: GraphQLNamedType, field_name: str) -> bool:

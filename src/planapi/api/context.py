@@ -14,6 +14,7 @@ from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
 from planapi.application.plans import PlanService
 from planapi.application.readings import ReadingService
+from planapi.application.transparency import Transparency
 from planapi.domain.readings import ReadingQuery, ReadingVersion
 
 # Set by the HTTP middleware; read by logging and error masking.
@@ -31,6 +32,7 @@ class Context:
     # The event feed and live updates (subscriptions); None where a caller needs neither.
     feed: EventFeed | None = None
     live: LiveUpdates | None = None
+    transparency: Transparency | None = None  # the Merkle logs (api/log_fields.py)
     # The caller, set per request from the access middleware (docs/security.md); None: nobody,
     # refused everything. `actor` is its name wherever it writes.
     principal: Principal | None = None

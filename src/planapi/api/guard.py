@@ -44,6 +44,7 @@ POLICY: dict[tuple[str, str], Permission] = {
     ("Query", "nodes"): Permission.READ,
     ("Query", "verifyIntegrity"): Permission.AUDIT,
     ("Query", "events"): Permission.AUDIT,
+    ("Query", "checkpoint"): Permission.READ,  # public over HTTP too: it reveals only hashes
     ("Mutation", "createPlan"): Permission.CREATE_PLAN,
     ("Mutation", "amendPlan"): Permission.AMEND,
     ("Mutation", "recordReadings"): Permission.RECORD_READINGS,

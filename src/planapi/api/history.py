@@ -9,9 +9,11 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from planapi.api import cursors, scalars  # noqa: F401  (scalars registers the domain enums)
+from planapi.api import cursors, log_fields, scalars  # noqa: F401  (scalars registers the domain enums)
+from planapi.api.context import Context
 from planapi.api.global_ids import Node as GlobalNode
 from planapi.api.global_ids import global_id
+from planapi.api.log_fields import InclusionProof
 from planapi.api.naming import camel
 from planapi.application.feed import plan_id_of
 from planapi.application.ports import Recorded
@@ -176,6 +178,15 @@ class Amendment(GlobalNode):
     @strawberry.field(description="When the server recorded it (never the client's clock).")
     def recorded_at(self) -> dt.datetime:
         return self.record.recorded_at
+
+    @strawberry.field(
+        description="Proof that this amendment is in the events log: in the tree of `treeSize` "
+        "leaves, by default the latest signed checkpoint's; null until it is a leaf of it."
+    )
+    async def inclusion_proof(
+        self, info: strawberry.Info[Context, None], tree_size: int | None = None
+    ) -> InclusionProof | None:
+        return await log_fields.inclusion_proof(info, self.record.position, tree_size)
 
     @strawberry.field(description="Who made it.")
     def actor(self) -> str:

@@ -18,6 +18,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from planapi.api import log_fields
 from planapi.api.context import Context, request_id
 from planapi.api.cost import DEFAULT_BUDGETS, QueryCostLimiter
 from planapi.api.errors import (
@@ -43,6 +44,7 @@ from planapi.api.inputs import (
     to_create_command,
 )
 from planapi.api.integrity import IntegrityResult
+from planapi.api.log_fields import LogCheckpoint
 from planapi.api.nodes import TYPES, NodeHistoryEntry, history_page
 from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.reading_records import BadRecord, reading_from_record, to_new_reading
@@ -155,6 +157,10 @@ class Query(NodeQueries):
             raise bad_input(error) from error
         return IntegrityResult.of(plan_id, report, await info.context.readings.verify())
 
+    checkpoint: LogCheckpoint | None = strawberry.field(
+        resolver=log_fields.checkpoint,
+        description="The latest signed checkpoint of a Merkle log (public: only hashes).",
+    )
     events: EventPage = strawberry.field(
         resolver=events_page,
         description="The log of every plan in global order: `first` events after position "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,14 +21,17 @@ from planapi.api.documents import diff_endpoint, document_endpoint
 from planapi.api.feed import events_endpoint
 from planapi.api.graphql_http import CachingGraphQL
 from planapi.api.ingest import ingest_endpoint
+from planapi.api.log_routes import log_endpoints
 from planapi.api.schema import build_schema
 from planapi.application.authn import Authenticator
 from planapi.application.freshness import HeadsSource
+from planapi.application.transparency import Transparency
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
 from planapi.entrypoints.caching import register_metrics, response_caching
 from planapi.entrypoints.cors import CorsMiddleware, allowed_origins
 from planapi.entrypoints.graphiql import OfflineGraphiQL, graphiql_routes
+from planapi.entrypoints.log_follower import following
 from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
 from planapi.entrypoints.security import (
     AccessMiddleware,
@@ -86,6 +89,7 @@ class PlanGraphQL(OfflineGraphiQL, PlanGraphQLAccess, CachingGraphQL):
             request_id=request_id.get(),
             feed=services.feed,
             live=services.live,
+            transparency=services.transparency,
             **context_access(request.scope, _authenticator(services)),
         )
 
@@ -127,7 +131,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # open subscription, by services.close().
         await services.notifier.start()
         try:
-            yield
+            async with following(services.transparency, settings.log_follow_interval):
+                yield
         finally:
             await services.close()
             traced.shutdown()
@@ -183,4 +188,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.router.routes.extend(audit_routes())
     if settings.graphiql:
         app.router.routes.extend(graphiql_routes())
+    app.router.routes.extend(log_routes(lambda: _transparency(holder["app"])))
     return app
+
+
+def _transparency(services: Services) -> Transparency:
+    assert services.transparency is not None
+    return services.transparency
+
+
+def log_routes(service: Callable[[], Transparency]) -> list[Route]:
+    return [
+        Route(path, endpoint, methods=["POST"] if path == "/log/check" else ["GET", "HEAD"])
+        for path, endpoint in log_endpoints(service).items()
+    ]

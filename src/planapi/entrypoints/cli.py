@@ -16,6 +16,7 @@ from planapi.api.schema import build_schema
 from planapi.bootstrap import NotMigratedError, bootstrap, engine_for, ensure_schema
 from planapi.config import Settings
 from planapi.domain.errors import PlanApiError
+from planapi.entrypoints import log_cli
 from planapi.entrypoints.generated import write_or_check
 from planapi.entrypoints.logs import configure_from_environment
 
@@ -155,12 +156,19 @@ async def _tokens(args: argparse.Namespace) -> int:
         await services.close()
 
 
-async def _verify(plan_id: str | None) -> tuple[bool, list[str]]:
-    """Every plan's chain (or one) and the readings chain; ok only if all hold."""
+async def _verify(plan_id: str | None, checkpoints: list[Path]) -> tuple[bool, list[str]]:
+    """Every plan's chain (or one) and the readings chain; ok only if all hold. With saved
+    checkpoints, also whether the logs extend each of them."""
+    from planapi.entrypoints.log_cli import read_notes
+
+    notes = read_notes(checkpoints)
     services = await bootstrap(await _existing(_settings()))
     lines: list[str] = []
     ok = True
     try:
+        if notes:
+            assert services.transparency is not None
+            ok, lines = await services.transparency.check_saved(notes)
         ids = [plan_id] if plan_id else [p.state.id for p in await services.plans.plans()]
         for each in ids:
             report = await services.plans.verify(each)
@@ -189,6 +197,30 @@ async def _verify(plan_id: str | None) -> tuple[bool, list[str]]:
     finally:
         await services.close()
     return ok, lines
+
+
+def _log_command(args: argparse.Namespace) -> int:
+    if args.command == "keys":
+        verifier = log_cli.create_key(args, _settings().log_origin)
+        print(f"verifier key (publish it; PLANAPI_LOG_SIGNING_KEY_FILE={args.file}):\n{verifier}")
+    elif args.command == "checkpoint":
+        print("\n".join(asyncio.run(_save_checkpoints(args.file))))
+    else:
+        try:
+            print(log_cli.check(args))
+        except log_cli.CheckFailedError as error:
+            print(f"REFUSED: {error}")
+            return 1
+    return 0
+
+
+async def _save_checkpoints(path: Path) -> list[str]:
+    services = await bootstrap(_settings())
+    try:
+        assert services.transparency is not None
+        return await log_cli.save_checkpoints(services.transparency, path)
+    finally:
+        await services.close()
 
 
 async def _export(args: argparse.Namespace) -> str:
@@ -247,6 +279,13 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="re-compute the hash chains (every plan, or one, and the readings)"
     )
     verify.add_argument("plan_id", nargs="?")
+    verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        help="a witness file of saved checkpoints the logs must extend (repeatable)",
+    )
 
     export_doc = commands.add_parser(
         "export", help="a plan version (or a diff of two) as Markdown, HTML or JSON"
@@ -262,6 +301,7 @@ def _parser() -> argparse.ArgumentParser:
     from planapi.entrypoints import tokens_cli
 
     tokens_cli.add_parser(commands)
+    log_cli.add_parsers(commands)
 
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default=str(SCHEMA_FILE), help="a path, or - for stdout")
@@ -298,8 +338,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(asyncio.run(_migrate()))
             case "seed":
                 print(asyncio.run(_seed(args.name)))
+            case "keys" | "checkpoint" | "log":
+                return _log_command(args)
             case "verify":
-                ok, lines = asyncio.run(_verify(args.plan_id))
+                ok, lines = asyncio.run(_verify(args.plan_id, args.checkpoint))
                 print("\n".join(lines))
                 return 0 if ok else 1
             case "export":

@@ -31,10 +31,12 @@ from planapi.adapters.clock import SystemClock
 from planapi.adapters.codec import encode_event, encode_info
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.hashing import canonical_text
+from planapi.adapters.merkle_log import SqlMerkleLog
 from planapi.adapters.relay_positions import RelayLock, SqlRelayPositions
 from planapi.application.ports import Recorded
 from planapi.bootstrap import engine_for, ensure_schema
 from planapi.config import Settings
+from planapi.entrypoints.checkpoint_relay import CheckpointRelay
 
 log = logging.getLogger("planapi.relay")
 
@@ -110,8 +112,10 @@ class Relay:
         js: JetStreamContext,
         options: RelayOptions,
         stopping: asyncio.Event | None = None,
+        checkpoints: CheckpointRelay | None = None,
     ) -> None:
         self.events = events
+        self.checkpoints = checkpoints  # signed checkpoints, published once caught up
         self.positions = positions
         self.js = js
         self.options = options
@@ -205,7 +209,16 @@ class Relay:
                 continue
             backoff = self.options.poll_interval
             if found < self.options.batch_size:
+                if self.checkpoints is not None:
+                    await self._publish_checkpoints()
                 await self.pause(self.options.poll_interval)
+
+    async def _publish_checkpoints(self) -> None:
+        assert self.checkpoints is not None
+        try:
+            await self.checkpoints.publish_new()
+        except (nats.errors.Error, OSError, TimeoutError, SQLAlchemyError) as error:
+            log.warning("relay %s: checkpoints not published: %s", self.options.name, error)
 
     async def pause(self, seconds: float) -> None:
         with suppress(TimeoutError):
@@ -273,7 +286,11 @@ async def relay_main(settings: Settings) -> None:
             log.info("relay %s stopped before NATS answered", options.name)
             return
         events = SqlEventStore(engine, SystemClock())
-        relay = Relay(events, positions, client.jetstream(), options, stopping)
+        js = client.jetstream()
+        checkpoints = CheckpointRelay(
+            SqlMerkleLog(engine), js, options.subject_prefix, options.stream
+        )
+        relay = Relay(events, positions, js, options, stopping, checkpoints)
         try:
             await relay.ensure_stream()
         except nats.errors.Error as error:

@@ -60,6 +60,8 @@ ROUTES: tuple[RouteRule, ...] = (
     RouteRule(re.compile(r"^/graphiql/static/"), None),  # GraphiQL's own files, public anyway
     RouteRule(re.compile(r"^/ingest/readings$"), Permission.RECORD_READINGS),
     RouteRule(re.compile(r"^/events$"), Permission.AUDIT),
+    RouteRule(re.compile(r"^/log/(checkpoint|key)$"), None),  # only hashes and a public key
+    RouteRule(re.compile(r"^/log/(proof/(inclusion|consistency)|check)$"), Permission.AUDIT),
     # Readers can rebuild every version from GraphQL anyway; a link opened in a browser is
     # challenged for Basic credentials like the audit page.
     RouteRule(re.compile(r"^/plans/[^/]+/(document|diff)$"), Permission.READ, browser=True),

@@ -106,6 +106,10 @@
     diff: $("diff"),
     verify: $("verify-button"),
     verifyResult: $("verify-result"),
+    checkpoint: $("checkpoint-latest"),
+    checkpointSaved: $("checkpoint-saved"),
+    checkpointCheck: $("checkpoint-check"),
+    checkpointResult: $("checkpoint-result"),
   };
   // Without any user:password@ the page was opened with: fetch refuses URLs that carry them,
   // and the browser sends the Basic credentials it was given for this server by itself.
@@ -289,6 +293,40 @@
       throw new ApiError(`The server's answer was not a GraphQL response${suffix}.`);
     }
     return body.data;
+  }
+
+  // ---------------------------------------------------------------- checkpoints
+
+  function logUrl(path) {
+    const url = new URL(path, endpointUrl);
+    return url.href;
+  }
+
+  async function loadCheckpoint() {
+    const response = await fetch(logUrl("log/checkpoint"), { credentials: "same-origin" });
+    ui.checkpoint.dataset.state = response.ok ? "done" : "empty";
+    ui.checkpoint.textContent = response.ok
+      ? await response.text()
+      : "No signed checkpoint yet.";
+  }
+
+  async function checkCheckpoint() {
+    ui.checkpointResult.textContent = "Checking…";
+    const response = await fetch(logUrl("log/check"), {
+      method: "POST",
+      headers: { "Content-Type": "text/plain; charset=utf-8" },
+      body: ui.checkpointSaved.value,
+      credentials: "same-origin",
+    });
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    ui.checkpointResult.dataset.ok = body && body.ok ? "true" : "false";
+    ui.checkpointResult.textContent =
+      body && body.message ? body.message : `The server answered HTTP ${response.status}.`;
   }
 
   // ---------------------------------------------------------------- plans
@@ -783,6 +821,8 @@
     ui.verify.addEventListener("click", () => {
       state.verifyDone = run(verify());
     });
+    ui.checkpointCheck.addEventListener("click", () => run(checkCheckpoint()));
+    run(loadCheckpoint());
     window.addEventListener("unhandledrejection", (event) => {
       ui.pageErrors.replaceChildren(failure("Something went wrong", event.reason));
     });
