@@ -17,7 +17,10 @@ from planapi.adapters.tables import events
 from planapi.api.schema import build_schema
 from planapi.bootstrap import bootstrap
 from planapi.config import Settings
-from planapi.domain.changes import AddNode, LinkNodes, MoveNode, RemoveNode, UnlinkNodes, UpdateNode
+from planapi.domain.changes import (
+    AddNode,
+    Change,
+    LinkNodes, MoveNode, RemoveNode, UnlinkNodes, UpdateNode
 from planapi.domain.history import touched_nodes
 from planapi.domain.links import LinkRelation
 from planapi.domain.nodes import NodeKind
@@ -38,7 +41,7 @@ def migration(name: str) -> ModuleType:
     return module
 
 
-AMENDMENTS = [
+AMENDMENTS: list[list[Change]] = [
     [AddNode(NodeKind.OUTCOME, "Universal access", parent_id=PRIORITY, id="outcome-x")],
     [LinkNodes(OUTPUT, PRIORITY, LinkRelation.SERVES), UpdateNode(OUTPUT, {"title": "Kits"})],
     [MoveNode("section-3-1", "section-3", position=2)],
