@@ -13,14 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.codec import decode_event
-from planapi.adapters.tables import events
+from planapi.adapters.migrations import downgrade, upgrade
+from planapi.adapters.tables import event_nodes, events
 from planapi.api.schema import build_schema
 from planapi.bootstrap import bootstrap
 from planapi.config import Settings
 from planapi.domain.changes import (
     AddNode,
     Change,
-    LinkNodes, MoveNode, RemoveNode, UnlinkNodes, UpdateNode
+    LinkNodes,
+    MoveNode,
+    RemoveNode,
+    UnlinkNodes,
+    UpdateNode,
+)
 from planapi.domain.history import touched_nodes
 from planapi.domain.links import LinkRelation
 from planapi.domain.nodes import NodeKind
@@ -62,6 +68,12 @@ async def test_event_nodes_migration_agrees_with_live_touched_nodes(
         for version, changes in enumerate(AMENDMENTS, start=1):
             await services.plans.amend_plan(amend_command("baku-2026", version, changes))
         rows = await _stored(services.engine)
+        indexed = await _indexed(services.engine)
+        assert indexed
+        # The backfill itself: rebuilt from the stored log by the migration, it is the same index.
+        await downgrade(services.engine, "0002")
+        await upgrade(services.engine)
+        assert await _indexed(services.engine) == indexed
     finally:
         await services.close()
 
@@ -73,6 +85,12 @@ async def test_event_nodes_migration_agrees_with_live_touched_nodes(
     assert {"outcome-x", OUTPUT, PRIORITY, "section-3-1"} <= set().union(
         *(frozen(row.data) for row in rows[1:])
     )
+
+
+async def _indexed(engine: AsyncEngine) -> list[tuple[str, str, int]]:
+    query = select(event_nodes).order_by(*event_nodes.c)
+    async with engine.connect() as conn:
+        return [tuple(row) for row in await conn.execute(query)]
 
 
 async def _stored(engine: AsyncEngine) -> list[Any]:
