@@ -247,13 +247,19 @@ def _move(
     return [NodeMoved(node.id, change.parent_id, position)]
 
 
+def _endpoints(
+    change: LinkNodes | UnlinkNodes, work: PlanBuilder, path: Path, problems: list[Problem]
+) -> tuple[Node | None, Node | None, Link]:
+    source = existing(work, change.from_id, (*path, "from_id"), problems)
+    target = existing(work, change.to_id, (*path, "to_id"), problems)
+    return source, target, Link(change.from_id, change.to_id, change.relation)
+
+
 @_decide.register
 def _unlink(
     change: UnlinkNodes, work: PlanBuilder, path: Path, problems: list[Problem], reserved: set[str]
 ) -> list[NodeEvent]:
-    source = existing(work, change.from_id, (*path, "from_id"), problems)
-    target = existing(work, change.to_id, (*path, "to_id"), problems)
-    link = Link(change.from_id, change.to_id, change.relation)
+    source, target, link = _endpoints(change, work, path, problems)
     if source and target and link not in work.links:
         problems.append(
             Problem(
@@ -268,9 +274,7 @@ def _unlink(
 def _link(
     change: LinkNodes, work: PlanBuilder, path: Path, problems: list[Problem], reserved: set[str]
 ) -> list[NodeEvent]:
-    source = existing(work, change.from_id, (*path, "from_id"), problems)
-    target = existing(work, change.to_id, (*path, "to_id"), problems)
-    link = Link(change.from_id, change.to_id, change.relation)
+    source, target, link = _endpoints(change, work, path, problems)
     if source is None or target is None:
         return []
     starts, ends = LINK_RULES[change.relation]
