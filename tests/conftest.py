@@ -41,6 +41,8 @@ async def _postgres_available() -> bool:
 
 async def make_database(backend: str, tmp_path: Path) -> tuple[str, dict[str, object], str | None]:
     """A fresh, migrated database: (url, engine options, PostgreSQL schema to drop after)."""
+    if backend not in ("sqlite", "postgres"):
+        pytest.fail(f"the {backend} backend has no database: this test needs SQL")
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'planapi.db'}", {}, None
     if not await _postgres_available():

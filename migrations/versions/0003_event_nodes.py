@@ -7,18 +7,33 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-
-from planapi.adapters.codec import decode_event
-from planapi.adapters.event_store import touched_nodes
 
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+def touched_in_stored(data: Mapping[str, Any]) -> set[str]:
+    """The nodes a stored event's payload touched, read from its JSON as stored when this
+    migration was written (every event type and schema version then keeps its node facts in
+    "changes"). A frozen copy of `planapi.domain.history.touched_nodes`: a migration must do
+    the same thing forever, whatever the live code becomes. A test checks the two agree."""
+    found: set[str] = set()
+    for change in data.get("changes", ()):
+        kind = change["type"]
+        if kind == "NodeAdded":
+            found.add(change["node"]["id"])
+        elif kind in ("NodeUpdated", "NodeRemoved", "NodeMoved"):
+            found.add(change["node_id"])
+        elif kind in ("NodesLinked", "NodesUnlinked"):
+            found.update((change["from_id"], change["to_id"]))
+    return found
 
 
 def upgrade() -> None:
@@ -34,18 +49,15 @@ def upgrade() -> None:
         "events",
         sa.column("stream_id", sa.Text()),
         sa.column("version", sa.Integer()),
-        sa.column("type", sa.Text()),
-        sa.column("schema_version", sa.Integer()),
         sa.column("data", sa.JSON()),
     )
     bind = op.get_bind()
     rows = bind.execute(sa.select(events).order_by(events.c.stream_id, events.c.version))
     batch: list[dict[str, object]] = []
     for row in rows:
-        event = decode_event(row.type, row.schema_version, row.data)
         batch += [
             {"stream_id": row.stream_id, "node_id": node, "version": row.version}
-            for node in sorted(touched_nodes(event))
+            for node in sorted(touched_in_stored(row.data))
         ]
         if len(batch) >= 5_000:
             op.bulk_insert(table, batch)

@@ -14,6 +14,9 @@ from tests.contract.builders import (
     info,
     rich_created,
 )
+from tests.contract.conftest import ports_and_memory
+
+pytestmark = ports_and_memory
 
 STREAM = "plan:baku-2026"
 

@@ -10,6 +10,9 @@ import pytest
 from planapi.adapters.event_store import SqlEventStore
 from planapi.domain.errors import VersionConflictError
 from tests.contract.builders import T0, FakeClock, amended, append_versions, created, info
+from tests.contract.conftest import ports_and_memory
+
+pytestmark = ports_and_memory
 
 STREAM = "plan:baku-2026"
 

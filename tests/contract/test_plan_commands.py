@@ -18,6 +18,9 @@ from planapi.domain.errors import (
 )
 from planapi.domain.nodes import NodeKind
 from tests.contract.builders import amend_command, create_command
+from tests.contract.conftest import ports_and_memory
+
+pytestmark = ports_and_memory
 
 PLAN = "baku-2026"
 STREAM = f"plan:{PLAN}"

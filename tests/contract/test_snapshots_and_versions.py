@@ -18,6 +18,7 @@ from planapi.domain.errors import ValidationError
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState, fold
 from tests.contract.builders import T0, FakeClock, amend_command, build_history, create_command
+from tests.contract.conftest import ports_and_memory
 
 PLAN = "baku-2026"
 STREAM = f"plan:{PLAN}"
@@ -47,6 +48,7 @@ async def test_a_snapshot_is_stored_every_five_versions(
     assert await _snapshot_versions(engine) == [5, 10]
 
 
+@ports_and_memory
 async def test_the_nearest_snapshot_is_the_latest_at_or_below_a_version(
     service: PlanService, snapshot_store: SqlSnapshotStore
 ) -> None:
@@ -64,6 +66,7 @@ async def test_the_nearest_snapshot_is_the_latest_at_or_below_a_version(
     assert await snapshot_store.nearest("plan:nobody", 13) is None
 
 
+@ports_and_memory
 async def test_a_snapshot_holds_exactly_the_state_folded_from_scratch(
     service: PlanService, event_store: SqlEventStore, snapshot_store: SqlSnapshotStore
 ) -> None:
@@ -75,6 +78,7 @@ async def test_a_snapshot_holds_exactly_the_state_folded_from_scratch(
         )
 
 
+@ports_and_memory
 @pytest.mark.parametrize("version", range(1, LATEST + 1))
 async def test_reading_a_past_version_afresh_equals_folding_every_event_from_scratch(
     service: PlanService,
@@ -92,6 +96,7 @@ async def test_reading_a_past_version_afresh_equals_folding_every_event_from_scr
     assert found.amendment.version == version
 
 
+@ports_and_memory
 async def test_version_seven_read_afresh_matches_the_plan_as_it_was_then(
     service: PlanService, fresh_service: Callable[[], PlanService]
 ) -> None:
@@ -150,6 +155,7 @@ async def test_deleting_every_snapshot_changes_no_answer(
     assert await fresh_service().plan(PLAN) == before[-1]
 
 
+@ports_and_memory
 async def test_reading_the_same_past_version_twice_returns_the_cached_object(
     service: PlanService, fresh_service: Callable[[], PlanService]
 ) -> None:
@@ -163,6 +169,7 @@ async def test_reading_the_same_past_version_twice_returns_the_cached_object(
     assert second is first
 
 
+@ports_and_memory
 async def test_the_latest_version_is_read_when_none_is_named(
     service: PlanService, fresh_service: Callable[[], PlanService]
 ) -> None:
@@ -175,6 +182,7 @@ async def test_the_latest_version_is_read_when_none_is_named(
     assert found.amendment.version == LATEST
 
 
+@ports_and_memory
 async def test_a_version_beyond_the_latest_or_of_an_unknown_plan_is_none(
     service: PlanService, fresh_service: Callable[[], PlanService]
 ) -> None:
@@ -187,6 +195,7 @@ async def test_a_version_beyond_the_latest_or_of_an_unknown_plan_is_none(
     assert await reader.plan("nobody", version=1) is None
 
 
+@ports_and_memory
 async def test_versions_start_at_one(service: PlanService) -> None:
     await service.create_plan(create_command(PLAN))
 
@@ -194,6 +203,7 @@ async def test_versions_start_at_one(service: PlanService) -> None:
         await service.plan(PLAN, version=0)
 
 
+@ports_and_memory
 async def test_as_of_picks_the_latest_version_at_or_before_the_instant(
     clocked_service: PlanService, clock: FakeClock
 ) -> None:
@@ -222,6 +232,7 @@ async def test_as_of_picks_the_latest_version_at_or_before_the_instant(
     assert await version_as_of((second_at - tick).astimezone(tokyo)) == 1
 
 
+@ports_and_memory
 async def test_as_of_needs_an_instant_with_a_utc_offset(service: PlanService) -> None:
     await service.create_plan(create_command(PLAN))
 
@@ -229,6 +240,7 @@ async def test_as_of_needs_an_instant_with_a_utc_offset(service: PlanService) ->
         await service.plan(PLAN, as_of=dt.datetime(2030, 1, 1))
 
 
+@ports_and_memory
 async def test_version_and_as_of_together_are_refused(service: PlanService) -> None:
     await service.create_plan(create_command(PLAN))
 
@@ -236,6 +248,7 @@ async def test_version_and_as_of_together_are_refused(service: PlanService) -> N
         await service.plan(PLAN, version=1, as_of=T0)
 
 
+@ports_and_memory
 async def test_amendments_page_newest_first_and_say_whether_more_remain(
     service: PlanService,
 ) -> None:
@@ -256,6 +269,7 @@ async def test_amendments_page_newest_first_and_say_whether_more_remain(
     ]
 
 
+@ports_and_memory
 async def test_amendments_of_a_past_version_start_at_that_version(
     service: PlanService,
 ) -> None:

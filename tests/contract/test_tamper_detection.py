@@ -14,6 +14,7 @@ from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.hashing import event_hash
 from planapi.adapters.tables import events
 from tests.contract.builders import append_versions, guards_lifted, raw_rows
+from tests.contract.conftest import ports_and_memory
 
 STREAM = "plan:baku-2026"
 
@@ -22,6 +23,7 @@ def _row(stream_id: str, version: int) -> Any:
     return (events.c.stream_id == stream_id) & (events.c.version == version)
 
 
+@ports_and_memory
 async def test_an_untouched_stream_verifies_with_every_version_checked(
     event_store: SqlEventStore,
 ) -> None:
@@ -37,6 +39,7 @@ async def test_an_untouched_stream_verifies_with_every_version_checked(
     assert report.head_hash == appended[-1].hash
 
 
+@ports_and_memory
 async def test_a_stream_with_no_events_verifies_with_nothing_checked(
     event_store: SqlEventStore,
 ) -> None:

@@ -7,7 +7,6 @@ import dataclasses
 
 from hypothesis import HealthCheck, given, settings
 
-from planapi.adapters.event_store import touched_nodes
 from planapi.domain.changes import (
     AddNode,
     Change,
@@ -27,6 +26,7 @@ from planapi.domain.history import (
     NodeChangeKind,
     blame,
     node_history,
+    touched_nodes,
 )
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.nodes import LIST_FIELDS, Node, NodeKind, field_values

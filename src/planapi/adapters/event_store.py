@@ -25,16 +25,8 @@ from planapi.adapters.hashing import GENESIS, canonical_text, event_hash, event_
 from planapi.adapters.tables import event_nodes, events
 from planapi.application.ports import ChainBreak, Clock, IntegrityReport, Recorded
 from planapi.domain.errors import VersionConflictError
-from planapi.domain.events import (
-    AmendmentInfo,
-    NodeAdded,
-    NodeMoved,
-    NodeRemoved,
-    NodesLinked,
-    NodesUnlinked,
-    NodeUpdated,
-    PlanEvent,
-)
+from planapi.domain.events import AmendmentInfo, PlanEvent
+from planapi.domain.history import touched_nodes
 
 _COLUMNS = (
     events.c.position,
@@ -80,22 +72,6 @@ _PG_APPEND = text(
     " SELECT :stream_id, node, :version FROM unnest(CAST(:nodes AS TEXT[])) AS node)"
     " SELECT position FROM appended"
 )
-
-
-def touched_nodes(event: PlanEvent) -> set[str]:
-    """The nodes an event changed (fields, place, existence or links): its history entries."""
-    found: set[str] = set()
-    for change in event.changes:
-        match change:
-            case NodeAdded(node=node):
-                found.add(node.id)
-            case NodeUpdated(node_id=node_id) | NodeRemoved(node_id=node_id):
-                found.add(node_id)
-            case NodeMoved(node_id=node_id):
-                found.add(node_id)
-            case NodesLinked(link=link) | NodesUnlinked(link=link):
-                found.update((link.from_id, link.to_id))
-    return found
 
 
 class SqlEventStore:

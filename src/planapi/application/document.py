@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from planapi.application.plans import PlanVersion, VersionDiff
 from planapi.application.ports import Recorded
 from planapi.application.primitives import field_to_primitive
-from planapi.domain.links import LinkRelation
+from planapi.domain.diff import NodeChanged, NodeRelocated
+from planapi.domain.links import Link, LinkRelation
 from planapi.domain.nodes import Node, NodeKind, Region, SectionContent
 from planapi.domain.plan import PlanState
 
@@ -282,78 +283,19 @@ def plan_document(found: PlanVersion) -> Document:
 def diff_document(found: VersionDiff) -> Document:
     before, after, diff = found.before.state, found.after.state, found.diff
     blocks: list[Block] = []
-
-    def heading(text: str) -> None:
-        blocks.append(Block("heading", text, 2))
-
-    def describe(state: PlanState, node_id: str) -> str:
-        node = state.nodes[node_id]
-        parent = state.nodes.get(node.parent_id) if node.parent_id else None
-        where = f" (under {label(parent)})" if parent else ""
-        return f"{node.kind.value.replace('_', ' ').lower()} {label(node)}{where}"
-
     if diff.is_empty:
         blocks.append(Block("paragraph", "The two versions are identical."))
-    if diff.added:
-        heading("Added")
-        for placement in diff.added:
-            blocks.append(
-                Block("item", describe(after, placement.node_id), 0, placement.node_id, "added")
-            )
-    if diff.removed:
-        heading("Removed")
-        for node_id in diff.removed:
-            blocks.append(Block("item", describe(before, node_id), 0, node_id, "removed"))
-    if diff.changed:
-        heading("Changed")
-        for changed in diff.changed:
-            blocks.append(
-                Block("item", describe(after, changed.node_id), 0, changed.node_id, "changed")
-            )
-            for change in changed.fields:
-                was = _shown(change.field, change.before)
-                now = _shown(change.field, change.after)
-                blocks.append(
-                    Block(
-                        "item",
-                        f"{change.field.replace('_', ' ')}: {was}",
-                        1,
-                        changed.node_id,
-                        "removed",
-                    )
-                )
-                blocks.append(
-                    Block(
-                        "item",
-                        f"{change.field.replace('_', ' ')}: {now}",
-                        1,
-                        changed.node_id,
-                        "added",
-                    )
-                )
-    if diff.moved:
-        heading("Moved")
-        for moved in diff.moved:
-            source = before.nodes.get(moved.from_parent_id or "")
-            target = after.nodes.get(moved.to_parent_id or "")
-            text = (
-                f"{describe(after, moved.node_id)}: from "
-                f"{label(source) if source else 'the plan'} #{moved.from_position + 1} to "
-                f"{label(target) if target else 'the plan'} #{moved.to_position + 1}"
-            )
-            blocks.append(Block("item", text, 0, moved.node_id, "changed"))
-    for title, links, state, mark in (
-        ("Links added", diff.links_added, after, "added"),
-        ("Links removed", diff.links_removed, before, "removed"),
-    ):
-        if links:
-            heading(title)
-            for link in links:
-                text = (
-                    f"{label(state.nodes[link.from_id])} {_RELATION_WORDS[link.relation]} "
-                    f"{label(state.nodes[link.to_id])}"
-                )
-                blocks.append(Block("item", text, 0, link.from_id, mark))
+    sections = (
+        ("Added", [_item(after, p.node_id, "added") for p in diff.added]),
+        ("Removed", [_item(before, node_id, "removed") for node_id in diff.removed]),
+        ("Changed", [b for changed in diff.changed for b in _changed(after, changed)]),
+        ("Moved", [_moved(before, after, moved) for moved in diff.moved]),
+        ("Links added", [_link(after, link, "added") for link in diff.links_added]),
+        ("Links removed", [_link(before, link, "removed") for link in diff.links_removed]),
+    )
+    for heading, items in sections:
+        if items:
+            blocks += [Block("heading", heading, 2), *items]
     return Document(
         plan_id=after.id,
         title=after.title,
@@ -362,6 +304,47 @@ def diff_document(found: VersionDiff) -> Document:
         blocks=blocks,
         from_version=before.version,
     )
+
+
+def _describe(state: PlanState, node_id: str) -> str:
+    node = state.nodes[node_id]
+    parent = state.nodes.get(node.parent_id) if node.parent_id else None
+    where = f" (under {label(parent)})" if parent else ""
+    return f"{node.kind.value.replace('_', ' ').lower()} {label(node)}{where}"
+
+
+def _item(state: PlanState, node_id: str, mark: str) -> Block:
+    return Block("item", _describe(state, node_id), 0, node_id, mark)
+
+
+def _changed(after: PlanState, changed: NodeChanged) -> list[Block]:
+    """The node, then each changed field as its old value struck and its new one added."""
+    blocks = [_item(after, changed.node_id, "changed")]
+    for change in changed.fields:
+        name = change.field.replace("_", " ")
+        for value, mark in ((change.before, "removed"), (change.after, "added")):
+            text = f"{name}: {_shown(change.field, value)}"
+            blocks.append(Block("item", text, 1, changed.node_id, mark))
+    return blocks
+
+
+def _moved(before: PlanState, after: PlanState, moved: NodeRelocated) -> Block:
+    source = before.nodes.get(moved.from_parent_id or "")
+    target = after.nodes.get(moved.to_parent_id or "")
+    text = (
+        f"{_describe(after, moved.node_id)}: from "
+        f"{label(source) if source else 'the plan'} #{moved.from_position + 1} to "
+        f"{label(target) if target else 'the plan'} #{moved.to_position + 1}"
+    )
+    return Block("item", text, 0, moved.node_id, "changed")
+
+
+def _link(state: PlanState, link: Link, mark: str) -> Block:
+    text = (
+        f"{label(state.nodes[link.from_id])} {_RELATION_WORDS[link.relation]} "
+        f"{label(state.nodes[link.to_id])}"
+    )
+    return Block("item", text, 0, link.from_id, mark)
 
 
 def _shown(name: str, value: object) -> str:

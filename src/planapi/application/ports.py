@@ -1,4 +1,11 @@
-"""What the application needs from the outside world, stated as Protocols."""
+"""What the application needs from the outside world, stated as Protocols.
+
+The core of the log — `EventStore` and `SnapshotStore` — is kept narrow enough for a backend
+without SQL: `adapters/memory.py` implements both, passes the same contract tests as SQLite and
+PostgreSQL (tests/contract, marked `ports_and_memory`) and serves fast application tests.
+Later features (search, Merkle storage, readings) may keep their own ports database-only; they
+need not be implemented in memory.
+"""
 
 from __future__ import annotations
 

@@ -106,3 +106,19 @@ def blame(node: Node, history: Iterable[NodeChange]) -> list[FieldOrigin]:
         for name, value in values.items()
         if name in set_at or value not in (None, ())
     ]
+
+
+def touched_nodes(event: PlanEvent) -> set[str]:
+    """The nodes an event changed (fields, place, existence or links): its history entries."""
+    found: set[str] = set()
+    for change in event.changes:
+        match change:
+            case NodeAdded(node=node):
+                found.add(node.id)
+            case NodeUpdated(node_id=node_id) | NodeRemoved(node_id=node_id):
+                found.add(node_id)
+            case NodeMoved(node_id=node_id):
+                found.add(node_id)
+            case NodesLinked(link=link) | NodesUnlinked(link=link):
+                found.update((link.from_id, link.to_id))
+    return found

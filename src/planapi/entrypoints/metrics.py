@@ -54,6 +54,13 @@ class Metrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
+        self._declare_http()
+        self._declare_graphql()
+        self._declare_writes()
+        self.registry.register(ServicesCollector(services))
+        self._operation_names: set[str] = set()
+
+    def _declare_http(self) -> None:
         self.http_requests = Counter(
             "planapi_http_requests",
             "HTTP requests answered, by route template, method and status.",
@@ -67,6 +74,8 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+
+    def _declare_graphql(self) -> None:
         self.operations = Counter(
             "planapi_graphql_operations",
             "GraphQL operations by name, type and outcome: success, user_error (the answer is "
@@ -81,6 +90,8 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+
+    def _declare_writes(self) -> None:
         self.events_appended = Counter(
             "planapi_events_appended",
             "Events (plan versions) this process appended to the log.",
@@ -98,8 +109,6 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
-        self.registry.register(ServicesCollector(services))
-        self._operation_names: set[str] = set()
 
     def operation_label(self, name: str | None) -> str:
         if name is None:

@@ -101,54 +101,71 @@ async def run(services: Services, args: argparse.Namespace) -> int:
     now = dt.datetime.now(dt.UTC)
     match args.action:
         case "create":
-            issued = await tokens.create(
-                args.name,
-                Role(args.role),
-                plans=args.plans,
-                kpis=args.kpis,
-                expires_in=args.expires_in,
-                created_by=_operator(),
-            )
-            described = _described(issued.token, now)
-            if args.json:
-                print(json.dumps({**described, "token": issued.secret}))
-            else:
-                print(issued.secret)
-                print(
-                    f"created token {issued.token.id} {issued.token.name!r} "
-                    f"(role {issued.token.role}, scope {issued.token.scope.describe()}, "
-                    f"expires {described['expiresAt'] or 'never'}). The secret above is shown "
-                    "this once: store it now, it cannot be shown again.",
-                    file=sys.stderr,
-                )
+            await _create(tokens, args, now)
         case "list":
-            found = [
-                _described(token, now)
-                for token in await tokens.all()
-                if args.all or token.state(now) == "active"
-            ]
-            if args.json:
-                print(json.dumps(found, indent=2))
-            elif not found:
-                print("no tokens")
-            else:
-                for item in found:
-                    scope = ""
-                    if item["plans"] is not None or item["kpis"] is not None:
-                        plans = ",".join(item["plans"] or ["*"])
-                        kpis = ",".join(item["kpis"] or ["*"])
-                        scope = f" plans={plans} kpis={kpis}"
-                    print(
-                        f"{item['id']}  {item['name']}  {item['role']}  {item['state']}"
-                        f"{scope}  created {item['createdAt']} by {item['createdBy']}"
-                        f"  expires {item['expiresAt'] or 'never'}"
-                        f"  last used {item['lastUsedAt'] or 'never'}"
-                    )
+            await _list(tokens, args, now)
         case "revoke":
-            revoked = await tokens.revoke(args.token)
-            if not revoked:
-                print(f"planapi: no active token with id or name {args.token!r}", file=sys.stderr)
-                return 1
-            for token in revoked:
-                print(f"revoked token {token.id} {token.name!r} (role {token.role})")
+            return await _revoke(tokens, args)
+    return 0
+
+
+async def _create(tokens: TokenService, args: argparse.Namespace, now: dt.datetime) -> None:
+    issued = await tokens.create(
+        args.name,
+        Role(args.role),
+        plans=args.plans,
+        kpis=args.kpis,
+        expires_in=args.expires_in,
+        created_by=_operator(),
+    )
+    described = _described(issued.token, now)
+    if args.json:
+        print(json.dumps({**described, "token": issued.secret}))
+        return
+    print(issued.secret)
+    print(
+        f"created token {issued.token.id} {issued.token.name!r} "
+        f"(role {issued.token.role}, scope {issued.token.scope.describe()}, "
+        f"expires {described['expiresAt'] or 'never'}). The secret above is shown "
+        "this once: store it now, it cannot be shown again.",
+        file=sys.stderr,
+    )
+
+
+async def _list(tokens: TokenService, args: argparse.Namespace, now: dt.datetime) -> None:
+    found = [
+        _described(token, now)
+        for token in await tokens.all()
+        if args.all or token.state(now) == "active"
+    ]
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return
+    if not found:
+        print("no tokens")
+    for item in found:
+        print(_line(item))
+
+
+def _line(item: dict[str, Any]) -> str:
+    scope = ""
+    if item["plans"] is not None or item["kpis"] is not None:
+        plans = ",".join(item["plans"] or ["*"])
+        kpis = ",".join(item["kpis"] or ["*"])
+        scope = f" plans={plans} kpis={kpis}"
+    return (
+        f"{item['id']}  {item['name']}  {item['role']}  {item['state']}"
+        f"{scope}  created {item['createdAt']} by {item['createdBy']}"
+        f"  expires {item['expiresAt'] or 'never'}"
+        f"  last used {item['lastUsedAt'] or 'never'}"
+    )
+
+
+async def _revoke(tokens: TokenService, args: argparse.Namespace) -> int:
+    revoked = await tokens.revoke(args.token)
+    if not revoked:
+        print(f"planapi: no active token with id or name {args.token!r}", file=sys.stderr)
+        return 1
+    for token in revoked:
+        print(f"revoked token {token.id} {token.name!r} (role {token.role})")
     return 0

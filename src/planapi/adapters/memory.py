@@ -1,0 +1,194 @@
+"""The core of the log in memory: the event store and snapshot store ports without a database.
+
+A fake in the sense of "Architecture Patterns with Python": it keeps the ports' contract
+(versions, optimistic concurrency, the hash chain over the payloads as they would be stored,
+`recorded_at` monotonic within a stream, reading a version by instant, snapshots), runs through
+the storage contract suite beside SQLite and PostgreSQL, and lets application-layer tests run
+without I/O. It is no production backend: nothing survives the process.
+
+Each method runs without awaiting anything, so on one event loop it is atomic, as a
+transaction would be.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from planapi.adapters.codec import decode_event, decode_info, encode_event, encode_info
+from planapi.adapters.hashing import GENESIS, canonical_text, event_hash_of_text
+from planapi.application.ports import ChainBreak, Clock, IntegrityReport, Recorded
+from planapi.domain.errors import VersionConflictError
+from planapi.domain.events import AmendmentInfo, PlanEvent
+from planapi.domain.history import touched_nodes
+from planapi.domain.plan import PlanState
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One event as a database would hold it: the payloads as canonical JSON text."""
+
+    type: str
+    schema_version: int
+    data: str
+    meta: str
+    prev_hash: bytes
+    recorded: Recorded
+
+    def rehash(self, prev_hash: bytes) -> bytes:
+        return event_hash_of_text(
+            prev_hash,
+            stream_id=self.recorded.stream_id,
+            version=self.recorded.version,
+            type=self.type,
+            schema_version=self.schema_version,
+            data=self.data,
+            meta=self.meta,
+            recorded_at=self.recorded.recorded_at,
+        )
+
+
+class MemoryEventStore:
+    """`EventStore` over lists in memory."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._streams: dict[str, list[_Row]] = {}  # in order of each stream's first event
+        self._log: list[Recorded] = []  # global order: position n is self._log[n - 1]
+        self._touched: dict[tuple[str, str], list[int]] = {}  # (stream, node) -> versions
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        event: PlanEvent,
+        info: AmendmentInfo,
+        previous: Recorded | None = None,
+    ) -> Recorded:
+        rows = self._streams.get(stream_id, [])
+        if len(rows) != expected_version:
+            raise VersionConflictError(stream_id, expected_version, len(rows))
+        head = rows[-1].recorded if rows else None
+        now = self.clock.now()
+        # Keep time monotonic within a stream so "as of an instant" is well defined.
+        recorded_at = (max(now, head.recorded_at) if head else now).astimezone(dt.UTC)
+        type_, schema_version, payload = encode_event(event)
+        data, meta = canonical_text(payload), canonical_text(encode_info(info))
+        version, prev_hash = expected_version + 1, head.hash if head else GENESIS
+        digest = event_hash_of_text(
+            prev_hash,
+            stream_id=stream_id,
+            version=version,
+            type=type_,
+            schema_version=schema_version,
+            data=data,
+            meta=meta,
+            recorded_at=recorded_at,
+        )
+        # What a reader gets back is decoded from the stored text, as from a database.
+        stored = Recorded(
+            stream_id=stream_id,
+            version=version,
+            position=len(self._log) + 1,
+            event=decode_event(type_, schema_version, json.loads(data)),
+            info=decode_info(json.loads(meta)),
+            recorded_at=recorded_at,
+            hash=digest,
+        )
+        self._streams.setdefault(stream_id, []).append(
+            _Row(type_, schema_version, data, meta, prev_hash, stored)
+        )
+        self._log.append(stored)
+        for node_id in touched_nodes(event):
+            self._touched.setdefault((stream_id, node_id), []).append(version)
+        return Recorded(stream_id, version, stored.position, event, info, recorded_at, stored.hash)
+
+    async def latest_version(self, stream_id: str) -> int:
+        return len(self._streams.get(stream_id, ()))
+
+    async def version_at(self, stream_id: str, instant: dt.datetime) -> int:
+        found = 0
+        for row in self._streams.get(stream_id, ()):
+            if row.recorded.recorded_at > instant:
+                break  # monotonic within a stream
+            found = row.recorded.version
+        return found
+
+    async def read(
+        self, stream_id: str, after_version: int = 0, upto_version: int | None = None
+    ) -> list[Recorded]:
+        rows = self._streams.get(stream_id, [])
+        return [row.recorded for row in rows[max(after_version, 0) : upto_version]]
+
+    async def read_backwards(
+        self, stream_id: str, before_version: int, limit: int
+    ) -> list[Recorded]:
+        rows = self._streams.get(stream_id, [])[: max(before_version - 1, 0)]
+        return [row.recorded for row in reversed(rows[-limit:])] if limit > 0 else []
+
+    async def touching(self, stream_id: str, node_id: str, upto_version: int) -> list[Recorded]:
+        rows = self._streams.get(stream_id, [])
+        versions = self._touched.get((stream_id, node_id), [])
+        return [rows[v - 1].recorded for v in versions if v <= upto_version]
+
+    async def touching_many(
+        self, stream_id: str, node_ids: Sequence[str], upto_version: int
+    ) -> dict[str, list[Recorded]]:
+        return {
+            node_id: await self.touching(stream_id, node_id, upto_version) for node_id in node_ids
+        }
+
+    async def latest_versions(self, prefix: str) -> dict[str, int]:
+        return {s: len(rows) for s, rows in self._streams.items() if s.startswith(prefix)}
+
+    async def read_all(self, after_position: int, limit: int) -> list[Recorded]:
+        start = max(after_position, 0)
+        return self._log[start : start + max(limit, 0)]
+
+    async def stream_ids(self, prefix: str) -> list[str]:
+        return [s for s in self._streams if s.startswith(prefix)]
+
+    async def verify(self, stream_id: str) -> IntegrityReport:
+        """Recompute the chain from the stored text, as the database adapters do."""
+        prev_hash, checked = GENESIS, 0
+        for expected, row in enumerate(self._streams.get(stream_id, []), start=1):
+            found = _chain_break(row, expected, prev_hash)
+            if found is not None:
+                return IntegrityReport(stream_id, checked, expected - 1, prev_hash, found)
+            prev_hash, checked = row.recorded.hash, checked + 1
+        return IntegrityReport(stream_id, checked, checked, prev_hash if checked else None, None)
+
+
+def _chain_break(row: _Row, expected: int, prev_hash: bytes) -> ChainBreak | None:
+    version, position = row.recorded.version, row.recorded.position
+    if version != expected:
+        return ChainBreak(expected, position, "removed", f"version {expected} is missing")
+    if not hmac.compare_digest(row.prev_hash, prev_hash):
+        return ChainBreak(
+            version,
+            position,
+            "inserted",
+            "its previous-hash does not match the hash of the version before it",
+        )
+    if not hmac.compare_digest(row.rehash(prev_hash), row.recorded.hash):
+        return ChainBreak(version, position, "altered", "its content no longer matches its hash")
+    return None
+
+
+class MemorySnapshotStore:
+    """`SnapshotStore` in memory. States are immutable, so they are kept as they are."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, dict[int, PlanState]] = {}
+
+    async def nearest(self, stream_id: str, version: int) -> PlanState | None:
+        kept = self._states.get(stream_id, {})
+        below = [v for v in kept if v <= version]
+        return kept[max(below)] if below else None
+
+    async def save(self, stream_id: str, state: PlanState) -> None:
+        # The first save of a version wins, as with the database's unique key: same content.
+        self._states.setdefault(stream_id, {}).setdefault(state.version, state)
