@@ -18,10 +18,10 @@ MAX_FUNCTION_LINES = 50  # from `def` to its last line (decorators aside)
 # `api/` and the storage adapters, not around it.
 MODULE_ALLOWANCES = {
     "planapi/adapters/event_store.py": 406,
-    "planapi/adapters/readings_store.py": 516,
+    "planapi/adapters/readings_store.py": 507,
     "planapi/api/graphql_http.py": 511,
-    "planapi/api/nodes.py": 535,
-    "planapi/entrypoints/security.py": 456,
+    "planapi/api/nodes.py": 581,
+    "planapi/entrypoints/security.py": 459,
 }
 
 # Functions over the limit ("module:qualified name"), with their length today; same reason.
@@ -31,7 +31,8 @@ FUNCTION_ALLOWANCES = {
     "planapi/api/graphql_http.py:CachingGraphQL._prepare": 54,
     "planapi/api/ingest.py:ingest_endpoint": 82,
     "planapi/api/ingest.py:ingest_endpoint.ingest": 77,
-    "planapi/entrypoints/asgi.py:create_app": 82,
+    "planapi/entrypoints/asgi.py:create_app": 86,
+    "planapi/entrypoints/cli.py:_parser": 57,
 }
 
 
