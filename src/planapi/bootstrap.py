@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from planapi.adapters.heads import SqlHeads
 from planapi.adapters.migrations import pending, upgrade
 from planapi.adapters.notify import notifier_for
 from planapi.adapters.readings_store import SqlReadingStore
-from planapi.adapters.snapshots import SqlSnapshotStore
+from planapi.adapters.snapshot_key import load_or_create_key
+from planapi.adapters.snapshots import SqlSnapshotStore, UnkeyedSnapshotStore
 from planapi.adapters.token_store import SqlTokenStore
 from planapi.application.access import Role
 from planapi.application.authn import Authenticator, BearerVerifier
@@ -31,7 +33,7 @@ from planapi.application.live import (
     NotifyingReadingStore,
 )
 from planapi.application.plans import PlanService
-from planapi.application.ports import Notifier
+from planapi.application.ports import Clock, Notifier
 from planapi.application.readings import ReadingService
 from planapi.application.tokens import TokenService
 from planapi.config import Settings
@@ -102,7 +104,7 @@ async def bootstrap(settings: Settings) -> Services:
     event_store = SqlEventStore(engine, clock)
     plans = PlanService(
         NotifyingEventStore(event_store, notifier),
-        SqlSnapshotStore(engine, clock),
+        snapshot_store(engine, clock, settings),
         default_actor=settings.default_actor,
         snapshot_interval=settings.snapshot_interval,
         cache_size=settings.version_cache_size,
@@ -134,6 +136,28 @@ async def bootstrap(settings: Settings) -> Services:
         authenticator=authenticator,
         heads=CoalescedHeads(SqlHeads(engine)),
     )
+
+
+def snapshot_key_path(settings: Settings) -> Path | None:
+    """PLANAPI_SNAPSHOT_KEY_FILE; for a SQLite file database, `snapshot.key` beside it."""
+    if settings.snapshot_key_file:
+        return Path(settings.snapshot_key_file)
+    if settings.is_sqlite:
+        database = make_url(settings.database_url).database
+        if database and database != ":memory:":
+            return Path(database).parent / "snapshot.key"
+    return None
+
+
+def snapshot_store(engine: AsyncEngine, clock: Clock, settings: Settings) -> SqlSnapshotStore:
+    path = snapshot_key_path(settings)
+    if path is None:
+        logging.getLogger("planapi.snapshots").warning(
+            "no PLANAPI_SNAPSHOT_KEY_FILE: snapshots are off, every version is folded from "
+            "the events (docs/security.md)"
+        )
+        return UnkeyedSnapshotStore(engine, clock)
+    return SqlSnapshotStore(engine, clock, load_or_create_key(path))
 
 
 def oidc_verifier(settings: Settings) -> BearerVerifier | None:

@@ -23,7 +23,8 @@ from planapi.adapters.codec import decode_event, decode_info, encode_event, enco
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.hashing import GENESIS, canonical_text, event_hash, event_hash_of_text
 from planapi.adapters.tables import event_nodes, events
-from planapi.application.ports import ChainBreak, Clock, IntegrityReport, Recorded
+from planapi.application.pacing import Pacer
+from planapi.application.ports import ChainBreak, Clock, Finding, IntegrityReport, Recorded
 from planapi.domain.errors import VersionConflictError
 from planapi.domain.events import (
     AmendmentInfo,
@@ -327,9 +328,11 @@ class SqlEventStore:
     async def verify(self, stream_id: str) -> IntegrityReport:
         """Recompute the chain from the stored bytes; report the first place it breaks."""
         checked, prev_hash, expected = 0, GENESIS, 1
+        pacer = Pacer()
         async with aclosing(self._stored_rows(stream_id)) as chunks:  # closes the cursor early
             async for chunk in chunks:
                 for row in chunk:
+                    await pacer.tick()
                     version, prev, digest = row[1], row[7], row[8]
                     intact = (
                         version == expected
@@ -344,6 +347,35 @@ class SqlEventStore:
         return IntegrityReport(
             stream_id, checked, expected - 1, prev_hash if checked else None, None
         )
+
+    async def verify_index(self, stream_id: str) -> list[Finding]:
+        expected: set[tuple[int, str]] = set()
+        pacer = Pacer()
+        query = (
+            select(events.c.version, events.c.type, events.c.schema_version, events.c.data)
+            .where(events.c.stream_id == stream_id)
+            .order_by(events.c.version)
+        )
+        indexed_query = select(event_nodes.c.version, event_nodes.c.node_id).where(
+            event_nodes.c.stream_id == stream_id
+        )
+        async with self.engine.connect() as conn:
+            result = await conn.stream(query.execution_options(yield_per=_CHUNK))
+            async for chunk in result.partitions():
+                for row in chunk:
+                    await pacer.tick()
+                    event = decode_event(row.type, row.schema_version, row.data)
+                    expected.update((row.version, node) for node in touched_nodes(event))
+            indexed = {(row.version, row.node_id) for row in await conn.execute(indexed_query)}
+        missing = [
+            Finding("index", v, n, f"version {v} changed node {n}; the index lacks it")
+            for v, n in sorted(expected - indexed)
+        ]
+        extra = [
+            Finding("index", v, n, f"the index says version {v} changed node {n}; it did not")
+            for v, n in sorted(indexed - expected)
+        ]
+        return sorted(missing + extra, key=lambda f: (f.version, f.node_id or ""))
 
     async def _stored_rows(self, stream_id: str) -> AsyncGenerator[Sequence[Sequence[Any]], None]:
         """Chunks of (position, version, type, schema_version, data text, meta text,

@@ -52,6 +52,10 @@ VOLATILE: frozenset[tuple[str, str]] = frozenset(
         ("Kpi", "progress"),
     }
 )
+# Fields that re-read stored bytes to judge them: their answer is never taken from a cache nor
+# stored in one (no ETag either), since tampering or a repair that moves no log head would not
+# change the key; a verdict must reflect the bytes stored when it is asked.
+JUDGING: frozenset[tuple[str, str]] = frozenset({("Query", "verifyIntegrity")})
 # Fields that reach storage but read only what a given version fixes: the amendments up to it,
 # a node's history and blame up to it.
 PINNED_STORAGE_FIELDS: frozenset[tuple[str, str]] = frozenset(
@@ -78,10 +82,11 @@ class Analysis:
     # For each root field that can be pinned: its version arguments (an int or a variable
     # name); None when some root field can never be pinned.
     version_arguments: tuple[int | str, ...] | None
+    judging: bool = False  # reads a JUDGING field: never cached
 
     @property
     def cacheable(self) -> bool:
-        return self.operation == "query"
+        return self.operation == "query" and not self.judging
 
     def pinned(self, variables: Mapping[str, Any] | None) -> bool:
         """True when the answer depends only on explicit versions, given these variables."""
@@ -113,11 +118,11 @@ def analyse(schema: GraphQLSchema, document: DocumentNode, operation_name: str |
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    volatile = any(
-        volatile_field(schema, parent, field)
-        for parent, field in _fields(schema, root, operation.selection_set, fragments, set())
-    )
-    return Analysis(kind, volatile, _version_arguments(schema, root, operation, fragments))
+    read = list(_fields(schema, root, operation.selection_set, fragments, set()))
+    volatile = any(volatile_field(schema, parent, field) for parent, field in read)
+    judging = any((parent.name, field) in JUDGING for parent, field in read)
+    versions = _version_arguments(schema, root, operation, fragments)
+    return Analysis(kind, volatile, versions, judging)
 
 
 def volatile_field(schema: GraphQLSchema, parent: GraphQLNamedType, field_name: str) -> bool:
