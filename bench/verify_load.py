@@ -25,10 +25,15 @@ READINGS = int(os.environ.get("BENCH_VERIFY_READINGS", "200000"))
 IDLE_SECONDS = float(os.environ.get("BENCH_VERIFY_IDLE_SECONDS", "3"))
 REPORTED = 566_000  # the chain of issue 11
 SMALL = {"query": '{ plan(id: "bench", version: 1) { title } }'}
-VERIFY = {
-    "query": 'query { verifyIntegrity(planId: "bench", allReadings: true) '
-    "{ ok checkedAt readings { ok checkedReadings } } }"
-}
+# BENCH_VERIFY_BEFORE=1: the document an older server (before issue 11, which always verified
+# every reading) understands, to measure it with PYTHONPATH pointing at its source.
+if os.environ.get("BENCH_VERIFY_BEFORE"):
+    VERIFY = {"query": '{ verifyIntegrity(planId: "bench") { ok readings { ok checkedReadings } } }'}
+else:
+    VERIFY = {
+        "query": 'query { verifyIntegrity(planId: "bench", allReadings: true) '
+        "{ ok checkedAt readings { ok checkedReadings } } }"
+    }
 
 
 async def ingest(client: httpx.AsyncClient, count: int) -> None:
