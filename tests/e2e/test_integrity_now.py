@@ -25,7 +25,11 @@ from planapi.config import Settings
 from planapi.entrypoints.asgi import create_app
 from tests.e2e.conftest import GraphQL, bearer
 from tests.e2e.queries import CREATE, KIGALI, add, update
-from tests.e2e.test_verify_cli import measured, tamper_reading  # noqa: F401 (a fixture)
+from tests.e2e.test_verify_cli import (  # noqa: F401 (measured: a fixture)
+    measured,
+    run_verify,
+    tamper_reading,
+)
 
 Amend = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -193,7 +197,14 @@ async def test_a_forged_snapshot_is_ignored_after_a_restart_and_reported_by_veri
 
 
 async def test_a_deleted_node_index_entry_is_reported_by_version_and_node(
-    client: httpx.AsyncClient, graphql: GraphQL, amend: Amend, raw_engine: AsyncEngine, baku: str
+    client: httpx.AsyncClient,
+    graphql: GraphQL,
+    amend: Amend,
+    raw_engine: AsyncEngine,
+    baku: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert (await amend(baku, 1, BROADBAND))["__typename"] == "AmendmentApplied"
     history = '{ nodeHistory(planId: "baku-2026", nodeId: "outcome-broadband") { version } }'
@@ -213,6 +224,11 @@ async def test_a_deleted_node_index_entry_is_reported_by_version_and_node(
     assert [(p["what"], p["version"], p["nodeId"]) for p in found["problems"]] == [
         ("index", 2, "outcome-broadband")
     ]
+    monkeypatch.setenv("PLANAPI_SNAPSHOT_KEY_FILE", str(settings.snapshot_key_file))
+    code, lines = await run_verify(settings, monkeypatch, capsys, baku)
+    assert code == 1
+    assert "plan baku-2026: 1 PROBLEMS" in lines[0]
+    assert "index at version 2 node outcome-broadband" in lines[1]
 
 
 # -- 3. only what the question covers ----------------------------------------------------------
