@@ -28,7 +28,9 @@ SMALL = {"query": '{ plan(id: "bench", version: 1) { title } }'}
 # BENCH_VERIFY_BEFORE=1: the document an older server (before issue 11, which always verified
 # every reading) understands, to measure it with PYTHONPATH pointing at its source.
 if os.environ.get("BENCH_VERIFY_BEFORE"):
-    VERIFY = {"query": '{ verifyIntegrity(planId: "bench") { ok readings { ok checkedReadings } } }'}
+    VERIFY = {
+        "query": '{ verifyIntegrity(planId: "bench") { ok readings { ok checkedReadings } } }'
+    }
 else:
     VERIFY = {
         "query": 'query { verifyIntegrity(planId: "bench", allReadings: true) '
