@@ -19,7 +19,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from planapi.adapters.codec import decode_event, decode_info, encode_event, encode_info
+from planapi.adapters.codec import (
+    CodecError,
+    decode_event,
+    decode_info,
+    encode_event,
+    encode_info,
+)
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.hashing import GENESIS, canonical_text, event_hash, event_hash_of_text
 from planapi.adapters.tables import event_nodes, events
@@ -350,6 +356,7 @@ class SqlEventStore:
 
     async def verify_index(self, stream_id: str) -> list[Finding]:
         expected: set[tuple[int, str]] = set()
+        unreadable: list[Finding] = []  # events this code cannot decode: their entries unchecked
         pacer = Pacer()
         query = (
             select(events.c.version, events.c.type, events.c.schema_version, events.c.data)
@@ -364,7 +371,11 @@ class SqlEventStore:
             async for chunk in result.partitions():
                 for row in chunk:
                     await pacer.tick()
-                    event = decode_event(row.type, row.schema_version, row.data)
+                    try:
+                        event = decode_event(row.type, row.schema_version, row.data)
+                    except CodecError as error:
+                        unreadable.append(Finding("index", row.version, None, str(error)))
+                        continue
                     expected.update((row.version, node) for node in touched_nodes(event))
             indexed = {(row.version, row.node_id) for row in await conn.execute(indexed_query)}
         missing = [
@@ -375,7 +386,8 @@ class SqlEventStore:
             Finding("index", v, n, f"the index says version {v} changed node {n}; it did not")
             for v, n in sorted(indexed - expected)
         ]
-        return sorted(missing + extra, key=lambda f: (f.version, f.node_id or ""))
+        found = missing + [f for f in extra if f.version not in {u.version for u in unreadable}]
+        return sorted(unreadable + found, key=lambda f: (f.version, f.node_id or ""))
 
     async def _stored_rows(self, stream_id: str) -> AsyncGenerator[Sequence[Sequence[Any]], None]:
         """Chunks of (position, version, type, schema_version, data text, meta text,
