@@ -15,14 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.tables import event_nodes, events, snapshots
 from planapi.config import Settings
 from planapi.entrypoints.asgi import create_app
+from tests.contract.builders import guards_lifted
 from tests.e2e.conftest import GraphQL, bearer
 from tests.e2e.queries import CREATE, KIGALI, add, update
 from tests.e2e.test_verify_cli import (  # noqa: F401 (measured: a fixture)
@@ -72,29 +73,6 @@ async def verify(http: httpx.AsyncClient, plan_id: str, **variables: Any) -> htt
 def verdict(response: httpx.Response) -> dict[str, Any]:
     result: dict[str, Any] = response.json()["data"]["verifyIntegrity"]
     return result
-
-
-@asynccontextmanager
-async def guards_lifted(engine: AsyncEngine, table: str) -> AsyncIterator[AsyncConnection]:
-    """As an insider with owner rights could: the table's triggers off for one transaction,
-    and put back exactly as they were."""
-    async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-            yield conn
-            await conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
-            return
-        found = await conn.execute(
-            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
-            {"t": table},
-        )
-        triggers = [(row.name, row.sql) for row in found]
-        assert triggers, f"{table} has its guards"
-        for name, _ in triggers:
-            await conn.execute(text(f"DROP TRIGGER {name}"))
-        yield conn
-        for _, sql in triggers:
-            await conn.execute(text(sql))
 
 
 async def rewrite_data(engine: AsyncEngine, plan_id: str, version: int, data: Any) -> Any:
