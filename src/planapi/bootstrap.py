@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from planapi.adapters.migrations import pending, upgrade
 from planapi.adapters.notify import notifier_for
 from planapi.adapters.readings_store import SqlReadingStore
 from planapi.adapters.signing_keys import load_past_keys, load_signer
-from planapi.adapters.snapshots import SqlSnapshotStore
+from planapi.adapters.snapshot_key import load_or_create_key
+from planapi.adapters.snapshots import SqlSnapshotStore, UnkeyedSnapshotStore
 from planapi.adapters.token_store import SqlTokenStore
 from planapi.application.access import Role
 from planapi.application.authn import Authenticator, BearerVerifier
@@ -33,7 +35,7 @@ from planapi.application.live import (
     NotifyingReadingStore,
 )
 from planapi.application.plans import PlanService
-from planapi.application.ports import Notifier
+from planapi.application.ports import Clock, Notifier
 from planapi.application.readings import ReadingService
 from planapi.application.tokens import TokenService
 from planapi.application.transparency import LogSettings, Transparency
@@ -108,7 +110,7 @@ async def bootstrap(settings: Settings) -> Services:
     event_store = SqlEventStore(engine, clock)
     plans = PlanService(
         NotifyingEventStore(event_store, notifier),
-        SqlSnapshotStore(engine, clock),
+        snapshot_store(engine, clock, settings),
         default_actor=settings.default_actor,
         snapshot_interval=settings.snapshot_interval,
         cache_size=settings.version_cache_size,
@@ -154,6 +156,28 @@ def log_settings_for(settings: Settings) -> LogSettings:
         signer=load_signer(settings.log_signing_key_file, settings.log_signing_key),
         past_keys=load_past_keys(settings.log_past_keys),
     )
+
+
+def snapshot_key_path(settings: Settings) -> Path | None:
+    """PLANAPI_SNAPSHOT_KEY_FILE; for a SQLite file database, `snapshot.key` beside it."""
+    if settings.snapshot_key_file:
+        return Path(settings.snapshot_key_file)
+    if settings.is_sqlite:
+        database = make_url(settings.database_url).database
+        if database and database != ":memory:":
+            return Path(database).parent / "snapshot.key"
+    return None
+
+
+def snapshot_store(engine: AsyncEngine, clock: Clock, settings: Settings) -> SqlSnapshotStore:
+    path = snapshot_key_path(settings)
+    if path is None:
+        logging.getLogger("planapi.snapshots").warning(
+            "no PLANAPI_SNAPSHOT_KEY_FILE: snapshots are off, every version is folded from "
+            "the events (docs/security.md)"
+        )
+        return UnkeyedSnapshotStore(engine, clock)
+    return SqlSnapshotStore(engine, clock, load_or_create_key(path))
 
 
 def oidc_verifier(settings: Settings) -> BearerVerifier | None:

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         "the caller.",
     )
     snapshot_interval: int = Field(100, ge=1, description="Store a snapshot every K versions.")
+    snapshot_key_file: str | None = Field(
+        None,
+        description="File holding the key that seals snapshots (hex, 32+ bytes; made with "
+        "mode 0600 if absent). Unset: `snapshot.key` beside a SQLite database; on PostgreSQL "
+        "snapshots are off.",
+    )
     version_cache_size: int = Field(512, ge=0, description="Reconstructed versions kept in memory.")
     max_readings_per_batch: int = Field(10_000, ge=1, description="Readings per batch, at most.")
     max_ingest_bytes: int = Field(

@@ -225,23 +225,28 @@ async def raw_rows(engine: AsyncEngine, stream_id: str) -> list[dict[str, Any]]:
 
 
 @asynccontextmanager
-async def guards_lifted(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """One transaction in which the append-only triggers do not fire, as a tamperer with owner
-    rights could arrange; the triggers are back, unchanged, when it commits."""
+async def guards_lifted(
+    engine: AsyncEngine, table: str = "events"
+) -> AsyncIterator[AsyncConnection]:
+    """One transaction in which the table's append-only triggers do not fire, as a tamperer
+    with owner rights could arrange; the triggers are back, unchanged, when it commits."""
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            await conn.execute(text("ALTER TABLE events DISABLE TRIGGER USER"))
+            await conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
             yield conn
-            await conn.execute(text("ALTER TABLE events ENABLE TRIGGER USER"))
+            await conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
             return
         found = await conn.execute(
             text(
                 "SELECT name, sql FROM sqlite_master "
-                "WHERE type = 'trigger' AND tbl_name = 'events' ORDER BY name"
-            )
+                "WHERE type = 'trigger' AND tbl_name = :table ORDER BY name"
+            ),
+            {"table": table},
         )
         triggers = [(row.name, row.sql) for row in found]
-        assert [name for name, _ in triggers] == ["events_no_delete", "events_no_update"]
+        assert triggers, f"{table} has its guards"
+        if table == "events":
+            assert [name for name, _ in triggers] == ["events_no_delete", "events_no_update"]
         for name, _ in triggers:
             await conn.execute(text(f"DROP TRIGGER {name}"))
         yield conn

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -35,7 +35,7 @@ from planapi.domain.readings import (
     ReadingStatus,
     ReadingVersion,
 )
-from tests.contract.builders import FakeClock, amend_command
+from tests.contract.builders import FakeClock, amend_command, guards_lifted
 from tests.readings_fixtures import PLAN_ID, PROVISIONAL, create_plan_command, reading
 
 FEMALE_AFRICA = (("region", "Africa"), ("sex", "female"))
@@ -606,3 +606,20 @@ async def test_readings_of_a_kpi_removed_later_stay_readable_and_no_more_are_tak
     )
     assert await counts(engine) == (1, 1)
     assert (await recorder.verify()).ok
+
+
+async def test_a_plans_verification_links_each_of_its_batches_to_the_one_stored_before(
+    recorder: ReadingService, store: SqlReadingStore, engine: AsyncEngine
+) -> None:
+    first, *_ = await record(recorder, reading("2026", "61"))
+    second, *_ = await record(recorder, reading("2027", "64"))
+    third, *_ = await record(recorder, reading("2028", "66"))
+    assert (await store.verify(PLAN_ID)).ok
+
+    async with guards_lifted(engine, "reading_batches") as conn:
+        await conn.execute(delete(reading_batches).where(reading_batches.c.id == second))
+
+    report = await store.verify(PLAN_ID)
+    assert report.first_break is not None
+    assert (report.first_break.what, report.first_break.version) == ("inserted", third)
+    assert report.checked_batches == 1, f"batch {first} still vouched for"

@@ -25,6 +25,8 @@ from planapi.domain.plan import EMPTY, PlanState
 from tests.unit.strategies import PLAN_END, PLAN_START, any_change, valid_adds, valid_changes
 
 PLAN = "prop-2026"
+# Every process of a deployment seals snapshots with the same key (PLANAPI_SNAPSHOT_KEY_FILE).
+SNAPSHOT_KEY = bytes(range(32))
 STEPS = st.sampled_from(["valid", "anything", "stale", "from the future"])
 
 
@@ -32,7 +34,7 @@ def service_on(engine: object, *, cache: int) -> PlanService:
     clock = SystemClock()
     return PlanService(
         SqlEventStore(engine, clock),  # type: ignore[arg-type]
-        SqlSnapshotStore(engine, clock),  # type: ignore[arg-type]
+        SqlSnapshotStore(engine, clock, SNAPSHOT_KEY),  # type: ignore[arg-type]
         default_actor="prop",
         snapshot_interval=3,  # snapshots come into play within a few versions
         cache_size=cache,

@@ -8,17 +8,41 @@ import pytest
 import strawberry
 from graphql import parse
 
-from planapi.api.cost import DEFAULT_LIST_SIZE, LIST_SIZES, query_cost
+from planapi.api.cost import (
+    DEFAULT_BUDGETS,
+    DEFAULT_LIST_SIZE,
+    LIST_SIZES,
+    VERIFY_ALL_READINGS_COST,
+    VERIFY_PLAN_COST,
+    query_cost,
+)
 from planapi.api.guard import POLICY, UnguardedFieldError, guard
 from planapi.api.schema import Mutation, Query, build_schema
 from planapi.api.subscriptions import Subscription
-from planapi.application.access import Permission
+from planapi.application.access import Permission, Role
 
 SCHEMA = build_schema()._schema
 
 
 def cost(query: str, variables: dict[str, Any] | None = None, name: str | None = None) -> int:
     return query_cost(SCHEMA, parse(query), name, variables)
+
+
+def test_a_verification_costs_its_work_and_all_the_readings_cost_more() -> None:
+    plan = cost('{ verifyIntegrity(planId: "p") { ok } }')
+    everything = cost('{ verifyIntegrity(planId: "p", allReadings: true) { ok } }')
+    by_variable = cost(
+        'query($all: Boolean!) { verifyIntegrity(planId: "p", allReadings: $all) { ok } }',
+        {"all": True},
+    )
+
+    assert plan >= VERIFY_PLAN_COST
+    assert everything == by_variable >= VERIFY_PLAN_COST + VERIFY_ALL_READINGS_COST
+    assert everything > DEFAULT_BUDGETS[Role.ANONYMOUS], "not for anonymous callers"
+    twice = cost(
+        '{ a: verifyIntegrity(planId: "p") { ok } b: verifyIntegrity(planId: "q") { ok } }'
+    )
+    assert twice == 2 * plan
 
 
 def test_each_field_costs_one() -> None:

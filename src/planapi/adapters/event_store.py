@@ -19,11 +19,25 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from planapi.adapters.codec import decode_event, decode_info, encode_event, encode_info
+from planapi.adapters.codec import (
+    CodecError,
+    decode_event,
+    decode_info,
+    encode_event,
+    encode_info,
+)
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.hashing import GENESIS, canonical_text, event_hash, event_hash_of_text
 from planapi.adapters.tables import event_nodes, events
-from planapi.application.ports import ChainBreak, Clock, IntegrityReport, Recorded
+from planapi.application.pacing import Pacer
+from planapi.application.ports import (
+    ChainBreak,
+    Clock,
+    Finding,
+    IntegrityReport,
+    Recorded,
+    index_findings,
+)
 from planapi.domain.errors import VersionConflictError
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.history import touched_nodes
@@ -303,9 +317,11 @@ class SqlEventStore:
     async def verify(self, stream_id: str) -> IntegrityReport:
         """Recompute the chain from the stored bytes; report the first place it breaks."""
         checked, prev_hash, expected = 0, GENESIS, 1
+        pacer = Pacer()
         async with aclosing(self._stored_rows(stream_id)) as chunks:  # closes the cursor early
             async for chunk in chunks:
                 for row in chunk:
+                    await pacer.tick()
                     version, prev, digest = row[1], row[7], row[8]
                     intact = (
                         version == expected
@@ -320,6 +336,34 @@ class SqlEventStore:
         return IntegrityReport(
             stream_id, checked, expected - 1, prev_hash if checked else None, None
         )
+
+    async def verify_index(self, stream_id: str) -> list[Finding]:
+        expected: set[tuple[int, str]] = set()
+        unreadable: list[Finding] = []  # events this code cannot decode: their entries unchecked
+        pacer = Pacer()
+        query = (
+            select(events.c.version, events.c.type, events.c.schema_version, events.c.data)
+            .where(events.c.stream_id == stream_id)
+            .order_by(events.c.version)
+        )
+        indexed_query = select(event_nodes.c.version, event_nodes.c.node_id).where(
+            event_nodes.c.stream_id == stream_id
+        )
+        async with self.engine.connect() as conn:
+            result = await conn.stream(query.execution_options(yield_per=_CHUNK))
+            async for chunk in result.partitions():
+                for row in chunk:
+                    await pacer.tick()
+                    try:
+                        event = decode_event(row.type, row.schema_version, row.data)
+                    except CodecError as error:
+                        unreadable.append(Finding("index", row.version, None, str(error)))
+                        continue
+                    expected.update((row.version, node) for node in touched_nodes(event))
+            indexed = {(row.version, row.node_id) for row in await conn.execute(indexed_query)}
+        missing, extra = index_findings(expected, indexed)
+        found = missing + [f for f in extra if f.version not in {u.version for u in unreadable}]
+        return sorted(unreadable + found, key=lambda f: (f.version, f.node_id or ""))
 
     async def _stored_rows(self, stream_id: str) -> AsyncGenerator[Sequence[Sequence[Any]], None]:
         """Chunks of (position, version, type, schema_version, data text, meta text,

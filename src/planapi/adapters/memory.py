@@ -20,7 +20,14 @@ from dataclasses import dataclass
 
 from planapi.adapters.codec import decode_event, decode_info, encode_event, encode_info
 from planapi.adapters.hashing import GENESIS, canonical_text, event_hash_of_text
-from planapi.application.ports import ChainBreak, Clock, IntegrityReport, Recorded
+from planapi.application.ports import (
+    ChainBreak,
+    Clock,
+    Finding,
+    IntegrityReport,
+    Recorded,
+    index_findings,
+)
 from planapi.domain.errors import VersionConflictError
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.history import touched_nodes
@@ -161,6 +168,25 @@ class MemoryEventStore:
             prev_hash, checked = row.recorded.hash, checked + 1
         return IntegrityReport(stream_id, checked, checked, prev_hash if checked else None, None)
 
+    async def verify_index(self, stream_id: str) -> list[Finding]:
+        """The node index against what each stored event touched, as the database adapters
+        compare theirs (here nobody can edit one without the other, but the contract holds)."""
+        expected = {
+            (row.recorded.version, node)
+            for row in self._streams.get(stream_id, [])
+            for node in touched_nodes(
+                decode_event(row.type, row.schema_version, json.loads(row.data))
+            )
+        }
+        indexed = {
+            (version, node)
+            for (stream, node), versions in self._touched.items()
+            if stream == stream_id
+            for version in versions
+        }
+        missing, extra = index_findings(expected, indexed)
+        return missing + extra
+
 
 def _chain_break(row: _Row, expected: int, prev_hash: bytes) -> ChainBreak | None:
     version, position = row.recorded.version, row.recorded.position
@@ -189,6 +215,17 @@ class MemorySnapshotStore:
         below = [v for v in kept if v <= version]
         return kept[max(below)] if below else None
 
-    async def save(self, stream_id: str, state: PlanState) -> None:
+    async def save(self, stream_id: str, state: PlanState, chain_hash: bytes) -> None:
         # The first save of a version wins, as with the database's unique key: same content.
+        # Nothing outside this process can alter a state kept here, so there is no seal to make
+        # and `chain_hash` binds nothing.
         self._states.setdefault(stream_id, {}).setdefault(state.version, state)
+
+    async def versions(self, stream_id: str) -> list[int]:
+        return sorted(self._states.get(stream_id, {}))
+
+    async def check(self, stream_id: str, state: PlanState, chain_hash: bytes) -> str | None:
+        kept = self._states.get(stream_id, {}).get(state.version)
+        if kept is None or kept == state:
+            return None
+        return "its state differs from the plan folded from the events"

@@ -6,7 +6,8 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -14,11 +15,12 @@ from typing import Any, TypeVar
 import msgspec
 from sqlalchemy import insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult
 
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.hashing import GENESIS, canonical, timestamp
 from planapi.adapters.tables import reading_batches, readings
+from planapi.application.pacing import Pacer
 from planapi.application.ports import BatchOutcome, ChainBreak, Clock, ReadingsIntegrity
 from planapi.domain.errors import IdempotencyKeyReusedError, ValidationError
 from planapi.domain.readings import (
@@ -39,6 +41,7 @@ _CONTENT = (
     "text", "source", "source_reading_id", "note",
 )  # fmt: skip
 _SOURCE, _SOURCE_ID = _CONTENT.index("source"), _CONTENT.index("source_reading_id")
+_content_of = operator.attrgetter(*_CONTENT)  # a stored row's content tuple, in one C call
 # COPY's columns: each row is a content tuple followed by what the server adds.
 _COLUMNS = [*_CONTENT, "batch_id", "period_start", "period_end", "recorded_at", "content_hash"]
 
@@ -274,20 +277,26 @@ class SqlReadingStore:
             rows = (await conn.execute(statement)).all()
         return [_reading(row) for row in rows]
 
-    async def verify(self) -> ReadingsIntegrity:
-        batches = select(reading_batches).order_by(reading_batches.c.id)
-        members = select(readings).order_by(readings.c.batch_id, readings.c.id)
+    async def verify(self, plan_id: str | None = None) -> ReadingsIntegrity:
+        batches, members = _verified_rows(plan_id)
         checked_batches = checked_readings = 0
         prev_hash = GENESIS
+        pacer = Pacer()
         async with self.engine.connect() as conn:
-            rows = (await conn.stream(members.execution_options(yield_per=5_000))).__aiter__()
+            rows = _each(await conn.stream(members.execution_options(yield_per=5_000)))
             pending = await anext(rows, None)
-            async for batch in await conn.stream(batches):
+            async for batch in _each(await conn.stream(batches.execution_options(yield_per=500))):
                 own: list[Any] = []
                 while pending is not None and pending.batch_id == batch.id:
                     own.append(pending)
                     pending = await anext(rows, None)
-                found = _batch_break(batch, own, prev_hash, checked_batches + 1)
+                    await pacer.tick()
+                if plan_id is None:
+                    before, expected = prev_hash, checked_batches + 1
+                else:  # the plan's batches only: each chained to the stored batch before it
+                    before = GENESIS if batch.before_hash is None else bytes(batch.before_hash)
+                    expected = batch.id
+                found = await _batch_break(batch, own, before, expected, pacer)
                 if found is not None:
                     return ReadingsIntegrity(checked_batches, checked_readings, prev_hash, found)
                 checked_batches += 1
@@ -303,6 +312,39 @@ class SqlReadingStore:
                 return ReadingsIntegrity(checked_batches, checked_readings, prev_hash, found)
         head = prev_hash if checked_batches else None
         return ReadingsIntegrity(checked_batches, checked_readings, head, None)
+
+
+async def _each(result: AsyncResult[Any]) -> AsyncIterator[Any]:
+    """The rows of a streamed result, a chunk fetched at a time: iterating the result itself
+    costs a greenlet switch per row, more than re-hashing the row."""
+    async for chunk in result.partitions():
+        for row in chunk:
+            yield row
+
+
+def _verified_rows(plan_id: str | None) -> tuple[Any, Any]:
+    """The batches and their readings to verify, in order: all, or one plan's."""
+    if plan_id is None:
+        batches = select(reading_batches).order_by(reading_batches.c.id)
+        return batches, select(readings).order_by(readings.c.batch_id, readings.c.id)
+    earlier = reading_batches.alias("earlier")
+    before = (
+        select(earlier.c.hash)
+        .where(earlier.c.id < reading_batches.c.id)
+        .order_by(earlier.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("before_hash")
+    )
+    own = reading_batches.c.plan_id == plan_id
+    batches = select(reading_batches, before).where(own).order_by(reading_batches.c.id)
+    ids = select(reading_batches.c.id).where(own)
+    members = (
+        select(readings)
+        .where(readings.c.batch_id.in_(ids))
+        .order_by(readings.c.batch_id, readings.c.id)
+    )
+    return batches, members
 
 
 def _source_of(content: Content) -> tuple[Any, Any]:
@@ -424,7 +466,9 @@ def _replayed(found: Any, key: str, request: bytes) -> BatchOutcome:
     return BatchOutcome(found.id, 0, found.stored + found.duplicates, found.recorded_at, True)
 
 
-def _batch_break(batch: Any, own: list[Any], prev_hash: bytes, expected: int) -> ChainBreak | None:
+async def _batch_break(
+    batch: Any, own: list[Any], prev_hash: bytes, expected: int, pacer: Pacer
+) -> ChainBreak | None:
     if batch.id != expected:
         return ChainBreak(expected, None, "removed", f"batch {expected} is missing")
     if not hmac.compare_digest(bytes(batch.prev_hash), prev_hash):
@@ -433,7 +477,8 @@ def _batch_break(batch: Any, own: list[Any], prev_hash: bytes, expected: int) ->
         )
     hashes = []
     for row in own:
-        content = tuple([getattr(row, name) for name in _CONTENT])
+        await pacer.tick()
+        content = _content_of(row)
         if not hmac.compare_digest(content_hash(content), bytes(row.content_hash)):
             return ChainBreak(
                 batch.id, row.id, "altered", f"reading {row.id} no longer matches its content hash"

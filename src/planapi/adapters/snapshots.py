@@ -1,24 +1,39 @@
 """Snapshots of plan states every K versions, so reading version N folds only a few events.
 
 Snapshots are a cache of the log, not part of the record: they may be deleted at any time, and a
-snapshot written in an older format is ignored rather than read.
+snapshot written in an older format is ignored rather than read. Each is sealed (migration 0007):
+bound to the chain hash of its version and authenticated by an HMAC-SHA256 with a key kept
+outside the database (`adapters.snapshot_key`), so a row changed behind the app's back (the
+table refuses UPDATE; an insider can drop the trigger) is noticed when loading, logged once,
+and ignored: the version is folded from the events instead. `PlanService.verify` re-folds
+every snapshot's version and compares.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import secrets
 from typing import Any
 
-from sqlalchemy import insert, select
+import msgspec
+from sqlalchemy import Text, cast, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from planapi.adapters.tables import snapshots
+from planapi.adapters.hashing import canonical
+from planapi.adapters.tables import events, snapshots
 from planapi.application.ports import Clock
 from planapi.application.primitives import node_from_primitive, node_to_primitive
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState
 
 SNAPSHOT_FORMAT = 1
+# Sealed snapshots looked at per load, newest first, before folding from the start instead.
+_CANDIDATES = 4
+
+log = logging.getLogger("planapi.snapshots")
 
 
 def state_to_primitive(state: PlanState) -> dict[str, Any]:
@@ -51,35 +66,142 @@ def state_from_primitive(raw: dict[str, Any]) -> PlanState:
 
 
 class SqlSnapshotStore:
-    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+    """`key`: the sealing key; None gives a key of this process alone (tests, benchmarks):
+    its snapshots are ignored by every other process and after a restart."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock, key: bytes | None = None) -> None:
         self.engine = engine
         self.clock = clock
+        self._key = key if key is not None else secrets.token_bytes(32)
+        self._warned: set[tuple[str, int]] = set()
+
+    def seal(self, stream_id: str, version: int, chain_hash: bytes, state_text: bytes) -> bytes:
+        message = canonical([stream_id, version, chain_hash.hex()]) + b"\x00" + state_text
+        return hmac.new(self._key, message, hashlib.sha256).digest()
 
     async def nearest(self, stream_id: str, version: int) -> PlanState | None:
         query = (
-            select(snapshots.c.state)
+            select(
+                snapshots.c.version,
+                cast(snapshots.c.state, Text).label("state"),
+                snapshots.c.chain_hash,
+                snapshots.c.seal,
+                events.c.hash,
+            )
+            .join(
+                events,
+                (events.c.stream_id == snapshots.c.stream_id)
+                & (events.c.version == snapshots.c.version),
+            )
             .where(
                 snapshots.c.stream_id == stream_id,
                 snapshots.c.version <= version,
                 snapshots.c.schema_version == SNAPSHOT_FORMAT,
+                snapshots.c.seal.is_not(None),  # written before sealing (0007): ignored
             )
             .order_by(snapshots.c.version.desc())
-            .limit(1)
+            .limit(_CANDIDATES)
         )
         async with self.engine.connect() as conn:
-            raw = (await conn.execute(query)).scalar()
-        return state_from_primitive(raw) if raw is not None else None
+            rows = (await conn.execute(query)).all()
+        for row in rows:
+            text = row.state.encode()
+            problem = self._seal_problem(stream_id, row.version, bytes(row.hash), row, text)
+            if problem is None:
+                return state_from_primitive(msgspec.json.decode(text))
+            if (stream_id, row.version) not in self._warned:
+                self._warned.add((stream_id, row.version))
+                log.warning(
+                    "snapshot of %s version %d ignored: %s; folding from the events",
+                    stream_id,
+                    row.version,
+                    problem,
+                )
+        return None
 
-    async def save(self, stream_id: str, state: PlanState) -> None:
+    def _seal_problem(
+        self, stream_id: str, version: int, chain_hash: bytes, row: Any, text: bytes
+    ) -> str | None:
+        if row.seal is None:
+            return "it is unsealed (written before migration 0007)"
+        if row.chain_hash is None or not hmac.compare_digest(bytes(row.chain_hash), chain_hash):
+            return "it is bound to another chain hash than its version's"
+        expected = self.seal(stream_id, version, chain_hash, text)
+        if not hmac.compare_digest(bytes(row.seal), expected):
+            return "its seal does not match its content (altered, or sealed with another key)"
+        return None
+
+    async def save(self, stream_id: str, state: PlanState, chain_hash: bytes) -> None:
+        primitive = state_to_primitive(state)
+        # The engine writes JSON columns in this same canonical encoding: the seal covers the
+        # bytes as stored.
+        seal = self.seal(stream_id, state.version, chain_hash, canonical(primitive))
         row = {
             "stream_id": stream_id,
             "version": state.version,
             "schema_version": SNAPSHOT_FORMAT,
-            "state": state_to_primitive(state),
+            "state": primitive,
             "created_at": self.clock.now(),
+            "chain_hash": chain_hash,
+            "seal": seal,
         }
+        # A row for this version that does not carry this seal (unsealed, forged, another key)
+        # is replaced: the table refuses UPDATE but a snapshot, being a cache, may be deleted.
+        stale = delete(snapshots).where(
+            snapshots.c.stream_id == stream_id,
+            snapshots.c.version == state.version,
+            or_(snapshots.c.seal.is_(None), snapshots.c.seal != seal),
+        )
         try:
             async with self.engine.begin() as conn:
+                await conn.execute(stale)
                 await conn.execute(insert(snapshots).values(**row))
         except IntegrityError:
             pass  # another process saved the same version first: same content, nothing lost
+
+    async def versions(self, stream_id: str) -> list[int]:
+        query = (
+            select(snapshots.c.version)
+            .where(snapshots.c.stream_id == stream_id)
+            .order_by(snapshots.c.version)
+        )
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
+
+    async def check(self, stream_id: str, state: PlanState, chain_hash: bytes) -> str | None:
+        query = select(
+            cast(snapshots.c.state, Text).label("state"),
+            snapshots.c.schema_version,
+            snapshots.c.chain_hash,
+            snapshots.c.seal,
+        ).where(snapshots.c.stream_id == stream_id, snapshots.c.version == state.version)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None or row.schema_version != SNAPSHOT_FORMAT:
+            return None  # deleted meanwhile, or of a format never read: harmless
+        text = row.state.encode()
+        try:
+            stored = canonical(msgspec.json.decode(text))
+        except msgspec.DecodeError:
+            stored = b""
+        if stored != canonical(state_to_primitive(state)):
+            return "its state differs from the plan folded from the events"
+        if row.seal is None:
+            return None  # the right content, but ignored when loading: harmless
+        return self._seal_problem(stream_id, state.version, chain_hash, row, text)
+
+
+class UnkeyedSnapshotStore(SqlSnapshotStore):
+    """No sealing key configured: snapshots are neither read nor written (every version is
+    folded from the events), and `check` can compare only their content."""
+
+    async def nearest(self, stream_id: str, version: int) -> PlanState | None:
+        return None
+
+    async def save(self, stream_id: str, state: PlanState, chain_hash: bytes) -> None:
+        return None
+
+    def _seal_problem(
+        self, stream_id: str, version: int, chain_hash: bytes, row: Any, text: bytes
+    ) -> str | None:
+        return None  # without the key a seal proves nothing either way

@@ -96,6 +96,10 @@ snapshots = Table(
     Column("schema_version", Integer, nullable=False),
     Column("state", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # The chain hash of `version` in the log, and an HMAC-SHA256 (key outside the database)
+    # over stream, version, chain hash and the state's bytes; null before migration 0007.
+    Column("chain_hash", LargeBinary, nullable=True),
+    Column("seal", LargeBinary, nullable=True),
     PrimaryKeyConstraint("stream_id", "version"),
 )
 

@@ -52,10 +52,12 @@ VOLATILE: frozenset[tuple[str, str]] = frozenset(
         ("Kpi", "progress"),
     }
 )
-# Fields whose answer changes with neither a version nor the logs' heads (a checkpoint is signed
-# on a timer too): a query reading one is never cached at all.
+# Fields never taken from a cache nor stored in one (no ETag either), since their answer can
+# change while no version and no log head moves: a verdict re-reads stored bytes to judge them
+# (tampering or a repair moves no head, and a verdict must reflect the bytes stored when it is
+# asked), and a checkpoint is signed on a timer too.
 UNCACHED: frozenset[tuple[str, str]] = frozenset(
-    {("Query", "checkpoint"), ("Amendment", "inclusionProof")}
+    {("Query", "verifyIntegrity"), ("Query", "checkpoint"), ("Amendment", "inclusionProof")}
 )
 # Fields that reach storage but read only what a given version fixes: the amendments up to it,
 # a node's history and blame up to it.

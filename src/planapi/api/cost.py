@@ -74,6 +74,11 @@ PAGED_BY_PARENT = {
     ("EventPage", "items"),
 }
 INTROSPECTION_COST = 100
+# Fields whose work is not their answer's size: re-reading a plan's log (its snapshots, its
+# index and its own readings) is priced like a few thousand fields, and the whole readings
+# chain (`allReadings: true`) like a large page of everything — over the anonymous budget.
+VERIFY_PLAN_COST = 20_000
+VERIFY_ALL_READINGS_COST = 300_000
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {
     Role.ANONYMOUS: 250_000,
@@ -185,13 +190,23 @@ class _Walker:
                 multiplier = LIST_SIZES.get(key, DEFAULT_LIST_SIZE)
         else:
             multiplier = 1
-        inner = 0
+        inner = self._work(node, definition, key)
         if node.selection_set is not None:
             named = get_named_type(definition.type)
             # A connection passes its page size down to its edges.
             child_page = asked if asked is not None else 1
-            inner = self.selections(node.selection_set, named, child_page)
+            inner += self.selections(node.selection_set, named, child_page)
         return 1 + multiplier * inner
+
+    def _work(self, node: FieldNode, definition: Any, key: tuple[str, str]) -> int:
+        if key != ("Query", "verifyIntegrity"):
+            return 0
+        given = next((a for a in node.arguments or () if a.name.value == "allReadings"), None)
+        everything = False
+        if given is not None:
+            kind = definition.args["allReadings"].type
+            everything = value_from_ast(given.value, kind, self.variables) is True
+        return VERIFY_PLAN_COST + (VERIFY_ALL_READINGS_COST if everything else 0)
 
     def _page_argument(self, node: FieldNode, definition: Any) -> int | None:
         for argument_name in PAGE_ARGUMENTS:

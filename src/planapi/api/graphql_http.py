@@ -235,6 +235,8 @@ class CachingGraphQL(GraphQL[Context, None]):
         self, request: Request, prepared: Prepared | None, send: Send, receive: Receive
     ) -> None:
         response = await self._execute(request, prepared, None)
+        if prepared is not None and prepared.analysis.uncached:
+            response.headers["cache-control"] = "no-store"  # a verdict, a checkpoint: of its moment
         await response(request.scope, receive, send)
 
     async def _execute(

@@ -149,13 +149,19 @@ class Query(NodeQueries):
             raise bad_input(error) from error
         return Amendment(record=found) if found else None
 
-    @strawberry.field(description="Re-compute the plan's hash chain and report where it breaks.")
-    async def verify_integrity(self, info: Info, plan_id: strawberry.ID) -> IntegrityResult:
+    @strawberry.field(
+        description="Re-read the plan's stored bytes now (never a cached verdict): its hash "
+        "chain, its snapshots and node index, and its batches of readings (every batch with "
+        "`allReadings`)."
+    )
+    async def verify_integrity(
+        self, info: Info, plan_id: strawberry.ID, all_readings: bool = False
+    ) -> IntegrityResult:
         try:
-            report = await info.context.plans.verify(plan_id)
+            found = await info.context.readings.integrity.verify_plan(plan_id, all_readings)
         except PlanApiError as error:
             raise bad_input(error) from error
-        return IntegrityResult.of(plan_id, report, await info.context.readings.verify())
+        return IntegrityResult.of(plan_id, found)
 
     checkpoint: LogCheckpoint | None = strawberry.field(
         resolver=log_fields.checkpoint,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planapi.application.batching import Batcher
 from planapi.application.cache import LruCache
+from planapi.application.integrity import stored_findings
 from planapi.application.ports import EventStore, IntegrityReport, Recorded, SnapshotStore
 from planapi.domain.changes import Change
 from planapi.domain.decide import decide_amendment, decide_creation
@@ -256,9 +258,16 @@ class PlanService:
         return await self.events.touching_many(stream_of(plan_id), node_ids, upto_version)
 
     async def verify(self, plan_id: str) -> IntegrityReport:
-        if await self.events.latest_version(stream_of(plan_id)) == 0:
+        """The chain re-hashed from the stored bytes; once it holds, every snapshot re-folded
+        from the events and the node index compared with them (no cache consulted)."""
+        stream = stream_of(plan_id)
+        if await self.events.latest_version(stream) == 0:
             raise PlanNotFoundError(plan_id)
-        return await self.events.verify(stream_of(plan_id))
+        report = await self.events.verify(stream)
+        if not report.ok:
+            return report  # the events themselves are not to be trusted: nothing to fold
+        findings = await stored_findings(self.events, self.snapshots, stream)
+        return dataclasses.replace(report, findings=findings)
 
     # -- reconstruction --------------------------------------------------------------------
     async def _version(self, plan_id: str, version: int) -> PlanVersion:
@@ -286,7 +295,7 @@ class PlanService:
         found = PlanVersion(state, records[-1])
         self.versions.put((plan_id, version), found)
         if version - after >= self.snapshot_interval:
-            await self.snapshots.save(stream, state)
+            await self.snapshots.save(stream, state, records[-1].hash)
         return found
 
     def _cached_below(self, plan_id: str, version: int) -> PlanState | None:
@@ -303,7 +312,7 @@ class PlanService:
         found = PlanVersion(state, recorded)
         self.versions.put((state.id, state.version), found)
         if state.version % self.snapshot_interval == 0:
-            await self.snapshots.save(recorded.stream_id, state)
+            await self.snapshots.save(recorded.stream_id, state, recorded.hash)
         return found
 
     def _info(

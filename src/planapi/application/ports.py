@@ -42,16 +42,44 @@ class ChainBreak:
 
 
 @dataclass(frozen=True, slots=True)
+class Finding:
+    """Something stored beside the log that disagrees with it (the log itself verified)."""
+
+    kind: str  # "snapshot" or "index"
+    version: int
+    node_id: str | None
+    detail: str
+
+
+def index_findings(
+    expected: set[tuple[int, str]], indexed: set[tuple[int, str]]
+) -> tuple[list[Finding], list[Finding]]:
+    """The node index's entries (version, node) that the events imply but it lacks, and those
+    it holds that no event implies: what every store's `verify_index` reports."""
+    missing = [
+        Finding("index", v, n, f"version {v} changed node {n}; the index lacks it")
+        for v, n in sorted(expected - indexed)
+    ]
+    extra = [
+        Finding("index", v, n, f"the index says version {v} changed node {n}; it did not")
+        for v, n in sorted(indexed - expected)
+    ]
+    return missing, extra
+
+
+@dataclass(frozen=True, slots=True)
 class IntegrityReport:
     stream_id: str
     checked: int
     head_version: int
     head_hash: bytes | None
     first_break: ChainBreak | None
+    # What is stored beside the chain (snapshots, the node index) and disagrees with it.
+    findings: tuple[Finding, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.first_break is None
+        return self.first_break is None and not self.findings
 
 
 class EventStore(Protocol):
@@ -102,12 +130,24 @@ class EventStore(Protocol):
 
     async def verify(self, stream_id: str) -> IntegrityReport: ...
 
+    async def verify_index(self, stream_id: str) -> list[Finding]:
+        """Compare the node index (`touching`) with what the events touched: each entry
+        missing or extra, by version and node."""
+
 
 class SnapshotStore(Protocol):
     async def nearest(self, stream_id: str, version: int) -> PlanState | None:
-        """The latest snapshot at or below `version`."""
+        """The latest snapshot at or below `version` whose seal holds (others are ignored)."""
 
-    async def save(self, stream_id: str, state: PlanState) -> None: ...
+    async def save(self, stream_id: str, state: PlanState, chain_hash: bytes) -> None:
+        """Store `state`, sealed to `chain_hash` (the hash of its version in the log)."""
+
+    async def versions(self, stream_id: str) -> list[int]:
+        """The versions holding a snapshot, oldest first."""
+
+    async def check(self, stream_id: str, state: PlanState, chain_hash: bytes) -> str | None:
+        """What is wrong with the snapshot of `state.version`, given the state folded from
+        the events and that version's chain hash; None when nothing is."""
 
 
 class Clock(Protocol):
@@ -158,7 +198,9 @@ class ReadingStore(Protocol):
         """The readings of these KPIs (superseded ones too) that `query` can concern: known at
         its `asOf`, of its series and within its periods. Oldest first."""
 
-    async def verify(self) -> ReadingsIntegrity: ...
+    async def verify(self, plan_id: str | None = None) -> ReadingsIntegrity:
+        """The whole chain of batches (`plan_id` None), or only the plan's batches: each
+        re-hashed with its readings and checked against the stored hash of the batch before."""
 
 
 # -- feeds and live updates ----------------------------------------------------------------

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planapi.application.access import ANY, Scope, check_reading_scope
+from planapi.application.integrity import IntegrityService
 from planapi.application.plans import PlanService
 from planapi.application.ports import BatchOutcome, ReadingsIntegrity, ReadingStore
 from planapi.domain.errors import PlanNotFoundError, Problem, ValidationError
@@ -37,6 +38,8 @@ class ReadingService:
         self.store = store
         self.plans = plans
         self.max_batch = max_batch
+        # Integrity verdicts span plans and readings; one per process, so runs coalesce.
+        self.integrity = IntegrityService(plans, store)
 
     async def record(
         self, command: RecordReadings, actor: str | None = None, scope: Scope = ANY
@@ -88,7 +91,8 @@ class ReadingService:
         return {kpi_id: select(items, query) for kpi_id, items in by_kpi.items()}
 
     async def verify(self) -> ReadingsIntegrity:
-        return await self.store.verify()
+        """The whole chain of batches (one run at a time with every other verification)."""
+        return await self.integrity.verify_readings()
 
 
 def latest(versions: Sequence[ReadingVersion]) -> ReadingVersion | None:

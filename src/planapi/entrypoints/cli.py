@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError as SettingsError
 
 from planapi.api.schema import build_schema
+from planapi.application.ports import IntegrityReport
 from planapi.bootstrap import NotMigratedError, bootstrap, engine_for, ensure_schema
 from planapi.config import Settings
 from planapi.domain.errors import PlanApiError
@@ -172,17 +173,8 @@ async def _verify(plan_id: str | None, checkpoints: list[Path]) -> tuple[bool, l
         ids = [plan_id] if plan_id else [p.state.id for p in await services.plans.plans()]
         for each in ids:
             report = await services.plans.verify(each)
-            if report.first_break is None:
-                head = report.head_hash.hex() if report.head_hash else "-"
-                lines.append(
-                    f"plan {each}: ok, {report.checked} events checked; "
-                    f"version {report.head_version} hash {head}"
-                )
-            else:
-                ok, found = False, report.first_break
-                lines.append(
-                    f"plan {each}: BROKEN at version {found.version}: {found.what} ({found.detail})"
-                )
+            ok = ok and report.ok
+            lines += _plan_lines(each, report)
         readings = await services.readings.verify()
         if readings.first_break is None:
             lines.append(
@@ -221,6 +213,22 @@ async def _save_checkpoints(path: Path) -> list[str]:
         return await log_cli.save_checkpoints(services.transparency, path)
     finally:
         await services.close()
+
+
+def _plan_lines(plan_id: str, report: IntegrityReport) -> list[str]:
+    if report.first_break is not None:
+        found = report.first_break
+        return [f"plan {plan_id}: BROKEN at version {found.version}: {found.what} ({found.detail})"]
+    head = report.head_hash.hex() if report.head_hash else "-"
+    verdict = "ok" if report.ok else f"{len(report.findings)} PROBLEMS"
+    lines = [
+        f"plan {plan_id}: {verdict}, {report.checked} events checked; "
+        f"version {report.head_version} hash {head}"
+    ]
+    for finding in report.findings:
+        node = f" node {finding.node_id}" if finding.node_id else ""
+        lines.append(f"  {finding.kind} at version {finding.version}{node}: {finding.detail}")
+    return lines
 
 
 async def _export(args: argparse.Namespace) -> str:

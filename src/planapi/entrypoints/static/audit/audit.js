@@ -54,8 +54,9 @@
     ${NODE_FIELDS}`,
     verify: `query AuditVerify($id: ID!) {
       verifyIntegrity(planId: $id) {
-        planId ok checked headVersion headHash
+        planId ok checked headVersion headHash checkedAt
         firstBreak { version what detail }
+        problems { what version nodeId detail }
       }
     }`,
   };
@@ -722,7 +723,8 @@
 
   function integrity(result) {
     const checked = plural(result.checked, "event");
-    const when = h("p", { class: "when" }, "Verified at ", instant(new Date().toISOString()), ".");
+    // The server's moment of reading: a verdict is never a cached one.
+    const when = h("p", { class: "when" }, "Verified at ", instant(result.checkedAt), ".");
     if (result.ok) {
       return [
         h(
@@ -743,8 +745,12 @@
         { class: "verdict broken", id: "verify-verdict", "data-ok": "false" },
         h("strong", {}, "✘ Integrity BROKEN"),
         found ? ` at version ${found.version}: ` : ": ",
-        found ? BREAKS[found.what] || found.what : "the server found the chain broken",
+        found ? BREAKS[found.what] || found.what : problemsSummary(result.problems),
         ".",
+      ),
+      ...(result.problems || []).map((p) =>
+        h("p", { class: "problem" }, `${p.what} at version ${p.version}`,
+          p.nodeId ? ` (node ${p.nodeId})` : "", `: ${p.detail}`),
       ),
       found
         ? h(
@@ -761,6 +767,11 @@
       h("p", {}, `${checked} checked; the log's head is version ${result.headVersion}.`),
       when,
     ];
+  }
+
+  function problemsSummary(problems) {
+    if (!problems || problems.length === 0) return "the server found the chain broken";
+    return `${plural(problems.length, "stored record")} disagree with the intact chain`;
   }
 
   // ---------------------------------------------------------------- wiring
