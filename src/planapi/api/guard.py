@@ -12,7 +12,6 @@ Refusals: a mutation answers its result union's `Forbidden` member (clients swit
 
 from __future__ import annotations
 
-import datetime as dt
 import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
@@ -63,12 +62,7 @@ def principal_of(info: Info) -> Principal | None:
 
 
 def _denied(principal: Principal | None, permission: Permission) -> AccessDeniedError | None:
-    found = refusal(principal, permission)
-    if found is None and principal is not None and principal.expired(dt.datetime.now(dt.UTC)):
-        return AccessDeniedError(
-            Denial.UNAUTHENTICATED, "the credentials have expired", permission=permission
-        )
-    return found
+    return refusal(principal, permission)
 
 
 def _query(resolve: Callable[..., Any], permission: Permission) -> Callable[..., Any]:
