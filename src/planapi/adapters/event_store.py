@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from planapi.adapters.codec import decode_event, decode_info, encode_event, encode_info
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.hashing import GENESIS, canonical_text, event_hash, event_hash_of_text
-from planapi.adapters.tables import event_nodes, events
-from planapi.application.ports import ChainBreak, Clock, IntegrityReport, Recorded
+from planapi.adapters.tables import command_keys, event_nodes, events
+from planapi.application.ports import ChainBreak, Clock, CommandKey, IntegrityReport, Recorded
 from planapi.domain.errors import VersionConflictError
 from planapi.domain.events import (
     AmendmentInfo,
@@ -121,8 +121,13 @@ class SqlEventStore:
         event: PlanEvent,
         info: AmendmentInfo,
         previous: Recorded | None = None,
+        command: CommandKey | None = None,
     ) -> Recorded:
         try:
+            if command is not None:
+                return await self._append_keyed(
+                    stream_id, expected_version, event, info, previous, command
+                )
             if previous is not None and previous.version == expected_version and not self._sqlite:
                 # The head is known (versions never change), so the append is one statement,
                 # committed on its own: the unique (stream_id, version) key turns a lost race
@@ -137,6 +142,25 @@ class SqlEventStore:
         except IntegrityError as error:
             actual = await self.latest_version(stream_id)
             raise VersionConflictError(stream_id, expected_version, actual) from error
+
+    async def _append_keyed(
+        self,
+        stream_id: str,
+        expected_version: int,
+        event: PlanEvent,
+        info: AmendmentInfo,
+        previous: Recorded | None,
+        command: CommandKey,
+    ) -> Recorded:
+        """The key row shares the event's transaction: a crash keeps both or neither, and of two
+        requests racing with one key, the loser's whole append rolls back (IntegrityError)."""
+        async with self.transaction() as conn:
+            if previous is not None and previous.version == expected_version:
+                recorded = await self._insert(conn, stream_id, event, info, previous)
+            else:
+                recorded = await self.append_in(conn, stream_id, expected_version, event, info)
+            await conn.execute(insert(command_keys), _key_row(recorded, command))
+            return recorded
 
     async def append_in(
         self,
@@ -212,6 +236,16 @@ class SqlEventStore:
             recorded_at=recorded_at.astimezone(dt.UTC),
             hash=values["hash"],
         )
+
+    async def command_key(self, stream_id: str, actor: str, key: str) -> tuple[bytes, int] | None:
+        query = select(command_keys.c.request_hash, command_keys.c.version).where(
+            command_keys.c.stream_id == stream_id,
+            command_keys.c.actor == actor,
+            command_keys.c.idempotency_key == key,
+        )
+        async with self.engine.connect() as conn:
+            found = (await conn.execute(query)).first()
+        return (bytes(found.request_hash), found.version) if found else None
 
     async def latest_version(self, stream_id: str) -> int:
         query = select(func.max(events.c.version)).where(events.c.stream_id == stream_id)
@@ -372,6 +406,17 @@ class SqlEventStore:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [_recorded(row) for row in rows]
+
+
+def _key_row(recorded: Recorded, command: CommandKey) -> dict[str, Any]:
+    return {
+        "stream_id": recorded.stream_id,
+        "actor": command.actor,
+        "idempotency_key": command.key,
+        "request_hash": command.request_hash,
+        "version": recorded.version,
+        "recorded_at": recorded.recorded_at,
+    }
 
 
 def _hashed(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,12 @@ class PlanCreated:
 
 
 AmendPlanResult = Annotated[
-    AmendmentApplied | VersionConflict | ValidationFailed | PlanNotFound | Forbidden,
+    AmendmentApplied
+    | VersionConflict
+    | ValidationFailed
+    | PlanNotFound
+    | IdempotencyKeyReused
+    | Forbidden,
     strawberry.union("AmendPlanResult"),
 ]
 RecordReadingsResult = Annotated[
@@ -79,7 +84,7 @@ RecordReadingsResult = Annotated[
     strawberry.union("RecordReadingsResult"),
 ]
 CreatePlanResult = Annotated[
-    PlanCreated | PlanAlreadyExists | ValidationFailed | Forbidden,
+    PlanCreated | PlanAlreadyExists | ValidationFailed | IdempotencyKeyReused | Forbidden,
     strawberry.union("CreatePlanResult"),
 ]
 
