@@ -16,13 +16,15 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters.codec import decode_event, decode_info, encode_event, encode_info
 from planapi.adapters.database import is_sqlite
+from planapi.adapters.failures import committing, connection_lost
 from planapi.adapters.hashing import GENESIS, canonical_text, event_hash, event_hash_of_text
 from planapi.adapters.tables import command_keys, event_nodes, events
+from planapi.application.failures import StoreUnavailableError
 from planapi.application.ports import ChainBreak, Clock, CommandKey, IntegrityReport, Recorded
 from planapi.domain.errors import VersionConflictError
 from planapi.domain.events import (
@@ -111,7 +113,7 @@ class SqlEventStore:
         async with self.engine.connect() as conn:
             if self._sqlite:
                 conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with conn.begin():
+            async with committing(conn):
                 yield conn
 
     async def append(
@@ -134,7 +136,13 @@ class SqlEventStore:
                 # into a conflict.
                 async with self.engine.connect() as conn:
                     conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                    return await self._insert(conn, stream_id, event, info, previous)
+                    try:
+                        return await self._insert(conn, stream_id, event, info, previous)
+                    except DBAPIError as error:
+                        # The statement commits itself: lost on the way, it may have landed.
+                        if connection_lost(error):
+                            raise StoreUnavailableError(outcome_unknown=True) from error
+                        raise
             async with self.transaction() as conn:
                 if previous is not None and previous.version == expected_version:
                     return await self._insert(conn, stream_id, event, info, previous)

@@ -20,8 +20,9 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, GraphQLField, GraphQLObjectType, GraphQLResolveInfo
 
-from planapi.api.context import Context
+from planapi.api.context import Context, request_id
 from planapi.api.errors import access_error, as_union_member
+from planapi.api.failures import Classify, classified, declared_only, note
 from planapi.application.access import (
     AccessDeniedError,
     Denial,
@@ -165,13 +166,18 @@ class PlanSchema(strawberry.Schema):
     caller probing the API must not fill the error log with tracebacks. Anything else is logged
     as strawberry does (and masked in the answer, with its request id)."""
 
+    classify: Classify = staticmethod(declared_only)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: Any | None = None
     ) -> None:
         unexpected = []
         for error in errors:
             cause = error.original_error
-            if cause is None or isinstance(cause, PlanApiError | GraphQLError):
+            unavailable = classified(error, self.classify)
+            if unavailable is not None:
+                note(unavailable, request_id.get())
+            elif cause is None or isinstance(cause, PlanApiError | GraphQLError):
                 code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
                 log.info("answered with an error: %s (%s)", error.message, code)
             else:
