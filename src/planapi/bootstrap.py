@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from planapi.adapters.clock import SystemClock
 from planapi.adapters.database import create_engine
 from planapi.adapters.event_store import SqlEventStore
+from planapi.adapters.failures import quiet_lost_waiters
 from planapi.adapters.feeds import SqlEventLog, SqlReadingLog
 from planapi.adapters.heads import SqlHeads
 from planapi.adapters.migrations import pending, upgrade
@@ -90,6 +92,7 @@ async def ensure_schema(engine: AsyncEngine, settings: Settings) -> None:
 
 
 async def bootstrap(settings: Settings) -> Services:
+    quiet_lost_waiters(asyncio.get_running_loop())
     engine = engine_for(settings)
     try:
         await ensure_schema(engine, settings)

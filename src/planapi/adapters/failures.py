@@ -11,6 +11,9 @@ protocol still waits, in its error-consuming state 2, for a ReadyForQuery that w
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +25,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.application.failures import StoreUnavailableError
+
+log = logging.getLogger("planapi.database")
 
 _LOST = (
     asyncpg.exceptions.PostgresConnectionError,  # includes ConnectionDoesNotExistError
@@ -77,13 +82,19 @@ def as_unavailable(error: BaseException) -> StoreUnavailableError | None:
 
 
 def watch(engine: AsyncEngine) -> None:
-    """A statement that fails because the connection is gone invalidates that connection: the
-    pool drops it, and SQLAlchemy does not send a ROLLBACK down a dead socket (which failed in
-    turn and hid the first error, a validation error even)."""
+    """A failure to connect is StoreUnavailableError. A statement that fails because the
+    connection is gone invalidates that connection: the pool drops it, and SQLAlchemy does
+    not send a ROLLBACK down a dead socket (which failed in turn and hid the first error, a
+    validation error even)."""
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _lost(context: Any) -> None:
-        if not context.is_disconnect and connection_lost(context.original_exception):
+        original = context.original_exception
+        if context.connection is None:
+            # Not even connected (refused, not accepting connections, too many, no such
+            # database): whatever the server said, the database is out of reach.
+            raise StoreUnavailableError(detail=f"connecting: {original}"[:300]) from original
+        if not context.is_disconnect and connection_lost(original):
             context.is_disconnect = True
 
 
@@ -96,13 +107,17 @@ async def committing(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
     try:
         yield conn
     except BaseException as error:
-        try:
-            await transaction.rollback()
-        except Exception as failed:  # only a lost connection is swallowed
-            if not connection_lost(failed):
-                raise
-        lost = not isinstance(error, StoreUnavailableError) and connection_lost(error)
-        if isinstance(error, Exception) and lost:
+        lost = isinstance(error, Exception) and connection_lost(error)
+        if lost:
+            await _discard(conn)
+        else:
+            try:
+                await transaction.rollback()
+            except Exception as failed:  # only a lost connection is swallowed
+                if not connection_lost(failed):
+                    raise
+                await _discard(conn)
+        if lost and not isinstance(error, StoreUnavailableError):
             raise StoreUnavailableError(detail=str(error)[:300]) from error
         raise
     try:
@@ -111,3 +126,39 @@ async def committing(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
         if connection_lost(error):
             raise StoreUnavailableError(outcome_unknown=True, detail=str(error)[:300]) from error
         raise
+
+
+async def _discard(conn: AsyncConnection) -> None:
+    """Close a connection that was lost instead of rolling back through it: the server has
+    rolled back already, and asyncpg may still hold an operation it began as the FATAL arrived
+    (a COPY it could not switch to): anything sent next would fail with "another operation is
+    in progress", and that operation's waiter would be left failing unseen. Closing settles it
+    and keeps the connection out of the pool."""
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
+
+
+def quiet_lost_waiters(loop: asyncio.AbstractEventLoop) -> None:
+    """asyncpg creates an operation's waiter before switching its protocol state; when the
+    switch fails (a FATAL read, the socket's end not yet), that waiter is left behind, and the
+    connection's loss later fails it with nobody to see: asyncio logged it as an ERROR with a
+    traceback, once per connection lost that way (and its connect handshake's waiter, when the
+    server drops a connection being opened). It is one WARNING line; everything else goes to
+    the handler there was."""
+    previous = loop.get_exception_handler()
+    if previous is not None and previous.__name__ == "_quiet_lost_waiter":
+        return  # installed by an earlier start on this loop
+
+    def _quiet_lost_waiter(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if "never retrieved" in str(context.get("message", "")) and isinstance(
+            error, asyncpg.exceptions.PostgresConnectionError | ConnectionError
+        ):
+            log.warning("a database connection was lost mid-operation: %s", error)
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(_quiet_lost_waiter)
