@@ -18,38 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from planapi.config import Settings
 from planapi.entrypoints.asgi import create_app
 from tests.e2e.conftest import bearer, issue_token
-from tests.e2e.queries import AMENDMENT_FIELDS, update
+from tests.e2e.queries import AMEND, CREATE, update
 from tests.readings_fixtures import PLAN_ID, create_plan_input
-
-AMEND = (
-    """
-mutation Amend($input: AmendPlanInput!) {
-  amendPlan(input: $input) {
-    __typename
-    ... on AmendmentApplied { plan { id version hash } amendment { ...AmendmentFields } }
-    ... on VersionConflict { message expectedVersion actualVersion }
-    ... on ValidationFailed { message problems { path message } }
-    ... on IdempotencyKeyReused { message idempotencyKey }
-  }
-}
-"""
-    + AMENDMENT_FIELDS
-)
-
-CREATE = (
-    """
-mutation Create($input: CreatePlanInput!) {
-  createPlan(input: $input) {
-    __typename
-    ... on PlanCreated { plan { id version hash } amendment { ...AmendmentFields } }
-    ... on PlanAlreadyExists { message planId }
-    ... on ValidationFailed { message problems { path message } }
-    ... on IdempotencyKeyReused { message idempotencyKey }
-  }
-}
-"""
-    + AMENDMENT_FIELDS
-)
 
 
 @asynccontextmanager

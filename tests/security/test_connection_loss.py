@@ -101,6 +101,16 @@ def _readings(request: int, count: int = 3_000) -> bytes:
     return "\n".join(json.dumps(line) for line in lines).encode()
 
 
+def _amendment(version: int, title: str) -> dict[str, Any]:
+    return {
+        "planId": PLAN_ID,
+        "expectedVersion": version,
+        "authority": "TDAG",
+        "rationale": "retitled",
+        "changes": [{"updateNode": {"id": "p1", "title": title}}],
+    }
+
+
 def _judge(response: httpx.Response) -> str:
     """What a client learns from an answer: done, refused as invalid, or told to retry."""
     if response.status_code == 503:
@@ -150,8 +160,7 @@ async def test_backends_terminated_under_load_are_told_to_retry_and_nothing_erro
             current = ((version.get("data") or {}).get("plan") or {}).get("version")
             if current is None:
                 continue
-            given = {"planId": PLAN_ID, "expectedVersion": current, "authority": "TDAG",
-                     "rationale": "load", "changes": [{"updateNode": {"id": "p1", "title": f"T{current}"}}]}  # fmt: skip
+            given = _amendment(current, f"T{current}")
             response = await http.post(
                 "/graphql", json={"query": AMEND, "variables": {"input": given}}
             )
@@ -235,8 +244,7 @@ async def test_a_connection_lost_at_commit_says_retry_with_the_same_key_which_la
                 "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()"
             )
         )
-    given = {"planId": PLAN_ID, "expectedVersion": 1, "authority": "TDAG", "rationale": "cut off",
-             "changes": [{"updateNode": {"id": "p1", "title": "Cut off"}}], "idempotencyKey": "k-1"}  # fmt: skip
+    given = {**_amendment(1, "Cut off"), "idempotencyKey": "k-1"}
 
     async def terminate_at_commit() -> None:
         for _ in range(100):
@@ -280,7 +288,7 @@ async def test_what_counts_as_unavailable_comes_from_real_failures(tmp_path: Pat
         try:
             async with engine.connect() as conn:
                 await conn.execute(text(statement))
-        except Exception as error:  # noqa: BLE001 - classified below
+        except Exception as error:  # classified below
             found.append(as_unavailable(error))
         finally:
             await engine.dispose()
