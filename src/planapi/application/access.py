@@ -126,10 +126,7 @@ class Principal:
         return permission in self.permissions
 
     def expired(self, now: dt.datetime | None = None) -> bool:
-        """`expires_at` already holds any leeway (see `refused_from`): one comparison, here."""
-        if self.expires_at is None:
-            return False
-        return (now or dt.datetime.now(dt.UTC)) >= self.expires_at
+        return has_expired(self.expires_at, now)
 
 
 # The bounds of what `datetime` can hold: an `exp` beyond them must not crash anything.
@@ -148,6 +145,12 @@ def refused_from(expires: float, leeway: float = 0.0) -> dt.datetime:
         return dt.datetime.fromtimestamp(float(expires) + leeway, dt.UTC)
     except (OverflowError, ValueError, OSError):
         return LATEST if expires > 0 else EARLIEST
+
+
+def has_expired(refused_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """Whether credentials refused from `refused_at` on (None: never) are refused `now`. The
+    one comparison of expiry: `refused_at` already holds any leeway (see `refused_from`)."""
+    return refused_at is not None and (now or dt.datetime.now(dt.UTC)) >= refused_at
 
 
 def principal_for(
