@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +20,10 @@ from planapi.config import Settings
 from planapi.entrypoints.asgi import create_app
 from tests.e2e.conftest import bearer, issue_token
 from tests.e2e.queries import AMEND, CREATE, update
+from tests.e2e.test_two_processes import post, shared_database, two_servers
 from tests.readings_fixtures import PLAN_ID, create_plan_input
+
+__all__ = ["shared_database"]
 
 
 @asynccontextmanager
@@ -170,3 +174,22 @@ async def test_the_key_is_written_with_the_event_or_not_at_all(
     async with raw_engine.connect() as conn:
         rows = (await conn.execute(text("SELECT idempotency_key, version FROM command_keys"))).all()
     assert [tuple(row) for row in rows] == [("retitle-1", 2)]
+
+
+@pytest.mark.postgres
+async def test_two_server_processes_answer_one_key_alike_and_store_it_once(
+    shared_database: dict[str, str], tmp_path: Path
+) -> None:
+    """Real `planapi serve` processes on one database: a retry through the other process, and
+    requests racing through both, make one version."""
+    with two_servers(shared_database, tmp_path) as (a, b):
+        created = (await post(a, CREATE, input=create_plan_input()))["createPlan"]
+        assert created["__typename"] == "PlanCreated", created
+        first = (await post(a, AMEND, input=amendment("Once")))["amendPlan"]
+        assert (await post(b, AMEND, input=amendment("Once")))["amendPlan"] == first
+        raced = amendment("Raced", key="race", version=2)
+        answers = await asyncio.gather(*(post(server, AMEND, input=raced) for server in (a, b) * 4))
+        assert all(answer == answers[0] for answer in answers), answers
+        assert answers[0]["amendPlan"]["plan"]["version"] == 3
+        latest = await post(b, f'{{ plan(id: "{PLAN_ID}") {{ version }} }}')
+        assert latest["plan"]["version"] == 3
