@@ -82,6 +82,14 @@ _PG_APPEND = text(
     " SELECT :stream_id, node, :version FROM unnest(CAST(:nodes AS TEXT[])) AS node)"
     " SELECT position FROM appended"
 )
+# The same, with an idempotency key's row: one statement still, so one round trip.
+_PG_APPEND_KEYED = text(
+    _PG_APPEND.text.removesuffix(" SELECT position FROM appended")
+    + ", keyed AS (INSERT INTO command_keys (stream_id, actor, idempotency_key, request_hash,"
+    " version, recorded_at) SELECT :stream_id, :actor, :idempotency_key, :request_hash,"
+    " :version, :recorded_at FROM appended)"
+    " SELECT position FROM appended"
+)
 
 
 def touched_nodes(event: PlanEvent) -> set[str]:
@@ -126,18 +134,14 @@ class SqlEventStore:
         command: CommandKey | None = None,
     ) -> Recorded:
         try:
-            if command is not None:
-                return await self._append_keyed(
-                    stream_id, expected_version, event, info, previous, command
-                )
             if previous is not None and previous.version == expected_version and not self._sqlite:
                 # The head is known (versions never change), so the append is one statement,
                 # committed on its own: the unique (stream_id, version) key turns a lost race
-                # into a conflict.
+                # into a conflict, and an idempotency key already taken rolls it all back.
                 async with self.engine.connect() as conn:
                     conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                     try:
-                        return await self._insert(conn, stream_id, event, info, previous)
+                        return await self._insert(conn, stream_id, event, info, previous, command)
                     except DBAPIError as error:
                         # The statement commits itself: lost on the way, it may have landed.
                         if connection_lost(error):
@@ -145,30 +149,11 @@ class SqlEventStore:
                         raise
             async with self.transaction() as conn:
                 if previous is not None and previous.version == expected_version:
-                    return await self._insert(conn, stream_id, event, info, previous)
-                return await self.append_in(conn, stream_id, expected_version, event, info)
+                    return await self._insert(conn, stream_id, event, info, previous, command)
+                return await self.append_in(conn, stream_id, expected_version, event, info, command)
         except IntegrityError as error:
             actual = await self.latest_version(stream_id)
             raise VersionConflictError(stream_id, expected_version, actual) from error
-
-    async def _append_keyed(
-        self,
-        stream_id: str,
-        expected_version: int,
-        event: PlanEvent,
-        info: AmendmentInfo,
-        previous: Recorded | None,
-        command: CommandKey,
-    ) -> Recorded:
-        """The key row shares the event's transaction: a crash keeps both or neither, and of two
-        requests racing with one key, the loser's whole append rolls back (IntegrityError)."""
-        async with self.transaction() as conn:
-            if previous is not None and previous.version == expected_version:
-                recorded = await self._insert(conn, stream_id, event, info, previous)
-            else:
-                recorded = await self.append_in(conn, stream_id, expected_version, event, info)
-            await conn.execute(insert(command_keys), _key_row(recorded, command))
-            return recorded
 
     async def append_in(
         self,
@@ -177,6 +162,7 @@ class SqlEventStore:
         expected_version: int,
         event: PlanEvent,
         info: AmendmentInfo,
+        command: CommandKey | None = None,
     ) -> Recorded:
         head = (
             await conn.execute(
@@ -189,7 +175,7 @@ class SqlEventStore:
         actual = head.version if head else 0
         if actual != expected_version:
             raise VersionConflictError(stream_id, expected_version, actual)
-        return await self._insert(conn, stream_id, event, info, head)
+        return await self._insert(conn, stream_id, event, info, head, command)
 
     async def _insert(
         self,
@@ -198,9 +184,12 @@ class SqlEventStore:
         event: PlanEvent,
         info: AmendmentInfo,
         head: Any,
+        command: CommandKey | None = None,
     ) -> Recorded:
         """Insert the version after `head` (a row or Recorded with version, hash, recorded_at;
-        None for a new stream), chained to its hash."""
+        None for a new stream), chained to its hash, and `command`'s key row with it: a crash
+        keeps both or neither, and of requests racing with one key the losers' appends fail
+        whole (IntegrityError)."""
         now = self.clock.now()
         # Keep time monotonic within a stream so "as of an instant" is well defined.
         recorded_at = max(now, head.recorded_at) if head else now
@@ -223,6 +212,8 @@ class SqlEventStore:
             if touched:
                 rows = [{"stream_id": stream_id, "node_id": n, "version": version} for n in touched]
                 await conn.execute(insert(event_nodes), rows)
+            if command is not None:
+                await conn.execute(insert(command_keys), _key_row(values, command))
         else:
             # One round trip: the event and its node index in a single statement.
             params = {
@@ -233,7 +224,11 @@ class SqlEventStore:
                 "nodes": touched,
                 "lock": APPEND_LOCK,
             }
-            position = (await conn.execute(_PG_APPEND, params)).scalar_one()
+            statement = _PG_APPEND
+            if command is not None:
+                statement = _PG_APPEND_KEYED
+                params.update(_key_row(values, command), recorded_at=params["recorded_at"])
+            position = (await conn.execute(statement, params)).scalar_one()
         return Recorded(
             stream_id=stream_id,
             version=version,
@@ -416,14 +411,14 @@ class SqlEventStore:
         return [_recorded(row) for row in rows]
 
 
-def _key_row(recorded: Recorded, command: CommandKey) -> dict[str, Any]:
+def _key_row(values: Mapping[str, Any], command: CommandKey) -> dict[str, Any]:
     return {
-        "stream_id": recorded.stream_id,
+        "stream_id": values["stream_id"],
         "actor": command.actor,
         "idempotency_key": command.key,
         "request_hash": command.request_hash,
-        "version": recorded.version,
-        "recorded_at": recorded.recorded_at,
+        "version": values["version"],
+        "recorded_at": values["recorded_at"],
     }
 
 
