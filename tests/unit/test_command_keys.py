@@ -51,12 +51,7 @@ def test_every_field_and_operation_counts() -> None:
         dataclasses.replace(base, authority=Authority.WTDC),
         dataclasses.replace(base, reference="TDAG-26/1"),
         dataclasses.replace(base, changes=[RemoveNode("p1")]),
-        dataclasses.replace(
-            base,
-            changes=[
-                UpdateNode("p1", {"title": "T", "baseline": Measurement("2025", Decimal("2.5"))})
-            ],
-        ),
+        dataclasses.replace(base, changes=[UpdateNode("p1", {"title": "T", "baseline": scale})]),
     ]
     hashes = {request_hash(base), *(request_hash(v) for v in variants)}
     assert len(hashes) == len(variants) + 1
