@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from planapi.adapters.clock import SystemClock
 from planapi.adapters.database import create_engine
 from planapi.adapters.event_store import SqlEventStore
+from planapi.adapters.failures import quiet_lost_waiters
 from planapi.adapters.feeds import SqlEventLog, SqlReadingLog
 from planapi.adapters.heads import SqlHeads
 from planapi.adapters.merkle_log import LogRecomputation, SqlMerkleLog
@@ -98,6 +100,7 @@ async def ensure_schema(engine: AsyncEngine, settings: Settings) -> None:
 
 async def bootstrap(settings: Settings) -> Services:
     log_settings = log_settings_for(settings)
+    quiet_lost_waiters(asyncio.get_running_loop())
     engine = engine_for(settings)
     try:
         await ensure_schema(engine, settings)

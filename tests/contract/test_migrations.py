@@ -73,7 +73,7 @@ async def test_each_migration_undoes_and_redoes_on_its_own(engine: AsyncEngine) 
     _, head = await pending(engine)
     while (await pending(engine))[0] is not None:
         await downgrade(engine, "-1")
-    for _ in range(int(head or 0)):
+    while (await pending(engine))[0] != head:  # revision ids may skip numbers until re-chained
         await upgrade(engine, "+1")
     assert await pending(engine) == (head, head)
     assert await differences(engine) == []

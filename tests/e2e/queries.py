@@ -36,6 +36,7 @@ mutation Amend($input: AmendPlanInput!) {
     ... on VersionConflict { message expectedVersion actualVersion }
     ... on ValidationFailed { message problems { path message } }
     ... on PlanNotFound { message planId }
+    ... on IdempotencyKeyReused { message idempotencyKey }
   }
 }
 """
@@ -53,6 +54,7 @@ mutation Create($input: CreatePlanInput!) {
     }
     ... on PlanAlreadyExists { message planId }
     ... on ValidationFailed { message problems { path message } }
+    ... on IdempotencyKeyReused { message idempotencyKey }
   }
 }
 """

@@ -262,8 +262,14 @@ def test_the_server_log_has_no_traceback_from_any_of_this(server: Process) -> No
     assert "Traceback" not in server.output()
 
 
-def test_tokens_work_on_a_fresh_directory_too(tmp_path: Path) -> None:
-    env = environment(PLANAPI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+def test_tokens_work_on_a_fresh_directory_once_it_is_migrated(tmp_path: Path) -> None:
+    database = tmp_path / "new.db"
+    env = environment(PLANAPI_DATABASE_URL=f"sqlite+aiosqlite:///{database}")
+    refused = run(["tokens", "list"], env)  # a token made here would be for no server
+    assert refused.returncode == 1
+    assert "planapi migrate" in refused.stderr
+    assert not database.exists()
+    assert run(["migrate"], env).returncode == 0
     listed = run(["tokens", "list"], env)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.strip() == "no tokens"

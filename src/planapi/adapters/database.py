@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from planapi.adapters.failures import watch
 from planapi.adapters.hashing import canonical_text
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -23,10 +24,13 @@ def create_engine(url: str, *, pool_size: int = 10, **options: Any) -> AsyncEngi
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **options)
         _serialise_sqlite_writers(engine)
+        watch(engine)
         return engine
     # No pre-ping: it costs a round trip per checkout; recycling bounds a connection's age and a
     # dropped connection surfaces as an error on its first use instead.
-    return create_async_engine(url, pool_size=pool_size, pool_recycle=1800, **options)
+    engine = create_async_engine(url, pool_size=pool_size, pool_recycle=1800, **options)
+    watch(engine)
+    return engine
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:

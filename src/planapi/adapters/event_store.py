@@ -16,7 +16,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters.codec import (
@@ -27,12 +27,15 @@ from planapi.adapters.codec import (
     encode_info,
 )
 from planapi.adapters.database import is_sqlite
+from planapi.adapters.failures import committing, connection_lost
 from planapi.adapters.hashing import GENESIS, canonical_text, event_hash, event_hash_of_text
-from planapi.adapters.tables import event_nodes, events
+from planapi.adapters.tables import command_keys, event_nodes, events
+from planapi.application.failures import StoreUnavailableError
 from planapi.application.pacing import Pacer
 from planapi.application.ports import (
     ChainBreak,
     Clock,
+    CommandKey,
     Finding,
     IntegrityReport,
     Recorded,
@@ -86,6 +89,14 @@ _PG_APPEND = text(
     " SELECT :stream_id, node, :version FROM unnest(CAST(:nodes AS TEXT[])) AS node)"
     " SELECT position FROM appended"
 )
+# The same, with an idempotency key's row: one statement still, so one round trip.
+_PG_APPEND_KEYED = text(
+    _PG_APPEND.text.removesuffix(" SELECT position FROM appended")
+    + ", keyed AS (INSERT INTO command_keys (stream_id, actor, idempotency_key, request_hash,"
+    " version, recorded_at) SELECT :stream_id, :actor, :idempotency_key, :request_hash,"
+    " :version, :recorded_at FROM appended)"
+    " SELECT position FROM appended"
+)
 
 
 class SqlEventStore:
@@ -101,7 +112,7 @@ class SqlEventStore:
         async with self.engine.connect() as conn:
             if self._sqlite:
                 conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with conn.begin():
+            async with committing(conn):
                 yield conn
 
     async def append(
@@ -111,19 +122,26 @@ class SqlEventStore:
         event: PlanEvent,
         info: AmendmentInfo,
         previous: Recorded | None = None,
+        command: CommandKey | None = None,
     ) -> Recorded:
         try:
             if previous is not None and previous.version == expected_version and not self._sqlite:
                 # The head is known (versions never change), so the append is one statement,
                 # committed on its own: the unique (stream_id, version) key turns a lost race
-                # into a conflict.
+                # into a conflict, and an idempotency key already taken rolls it all back.
                 async with self.engine.connect() as conn:
                     conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                    return await self._insert(conn, stream_id, event, info, previous)
+                    try:
+                        return await self._insert(conn, stream_id, event, info, previous, command)
+                    except DBAPIError as error:
+                        # The statement commits itself: lost on the way, it may have landed.
+                        if connection_lost(error):
+                            raise StoreUnavailableError(outcome_unknown=True) from error
+                        raise
             async with self.transaction() as conn:
                 if previous is not None and previous.version == expected_version:
-                    return await self._insert(conn, stream_id, event, info, previous)
-                return await self.append_in(conn, stream_id, expected_version, event, info)
+                    return await self._insert(conn, stream_id, event, info, previous, command)
+                return await self.append_in(conn, stream_id, expected_version, event, info, command)
         except IntegrityError as error:
             actual = await self.latest_version(stream_id)
             raise VersionConflictError(stream_id, expected_version, actual) from error
@@ -135,6 +153,7 @@ class SqlEventStore:
         expected_version: int,
         event: PlanEvent,
         info: AmendmentInfo,
+        command: CommandKey | None = None,
     ) -> Recorded:
         head = (
             await conn.execute(
@@ -147,7 +166,7 @@ class SqlEventStore:
         actual = head.version if head else 0
         if actual != expected_version:
             raise VersionConflictError(stream_id, expected_version, actual)
-        return await self._insert(conn, stream_id, event, info, head)
+        return await self._insert(conn, stream_id, event, info, head, command)
 
     async def _insert(
         self,
@@ -156,9 +175,12 @@ class SqlEventStore:
         event: PlanEvent,
         info: AmendmentInfo,
         head: Any,
+        command: CommandKey | None = None,
     ) -> Recorded:
         """Insert the version after `head` (a row or Recorded with version, hash, recorded_at;
-        None for a new stream), chained to its hash."""
+        None for a new stream), chained to its hash, and `command`'s key row with it: a crash
+        keeps both or neither, and of requests racing with one key the losers' appends fail
+        whole (IntegrityError)."""
         now = self.clock.now()
         # Keep time monotonic within a stream so "as of an instant" is well defined.
         recorded_at = max(now, head.recorded_at) if head else now
@@ -181,6 +203,8 @@ class SqlEventStore:
             if touched:
                 rows = [{"stream_id": stream_id, "node_id": n, "version": version} for n in touched]
                 await conn.execute(insert(event_nodes), rows)
+            if command is not None:
+                await conn.execute(insert(command_keys), _key_row(values, command))
         else:
             # One round trip: the event and its node index in a single statement.
             params = {
@@ -191,7 +215,11 @@ class SqlEventStore:
                 "nodes": touched,
                 "lock": APPEND_LOCK,
             }
-            position = (await conn.execute(_PG_APPEND, params)).scalar_one()
+            statement = _PG_APPEND
+            if command is not None:
+                statement = _PG_APPEND_KEYED
+                params.update(_key_row(values, command), recorded_at=params["recorded_at"])
+            position = (await conn.execute(statement, params)).scalar_one()
         return Recorded(
             stream_id=stream_id,
             version=version,
@@ -202,6 +230,16 @@ class SqlEventStore:
             recorded_at=recorded_at.astimezone(dt.UTC),
             hash=values["hash"],
         )
+
+    async def command_key(self, stream_id: str, actor: str, key: str) -> tuple[bytes, int] | None:
+        query = select(command_keys.c.request_hash, command_keys.c.version).where(
+            command_keys.c.stream_id == stream_id,
+            command_keys.c.actor == actor,
+            command_keys.c.idempotency_key == key,
+        )
+        async with self.engine.connect() as conn:
+            found = (await conn.execute(query)).first()
+        return (bytes(found.request_hash), found.version) if found else None
 
     async def latest_version(self, stream_id: str) -> int:
         query = select(func.max(events.c.version)).where(events.c.stream_id == stream_id)
@@ -392,6 +430,17 @@ class SqlEventStore:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [_recorded(row) for row in rows]
+
+
+def _key_row(values: Mapping[str, Any], command: CommandKey) -> dict[str, Any]:
+    return {
+        "stream_id": values["stream_id"],
+        "actor": command.actor,
+        "idempotency_key": command.key,
+        "request_hash": command.request_hash,
+        "version": values["version"],
+        "recorded_at": values["recorded_at"],
+    }
 
 
 def _hashed(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from planapi.adapters.hashing import GENESIS, canonical_text, event_hash_of_text
 from planapi.application.ports import (
     ChainBreak,
     Clock,
+    CommandKey,
     Finding,
     IntegrityReport,
     Recorded,
@@ -66,6 +67,8 @@ class MemoryEventStore:
         self._streams: dict[str, list[_Row]] = {}  # in order of each stream's first event
         self._log: list[Recorded] = []  # global order: position n is self._log[n - 1]
         self._touched: dict[tuple[str, str], list[int]] = {}  # (stream, node) -> versions
+        # (stream, actor, key) -> (request hash, version), as the command_keys table holds them
+        self._commands: dict[tuple[str, str, str], tuple[bytes, int]] = {}
 
     async def append(
         self,
@@ -74,9 +77,11 @@ class MemoryEventStore:
         event: PlanEvent,
         info: AmendmentInfo,
         previous: Recorded | None = None,
+        command: CommandKey | None = None,
     ) -> Recorded:
         rows = self._streams.get(stream_id, [])
-        if len(rows) != expected_version:
+        taken = command is not None and (stream_id, command.actor, command.key) in self._commands
+        if len(rows) != expected_version or taken:
             raise VersionConflictError(stream_id, expected_version, len(rows))
         head = rows[-1].recorded if rows else None
         now = self.clock.now()
@@ -111,7 +116,12 @@ class MemoryEventStore:
         self._log.append(stored)
         for node_id in touched_nodes(event):
             self._touched.setdefault((stream_id, node_id), []).append(version)
+        if command is not None:
+            self._commands[stream_id, command.actor, command.key] = (command.request_hash, version)
         return Recorded(stream_id, version, stored.position, event, info, recorded_at, stored.hash)
+
+    async def command_key(self, stream_id: str, actor: str, key: str) -> tuple[bytes, int] | None:
+        return self._commands.get((stream_id, actor, key))
 
     async def latest_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, ()))

@@ -20,6 +20,7 @@ from sqlalchemy import Text, cast, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters.database import is_sqlite
+from planapi.adapters.failures import committing, connection_lost
 from planapi.adapters.hashing import canonical, event_bytes_of_text, timestamp
 from planapi.adapters.readings_store import batch_bytes
 from planapi.adapters.tables import (
@@ -147,7 +148,7 @@ class SqlMerkleLog:
         async with self.engine.connect() as conn:
             if self._sqlite:
                 conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with conn.begin():
+            async with committing(conn):  # a lost connection is closed, not rolled back through
                 if not self._sqlite:
                     lock = text("SELECT pg_advisory_xact_lock(:id)")
                     await conn.execute(lock, {"id": _FOLLOWER_LOCK[log]})
@@ -164,11 +165,18 @@ class SqlMerkleLog:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             query = text("SELECT pg_try_advisory_lock(:id)")
             held = bool((await conn.execute(query, {"id": _SIGNER_LOCK})).scalar())
+            lost = False
             try:
                 yield held
+            except Exception as error:
+                lost = connection_lost(error)
+                raise
             finally:
-                if held:
-                    await conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _SIGNER_LOCK})
+                if lost:  # the server dropped the lock with the session: close, do not reuse
+                    await conn.invalidate()
+                elif held:
+                    unlock = text("SELECT pg_advisory_unlock(:id)")
+                    await conn.execute(unlock, {"id": _SIGNER_LOCK})
 
     async def integrate(self, log: str, limit: int = 5_000) -> int:
         """Adds up to `limit` rows committed since the last round as leaves; the new size."""

@@ -9,10 +9,10 @@ The role comes from a configurable claim; an integrator's scope from two more.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import ipaddress
 import json
 import logging
+import math
 import time
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -30,6 +30,7 @@ from planapi.application.access import (
     Role,
     Scope,
     principal_for,
+    refused_from,
 )
 from planapi.application.tokens import InvalidCredentialsError
 
@@ -233,10 +234,13 @@ class JwtVerifier:
                 audience=settings.audience,
                 issuer=settings.issuer,
                 leeway=settings.leeway,
-                options={"require": ["exp", "iss", "aud"], "verify_signature": True},
+                # Expiry is judged by `refused_from`, as everywhere else (one rule, one place).
+                options={
+                    "require": ["exp", "iss", "aud"],
+                    "verify_signature": True,
+                    "verify_exp": False,
+                },
             )
-        except jwt.ExpiredSignatureError as error:
-            raise InvalidCredentialsError("the token has expired") from error
         except jwt.InvalidAudienceError as error:
             raise InvalidCredentialsError("the token is not meant for this API (aud)") from error
         except jwt.InvalidIssuerError as error:
@@ -249,7 +253,10 @@ class JwtVerifier:
             raise InvalidCredentialsError(f"the token lacks the {error.claim!r} claim") from error
         except jwt.PyJWTError as error:
             raise InvalidCredentialsError("malformed bearer token") from error
-        return self.principal(claims)
+        principal = self.principal(claims)
+        if principal.expired():
+            raise InvalidCredentialsError("the token has expired")
+        return principal
 
     def principal(self, claims: Mapping[str, Any]) -> Principal:
         settings = self.settings
@@ -272,14 +279,20 @@ class JwtVerifier:
             kpis = _strings(claim(claims, settings.kpis_claim))
             if plans is not None or kpis is not None:
                 scope = Scope.of(plans, kpis)
-        expires = claims.get("exp")
         return principal_for(
             name,
             role,
             "oidc",
             scope=scope,
-            expires_at=dt.datetime.fromtimestamp(expires, dt.UTC)
-            if isinstance(expires, int | float)
-            else None,
+            expires_at=refused_from(_seconds(claims.get("exp")), settings.leeway),
             rate_key=f"oidc:{name}",
         )
+
+
+def _seconds(value: object) -> float:
+    """A NumericDate claim (RFC 7519): a finite number, not a boolean, not a string."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidCredentialsError("the token's 'exp' claim is not a number of seconds")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidCredentialsError("the token's 'exp' claim is not a finite number")
+    return value

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult
 
 from planapi.adapters.database import is_sqlite
+from planapi.adapters.failures import committing
 from planapi.adapters.hashing import GENESIS, canonical, timestamp
 from planapi.adapters.tables import reading_batches, readings
 from planapi.application.pacing import Pacer
@@ -115,7 +116,7 @@ class SqlReadingStore:
             async with self.engine.connect() as conn:
                 if self._sqlite:
                     conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-                async with conn.begin():
+                async with committing(conn):
                     return await self._record(conn, attempt)
         except IntegrityError:
             # Only a racing twin with the same idempotency key gets here; it has committed.
@@ -224,7 +225,7 @@ class SqlReadingStore:
         # COPY: the fastest way into PostgreSQL, inside the same transaction.
         copy = driver.copy_records_to_table("readings", records=rows, columns=_COLUMNS)
         task: asyncio.Future[None] = asyncio.ensure_future(copy)
-        await asyncio.sleep(0)  # let it send the COPY statement
+        await _let_run(task)  # let it send the COPY statement
         return task
 
     async def _batch_with_key(self, conn: AsyncConnection, key: str) -> Any:
@@ -245,7 +246,7 @@ class SqlReadingStore:
         task: asyncio.Future[Sequence[Any]] = asyncio.ensure_future(
             driver.fetch(_ROWS_FOR_SOURCES, sources, ids)
         )
-        await asyncio.sleep(0)  # let it write the query before the caller takes the CPU
+        await _let_run(task)  # let it write the query before the caller takes the CPU
         return task
 
     async def _sqlite_rows_for_sources(
@@ -435,17 +436,36 @@ def _done(value: T) -> asyncio.Future[T]:
     return future
 
 
+async def _let_run(operation: asyncio.Future[Any]) -> None:
+    """One turn of the loop for an operation just started on the connection. Cancelled in
+    that turn, the caller would never see the operation again: it is waited for first."""
+    try:
+        await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        await _settled(operation)
+        raise
+
+
 async def _settled(*operations: asyncio.Future[Any] | None) -> None:
-    """Waits for operations in flight, whatever their outcome. On the way out after an error,
-    theirs would only repeat or follow from it: taken here, so asyncio does not log them as
-    never retrieved; on the way out after success the caller awaits them and sees any."""
+    """Waits for operations in flight, whatever their outcome — even when the caller is
+    cancelled meanwhile (a cancel scope cancels every await anew): an operation left running
+    on the connection made the ROLLBACK that follows fail with "another operation is in
+    progress", and the connection went back to the pool mid-COPY. On the way out after an
+    error, theirs would only repeat or follow from it: taken here, so asyncio does not log them
+    as never retrieved; on the way out after success the caller awaits them and sees any."""
+    cancelled = False
     for operation in operations:
         if operation is None:
             continue
-        if not operation.done():
-            await asyncio.wait([operation])
+        while not operation.done():
+            try:
+                await asyncio.wait([operation])
+            except asyncio.CancelledError:
+                cancelled = True  # delivered once the connection is free again
         if not operation.cancelled():
             operation.exception()
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 def _latest_hashes(rows: Sequence[Any]) -> set[tuple[str, str, bytes]]:

@@ -151,6 +151,21 @@ readings = Table(
     sqlite_autoincrement=True,
 )
 
+# The idempotency keys of plan commands (createPlan, amendPlan), per plan and caller: which
+# version a key produced and a hash of the request that came with it. Written in the same
+# transaction as the event append.
+command_keys = Table(
+    "command_keys",
+    metadata,
+    Column("stream_id", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("idempotency_key", Text, nullable=False),
+    Column("request_hash", LargeBinary, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("stream_id", "actor", "idempotency_key"),
+)
+
 # Where each relay (`planapi relay`) has published the log up to: the last position whose
 # publication the broker acknowledged. Updated in place; not part of the record.
 relay_positions = Table(

@@ -153,6 +153,14 @@ async def _lines(events: AsyncIterator[StoredEvent]) -> AsyncIterator[bytes]:
         yield ndjson_line(event)
 
 
+async def _starting_with(first: bytes | None, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if first is None:
+        return
+    yield first
+    async for line in rest:
+        yield line
+
+
 def events_endpoint(feed: Callable[[], EventFeed]) -> Callable[[Request], Awaitable[Response]]:
     """GET /events?after=N&limit=M: up to M events after position N, one JSON object a line.
     Fewer lines than `limit` means the follower has caught up for now."""
@@ -172,8 +180,12 @@ def events_endpoint(feed: Callable[[], EventFeed]) -> Callable[[Request], Awaita
                 {"error": "bad_request", "message": message, "problems": problems},
                 status_code=400,
             )
+        lines = _lines(service.stream(after, limit))
+        # Read before answering: a database out of reach is then a 503 to retry, not a 200
+        # whose stream breaks off.
+        first = await anext(lines, None)
         return StreamingResponse(
-            _lines(service.stream(after, limit)),
+            _starting_with(first, lines),
             media_type=NDJSON,
             headers={"cache-control": "no-store"},
         )

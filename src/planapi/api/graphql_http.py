@@ -191,8 +191,8 @@ class CachingGraphQL(GraphQL[Context, None]):
         else:
             try:
                 heads = await self.caching.heads().heads()
-            except Exception:  # the database is unwell: answer without the cache
-                log.warning("heads lookup failed; answering without the cache", exc_info=True)
+            except Exception as error:  # the database is unwell: answer without the cache
+                log.warning("heads lookup failed (%r); answering without the cache", error)
                 await self._respond(request, prepared, send, receive)
                 return
             key = prepared.base_key + b"|heads|" + heads.token.encode() + b"|" + role.encode()

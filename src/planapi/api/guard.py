@@ -12,7 +12,6 @@ Refusals: a mutation answers its result union's `Forbidden` member (clients swit
 
 from __future__ import annotations
 
-import datetime as dt
 import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
@@ -21,8 +20,9 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, GraphQLField, GraphQLObjectType, GraphQLResolveInfo
 
-from planapi.api.context import Context
+from planapi.api.context import Context, request_id
 from planapi.api.errors import access_error, as_union_member
+from planapi.api.failures import Classify, classified, declared_only, note
 from planapi.application.access import (
     AccessDeniedError,
     Denial,
@@ -66,12 +66,7 @@ def principal_of(info: Info) -> Principal | None:
 
 
 def _denied(principal: Principal | None, permission: Permission) -> AccessDeniedError | None:
-    found = refusal(principal, permission)
-    if found is None and principal is not None and principal.expired(dt.datetime.now(dt.UTC)):
-        return AccessDeniedError(
-            Denial.UNAUTHENTICATED, "the credentials have expired", permission=permission
-        )
-    return found
+    return refusal(principal, permission)
 
 
 def _query(resolve: Callable[..., Any], permission: Permission) -> Callable[..., Any]:
@@ -174,13 +169,18 @@ class PlanSchema(strawberry.Schema):
     caller probing the API must not fill the error log with tracebacks. Anything else is logged
     as strawberry does (and masked in the answer, with its request id)."""
 
+    classify: Classify = staticmethod(declared_only)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: Any | None = None
     ) -> None:
         unexpected = []
         for error in errors:
             cause = error.original_error
-            if cause is None or isinstance(cause, PlanApiError | GraphQLError):
+            unavailable = classified(error, self.classify)
+            if unavailable is not None:
+                note(unavailable, request_id.get())
+            elif cause is None or isinstance(cause, PlanApiError | GraphQLError):
                 code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
                 log.info("answered with an error: %s (%s)", error.message, code)
             else:

@@ -134,6 +134,12 @@ class CreatePlanInput:
     reference: str | None = None
     effective_from: dt.date | None = None
     changes: list[PlanChangeInput] = strawberry.field(default_factory=list)
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Optional, 1-200 characters, per plan and caller: a retry with the same key "
+        "and the same input is answered as the first time and changes nothing; the same key with "
+        "other input is refused (IdempotencyKeyReused).",
+    )
 
 
 @strawberry.input
@@ -145,6 +151,12 @@ class AmendPlanInput:
     changes: list[PlanChangeInput]
     reference: str | None = None
     effective_from: dt.date | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Optional, 1-200 characters, per plan and caller: a retry with the same key "
+        "and the same input is answered as the first time and changes nothing; the same key with "
+        "other input is refused (IdempotencyKeyReused).",
+    )
 
 
 def _reference(item: ExternalReferenceInput) -> Reference:
@@ -222,6 +234,7 @@ def to_create_command(given: CreatePlanInput) -> CreatePlan:
         reference=given.reference,
         effective_from=given.effective_from,
         changes=[to_change(change) for change in given.changes],
+        idempotency_key=given.idempotency_key,
     )
 
 
@@ -234,4 +247,5 @@ def to_amend_command(given: AmendPlanInput) -> AmendPlan:
         reference=given.reference,
         effective_from=given.effective_from,
         changes=[to_change(change) for change in given.changes],
+        idempotency_key=given.idempotency_key,
     )

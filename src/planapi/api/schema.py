@@ -33,6 +33,7 @@ from planapi.api.errors import (
     bad_input,
 )
 from planapi.api.execution import FastExecutionContext
+from planapi.api.failures import Classify, UnavailableErrors, declared_only
 from planapi.api.fast_inputs import RECORD_READINGS_INPUT, RecordReadingsInputStruct, install
 from planapi.api.feed import EventPage, events_page
 from planapi.api.guard import PlanSchema, guard
@@ -54,6 +55,7 @@ from planapi.api.scalars import WIRE_FORMATS
 from planapi.api.subscriptions import Subscription
 from planapi.api.validation import stable_rules
 from planapi.application.access import ANY, Role
+from planapi.application.failures import StoreUnavailableError
 from planapi.application.readings import RecordReadings
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 
@@ -75,7 +77,12 @@ class PlanCreated:
 
 
 AmendPlanResult = Annotated[
-    AmendmentApplied | VersionConflict | ValidationFailed | PlanNotFound | Forbidden,
+    AmendmentApplied
+    | VersionConflict
+    | ValidationFailed
+    | PlanNotFound
+    | IdempotencyKeyReused
+    | Forbidden,
     strawberry.union("AmendPlanResult"),
 ]
 RecordReadingsResult = Annotated[
@@ -83,7 +90,7 @@ RecordReadingsResult = Annotated[
     strawberry.union("RecordReadingsResult"),
 ]
 CreatePlanResult = Annotated[
-    PlanCreated | PlanAlreadyExists | ValidationFailed | Forbidden,
+    PlanCreated | PlanAlreadyExists | ValidationFailed | IdempotencyKeyReused | Forbidden,
     strawberry.union("CreatePlanResult"),
 ]
 
@@ -266,7 +273,7 @@ def _should_mask(error: GraphQLError) -> bool:
     """Errors of our own making and GraphQL's own (syntax, validation) are for the client; the
     rest are bugs: the client sees a generic message and the request id, the log the cause."""
     cause = error.original_error
-    if cause is None or isinstance(cause, PlanApiError | GraphQLError):
+    if cause is None or isinstance(cause, PlanApiError | GraphQLError | StoreUnavailableError):
         return False
     log.error("unexpected error (request %s)", request_id.get(), exc_info=cause)
     return True
@@ -279,6 +286,7 @@ def build_schema(
     max_aliases: int = 30,
     observers: Sequence[Any] = (),
     cost_budgets: Mapping[Role, int] = DEFAULT_BUDGETS,
+    classify: Classify = declared_only,
 ) -> strawberry.Schema:
     # Factories: a fresh extension per request (the parser and validation caches are shared
     # at module level by strawberry itself). Observers (metrics, tracing) come first, so they
@@ -297,6 +305,7 @@ def build_schema(
             should_mask_error=_should_mask,
             error_message="Unexpected error; quote the request id to support.",
         ),
+        lambda: UnavailableErrors(classify=classify),  # after MaskErrors: runs before it
     ]
     schema = PlanSchema(
         query=Query,
@@ -307,6 +316,7 @@ def build_schema(
         execution_context_class=FastExecutionContext,
         scalar_overrides=WIRE_FORMATS,
     )
+    schema.classify = classify
     _fast_record_readings(schema)
     guard(schema)  # last: every root field behind its permission (docs/security.md)
     return schema

@@ -125,8 +125,32 @@ class Principal:
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
 
-    def expired(self, now: dt.datetime) -> bool:
-        return self.expires_at is not None and now >= self.expires_at
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        return has_expired(self.expires_at, now)
+
+
+# The bounds of what `datetime` can hold: an `exp` beyond them must not crash anything.
+LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
+EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def refused_from(expires: float, leeway: float = 0.0) -> dt.datetime:
+    """The instant from which credentials stamped to expire at `expires` (seconds since the
+    epoch, as a JWT's `exp`) are refused: `leeway` seconds later, for the clock skew between
+    their issuer and us. Every check of expiry — the bearer JWT at the door, the GraphQL guard,
+    the HTTP routes, a subscription before each event — compares with this one instant. An
+    `exp` beyond year 9999 (correctly signed: its issuer vouches for it) is the latest instant
+    there is; one before year 1 the earliest."""
+    try:
+        return dt.datetime.fromtimestamp(float(expires) + leeway, dt.UTC)
+    except (OverflowError, ValueError, OSError):
+        return LATEST if expires > 0 else EARLIEST
+
+
+def has_expired(refused_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """Whether credentials refused from `refused_at` on (None: never) are refused `now`. The
+    one comparison of expiry: `refused_at` already holds any leeway (see `refused_from`)."""
+    return refused_at is not None and (now or dt.datetime.now(dt.UTC)) >= refused_at
 
 
 def principal_for(
@@ -206,8 +230,13 @@ class AccessDeniedError(PlanApiError):
 
 
 def refusal(principal: Principal | None, permission: Permission) -> AccessDeniedError | None:
-    """None when `principal` holds `permission`; otherwise the error saying why not."""
+    """None when `principal` holds `permission` and its credentials have not expired;
+    otherwise the error saying why not."""
     if principal is not None and principal.can(permission):
+        if principal.expired():
+            return AccessDeniedError(
+                Denial.UNAUTHENTICATED, "the credentials have expired", permission=permission
+            )
         return None
     allowed = ", ".join(roles_with(permission))
     if principal is None or not principal.authenticated:

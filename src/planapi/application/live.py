@@ -20,6 +20,7 @@ from typing import Any
 from planapi.application.plans import stream_of
 from planapi.application.ports import (
     BatchOutcome,
+    CommandKey,
     EventLog,
     EventStore,
     Notifier,
@@ -58,8 +59,11 @@ class NotifyingEventStore:
         event: PlanEvent,
         info: AmendmentInfo,
         previous: Recorded | None = None,
+        command: CommandKey | None = None,
     ) -> Recorded:
-        recorded = await self.inner.append(stream_id, expected_version, event, info, previous)
+        recorded = await self.inner.append(
+            stream_id, expected_version, event, info, previous, command
+        )
         self.notifier.publish(PLAN_EVENTS, recorded.position)
         return recorded
 

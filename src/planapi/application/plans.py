@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planapi.application.batching import Batcher
 from planapi.application.cache import LruCache
+from planapi.application.command_keys import command_key
 from planapi.application.integrity import stored_findings
-from planapi.application.ports import EventStore, IntegrityReport, Recorded, SnapshotStore
+from planapi.application.ports import (
+    CommandKey,
+    EventStore,
+    IntegrityReport,
+    Recorded,
+    SnapshotStore,
+)
 from planapi.domain.changes import Change
 from planapi.domain.decide import decide_amendment, decide_creation
 from planapi.domain.diff import PlanDiff, diff
 from planapi.domain.errors import (
+    IdempotencyKeyReusedError,
     PlanAlreadyExistsError,
     PlanNotFoundError,
     Problem,
@@ -47,6 +56,7 @@ class CreatePlan:
     reference: str | None = None
     effective_from: dt.date | None = None
     changes: Sequence[Change] = ()
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +68,7 @@ class AmendPlan:
     changes: Sequence[Change]
     reference: str | None = None
     effective_from: dt.date | None = None
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +128,10 @@ class PlanService:
         info = self._info(
             actor, command.authority, command.rationale, command.reference, command.effective_from
         )
+        stream = stream_of(command.plan_id)
+        keyed = command_key(command, info.actor)
+        if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
+            return replayed
         event = decide_creation(
             info,
             command.plan_id,
@@ -126,19 +141,23 @@ class PlanService:
             command.description,
             command.changes,
         )
-        stream = stream_of(command.plan_id)
         try:
-            recorded = await self.events.append(stream, 0, event, info)
+            recorded = await self.events.append(stream, 0, event, info, command=keyed)
         except VersionConflictError as conflict:
+            if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
+                return replayed
             raise PlanAlreadyExistsError(command.plan_id) from conflict
         return await self._remember(recorded, fold([event]))
 
     async def amend_plan(self, command: AmendPlan, actor: str | None = None) -> PlanVersion:
         stream = stream_of(command.plan_id)
-        current = await self._current(command.plan_id, command.expected_version)
         info = self._info(
             actor, command.authority, command.rationale, command.reference, command.effective_from
         )
+        keyed = command_key(command, info.actor)
+        if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
+            return replayed
+        current = await self._current(command.plan_id, command.expected_version)
         try:
             event = decide_amendment(current.state, info, command.changes)
         except ValidationError:
@@ -147,10 +166,27 @@ class PlanService:
             if latest != command.expected_version:
                 raise VersionConflictError(stream, command.expected_version, latest) from None
             raise
-        recorded = await self.events.append(
-            stream, command.expected_version, event, info, previous=current.amendment
-        )
+        try:
+            recorded = await self.events.append(
+                stream, command.expected_version, event, info, current.amendment, keyed
+            )
+        except VersionConflictError:
+            # Lost a race, perhaps to a request with this very key: then that one is the answer.
+            if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
+                return replayed
+            raise
         return await self._remember(recorded, fold([event], current.state))
+
+    async def _replay(self, plan_id: str, keyed: CommandKey) -> PlanVersion | None:
+        """The version an earlier request with this key produced (None: the key is new);
+        IdempotencyKeyReusedError when that request differed from this one."""
+        found = await self.events.command_key(stream_of(plan_id), keyed.actor, keyed.key)
+        if found is None:
+            return None
+        request_hash, version = found
+        if not hmac.compare_digest(request_hash, keyed.request_hash):
+            raise IdempotencyKeyReusedError(keyed.key, f"a different request on plan {plan_id!r}")
+        return await self._version(plan_id, version)
 
     async def _current(self, plan_id: str, expected_version: int) -> PlanVersion:
         """The version a writer expects to amend. Not checked against the head here: the append

@@ -82,6 +82,16 @@ class IntegrityReport:
         return self.first_break is None and not self.findings
 
 
+@dataclass(frozen=True, slots=True)
+class CommandKey:
+    """A client's idempotency key for a plan command, scoped to the plan and the caller, with
+    the hash of the request it came with."""
+
+    actor: str
+    key: str
+    request_hash: bytes
+
+
 class EventStore(Protocol):
     async def append(
         self,
@@ -90,11 +100,17 @@ class EventStore(Protocol):
         event: PlanEvent,
         info: AmendmentInfo,
         previous: Recorded | None = None,
+        command: CommandKey | None = None,
     ) -> Recorded:
         """Store `event` as version `expected_version + 1`, or raise VersionConflictError.
 
         `previous`, when the caller has it, is version `expected_version` as stored: the store
-        may then chain to it without reading the head again."""
+        may then chain to it without reading the head again. `command`, when given, is stored in
+        the same transaction; a key already taken raises VersionConflictError too (the caller
+        then asks `command_key` what the key produced)."""
+
+    async def command_key(self, stream_id: str, actor: str, key: str) -> tuple[bytes, int] | None:
+        """(request hash, version) stored for this key of this caller on this stream."""
 
     async def latest_version(self, stream_id: str) -> int:
         """0 when the stream does not exist."""

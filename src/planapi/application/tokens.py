@@ -24,6 +24,7 @@ from planapi.application.access import (
     Principal,
     Role,
     Scope,
+    has_expired,
     principal_for,
 )
 from planapi.application.ports import Clock
@@ -68,7 +69,7 @@ class ApiToken:
     def state(self, now: dt.datetime) -> str:
         if self.revoked_at is not None:
             return "revoked"
-        if self.expires_at is not None and now >= self.expires_at:
+        if has_expired(self.expires_at, now):  # made with our own clock: no leeway
             return "expired"
         return "active"
 

@@ -62,10 +62,11 @@ class PlanAlreadyExistsError(PlanApiError):
 class IdempotencyKeyReusedError(PlanApiError):
     """A retry must repeat its request exactly; this key came with different content."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, used_for: str = "a different batch of readings") -> None:
         self.key = key
         super().__init__(
-            f"idempotency key {key!r} was already used for a different batch of readings"
+            f"idempotency key {key!r} was already used for {used_for}: "
+            "a retry must repeat its request exactly; a new request needs a new key"
         )
 
 

@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from planapi.adapters.failures import as_unavailable
 from planapi.api.context import Context, request_id
 from planapi.api.documents import diff_endpoint, document_endpoint
 from planapi.api.feed import events_endpoint
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_aliases=settings.max_query_aliases,
         observers=[metrics.extension(), *traced.extensions],
         cost_budgets=cost_budgets(settings),
+        classify=as_unavailable,
     )
 
     @asynccontextmanager

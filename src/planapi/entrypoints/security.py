@@ -29,11 +29,14 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 
+from planapi.adapters.failures import as_unavailable
 from planapi.api.batching import Batching
 from planapi.api.context import Context, request_id
+from planapi.api.failures import failed_for_want_of_the_database, note
 from planapi.api.http_protocol import GRAPHQL_RESPONSE, media_type, never_began
 from planapi.application.access import Permission, Principal, Role, anonymous, refusal
 from planapi.application.authn import Authenticator
+from planapi.application.failures import RETRY_AFTER_SECONDS, StoreUnavailableError
 from planapi.application.ratelimit import TokenBuckets
 from planapi.application.tokens import InvalidCredentialsError
 from planapi.config import Settings
@@ -119,7 +122,11 @@ class AccessMiddleware:
             if started:
                 raise
             await self._too_large(scope, observed)
-        except Exception:
+        except Exception as error:
+            unavailable = as_unavailable(error)
+            if unavailable is not None and not started:
+                await _unavailable(scope, observed, unavailable)
+                return
             log.exception("unexpected error (request %s)", request_id.get())
             if started:
                 raise  # the answer has begun: all that is left is to cut the connection
@@ -262,6 +269,16 @@ async def _credentials_refused(
     )
 
 
+async def _unavailable(scope: Scope, send: Send, found: StoreUnavailableError) -> None:
+    """503 with Retry-After: the database is out of reach, the request itself is fine."""
+    note(found, request_id.get())
+    extra: dict[str, Any] = {"retryAfter": found.retry_after}
+    if found.outcome_unknown:
+        extra["outcomeUnknown"] = True
+    retry = [(b"retry-after", str(found.retry_after).encode())]
+    await _error(scope, send, 503, "unavailable", found.advice, extra, headers=retry)
+
+
 async def _refused(
     scope: Scope, send: Send, principal: Principal, message: str, rule: RouteRule | None
 ) -> None:
@@ -373,12 +390,17 @@ class PlanGraphQLAccess:
         """GraphQL over HTTP (`api.http_protocol`): a request refused before anything ran (a
         document that does not parse, fails validation — depth, tokens, aliases — or is over
         its cost budget) has no `data` entry, and is `400` for clients that accept
-        `application/graphql-response+json`; plain `application/json` clients get `200`."""
+        `application/graphql-response+json`; plain `application/json` clients get `200`. An
+        operation that failed whole for want of the database is `503` with `Retry-After`."""
         processed = await super().process_result(request, result)  # type: ignore[misc]
+        sub = _sub_response.get()
+        if sub is not None and failed_for_want_of_the_database(result.data, result.errors):
+            sub.status_code = 503  # nothing ran to the end: the database is out of reach
+            sub.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+            return processed
         if not never_began(result):
             return processed
         processed.pop("data", None)
-        sub = _sub_response.get()
         accept = request.headers.get("accept", "") if hasattr(request, "headers") else ""
         if sub is not None and media_type(accept) == GRAPHQL_RESPONSE:
             sub.status_code = 400
