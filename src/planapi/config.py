@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(15, ge=2)
     max_query_tokens: int = Field(5_000, ge=100)
     max_query_aliases: int = Field(30, ge=1)
+    max_query_selections: int = Field(
+        2_000, ge=50, description="Fields, spreads and inline fragments, fragments expanded."
+    )
     # Access control and request limits (docs/security.md).
     anonymous_role: Literal["none", "reader", "auditor"] = Field(
         "reader", description="What callers without credentials may do (read-only; none: off)."

@@ -43,6 +43,7 @@ from strawberry.types import ExecutionResult
 
 from planapi.api.cacheability import NOT_CACHEABLE, Analysis, analyse
 from planapi.api.context import Context
+from planapi.api.shape import DEFAULT_MAX_SELECTIONS, shape_error
 from planapi.api.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
 from planapi.application.freshness import HeadsSource
 from planapi.application.response_cache import ByteLru
@@ -115,6 +116,7 @@ class ResponseCaching:
     documents: DocumentStore
     heads: Callable[[], HeadsSource]
     max_tokens: int = 5_000
+    max_selections: int = DEFAULT_MAX_SELECTIONS
 
 
 class CachingGraphQL(GraphQL[Context, None]):
@@ -325,7 +327,9 @@ class CachingGraphQL(GraphQL[Context, None]):
             )
         except GraphQLError:
             document = None
-        if document is None:
+        # Refused documents are left to strawberry to answer, never analysed: the analysis
+        # follows every spread.
+        if document is None or shape_error(document, self.caching.max_selections):
             result: tuple[Analysis, str | None] = (NOT_CACHEABLE, None)
         else:
             result = (

@@ -15,7 +15,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 
 from planapi.api.context import Context, request_id
@@ -47,6 +46,7 @@ from planapi.api.nodes import TYPES, NodeHistoryEntry, history_page
 from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
+from planapi.api.shape import DEFAULT_MAX_SELECTIONS, ShapeFirstValidation, ShapeLimits
 from planapi.api.subscriptions import Subscription
 from planapi.api.validation import stable_rules
 from planapi.application.access import ANY, Role
@@ -265,6 +265,7 @@ def build_schema(
     max_aliases: int = 30,
     observers: Sequence[Any] = (),
     cost_budgets: Mapping[Role, int] = DEFAULT_BUDGETS,
+    max_selections: int = DEFAULT_MAX_SELECTIONS,
 ) -> strawberry.Schema:
     # Factories: a fresh extension per request (the parser and validation caches are shared
     # at module level by strawberry itself). Observers (metrics, tracing) come first, so they
@@ -277,7 +278,8 @@ def build_schema(
         ),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        # Expanded size and fragment cycles before any validation rule walks the document.
+        lambda: ShapeFirstValidation(ShapeLimits(max_selections), maxsize=256),
         lambda: QueryCostLimiter(budgets=cost_budgets),
         lambda: MaskErrors(
             should_mask_error=_should_mask,

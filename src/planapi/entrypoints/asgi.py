@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_depth=settings.max_query_depth,
         max_tokens=settings.max_query_tokens,
         max_aliases=settings.max_query_aliases,
+        max_selections=settings.max_query_selections,
         observers=[metrics.extension(), *traced.extensions],
         cost_budgets=cost_budgets(settings),
     )
