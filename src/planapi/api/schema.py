@@ -43,6 +43,7 @@ from planapi.api.inputs import (
 )
 from planapi.api.integrity import IntegrityResult
 from planapi.api.nodes import TYPES, NodeHistoryEntry, history_page
+from planapi.api.nul import NulRefusal
 from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
@@ -280,6 +281,7 @@ def build_schema(
         lambda: ParserCache(maxsize=256),
         # Expanded size and fragment cycles before any validation rule walks the document.
         lambda: ShapeFirstValidation(ShapeLimits(max_selections), maxsize=256),
+        NulRefusal,  # before the cost: a NUL is the client's to fix whatever the cost
         lambda: QueryCostLimiter(budgets=cost_budgets),
         lambda: MaskErrors(
             should_mask_error=_should_mask,

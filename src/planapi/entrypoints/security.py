@@ -30,6 +30,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 
 from planapi.api.context import Context, request_id
+from planapi.api.nul import in_request
+from planapi.api.nul import message as nul_message
 from planapi.application.access import Permission, Principal, Role, anonymous, refusal
 from planapi.application.authn import Authenticator
 from planapi.application.ratelimit import TokenBuckets
@@ -124,6 +126,12 @@ class AccessMiddleware:
         path: str = scope["path"]
         if path in UNMETERED:
             await self.app(scope, receive, send)
+            return
+        field = in_request(path, scope.get("query_string", b""), scope.get("headers", []))
+        if field is not None:  # PostgreSQL cannot store one: refused alike on every backend
+            refusal_ = nul_message(field)
+            extra = {"field": field}
+            await _error(scope, send, 400, "bad_request", refusal_, extra, code="BAD_USER_INPUT")
             return
         receive = self._bounded(scope, receive)
         if path == GRAPHQL and scope["method"] == "POST":
