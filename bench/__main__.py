@@ -9,7 +9,7 @@ import os
 import platform
 import sys
 
-from bench import http, plan_reads, plan_writes, readings, verify
+from bench import hostile, http, plan_reads, plan_writes, readings, verify
 
 BENCHMARKS = {
     "plan_writes": plan_writes.main,
@@ -17,6 +17,7 @@ BENCHMARKS = {
     "readings": readings.main,
     "verify": verify.main,
     "http": http.main,
+    "hostile": hostile.main,
 }
 
 

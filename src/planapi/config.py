@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     max_graphql_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="Largest body POST /graphql accepts."
     )
+    # Per role, never over PLANAPI_MAX_GRAPHQL_BYTES (unset: that). Callers who cannot write
+    # never need big bodies, and anonymous ones are many and unknown; an editor's 1,000
+    # changes fit 2 MiB, an integrator's 10,000 readings with sources and notes ~3 MB.
+    max_graphql_bytes_anonymous: int | None = Field(64 * 1024, ge=1024)
+    max_graphql_bytes_reader: int | None = Field(1024 * 1024, ge=1024)
+    max_graphql_bytes_auditor: int | None = Field(1024 * 1024, ge=1024)
+    max_graphql_bytes_editor: int | None = Field(2 * 1024 * 1024, ge=1024)
+    max_graphql_bytes_integrator: int | None = Field(None, ge=1024)
+    max_graphql_bytes_admin: int | None = Field(None, ge=1024)
     max_query_cost_anonymous: int = Field(250_000, ge=1, description="Query cost budgets.")
     max_query_cost_reader: int = Field(1_000_000, ge=1)
     max_query_cost_auditor: int = Field(1_000_000, ge=1)

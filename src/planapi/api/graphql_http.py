@@ -43,6 +43,7 @@ from strawberry.types import ExecutionResult
 
 from planapi.api.cacheability import NOT_CACHEABLE, Analysis, analyse
 from planapi.api.context import Context
+from planapi.api.parsing import parses_off_loop
 from planapi.api.shape import DEFAULT_MAX_SELECTIONS, shape_error
 from planapi.api.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
 from planapi.application.freshness import HeadsSource
@@ -269,7 +270,8 @@ class CachingGraphQL(GraphQL[Context, None]):
         if not raw:
             return None
         memo_key = (method, raw)
-        found = self._memo.get(memo_key)
+        # A large body is never memoised: hashing it to look would cost for nothing.
+        found = self._memo.get(memo_key) if len(raw) <= MAX_MEMO_REQUEST_BYTES else None
         protocol = _protocol(self, request, headers)
         if found is not None and protocol == "http":
             self._memo.move_to_end(memo_key)
@@ -316,6 +318,8 @@ class CachingGraphQL(GraphQL[Context, None]):
         return prepared
 
     def _analysis(self, text: str, operation_name: str | None) -> tuple[Analysis, str | None]:
+        if parses_off_loop(text):  # not parsed on the loop, and not worth caching
+            return NOT_CACHEABLE, None
         key = (sha256_hex(text), operation_name)
         found = self._analyses.get(key)
         if found is not None:

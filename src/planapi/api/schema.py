@@ -13,7 +13,6 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
 )
 
@@ -44,6 +43,7 @@ from planapi.api.inputs import (
 from planapi.api.integrity import IntegrityResult
 from planapi.api.nodes import TYPES, NodeHistoryEntry, history_page
 from planapi.api.nul import NulRefusal
+from planapi.api.parsing import OffLoopParser
 from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
@@ -278,7 +278,7 @@ def build_schema(
             QueryDepthLimiter(max_depth=max_depth), MaxAliasesLimiter(max_alias_count=max_aliases)
         ),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=256),
+        lambda: OffLoopParser(maxsize=256),  # large documents: in a worker thread
         # Expanded size and fragment cycles before any validation rule walks the document.
         lambda: ShapeFirstValidation(ShapeLimits(max_selections), maxsize=256),
         NulRefusal,  # before the cost: a NUL is the client's to fix whatever the cost

@@ -22,8 +22,8 @@ import contextvars
 import json
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -80,6 +80,13 @@ class Limits:
     max_ingest_bytes: int
     rate: TokenBuckets | None
     anonymous_grants: Role | None = Role.READER
+    graphql_bytes_by_role: Mapping[Role, int] = field(default_factory=dict)
+
+    def graphql_bytes(self, role: Role) -> int:
+        """The largest body this role may send: its own limit, never over everyone's."""
+        return min(
+            self.graphql_bytes_by_role.get(role, self.max_graphql_bytes), self.max_graphql_bytes
+        )
 
 
 class AccessMiddleware:
@@ -110,10 +117,10 @@ class AccessMiddleware:
 
         try:
             await self._http(scope, receive, observed)
-        except BodyTooLargeError:
+        except BodyTooLargeError as error:
             if started:
                 raise
-            await self._too_large(scope, observed)
+            await self._too_large(scope, observed, error.args[0])
         except Exception:
             log.exception("unexpected error (request %s)", request_id.get())
             if started:
@@ -127,13 +134,13 @@ class AccessMiddleware:
         if path in UNMETERED:
             await self.app(scope, receive, send)
             return
-        field = in_request(path, scope.get("query_string", b""), scope.get("headers", []))
-        if field is not None:  # PostgreSQL cannot store one: refused alike on every backend
-            refusal_ = nul_message(field)
-            extra = {"field": field}
-            await _error(scope, send, 400, "bad_request", refusal_, extra, code="BAD_USER_INPUT")
+        where = in_request(path, scope.get("query_string", b""), scope.get("headers", []))
+        if where is not None:  # PostgreSQL cannot store one: refused alike on every backend
+            extra = {"field": where}
+            await _error(
+                scope, send, 400, "bad_request", nul_message(where), extra, code="BAD_USER_INPUT"
+            )
             return
-        receive = self._bounded(scope, receive)
         if path == GRAPHQL and scope["method"] == "POST":
             kind = _header(scope, b"content-type").split(";")[0].strip().lower()
             if "application/json" not in kind:
@@ -154,6 +161,7 @@ class AccessMiddleware:
         scope.setdefault("state", {})["principal"] = principal
         if not await self._within_rate(scope, send, principal):
             return
+        receive = self._bounded(scope, receive, self.limits.graphql_bytes(principal.role))
         permission = rule.permission if rule is not None else DEFAULT_PERMISSION
         if permission is not None:
             denied = refusal(principal, permission)
@@ -205,12 +213,11 @@ class AccessMiddleware:
         )
         return False
 
-    def _bounded(self, scope: Scope, receive: Receive) -> Receive:
+    def _bounded(self, scope: Scope, receive: Receive, limit: int) -> Receive:
         """`receive`, counting body bytes against the route's limit (ingest counts its own
         while it streams, with its larger limit, and answers 413 itself)."""
         if scope["path"] == INGEST:
             return receive
-        limit = self.limits.max_graphql_bytes
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > limit:
             raise BodyTooLargeError(limit)
@@ -227,8 +234,7 @@ class AccessMiddleware:
 
         return bounded
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
-        limit = self.limits.max_graphql_bytes
+    async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
         await _error(
             scope,
             send,
@@ -443,6 +449,10 @@ def limits(settings: Settings) -> Limits:
         max_ingest_bytes=settings.max_ingest_bytes,
         rate=TokenBuckets(rate, settings.rate_limit_burst) if rate > 0 else None,
         anonymous_grants=anonymous_grants(settings),
+        graphql_bytes_by_role={
+            role: getattr(settings, f"max_graphql_bytes_{role.value}") or settings.max_graphql_bytes
+            for role in Role
+        },
     )
 
 
