@@ -36,6 +36,11 @@ def fan_out(n: int) -> str:
     return f'{{ plan(id:"baku-2026"){{ ...F{n} }} }}\n' + "\n".join(fragments)
 
 
+# graphql-core's OverlappingFieldsCanBeMerged compares every pair of same-named fields: the
+# costliest document of at most 1 KB under the selection cap found so far.
+OVERLAPS = '{ plan(id: "baku-2026") { ' + 'node(id: "a") { id } ' * 47 + "} }"
+
+
 def hostile_bodies(limit: int) -> list[bytes]:
     """Three bodies just under `limit` bytes: comments, a string literal, readings."""
     room = limit - 200
@@ -117,6 +122,7 @@ async def main() -> None:
         with planapi(schema, RATE_LIMIT_PER_SECOND="0") as (base, _):
             _seed(base, admin)
             one_field, _ = _timed(base, ONE_FIELD)
+            overlaps, _ = _timed(base, OVERLAPS)
             fanned, answer = _timed(
                 base, fan_out(20), int(os.environ.get("BENCH_FANOUT_REPEAT", "5"))
             )
@@ -127,6 +133,7 @@ async def main() -> None:
             largest = _under_attack(base, bearer, hostile_bodies(SIZES["admin"]))
     row("one-field query, uncached (baseline)", f"{one_field:.1f} ms p50")
     row("F20 fan-out document, 0.9 KB, anonymous", f"{fanned:.1f} ms p50", answer[:28])
+    row(f"47 same-named fields, {len(OVERLAPS)} B (overlap check)", f"{overlaps:.1f} ms p50")
     idle_p99 = _p99(idle)
     row("small query, idle (baseline)", f"{idle_p99:.1f} ms p99", f"{len(idle)} requests")
     for name, samples in (("anonymous 64 KiB", anonymous), ("admin 8 MiB", largest)):
