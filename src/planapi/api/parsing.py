@@ -12,14 +12,33 @@ few of them would fill memory) nor analysed for the response cache.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
-from graphql import parse
+from graphql import DocumentNode, parse
 from strawberry.extensions import ParserCache
 
 # Above this many characters a document is parsed off the loop (~4 ms of lexing on the loop).
 OFF_LOOP_CHARS = 16 * 1024
+# While a parse runs beside the loop, the loop waits up to the switch interval (5 ms by
+# default) for the GIL at each await; a shorter one lets small requests through sooner.
+PARSING_SWITCH_INTERVAL = 0.0005
+_parsing = 0
+_default_interval = sys.getswitchinterval()
+
+
+async def _parse_in_thread(text: str, options: dict[str, Any]) -> DocumentNode:
+    global _parsing
+    if _parsing == 0:
+        sys.setswitchinterval(PARSING_SWITCH_INTERVAL)
+    _parsing += 1
+    try:
+        return await asyncio.to_thread(lambda: parse(text, **options))
+    finally:
+        _parsing -= 1
+        if _parsing == 0:
+            sys.setswitchinterval(_default_interval)
 
 
 def parses_off_loop(text: str | None) -> bool:
@@ -35,7 +54,7 @@ class OffLoopParser(ParserCache):
         if context.graphql_document is None and text:
             options: dict[str, Any] = dict(context.parse_options)
             if parses_off_loop(text):
-                document = await asyncio.to_thread(lambda: parse(text, **options))
+                document = await _parse_in_thread(text, options)
             else:
                 document = self.cached_parse_document(text, **options)
             context.graphql_document = document
