@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     max_query_selections: int = Field(
         2_000, ge=50, description="Fields, spreads and inline fragments, fragments expanded."
     )
+    max_query_field_pairs: int = Field(
+        500, ge=10, description="Same-named fields (and fragments) in one selection, paired."
+    )
     # Access control and request limits (docs/security.md).
     anonymous_role: Literal["none", "reader", "auditor"] = Field(
         "reader", description="What callers without credentials may do (read-only; none: off)."

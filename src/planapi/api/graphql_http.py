@@ -44,7 +44,7 @@ from strawberry.types import ExecutionResult
 from planapi.api.cacheability import NOT_CACHEABLE, Analysis, analyse
 from planapi.api.context import Context
 from planapi.api.parsing import parses_off_loop
-from planapi.api.shape import DEFAULT_MAX_SELECTIONS, shape_error
+from planapi.api.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS, shape_error
 from planapi.api.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
 from planapi.application.freshness import HeadsSource
 from planapi.application.response_cache import ByteLru
@@ -118,6 +118,7 @@ class ResponseCaching:
     heads: Callable[[], HeadsSource]
     max_tokens: int = 5_000
     max_selections: int = DEFAULT_MAX_SELECTIONS
+    max_field_pairs: int = DEFAULT_MAX_FIELD_PAIRS
 
 
 class CachingGraphQL(GraphQL[Context, None]):
@@ -333,7 +334,8 @@ class CachingGraphQL(GraphQL[Context, None]):
             document = None
         # Refused documents are left to strawberry to answer, never analysed: the analysis
         # follows every spread.
-        if document is None or shape_error(document, self.caching.max_selections):
+        limits = self.caching
+        if document is None or shape_error(document, limits.max_selections, limits.max_field_pairs):
             result: tuple[Analysis, str | None] = (NOT_CACHEABLE, None)
         else:
             result = (

@@ -47,7 +47,12 @@ from planapi.api.parsing import OffLoopParser
 from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
-from planapi.api.shape import DEFAULT_MAX_SELECTIONS, ShapeFirstValidation, ShapeLimits
+from planapi.api.shape import (
+    DEFAULT_MAX_FIELD_PAIRS,
+    DEFAULT_MAX_SELECTIONS,
+    ShapeFirstValidation,
+    ShapeLimits,
+)
 from planapi.api.subscriptions import Subscription
 from planapi.api.validation import stable_rules
 from planapi.application.access import ANY, Role
@@ -267,6 +272,7 @@ def build_schema(
     observers: Sequence[Any] = (),
     cost_budgets: Mapping[Role, int] = DEFAULT_BUDGETS,
     max_selections: int = DEFAULT_MAX_SELECTIONS,
+    max_field_pairs: int = DEFAULT_MAX_FIELD_PAIRS,
 ) -> strawberry.Schema:
     # Factories: a fresh extension per request (the parser and validation caches are shared
     # at module level by strawberry itself). Observers (metrics, tracing) come first, so they
@@ -280,7 +286,7 @@ def build_schema(
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: OffLoopParser(maxsize=256),  # large documents: in a worker thread
         # Expanded size and fragment cycles before any validation rule walks the document.
-        lambda: ShapeFirstValidation(ShapeLimits(max_selections), maxsize=256),
+        lambda: ShapeFirstValidation(ShapeLimits(max_selections, max_field_pairs), maxsize=256),
         NulRefusal,  # before the cost: a NUL is the client's to fix whatever the cost
         lambda: QueryCostLimiter(budgets=cost_budgets),
         lambda: MaskErrors(

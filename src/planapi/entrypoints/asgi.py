@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_tokens=settings.max_query_tokens,
         max_aliases=settings.max_query_aliases,
         max_selections=settings.max_query_selections,
+        max_field_pairs=settings.max_query_field_pairs,
         observers=[metrics.extension(), *traced.extensions],
         cost_budgets=cost_budgets(settings),
     )

@@ -29,6 +29,7 @@ def response_caching(settings: Settings, heads: Callable[[], HeadsSource]) -> Re
         heads=heads,
         max_tokens=settings.max_query_tokens,
         max_selections=settings.max_query_selections,
+        max_field_pairs=settings.max_query_field_pairs,
     )
 
 
