@@ -122,3 +122,28 @@ async def test_a_small_variable_of_readings_is_not_refused_for_its_size(
         response = await integrator.post("/graphql", content=body, headers=JSON)
     assert response.status_code == 200, response.text[:300]
     assert isinstance(response.json()["data"]["recordReadings"], dict)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        'subscription { planAmended(planId: "x" ' + " " * 20_000 + " { version } }",
+        'subscription { planAmended(planId: "x") { version } }' + "#" * 20_000 + "\n}",
+    ],
+    ids=["syntax error", "trailing brace"],
+)
+async def test_a_large_document_that_does_not_parse_is_answered_as_a_syntax_error(
+    document: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Parsed in a thread, its error still reaches the client as any syntax error does — on a
+    subscription's stream too (a WebSocket), where an escaping error was a traceback and no
+    answer."""
+    from planapi.api.schema import build_schema
+
+    stream = await build_schema().subscribe(document)
+    assert not isinstance(stream, dict)
+    async for result in stream:  # type: ignore[union-attr]
+        assert result.errors, result
+        assert result.errors[0].message.startswith("Syntax Error"), result.errors
+        break
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -13,10 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from graphql import DocumentNode, parse
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    NameNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    parse,
+)
 from strawberry.extensions import ParserCache
 
 # Above this many characters a document is parsed off the loop (~4 ms of lexing on the loop).
@@ -45,6 +54,29 @@ def parses_off_loop(text: str | None) -> bool:
     return text is not None and len(text) > OFF_LOOP_CHARS
 
 
+class Unparsable(DocumentNode):
+    """Stands in for a document whose parse in the thread failed, holding the error: raised
+    from the parsing hook it would escape strawberry's handling of syntax errors (a traceback,
+    and on a WebSocket no answer), so validation answers it instead (`api.shape`)."""
+
+    def __init__(
+        self, error: GraphQLError, operation_name: str | None, allowed: Iterable[Any]
+    ) -> None:
+        typename = FieldNode(name=NameNode(value="__typename"), arguments=(), directives=())
+        # Of the kinds this request may run (a subscription's stream takes only those).
+        kinds = {getattr(kind, "value", kind) for kind in allowed}
+        kind = next((each for each in OperationType if each.value in kinds), OperationType.QUERY)
+        operation = OperationDefinitionNode(
+            operation=kind,
+            name=NameNode(value=operation_name) if operation_name else None,
+            variable_definitions=(),
+            directives=(),
+            selection_set=SelectionSetNode(selections=(typename,)),
+        )
+        super().__init__(definitions=(operation,))
+        self.error = error
+
+
 class OffLoopParser(ParserCache):
     """strawberry's ParserCache for small documents; a worker thread for large ones."""
 
@@ -54,7 +86,11 @@ class OffLoopParser(ParserCache):
         if context.graphql_document is None and text:
             options: dict[str, Any] = dict(context.parse_options)
             if parses_off_loop(text):
-                document = await _parse_in_thread(text, options)
+                try:
+                    document = await _parse_in_thread(text, options)
+                except GraphQLError as error:
+                    name = context.operation_name
+                    document = Unparsable(error, name, context.allowed_operations)
             else:
                 document = self.cached_parse_document(text, **options)
             context.graphql_document = document

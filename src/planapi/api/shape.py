@@ -27,6 +27,8 @@ from graphql import (
 )
 from strawberry.extensions import ValidationCache
 
+from planapi.api.parsing import Unparsable
+
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 INVALID = "GRAPHQL_VALIDATION_FAILED"
 DEFAULT_MAX_SELECTIONS = 2_000
@@ -195,11 +197,12 @@ class ShapeFirstValidation(ValidationCache):
         context = self.execution_context
         document = context.graphql_document
         limits = self.limits
-        error = (
-            None
-            if document is None
-            else shape_error(document, limits.max_selections, limits.max_field_pairs)
-        )
+        if isinstance(document, Unparsable):
+            error: GraphQLError | None = document.error
+        elif document is None:
+            error = None
+        else:
+            error = shape_error(document, limits.max_selections, limits.max_field_pairs)
         if error is None:
             yield from super().on_validate()
             return
