@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, description="`planapi serve` worker processes (--workers).")
     max_query_depth: int = Field(15, ge=2)
     max_query_tokens: int = Field(5_000, ge=100)
+    # Per role, never over PLANAPI_MAX_QUERY_TOKENS (unset: that one). GraphiQL's
+    # introspection query is 183 tokens, the largest document this repository sends 231.
+    max_query_tokens_anonymous: int | None = Field(2_000, ge=100)
+    max_query_tokens_reader: int | None = Field(None, ge=100)
+    max_query_tokens_auditor: int | None = Field(None, ge=100)
+    max_query_tokens_editor: int | None = Field(None, ge=100)
+    max_query_tokens_integrator: int | None = Field(None, ge=100)
+    max_query_tokens_admin: int | None = Field(None, ge=100)
     max_query_aliases: int = Field(30, ge=1)
     max_query_selections: int = Field(
         2_000, ge=50, description="Fields, spreads and inline fragments, fragments expanded."

@@ -147,3 +147,15 @@ async def test_a_large_document_that_does_not_parse_is_answered_as_a_syntax_erro
         assert result.errors[0].message.startswith("Syntax Error"), result.errors
         break
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_anonymous_documents_have_fewer_tokens_than_others(
+    app: Starlette, tokens: Tokens
+) -> None:
+    document = "{ __typename }\n" + "# a comment is a token\n" * 2_500  # 2,503 tokens
+    async with http_client(app) as anonymous:
+        refused = (await anonymous.post("/graphql", json={"query": document})).json()
+    async with http_client(app, tokens["reader"]) as reader:
+        answered = (await reader.post("/graphql", json={"query": document})).json()
+    assert "more than 2000 tokens" in refused["errors"][0]["message"]
+    assert answered["data"] == {"__typename": "Query"}, answered

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
 from graphql import (
@@ -26,8 +26,12 @@ from graphql import (
     SelectionSetNode,
     parse,
 )
-from strawberry.extensions import ParserCache
+from strawberry.extensions import ParserCache, SchemaExtension
 
+from planapi.api.context import Context
+from planapi.application.access import Role
+
+DEFAULT_ANONYMOUS_TOKENS = 2_000
 # Above this many characters a document is parsed off the loop (~4 ms of lexing on the loop).
 OFF_LOOP_CHARS = 16 * 1024
 # While a parse runs beside the loop, the loop waits up to the switch interval (5 ms by
@@ -94,4 +98,21 @@ class OffLoopParser(ParserCache):
             else:
                 document = self.cached_parse_document(text, **options)
             context.graphql_document = document
+        yield
+
+
+class RoleTokenLimiter(SchemaExtension):
+    """strawberry's MaxTokensLimiter, with the limit of the caller's role (never over
+    `most`): anonymous callers get fewer tokens than the others."""
+
+    def __init__(self, by_role: Mapping[Role, int], most: int) -> None:
+        self.by_role = by_role
+        self.most = most
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        principal = context.principal if isinstance(context, Context) else None
+        role = principal.role if principal is not None else Role.ANONYMOUS
+        limit = min(self.by_role.get(role, self.most), self.most)
+        self.execution_context.parse_options["max_tokens"] = limit
         yield

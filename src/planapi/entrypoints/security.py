@@ -456,5 +456,13 @@ def limits(settings: Settings) -> Limits:
     )
 
 
+def token_limits(settings: Settings) -> dict[Role, int]:
+    """Tokens a GraphQL document may have, per role (unset: PLANAPI_MAX_QUERY_TOKENS)."""
+    return {
+        role: getattr(settings, f"max_query_tokens_{role.value}") or settings.max_query_tokens
+        for role in Role
+    }
+
+
 def anonymous_grants(settings: Settings) -> Role | None:
     return None if settings.anonymous_role == "none" else Role(settings.anonymous_role)
