@@ -189,3 +189,32 @@ async def test_an_ingested_field_is_a_problem_on_its_line(
         assert problem["line"] == line
         assert problem["message"].startswith(f"{field} contains a NUL")
         await nothing_stored(http)
+
+
+@pytest.mark.parametrize(
+    ("document", "variables", "field"),
+    [
+        (
+            'subscription { planAmended(planId: "a\\u0000") { version } }',
+            None,
+            "planAmended.planId",
+        ),
+        (
+            "subscription($id: ID!) { planAmended(planId: $id) { version } }",
+            {"id": "a\x00"},
+            "$id",
+        ),
+    ],
+    ids=["literal", "variable"],
+)
+async def test_a_subscription_is_refused_alike(
+    document: str, variables: dict[str, Any] | None, field: str
+) -> None:
+    """Subscriptions arrive over a WebSocket, past the HTTP door: the schema refuses too."""
+    from planapi.api.schema import build_schema
+
+    stream = await build_schema().subscribe(document, variable_values=variables)
+    async for result in stream:  # type: ignore[union-attr]
+        [error] = result.errors or []
+        assert error.extensions == {"code": "BAD_USER_INPUT", "field": field}
+        break
