@@ -9,7 +9,7 @@ import os
 import platform
 import sys
 
-from bench import http, merkle, plan_reads, plan_writes, readings, verify, verify_load
+from bench import hostile, http, merkle, plan_reads, plan_writes, readings, verify, verify_load
 
 BENCHMARKS = {
     "plan_writes": plan_writes.main,
@@ -19,6 +19,7 @@ BENCHMARKS = {
     "verify_load": verify_load.main,
     "http": http.main,
     "merkle": merkle.main,
+    "hostile": hostile.main,
 }
 
 

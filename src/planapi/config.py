@@ -65,7 +65,21 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, description="`planapi serve` worker processes (--workers).")
     max_query_depth: int = Field(15, ge=2)
     max_query_tokens: int = Field(5_000, ge=100)
+    # Per role, never over PLANAPI_MAX_QUERY_TOKENS (unset: that one). GraphiQL's
+    # introspection query is 183 tokens, the largest document this repository sends 231.
+    max_query_tokens_anonymous: int | None = Field(2_000, ge=100)
+    max_query_tokens_reader: int | None = Field(None, ge=100)
+    max_query_tokens_auditor: int | None = Field(None, ge=100)
+    max_query_tokens_editor: int | None = Field(None, ge=100)
+    max_query_tokens_integrator: int | None = Field(None, ge=100)
+    max_query_tokens_admin: int | None = Field(None, ge=100)
     max_query_aliases: int = Field(30, ge=1)
+    max_query_selections: int = Field(
+        2_000, ge=50, description="Fields, spreads and inline fragments, fragments expanded."
+    )
+    max_query_field_pairs: int = Field(
+        500, ge=10, description="Same-named fields (and fragments) in one selection, paired."
+    )
     # Access control and request limits (docs/security.md).
     anonymous_role: Literal["none", "reader", "auditor"] = Field(
         "reader", description="What callers without credentials may do (read-only; none: off)."
@@ -90,6 +104,15 @@ class Settings(BaseSettings):
     max_graphql_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="Largest body POST /graphql accepts."
     )
+    # Per role, never over PLANAPI_MAX_GRAPHQL_BYTES (unset: that). Callers who cannot write
+    # never need big bodies, and anonymous ones are many and unknown; an editor's 1,000
+    # changes fit 2 MiB, an integrator's 10,000 readings with sources and notes ~3 MB.
+    max_graphql_bytes_anonymous: int | None = Field(64 * 1024, ge=1024)
+    max_graphql_bytes_reader: int | None = Field(1024 * 1024, ge=1024)
+    max_graphql_bytes_auditor: int | None = Field(1024 * 1024, ge=1024)
+    max_graphql_bytes_editor: int | None = Field(2 * 1024 * 1024, ge=1024)
+    max_graphql_bytes_integrator: int | None = Field(None, ge=1024)
+    max_graphql_bytes_admin: int | None = Field(None, ge=1024)
     max_query_cost_anonymous: int = Field(250_000, ge=1, description="Query cost budgets.")
     max_query_cost_reader: int = Field(1_000_000, ge=1)
     max_query_cost_auditor: int = Field(1_000_000, ge=1)

@@ -233,6 +233,22 @@ async def test_bad_credentials_close_the_socket(server: Process) -> None:
     assert closed.value.rcvd.code == 4403
 
 
+async def test_a_websocket_message_over_the_anonymous_body_limit_closes_the_socket(
+    server: Process,
+) -> None:
+    """A message is read whole before its sender is known: at most 64 KiB (issue 11, item 5),
+    not uvicorn's default of 16 MiB."""
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    async with connect(
+        url, subprotocols=[Subprotocol("graphql-transport-ws")], max_size=None
+    ) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"pad": "x" * 70_000}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), WAIT)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009  # message too big
+
+
 async def test_a_subscription_ends_when_its_token_is_revoked(
     deployment: dict[str, str], server: Process
 ) -> None:

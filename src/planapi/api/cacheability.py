@@ -121,7 +121,7 @@ def analyse(schema: GraphQLSchema, document: DocumentNode, operation_name: str |
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    fields = list(_fields(schema, root, operation.selection_set, fragments, set()))
+    fields = list(_fields(schema, root, operation.selection_set, fragments, set(), {}))
     volatile = any(volatile_field(schema, parent, field) for parent, field in fields)
     uncached = any((parent.name, field) in UNCACHED for parent, field in fields)
     versions = _version_arguments(schema, root, operation, fragments)
@@ -187,9 +187,11 @@ def _fields(
     selection_set: SelectionSetNode | None,
     fragments: Mapping[str, FragmentDefinitionNode],
     visiting: set[str],
+    memo: dict[tuple[str, str], list[tuple[GraphQLNamedType, str]]],
 ) -> Iterator[tuple[GraphQLNamedType, str]]:
     """Every (parent type, field name) the selection set reads, through fragments, skipped or
-    not (conservative)."""
+    not (conservative). What a fragment reads on a type is gathered once (`memo`): fragments
+    spreading fragments would otherwise be walked once per path to them."""
     if selection_set is None:
         return
     for selection in selection_set.selections:
@@ -201,7 +203,9 @@ def _fields(
                 if child is None:
                     yield parent, "\0unknown"
                     continue
-                yield from _fields(schema, child, selection.selection_set, fragments, visiting)
+                yield from _fields(
+                    schema, child, selection.selection_set, fragments, visiting, memo
+                )
         elif isinstance(selection, InlineFragmentNode):
             condition = (
                 schema.get_type(selection.type_condition.name.value)
@@ -211,7 +215,9 @@ def _fields(
             if condition is None:
                 yield parent, "\0unknown"
                 continue
-            yield from _fields(schema, condition, selection.selection_set, fragments, visiting)
+            yield from _fields(
+                schema, condition, selection.selection_set, fragments, visiting, memo
+            )
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = fragments.get(name)
@@ -224,9 +230,13 @@ def _fields(
             if condition is None:
                 yield parent, "\0unknown"
                 continue
-            yield from _fields(
-                schema, condition, fragment.selection_set, fragments, visiting | {name}
-            )
+            key = (name, condition.name)
+            found = memo.get(key)
+            if found is None:
+                inner = fragment.selection_set
+                walked = _fields(schema, condition, inner, fragments, visiting | {name}, memo)
+                found = memo[key] = list(dict.fromkeys(walked))
+            yield from found
 
 
 def _field_type(

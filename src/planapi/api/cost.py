@@ -133,6 +133,9 @@ class _Walker:
         self.fragments = fragments
         self.variables = variables
         self._spreading: set[str] = set()
+        # A fragment costs the same wherever it is spread on the same type and page size:
+        # counted once, or fragments spreading fragments cost exponential time to count.
+        self._fragment_costs: dict[tuple[str, str, int], int] = {}
 
     def selections(self, selection_set: SelectionSetNode, parent: Any, page: int) -> int:
         """Fields of every item, plus — since each item is of one type — the costliest of the
@@ -158,14 +161,24 @@ class _Walker:
             else:  # pragma: no cover - graphql-core has no other selection
                 continue
             kind = kind or parent
-            self._spreading.add(spread)
-            cost = self.selections(inner, kind, page)
-            self._spreading.discard(spread)
+            cost = self._spread(spread, inner, kind, page)
             if kind is parent or not isinstance(kind, GraphQLObjectType):
                 common += cost
             else:
                 by_type[kind.name] = by_type.get(kind.name, 0) + cost
         return common + max(by_type.values(), default=0)
+
+    def _spread(self, spread: str, inner: SelectionSetNode, kind: Any, page: int) -> int:
+        if not spread:
+            return self.selections(inner, kind, page)
+        key = (spread, kind.name, page)
+        found = self._fragment_costs.get(key)
+        if found is None:
+            self._spreading.add(spread)
+            found = self.selections(inner, kind, page)
+            self._spreading.discard(spread)
+            self._fragment_costs[key] = found
+        return found
 
     def field(self, node: FieldNode, parent: Any, page: int) -> int:
         name = node.name.value

@@ -54,6 +54,8 @@ from planapi.api.http_protocol import (
     refused_http,
     send_refusal,
 )
+from planapi.api.parsing import parses_off_loop
+from planapi.api.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS, shape_error
 from planapi.api.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
 from planapi.application.freshness import HeadsSource
 from planapi.application.response_cache import ByteLru
@@ -127,6 +129,8 @@ class ResponseCaching:
     documents: DocumentStore
     heads: Callable[[], HeadsSource]
     max_tokens: int = 5_000
+    max_selections: int = DEFAULT_MAX_SELECTIONS
+    max_field_pairs: int = DEFAULT_MAX_FIELD_PAIRS
 
 
 class CachingGraphQL(GraphQL[Context, None]):
@@ -298,7 +302,8 @@ class CachingGraphQL(GraphQL[Context, None]):
         if not raw:
             return None
         memo_key = (method, raw)
-        found = self._memo.get(memo_key)
+        # A large body is never memoised: hashing it to look would cost for nothing.
+        found = self._memo.get(memo_key) if len(raw) <= MAX_MEMO_REQUEST_BYTES else None
         protocol = _protocol(self, request, headers)
         if found is not None and protocol == "http":
             self._memo.move_to_end(memo_key)
@@ -345,6 +350,8 @@ class CachingGraphQL(GraphQL[Context, None]):
         return prepared
 
     def _analysis(self, text: str, operation_name: str | None) -> tuple[Analysis, str | None]:
+        if parses_off_loop(text):  # not parsed on the loop, and not worth caching
+            return NOT_CACHEABLE, None
         key = (sha256_hex(text), operation_name)
         found = self._analyses.get(key)
         if found is not None:
@@ -356,7 +363,10 @@ class CachingGraphQL(GraphQL[Context, None]):
             )
         except GraphQLError:
             document = None
-        if document is None:
+        # Refused documents are left to strawberry to answer, never analysed: the analysis
+        # follows every spread.
+        limits = self.caching
+        if document is None or shape_error(document, limits.max_selections, limits.max_field_pairs):
             result: tuple[Analysis, str | None] = (NOT_CACHEABLE, None)
         else:
             result = (

@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from planapi.api.naming import render_path
+from planapi.api.nul import NUL, in_json_line, nul_path
+from planapi.api.nul import message as nul_message
 from planapi.api.reading_records import BadRecord, decode_line, reading_from_record
 from planapi.application.access import (
     AccessDeniedError,
@@ -114,6 +116,9 @@ async def parse_body(body: AsyncIterator[bytes], is_csv: bool, limit: int) -> _P
             record = parse_csv(text)
             if record is None:
                 continue
+            cell = nul_path(record, "") if NUL in text else None
+            if cell is not None:
+                raise BadRecord(nul_message(cell))
             reading = reading_from_record(record)
         except BadRecord as error:
             parsed.problems.append(_bad_line(line, str(error)))
@@ -149,6 +154,9 @@ def _ndjson_lines(block: bytes, line: int, parsed: _Parsed, limit: int) -> int:
         if not raw.strip():
             continue
         try:
+            field = in_json_line(raw)
+            if field is not None:
+                raise BadRecord(nul_message(field))
             reading = decode_line(raw)
         except BadRecord as error:
             parsed.problems.append(_bad_line(line, str(error)))

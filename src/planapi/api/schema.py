@@ -12,10 +12,7 @@ from graphql import GraphQLError, GraphQLResolveInfo
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 
 from planapi.api import log_fields
@@ -47,11 +44,19 @@ from planapi.api.inputs import (
 from planapi.api.integrity import IntegrityResult
 from planapi.api.log_fields import LogCheckpoint
 from planapi.api.nodes import TYPES, NodeHistoryEntry, history_page
+from planapi.api.nul import NulRefusal
+from planapi.api.parsing import DEFAULT_ANONYMOUS_TOKENS, OffLoopParser, RoleTokenLimiter
 from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
 from planapi.api.refetch import NodeQueries
 from planapi.api.scalars import WIRE_FORMATS
+from planapi.api.shape import (
+    DEFAULT_MAX_FIELD_PAIRS,
+    DEFAULT_MAX_SELECTIONS,
+    ShapeFirstValidation,
+    ShapeLimits,
+)
 from planapi.api.subscriptions import Subscription
 from planapi.api.validation import stable_rules
 from planapi.application.access import ANY, Role
@@ -287,19 +292,25 @@ def build_schema(
     observers: Sequence[Any] = (),
     cost_budgets: Mapping[Role, int] = DEFAULT_BUDGETS,
     classify: Classify = declared_only,
+    max_selections: int = DEFAULT_MAX_SELECTIONS,
+    max_field_pairs: int = DEFAULT_MAX_FIELD_PAIRS,
+    tokens_by_role: Mapping[Role, int] | None = None,
 ) -> strawberry.Schema:
     # Factories: a fresh extension per request (the parser and validation caches are shared
     # at module level by strawberry itself). Observers (metrics, tracing) come first, so they
     # see the whole operation, limits included.
+    tokens_by_role = tokens_by_role or {Role.ANONYMOUS: DEFAULT_ANONYMOUS_TOKENS}
     extensions: list[Any] = [
         *observers,
         # Rule classes made once, or the validation cache (keyed by them) never hits.
         stable_rules(
             QueryDepthLimiter(max_depth=max_depth), MaxAliasesLimiter(max_alias_count=max_aliases)
         ),
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: RoleTokenLimiter(tokens_by_role, max_tokens),
+        lambda: OffLoopParser(maxsize=256),  # large documents: in a worker thread
+        # Expanded size and fragment cycles before any validation rule walks the document.
+        lambda: ShapeFirstValidation(ShapeLimits(max_selections, max_field_pairs), maxsize=256),
+        NulRefusal,  # before the cost: a NUL is the client's to fix whatever the cost
         lambda: QueryCostLimiter(budgets=cost_budgets),
         lambda: MaskErrors(
             should_mask_error=_should_mask,

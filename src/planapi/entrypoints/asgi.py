@@ -41,6 +41,7 @@ from planapi.entrypoints.security import (
     context_access,
     cost_budgets,
     limits,
+    token_limits,
 )
 from planapi.entrypoints.seeding import seed
 from planapi.entrypoints.tracing import tracing
@@ -114,6 +115,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_depth=settings.max_query_depth,
         max_tokens=settings.max_query_tokens,
         max_aliases=settings.max_query_aliases,
+        max_selections=settings.max_query_selections,
+        max_field_pairs=settings.max_query_field_pairs,
+        tokens_by_role=token_limits(settings),
         observers=[metrics.extension(), *traced.extensions],
         cost_budgets=cost_budgets(settings),
         classify=as_unavailable,

@@ -24,7 +24,12 @@ def response_caching(settings: Settings, heads: Callable[[], HeadsSource]) -> Re
         Path(settings.trusted_documents_file), only_trusted=settings.trusted_documents_only
     )
     return ResponseCaching(
-        cache=cache, documents=documents, heads=heads, max_tokens=settings.max_query_tokens
+        cache=cache,
+        documents=documents,
+        heads=heads,
+        max_tokens=settings.max_query_tokens,
+        max_selections=settings.max_query_selections,
+        max_field_pairs=settings.max_query_field_pairs,
     )
 
 

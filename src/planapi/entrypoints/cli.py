@@ -70,6 +70,12 @@ def serve(args: argparse.Namespace) -> int:
         log_level=level,
         log_config=logging_config(settings.log_format, level),
         proxy_headers=True,
+        # A WebSocket message is read whole before anyone knows who sent it, and subscriptions
+        # need small ones: at most what an anonymous caller may POST (docs/security.md).
+        ws_max_size=min(
+            settings.max_graphql_bytes_anonymous or settings.max_graphql_bytes,
+            settings.max_graphql_bytes,
+        ),
         # SIGTERM: stop accepting, let in-flight requests finish for up to this long, then stop.
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )

@@ -22,8 +22,8 @@ import contextvars
 import json
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,6 +34,8 @@ from planapi.api.batching import Batching
 from planapi.api.context import Context, request_id
 from planapi.api.failures import failed_for_want_of_the_database, note
 from planapi.api.http_protocol import GRAPHQL_RESPONSE, media_type, never_began
+from planapi.api.nul import in_request
+from planapi.api.nul import message as nul_message
 from planapi.application.access import Permission, Principal, Role, anonymous, refusal
 from planapi.application.authn import Authenticator
 from planapi.application.failures import RETRY_AFTER_SECONDS, StoreUnavailableError
@@ -88,6 +90,13 @@ class Limits:
     max_ingest_bytes: int
     rate: TokenBuckets | None
     anonymous_grants: Role | None = Role.READER
+    graphql_bytes_by_role: Mapping[Role, int] = field(default_factory=dict)
+
+    def graphql_bytes(self, role: Role) -> int:
+        """The largest body this role may send: its own limit, never over everyone's."""
+        return min(
+            self.graphql_bytes_by_role.get(role, self.max_graphql_bytes), self.max_graphql_bytes
+        )
 
 
 class AccessMiddleware:
@@ -118,10 +127,10 @@ class AccessMiddleware:
 
         try:
             await self._http(scope, receive, observed)
-        except BodyTooLargeError:
+        except BodyTooLargeError as error:
             if started:
                 raise
-            await self._too_large(scope, observed)
+            await self._too_large(scope, observed, error.args[0])
         except Exception as error:
             unavailable = as_unavailable(error)
             if unavailable is not None and not started:
@@ -139,7 +148,13 @@ class AccessMiddleware:
         if path in UNMETERED:
             await self.app(scope, receive, send)
             return
-        receive = self._bounded(scope, receive)
+        where = in_request(path, scope.get("query_string", b""), scope.get("headers", []))
+        if where is not None:  # PostgreSQL cannot store one: refused alike on every backend
+            extra = {"field": where}
+            await _error(
+                scope, send, 400, "bad_request", nul_message(where), extra, code="BAD_USER_INPUT"
+            )
+            return
         if path == GRAPHQL and scope["method"] == "POST":
             kind = _header(scope, b"content-type").split(";")[0].strip().lower()
             if "application/json" not in kind:
@@ -160,6 +175,7 @@ class AccessMiddleware:
         scope.setdefault("state", {})["principal"] = principal
         if not await self._within_rate(scope, send, principal):
             return
+        receive = self._bounded(scope, receive, self.limits.graphql_bytes(principal.role))
         permission = rule.permission if rule is not None else DEFAULT_PERMISSION
         if permission is not None:
             denied = refusal(principal, permission)
@@ -211,12 +227,11 @@ class AccessMiddleware:
         )
         return False
 
-    def _bounded(self, scope: Scope, receive: Receive) -> Receive:
+    def _bounded(self, scope: Scope, receive: Receive, limit: int) -> Receive:
         """`receive`, counting body bytes against the route's limit (ingest counts its own
         while it streams, with its larger limit, and answers 413 itself)."""
         if scope["path"] == INGEST:
             return receive
-        limit = self.limits.max_graphql_bytes
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > limit:
             raise BodyTooLargeError(limit)
@@ -233,8 +248,7 @@ class AccessMiddleware:
 
         return bounded
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
-        limit = self.limits.max_graphql_bytes
+    async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
         await _error(
             scope,
             send,
@@ -460,6 +474,10 @@ def limits(settings: Settings) -> Limits:
         max_ingest_bytes=settings.max_ingest_bytes,
         rate=TokenBuckets(rate, settings.rate_limit_burst) if rate > 0 else None,
         anonymous_grants=anonymous_grants(settings),
+        graphql_bytes_by_role={
+            role: getattr(settings, f"max_graphql_bytes_{role.value}") or settings.max_graphql_bytes
+            for role in Role
+        },
     )
 
 
@@ -475,6 +493,14 @@ def batching(settings: Settings, door: Limits) -> Batching:
         return None if decision.allowed else decision.retry_after
 
     return Batching(settings.max_batch, charge)
+
+
+def token_limits(settings: Settings) -> dict[Role, int]:
+    """Tokens a GraphQL document may have, per role (unset: PLANAPI_MAX_QUERY_TOKENS)."""
+    return {
+        role: getattr(settings, f"max_query_tokens_{role.value}") or settings.max_query_tokens
+        for role in Role
+    }
 
 
 def anonymous_grants(settings: Settings) -> Role | None:

@@ -1,0 +1,152 @@
+"""NUL characters (U+0000) are refused where they enter, naming the field, on every backend.
+
+PostgreSQL cannot store U+0000 in text or JSON; SQLite can. Rather than let one backend fail
+deep inside a write (a masked 500 and a traceback per request) and the other keep what the
+first would refuse, every boundary refuses it alike: GraphQL variables and argument literals
+(`BAD_USER_INPUT` with the field's path), HTTP paths, query parameters and headers (`400`),
+NDJSON fields and CSV cells (a problem on their line). Searching is cheap when there is
+nothing to find: a C-speed scan of serialised bytes first, the walk that names the field only
+when that finds something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    StringValueNode,
+    ValueNode,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+NUL = "\x00"
+
+
+def message(field: str) -> str:
+    return f"{field} contains a NUL character (U+0000), which cannot be stored: remove it"
+
+
+def nul_path(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) in a JSON-like value that holds a NUL."""
+    if isinstance(value, str):
+        return path if NUL in value else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and NUL in key:
+                return inner
+            found = nul_path(item, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def in_variables(variables: Mapping[str, Any] | None) -> str | None:
+    if not variables:
+        return None
+    try:
+        dumped = orjson.dumps(variables)
+    except TypeError:  # integers past 64 bits: walk it
+        dumped = b"\\u0000"
+    if b"\\u0000" not in dumped:
+        return None
+    found = nul_path(variables, "")
+    return f"${found}" if found is not None else None
+
+
+def in_document(query: str | None, document: DocumentNode | None) -> str | None:
+    """The argument (`plan.id`, `amendPlan.input.rationale`) whose literal holds a NUL."""
+    if document is None or not query or "\\u" not in query:  # only escapes can make one
+        return None
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
+            found = next(_selections(definition.selection_set, ""), None)
+            if found is not None:
+                return found
+    return None
+
+
+def _selections(selection_set: SelectionSetNode | None, path: str) -> Iterator[str]:
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            here = f"{path}.{selection.name.value}" if path else selection.name.value
+            for argument in selection.arguments or ():
+                yield from _values(argument.value, f"{here}.{argument.name.value}")
+            yield from _selections(selection.selection_set, here)
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _selections(selection.selection_set, path)
+
+
+def _values(value: ValueNode, path: str) -> Iterator[str]:
+    if isinstance(value, StringValueNode) and NUL in value.value:
+        yield path
+    elif isinstance(value, ObjectValueNode):
+        for field in value.fields:
+            yield from _values(field.value, f"{path}.{field.name.value}")
+    elif isinstance(value, ListValueNode):
+        for index, item in enumerate(value.values):
+            yield from _values(item, f"{path}[{index}]")
+
+
+class NulRefusal(SchemaExtension):
+    """Refuses, before execution, a request whose variables or argument literals hold a NUL."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.result is None:
+            field = in_variables(context.variables) or in_document(
+                context.query, context.graphql_document
+            )
+            if field is not None:
+                error = GraphQLError(
+                    message(field), extensions={"code": "BAD_USER_INPUT", "field": field}
+                )
+                if context.operation_type is OperationType.SUBSCRIPTION:
+                    raise error  # strawberry answers a subscription's on_execute error
+                context.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+
+def in_json_line(raw: bytes) -> str | None:
+    """The field of an NDJSON line (JSON escapes only: a raw NUL is not JSON) holding a NUL."""
+    if b"\\u0000" not in raw:
+        return None
+    try:
+        return nul_path(orjson.loads(raw), "")
+    except orjson.JSONDecodeError:
+        return None  # the decoder says what is wrong with it
+
+
+def in_request(path: str, query_string: bytes, headers: list[tuple[bytes, bytes]]) -> str | None:
+    """Which part of an HTTP request holds a NUL: the path, a query parameter, a header."""
+    if NUL in path:
+        return "the path"
+    if b"%00" in query_string or b"\x00" in query_string:
+        decoded = query_string.decode("latin-1")
+        for name, value in parse_qsl(decoded, keep_blank_values=True, encoding="latin-1"):
+            if NUL in name or NUL in value:
+                return f"query parameter {name.replace(NUL, '')!r}"
+        return "the query string"
+    for header, content in headers:
+        if b"\x00" in content or b"\x00" in header:
+            return f"header {header.decode('latin-1').replace(NUL, '')!r}"
+    return None
