@@ -11,6 +11,7 @@ from graphql import parse
 from planapi.api.cost import (
     DEFAULT_BUDGETS,
     DEFAULT_LIST_SIZE,
+    INCLUSION_PROOF_COST,
     LIST_SIZES,
     VERIFY_ALL_READINGS_COST,
     VERIFY_PLAN_COST,
@@ -43,6 +44,14 @@ def test_a_verification_costs_its_work_and_all_the_readings_cost_more() -> None:
         '{ a: verifyIntegrity(planId: "p") { ok } b: verifyIntegrity(planId: "q") { ok } }'
     )
     assert twice == 2 * plan
+
+
+def test_each_inclusion_proof_in_a_page_of_amendments_costs_its_reads() -> None:
+    page = '{ plan(id: "p") { amendments(first: 100) { nodes { version %s } } } }'
+    plain = cost(page % "")
+    proved = cost(page % "inclusionProof { leaf }")
+
+    assert proved - plain >= 100 * INCLUSION_PROOF_COST
 
 
 def test_each_field_costs_one() -> None:

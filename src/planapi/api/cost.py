@@ -79,6 +79,10 @@ INTROSPECTION_COST = 100
 # chain (`allReadings: true`) like a large page of everything — over the anonymous budget.
 VERIFY_PLAN_COST = 20_000
 VERIFY_ALL_READINGS_COST = 300_000
+# An inclusion proof reads the tree's size, a leaf and its O(log n) stored subtrees (about three
+# statements): each amendment asking for one is priced like a page of fields, so a page of a
+# hundred amendments with proofs costs what a hundred such reads do.
+INCLUSION_PROOF_COST = 100
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {
     Role.ANONYMOUS: 250_000,
@@ -212,6 +216,8 @@ class _Walker:
         return 1 + multiplier * inner
 
     def _work(self, node: FieldNode, definition: Any, key: tuple[str, str]) -> int:
+        if key == ("Amendment", "inclusionProof"):
+            return INCLUSION_PROOF_COST
         if key != ("Query", "verifyIntegrity"):
             return 0
         given = next((a for a in node.arguments or () if a.name.value == "allReadings"), None)
