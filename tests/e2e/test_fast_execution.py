@@ -11,7 +11,7 @@ from bench.growth import PLAN_ID, grow_inputs
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from planapi.api.context import Context
-from planapi.api.execution import FastExecutionContext
+from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.schema import build_schema
 from planapi.application.access import Role, system
 from planapi.bootstrap import Services, bootstrap

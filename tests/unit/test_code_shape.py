@@ -19,7 +19,7 @@ MAX_FUNCTION_LINES = 50  # from `def` to its last line (decorators aside)
 MODULE_ALLOWANCES = {
     "planapi/adapters/event_store.py": 499,
     "planapi/adapters/readings_store.py": 572,
-    "planapi/api/graphql_http.py": 523,
+    "planapi/api/runtime/graphql_http.py": 523,
     "planapi/api/nodes.py": 581,
     "planapi/entrypoints/security.py": 507,
 }
@@ -27,9 +27,9 @@ MODULE_ALLOWANCES = {
 # Functions over the limit ("module:qualified name"), with their length today; same reason.
 FUNCTION_ALLOWANCES = {
     "planapi/adapters/event_store.py:SqlEventStore._insert": 62,
-    "planapi/api/cacheability.py:_fields": 56,
-    "planapi/api/graphql_http.py:CachingGraphQL._cached": 55,
-    "planapi/api/graphql_http.py:CachingGraphQL._prepare": 55,
+    "planapi/api/runtime/cacheability.py:_fields": 56,
+    "planapi/api/runtime/graphql_http.py:CachingGraphQL._cached": 55,
+    "planapi/api/runtime/graphql_http.py:CachingGraphQL._prepare": 55,
     "planapi/api/ingest.py:ingest_endpoint": 82,
     "planapi/api/ingest.py:ingest_endpoint.ingest": 77,
     "planapi/entrypoints/asgi.py:create_app": 90,

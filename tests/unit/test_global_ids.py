@@ -7,7 +7,6 @@ from graphql import parse as parse_document
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planapi.api.cost import query_cost
 from planapi.api.global_ids import (
     KIND_TYPE_NAMES,
     MalformedIdError,
@@ -16,6 +15,7 @@ from planapi.api.global_ids import (
     parse,
 )
 from planapi.api.nodes import TYPES
+from planapi.api.runtime.cost import query_cost
 from planapi.api.schema import build_schema
 from planapi.domain.nodes import NodeKind
 

@@ -8,7 +8,7 @@ import pytest
 import strawberry
 from graphql import parse
 
-from planapi.api.cost import (
+from planapi.api.runtime.cost import (
     DEFAULT_BUDGETS,
     DEFAULT_LIST_SIZE,
     LIST_SIZES,
@@ -16,7 +16,7 @@ from planapi.api.cost import (
     VERIFY_PLAN_COST,
     query_cost,
 )
-from planapi.api.guard import POLICY, UnguardedFieldError, guard
+from planapi.api.runtime.guard import POLICY, UnguardedFieldError, guard
 from planapi.api.schema import Mutation, Query, build_schema
 from planapi.api.subscriptions import Subscription
 from planapi.application.access import Permission, Role

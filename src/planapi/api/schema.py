@@ -17,7 +17,6 @@ from strawberry.extensions import (
 
 from planapi.api import log_fields
 from planapi.api.context import Context, request_id
-from planapi.api.cost import DEFAULT_BUDGETS, QueryCostLimiter
 from planapi.api.errors import (
     Forbidden,
     IdempotencyKeyReused,
@@ -29,11 +28,7 @@ from planapi.api.errors import (
     as_union_member,
     bad_input,
 )
-from planapi.api.execution import FastExecutionContext
-from planapi.api.failures import Classify, UnavailableErrors, declared_only
-from planapi.api.fast_inputs import RECORD_READINGS_INPUT, RecordReadingsInputStruct, install
 from planapi.api.feed import EventPage, events_page
-from planapi.api.guard import PlanSchema, guard
 from planapi.api.history import Amendment
 from planapi.api.inputs import (
     AmendPlanInput,
@@ -44,21 +39,30 @@ from planapi.api.inputs import (
 from planapi.api.integrity import IntegrityResult
 from planapi.api.log_fields import LogCheckpoint
 from planapi.api.nodes import TYPES, NodeHistoryEntry, history_page
-from planapi.api.nul import NulRefusal
-from planapi.api.parsing import DEFAULT_ANONYMOUS_TOKENS, OffLoopParser, RoleTokenLimiter
 from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
 from planapi.api.refetch import NodeQueries
-from planapi.api.scalars import WIRE_FORMATS
-from planapi.api.shape import (
+from planapi.api.runtime.cost import DEFAULT_BUDGETS, QueryCostLimiter
+from planapi.api.runtime.execution import FastExecutionContext
+from planapi.api.runtime.failures import Classify, UnavailableErrors, declared_only
+from planapi.api.runtime.fast_inputs import (
+    RECORD_READINGS_INPUT,
+    RecordReadingsInputStruct,
+    install,
+)
+from planapi.api.runtime.guard import PlanSchema, guard
+from planapi.api.runtime.nul import NulRefusal
+from planapi.api.runtime.parsing import DEFAULT_ANONYMOUS_TOKENS, OffLoopParser, RoleTokenLimiter
+from planapi.api.runtime.shape import (
     DEFAULT_MAX_FIELD_PAIRS,
     DEFAULT_MAX_SELECTIONS,
     ShapeFirstValidation,
     ShapeLimits,
 )
+from planapi.api.runtime.validation import stable_rules
+from planapi.api.scalars import WIRE_FORMATS
 from planapi.api.subscriptions import Subscription
-from planapi.api.validation import stable_rules
 from planapi.application.access import ANY, Role
 from planapi.application.failures import StoreUnavailableError
 from planapi.application.readings import RecordReadings
@@ -237,9 +241,9 @@ def _fast_record_readings(schema: strawberry.Schema) -> None:
     """recordReadings takes thousands of input objects. strawberry's generic conversion of each
     into its input class cost ~0.1 ms a reading, graphql-core's coercion of the variable half
     as much again: more than checking and storing it. So the variable is decoded by msgspec
-    into a struct (`api.fast_inputs`); whatever that decoder leaves to graphql-core (an inline
-    argument, an ID sent as a number, a value GraphQL refuses) arrives coerced, as a plain dict.
-    Both are converted by the bulk endpoint's converter."""
+    into a struct (`api.runtime.fast_inputs`); whatever that decoder leaves to graphql-core (an
+    inline argument, an ID sent as a number, a value GraphQL refuses) arrives coerced, as a plain
+    dict. Both are converted by the bulk endpoint's converter."""
     mutation = schema._schema.mutation_type
     assert mutation is not None
 

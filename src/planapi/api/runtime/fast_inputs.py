@@ -7,7 +7,8 @@ server's CPU for a batch of 1,000. msgspec converts the same value into a struct
 reading.
 
 A *fast input* is installed on an input object type of one schema (`install`); the execution
-context (`api.execution`) then tries its decoder on each variable of that type, and the field
+context (`api.runtime.execution`) then tries its decoder on each variable of that type, and the
+field
 receives the decoded struct instead of graphql-core's dict, so whoever installs one must also
 give the fields taking that type a resolver that accepts it (`api.schema`).
 

@@ -22,7 +22,7 @@ from graphql import GraphQLError, GraphQLField, GraphQLObjectType, GraphQLResolv
 
 from planapi.api.context import Context, request_id
 from planapi.api.errors import access_error, as_union_member
-from planapi.api.failures import Classify, classified, declared_only, note
+from planapi.api.runtime.failures import Classify, classified, declared_only, note
 from planapi.application.access import (
     AccessDeniedError,
     Denial,
@@ -144,7 +144,8 @@ def guard(schema: strawberry.Schema) -> None:
             permission = POLICY.get((kind, name))
             if permission is None:
                 raise UnguardedFieldError(
-                    f"{kind}.{name} has no entry in planapi.api.guard.POLICY: say who may use it"
+                    f"{kind}.{name} has no entry in planapi.api.runtime.guard.POLICY: "
+                    "say who may use it"
                 )
             seen.add((kind, name))
             _wrap(kind, field, permission)
