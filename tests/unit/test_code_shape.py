@@ -30,8 +30,8 @@ FUNCTION_ALLOWANCES = {
     "planapi/api/runtime/cacheability.py:_fields": 56,
     "planapi/api/runtime/graphql_http.py:CachingGraphQL._cached": 55,
     "planapi/api/runtime/graphql_http.py:CachingGraphQL._prepare": 55,
-    "planapi/api/ingest.py:ingest_endpoint": 82,
-    "planapi/api/ingest.py:ingest_endpoint.ingest": 77,
+    "planapi/api/routes/ingest.py:ingest_endpoint": 82,
+    "planapi/api/routes/ingest.py:ingest_endpoint.ingest": 77,
     "planapi/entrypoints/asgi.py:create_app": 90,
     "planapi/entrypoints/cli.py:_parser": 57,
 }
