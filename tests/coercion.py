@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from planapi.api import schema as schema_module
-from planapi.api.reading_records import reading_from_record
 from planapi.api.runtime.execution import FastExecutionContext
+from planapi.api.types.reading_records import reading_from_record
 
 
 @contextmanager

@@ -20,7 +20,7 @@ MODULE_ALLOWANCES = {
     "planapi/adapters/event_store.py": 499,
     "planapi/adapters/readings_store.py": 572,
     "planapi/api/runtime/graphql_http.py": 523,
-    "planapi/api/nodes.py": 581,
+    "planapi/api/types/nodes.py": 581,
     "planapi/entrypoints/security.py": 507,
 }
 

@@ -25,8 +25,6 @@ from graphql.pyutils import Undefined
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planapi.api.context import Context
-from planapi.api.reading_records import WirePair, WireSource
 from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.runtime.fast_inputs import (
     RECORD_READINGS_INPUT,
@@ -37,6 +35,8 @@ from planapi.api.runtime.fast_inputs import (
     install,
 )
 from planapi.api.schema import build_schema
+from planapi.api.types.context import Context
+from planapi.api.types.reading_records import WirePair, WireSource
 from planapi.application.access import system
 from planapi.application.ports import BatchOutcome
 from planapi.application.readings import RecordReadings

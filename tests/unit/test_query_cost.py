@@ -18,7 +18,7 @@ from planapi.api.runtime.cost import (
 )
 from planapi.api.runtime.guard import POLICY, UnguardedFieldError, guard
 from planapi.api.schema import Mutation, Query, build_schema
-from planapi.api.subscriptions import Subscription
+from planapi.api.types.subscriptions import Subscription
 from planapi.application.access import Permission, Role
 
 SCHEMA = build_schema()._schema

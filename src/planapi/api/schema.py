@@ -15,34 +15,6 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 
-from planapi.api import log_fields
-from planapi.api.context import Context, request_id
-from planapi.api.errors import (
-    Forbidden,
-    IdempotencyKeyReused,
-    PlanAlreadyExists,
-    PlanNotFound,
-    UserError,
-    ValidationFailed,
-    VersionConflict,
-    as_union_member,
-    bad_input,
-)
-from planapi.api.feed import EventPage, events_page
-from planapi.api.history import Amendment
-from planapi.api.inputs import (
-    AmendPlanInput,
-    CreatePlanInput,
-    to_amend_command,
-    to_create_command,
-)
-from planapi.api.integrity import IntegrityResult
-from planapi.api.log_fields import LogCheckpoint
-from planapi.api.nodes import TYPES, NodeHistoryEntry, history_page
-from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
-from planapi.api.reading_records import BadRecord, reading_from_record, to_new_reading
-from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
-from planapi.api.refetch import NodeQueries
 from planapi.api.runtime.cost import DEFAULT_BUDGETS, QueryCostLimiter
 from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.runtime.failures import Classify, UnavailableErrors, declared_only
@@ -61,8 +33,36 @@ from planapi.api.runtime.shape import (
     ShapeLimits,
 )
 from planapi.api.runtime.validation import stable_rules
-from planapi.api.scalars import WIRE_FORMATS
-from planapi.api.subscriptions import Subscription
+from planapi.api.types import log_fields
+from planapi.api.types.context import Context, request_id
+from planapi.api.types.errors import (
+    Forbidden,
+    IdempotencyKeyReused,
+    PlanAlreadyExists,
+    PlanNotFound,
+    UserError,
+    ValidationFailed,
+    VersionConflict,
+    as_union_member,
+    bad_input,
+)
+from planapi.api.types.feed import EventPage, events_page
+from planapi.api.types.history import Amendment
+from planapi.api.types.inputs import (
+    AmendPlanInput,
+    CreatePlanInput,
+    to_amend_command,
+    to_create_command,
+)
+from planapi.api.types.integrity import IntegrityResult
+from planapi.api.types.log_fields import LogCheckpoint
+from planapi.api.types.nodes import TYPES, NodeHistoryEntry, history_page
+from planapi.api.types.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
+from planapi.api.types.reading_records import BadRecord, reading_from_record, to_new_reading
+from planapi.api.types.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
+from planapi.api.types.refetch import NodeQueries
+from planapi.api.types.scalars import WIRE_FORMATS
+from planapi.api.types.subscriptions import Subscription
 from planapi.application.access import ANY, Role
 from planapi.application.failures import StoreUnavailableError
 from planapi.application.readings import RecordReadings

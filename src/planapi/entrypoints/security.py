@@ -30,12 +30,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 
 from planapi.adapters.failures import as_unavailable
-from planapi.api.context import Context, request_id
 from planapi.api.runtime.batching import Batching
 from planapi.api.runtime.failures import failed_for_want_of_the_database, note
 from planapi.api.runtime.http_protocol import GRAPHQL_RESPONSE, media_type, never_began
 from planapi.api.runtime.nul import in_request
 from planapi.api.runtime.nul import message as nul_message
+from planapi.api.types.context import Context, request_id
 from planapi.application.access import Permission, Principal, Role, anonymous, refusal
 from planapi.application.authn import Authenticator
 from planapi.application.failures import RETRY_AFTER_SECONDS, StoreUnavailableError

@@ -35,7 +35,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from planapi.api.context import Context
+from planapi.api.types.context import Context
 from planapi.application.access import Role
 
 # Arguments that say how many items a list (or a connection) returns: a number, or a list

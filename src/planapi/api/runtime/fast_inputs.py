@@ -31,7 +31,7 @@ from graphql import GraphQLInputObjectType, GraphQLSchema
 from graphql.pyutils import Undefined
 from graphql.utilities import coerce_input_value
 
-from planapi.api.reading_records import WirePair, WireSource
+from planapi.api.types.reading_records import WirePair, WireSource
 from planapi.domain.readings import ReadingStatus
 
 EXTENSION = "planapi-fast-input"

@@ -41,7 +41,6 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from planapi.api.context import Context
 from planapi.api.runtime.batching import Batching, is_batch, run_batch
 from planapi.api.runtime.cacheability import NOT_CACHEABLE, Analysis, analyse
 from planapi.api.runtime.http_protocol import (
@@ -57,6 +56,7 @@ from planapi.api.runtime.http_protocol import (
 from planapi.api.runtime.parsing import parses_off_loop
 from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS, shape_error
 from planapi.api.runtime.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
+from planapi.api.types.context import Context
 from planapi.application.freshness import HeadsSource
 from planapi.application.response_cache import ByteLru
 

@@ -20,9 +20,9 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, GraphQLField, GraphQLObjectType, GraphQLResolveInfo
 
-from planapi.api.context import Context, request_id
-from planapi.api.errors import access_error, as_union_member
 from planapi.api.runtime.failures import Classify, classified, declared_only, note
+from planapi.api.types.context import Context, request_id
+from planapi.api.types.errors import access_error, as_union_member
 from planapi.application.access import (
     AccessDeniedError,
     Denial,

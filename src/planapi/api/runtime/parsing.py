@@ -28,7 +28,7 @@ from graphql import (
 )
 from strawberry.extensions import ParserCache, SchemaExtension
 
-from planapi.api.context import Context
+from planapi.api.types.context import Context
 from planapi.application.access import Role
 
 DEFAULT_ANONYMOUS_TOKENS = 2_000

@@ -11,12 +11,12 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from planapi.api.context import Context
-from planapi.api.errors import bad_input
-from planapi.api.global_ids import Node as GlobalNode
-from planapi.api.global_ids import global_id
-from planapi.api.history import Amendment
-from planapi.api.readings import Reading
+from planapi.api.types.context import Context
+from planapi.api.types.errors import bad_input
+from planapi.api.types.global_ids import Node as GlobalNode
+from planapi.api.types.global_ids import global_id
+from planapi.api.types.history import Amendment
+from planapi.api.types.readings import Reading
 from planapi.application.live import LiveUpdates
 from planapi.application.ports import RecordedBatch
 from planapi.domain.errors import PlanApiError

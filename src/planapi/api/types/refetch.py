@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import strawberry
 
-from planapi.api.context import Context
-from planapi.api.errors import bad_input
-from planapi.api.global_ids import (
+from planapi.api.types.context import Context
+from planapi.api.types.errors import bad_input
+from planapi.api.types.global_ids import (
     KIND_TYPE_NAMES,
     NODE_TYPE_NAMES,
     MalformedIdError,
@@ -24,11 +24,11 @@ from planapi.api.global_ids import (
     global_id,
     parse,
 )
-from planapi.api.history import Amendment
-from planapi.api.nodes import NodeHistoryEntry, as_type, history_entry_id, history_indexes
-from planapi.api.plans import Plan, PlanSummary
-from planapi.api.readings import CURRENT, SUPERSEDED_BY, Reading
-from planapi.api.subscriptions import ReadingsBatch, batch_global_id
+from planapi.api.types.history import Amendment
+from planapi.api.types.nodes import NodeHistoryEntry, as_type, history_entry_id, history_indexes
+from planapi.api.types.plans import Plan, PlanSummary
+from planapi.api.types.readings import CURRENT, SUPERSEDED_BY, Reading
+from planapi.api.types.subscriptions import ReadingsBatch, batch_global_id
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.readings import ReadingQuery, ReadingVersion
 
