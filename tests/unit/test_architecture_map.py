@@ -27,7 +27,8 @@ def mapped(lines: list[str]) -> set[str]:
         match = ENTRY.match(line)
         assert match, f"map line {number} is not `name  description`: {line!r}"
         depth, remainder = divmod(len(match["indent"]), INDENT)
-        assert remainder == 0 and depth <= len(parents), f"map line {number} is misindented"
+        assert remainder == 0, f"map line {number} is misindented"
+        assert depth <= len(parents), f"map line {number} is deeper than its package"
         del parents[depth:]
         path = "".join(parents) + match["name"]
         found.add(path)
