@@ -14,9 +14,9 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from planapi.api.context import Context
-from planapi.api.execution import FastExecutionContext
+from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.schema import build_schema
+from planapi.api.types.context import Context
 from planapi.application.access import Role, anonymous
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings

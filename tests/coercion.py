@@ -1,5 +1,5 @@
 """Running recordReadings with the fast input decoding on or off, counting what graphql-core
-coerced instead (shared by the unit and end-to-end tests of `api.fast_inputs`)."""
+coerced instead (shared by the unit and end-to-end tests of `api.runtime.fast_inputs`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from planapi.api import schema as schema_module
-from planapi.api.execution import FastExecutionContext
-from planapi.api.reading_records import reading_from_record
+from planapi.api.runtime.execution import FastExecutionContext
+from planapi.api.types.reading_records import reading_from_record
 
 
 @contextmanager

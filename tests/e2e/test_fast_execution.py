@@ -10,9 +10,9 @@ import pytest
 from bench.growth import PLAN_ID, grow_inputs
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from planapi.api.context import Context
-from planapi.api.execution import FastExecutionContext
+from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.schema import build_schema
+from planapi.api.types.context import Context
 from planapi.application.access import Role, system
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
@@ -175,7 +175,7 @@ async def test_a_value_the_closures_refuse_is_executed_the_ordinary_way(
 ) -> None:
     """A non-null field that comes back null: the compiled subtree bails, graphql-core reports
     the error exactly as without compilation."""
-    from planapi.api import nodes
+    from planapi.api.types import nodes
 
     monkeypatch.setattr(nodes.PlanNode, "title", lambda self: None, raising=False)
     schema = build_schema()

@@ -1,6 +1,6 @@
 """recordReadings stores the same readings and answers the same errors whether its variable was
-decoded by msgspec (`api.fast_inputs`) or coerced by graphql-core (`FastExecutionContext.enabled`
-False), on SQLite and PostgreSQL."""
+decoded by msgspec (`api.runtime.fast_inputs`) or coerced by graphql-core
+(`FastExecutionContext.enabled` False), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

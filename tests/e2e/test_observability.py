@@ -15,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from planapi.api.context import request_id
+from planapi.api.types.context import request_id
 from planapi.config import Settings
 from planapi.entrypoints.asgi import create_app
 from planapi.entrypoints.logs import JsonFormatter, RequestIdFilter

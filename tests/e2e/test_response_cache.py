@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from planapi.api.graphql_http import CachingGraphQL
+from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.config import Settings
 from tests.e2e.conftest import bearer, issue_token
 

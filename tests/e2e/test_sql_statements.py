@@ -9,8 +9,8 @@ import pytest
 from bench.growth import PLAN_ID, grow_inputs
 from sqlalchemy import event
 
-from planapi.api.context import Context
 from planapi.api.schema import build_schema
+from planapi.api.types.context import Context
 from planapi.application.access import Role, system
 from planapi.application.cache import LruCache
 from planapi.bootstrap import Services, bootstrap

@@ -12,8 +12,8 @@ import pytest
 import strawberry
 from graphql import ExecutionResult
 
-from planapi.api.context import Context
 from planapi.api.schema import build_schema
+from planapi.api.types.context import Context
 from planapi.application.access import Role, principal_for
 from planapi.application.live import LiveUpdates
 from planapi.application.plans import AmendPlan

@@ -238,8 +238,8 @@ async def test_an_unexpected_error_in_graphql_is_masked_and_carries_the_request_
 
 
 async def test_a_subscription_over_its_budget_is_refused_before_it_starts() -> None:
-    from planapi.api.context import Context
     from planapi.api.schema import build_schema
+    from planapi.api.types.context import Context
     from planapi.application.access import Role, principal_for
 
     schema = build_schema(cost_budgets=dict.fromkeys(Role, 2))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from planapi.api.cacheability import VOLATILE, analyse, volatile_field
+from planapi.api.runtime.cacheability import VOLATILE, analyse, volatile_field
 from planapi.api.schema import build_schema
 
 SCHEMA = build_schema()._schema

@@ -19,19 +19,19 @@ MAX_FUNCTION_LINES = 50  # from `def` to its last line (decorators aside)
 MODULE_ALLOWANCES = {
     "planapi/adapters/event_store.py": 499,
     "planapi/adapters/readings_store.py": 572,
-    "planapi/api/graphql_http.py": 523,
-    "planapi/api/nodes.py": 581,
+    "planapi/api/runtime/graphql_http.py": 523,
+    "planapi/api/types/nodes.py": 581,
     "planapi/entrypoints/security.py": 507,
 }
 
 # Functions over the limit ("module:qualified name"), with their length today; same reason.
 FUNCTION_ALLOWANCES = {
     "planapi/adapters/event_store.py:SqlEventStore._insert": 62,
-    "planapi/api/cacheability.py:_fields": 56,
-    "planapi/api/graphql_http.py:CachingGraphQL._cached": 55,
-    "planapi/api/graphql_http.py:CachingGraphQL._prepare": 55,
-    "planapi/api/ingest.py:ingest_endpoint": 82,
-    "planapi/api/ingest.py:ingest_endpoint.ingest": 77,
+    "planapi/api/runtime/cacheability.py:_fields": 56,
+    "planapi/api/runtime/graphql_http.py:CachingGraphQL._cached": 55,
+    "planapi/api/runtime/graphql_http.py:CachingGraphQL._prepare": 55,
+    "planapi/api/routes/ingest.py:ingest_endpoint": 82,
+    "planapi/api/routes/ingest.py:ingest_endpoint.ingest": 77,
     "planapi/entrypoints/asgi.py:create_app": 90,
     "planapi/entrypoints/cli.py:_parser": 57,
 }

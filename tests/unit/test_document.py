@@ -1,5 +1,6 @@
-"""A plan version as a document (application/document.py) and its renderings (api/rendering.py):
-every node under the section that lists it, in order, nothing lost; diffs marked; text escaped."""
+"""A plan version as a document (application/document.py) and its renderings
+(api/routes/rendering.py): every node under the section that lists it, in order, nothing lost;
+diffs marked; text escaped."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from planapi.api.rendering import markdown, page, render
+from planapi.api.routes.rendering import markdown, page, render
 from planapi.application.document import Block, Document, diff_document, plan_document
 from planapi.application.plans import PlanVersion, VersionDiff
 from planapi.application.ports import Recorded

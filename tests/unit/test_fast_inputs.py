@@ -1,5 +1,5 @@
-"""recordReadings' variable decoded by msgspec (`api.fast_inputs`) reaches the application exactly
-as graphql-core's coercion of it does, and is refused wherever GraphQL refuses it."""
+"""recordReadings' variable decoded by msgspec (`api.runtime.fast_inputs`) reaches the application
+exactly as graphql-core's coercion of it does, and is refused wherever GraphQL refuses it."""
 
 from __future__ import annotations
 
@@ -25,9 +25,8 @@ from graphql.pyutils import Undefined
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planapi.api.context import Context
-from planapi.api.execution import FastExecutionContext
-from planapi.api.fast_inputs import (
+from planapi.api.runtime.execution import FastExecutionContext
+from planapi.api.runtime.fast_inputs import (
     RECORD_READINGS_INPUT,
     FastInput,
     ReadingInputStruct,
@@ -35,8 +34,9 @@ from planapi.api.fast_inputs import (
     fast_input,
     install,
 )
-from planapi.api.reading_records import WirePair, WireSource
 from planapi.api.schema import build_schema
+from planapi.api.types.context import Context
+from planapi.api.types.reading_records import WirePair, WireSource
 from planapi.application.access import system
 from planapi.application.ports import BatchOutcome
 from planapi.application.readings import RecordReadings

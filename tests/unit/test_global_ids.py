@@ -7,16 +7,16 @@ from graphql import parse as parse_document
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planapi.api.cost import query_cost
-from planapi.api.global_ids import (
+from planapi.api.runtime.cost import query_cost
+from planapi.api.schema import build_schema
+from planapi.api.types.global_ids import (
     KIND_TYPE_NAMES,
     MalformedIdError,
     global_id,
     node_global_id,
     parse,
 )
-from planapi.api.nodes import TYPES
-from planapi.api.schema import build_schema
+from planapi.api.types.nodes import TYPES
 from planapi.domain.nodes import NodeKind
 
 parts = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1).filter(

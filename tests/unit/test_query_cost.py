@@ -8,21 +8,29 @@ import pytest
 import strawberry
 from graphql import parse
 
-from planapi.api.cost import (
+from planapi.api.runtime.cost import (
     DEFAULT_BUDGETS,
     DEFAULT_LIST_SIZE,
     INCLUSION_PROOF_COST,
-    LIST_SIZES,
     VERIFY_ALL_READINGS_COST,
     VERIFY_PLAN_COST,
     query_cost,
 )
-from planapi.api.guard import POLICY, UnguardedFieldError, guard
+from planapi.api.runtime.cost import LIST_SIZES as BELOW_ROOTS
+from planapi.api.runtime.guard import UnguardedFieldError, guard, policy
 from planapi.api.schema import Mutation, Query, build_schema
-from planapi.api.subscriptions import Subscription
+from planapi.api.types.root_fields import declared
+from planapi.api.types.subscriptions import Subscription
 from planapi.application.access import Permission, Role
 
 SCHEMA = build_schema()._schema
+# The permissions and list sizes as the root fields declare them, beside the runtime's own.
+POLICY = policy(SCHEMA)
+assert SCHEMA.query_type is not None
+_PLANS = declared(SCHEMA.query_type.fields["plans"])
+assert _PLANS is not None
+assert _PLANS.cost.items is not None
+LIST_SIZES = {**BELOW_ROOTS, ("Query", "plans"): _PLANS.cost.items}
 
 
 def cost(query: str, variables: dict[str, Any] | None = None, name: str | None = None) -> int:

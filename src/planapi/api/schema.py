@@ -15,10 +15,32 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 
-from planapi.api import log_fields
-from planapi.api.context import Context, request_id
-from planapi.api.cost import DEFAULT_BUDGETS, QueryCostLimiter
-from planapi.api.errors import (
+from planapi.api.runtime.cost import (
+    DEFAULT_BUDGETS,
+    VERIFY_ALL_READINGS_COST,
+    VERIFY_PLAN_COST,
+    QueryCostLimiter,
+)
+from planapi.api.runtime.execution import FastExecutionContext
+from planapi.api.runtime.failures import Classify, UnavailableErrors, declared_only
+from planapi.api.runtime.fast_inputs import (
+    RECORD_READINGS_INPUT,
+    RecordReadingsInputStruct,
+    install,
+)
+from planapi.api.runtime.guard import PlanSchema, guard
+from planapi.api.runtime.nul import NulRefusal
+from planapi.api.runtime.parsing import DEFAULT_ANONYMOUS_TOKENS, OffLoopParser, RoleTokenLimiter
+from planapi.api.runtime.shape import (
+    DEFAULT_MAX_FIELD_PAIRS,
+    DEFAULT_MAX_SELECTIONS,
+    ShapeFirstValidation,
+    ShapeLimits,
+)
+from planapi.api.runtime.validation import stable_rules
+from planapi.api.types import log_fields
+from planapi.api.types.context import Context, request_id
+from planapi.api.types.errors import (
     Forbidden,
     IdempotencyKeyReused,
     PlanAlreadyExists,
@@ -29,37 +51,25 @@ from planapi.api.errors import (
     as_union_member,
     bad_input,
 )
-from planapi.api.execution import FastExecutionContext
-from planapi.api.failures import Classify, UnavailableErrors, declared_only
-from planapi.api.fast_inputs import RECORD_READINGS_INPUT, RecordReadingsInputStruct, install
-from planapi.api.feed import EventPage, events_page
-from planapi.api.guard import PlanSchema, guard
-from planapi.api.history import Amendment
-from planapi.api.inputs import (
+from planapi.api.types.feed import EventPage, events_page
+from planapi.api.types.history import Amendment
+from planapi.api.types.inputs import (
     AmendPlanInput,
     CreatePlanInput,
     to_amend_command,
     to_create_command,
 )
-from planapi.api.integrity import IntegrityResult
-from planapi.api.log_fields import LogCheckpoint
-from planapi.api.nodes import TYPES, NodeHistoryEntry, history_page
-from planapi.api.nul import NulRefusal
-from planapi.api.parsing import DEFAULT_ANONYMOUS_TOKENS, OffLoopParser, RoleTokenLimiter
-from planapi.api.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
-from planapi.api.reading_records import BadRecord, reading_from_record, to_new_reading
-from planapi.api.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
-from planapi.api.refetch import NodeQueries
-from planapi.api.scalars import WIRE_FORMATS
-from planapi.api.shape import (
-    DEFAULT_MAX_FIELD_PAIRS,
-    DEFAULT_MAX_SELECTIONS,
-    ShapeFirstValidation,
-    ShapeLimits,
-)
-from planapi.api.subscriptions import Subscription
-from planapi.api.validation import stable_rules
-from planapi.application.access import ANY, Role
+from planapi.api.types.integrity import IntegrityResult
+from planapi.api.types.log_fields import LogCheckpoint
+from planapi.api.types.nodes import TYPES, NodeHistoryEntry, history_page
+from planapi.api.types.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
+from planapi.api.types.reading_records import BadRecord, reading_from_record, to_new_reading
+from planapi.api.types.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
+from planapi.api.types.refetch import NodeQueries
+from planapi.api.types.root_fields import Caching, Cost, declare
+from planapi.api.types.scalars import WIRE_FORMATS
+from planapi.api.types.subscriptions import Subscription
+from planapi.application.access import ANY, Permission, Role
 from planapi.application.failures import StoreUnavailableError
 from planapi.application.readings import RecordReadings
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
@@ -102,14 +112,18 @@ CreatePlanResult = Annotated[
 
 @strawberry.type
 class Query(NodeQueries):
-    @strawberry.field(description="Every plan, at its latest version.")
+    @strawberry.field(
+        description="Every plan, at its latest version.",
+        metadata=declare(Permission.READ, Caching.HEADS, Cost(items=20)),
+    )
     async def plans(self, info: Info) -> list[PlanSummary]:
         return [PlanSummary(found=found) for found in await info.context.plans.plans()]
 
     @strawberry.field(
         description="The plan as of `version` (1 = creation) or the instant `asOf` (the latest "
         "amendment recorded at or before it); neither: the latest. Null when the plan did not "
-        "exist then."
+        "exist then.",
+        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",)),
     )
     async def plan(
         self,
@@ -124,7 +138,10 @@ class Query(NodeQueries):
             raise bad_input(error) from error
         return Plan(found=found) if found else None
 
-    @strawberry.field(description="What changed between two versions of a plan.")
+    @strawberry.field(
+        description="What changed between two versions of a plan.",
+        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("fromVersion", "toVersion")),
+    )
     async def plan_diff(
         self, info: Info, id: strawberry.ID, from_version: int, to_version: int
     ) -> PlanDiff:
@@ -137,7 +154,9 @@ class Query(NodeQueries):
     @strawberry.field(
         description="Every amendment that touched a node, newest first — also for a node that "
         "was removed, which no version of the plan shows any more: who removed it, when and why. "
-        "`first` (at most 1,000) at a time; `beforeVersion` pages to older ones."
+        "`first` (at most 1,000) at a time; `beforeVersion` pages to older ones.",
+        # History is reading (issue 5, see security.md); a removed node's whole history is read.
+        metadata=declare(Permission.READ, Caching.HEADS),
     )
     async def node_history(
         self,
@@ -153,7 +172,10 @@ class Query(NodeQueries):
         except PlanApiError as error:
             raise bad_input(error) from error
 
-    @strawberry.field(description="One amendment of a plan, by the version it produced.")
+    @strawberry.field(
+        description="One amendment of a plan, by the version it produced.",
+        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",)),
+    )
     async def amendment(self, info: Info, plan_id: strawberry.ID, version: int) -> Amendment | None:
         try:
             found = await info.context.plans.amendment(plan_id, version)
@@ -164,7 +186,12 @@ class Query(NodeQueries):
     @strawberry.field(
         description="Re-read the plan's stored bytes now (never a cached verdict): its hash "
         "chain, its snapshots and node index, and its batches of readings (every batch with "
-        "`allReadings`)."
+        "`allReadings`).",
+        metadata=declare(
+            Permission.AUDIT,
+            Caching.NEVER,  # a verdict re-reads the bytes stored when it is asked
+            Cost(work=VERIFY_PLAN_COST, work_if=(("allReadings", VERIFY_ALL_READINGS_COST),)),
+        ),
     )
     async def verify_integrity(
         self, info: Info, plan_id: strawberry.ID, all_readings: bool = False
@@ -178,17 +205,23 @@ class Query(NodeQueries):
     checkpoint: LogCheckpoint | None = strawberry.field(
         resolver=log_fields.checkpoint,
         description="The latest signed checkpoint of a Merkle log (public: only hashes).",
+        # Public over HTTP too: it reveals only hashes. Signed on a timer: never cached.
+        metadata=declare(Permission.READ, Caching.NEVER),
     )
     events: EventPage = strawberry.field(
         resolver=events_page,
         description="The log of every plan in global order: `first` events after position "
         "`after`, as stored. For whole mirrors, GET /events (NDJSON) streams the same.",
+        metadata=declare(Permission.AUDIT, Caching.HEADS),
     )
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a plan; its content becomes version 1.")
+    @strawberry.mutation(
+        description="Create a plan; its content becomes version 1.",
+        metadata=declare(Permission.CREATE_PLAN, Caching.NOT_A_QUERY),
+    )
     async def create_plan(self, info: Info, input: CreatePlanInput) -> CreatePlanResult:
         try:
             found = await info.context.plans.create_plan(
@@ -199,7 +232,8 @@ class Mutation:
         return PlanCreated(plan=Plan(found=found), amendment=Amendment(record=found.amendment))
 
     @strawberry.mutation(
-        description="Apply all the changes as the plan's next version, or none of them."
+        description="Apply all the changes as the plan's next version, or none of them.",
+        metadata=declare(Permission.AMEND, Caching.NOT_A_QUERY),
     )
     async def amend_plan(self, info: Info, input: AmendPlanInput) -> AmendPlanResult:
         try:
@@ -211,7 +245,8 @@ class Mutation:
     @strawberry.mutation(
         description="Record KPI readings: all of them or none. A retry with the same "
         "idempotency key, or a reading already stored under the same source reading id with "
-        "the same content, stores nothing new (counted as duplicates)."
+        "the same content, stores nothing new (counted as duplicates).",
+        metadata=declare(Permission.RECORD_READINGS, Caching.NOT_A_QUERY),
     )
     async def record_readings(self, info: Info, input: RecordReadingsInput) -> RecordReadingsResult:
         # Declares the field's types; at run time `_fast_record_readings` answers it.
@@ -237,9 +272,9 @@ def _fast_record_readings(schema: strawberry.Schema) -> None:
     """recordReadings takes thousands of input objects. strawberry's generic conversion of each
     into its input class cost ~0.1 ms a reading, graphql-core's coercion of the variable half
     as much again: more than checking and storing it. So the variable is decoded by msgspec
-    into a struct (`api.fast_inputs`); whatever that decoder leaves to graphql-core (an inline
-    argument, an ID sent as a number, a value GraphQL refuses) arrives coerced, as a plain dict.
-    Both are converted by the bulk endpoint's converter."""
+    into a struct (`api.runtime.fast_inputs`); whatever that decoder leaves to graphql-core (an
+    inline argument, an ID sent as a number, a value GraphQL refuses) arrives coerced, as a plain
+    dict. Both are converted by the bulk endpoint's converter."""
     mutation = schema._schema.mutation_type
     assert mutation is not None
 

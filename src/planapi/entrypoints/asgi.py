@@ -17,13 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from planapi.adapters.failures import as_unavailable
-from planapi.api.context import Context, request_id
-from planapi.api.documents import diff_endpoint, document_endpoint
-from planapi.api.feed import events_endpoint
-from planapi.api.graphql_http import CachingGraphQL
-from planapi.api.ingest import ingest_endpoint
-from planapi.api.log_routes import log_endpoints
+from planapi.api.routes.documents import diff_endpoint, document_endpoint
+from planapi.api.routes.events import events_endpoint
+from planapi.api.routes.ingest import ingest_endpoint
+from planapi.api.routes.log_routes import log_endpoints
+from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.schema import build_schema
+from planapi.api.types.context import Context, request_id
 from planapi.application.authn import Authenticator
 from planapi.application.freshness import HeadsSource
 from planapi.application.transparency import Transparency

@@ -9,8 +9,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from planapi.api.graphql_http import CachedResponse, CachingGraphQL, ResponseCaching
-from planapi.api.trusted import DocumentStore
+from planapi.api.runtime.graphql_http import CachedResponse, CachingGraphQL, ResponseCaching
+from planapi.api.runtime.trusted import DocumentStore
 from planapi.application.freshness import HeadsSource
 from planapi.application.response_cache import ByteLru
 from planapi.config import Settings

@@ -238,7 +238,7 @@ def _plan_lines(plan_id: str, report: IntegrityReport) -> list[str]:
 
 
 async def _export(args: argparse.Namespace) -> str:
-    from planapi.api.rendering import render
+    from planapi.api.routes.rendering import render
     from planapi.application.document import diff_document, plan_document
 
     services = await bootstrap(await _existing(_settings()))

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from planapi.api.context import request_id
+from planapi.api.types.context import request_id
 from planapi.config import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"

@@ -33,7 +33,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
-from planapi.api.outcomes import user_errors
+from planapi.api.types.outcomes import user_errors
 from planapi.application.ports import EventStore, ReadingStore, Recorded
 from planapi.bootstrap import Services
 

@@ -13,7 +13,7 @@ In order, for each request (docs/security.md says why each is there):
    were sent but cannot be used answer `401` — never a silent downgrade to anonymous;
 5. the principal's token bucket must hold a token (`429` with `Retry-After` otherwise);
 6. the route's permission (`ROUTES`): `401` without usable credentials, `403` with them.
-   GraphQL decides per root field (`api.guard`).
+   GraphQL decides per root field (`api.runtime.guard`).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 
 from planapi.adapters.failures import as_unavailable
-from planapi.api.batching import Batching
-from planapi.api.context import Context, request_id
-from planapi.api.failures import failed_for_want_of_the_database, note
-from planapi.api.http_protocol import GRAPHQL_RESPONSE, media_type, never_began
-from planapi.api.nul import in_request
-from planapi.api.nul import message as nul_message
+from planapi.api.runtime.batching import Batching
+from planapi.api.runtime.failures import failed_for_want_of_the_database, note
+from planapi.api.runtime.http_protocol import GRAPHQL_RESPONSE, media_type, never_began
+from planapi.api.runtime.nul import in_request
+from planapi.api.runtime.nul import message as nul_message
+from planapi.api.types.context import Context, request_id
 from planapi.application.access import Permission, Principal, Role, anonymous, refusal
 from planapi.application.authn import Authenticator
 from planapi.application.failures import RETRY_AFTER_SECONDS, StoreUnavailableError
@@ -401,7 +401,7 @@ class PlanGraphQLAccess:
         return sub
 
     async def process_result(self, request: Any, result: Any) -> Any:
-        """GraphQL over HTTP (`api.http_protocol`): a request refused before anything ran (a
+        """GraphQL over HTTP (`api.runtime.http_protocol`): a request refused before anything ran (a
         document that does not parse, fails validation — depth, tokens, aliases — or is over
         its cost budget) has no `data` entry, and is `400` for clients that accept
         `application/graphql-response+json`; plain `application/json` clients get `200`. An

@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from planapi.api.context import Context
+from planapi.api.types.context import Context
 from planapi.application.access import system
 from planapi.bootstrap import Services
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from planapi.api.schema import build_schema
-from planapi.api.trusted import (
+from planapi.api.runtime.trusted import (
     TrustedDocument,
     audit_page_documents,
     document_of,
@@ -19,6 +18,7 @@ from planapi.api.trusted import (
     problems_of,
     readme_documents,
 )
+from planapi.api.schema import build_schema
 from planapi.entrypoints.audit import STATIC
 from planapi.entrypoints.generated import write_or_check
 from planapi.entrypoints.seeding import CREATE_PLAN

@@ -3,12 +3,12 @@
 In front of strawberry's view, for each GET or POST:
 
 1. The request is read (JSON body or query parameters). A persisted query's hash is replaced by
-   its document (`api.trusted`); with only trusted documents allowed, any other is refused.
+   its document (`api.runtime.trusted`); with only trusted documents allowed, any other is refused.
 2. A query (never a mutation or subscription) gets a cache key: the document's hash, the
    variables, the operation name, the schema, the caller's role, and what the answer depends on
-   (`api.cacheability`): nothing more when every root field names explicit versions and nothing
-   volatile is read (*pinned*: cached for good, `Cache-Control: ..., immutable`), otherwise the
-   heads of the logs (one indexed lookup, `application.freshness`).
+   (`api.runtime.cacheability`): nothing more when every root field names explicit versions
+   and nothing volatile is read (*pinned*: cached for good, `Cache-Control: ..., immutable`),
+   otherwise the heads of the logs (one indexed lookup, `application.freshness`).
 3. `If-None-Match` with the key's `ETag` → 304 without a body; a stored answer is sent as is;
    otherwise strawberry executes it, and an answer without errors is stored (a pinned query's
    only when each root field found what it named: a version that does not exist yet may).
@@ -41,10 +41,9 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from planapi.api.batching import Batching, is_batch, run_batch
-from planapi.api.cacheability import NOT_CACHEABLE, Analysis, analyse
-from planapi.api.context import Context
-from planapi.api.http_protocol import (
+from planapi.api.runtime.batching import Batching, is_batch, run_batch
+from planapi.api.runtime.cacheability import NOT_CACHEABLE, Analysis, analyse
+from planapi.api.runtime.http_protocol import (
     RequestRefused,
     check_operation,
     check_parameters,
@@ -54,9 +53,10 @@ from planapi.api.http_protocol import (
     refused_http,
     send_refusal,
 )
-from planapi.api.parsing import parses_off_loop
-from planapi.api.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS, shape_error
-from planapi.api.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
+from planapi.api.runtime.parsing import parses_off_loop
+from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS, shape_error
+from planapi.api.runtime.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
+from planapi.api.types.context import Context
 from planapi.application.freshness import HeadsSource
 from planapi.application.response_cache import ByteLru
 

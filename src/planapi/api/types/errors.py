@@ -7,8 +7,8 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
-from planapi.api.naming import render_path
-from planapi.api.outcomes import note_user_error
+from planapi.api.types.naming import render_path
+from planapi.api.types.outcomes import note_user_error
 from planapi.application.access import AccessDeniedError, Denial, Role, roles_with
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,

@@ -11,12 +11,14 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from planapi.api.context import Context
-from planapi.api.errors import bad_input
-from planapi.api.global_ids import Node as GlobalNode
-from planapi.api.global_ids import global_id
-from planapi.api.history import Amendment
-from planapi.api.readings import Reading
+from planapi.api.types.context import Context
+from planapi.api.types.errors import bad_input
+from planapi.api.types.global_ids import Node as GlobalNode
+from planapi.api.types.global_ids import global_id
+from planapi.api.types.history import Amendment
+from planapi.api.types.readings import Reading
+from planapi.api.types.root_fields import Caching, declare
+from planapi.application.access import Permission
 from planapi.application.live import LiveUpdates
 from planapi.application.ports import RecordedBatch
 from planapi.domain.errors import PlanApiError
@@ -90,7 +92,8 @@ def _live(context: Context) -> LiveUpdates:
 class Subscription:
     @strawberry.subscription(
         description="Each new version of the plan. With `after` (a position), first every "
-        "version stored after it, then live ones; without, only what comes next."
+        "version stored after it, then live ones; without, only what comes next.",
+        metadata=declare(Permission.READ, Caching.NOT_A_QUERY),
     )
     async def plan_amended(
         self, info: Info, plan_id: strawberry.ID, after: int | None = None
@@ -111,7 +114,8 @@ class Subscription:
 
     @strawberry.subscription(
         description="Each batch of readings that holds readings of these KPIs (of `planId` "
-        "only, when given). With `after` (a batch id), first the batches recorded after it."
+        "only, when given). With `after` (a batch id), first the batches recorded after it.",
+        metadata=declare(Permission.READ, Caching.NOT_A_QUERY),
     )
     async def readings_recorded(
         self,

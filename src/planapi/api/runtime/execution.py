@@ -15,7 +15,7 @@ graphql-core as before, and so does a pure subtree whose closure raised: it is e
 the ordinary way, which produces exactly the errors and nulls GraphQL prescribes (reading pure
 fields twice has no effect). A test compares both executions on many documents.
 
-Before any of that, variables of an input type with a fast input (`api.fast_inputs`) are
+Before any of that, variables of an input type with a fast input (`api.runtime.fast_inputs`) are
 decoded by it instead of graphql-core's coercion, when it accepts them.
 """
 
@@ -50,7 +50,7 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from planapi.api.fast_inputs import fast_input
+from planapi.api.runtime.fast_inputs import fast_input
 
 Getter = Callable[[Any], Any]
 Completer = Callable[[Any], Any]

@@ -8,9 +8,10 @@ good (`Cache-Control: immutable`). Any other query depends on the heads of the l
 
 What changes without a new plan version: KPI readings (`readings`, `latest`, `progress`), the
 event feed, integrity reports, `nodeHistory` (a removed node's whole history), listings of the
-latest versions. They are named in VOLATILE below, and the analysis is conservative beyond that
-list: any field whose resolver reaches the request context (storage, the caller) and is not in
-PINNED_STORAGE_FIELDS counts as volatile, so a field added later errs towards freshness.
+latest versions. Root fields declare theirs (`api.types.root_fields.Caching`), fields below
+are named in VOLATILE, and the analysis is conservative beyond that: any field whose resolver
+reaches the request context (storage, the caller) and is not in PINNED_STORAGE_FIELDS counts as
+volatile, so a field added later errs towards freshness.
 """
 
 from __future__ import annotations
@@ -38,13 +39,12 @@ from graphql import (
 )
 from graphql.language import IntValueNode, NullValueNode
 
-# Fields whose answer changes without a new version of the plan being read (type, field).
+from planapi.api.types.root_fields import Caching, declared
+
+# Fields below the roots whose answer changes without a new version of the plan being read
+# (type, field). A root field declares its own (`api.types.root_fields.Caching`).
 VOLATILE: frozenset[tuple[str, str]] = frozenset(
     {
-        ("Query", "plans"),
-        ("Query", "events"),
-        ("Query", "verifyIntegrity"),
-        ("Query", "nodeHistory"),
         ("Query", "__schema"),
         ("Query", "__type"),
         ("Kpi", "readings"),
@@ -55,21 +55,13 @@ VOLATILE: frozenset[tuple[str, str]] = frozenset(
 # Fields never taken from a cache nor stored in one (no ETag either), since their answer can
 # change while no version and no log head moves: a verdict re-reads stored bytes to judge them
 # (tampering or a repair moves no head, and a verdict must reflect the bytes stored when it is
-# asked), and a checkpoint is signed on a timer too.
-UNCACHED: frozenset[tuple[str, str]] = frozenset(
-    {("Query", "verifyIntegrity"), ("Query", "checkpoint"), ("Amendment", "inclusionProof")}
-)
+# asked), and a checkpoint is signed on a timer too. Root fields declare it (Caching.NEVER).
+UNCACHED: frozenset[tuple[str, str]] = frozenset({("Amendment", "inclusionProof")})
 # Fields that reach storage but read only what a given version fixes: the amendments up to it,
 # a node's history and blame up to it.
 PINNED_STORAGE_FIELDS: frozenset[tuple[str, str]] = frozenset(
     {("Plan", "amendments"), ("PlanNode", "history"), ("PlanNode", "blame")}
 )
-# Root fields that can be pinned, and the arguments that must name versions for it.
-VERSIONED_ROOTS: Mapping[str, tuple[str, ...]] = {
-    "plan": ("version",),
-    "amendment": ("version",),
-    "planDiff": ("fromVersion", "toVersion"),
-}
 # Arguments that, given, make a root field depend on more than the versions it names.
 _UNPINNING_ARGUMENTS = frozenset({"asOf"})
 
@@ -123,7 +115,7 @@ def analyse(schema: GraphQLSchema, document: DocumentNode, operation_name: str |
     }
     fields = list(_fields(schema, root, operation.selection_set, fragments, set(), {}))
     volatile = any(volatile_field(schema, parent, field) for parent, field in fields)
-    uncached = any((parent.name, field) in UNCACHED for parent, field in fields)
+    uncached = any(_uncached(root, parent, field) for parent, field in fields)
     versions = _version_arguments(schema, root, operation, fragments)
     return Analysis(kind, volatile, versions, uncached)
 
@@ -148,8 +140,19 @@ def volatile_field(schema: GraphQLSchema, parent: GraphQLNamedType, field_name: 
     ):
         return False
     if parent is schema.query_type:
-        return field_name not in VERSIONED_ROOTS
+        return _caching(field) is not Caching.PINNABLE
     return _reaches_context(field)
+
+
+def _caching(field: GraphQLField | None) -> Caching | None:
+    declaration = declared(field) if field is not None else None
+    return declaration.caching if declaration is not None else None
+
+
+def _uncached(root: GraphQLObjectType, parent: GraphQLNamedType, field_name: str) -> bool:
+    if parent is root:
+        return _caching(root.fields.get(field_name)) is Caching.NEVER
+    return (parent.name, field_name) in UNCACHED
 
 
 def _reaches_context(field: GraphQLField) -> bool:
@@ -268,9 +271,10 @@ def _version_arguments(
         name = field.name.value
         if name == "__typename":
             continue
-        wanted = VERSIONED_ROOTS.get(name)
-        if wanted is None:
+        declaration = declared(root.fields[name]) if name in root.fields else None
+        if declaration is None or declaration.caching is not Caching.PINNABLE:
             return None
+        wanted = declaration.versions
         given = {argument.name.value: argument.value for argument in field.arguments or ()}
         for unpinning in _UNPINNING_ARGUMENTS & given.keys():
             if not isinstance(given[unpinning], NullValueNode):

@@ -32,7 +32,7 @@ class Context:
     # The event feed and live updates (subscriptions); None where a caller needs neither.
     feed: EventFeed | None = None
     live: LiveUpdates | None = None
-    transparency: Transparency | None = None  # the Merkle logs (api/log_fields.py)
+    transparency: Transparency | None = None  # the Merkle logs (api/types/log_fields.py)
     # The caller, set per request from the access middleware (docs/security.md); None: nobody,
     # refused everything. `actor` is its name wherever it writes.
     principal: Principal | None = None

@@ -35,17 +35,18 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from planapi.api.context import Context
+from planapi.api.types.context import Context
+from planapi.api.types.root_fields import Cost, declared
 from planapi.application.access import Role
 
 # Arguments that say how many items a list (or a connection) returns: a number, or a list
 # with one item per result (`nodes(ids:)`).
 PAGE_ARGUMENTS = ("first", "limit", "ids")
 
-# Lists without a page argument: how many items to expect, at most in practice. A plan is a few
-# hundred nodes; the Baku draft has 40.
+# Lists below the roots without a page argument: how many items to expect, at most in practice.
+# A plan is a few hundred nodes; the Baku draft has 40. A root field declares its own
+# (`api.types.root_fields.Cost`).
 LIST_SIZES: dict[tuple[str, str], int] = {
-    ("Query", "plans"): 20,
     ("Plan", "nodes"): 200,
     ("Plan", "priorities"): 10,
     ("Plan", "outputs"): 20,
@@ -83,6 +84,8 @@ VERIFY_ALL_READINGS_COST = 300_000
 # statements): each amendment asking for one is priced like a page of fields, so a page of a
 # hundred amendments with proofs costs what a hundred such reads do.
 INCLUSION_PROOF_COST = 100
+# Fields below the roots whose work is not their answer's size (root fields declare theirs).
+WORK: dict[tuple[str, str], int] = {("Amendment", "inclusionProof"): INCLUSION_PROOF_COST}
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {
     Role.ANONYMOUS: 250_000,
@@ -198,16 +201,20 @@ class _Walker:
         is_list = isinstance(kind, GraphQLList)
         asked = self._page_argument(node, definition)
         key = (parent.name, name)
+        declaration = declared(definition)
+        cost = declaration.cost if declaration is not None else None
         if is_list:
             if key in PAGED_BY_PARENT:
                 multiplier = page
             elif asked is not None:
                 multiplier = asked
+            elif cost is not None and cost.items is not None:
+                multiplier = cost.items
             else:
                 multiplier = LIST_SIZES.get(key, DEFAULT_LIST_SIZE)
         else:
             multiplier = 1
-        inner = self._work(node, definition, key)
+        inner = self._work(node, definition, cost) if cost is not None else WORK.get(key, 0)
         if node.selection_set is not None:
             named = get_named_type(definition.type)
             # A connection passes its page size down to its edges.
@@ -215,17 +222,16 @@ class _Walker:
             inner += self.selections(node.selection_set, named, child_page)
         return 1 + multiplier * inner
 
-    def _work(self, node: FieldNode, definition: Any, key: tuple[str, str]) -> int:
-        if key == ("Amendment", "inclusionProof"):
-            return INCLUSION_PROOF_COST
-        if key != ("Query", "verifyIntegrity"):
-            return 0
-        given = next((a for a in node.arguments or () if a.name.value == "allReadings"), None)
-        everything = False
-        if given is not None:
-            kind = definition.args["allReadings"].type
-            everything = value_from_ast(given.value, kind, self.variables) is True
-        return VERIFY_PLAN_COST + (VERIFY_ALL_READINGS_COST if everything else 0)
+    def _work(self, node: FieldNode, definition: Any, cost: Cost) -> int:
+        """The work a root field declares beyond its answer's size, with its flags' extra."""
+        work = cost.work
+        for flag, extra in cost.work_if:
+            given = next((a for a in node.arguments or () if a.name.value == flag), None)
+            if given is not None:
+                kind = definition.args[flag].type
+                if value_from_ast(given.value, kind, self.variables) is True:
+                    work += extra
+        return work
 
     def _page_argument(self, node: FieldNode, definition: Any) -> int | None:
         for argument_name in PAGE_ARGUMENTS:

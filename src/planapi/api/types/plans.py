@@ -7,11 +7,11 @@ from typing import Annotated
 
 import strawberry
 
-from planapi.api.context import Context
-from planapi.api.errors import bad_input
-from planapi.api.global_ids import Node as GlobalNode
-from planapi.api.global_ids import global_id
-from planapi.api.history import (
+from planapi.api.types.context import Context
+from planapi.api.types.errors import bad_input
+from planapi.api.types.global_ids import Node as GlobalNode
+from planapi.api.types.global_ids import global_id
+from planapi.api.types.history import (
     Amendment,
     AmendmentConnection,
     AmendmentEdge,
@@ -21,7 +21,7 @@ from planapi.api.history import (
     field_diffs,
     version_of,
 )
-from planapi.api.nodes import (
+from planapi.api.types.nodes import (
     Enabler,
     NodeLink,
     Output,

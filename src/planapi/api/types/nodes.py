@@ -11,14 +11,14 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from planapi.api import scalars  # noqa: F401  (registers the domain enums)
-from planapi.api.context import Context
-from planapi.api.errors import bad_input
-from planapi.api.global_ids import Node as GlobalNode
-from planapi.api.global_ids import global_id, node_global_id
-from planapi.api.history import Amendment, FieldDiff, field_diffs
-from planapi.api.naming import camel
-from planapi.api.readings import (
+from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
+from planapi.api.types.context import Context
+from planapi.api.types.errors import bad_input
+from planapi.api.types.global_ids import Node as GlobalNode
+from planapi.api.types.global_ids import global_id, node_global_id
+from planapi.api.types.history import Amendment, FieldDiff, field_diffs
+from planapi.api.types.naming import camel
+from planapi.api.types.readings import (
     DimensionValueInput,
     KpiProgress,
     Reading,

@@ -9,12 +9,12 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from planapi.api import cursors, log_fields, scalars  # noqa: F401  (scalars registers the domain enums)
-from planapi.api.context import Context
-from planapi.api.global_ids import Node as GlobalNode
-from planapi.api.global_ids import global_id
-from planapi.api.log_fields import InclusionProof
-from planapi.api.naming import camel
+from planapi.api.types import cursors, log_fields, scalars  # noqa: F401  (scalars registers the domain enums)
+from planapi.api.types.context import Context
+from planapi.api.types.global_ids import Node as GlobalNode
+from planapi.api.types.global_ids import global_id
+from planapi.api.types.log_fields import InclusionProof
+from planapi.api.types.naming import camel
 from planapi.application.feed import plan_id_of
 from planapi.application.ports import Recorded
 from planapi.application.primitives import field_to_primitive

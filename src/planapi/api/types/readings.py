@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import strawberry
 
-from planapi.api import cursors
-from planapi.api.global_ids import Node as GlobalNode
-from planapi.api.global_ids import global_id
-from planapi.api.history import PageInfo
+from planapi.api.types import cursors
+from planapi.api.types.global_ids import Node as GlobalNode
+from planapi.api.types.global_ids import global_id
+from planapi.api.types.history import PageInfo
 from planapi.application.readings import RecordReadings
 from planapi.domain.nodes import Direction
 from planapi.domain.periods import parse_period

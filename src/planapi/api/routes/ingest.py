@@ -14,10 +14,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from planapi.api.naming import render_path
-from planapi.api.nul import NUL, in_json_line, nul_path
-from planapi.api.nul import message as nul_message
-from planapi.api.reading_records import BadRecord, decode_line, reading_from_record
+from planapi.api.runtime.nul import NUL, in_json_line, nul_path
+from planapi.api.runtime.nul import message as nul_message
+from planapi.api.types.naming import render_path
+from planapi.api.types.reading_records import BadRecord, decode_line, reading_from_record
 from planapi.application.access import (
     AccessDeniedError,
     Permission,

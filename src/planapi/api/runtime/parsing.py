@@ -28,7 +28,7 @@ from graphql import (
 )
 from strawberry.extensions import ParserCache, SchemaExtension
 
-from planapi.api.context import Context
+from planapi.api.types.context import Context
 from planapi.application.access import Role
 
 DEFAULT_ANONYMOUS_TOKENS = 2_000
@@ -61,7 +61,7 @@ def parses_off_loop(text: str | None) -> bool:
 class Unparsable(DocumentNode):
     """Stands in for a document whose parse in the thread failed, holding the error: raised
     from the parsing hook it would escape strawberry's handling of syntax errors (a traceback,
-    and on a WebSocket no answer), so validation answers it instead (`api.shape`)."""
+    and on a WebSocket no answer), so validation answers it instead (`api.runtime.shape`)."""
 
     def __init__(
         self, error: GraphQLError, operation_name: str | None, allowed: Iterable[Any]

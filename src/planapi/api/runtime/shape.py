@@ -27,7 +27,7 @@ from graphql import (
 )
 from strawberry.extensions import ValidationCache
 
-from planapi.api.parsing import Unparsable
+from planapi.api.runtime.parsing import Unparsable
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 INVALID = "GRAPHQL_VALIDATION_FAILED"

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
-from planapi.api.http_protocol import RequestRefused
+from planapi.api.runtime.http_protocol import RequestRefused
 
 Single = Callable[[Scope, Receive, Send], Awaitable[None]]
 # Take `n` more requests from the caller's bucket: None when allowed, else seconds to wait.

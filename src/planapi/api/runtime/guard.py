@@ -1,7 +1,9 @@
-"""Who may call which root field: one table, applied to the built schema, default deny.
+"""Who may call which root field: each root field's declared permission, applied to the built
+schema, default deny.
 
-Every field of Query, Mutation and Subscription needs an entry in `POLICY`; building a schema
-with a root field the table does not name fails, so a new field cannot ship unguarded. The check
+Every field of Query, Mutation and Subscription declares its permission where it is declared
+(`api.types.root_fields.declare`); building a schema with a root field that declares none
+fails, so a new field cannot ship unguarded. The check
 sits on root fields only because everything below a root is what that root's permission reads:
 a reader may see every field reachable from `plan`, an auditor everything under `events`.
 
@@ -14,15 +16,22 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncGenerator, AsyncIterable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLField, GraphQLObjectType, GraphQLResolveInfo
+from graphql import (
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+)
 
-from planapi.api.context import Context, request_id
-from planapi.api.errors import access_error, as_union_member
-from planapi.api.failures import Classify, classified, declared_only, note
+from planapi.api.runtime.failures import Classify, classified, declared_only, note
+from planapi.api.types.context import Context, request_id
+from planapi.api.types.errors import access_error, as_union_member
+from planapi.api.types.root_fields import declared
 from planapi.application.access import (
     AccessDeniedError,
     Denial,
@@ -33,24 +42,6 @@ from planapi.application.access import (
 from planapi.domain.errors import PlanApiError
 
 log = logging.getLogger("planapi.api")
-
-POLICY: dict[tuple[str, str], Permission] = {
-    ("Query", "plans"): Permission.READ,
-    ("Query", "plan"): Permission.READ,
-    ("Query", "planDiff"): Permission.READ,
-    ("Query", "nodeHistory"): Permission.READ,  # history is reading (issue 5); see security.md
-    ("Query", "amendment"): Permission.READ,
-    ("Query", "node"): Permission.READ,
-    ("Query", "nodes"): Permission.READ,
-    ("Query", "verifyIntegrity"): Permission.AUDIT,
-    ("Query", "events"): Permission.AUDIT,
-    ("Query", "checkpoint"): Permission.READ,  # public over HTTP too: it reveals only hashes
-    ("Mutation", "createPlan"): Permission.CREATE_PLAN,
-    ("Mutation", "amendPlan"): Permission.AMEND,
-    ("Mutation", "recordReadings"): Permission.RECORD_READINGS,
-    ("Subscription", "planAmended"): Permission.READ,
-    ("Subscription", "readingsRecorded"): Permission.READ,
-}
 
 
 Info = GraphQLResolveInfo[Any]
@@ -128,29 +119,38 @@ async def _while_allowed(
             await closing()
 
 
-def guard(schema: strawberry.Schema) -> None:
-    """Put every root field behind its permission (after any other resolver replacement)."""
-    core = schema._schema
-    roots: list[tuple[str, GraphQLObjectType | None]] = [
+def _roots(core: GraphQLSchema) -> Iterator[tuple[str, GraphQLObjectType]]:
+    for kind, root in (
         ("Query", core.query_type),
         ("Mutation", core.mutation_type),
         ("Subscription", core.subscription_type),
-    ]
-    seen: set[tuple[str, str]] = set()
-    for kind, root in roots:
-        if root is None:
-            continue
+    ):
+        if root is not None:
+            yield kind, root
+
+
+def policy(core: GraphQLSchema) -> dict[tuple[str, str], Permission]:
+    """(root type, field) → the permission it declares, for every root field declaring one."""
+    found = {}
+    for kind, root in _roots(core):
         for name, field in root.fields.items():
-            permission = POLICY.get((kind, name))
-            if permission is None:
+            declaration = declared(field)
+            if declaration is not None:
+                found[(kind, name)] = declaration.permission
+    return found
+
+
+def guard(schema: strawberry.Schema) -> None:
+    """Put every root field behind its permission (after any other resolver replacement)."""
+    for kind, root in _roots(schema._schema):
+        for name, field in root.fields.items():
+            declaration = declared(field)
+            if declaration is None:
                 raise UnguardedFieldError(
-                    f"{kind}.{name} has no entry in planapi.api.guard.POLICY: say who may use it"
+                    f"{kind}.{name} declares no permission: give it "
+                    "metadata=declare(...) (api.types.root_fields) to say who may use it"
                 )
-            seen.add((kind, name))
-            _wrap(kind, field, permission)
-    stale = set(POLICY) - seen
-    if stale:
-        raise UnguardedFieldError(f"POLICY names fields the schema lacks: {sorted(stale)}")
+            _wrap(kind, field, declaration.permission)
 
 
 def _wrap(kind: str, field: GraphQLField, permission: Permission) -> None:

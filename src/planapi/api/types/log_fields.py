@@ -11,8 +11,8 @@ from enum import Enum
 
 import strawberry
 
-from planapi.api.context import Context
-from planapi.api.errors import bad_input
+from planapi.api.types.context import Context
+from planapi.api.types.errors import bad_input
 from planapi.application.transparency import EVENTS, READINGS, Transparency
 from planapi.domain.errors import Problem, ValidationError
 from planapi.domain.merkle import ProofError

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from planapi.api.rendering import FORMATS, render
+from planapi.api.routes.rendering import FORMATS, render
 from planapi.application.document import diff_document, plan_document
 from planapi.application.plans import PlanService
 from planapi.domain.errors import (

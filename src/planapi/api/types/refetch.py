@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import strawberry
 
-from planapi.api.context import Context
-from planapi.api.errors import bad_input
-from planapi.api.global_ids import (
+from planapi.api.types.context import Context
+from planapi.api.types.errors import bad_input
+from planapi.api.types.global_ids import (
     KIND_TYPE_NAMES,
     NODE_TYPE_NAMES,
     MalformedIdError,
@@ -24,11 +24,13 @@ from planapi.api.global_ids import (
     global_id,
     parse,
 )
-from planapi.api.history import Amendment
-from planapi.api.nodes import NodeHistoryEntry, as_type, history_entry_id, history_indexes
-from planapi.api.plans import Plan, PlanSummary
-from planapi.api.readings import CURRENT, SUPERSEDED_BY, Reading
-from planapi.api.subscriptions import ReadingsBatch, batch_global_id
+from planapi.api.types.history import Amendment
+from planapi.api.types.nodes import NodeHistoryEntry, as_type, history_entry_id, history_indexes
+from planapi.api.types.plans import Plan, PlanSummary
+from planapi.api.types.readings import CURRENT, SUPERSEDED_BY, Reading
+from planapi.api.types.root_fields import Caching, declare
+from planapi.api.types.subscriptions import ReadingsBatch, batch_global_id
+from planapi.application.access import Permission
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.readings import ReadingQuery, ReadingVersion
 
@@ -183,7 +185,8 @@ class NodeQueries:
         description="The object with this global id (any object's `id`), with the data it had "
         "when the id was given out (Relay's Global Object Identification). Null when the id is "
         "well-formed but names nothing; BAD_USER_INPUT naming `id` when it is not a global id "
-        "of this API (a stable key such as a `planId` or `nodeId` included)."
+        "of this API (a stable key such as a `planId` or `nodeId` included).",
+        metadata=declare(Permission.READ, Caching.HEADS),
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         (target,) = _targets([id], "id", listed=False)
@@ -191,7 +194,8 @@ class NodeQueries:
 
     @strawberry.field(
         description=f"`node(id:)` for each of up to {MAX_IDS} ids, in order; null for each "
-        "that names nothing; BAD_USER_INPUT naming `ids[i]` for each that is malformed."
+        "that names nothing; BAD_USER_INPUT naming `ids[i]` for each that is malformed.",
+        metadata=declare(Permission.READ, Caching.HEADS),
     )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_IDS:

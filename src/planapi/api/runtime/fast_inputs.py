@@ -7,7 +7,8 @@ server's CPU for a batch of 1,000. msgspec converts the same value into a struct
 reading.
 
 A *fast input* is installed on an input object type of one schema (`install`); the execution
-context (`api.execution`) then tries its decoder on each variable of that type, and the field
+context (`api.runtime.execution`) then tries its decoder on each variable of that type, and the
+field
 receives the decoded struct instead of graphql-core's dict, so whoever installs one must also
 give the fields taking that type a resolver that accepts it (`api.schema`).
 
@@ -30,7 +31,7 @@ from graphql import GraphQLInputObjectType, GraphQLSchema
 from graphql.pyutils import Undefined
 from graphql.utilities import coerce_input_value
 
-from planapi.api.reading_records import WirePair, WireSource
+from planapi.api.types.reading_records import WirePair, WireSource
 from planapi.domain.readings import ReadingStatus
 
 EXTENSION = "planapi-fast-input"

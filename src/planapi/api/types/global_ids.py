@@ -22,7 +22,7 @@ from planapi.domain.nodes import NodeKind
 MAX_LENGTH = 4_096
 _ESCAPED = re.compile(r"%(3A|25)")
 
-# The GraphQL type name of each node kind (as the types in `api.nodes` are named).
+# The GraphQL type name of each node kind (as the types in `api.types.nodes` are named).
 KIND_TYPE_NAMES: dict[NodeKind, str] = {
     kind: "".join(word.title() for word in kind.name.split("_")) for kind in NodeKind
 }

@@ -1,6 +1,6 @@
 """GraphQL over HTTP (the GraphQL Foundation's spec): media types, request refusals, statuses.
 
-What `api.graphql_http` asks before and after strawberry runs a request:
+What `api.runtime.graphql_http` asks before and after strawberry runs a request:
 
 - which media type the answer is in: `application/graphql-response+json` when the client's
   `Accept` prefers it (Apollo Client 4 and graphql-http send it first), else
