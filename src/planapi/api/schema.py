@@ -8,12 +8,14 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLResolveInfo
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     QueryDepthLimiter,
 )
+from strawberry.types.arguments import InputContext
+from strawberry.types.base import get_object_definition
 
 from planapi.api.runtime.cost import (
     DEFAULT_BUDGETS,
@@ -64,7 +66,7 @@ from planapi.api.types.log_fields import LogCheckpoint
 from planapi.api.types.nodes import TYPES, NodeHistoryEntry, history_page
 from planapi.api.types.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.types.reading_records import BadRecord, reading_from_record, to_new_reading
-from planapi.api.types.readings import ReadingsRecorded, RecordReadingsInput, to_record_command
+from planapi.api.types.readings import ReadingsRecorded, RecordReadingsInput
 from planapi.api.types.refetch import NodeQueries
 from planapi.api.types.root_fields import Caching, Cost, declare
 from planapi.api.types.scalars import WIRE_FORMATS
@@ -248,9 +250,17 @@ class Mutation:
         "the same content, stores nothing new (counted as duplicates).",
         metadata=declare(Permission.RECORD_READINGS, Caching.NOT_A_QUERY),
     )
-    async def record_readings(self, info: Info, input: RecordReadingsInput) -> RecordReadingsResult:
-        # Declares the field's types; at run time `_fast_record_readings` answers it.
-        return await _record(info.context, to_record_command(input))
+    async def record_readings(
+        self,
+        info: Info,
+        input: Annotated[
+            RecordReadings | ValidationError, strawberry.argument(graphql_type=RecordReadingsInput)
+        ],
+    ) -> RecordReadingsResult:
+        # `input` arrives as the command `_record_command` built from the variable.
+        if isinstance(input, ValidationError):
+            return as_union_member(input)  # type: ignore[no-any-return]
+        return await _record(info.context, input)
 
 
 async def _record(context: Context, command: RecordReadings) -> RecordReadingsResult:
@@ -268,45 +278,38 @@ async def _record(context: Context, command: RecordReadings) -> RecordReadingsRe
     )
 
 
-def _fast_record_readings(schema: strawberry.Schema) -> None:
+def _record_command(
+    cls: type,
+    input: RecordReadingsInputStruct | Mapping[str, Any],
+    context: InputContext,
+) -> RecordReadings | ValidationError:
     """recordReadings takes thousands of input objects. strawberry's generic conversion of each
     into its input class cost ~0.1 ms a reading, graphql-core's coercion of the variable half
     as much again: more than checking and storing it. So the variable is decoded by msgspec
     into a struct (`api.runtime.fast_inputs`); whatever that decoder leaves to graphql-core (an
     inline argument, an ID sent as a number, a value GraphQL refuses) arrives coerced, as a plain
-    dict. Both are converted by the bulk endpoint's converter."""
-    mutation = schema._schema.mutation_type
-    assert mutation is not None
-
-    async def resolve(
-        root: object,
-        info: GraphQLResolveInfo[Context],
-        input: RecordReadingsInputStruct | dict[str, Any],
-    ) -> object:
-        if isinstance(input, RecordReadingsInputStruct):
-            command = RecordReadings(
-                plan_id=input.planId,
-                readings=[to_new_reading(item) for item in input.readings],
-                idempotency_key=input.idempotencyKey,
-            )
-            return await _record(info.context, command)
-        readings, problems = [], []
-        for index, item in enumerate(input["readings"]):
-            try:
-                readings.append(reading_from_record(item))
-            except BadRecord as error:  # "" where a value is required, found by the fuzzer
-                problems.append(Problem(("readings", index), str(error)))
-        if problems:
-            return as_union_member(ValidationError(problems))
-        command = RecordReadings(
-            plan_id=input["planId"],
-            readings=readings,
-            idempotency_key=input.get("idempotencyKey"),
+    dict. Strawberry hands either to this `from_input` hook of RecordReadingsInput instead of
+    building the class, and both become the command through the bulk endpoint's converter."""
+    if isinstance(input, RecordReadingsInputStruct):
+        return RecordReadings(
+            plan_id=input.planId,
+            readings=[to_new_reading(item) for item in input.readings],
+            idempotency_key=input.idempotencyKey,
         )
-        return await _record(info.context, command)
+    readings, problems = [], []
+    for index, item in enumerate(input["readings"]):
+        try:
+            readings.append(reading_from_record(item))
+        except BadRecord as error:  # "" where a value is required, found by the fuzzer
+            problems.append(Problem(("readings", index), str(error)))
+    if problems:
+        return ValidationError(problems)
+    return RecordReadings(
+        plan_id=input["planId"], readings=readings, idempotency_key=input.get("idempotencyKey")
+    )
 
-    mutation.fields["recordReadings"].resolve = resolve
-    install(schema._schema, "RecordReadingsInput", RECORD_READINGS_INPUT)
+
+get_object_definition(RecordReadingsInput, strict=True).from_input = _record_command
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -363,6 +366,6 @@ def build_schema(
         scalar_overrides=WIRE_FORMATS,
     )
     schema.classify = classify
-    _fast_record_readings(schema)
+    install(schema._schema, "RecordReadingsInput", RECORD_READINGS_INPUT)
     guard(schema)  # last: every root field behind its permission (docs/security.md)
     return schema

@@ -55,8 +55,15 @@ class ReadingService:
         batch = await self._batch(command)
         return await self.store.record(command.plan_id, who, command.idempotency_key, batch)
 
-    async def check(self, command: RecordReadings) -> tuple[list[CheckedReading], list[Problem]]:
-        """The readings that are valid and the problems of the others, storing nothing."""
+    async def check(
+        self, command: RecordReadings, actor: str | None = None, scope: Scope = ANY
+    ) -> tuple[list[CheckedReading], list[Problem]]:
+        """The readings that are valid and the problems of the others, storing nothing; out of
+        `scope` refused as by `record`. No readings, no problems: the caller has its own."""
+        who = actor or self.plans.default_actor
+        check_reading_scope(scope, who, command.plan_id, [r.kpi_id for r in command.readings])
+        if not command.readings:
+            return [], []
         try:
             batch = await self._batch(command)
         except ValidationError as error:

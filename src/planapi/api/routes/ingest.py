@@ -17,12 +17,16 @@ from starlette.responses import JSONResponse, Response
 from planapi.api.runtime.nul import NUL, in_json_line, nul_path
 from planapi.api.runtime.nul import message as nul_message
 from planapi.api.types.naming import render_path
-from planapi.api.types.reading_records import BadRecord, decode_line, reading_from_record
+from planapi.api.types.reading_records import (
+    CSV_COLUMNS,
+    BadRecord,
+    decode_line,
+    reading_from_record,
+)
 from planapi.application.access import (
     AccessDeniedError,
     Permission,
     Principal,
-    check_reading_scope,
 )
 from planapi.application.readings import ReadingService, RecordReadings
 from planapi.domain.errors import (
@@ -33,10 +37,6 @@ from planapi.domain.errors import (
 )
 from planapi.domain.readings import NewReading
 
-CSV_COLUMNS = (
-    "kpi_id", "period", "status", "value", "text", "numerator", "denominator",
-    "disaggregation", "source", "source_reading_id", "note",
-)  # fmt: skip
 NDJSON_TYPES = {"application/x-ndjson", "application/jsonl", "application/x-jsonlines"}
 CSV_TYPES = {"text/csv"}
 
@@ -225,13 +225,10 @@ def ingest_endpoint(
         key = request.headers.get("idempotency-key") or request.query_params.get("idempotencyKey")
         command = RecordReadings(plan_id, parsed.readings, key)
         try:
-            # Out of scope is refused before anything else is said about the batch.
-            check_reading_scope(
-                principal.scope, principal.name, plan_id, [r.kpi_id for r in parsed.readings]
-            )
             if parsed.problems:
-                # Report what the readings that did parse get wrong too, in one answer.
-                _, found = await service.check(command) if parsed.readings else ([], [])
+                # Report what the readings that did parse get wrong too, in one answer; out of
+                # scope is refused (by the use case) before anything else is said about it.
+                _, found = await service.check(command, principal.name, principal.scope)
                 located = [_located(p, parsed.lines) for p in found]
                 problems = sorted([*parsed.problems, *located], key=lambda p: p.get("line", 0))
                 return _error(422, "validation_failed", "nothing was stored", problems)

@@ -10,7 +10,8 @@ A *fast input* is installed on an input object type of one schema (`install`); t
 context (`api.runtime.execution`) then tries its decoder on each variable of that type, and the
 field
 receives the decoded struct instead of graphql-core's dict, so whoever installs one must also
-give the fields taking that type a resolver that accepts it (`api.schema`).
+give that type a strawberry `from_input` hook that accepts both (`api.schema`): the declared
+resolvers then run as declared, on what the hook built.
 
 A decoder must accept exactly what GraphQL accepts for its type, or less — never more — and give
 the same values. Whatever it refuses is coerced by graphql-core as before: errors keep GraphQL's

@@ -76,6 +76,11 @@ class WireLike(Protocol):
 
 NDJSON = msgspec.json.Decoder(WireReading)
 CSV_NAMES = {"kpi_id": "kpiId", "source_reading_id": "sourceReadingId"}
+# A CSV header names the wire fields, snake_case: derived, so a new field is a new column.
+CSV_COLUMNS = tuple(
+    {camel: snake for snake, camel in CSV_NAMES.items()}.get(name, name)
+    for name in WireReading.__struct_fields__
+)
 
 
 def decode_line(line: bytes | str) -> NewReading:

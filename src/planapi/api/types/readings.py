@@ -11,11 +11,10 @@ from planapi.api.types import cursors
 from planapi.api.types.global_ids import Node as GlobalNode
 from planapi.api.types.global_ids import global_id
 from planapi.api.types.history import PageInfo
-from planapi.application.readings import RecordReadings
 from planapi.domain.nodes import Direction
 from planapi.domain.periods import parse_period
 from planapi.domain.progress import TargetProgress as TargetProgressModel
-from planapi.domain.readings import NewReading, ReadingSource, ReadingStatus, ReadingVersion
+from planapi.domain.readings import ReadingStatus, ReadingVersion
 
 ReadingStatusEnum = strawberry.enum(
     ReadingStatus,
@@ -225,30 +224,6 @@ class ReadingsRecorded:
 
 def pairs(given: list[DimensionValueInput] | None) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((item.dimension, item.value) for item in given or ()))
-
-
-def to_new_reading(given: ReadingInput) -> NewReading:
-    source = given.source
-    return NewReading(
-        kpi_id=given.kpi_id,
-        period=given.period,
-        status=given.status,
-        value=given.value,
-        text=given.text,
-        numerator=given.numerator,
-        denominator=given.denominator,
-        disaggregation=pairs(given.disaggregation),
-        source=ReadingSource(source.integration, source.reading_id) if source else None,
-        note=given.note,
-    )
-
-
-def to_record_command(given: RecordReadingsInput) -> RecordReadings:
-    return RecordReadings(
-        plan_id=given.plan_id,
-        readings=[to_new_reading(item) for item in given.readings],
-        idempotency_key=given.idempotency_key,
-    )
 
 
 @strawberry.type
