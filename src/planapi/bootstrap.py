@@ -26,7 +26,7 @@ from planapi.adapters.snapshot_key import load_or_create_key
 from planapi.adapters.snapshots import SqlSnapshotStore, UnkeyedSnapshotStore
 from planapi.adapters.token_store import SqlTokenStore
 from planapi.application.access import Role
-from planapi.application.authn import Authenticator, BearerVerifier
+from planapi.application.authn import Authenticator
 from planapi.application.feed import EventFeed
 from planapi.application.freshness import CoalescedHeads
 from planapi.application.live import (
@@ -37,7 +37,7 @@ from planapi.application.live import (
     NotifyingReadingStore,
 )
 from planapi.application.plans import PlanService
-from planapi.application.ports import Clock, Notifier
+from planapi.application.ports import BearerVerifier, Clock, Notifier
 from planapi.application.readings import ReadingService
 from planapi.application.tokens import TokenService
 from planapi.application.transparency import LogSettings, Transparency
