@@ -6,13 +6,11 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.clock import SystemClock
-from planapi.adapters.database import create_engine
+from planapi.adapters.database import deployment_engine, local_file, migrates_itself
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.failures import quiet_lost_waiters
 from planapi.adapters.feeds import SqlEventLog, SqlReadingLog
@@ -72,22 +70,18 @@ class Services:
 
 
 def engine_for(settings: Settings) -> AsyncEngine:
-    if settings.is_sqlite:
-        database = make_url(settings.database_url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-    options: dict[str, Any] = {}
-    if settings.database_schema and not settings.is_sqlite:
-        options["connect_args"] = {"server_settings": {"search_path": settings.database_schema}}
-    if not settings.is_sqlite:
-        options["max_overflow"] = settings.db_max_overflow
-    return create_engine(settings.database_url, pool_size=settings.db_pool_size, **options)
+    return deployment_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        schema=settings.database_schema,
+    )
 
 
-async def ensure_schema(engine: AsyncEngine, settings: Settings) -> None:
-    """The embedded SQLite default migrates itself; a shared PostgreSQL is migrated by an
-    operator (`planapi migrate`), so the app refuses to run against an outdated schema."""
-    if settings.is_sqlite:
+async def ensure_schema(engine: AsyncEngine) -> None:
+    """A database that migrates itself is brought up to date; any other must already be (the
+    app refuses to run against an outdated schema)."""
+    if migrates_itself(engine):
         await upgrade(engine)
         return
     current, head = await pending(engine)
@@ -103,7 +97,7 @@ async def bootstrap(settings: Settings) -> Services:
     quiet_lost_waiters(asyncio.get_running_loop())
     engine = engine_for(settings)
     try:
-        await ensure_schema(engine, settings)
+        await ensure_schema(engine)
     except BaseException:
         await engine.dispose()
         raise
@@ -165,11 +159,8 @@ def snapshot_key_path(settings: Settings) -> Path | None:
     """PLANAPI_SNAPSHOT_KEY_FILE; for a SQLite file database, `snapshot.key` beside it."""
     if settings.snapshot_key_file:
         return Path(settings.snapshot_key_file)
-    if settings.is_sqlite:
-        database = make_url(settings.database_url).database
-        if database and database != ":memory:":
-            return Path(database).parent / "snapshot.key"
-    return None
+    database = local_file(settings.database_url)
+    return None if database is None else database.parent / "snapshot.key"
 
 
 def snapshot_store(engine: AsyncEngine, clock: Clock, settings: Settings) -> SqlSnapshotStore:

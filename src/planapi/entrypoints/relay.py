@@ -279,7 +279,7 @@ async def relay_main(settings: Settings) -> None:
     engine = engine_for(settings)
     client: NatsClient | None = None
     try:
-        await ensure_schema(engine, settings)
+        await ensure_schema(engine)
         positions = SqlRelayPositions(engine)
         client = await connect(settings, stopping)
         if client is None:
