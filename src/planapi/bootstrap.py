@@ -19,6 +19,7 @@ from planapi.adapters.merkle_log import LogRecomputation, SqlMerkleLog
 from planapi.adapters.migrations import pending, upgrade
 from planapi.adapters.notify import notifier_for
 from planapi.adapters.readings_store import SqlReadingStore
+from planapi.adapters.relay_positions import SqlRelayPositions
 from planapi.adapters.signing_keys import load_past_keys, load_signer
 from planapi.adapters.snapshot_key import load_or_create_key
 from planapi.adapters.snapshots import SqlSnapshotStore, UnkeyedSnapshotStore
@@ -141,6 +142,35 @@ async def bootstrap(settings: Settings) -> Services:
         transparency=Transparency(
             SqlMerkleLog(engine), LogRecomputation(engine), clock, log_settings
         ),
+    )
+
+
+@dataclass
+class RelayServices:
+    """What `planapi relay` reads: the event log, its own positions and lock, the Merkle logs."""
+
+    engine: AsyncEngine
+    events: SqlEventStore
+    positions: SqlRelayPositions
+    tree: SqlMerkleLog
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def bootstrap_relay(settings: Settings) -> RelayServices:
+    """The relay's adapters, wired here like the server's, on a schema that is up to date."""
+    engine = engine_for(settings)
+    try:
+        await ensure_schema(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return RelayServices(
+        engine,
+        SqlEventStore(engine, SystemClock()),
+        SqlRelayPositions(engine),
+        SqlMerkleLog(engine),
     )
 
 
