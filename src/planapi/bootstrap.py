@@ -93,15 +93,21 @@ async def ensure_schema(engine: AsyncEngine) -> None:
         )
 
 
-async def bootstrap(settings: Settings) -> Services:
-    log_settings = log_settings_for(settings)
-    quiet_lost_waiters(asyncio.get_running_loop())
+async def migrated_engine(settings: Settings) -> AsyncEngine:
+    """The engine, once the schema is up to date (closed again if it is not)."""
     engine = engine_for(settings)
     try:
         await ensure_schema(engine)
     except BaseException:
         await engine.dispose()
         raise
+    return engine
+
+
+async def bootstrap(settings: Settings) -> Services:
+    log_settings = log_settings_for(settings)
+    quiet_lost_waiters(asyncio.get_running_loop())
+    engine = await migrated_engine(settings)
     clock = SystemClock()
     # Writers announce each commit (after it) through the notifier; subscribers wake and read.
     notifier = notifier_for(settings.database_url, (PLAN_EVENTS, READING_BATCHES))
@@ -160,12 +166,7 @@ class RelayServices:
 
 async def bootstrap_relay(settings: Settings) -> RelayServices:
     """The relay's adapters, wired here like the server's, on a schema that is up to date."""
-    engine = engine_for(settings)
-    try:
-        await ensure_schema(engine)
-    except BaseException:
-        await engine.dispose()
-        raise
+    engine = await migrated_engine(settings)
     return RelayServices(
         engine,
         SqlEventStore(engine, SystemClock()),
