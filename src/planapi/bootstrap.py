@@ -6,13 +6,11 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.clock import SystemClock
-from planapi.adapters.database import create_engine
+from planapi.adapters.database import deployment_engine, local_file, migrates_itself
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.failures import quiet_lost_waiters
 from planapi.adapters.feeds import SqlEventLog, SqlReadingLog
@@ -21,12 +19,13 @@ from planapi.adapters.merkle_log import LogRecomputation, SqlMerkleLog
 from planapi.adapters.migrations import pending, upgrade
 from planapi.adapters.notify import notifier_for
 from planapi.adapters.readings_store import SqlReadingStore
+from planapi.adapters.relay_positions import SqlRelayPositions
 from planapi.adapters.signing_keys import load_past_keys, load_signer
 from planapi.adapters.snapshot_key import load_or_create_key
 from planapi.adapters.snapshots import SqlSnapshotStore, UnkeyedSnapshotStore
 from planapi.adapters.token_store import SqlTokenStore
 from planapi.application.access import Role
-from planapi.application.authn import Authenticator, BearerVerifier
+from planapi.application.authn import Authenticator
 from planapi.application.feed import EventFeed
 from planapi.application.freshness import CoalescedHeads
 from planapi.application.live import (
@@ -37,7 +36,7 @@ from planapi.application.live import (
     NotifyingReadingStore,
 )
 from planapi.application.plans import PlanService
-from planapi.application.ports import Clock, Notifier
+from planapi.application.ports import BearerVerifier, Clock, Notifier
 from planapi.application.readings import ReadingService
 from planapi.application.tokens import TokenService
 from planapi.application.transparency import LogSettings, Transparency
@@ -72,22 +71,18 @@ class Services:
 
 
 def engine_for(settings: Settings) -> AsyncEngine:
-    if settings.is_sqlite:
-        database = make_url(settings.database_url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-    options: dict[str, Any] = {}
-    if settings.database_schema and not settings.is_sqlite:
-        options["connect_args"] = {"server_settings": {"search_path": settings.database_schema}}
-    if not settings.is_sqlite:
-        options["max_overflow"] = settings.db_max_overflow
-    return create_engine(settings.database_url, pool_size=settings.db_pool_size, **options)
+    return deployment_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        schema=settings.database_schema,
+    )
 
 
-async def ensure_schema(engine: AsyncEngine, settings: Settings) -> None:
-    """The embedded SQLite default migrates itself; a shared PostgreSQL is migrated by an
-    operator (`planapi migrate`), so the app refuses to run against an outdated schema."""
-    if settings.is_sqlite:
+async def ensure_schema(engine: AsyncEngine) -> None:
+    """A database that migrates itself is brought up to date; any other must already be (the
+    app refuses to run against an outdated schema)."""
+    if migrates_itself(engine):
         await upgrade(engine)
         return
     current, head = await pending(engine)
@@ -98,15 +93,21 @@ async def ensure_schema(engine: AsyncEngine, settings: Settings) -> None:
         )
 
 
-async def bootstrap(settings: Settings) -> Services:
-    log_settings = log_settings_for(settings)
-    quiet_lost_waiters(asyncio.get_running_loop())
+async def migrated_engine(settings: Settings) -> AsyncEngine:
+    """The engine, once the schema is up to date (closed again if it is not)."""
     engine = engine_for(settings)
     try:
-        await ensure_schema(engine, settings)
+        await ensure_schema(engine)
     except BaseException:
         await engine.dispose()
         raise
+    return engine
+
+
+async def bootstrap(settings: Settings) -> Services:
+    log_settings = log_settings_for(settings)
+    quiet_lost_waiters(asyncio.get_running_loop())
+    engine = await migrated_engine(settings)
     clock = SystemClock()
     # Writers announce each commit (after it) through the notifier; subscribers wake and read.
     notifier = notifier_for(settings.database_url, (PLAN_EVENTS, READING_BATCHES))
@@ -150,6 +151,30 @@ async def bootstrap(settings: Settings) -> Services:
     )
 
 
+@dataclass
+class RelayServices:
+    """What `planapi relay` reads: the event log, its own positions and lock, the Merkle logs."""
+
+    engine: AsyncEngine
+    events: SqlEventStore
+    positions: SqlRelayPositions
+    tree: SqlMerkleLog
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def bootstrap_relay(settings: Settings) -> RelayServices:
+    """The relay's adapters, wired here like the server's, on a schema that is up to date."""
+    engine = await migrated_engine(settings)
+    return RelayServices(
+        engine,
+        SqlEventStore(engine, SystemClock()),
+        SqlRelayPositions(engine),
+        SqlMerkleLog(engine),
+    )
+
+
 def log_settings_for(settings: Settings) -> LogSettings:
     """Read before anything opens: a bad key stops the start with the setting named."""
     return LogSettings(
@@ -165,11 +190,8 @@ def snapshot_key_path(settings: Settings) -> Path | None:
     """PLANAPI_SNAPSHOT_KEY_FILE; for a SQLite file database, `snapshot.key` beside it."""
     if settings.snapshot_key_file:
         return Path(settings.snapshot_key_file)
-    if settings.is_sqlite:
-        database = make_url(settings.database_url).database
-        if database and database != ":memory:":
-            return Path(database).parent / "snapshot.key"
-    return None
+    database = local_file(settings.database_url)
+    return None if database is None else database.parent / "snapshot.key"
 
 
 def snapshot_store(engine: AsyncEngine, clock: Clock, settings: Settings) -> SqlSnapshotStore:

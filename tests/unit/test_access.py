@@ -25,7 +25,6 @@ from planapi.application.access import (
     system,
 )
 from planapi.application.authn import Authenticator
-from planapi.application.ratelimit import TokenBuckets
 from planapi.application.tokens import (
     PREFIX,
     ApiToken,
@@ -35,6 +34,7 @@ from planapi.application.tokens import (
     digest,
 )
 from planapi.domain.errors import ValidationError
+from planapi.entrypoints.ratelimit import TokenBuckets
 
 NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from planapi.api.runtime.graphql_http import ANONYMOUS, audience_of, role_of
+from planapi.api.runtime.response_cache import ENTRY_OVERHEAD, ByteLru
 from planapi.application.batching import Batcher
 from planapi.application.freshness import CoalescedHeads, Heads
-from planapi.application.response_cache import ENTRY_OVERHEAD, ByteLru
 
 
 def test_the_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -> None:

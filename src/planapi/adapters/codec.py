@@ -6,13 +6,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from planapi.application.primitives import (
-    Json,
+from planapi.adapters.node_json import (
     node_from_primitive,
     node_to_primitive,
     values_from_primitive,
     values_to_primitive,
 )
+from planapi.application.primitives import Json
 from planapi.domain.events import (
     AmendmentInfo,
     Authority,

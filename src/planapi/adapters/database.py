@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from planapi.adapters.failures import watch
@@ -16,6 +17,36 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def local_file(url: str) -> Path | None:
+    """The file of a SQLite database (None for a server's database or SQLite in memory)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def migrates_itself(engine: AsyncEngine) -> bool:
+    """The embedded SQLite default migrates itself; a shared PostgreSQL is migrated by an
+    operator (`planapi migrate`), never behind the back of the other processes using it."""
+    return is_sqlite(engine)
+
+
+def deployment_engine(
+    url: str, *, pool_size: int, max_overflow: int, schema: str | None
+) -> AsyncEngine:
+    """The engine a deployment runs on: a SQLite file's folder is made if missing; PostgreSQL
+    gets its overflow of connections and, if given, its schema on the search path."""
+    if url.startswith("sqlite"):
+        database = local_file(url)
+        if database is not None:
+            database.parent.mkdir(parents=True, exist_ok=True)
+        return create_engine(url, pool_size=pool_size)
+    options: dict[str, Any] = {"max_overflow": max_overflow}
+    if schema:
+        options["connect_args"] = {"server_settings": {"search_path": schema}}
+    return create_engine(url, pool_size=pool_size, **options)
 
 
 def create_engine(url: str, *, pool_size: int = 10, **options: Any) -> AsyncEngine:

@@ -23,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.hashing import canonical
+from planapi.adapters.node_json import node_from_primitive, node_to_primitive
 from planapi.adapters.tables import events, snapshots
 from planapi.application.ports import Clock
-from planapi.application.primitives import node_from_primitive, node_to_primitive
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState
 

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Protocol
 
 from planapi.application.access import READ_ONLY_ROLES, Principal, Role, anonymous
+from planapi.application.ports import BearerVerifier
 from planapi.application.tokens import InvalidCredentialsError, TokenService, looks_like_api_token
 
 MAX_HEADER = 16_384
-
-
-class BearerVerifier(Protocol):
-    """Checks a bearer JWT (signature, issuer, audience, expiry) and says who it names."""
-
-    async def verify(self, token: str) -> Principal: ...
 
 
 class Authenticator:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Protocol
+
+from planapi.application.ports import HeadsSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +23,6 @@ class Heads:
     @property
     def token(self) -> str:
         return f"{self.last_position}.{self.last_batch_id}"
-
-
-class HeadsSource(Protocol):
-    async def heads(self) -> Heads:
-        """The newest committed event position and readings batch id, in one round trip."""
 
 
 class CoalescedHeads:

@@ -13,11 +13,17 @@ import datetime as dt
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.plan import PlanState
 from planapi.domain.readings import BatchCheck, Reading, ReadingQuery
+
+if TYPE_CHECKING:  # the use cases' own value types; they import this module at run time
+    from planapi.application.access import Principal
+    from planapi.application.freshness import Heads
+    from planapi.application.tokens import ApiToken
+    from planapi.application.transparency import StoredCheckpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,3 +307,46 @@ class Notifier(Protocol):
 
     async def close(self) -> None:
         """Stop listening; every open `listen` raises NotifierClosedError from `wait`."""
+
+
+class TokenStore(Protocol):
+    async def insert(self, token: ApiToken, token_hash: bytes) -> None:
+        """Store a new token; raise TokenNameTakenError if an active one has its name."""
+
+    async def by_hash(self, token_hash: bytes) -> ApiToken | None: ...
+
+    async def all(self) -> list[ApiToken]: ...
+
+    async def revoke(self, token_id_or_name: str, at: dt.datetime) -> list[ApiToken]:
+        """Revoke the active token with this id (or every active one with this name); return
+        what was revoked."""
+
+    async def touch(self, token_id: str, at: dt.datetime) -> None: ...
+
+
+class BearerVerifier(Protocol):
+    """Checks a bearer JWT (signature, issuer, audience, expiry) and says who it names."""
+
+    async def verify(self, token: str) -> Principal: ...
+
+
+class HeadsSource(Protocol):
+    async def heads(self) -> Heads:
+        """The newest committed event position and readings batch id, in one round trip."""
+
+
+class MerkleTree(Protocol):
+    def leading(self) -> AbstractAsyncContextManager[bool]: ...
+    async def integrate(self, log: str, limit: int = ...) -> int: ...
+    async def size(self, log: str) -> int: ...
+    async def root(self, log: str, size: int) -> bytes: ...
+    async def inclusion(self, log: str, leaf: int, size: int) -> list[bytes]: ...
+    async def consistency(self, log: str, first: int, second: int) -> list[bytes]: ...
+    async def leaf_of(self, log: str, ref: int) -> int | None: ...
+    async def save_checkpoint(self, checkpoint: StoredCheckpoint, signed_at: Any) -> None: ...
+    async def latest_checkpoint(self, log: str) -> tuple[StoredCheckpoint, Any] | None: ...
+
+
+class Recomputation(Protocol):
+    async def roots(self, log: str, sizes: Sequence[int]) -> tuple[int, dict[int, bytes]]: ...
+    async def first_difference(self, log: str, tree: Any) -> tuple[int, int | None] | None: ...

@@ -1,12 +1,12 @@
-"""Node field values to and from JSON-ready primitives.
+"""Node field values to and from JSON-ready primitives, one field at a time.
 
-One mapping serves the event codec, snapshots and the API's before/after values, so a field is
-spelled the same way wherever it leaves the domain.
+One mapping serves the stored encoding (`adapters/node_json.py`), documents and the API's
+before/after values, so a field is spelled the same way wherever it leaves the domain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +15,6 @@ from planapi.domain.nodes import (
     Direction,
     Measure,
     Measurement,
-    Node,
-    NodeKind,
     Reference,
     ReferenceVocabulary,
     Region,
@@ -100,34 +98,3 @@ def field_from_primitive(name: str, raw: Json) -> object:
         return None
     _, from_primitive = _CODECS.get(name, (_same, _same))
     return from_primitive(raw)
-
-
-def values_to_primitive(values: Mapping[str, object]) -> dict[str, Json]:
-    return {name: field_to_primitive(name, value) for name, value in values.items()}
-
-
-def values_from_primitive(raw: Mapping[str, Json]) -> dict[str, object]:
-    return {name: field_from_primitive(name, value) for name, value in raw.items()}
-
-
-_EMPTY = Node(id="", kind=NodeKind.SECTION, title="")
-
-
-def node_to_primitive(node: Node) -> dict[str, Json]:
-    """Only fields that differ from their default, to keep stored events small."""
-    out: dict[str, Json] = {"id": node.id, "kind": node.kind.value, "title": node.title}
-    for name in Node.__slots__:
-        value = getattr(node, name)
-        if name in out or value == getattr(_EMPTY, name):
-            continue
-        out[name] = field_to_primitive(name, value)
-    return out
-
-
-def node_from_primitive(raw: Mapping[str, Json]) -> Node:
-    values = {
-        name: field_from_primitive(name, value)
-        for name, value in raw.items()
-        if name not in {"id", "kind", "title"}
-    }
-    return Node(id=raw["id"], kind=NodeKind(raw["kind"]), title=raw["title"], **values)  # type: ignore[arg-type]

@@ -17,7 +17,6 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from planapi.application.access import (
     WILDCARD,
@@ -27,7 +26,7 @@ from planapi.application.access import (
     has_expired,
     principal_for,
 )
-from planapi.application.ports import Clock
+from planapi.application.ports import Clock, TokenStore
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 
 PREFIX = "planapi_"  # lets secret scanners (and people) recognise a leaked token
@@ -72,21 +71,6 @@ class ApiToken:
         if has_expired(self.expires_at, now):  # made with our own clock: no leeway
             return "expired"
         return "active"
-
-
-class TokenStore(Protocol):
-    async def insert(self, token: ApiToken, token_hash: bytes) -> None:
-        """Store a new token; raise TokenNameTakenError if an active one has its name."""
-
-    async def by_hash(self, token_hash: bytes) -> ApiToken | None: ...
-
-    async def all(self) -> list[ApiToken]: ...
-
-    async def revoke(self, token_id_or_name: str, at: dt.datetime) -> list[ApiToken]:
-        """Revoke the active token with this id (or every active one with this name); return
-        what was revoked."""
-
-    async def touch(self, token_id: str, at: dt.datetime) -> None: ...
 
 
 class TokenNameTakenError(PlanApiError):

@@ -6,11 +6,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from planapi.application.ports import Clock
+from planapi.application.ports import Clock, MerkleTree, Recomputation
 from planapi.domain.merkle import ProofError, verify_consistency
 from planapi.domain.notes import Checkpoint, NoteError, SignerKey, VerifierKey, open_checkpoint
 
@@ -26,23 +25,6 @@ class StoredCheckpoint:
     tree_size: int
     root_hash: bytes
     note: str
-
-
-class MerkleTree(Protocol):
-    def leading(self) -> AbstractAsyncContextManager[bool]: ...
-    async def integrate(self, log: str, limit: int = ...) -> int: ...
-    async def size(self, log: str) -> int: ...
-    async def root(self, log: str, size: int) -> bytes: ...
-    async def inclusion(self, log: str, leaf: int, size: int) -> list[bytes]: ...
-    async def consistency(self, log: str, first: int, second: int) -> list[bytes]: ...
-    async def leaf_of(self, log: str, ref: int) -> int | None: ...
-    async def save_checkpoint(self, checkpoint: StoredCheckpoint, signed_at: Any) -> None: ...
-    async def latest_checkpoint(self, log: str) -> tuple[StoredCheckpoint, Any] | None: ...
-
-
-class Recomputation(Protocol):
-    async def roots(self, log: str, sizes: Sequence[int]) -> tuple[int, dict[int, bytes]]: ...
-    async def first_difference(self, log: str, tree: Any) -> tuple[int, int | None] | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context, request_id
 from planapi.application.authn import Authenticator
-from planapi.application.freshness import HeadsSource
+from planapi.application.ports import HeadsSource
 from planapi.application.transparency import Transparency
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings

@@ -10,9 +10,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from planapi.api.runtime.graphql_http import CachedResponse, CachingGraphQL, ResponseCaching
+from planapi.api.runtime.response_cache import ByteLru
 from planapi.api.runtime.trusted import DocumentStore
-from planapi.application.freshness import HeadsSource
-from planapi.application.response_cache import ByteLru
+from planapi.application.ports import HeadsSource
 from planapi.config import Settings
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from nats.js import JetStreamContext
 
-from planapi.application.transparency import LOGS, MerkleTree
+from planapi.application.ports import MerkleTree
+from planapi.application.transparency import LOGS
 
 PUBLISH_TIMEOUT = 5.0
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError as SettingsError
 
+from planapi.adapters.database import local_file
 from planapi.api.schema import build_schema
 from planapi.application.ports import IntegrityReport
 from planapi.bootstrap import NotMigratedError, bootstrap, engine_for, ensure_schema
@@ -90,20 +91,16 @@ async def _preflight(settings: Settings) -> None:
     """SQLite migrates itself (once, before any worker starts); PostgreSQL must be migrated."""
     engine = engine_for(settings)
     try:
-        await ensure_schema(engine, settings)
+        await ensure_schema(engine)
     finally:
         await engine.dispose()
 
 
 def _require_file(settings: Settings) -> None:
-    from sqlalchemy.engine import make_url
-
-    if not settings.is_sqlite:
-        return
-    database = make_url(settings.database_url).database
-    if database and database != ":memory:" and not Path(database).exists():
+    database = local_file(settings.database_url)
+    if database is not None and not database.exists():
         raise SystemExit(
-            f"planapi: there is no database at {Path(database).resolve()} "
+            f"planapi: there is no database at {database.resolve()} "
             f"(PLANAPI_DATABASE_URL={settings.database_url}): run this where the server runs, "
             "or set PLANAPI_DATABASE_URL to its database; `planapi migrate` creates one"
         )

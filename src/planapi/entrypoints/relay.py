@@ -27,14 +27,12 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy.exc import SQLAlchemyError
 
-from planapi.adapters.clock import SystemClock
 from planapi.adapters.codec import encode_event, encode_info
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.hashing import canonical_text
-from planapi.adapters.merkle_log import SqlMerkleLog
 from planapi.adapters.relay_positions import RelayLock, SqlRelayPositions
 from planapi.application.ports import Recorded
-from planapi.bootstrap import engine_for, ensure_schema
+from planapi.bootstrap import bootstrap_relay
 from planapi.config import Settings
 from planapi.entrypoints.checkpoint_relay import CheckpointRelay
 
@@ -276,21 +274,16 @@ async def relay_main(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
-    engine = engine_for(settings)
+    services = await bootstrap_relay(settings)
     client: NatsClient | None = None
     try:
-        await ensure_schema(engine, settings)
-        positions = SqlRelayPositions(engine)
         client = await connect(settings, stopping)
         if client is None:
             log.info("relay %s stopped before NATS answered", options.name)
             return
-        events = SqlEventStore(engine, SystemClock())
         js = client.jetstream()
-        checkpoints = CheckpointRelay(
-            SqlMerkleLog(engine), js, options.subject_prefix, options.stream
-        )
-        relay = Relay(events, positions, js, options, stopping, checkpoints)
+        checkpoints = CheckpointRelay(services.tree, js, options.subject_prefix, options.stream)
+        relay = Relay(services.events, services.positions, js, options, stopping, checkpoints)
         try:
             await relay.ensure_stream()
         except nats.errors.Error as error:
@@ -298,7 +291,7 @@ async def relay_main(settings: Settings) -> None:
                 f"JetStream is not available at {_shown(settings.nats_url)} ({error!r}): "
                 "start nats-server with JetStream enabled (-js)"
             ) from error
-        async with positions.lock(options.name) as lock:
+        async with services.positions.lock(options.name) as lock:
             if await _stand_by(lock, relay):
                 await relay.run()
         log.info(
@@ -311,7 +304,7 @@ async def relay_main(settings: Settings) -> None:
     finally:
         if client is not None and not client.is_closed:
             await client.drain()
-        await engine.dispose()
+        await services.close()
 
 
 async def _stand_by(lock: RelayLock, relay: Relay) -> bool:

@@ -39,9 +39,9 @@ from planapi.api.types.context import Context, request_id
 from planapi.application.access import Permission, Principal, Role, anonymous, refusal
 from planapi.application.authn import Authenticator
 from planapi.application.failures import RETRY_AFTER_SECONDS, StoreUnavailableError
-from planapi.application.ratelimit import TokenBuckets
 from planapi.application.tokens import InvalidCredentialsError
 from planapi.config import Settings
+from planapi.entrypoints.ratelimit import TokenBuckets
 
 log = logging.getLogger("planapi.security")
 

@@ -54,11 +54,11 @@ from planapi.api.runtime.http_protocol import (
     send_refusal,
 )
 from planapi.api.runtime.parsing import parses_off_loop
+from planapi.api.runtime.response_cache import ByteLru
 from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS, shape_error
 from planapi.api.runtime.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
 from planapi.api.types.context import Context
-from planapi.application.freshness import HeadsSource
-from planapi.application.response_cache import ByteLru
+from planapi.application.ports import HeadsSource
 
 log = logging.getLogger("planapi.api")
 
