@@ -27,11 +27,11 @@ MODULE_ALLOWANCES = {
 # Functions over the limit ("module:qualified name"), with their length today; same reason.
 FUNCTION_ALLOWANCES = {
     "planapi/adapters/event_store.py:SqlEventStore._insert": 62,
+    "planapi/api/routes/ingest.py:ingest_endpoint": 79,
+    "planapi/api/routes/ingest.py:ingest_endpoint.ingest": 74,
     "planapi/api/runtime/cacheability.py:_fields": 56,
     "planapi/api/runtime/graphql_http.py:CachingGraphQL._cached": 55,
     "planapi/api/runtime/graphql_http.py:CachingGraphQL._prepare": 55,
-    "planapi/api/routes/ingest.py:ingest_endpoint": 82,
-    "planapi/api/routes/ingest.py:ingest_endpoint.ingest": 77,
     "planapi/entrypoints/asgi.py:create_app": 90,
     "planapi/entrypoints/cli.py:_parser": 57,
 }
