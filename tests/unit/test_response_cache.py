@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from planapi.api.runtime.graphql_http import ANONYMOUS, audience_of, role_of
+from planapi.api.runtime.graphql_request import ANONYMOUS, audience_of, role_of
 from planapi.api.runtime.response_cache import ENTRY_OVERHEAD, ByteLru
 from planapi.application.batching import Batcher
 from planapi.application.freshness import CoalescedHeads, Heads

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
@@ -22,18 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from planapi.adapters.codec import (
     CodecError,
     decode_event,
-    decode_info,
-    encode_event,
-    encode_info,
 )
 from planapi.adapters.database import is_sqlite
+from planapi.adapters.event_rows import chain_break, event_row, key_row, recorded_from, rehash
 from planapi.adapters.failures import committing, connection_lost
-from planapi.adapters.hashing import GENESIS, canonical_text, event_hash, event_hash_of_text
+from planapi.adapters.hashing import GENESIS, canonical_text
 from planapi.adapters.tables import command_keys, event_nodes, events
 from planapi.application.failures import StoreUnavailableError
 from planapi.application.pacing import Pacer
 from planapi.application.ports import (
-    ChainBreak,
     Clock,
     CommandKey,
     Finding,
@@ -185,41 +181,12 @@ class SqlEventStore:
         # Keep time monotonic within a stream so "as of an instant" is well defined.
         recorded_at = max(now, head.recorded_at) if head else now
         version = head.version + 1 if head else 1
-        type_, schema_version, data = encode_event(event)
-        values: dict[str, Any] = {
-            "stream_id": stream_id,
-            "version": version,
-            "type": type_,
-            "schema_version": schema_version,
-            "data": data,
-            "meta": encode_info(info),
-            "recorded_at": recorded_at,
-        }
-        values["prev_hash"] = bytes(head.hash) if head else GENESIS
-        values["hash"] = event_hash(values["prev_hash"], **_hashed(values))
+        values = event_row(stream_id, version, event, info, recorded_at, head)
         touched = sorted(touched_nodes(event))
         if self._sqlite:
-            position = (await conn.execute(self._insert_statement, values)).scalar_one()
-            if touched:
-                rows = [{"stream_id": stream_id, "node_id": n, "version": version} for n in touched]
-                await conn.execute(insert(event_nodes), rows)
-            if command is not None:
-                await conn.execute(insert(command_keys), _key_row(values, command))
+            position = await self._insert_sqlite(conn, values, touched, command)
         else:
-            # One round trip: the event and its node index in a single statement.
-            params = {
-                **values,
-                "data": canonical_text(values["data"]),
-                "meta": canonical_text(values["meta"]),
-                "recorded_at": recorded_at.astimezone(dt.UTC),
-                "nodes": touched,
-                "lock": APPEND_LOCK,
-            }
-            statement = _PG_APPEND
-            if command is not None:
-                statement = _PG_APPEND_KEYED
-                params.update(_key_row(values, command), recorded_at=params["recorded_at"])
-            position = (await conn.execute(statement, params)).scalar_one()
+            position = await _insert_postgres(conn, values, touched, command)
         return Recorded(
             stream_id=stream_id,
             version=version,
@@ -230,6 +197,22 @@ class SqlEventStore:
             recorded_at=recorded_at.astimezone(dt.UTC),
             hash=values["hash"],
         )
+
+    async def _insert_sqlite(
+        self,
+        conn: AsyncConnection,
+        values: dict[str, Any],
+        touched: list[str],
+        command: CommandKey | None,
+    ) -> int:
+        position: int = (await conn.execute(self._insert_statement, values)).scalar_one()
+        if touched:
+            stream_id, version = values["stream_id"], values["version"]
+            rows = [{"stream_id": stream_id, "node_id": n, "version": version} for n in touched]
+            await conn.execute(insert(event_nodes), rows)
+        if command is not None:
+            await conn.execute(insert(command_keys), key_row(values, command))
+        return position
 
     async def command_key(self, stream_id: str, actor: str, key: str) -> tuple[bytes, int] | None:
         query = select(command_keys.c.request_hash, command_keys.c.version).where(
@@ -319,7 +302,7 @@ class SqlEventStore:
         for row in rows:
             recorded = decoded.get(row.version)
             if recorded is None:
-                recorded = decoded[row.version] = _recorded(row)
+                recorded = decoded[row.version] = recorded_from(row)
             found[row.node_id].append(recorded)
         return found
 
@@ -364,10 +347,10 @@ class SqlEventStore:
                     intact = (
                         version == expected
                         and prev == prev_hash
-                        and digest == _rehash(row, stream_id, prev_hash)
+                        and digest == rehash(row, stream_id, prev_hash)
                     )
                     if not intact:  # say what broke, and where
-                        found = _chain_break(row, stream_id, prev_hash, expected)
+                        found = chain_break(row, stream_id, prev_hash, expected)
                         assert found is not None
                         return IntegrityReport(stream_id, checked, expected - 1, prev_hash, found)
                     checked, prev_hash, expected = checked + 1, bytes(digest), version + 1
@@ -429,71 +412,27 @@ class SqlEventStore:
     async def _fetch(self, query: Any) -> list[Recorded]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [_recorded(row) for row in rows]
+        return [recorded_from(row) for row in rows]
 
 
-def _key_row(values: Mapping[str, Any], command: CommandKey) -> dict[str, Any]:
-    return {
-        "stream_id": values["stream_id"],
-        "actor": command.actor,
-        "idempotency_key": command.key,
-        "request_hash": command.request_hash,
-        "version": values["version"],
-        "recorded_at": values["recorded_at"],
+async def _insert_postgres(
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    touched: list[str],
+    command: CommandKey | None,
+) -> int:
+    # One round trip: the event and its node index in a single statement.
+    params = {
+        **values,
+        "data": canonical_text(values["data"]),
+        "meta": canonical_text(values["meta"]),
+        "recorded_at": values["recorded_at"].astimezone(dt.UTC),
+        "nodes": touched,
+        "lock": APPEND_LOCK,
     }
-
-
-def _hashed(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        key: values[key]
-        for key in ("stream_id", "version", "type", "schema_version", "data", "meta", "recorded_at")
-    }
-
-
-def _rehash(row: Sequence[Any], stream_id: str, prev_hash: bytes) -> bytes:
-    """The hash a stored row should carry, chained to `prev_hash`."""
-    _, version, type_, schema_version, data, meta, recorded_at, _, _ = row
-    return event_hash_of_text(
-        prev_hash,
-        stream_id=stream_id,
-        version=version,
-        type=type_,
-        schema_version=schema_version,
-        data=data,
-        meta=meta,
-        recorded_at=recorded_at,
-    )
-
-
-def _chain_break(
-    row: Sequence[Any], stream_id: str, prev_hash: bytes, expected: int
-) -> ChainBreak | None:
-    position, version, prev, digest = row[0], row[1], row[7], row[8]
-    if version > expected:
-        return ChainBreak(
-            expected, position, "removed", f"versions {expected}..{version - 1} are missing"
-        )
-    if version < expected:
-        return ChainBreak(version, position, "inserted", f"version {version} appears twice")
-    if not hmac.compare_digest(bytes(prev), prev_hash):
-        return ChainBreak(
-            version,
-            position,
-            "inserted",
-            "its previous-hash does not match the hash of the version before it",
-        )
-    if not hmac.compare_digest(_rehash(row, stream_id, prev_hash), bytes(digest)):
-        return ChainBreak(version, position, "altered", "its content no longer matches its hash")
-    return None
-
-
-def _recorded(row: Any) -> Recorded:
-    return Recorded(
-        stream_id=row.stream_id,
-        version=row.version,
-        position=row.position,
-        event=decode_event(row.type, row.schema_version, row.data),
-        info=decode_info(row.meta),
-        recorded_at=row.recorded_at,
-        hash=bytes(row.hash),
-    )
+    statement = _PG_APPEND
+    if command is not None:
+        statement = _PG_APPEND_KEYED
+        params.update(key_row(values, command), recorded_at=params["recorded_at"])
+    position: int = (await conn.execute(statement, params)).scalar_one()
+    return position

@@ -6,20 +6,29 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-import operator
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import msgspec
 from sqlalchemy import insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult
 
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.failures import committing
-from planapi.adapters.hashing import GENESIS, canonical, timestamp
+from planapi.adapters.hashing import GENESIS, canonical
+from planapi.adapters.reading_hashes import (
+    CONTENT,
+    SOURCE,
+    SOURCE_ID,
+    Content,
+    batch_break,
+    batch_hash,
+    content_hash,
+    content_of,
+)
+from planapi.adapters.reading_hashes import batch_bytes as batch_bytes
 from planapi.adapters.tables import reading_batches, readings
 from planapi.application.pacing import Pacer
 from planapi.application.ports import BatchOutcome, ChainBreak, Clock, ReadingsIntegrity
@@ -36,60 +45,10 @@ from planapi.domain.readings import (
 
 # Appends of batches are serialised (each chains to the one before); this lock id is ours.
 _BATCH_LOCK = 0x706C616E  # "plan"
-# What a reading's content hash covers, in this order (a JSON array of these values).
-_CONTENT = (
-    "plan_id", "kpi_id", "series", "period", "status", "value", "numerator", "denominator",
-    "text", "source", "source_reading_id", "note",
-)  # fmt: skip
-_SOURCE, _SOURCE_ID = _CONTENT.index("source"), _CONTENT.index("source_reading_id")
-_content_of = operator.attrgetter(*_CONTENT)  # a stored row's content tuple, in one C call
 # COPY's columns: each row is a content tuple followed by what the server adds.
-_COLUMNS = [*_CONTENT, "batch_id", "period_start", "period_end", "recorded_at", "content_hash"]
+_COLUMNS = [*CONTENT, "batch_id", "period_start", "period_end", "recorded_at", "content_hash"]
 
-Content = tuple[Any, ...]
 T = TypeVar("T")
-
-
-def _number(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def content_of(plan_id: str, checked: CheckedReading) -> Content:
-    reading, source = checked.reading, checked.reading.source
-    return (
-        plan_id,
-        reading.kpi_id,
-        checked.series,
-        checked.period.id,
-        reading.status.value,
-        _number(checked.value),
-        _number(reading.numerator),
-        _number(reading.denominator),
-        reading.text,
-        source.integration if source else None,
-        source.reading_id if source else None,
-        reading.note,
-    )
-
-
-# A fixed field order in a JSON array: one byte string per content, and msgspec's encoder is
-# five times faster than json.dumps on the ingestion path. Only this function hashes readings.
-_ENCODE = msgspec.json.Encoder().encode
-
-
-def content_hash(content: Content) -> bytes:
-    return hashlib.sha256(_ENCODE(content)).digest()
-
-
-def batch_hash(prev_hash: bytes, header: Mapping[str, Any], hashes: Sequence[bytes]) -> bytes:
-    return hashlib.sha256(batch_bytes(prev_hash, header, hashes)).digest()
-
-
-def batch_bytes(prev_hash: bytes, header: Mapping[str, Any], hashes: Sequence[bytes]) -> bytes:
-    """What a batch's chain link hashes: its leaf in the readings Merkle log."""
-    fields = ("id", "plan_id", "idempotency_key", "actor", "recorded_at", "stored", "duplicates")
-    values = [timestamp(header[f]) if f == "recorded_at" else header[f] for f in fields]
-    return b"".join((prev_hash, canonical(values), *hashes))
 
 
 class SqlReadingStore:
@@ -297,7 +256,7 @@ class SqlReadingStore:
                 else:  # the plan's batches only: each chained to the stored batch before it
                     before = GENESIS if batch.before_hash is None else bytes(batch.before_hash)
                     expected = batch.id
-                found = await _batch_break(batch, own, before, expected, pacer)
+                found = await batch_break(batch, own, before, expected, pacer)
                 if found is not None:
                     return ReadingsIntegrity(checked_batches, checked_readings, prev_hash, found)
                 checked_batches += 1
@@ -349,7 +308,7 @@ def _verified_rows(plan_id: str | None) -> tuple[Any, Any]:
 
 
 def _source_of(content: Content) -> tuple[Any, Any]:
-    return content[_SOURCE], content[_SOURCE_ID]
+    return content[SOURCE], content[SOURCE_ID]
 
 
 # One statement whatever the batch size: a join against the pairs as arrays.
@@ -421,7 +380,7 @@ class _Writing:
     def _sort(self) -> None:
         known, batch_id, at = self.known, self.batch_id, self.recorded_at
         for content, digest, reading in self.waiting:
-            if known and (content[_SOURCE], content[_SOURCE_ID], digest) in known:
+            if known and (content[SOURCE], content[SOURCE_ID], digest) in known:
                 continue  # sent before with the same content: a duplicate
             self.fresh.append(digest)
             period = reading.period
@@ -484,55 +443,6 @@ def _replayed(found: Any, key: str, request: bytes) -> BatchOutcome:
     if not hmac.compare_digest(bytes(found.request_hash), request):
         raise IdempotencyKeyReusedError(key)
     return BatchOutcome(found.id, 0, found.stored + found.duplicates, found.recorded_at, True)
-
-
-async def _batch_break(
-    batch: Any, own: list[Any], prev_hash: bytes, expected: int, pacer: Pacer
-) -> ChainBreak | None:
-    if batch.id != expected:
-        return ChainBreak(expected, None, "removed", f"batch {expected} is missing")
-    if not hmac.compare_digest(bytes(batch.prev_hash), prev_hash):
-        return ChainBreak(
-            batch.id, None, "inserted", "its previous-hash does not match the batch before it"
-        )
-    hashes = []
-    for row in own:
-        await pacer.tick()
-        content = _content_of(row)
-        if not hmac.compare_digest(content_hash(content), bytes(row.content_hash)):
-            return ChainBreak(
-                batch.id, row.id, "altered", f"reading {row.id} no longer matches its content hash"
-            )
-        if row.recorded_at != batch.recorded_at:
-            return ChainBreak(
-                batch.id,
-                row.id,
-                "altered",
-                f"reading {row.id} has another recorded time than its batch",
-            )
-        hashes.append(bytes(row.content_hash))
-    if len(own) != batch.stored:
-        return ChainBreak(
-            batch.id,
-            None,
-            "removed" if len(own) < batch.stored else "inserted",
-            f"batch {batch.id} recorded {batch.stored} readings, {len(own)} remain",
-        )
-    header = {
-        name: getattr(batch, name)
-        for name in (
-            "id",
-            "plan_id",
-            "idempotency_key",
-            "actor",
-            "recorded_at",
-            "stored",
-            "duplicates",
-        )
-    }
-    if not hmac.compare_digest(batch_hash(prev_hash, header, hashes), bytes(batch.hash)):
-        return ChainBreak(batch.id, None, "altered", f"batch {batch.id} no longer matches its hash")
-    return None
 
 
 def _narrowed(statement: Any, query: ReadingQuery) -> Any:

@@ -6,13 +6,14 @@ import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import strawberry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -32,19 +33,22 @@ from planapi.config import Settings
 from planapi.entrypoints.caching import register_metrics, response_caching
 from planapi.entrypoints.cors import CorsMiddleware, allowed_origins
 from planapi.entrypoints.graphiql import OfflineGraphiQL, graphiql_routes
+from planapi.entrypoints.graphql_access import (
+    PlanGraphQLAccess,
+    context_access,
+    cost_budgets,
+    token_limits,
+)
 from planapi.entrypoints.log_follower import following
 from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
 from planapi.entrypoints.security import (
     AccessMiddleware,
-    PlanGraphQLAccess,
+    Limits,
     batching,
-    context_access,
-    cost_budgets,
     limits,
-    token_limits,
 )
 from planapi.entrypoints.seeding import seed
-from planapi.entrypoints.tracing import tracing
+from planapi.entrypoints.tracing import Tracing, tracing
 
 log = logging.getLogger("planapi")
 
@@ -111,18 +115,53 @@ def create_app(settings: Settings | None = None) -> Starlette:
     holder: dict[str, Services] = {}
     metrics = Metrics(lambda: holder.get("app"))
     traced = tracing(settings.tracing)
-    schema = build_schema(
+    schema = _schema(settings, [metrics.extension(), *traced.extensions])
+    graphql = PlanGraphQL(
+        holder,
+        schema=schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        caching=response_caching(settings, lambda: _heads(holder["app"])),
+        allowed_origins=sorted(allowed_origins(settings.cors_origins)),
+    )
+    door = limits(settings)
+    graphql.batching = batching(settings, door)
+    register_metrics(metrics.registry, graphql)
+    app = Starlette(
+        routes=_routes(settings, holder, graphql, metrics),
+        lifespan=_lifespan(settings, holder, schema, metrics, traced),
+    )
+    _add_middleware(app, settings, holder, door, metrics)
+    from planapi.entrypoints.audit import audit_routes  # the auditor page: /audit
+
+    app.router.routes.extend(audit_routes())
+    if settings.graphiql:
+        app.router.routes.extend(graphiql_routes())
+    app.router.routes.extend(log_routes(lambda: _transparency(holder["app"])))
+    return app
+
+
+def _schema(settings: Settings, observers: list[Any]) -> strawberry.Schema:
+    return build_schema(
         max_depth=settings.max_query_depth,
         max_tokens=settings.max_query_tokens,
         max_aliases=settings.max_query_aliases,
         max_selections=settings.max_query_selections,
         max_field_pairs=settings.max_query_field_pairs,
         tokens_by_role=token_limits(settings),
-        observers=[metrics.extension(), *traced.extensions],
+        observers=observers,
         cost_budgets=cost_budgets(settings),
         classify=as_unavailable,
     )
 
+
+def _lifespan(
+    settings: Settings,
+    holder: dict[str, Services],
+    schema: strawberry.Schema,
+    metrics: Metrics,
+    traced: Tracing,
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = await bootstrap(settings)
@@ -143,42 +182,45 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.close()
             traced.shutdown()
 
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    return lifespan
 
-    async def home(request: Request) -> Response:
-        return RedirectResponse("/graphql")
 
-    graphql = PlanGraphQL(
-        holder,
-        schema=schema,
-        graphql_ide="graphiql" if settings.graphiql else None,
-        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
-        caching=response_caching(settings, lambda: _heads(holder["app"])),
-        allowed_origins=sorted(allowed_origins(settings.cors_origins)),
-    )
-    door = limits(settings)
-    graphql.batching = batching(settings, door)
-    register_metrics(metrics.registry, graphql)
-    app = Starlette(
-        routes=[
-            # First: the busiest route, matched before the others are tried.
-            Route("/graphql", graphql),  # every method: the view answers 405 itself, as JSON
-            Route("/", home),
-            Route("/healthz", health),
-            *([Route("/metrics", metrics.endpoint)] if settings.metrics else []),
-            Route("/plans/{plan_id}/document", document_endpoint(lambda: holder["app"].plans)),
-            Route("/plans/{plan_id}/diff", diff_endpoint(lambda: holder["app"].plans)),
-            Route(
-                "/ingest/readings",
-                ingest_endpoint(lambda: holder["app"].readings, max_body=settings.max_ingest_bytes),
-                methods=["POST"],
-            ),
-            Route("/events", events_endpoint(lambda: holder["app"].feed), methods=["GET"]),
-            WebSocketRoute("/graphql", graphql),
-        ],
-        lifespan=lifespan,
-    )
+async def _health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _home(request: Request) -> Response:
+    return RedirectResponse("/graphql")
+
+
+def _routes(
+    settings: Settings, holder: dict[str, Services], graphql: PlanGraphQL, metrics: Metrics
+) -> list[BaseRoute]:
+    return [
+        # First: the busiest route, matched before the others are tried.
+        Route("/graphql", graphql),  # every method: the view answers 405 itself, as JSON
+        Route("/", _home),
+        Route("/healthz", _health),
+        *([Route("/metrics", metrics.endpoint)] if settings.metrics else []),
+        Route("/plans/{plan_id}/document", document_endpoint(lambda: holder["app"].plans)),
+        Route("/plans/{plan_id}/diff", diff_endpoint(lambda: holder["app"].plans)),
+        Route(
+            "/ingest/readings",
+            ingest_endpoint(lambda: holder["app"].readings, max_body=settings.max_ingest_bytes),
+            methods=["POST"],
+        ),
+        Route("/events", events_endpoint(lambda: holder["app"].feed), methods=["GET"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+
+
+def _add_middleware(
+    app: Starlette,
+    settings: Settings,
+    holder: dict[str, Services],
+    door: Limits,
+    metrics: Metrics,
+) -> None:
     # Inside the request id (its refusals carry it), around everything else (docs/security.md).
     app.add_middleware(
         AccessMiddleware,
@@ -189,13 +231,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.add_middleware(CorsMiddleware, origins=allowed_origins(settings.cors_origins))
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
-    from planapi.entrypoints.audit import audit_routes  # the auditor page: /audit
-
-    app.router.routes.extend(audit_routes())
-    if settings.graphiql:
-        app.router.routes.extend(graphiql_routes())
-    app.router.routes.extend(log_routes(lambda: _transparency(holder["app"])))
-    return app
 
 
 def _transparency(services: Services) -> Transparency:

@@ -21,13 +21,10 @@ roles other than anonymous are marked `private` for HTTP caches.
 from __future__ import annotations
 
 import contextvars
-import hashlib
-import json
 import logging
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import orjson
@@ -36,17 +33,35 @@ from graphql import DocumentNode, GraphQLError, parse, print_ast
 from starlette import status
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from planapi.api.runtime.batching import Batching, is_batch, run_batch
 from planapi.api.runtime.cacheability import NOT_CACHEABLE, Analysis, analyse
+from planapi.api.runtime.graphql_request import (
+    ANONYMOUS,
+    Headers,
+    audience_of,
+    body_fields,
+    json_headers,
+    query_fields,
+    read,
+    send_raw,
+    tags,
+)
+from planapi.api.runtime.http_caching import (
+    IMMUTABLE,
+    cache_headers,
+    encode,
+    etag_of,
+    found_everything,
+    schema_fingerprint,
+)
 from planapi.api.runtime.http_protocol import (
     RequestRefused,
     check_operation,
-    check_parameters,
     media_type,
     method_not_allowed,
     refusal_response,
@@ -62,10 +77,6 @@ from planapi.application.ports import HeadsSource
 
 log = logging.getLogger("planapi.api")
 
-ANONYMOUS = "anonymous"
-IMMUTABLE = "max-age=31536000, immutable"
-# The answer depends on the credentials, the media type asked for and (CORS) the origin.
-VARY = "Accept, Authorization, Cookie, Origin"
 MAX_MEMO_REQUEST_BYTES = 64 * 1024
 MAX_MEMO_ENTRIES = 4_096
 MAX_ANALYSES = 1_024
@@ -79,30 +90,6 @@ _prepared: contextvars.ContextVar[GraphQLRequestData | None] = contextvars.Conte
 _outcome: contextvars.ContextVar[list[ExecutionResult] | None] = contextvars.ContextVar(
     "planapi_outcome", default=None
 )
-
-
-def role_of(scope: Scope) -> str:
-    """The caller's role as the authentication middleware left it; none is anonymous."""
-    state = scope.get("state")
-    principal = state.get("principal") if isinstance(state, Mapping) else None
-    role = getattr(principal, "role", None)
-    if role is None:
-        return ANONYMOUS
-    return str(getattr(role, "value", role))
-
-
-def audience_of(scope: Scope) -> str:
-    """Who may share cached answers: the role, and the plans and KPIs a restricted principal
-    (an integrator's token) is confined to, should reads ever depend on them."""
-    role = role_of(scope)
-    state = scope.get("state")
-    principal = state.get("principal") if isinstance(state, Mapping) else None
-    confined = getattr(principal, "scope", None)
-    if confined is not None and getattr(confined, "unrestricted", True) is False:
-        describe = getattr(confined, "describe", None)
-        detail = describe() if callable(describe) else repr(confined)
-        return f"{role}|{detail}"
-    return role
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +126,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         self.caching = caching
         self.batching = Batching()
         self.counters: Counter[str] = Counter()
-        self._fingerprint = _fingerprint(self.schema.as_str())
+        self._fingerprint = schema_fingerprint(self.schema.as_str())
         self._memo: OrderedDict[tuple[str, bytes], Prepared] = OrderedDict()
         self._analyses: OrderedDict[tuple[str, str | None], tuple[Analysis, str | None]] = (
             OrderedDict()
@@ -150,11 +137,11 @@ class CachingGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        headers = _Headers(scope)
+        headers = Headers(scope)
         try:
             if scope["method"] not in ("GET", "POST"):
                 raise method_not_allowed()
-            raw, receive = await _read(scope, headers, receive)
+            raw, receive = await read(scope, headers, receive)
             if raw is not None and scope["method"] == "POST" and is_batch(raw):
                 await run_batch(self, scope, raw, send, self.batching, headers.media)
                 return
@@ -167,7 +154,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         except PersistedQueryError as error:
             self.counters["refused"] += 1
             refusal = orjson.dumps(error.body())
-            await _send(send, error.status, refusal, _json_headers(refusal, headers.media))
+            await send_raw(send, error.status, refusal, json_headers(refusal, headers.media))
             return
         except RequestRefused as refusal:
             self.counters["refused"] += 1
@@ -182,58 +169,77 @@ class CachingGraphQL(GraphQL[Context, None]):
     async def _cached(
         self,
         request: Request,
-        headers: _Headers,
+        headers: Headers,
         prepared: Prepared,
         send: Send,
         receive: Receive,
     ) -> None:
         scope = request.scope
-        role = audience_of(scope) + "|" + headers.media
+        key = await self._key(scope, headers, prepared)
+        if key is None:  # the database is unwell: answer without the cache
+            await self._respond(request, prepared, send, receive)
+            return
         cache = self.caching.cache
-        if prepared.pinned:
-            key = prepared.base_key + b"|pinned|" + role.encode()
-        else:
-            try:
-                heads = await self.caching.heads().heads()
-            except Exception as error:  # the database is unwell: answer without the cache
-                log.warning("heads lookup failed (%r); answering without the cache", error)
-                await self._respond(request, prepared, send, receive)
-                return
-            key = prepared.base_key + b"|heads|" + heads.token.encode() + b"|" + role.encode()
         found = cache.get(key) if cache is not None else None
         if found is not None:
-            if headers.if_none_match and found.etag in _tags(headers.if_none_match):
+            if headers.if_none_match and found.etag in tags(headers.if_none_match):
                 self.counters["not_modified"] += 1
-                await _send(send, 304, b"", found.headers[:3])
+                await send_raw(send, 304, b"", found.headers[:3])
             else:
-                await _send(send, 200, found.body, found.headers)
+                await send_raw(send, 200, found.body, found.headers)
             return
         shared = "public" if audience_of(scope) == ANONYMOUS else "private"
         if prepared.pinned:
-            etag, cache_control = _etag("p", key), f"{shared}, {IMMUTABLE}"
+            etag, cache_control = etag_of("p", key), f"{shared}, {IMMUTABLE}"
         else:
-            etag, cache_control = _etag("h", key), f"{shared}, no-cache"
-        if headers.if_none_match and etag in _tags(headers.if_none_match):
+            etag, cache_control = etag_of("h", key), f"{shared}, no-cache"
+        if headers.if_none_match and etag in tags(headers.if_none_match):
             self.counters["not_modified"] += 1
-            await _send(send, 304, b"", _cache_headers(etag, cache_control))
+            await send_raw(send, 304, b"", cache_headers(etag, cache_control))
             return
         outcome: list[ExecutionResult] = []
         response = await self._execute(request, prepared, outcome)
+        self._store(key, response, outcome, prepared, headers.media, (etag, cache_control))
+        await response(scope, receive, send)
+
+    async def _key(self, scope: Scope, headers: Headers, prepared: Prepared) -> bytes | None:
+        """The answer's cache key; None when the heads cannot be read."""
+        role = audience_of(scope) + "|" + headers.media
+        if prepared.pinned:
+            return prepared.base_key + b"|pinned|" + role.encode()
+        try:
+            heads = await self.caching.heads().heads()
+        except Exception as error:
+            log.warning("heads lookup failed (%r); answering without the cache", error)
+            return None
+        return prepared.base_key + b"|heads|" + heads.token.encode() + b"|" + role.encode()
+
+    def _store(
+        self,
+        key: bytes,
+        response: Response,
+        outcome: list[ExecutionResult],
+        prepared: Prepared,
+        media: str,
+        validators: tuple[str, str],
+    ) -> None:
+        """Keep an answer without errors (a pinned query's only when it found everything)."""
         body = getattr(response, "body", None)
         if (
             response.status_code == 200
             and isinstance(body, bytes)
             and len(outcome) == 1
             and not outcome[0].errors
-            and (not prepared.pinned or _found_everything(outcome[0].data))
+            and (not prepared.pinned or found_everything(outcome[0].data))
         ):
-            cached = _cache_headers(etag, cache_control)
+            etag, cache_control = validators
+            cached = cache_headers(etag, cache_control)
+            cache = self.caching.cache
             if cache is not None:
-                entry = CachedResponse(body, etag, [*cached, *_json_headers(body, headers.media)])
+                entry = CachedResponse(body, etag, [*cached, *json_headers(body, media)])
                 cache.put(key, entry, len(body))
             for name, value in cached:
                 response.headers[name.decode()] = value.decode()
-        await response(scope, receive, send)
 
     async def _respond(
         self, request: Request, prepared: Prepared | None, send: Send, receive: Receive
@@ -294,7 +300,7 @@ class CachingGraphQL(GraphQL[Context, None]):
 
     # -- reading the request ---------------------------------------------------------------
     async def _prepare(
-        self, request: Request, headers: _Headers, raw: bytes | None
+        self, request: Request, headers: Headers, raw: bytes | None
     ) -> Prepared | None:
         """The request to execute and how it may be cached; None when strawberry should see
         it as sent (the IDE, batches, bodies it will refuse)."""
@@ -308,7 +314,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         if found is not None and protocol == "http":
             self._memo.move_to_end(memo_key)
             return found
-        fields = _fields(request, raw) if method == "GET" else _body_fields(raw)
+        fields = query_fields(request, raw) if method == "GET" else body_fields(raw)
         if fields is None:
             if self.caching.documents.only_trusted:  # batches, bodies without a document
                 raise not_trusted()
@@ -332,22 +338,25 @@ class CachingGraphQL(GraphQL[Context, None]):
         )
         # The key is only for the cache, which only takes queries (`_cached`): a mutation's
         # variables (1,000 readings: hundreds of kilobytes) are not serialised for nothing.
-        base_key = b""
-        if analysis.cacheable:
-            base_key = b"|".join(
-                (
-                    self._fingerprint,
-                    sha256_hex(text).encode(),
-                    orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
-                    (operation_name or "").encode(),
-                )
-            )
+        base_key = self._base_key(text, variables, operation_name) if analysis.cacheable else b""
         prepared = Prepared(data, analysis, base_key, analysis.pinned(variables))
         if protocol == "http" and len(raw) <= MAX_MEMO_REQUEST_BYTES:
             self._memo[memo_key] = prepared
             if len(self._memo) > MAX_MEMO_ENTRIES:
                 self._memo.popitem(last=False)
         return prepared
+
+    def _base_key(
+        self, text: str, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> bytes:
+        return b"|".join(
+            (
+                self._fingerprint,
+                sha256_hex(text).encode(),
+                orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
+                (operation_name or "").encode(),
+            )
+        )
 
     def _analysis(self, text: str, operation_name: str | None) -> tuple[Analysis, str | None]:
         if parses_off_loop(text):  # not parsed on the loop, and not worth caching
@@ -380,144 +389,8 @@ class CachingGraphQL(GraphQL[Context, None]):
 
 
 # -- helpers -------------------------------------------------------------------------------
-def encode(data: object) -> bytes:
-    """orjson, or the standard library for what orjson refuses (integers beyond 64 bits)."""
-    try:
-        return orjson.dumps(data)
-    except TypeError:
-        return json.dumps(data).encode()
-
-
-def _fingerprint(sdl: str) -> bytes:
-    try:
-        release = version("planapi")
-    except PackageNotFoundError:  # pragma: no cover - a bare source tree
-        release = "unknown"
-    return hashlib.sha256(f"{release}\n{sdl}".encode()).hexdigest()[:16].encode()
-
-
-def _etag(kind: str, key: bytes) -> str:
-    return f'"{kind}-{hashlib.blake2b(key, digest_size=16).hexdigest()}"'
-
-
-def _cache_headers(etag: str, cache_control: str) -> list[tuple[bytes, bytes]]:
-    return [
-        (b"etag", etag.encode()),
-        (b"cache-control", cache_control.encode()),
-        (b"vary", VARY.encode()),
-    ]
-
-
-class _Headers:
-    """The request headers this view reads, in one pass over the scope's list."""
-
-    __slots__ = ("accept", "content_type", "if_none_match", "media")
-
-    def __init__(self, scope: Scope) -> None:
-        self.accept = self.content_type = self.if_none_match = b""
-        for name, value in scope.get("headers", ()):
-            if name == b"content-type":
-                self.content_type = value
-            elif name == b"accept":
-                self.accept = value
-            elif name == b"if-none-match":
-                self.if_none_match = value
-        self.media = media_type(self.accept)
-
-
-def _tags(header: bytes) -> set[str]:
-    return {tag.strip().removeprefix("W/") for tag in header.decode("latin-1").split(",")}
-
-
-async def _read(scope: Scope, headers: _Headers, receive: Receive) -> tuple[bytes | None, Receive]:
-    """The raw request: a GET's query string, or a JSON POST's body (then handed on to whoever
-    reads the body next by a `receive` that replays it). None: not for this view to read."""
-    if scope["method"] == "GET":
-        return scope.get("query_string", b""), receive
-    if b"application/json" not in headers.content_type:
-        return None, receive
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client left: strawberry sees it so
-            return None, _replay(receive, message)
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    return body, _replay(receive, {"type": "http.request", "body": body, "more_body": False})
-
-
-def _replay(receive: Receive, first: Message) -> Receive:
-    pending = [first]
-
-    async def replayed() -> Message:
-        if pending:
-            return pending.pop()
-        return await receive()
-
-    return replayed
-
-
-def _json_headers(body: bytes, media: str) -> list[tuple[bytes, bytes]]:
-    return [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
-
-
-def _found_everything(data: Any) -> bool:
-    """Each root field found what it named (a version that does not exist yet is null)."""
-    return isinstance(data, dict) and all(value is not None for value in data.values())
-
-
-def _protocol(view: CachingGraphQL, request: Request, headers: _Headers) -> Any:
+def _protocol(view: CachingGraphQL, request: Request, headers: Headers) -> Any:
     if not any(kind in headers.accept for kind in _STREAMING_ACCEPT):
         return "http"
     transport = view._get_stream_transport_from_headers(request.headers)
     return transport.protocol if transport else "http"
-
-
-Fields = tuple[str | None, dict[str, Any] | None, str | None, dict[str, Any] | None, Any]
-
-
-def _checked(data: Mapping[str, Any]) -> Fields:
-    check_parameters(data)
-    return (
-        data.get("query"),
-        data.get("variables"),
-        data.get("operationName"),
-        data.get("extensions"),
-        data.get("documentId"),
-    )
-
-
-def _body_fields(raw: bytes) -> Fields | None:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    return _checked(data) if isinstance(data, dict) else None
-
-
-def _fields(request: Request, raw: bytes) -> Fields | None:
-    params = dict(request.query_params)
-    data: dict[str, Any] = {
-        "query": params.get("query"),
-        "operationName": params.get("operationName") or None,
-        "documentId": params.get("documentId"),
-    }
-    try:
-        for name in ("variables", "extensions"):
-            given = params.get(name)
-            data[name] = orjson.loads(given) if given else None
-    except orjson.JSONDecodeError as error:
-        raise RequestRefused(400, f"`variables` and `extensions` must be JSON ({error})") from error
-    if data["query"] is None and data["extensions"] is None and data["documentId"] is None:
-        return None
-    return _checked(data)
-
-
-async def _send(
-    send: Send, status_code: int, body: bytes, headers: list[tuple[bytes, bytes]]
-) -> None:
-    # A copy: whoever wraps `send` (the request id) may add to the list.
-    await send({"type": "http.response.start", "status": status_code, "headers": [*headers]})
-    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,105 @@
+"""An event as a stored row and back: the row chained to its predecessor's hash, an
+idempotency key's row, and the checks verification makes of a stored row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from planapi.adapters.codec import decode_event, decode_info, encode_event, encode_info
+from planapi.adapters.hashing import GENESIS, event_hash, event_hash_of_text
+from planapi.application.ports import ChainBreak, CommandKey, Recorded
+from planapi.domain.events import AmendmentInfo, PlanEvent
+
+
+def event_row(
+    stream_id: str,
+    version: int,
+    event: PlanEvent,
+    info: AmendmentInfo,
+    recorded_at: dt.datetime,
+    head: Any,
+) -> dict[str, Any]:
+    """The event's row, chained to the hash of `head` (None: the stream's first)."""
+    type_, schema_version, data = encode_event(event)
+    values: dict[str, Any] = {
+        "stream_id": stream_id,
+        "version": version,
+        "type": type_,
+        "schema_version": schema_version,
+        "data": data,
+        "meta": encode_info(info),
+        "recorded_at": recorded_at,
+    }
+    values["prev_hash"] = bytes(head.hash) if head else GENESIS
+    values["hash"] = event_hash(values["prev_hash"], **hashed(values))
+    return values
+
+
+def key_row(values: Mapping[str, Any], command: CommandKey) -> dict[str, Any]:
+    return {
+        "stream_id": values["stream_id"],
+        "actor": command.actor,
+        "idempotency_key": command.key,
+        "request_hash": command.request_hash,
+        "version": values["version"],
+        "recorded_at": values["recorded_at"],
+    }
+
+
+def hashed(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: values[key]
+        for key in ("stream_id", "version", "type", "schema_version", "data", "meta", "recorded_at")
+    }
+
+
+def rehash(row: Sequence[Any], stream_id: str, prev_hash: bytes) -> bytes:
+    """The hash a stored row should carry, chained to `prev_hash`."""
+    _, version, type_, schema_version, data, meta, recorded_at, _, _ = row
+    return event_hash_of_text(
+        prev_hash,
+        stream_id=stream_id,
+        version=version,
+        type=type_,
+        schema_version=schema_version,
+        data=data,
+        meta=meta,
+        recorded_at=recorded_at,
+    )
+
+
+def chain_break(
+    row: Sequence[Any], stream_id: str, prev_hash: bytes, expected: int
+) -> ChainBreak | None:
+    position, version, prev, digest = row[0], row[1], row[7], row[8]
+    if version > expected:
+        return ChainBreak(
+            expected, position, "removed", f"versions {expected}..{version - 1} are missing"
+        )
+    if version < expected:
+        return ChainBreak(version, position, "inserted", f"version {version} appears twice")
+    if not hmac.compare_digest(bytes(prev), prev_hash):
+        return ChainBreak(
+            version,
+            position,
+            "inserted",
+            "its previous-hash does not match the hash of the version before it",
+        )
+    if not hmac.compare_digest(rehash(row, stream_id, prev_hash), bytes(digest)):
+        return ChainBreak(version, position, "altered", "its content no longer matches its hash")
+    return None
+
+
+def recorded_from(row: Any) -> Recorded:
+    return Recorded(
+        stream_id=row.stream_id,
+        version=row.version,
+        position=row.position,
+        event=decode_event(row.type, row.schema_version, row.data),
+        info=decode_info(row.meta),
+        recorded_at=row.recorded_at,
+        hash=bytes(row.hash),
+    )

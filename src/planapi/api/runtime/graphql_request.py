@@ -1,0 +1,143 @@
+"""Reading a GraphQL request over HTTP before strawberry sees it: the headers the view needs,
+who asks (whom the answer may be shared with), the raw body or query string, its GraphQL
+fields; and sending a stored answer as is."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
+
+from planapi.api.runtime.http_protocol import RequestRefused, check_parameters, media_type
+
+ANONYMOUS = "anonymous"
+
+
+def role_of(scope: Scope) -> str:
+    """The caller's role as the authentication middleware left it; none is anonymous."""
+    state = scope.get("state")
+    principal = state.get("principal") if isinstance(state, Mapping) else None
+    role = getattr(principal, "role", None)
+    if role is None:
+        return ANONYMOUS
+    return str(getattr(role, "value", role))
+
+
+def audience_of(scope: Scope) -> str:
+    """Who may share cached answers: the role, and the plans and KPIs a restricted principal
+    (an integrator's token) is confined to, should reads ever depend on them."""
+    role = role_of(scope)
+    state = scope.get("state")
+    principal = state.get("principal") if isinstance(state, Mapping) else None
+    confined = getattr(principal, "scope", None)
+    if confined is not None and getattr(confined, "unrestricted", True) is False:
+        describe = getattr(confined, "describe", None)
+        detail = describe() if callable(describe) else repr(confined)
+        return f"{role}|{detail}"
+    return role
+
+
+class Headers:
+    """The request headers this view reads, in one pass over the scope's list."""
+
+    __slots__ = ("accept", "content_type", "if_none_match", "media")
+
+    def __init__(self, scope: Scope) -> None:
+        self.accept = self.content_type = self.if_none_match = b""
+        for name, value in scope.get("headers", ()):
+            if name == b"content-type":
+                self.content_type = value
+            elif name == b"accept":
+                self.accept = value
+            elif name == b"if-none-match":
+                self.if_none_match = value
+        self.media = media_type(self.accept)
+
+
+def tags(header: bytes) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.decode("latin-1").split(",")}
+
+
+async def read(scope: Scope, headers: Headers, receive: Receive) -> tuple[bytes | None, Receive]:
+    """The raw request: a GET's query string, or a JSON POST's body (then handed on to whoever
+    reads the body next by a `receive` that replays it). None: not for this view to read."""
+    if scope["method"] == "GET":
+        return scope.get("query_string", b""), receive
+    if b"application/json" not in headers.content_type:
+        return None, receive
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client left: strawberry sees it so
+            return None, _replay(receive, message)
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    return body, _replay(receive, {"type": "http.request", "body": body, "more_body": False})
+
+
+def _replay(receive: Receive, first: Message) -> Receive:
+    pending = [first]
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replayed
+
+
+def json_headers(body: bytes, media: str) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
+
+
+Fields = tuple[str | None, dict[str, Any] | None, str | None, dict[str, Any] | None, Any]
+
+
+def _checked(data: Mapping[str, Any]) -> Fields:
+    check_parameters(data)
+    return (
+        data.get("query"),
+        data.get("variables"),
+        data.get("operationName"),
+        data.get("extensions"),
+        data.get("documentId"),
+    )
+
+
+def body_fields(raw: bytes) -> Fields | None:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return _checked(data) if isinstance(data, dict) else None
+
+
+def query_fields(request: Request, raw: bytes) -> Fields | None:
+    params = dict(request.query_params)
+    data: dict[str, Any] = {
+        "query": params.get("query"),
+        "operationName": params.get("operationName") or None,
+        "documentId": params.get("documentId"),
+    }
+    try:
+        for name in ("variables", "extensions"):
+            given = params.get(name)
+            data[name] = orjson.loads(given) if given else None
+    except orjson.JSONDecodeError as error:
+        raise RequestRefused(400, f"`variables` and `extensions` must be JSON ({error})") from error
+    if data["query"] is None and data["extensions"] is None and data["documentId"] is None:
+        return None
+    return _checked(data)
+
+
+async def send_raw(
+    send: Send, status_code: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    # A copy: whoever wraps `send` (the request id) may add to the list.
+    await send({"type": "http.response.start", "status": status_code, "headers": [*headers]})
+    await send({"type": "http.response.body", "body": body})
