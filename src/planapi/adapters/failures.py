@@ -15,9 +15,9 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import event
@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from planapi.application.failures import StoreUnavailableError
 
 log = logging.getLogger("planapi.database")
+T = TypeVar("T")
 
 _LOST = (
     asyncpg.exceptions.PostgresConnectionError,  # includes ConnectionDoesNotExistError
@@ -109,14 +110,14 @@ async def committing(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
     except BaseException as error:
         lost = isinstance(error, Exception) and connection_lost(error)
         if lost:
-            await _discard(conn)
+            await _to_the_end(_discard(conn))
         else:
             try:
-                await transaction.rollback()
+                await _to_the_end(transaction.rollback())
             except Exception as failed:  # only a lost connection is swallowed
                 if not connection_lost(failed):
                     raise
-                await _discard(conn)
+                await _to_the_end(_discard(conn))
         if lost and not isinstance(error, StoreUnavailableError):
             raise StoreUnavailableError(detail=str(error)[:300]) from error
         raise
@@ -126,6 +127,20 @@ async def committing(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
         if connection_lost(error):
             raise StoreUnavailableError(outcome_unknown=True, detail=str(error)[:300]) from error
         raise
+
+
+async def _to_the_end(cleanup: Coroutine[Any, Any, T]) -> T:
+    """Await a rollback (or a discard) through any cancellation: a request cancelled again and
+    again (as a cancel scope does at every await) would otherwise leave its transaction open —
+    on SQLite holding the write lock, so every later writer fails "database is locked". The
+    cancellation being handled is re-raised by the caller once the cleanup is done."""
+    task = asyncio.ensure_future(cleanup)
+    while True:
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
 
 
 async def _discard(conn: AsyncConnection) -> None:
