@@ -40,7 +40,10 @@ from planapi.api.runtime.shape import (
     ShapeLimits,
 )
 from planapi.api.runtime.validation import stable_rules
-from planapi.api.types import log_fields
+from planapi.api.types import (
+    log_fields,
+    node_kinds,  # noqa: F401  (each kind's type registers itself)
+)
 from planapi.api.types.context import Context, request_id
 from planapi.api.types.errors import (
     Forbidden,
@@ -63,7 +66,8 @@ from planapi.api.types.inputs import (
 )
 from planapi.api.types.integrity import IntegrityResult
 from planapi.api.types.log_fields import LogCheckpoint
-from planapi.api.types.nodes import TYPES, NodeHistoryEntry, history_page
+from planapi.api.types.node_history import NodeHistoryEntry, history_page
+from planapi.api.types.nodes import TYPES
 from planapi.api.types.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.types.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.types.readings import ReadingsRecorded, RecordReadingsInput
@@ -75,6 +79,7 @@ from planapi.application.access import ANY, Permission, Role
 from planapi.application.failures import StoreUnavailableError
 from planapi.application.readings import RecordReadings
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
+from planapi.domain.nodes import NodeKind
 
 log = logging.getLogger("planapi.api")
 
@@ -360,7 +365,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[*TYPES.values(), UserError],
+        types=[*(TYPES[kind] for kind in NodeKind), UserError],
         extensions=extensions,
         execution_context_class=FastExecutionContext,
         scalar_overrides=WIRE_FORMATS,

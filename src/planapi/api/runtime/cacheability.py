@@ -222,24 +222,36 @@ def _fields(
                 schema, condition, selection.selection_set, fragments, visiting, memo
             )
         elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is None:
-                yield parent, "\0unknown"
-                continue
-            if name in visiting:
-                continue
-            condition = schema.get_type(fragment.type_condition.name.value)
-            if condition is None:
-                yield parent, "\0unknown"
-                continue
-            key = (name, condition.name)
-            found = memo.get(key)
-            if found is None:
-                inner = fragment.selection_set
-                walked = _fields(schema, condition, inner, fragments, visiting | {name}, memo)
-                found = memo[key] = list(dict.fromkeys(walked))
-            yield from found
+            yield from _spread_fields(schema, parent, selection, fragments, visiting, memo)
+
+
+def _spread_fields(
+    schema: GraphQLSchema,
+    parent: GraphQLNamedType,
+    spread: FragmentSpreadNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    visiting: set[str],
+    memo: dict[tuple[str, str], list[tuple[GraphQLNamedType, str]]],
+) -> Iterator[tuple[GraphQLNamedType, str]]:
+    """What a named fragment reads, as `_fields` walks it (once per fragment and type)."""
+    name = spread.name.value
+    fragment = fragments.get(name)
+    if fragment is None:
+        yield parent, "\0unknown"
+        return
+    if name in visiting:
+        return
+    condition = schema.get_type(fragment.type_condition.name.value)
+    if condition is None:
+        yield parent, "\0unknown"
+        return
+    key = (name, condition.name)
+    found = memo.get(key)
+    if found is None:
+        inner = fragment.selection_set
+        walked = _fields(schema, condition, inner, fragments, visiting | {name}, memo)
+        found = memo[key] = list(dict.fromkeys(walked))
+    yield from found
 
 
 def _field_type(
