@@ -10,7 +10,12 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.clock import SystemClock
-from planapi.adapters.database import deployment_engine, local_file, migrates_itself
+from planapi.adapters.database import (
+    deployment_engine,
+    local_file,
+    migrates_itself,
+    seeds_itself,
+)
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.failures import quiet_lost_waiters
 from planapi.adapters.feeds import SqlEventLog, SqlReadingLog
@@ -64,6 +69,9 @@ class Services:
     authenticator: Authenticator | None = None
     # The Merkle logs: proofs, checkpoints, and the follower that keeps them.
     transparency: Transparency | None = None
+    # Whether the server seeds the demo plan into an empty database at start (the backend's
+    # call: see adapters/database.py).
+    seed_when_empty: bool = False
 
     async def close(self) -> None:
         await self.notifier.close()
@@ -148,6 +156,7 @@ async def bootstrap(settings: Settings) -> Services:
         transparency=Transparency(
             SqlMerkleLog(engine), LogRecomputation(engine), clock, log_settings
         ),
+        seed_when_empty=seeds_itself(engine),
     )
 
 

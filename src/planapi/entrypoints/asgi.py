@@ -167,7 +167,7 @@ def _lifespan(
         services = await bootstrap(settings)
         holder["app"] = services
         metrics.instrument(services)
-        if settings.is_sqlite and not await services.plans.plans():
+        if services.seed_when_empty and not await services.plans.plans():
             log.info(await seed(schema, services, "baku"))
         # What start-up built lives as long as the process: keep the collector from re-scanning
         # it on every full collection (large ingest batches trigger many).
