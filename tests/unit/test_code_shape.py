@@ -24,8 +24,8 @@ MODULE_ALLOWANCES = {
 
 # Functions over the limit ("module:qualified name"), with their length today; same reason.
 FUNCTION_ALLOWANCES = {
-    "planapi/api/routes/ingest.py:ingest_endpoint": 79,
-    "planapi/api/routes/ingest.py:ingest_endpoint.ingest": 74,
+    "planapi/api/routes/ingest.py:ingest_endpoint": 71,
+    "planapi/api/routes/ingest.py:ingest_endpoint.ingest": 66,
     "planapi/api/runtime/cacheability.py:_fields": 56,
     "planapi/entrypoints/cli.py:_parser": 57,
 }

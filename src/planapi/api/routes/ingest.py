@@ -28,6 +28,8 @@ from planapi.application.access import (
     Permission,
     Principal,
 )
+from planapi.application.freshness import batch_token
+from planapi.application.ports import BatchOutcome
 from planapi.application.readings import ReadingService, RecordReadings
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,
@@ -248,17 +250,23 @@ def ingest_endpoint(
             return _error(404, "plan_not_found", str(error))
         except IdempotencyKeyReusedError as error:
             return _error(409, "idempotency_key_reused", str(error))
-        return JSONResponse(
-            {
-                "batchId": outcome.batch_id,
-                "stored": outcome.stored,
-                "duplicates": outcome.duplicates,
-                "replayed": outcome.replayed,
-                "recordedAt": outcome.recorded_at.isoformat(),
-            }
-        )
+        return _recorded(outcome)
 
     return ingest
+
+
+def _recorded(outcome: BatchOutcome) -> JSONResponse:
+    return JSONResponse(
+        {
+            "batchId": outcome.batch_id,
+            "stored": outcome.stored,
+            "duplicates": outcome.duplicates,
+            "replayed": outcome.replayed,
+            "recordedAt": outcome.recorded_at.isoformat(),
+            # For PlanAPI-Consistent-With (read-your-writes on any process).
+            "consistencyToken": batch_token(outcome.batch_id),
+        }
+    )
 
 
 class BodyTooLargeError(Exception):
