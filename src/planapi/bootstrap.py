@@ -32,7 +32,7 @@ from planapi.adapters.token_store import SqlTokenStore
 from planapi.application.access import Role
 from planapi.application.authn import Authenticator
 from planapi.application.feed import EventFeed
-from planapi.application.freshness import CoalescedHeads
+from planapi.application.heads_tracker import HeadsTracker
 from planapi.application.live import (
     PLAN_EVENTS,
     READING_BATCHES,
@@ -61,8 +61,9 @@ class Services:
     notifier: Notifier
     feed: EventFeed
     live: LiveUpdates
-    # The heads of the logs, for the response cache (one lookup shared by concurrent requests).
-    heads: CoalescedHeads | None = None
+    # Each plan's latest version and batch, and the logs' heads, in memory: what "latest"
+    # resolves to and what cached answers are keyed by (started by the server's lifespan).
+    heads: HeadsTracker | None = None
 
     # Who is calling (docs/security.md): API tokens, OIDC bearer JWTs, anonymous callers.
     tokens: TokenService | None = None
@@ -74,6 +75,8 @@ class Services:
     seed_when_empty: bool = False
 
     async def close(self) -> None:
+        if self.heads is not None:
+            await self.heads.close()
         await self.notifier.close()
         await self.engine.dispose()
 
@@ -120,12 +123,14 @@ async def bootstrap(settings: Settings) -> Services:
     # Writers announce each commit (after it) through the notifier; subscribers wake and read.
     notifier = notifier_for(settings.database_url, (PLAN_EVENTS, READING_BATCHES))
     event_store = SqlEventStore(engine, clock)
+    heads = HeadsTracker(SqlHeads(engine), notifier)
     plans = PlanService(
         NotifyingEventStore(event_store, notifier),
         snapshot_store(engine, clock, settings),
         default_actor=settings.default_actor,
         snapshot_interval=settings.snapshot_interval,
         cache_size=settings.version_cache_size,
+        heads=heads,
     )
     readings = ReadingService(
         NotifyingReadingStore(SqlReadingStore(engine, clock), notifier),
@@ -152,7 +157,7 @@ async def bootstrap(settings: Settings) -> Services:
         live=live,
         tokens=tokens,
         authenticator=authenticator,
-        heads=CoalescedHeads(SqlHeads(engine)),
+        heads=heads,
         transparency=Transparency(
             SqlMerkleLog(engine), LogRecomputation(engine), clock, log_settings
         ),

@@ -77,6 +77,7 @@ from planapi.api.types.scalars import WIRE_FORMATS
 from planapi.api.types.subscriptions import Subscription
 from planapi.application.access import ANY, Permission, Role
 from planapi.application.failures import StoreUnavailableError
+from planapi.application.freshness import batch_token, version_token
 from planapi.application.readings import RecordReadings
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.nodes import NodeKind
@@ -90,12 +91,20 @@ Info = strawberry.Info[Context, None]
 class AmendmentApplied:
     plan: Plan
     amendment: Amendment
+    consistency_token: str = strawberry.field(
+        description="Pass it in the `PlanAPI-Consistent-With` header of later requests, to any "
+        "server process: none answers from a state older than this write."
+    )
 
 
 @strawberry.type(description="The plan was created as version 1.")
 class PlanCreated:
     plan: Plan
     amendment: Amendment
+    consistency_token: str = strawberry.field(
+        description="Pass it in the `PlanAPI-Consistent-With` header of later requests, to any "
+        "server process: none answers from a state older than this write."
+    )
 
 
 AmendPlanResult = Annotated[
@@ -130,7 +139,7 @@ class Query(NodeQueries):
         description="The plan as of `version` (1 = creation) or the instant `asOf` (the latest "
         "amendment recorded at or before it); neither: the latest. Null when the plan did not "
         "exist then.",
-        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",)),
+        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",), plan="id"),
     )
     async def plan(
         self,
@@ -147,7 +156,9 @@ class Query(NodeQueries):
 
     @strawberry.field(
         description="What changed between two versions of a plan.",
-        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("fromVersion", "toVersion")),
+        metadata=declare(
+            Permission.READ, Caching.PINNABLE, versions=("fromVersion", "toVersion"), plan="id"
+        ),
     )
     async def plan_diff(
         self, info: Info, id: strawberry.ID, from_version: int, to_version: int
@@ -163,7 +174,7 @@ class Query(NodeQueries):
         "was removed, which no version of the plan shows any more: who removed it, when and why. "
         "`first` (at most 1,000) at a time; `beforeVersion` pages to older ones.",
         # History is reading (issue 5, see security.md); a removed node's whole history is read.
-        metadata=declare(Permission.READ, Caching.HEADS),
+        metadata=declare(Permission.READ, Caching.HEADS, plan="planId"),
     )
     async def node_history(
         self,
@@ -181,7 +192,7 @@ class Query(NodeQueries):
 
     @strawberry.field(
         description="One amendment of a plan, by the version it produced.",
-        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",)),
+        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",), plan="planId"),
     )
     async def amendment(self, info: Info, plan_id: strawberry.ID, version: int) -> Amendment | None:
         try:
@@ -236,7 +247,11 @@ class Mutation:
             )
         except PlanApiError as error:
             return as_union_member(error)  # type: ignore[no-any-return]
-        return PlanCreated(plan=Plan(found=found), amendment=Amendment(record=found.amendment))
+        return PlanCreated(
+            plan=Plan(found=found),
+            amendment=Amendment(record=found.amendment),
+            consistency_token=version_token(found.amendment.position),
+        )
 
     @strawberry.mutation(
         description="Apply all the changes as the plan's next version, or none of them.",
@@ -247,7 +262,11 @@ class Mutation:
             found = await info.context.plans.amend_plan(to_amend_command(input), info.context.actor)
         except PlanApiError as error:
             return as_union_member(error)  # type: ignore[no-any-return]
-        return AmendmentApplied(plan=Plan(found=found), amendment=Amendment(record=found.amendment))
+        return AmendmentApplied(
+            plan=Plan(found=found),
+            amendment=Amendment(record=found.amendment),
+            consistency_token=version_token(found.amendment.position),
+        )
 
     @strawberry.mutation(
         description="Record KPI readings: all of them or none. A retry with the same "
@@ -280,6 +299,7 @@ async def _record(context: Context, command: RecordReadings) -> RecordReadingsRe
         duplicates=outcome.duplicates,
         recorded_at=outcome.recorded_at,
         replayed=outcome.replayed,
+        consistency_token=batch_token(outcome.batch_id),
     )
 
 

@@ -28,6 +28,8 @@ from planapi.application.access import (
     Permission,
     Principal,
 )
+from planapi.application.freshness import batch_token
+from planapi.application.ports import BatchOutcome
 from planapi.application.readings import ReadingService, RecordReadings
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,
@@ -268,6 +270,10 @@ async def _record(
         return _error(404, "plan_not_found", str(error))
     except IdempotencyKeyReusedError as error:
         return _error(409, "idempotency_key_reused", str(error))
+    return _recorded(outcome)
+
+
+def _recorded(outcome: BatchOutcome) -> JSONResponse:
     return JSONResponse(
         {
             "batchId": outcome.batch_id,
@@ -275,6 +281,8 @@ async def _record(
             "duplicates": outcome.duplicates,
             "replayed": outcome.replayed,
             "recordedAt": outcome.recorded_at.isoformat(),
+            # For PlanAPI-Consistent-With (read-your-writes on any process).
+            "consistencyToken": batch_token(outcome.batch_id),
         }
     )
 

@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
-from planapi.application.plans import AmendPlan, CreatePlan
+from planapi.application.plan_commands import AmendPlan, CreatePlan
 from planapi.domain.changes import (
     AddNode,
     Change,
