@@ -65,6 +65,16 @@ class ResponseCacheCollector(Collector):
         for outcome in ("not_modified", "uncacheable", "refused"):
             requests.add_metric([outcome], self.view.counters[outcome])
         yield requests
+        try:
+            catch_ups = self.view.caching.heads().catch_ups
+        except (KeyError, AssertionError):  # before the lifespan started
+            catch_ups = 0
+        yield CounterMetricFamily(
+            "planapi_heads_catch_ups",
+            "Reads of what was committed since the in-memory heads (on notifications, on the "
+            "safety poll, for a PlanAPI-Consistent-With token ahead of them).",
+            value=catch_ups,
+        )
         yield GaugeMetricFamily(
             "planapi_response_cache_bytes",
             "Bytes the response cache holds.",
