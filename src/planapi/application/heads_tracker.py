@@ -58,6 +58,7 @@ class HeadsTracker:
         self._seen = Heads(0, 0)  # the highest heads known by any means (own writes too)
         self._catch_up: Coalesced[None] = Coalesced(self._read)
         self._tasks: list[asyncio.Task[None]] = []
+        self._failing = False
 
     # -- reading -----------------------------------------------------------------------------
     def plan(self, plan_id: str) -> PlanHeads:
@@ -153,4 +154,10 @@ class HeadsTracker:
         try:
             await self.catch_up()
         except Exception as error:  # the database is away: the next wake-up or poll retries
-            log.warning("catching up with the heads failed (%r)", error)
+            if not self._failing:  # once per outage, not once a second
+                log.warning("catching up with the heads failed (%r); retrying", error)
+            self._failing = True
+        else:
+            if self._failing:
+                log.info("caught up with the heads again")
+            self._failing = False

@@ -144,7 +144,8 @@ class CachingGraphQL(GraphQL[Context, None]):
             if scope["method"] not in ("GET", "POST"):
                 raise method_not_allowed()
             raw, receive = await read(scope, headers, receive)
-            await consistent(headers.consistent_with, self.caching.heads())
+            if headers.consistent_with:
+                await consistent(headers.consistent_with, self.caching.heads())
             if raw is not None and scope["method"] == "POST" and is_batch(raw):
                 await run_batch(self, scope, raw, send, self.batching, headers.media)
                 return
