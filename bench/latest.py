@@ -12,7 +12,8 @@ connections) against one uvicorn worker on PostgreSQL, beside the trivial starle
 - the small query repeated while an integration records a batch of readings for *another* plan
   every second (a scoped key keeps the answer; a key on the global heads loses it each batch);
 - staleness: two server processes; an amendment through A, then B polled (no token) every
-  2 ms until it shows it: the delay from A's answer, p50 / p95 / max over `BENCH_STALE_SAMPLES`.
+  2 ms until it shows it: the delay from A's answer, p50 / p95 / max over `BENCH_STALE_SAMPLES`,
+  beside LISTEN/NOTIFY alone between two connections in the same run.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def _rounds(trees: dict[str, str], schema: str, admin: str) -> dict[tuple[str, s
     def note(tree: str, name: str, rps: float) -> None:
         found.setdefault((tree, name), []).append(rps)
 
-    for _ in range(ROUNDS):
+    for _ in range(ROUNDS):  # 0: only the staleness
         with uvicorn_app("bench.trivial_app:app", schema) as (base, _):
             note("", "trivial", load(f"{base}/", SECONDS).requests_per_second)
         for tree, src in trees.items():
@@ -147,9 +148,11 @@ def _rounds(trees: dict[str, str], schema: str, admin: str) -> dict[tuple[str, s
     return {key: statistics.median(values) for key, values in found.items()}
 
 
-async def _staleness(schema: str, admin: str, version: int) -> list[float]:
-    """Seconds from A's answer to B first showing the version, without a token."""
-    delays = []
+async def _staleness(schema: str, admin: str, version: int) -> tuple[list[float], list[float]]:
+    """Seconds from A's answer to B showing the version, without a token: to the start of the
+    first request that showed it (B's heads knew it by then: the cache key is taken first) and
+    to its end (which adds B's own first read of the new version, any reader's cost)."""
+    known, shown = [], []
     auth = {"authorization": f"Bearer {admin}"}
     with planapi_of("", schema) as (a, _), planapi_of("", schema) as (b, _):
         async with httpx.AsyncClient(timeout=30, headers=auth) as http:
@@ -167,15 +170,47 @@ async def _staleness(schema: str, admin: str, version: int) -> list[float]:
                 answered = time.perf_counter()
                 version = answer.json()["data"]["amendPlan"]["plan"]["version"]
                 while True:
+                    asked = time.perf_counter()
                     seen = await http.post(
                         f"{b}/graphql", json={"query": VERSION, "variables": {"id": PLAN_ID}}
                     )
                     if seen.json()["data"]["plan"]["version"] >= version:
                         break
                     await asyncio.sleep(0.002)
-                delays.append(time.perf_counter() - answered)
+                known.append(asked - answered)
+                shown.append(time.perf_counter() - answered)
                 await asyncio.sleep(0.05)
+    return known, shown
+
+
+async def _notify_delays() -> list[float]:
+    """The baseline: LISTEN/NOTIFY alone, one connection to another (seconds)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    listener, sender = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    arrived: asyncio.Queue[float] = asyncio.Queue()
+    await listener.add_listener("bench_latest", lambda *_: arrived.put_nowait(time.perf_counter()))
+    delays = []
+    try:
+        for n in range(SAMPLES):
+            sent = time.perf_counter()
+            await sender.execute("SELECT pg_notify('bench_latest', $1)", str(n))
+            delays.append(await asyncio.wait_for(arrived.get(), 30) - sent)
+            await asyncio.sleep(0.05)
+    finally:
+        await listener.close()
+        await sender.close()
     return delays
+
+
+def _spread(delays: list[float]) -> tuple[str, str]:
+    ms = sorted(d * 1000 for d in delays)
+    return (
+        f"p50 {statistics.median(ms):.1f} ms",
+        f"p95 {ms[max(0, int(len(ms) * 0.95) - 1)]:.1f} ms, max {ms[-1]:.1f} ms over {len(ms)}",
+    )
 
 
 async def main() -> None:
@@ -193,8 +228,17 @@ async def main() -> None:
             version = _grow(base, admin)
             _other_plan(base, admin)
         figures = _rounds(trees, schema, admin)
-        delays = await _staleness(schema, admin, version)
+        known, shown = await _staleness(schema, admin, version)
+        notified = await _notify_delays()
 
+    if figures:
+        _print_rounds(figures)
+    row("LISTEN/NOTIFY alone, one connection to another (baseline)", *_spread(notified))
+    row("another process, no token: A answered → B's heads know it", *_spread(known))
+    row("  … → B's answer shows it (+ B's first read of the version)", *_spread(shown))
+
+
+def _print_rounds(figures: dict[tuple[str, str], float]) -> None:
     trivial = figures[("", "trivial")]
     row("trivial starlette JSON endpoint (baseline)", f"{trivial:,.0f} req/s")
     for name in (
@@ -210,12 +254,6 @@ async def main() -> None:
             was = figures[("base", name)]
             beside += f"; base {was:,.0f} req/s ({mine / was:.2f}x)"
         row(f"latest, {name}", f"{mine:,.0f} req/s", beside)
-    ms = sorted(d * 1000 for d in delays)
-    row(
-        "staleness on another process, no token (A answered → B shows it)",
-        f"p50 {statistics.median(ms):.1f} ms",
-        f"p95 {ms[int(len(ms) * 0.95) - 1]:.1f} ms, max {ms[-1]:.1f} ms over {len(ms)}",
-    )
 
 
 if __name__ == "__main__":

@@ -128,6 +128,7 @@ async def test_an_answer_survives_writes_it_did_not_read(
     title = await post(client, TITLE, id=readings_plan)
     latest = await post(client, LATEST_READING, id=readings_plan)
     listing = await post(client, PLANS)
+    other = await post(client, TITLE, id=baku)
     assert latest.json()["data"]["plan"]["node"]["latest"] is None
 
     # A batch of readings for the plan: its title answer stays; its readings answer moves.
@@ -139,6 +140,8 @@ async def test_an_answer_survives_writes_it_did_not_read(
     moved = await post(client, LATEST_READING, id=readings_plan)
     assert moved.headers["etag"] != latest.headers["etag"]
     assert moved.json()["data"]["plan"]["node"]["latest"] == {"period": "2026", "value": "61.5"}
+    untouched = await post(client, TITLE, {"if-none-match": other.headers["etag"]}, id=baku)
+    assert untouched.status_code == 304  # nor does it move answers about another plan
 
     # An amendment of another plan: neither answer about this plan moves; the list does.
     await amend_title(client, baku, "Kits")
