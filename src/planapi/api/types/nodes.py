@@ -10,6 +10,8 @@ import strawberry
 
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
 from planapi.api.types.context import Context
+from planapi.api.types.dashboard import ProgressSummary, kpi_latest, kpi_progress
+from planapi.api.types.dashboard import node_progress_summary as node_progress_summary
 from planapi.api.types.errors import bad_input
 from planapi.api.types.global_ids import Node as GlobalNode
 from planapi.api.types.global_ids import node_global_id
@@ -25,12 +27,10 @@ from planapi.api.types.readings import (
     KpiProgress,
     Reading,
     ReadingConnection,
-    TargetProgress,
     pairs,
     reading_page,
 )
 from planapi.application.primitives import field_to_primitive
-from planapi.application.readings import latest, progress
 from planapi.domain.errors import PeriodError, Problem, ValidationError
 from planapi.domain.history import NodeChangeKind
 from planapi.domain.links import Link, LinkRelation
@@ -213,6 +213,8 @@ class NodeLink:
 
 @strawberry.type
 class Priority(PlanNode):
+    progress_summary: ProgressSummary = node_progress_summary()
+
     @strawberry.field
     def outcomes(self) -> list[Outcome]:
         return self._children(NodeKind.OUTCOME)  # type: ignore[return-value]
@@ -232,6 +234,8 @@ class Priority(PlanNode):
 
 @strawberry.type
 class Outcome(PlanNode):
+    progress_summary: ProgressSummary = node_progress_summary()
+
     @strawberry.field
     def kpis(self) -> list[Kpi]:
         return self._children(NodeKind.KPI)  # type: ignore[return-value]
@@ -331,16 +335,11 @@ class Kpi(PlanNode):
         info: strawberry.Info[Context, None],
         disaggregation: list[DimensionValueInput] | None = None,
     ) -> Reading | None:
-        query = reading_query(None, None, disaggregation or [], None, False)
-        found = latest(await info.context.reading_loader.load((self.plan.id, self.node.id, query)))
-        return Reading(version=found) if found else None
+        return await kpi_latest(info.context, self.plan, self.node, disaggregation)
 
     @strawberry.field(description="Baseline, targets and the latest total readings against them.")
     async def progress(self, info: strawberry.Info[Context, None]) -> KpiProgress:
-        query = reading_query(None, None, [], None, False)
-        found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
-        targets = [TargetProgress.of(item) for item in progress(self.node, found)]
-        return KpiProgress(direction=self.node.direction, targets=targets)
+        return await kpi_progress(info.context, self.plan, self.node)
 
 
 @strawberry.type(description="A product or service of BDT; cross-cutting.")

@@ -1,0 +1,148 @@
+"""What dashboards read: each KPI's latest reading and progress, and results rollups.
+
+All of it comes from the plan's summary of current readings (`application/reading_summary.py`),
+caught up once per request, so a whole tree of KPIs costs the same few statements as one. A
+question the summary cannot answer (a disaggregated series) takes the per-request loader.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from planapi.api.types.context import Context
+from planapi.api.types.errors import bad_input
+from planapi.api.types.readings import DimensionValueInput, KpiProgress, Reading, TargetProgress
+from planapi.application.readings import latest, progress
+from planapi.domain.errors import PeriodError, Problem, ValidationError
+from planapi.domain.nodes import Node, NodeKind
+from planapi.domain.periods import Period, parse_period
+from planapi.domain.plan import PlanState
+from planapi.domain.readings import ReadingQuery
+from planapi.domain.rollups import ProgressCounts, count
+
+_TOTAL = ReadingQuery(disaggregation=())
+
+
+async def kpi_latest(
+    context: Context, plan: PlanState, kpi: Node, disaggregation: list[DimensionValueInput] | None
+) -> Reading | None:
+    summary = None if disaggregation else await context.current_readings(plan.id)
+    if summary is not None:
+        found = summary.latest(kpi.id)
+    else:
+        query = _TOTAL
+        if disaggregation:
+            pairs = tuple(sorted((d.dimension, d.value) for d in disaggregation))
+            query = ReadingQuery(disaggregation=pairs)
+        found = latest(await context.reading_loader.load((plan.id, kpi.id, query)))
+    return Reading(version=found) if found else None
+
+
+async def kpi_progress(context: Context, plan: PlanState, kpi: Node) -> KpiProgress:
+    summary = await context.current_readings(plan.id)
+    if summary is not None:
+        assessed = summary.progress(kpi)
+    else:
+        assessed = progress(kpi, await context.reading_loader.load((plan.id, kpi.id, _TOTAL)))
+    return KpiProgress(direction=kpi.direction, targets=[TargetProgress.of(t) for t in assessed])
+
+
+@strawberry.type(
+    description="Where the KPIs under a node (or the whole plan) stand: each KPI counted in "
+    "exactly one of achieved, onTrack, offTrack, notAssessed and withoutData, from the current "
+    "readings of its total series; and how many reported the expected period."
+)
+class ProgressSummary:
+    counts: strawberry.Private[ProgressCounts]
+
+    @strawberry.field(description="KPIs under the node, in the version read.")
+    def kpis(self) -> int:
+        return self.counts.kpis
+
+    @strawberry.field(description="Its last target (by period) reached.")
+    def achieved(self) -> int:
+        return self.counts.achieved
+
+    @strawberry.field(description="Not achieved; on track for every target with readings.")
+    def on_track(self) -> int:
+        return self.counts.on_track
+
+    @strawberry.field(description="Not achieved; off track for some target with readings.")
+    def off_track(self) -> int:
+        return self.counts.off_track
+
+    @strawberry.field(
+        description="Readings, but none to judge a target by (no targets, qualitative "
+        "readings only, or readings only after its targets' periods)."
+    )
+    def not_assessed(self) -> int:
+        return self.counts.not_assessed
+
+    @strawberry.field(description="No current reading of the total.")
+    def without_data(self) -> int:
+        return self.counts.without_data
+
+    @strawberry.field(
+        description="The period readings are expected for: the argument, or else the most "
+        "recent period any KPI of the plan has a reading for. Null before any reading."
+    )
+    def expected_period(self) -> str | None:
+        found = self.counts.expected
+        return found.id if found else None
+
+    @strawberry.field(
+        description="KPIs whose latest reading's period ends no earlier than the expected "
+        "period (a yearly 2029 reading covers 2029-12)."
+    )
+    def reported(self) -> int:
+        return self.counts.reported
+
+    @strawberry.field(
+        description="Data completeness: `reported` / `kpis`, from 0 to 1; null without KPIs."
+    )
+    def data_completeness(self) -> float | None:
+        return self.counts.completeness
+
+
+async def progress_summary(
+    context: Context, plan: PlanState, under: str | None, expected_period: str | None
+) -> ProgressSummary:
+    """The rollup of the KPIs under node `under` (None: the whole plan)."""
+    expected = _expected(expected_period)
+    kpis = [node for node in plan.walk(under) if node.kind is NodeKind.KPI]
+    summary = await context.current_readings(plan.id)
+    if summary is None:
+        raise RuntimeError("progress summaries need the summary of current readings")
+    counts = count((summary.standing(kpi) for kpi in kpis), expected or summary.reported)
+    return ProgressSummary(counts=counts)
+
+
+def _expected(given: str | None) -> Period | None:
+    if given is None:
+        return None
+    try:
+        return parse_period(given)
+    except PeriodError as error:
+        raise bad_input(ValidationError([Problem(("expectedPeriod",), str(error))])) from error
+
+
+SUMMARY_DESCRIPTION = (
+    "Results rollup of the KPIs under this node: counts by standing and data completeness, "
+    "in one batched read whatever the number of KPIs. `expectedPeriod` (2029, 2029-12, …) is "
+    "the period readings are due for; by default the latest any KPI of the plan reported."
+)
+
+
+async def _node_summary(
+    root: strawberry.Parent[Any],
+    info: strawberry.Info[Context, None],
+    expected_period: str | None = None,
+) -> ProgressSummary:
+    return await progress_summary(info.context, root.plan, root.node.id, expected_period)
+
+
+def node_progress_summary() -> Any:
+    """`progressSummary` for a node type (a field object of its own per type)."""
+    return strawberry.field(resolver=_node_summary, description=SUMMARY_DESCRIPTION)
