@@ -18,7 +18,7 @@ MAX_FUNCTION_LINES = 50  # from `def` to its last line (decorators aside)
 # `api/` and the storage adapters, not around it.
 MODULE_ALLOWANCES = {
     "planapi/adapters/event_store.py": 438,
-    "planapi/api/types/nodes.py": 497,
+    "planapi/api/types/nodes.py": 496,
 }
 
 # Functions over the limit ("module:qualified name"), with their length today; same reason.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from planapi.adapters.reading_rows import reading_of
+from planapi.adapters.reading_rows import COLUMNS, reading_of_values
 from planapi.adapters.tables import reading_batches, readings
 from planapi.domain.readings import Reading
 
@@ -26,11 +26,11 @@ class SqlTotalSeries:
             readings.c.batch_id <= _HEAD.c.head,
         )
         statement = (
-            select(_HEAD.c.head, readings)
+            select(_HEAD.c.head, *COLUMNS)
             .select_from(_HEAD.outerjoin(readings, wanted))
             .order_by(readings.c.id)
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(statement)).all()
-        head = int(rows[0].head) if rows else 0
-        return head, [reading_of(row) for row in rows if row.id is not None]
+        head = int(rows[0][0]) if rows else 0
+        return head, [reading_of_values(row[1:]) for row in rows if row[1] is not None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -43,4 +44,48 @@ def reading_of(row: Any) -> Reading:
         source=ReadingSource(row.source, row.source_reading_id) if row.source else None,
         note=row.note,
         recorded_at=row.recorded_at,
+    )
+
+
+# The columns `reading_of_values` takes, in its order: tens of thousands of rows are unpacked
+# by position, several times faster than by name.
+COLUMNS = (
+    readings.c.id,
+    readings.c.batch_id,
+    readings.c.plan_id,
+    readings.c.kpi_id,
+    readings.c.period,
+    readings.c.series,
+    readings.c.status,
+    readings.c.value,
+    readings.c.text,
+    readings.c.numerator,
+    readings.c.denominator,
+    readings.c.source,
+    readings.c.source_reading_id,
+    readings.c.note,
+    readings.c.recorded_at,
+)
+_STATUS = {status.value: status for status in ReadingStatus}
+
+
+def reading_of_values(values: Sequence[Any]) -> Reading:
+    """A reading from the values of `COLUMNS`, in that order."""
+    (id_, batch_id, plan_id, kpi_id, period, series, status, value, text, numerator,
+     denominator, source, source_id, note, recorded_at) = values  # fmt: skip
+    return Reading(
+        id_,
+        batch_id,
+        plan_id,
+        kpi_id,
+        period,
+        series,
+        _STATUS[status],
+        None if value is None else Decimal(value),
+        text,
+        None if numerator is None else Decimal(numerator),
+        None if denominator is None else Decimal(denominator),
+        ReadingSource(source, source_id) if source else None,
+        note,
+        recorded_at,
     )

@@ -42,6 +42,7 @@ from planapi.api.runtime.shape import (
 from planapi.api.runtime.validation import stable_rules
 from planapi.api.types import log_fields
 from planapi.api.types.context import Context, request_id
+from planapi.api.types.dashboard import prepare
 from planapi.api.types.errors import (
     Forbidden,
     IdempotencyKeyReused,
@@ -138,7 +139,10 @@ class Query(NodeQueries):
             found = await info.context.plans.plan(id, version, as_of)
         except PlanApiError as error:
             raise bad_input(error) from error
-        return Plan(found=found) if found else None
+        if found is None:
+            return None
+        await prepare(info, found.state.id)
+        return Plan(found=found)
 
     @strawberry.field(
         description="What changed between two versions of a plan.",

@@ -24,33 +24,37 @@ from dataclasses import dataclass, field
 
 from planapi.application.cache import LruCache
 from planapi.application.ports import TotalSeriesSource
-from planapi.domain.nodes import Node
+from planapi.domain.nodes import Node, NodeKind
 from planapi.domain.periods import Period, parse_period
+from planapi.domain.plan import PlanState
 from planapi.domain.progress import Observation, TargetProgress, assess
 from planapi.domain.readings import Reading, ReadingVersion
-from planapi.domain.rollups import KpiStanding, standing
+from planapi.domain.rollups import KpiStanding, ProgressCounts, count, standing
 
 
 @dataclass(slots=True)
 class KpiReadings:
-    """One KPI's current readings of the total, by period. Never changed once shared: a new
-    reading makes a new one (and drops the progress computed from the old)."""
+    """One KPI's current readings of the total, by period. Never changed once shared: new
+    readings make a new one (without the progress computed from the old)."""
 
     periods: dict[str, Reading]
     latest: Reading | None = None
     _assessed: tuple[Node, list[TargetProgress]] | None = field(default=None, repr=False)
+    _standing: tuple[Node, KpiStanding] | None = field(default=None, repr=False)
 
-    def with_reading(self, reading: Reading) -> KpiReadings | None:
-        """This KPI once `reading` is known; None when it changes nothing (already applied)."""
+    def is_news(self, reading: Reading) -> bool:
+        """Whether `reading` is newer than what this KPI holds for its period."""
         held = self.periods.get(reading.period)
-        if held is not None and held.id >= reading.id:
-            return None
-        periods = dict(self.periods)
-        periods[reading.period] = reading
+        return held is None or held.id < reading.id
+
+    def take(self, reading: Reading) -> None:
+        """Only on a copy not yet shared (`PlanReadings.after` makes one per KPI it changes)."""
+        if not self.is_news(reading):
+            return
+        self.periods[reading.period] = reading
         latest = self.latest
         if latest is None or _rank(reading) > _rank(latest):
-            latest = reading
-        return KpiReadings(periods, latest)
+            self.latest = reading
 
     def progress(self, kpi: Node) -> list[TargetProgress]:
         assessed = self._assessed
@@ -63,6 +67,18 @@ class KpiReadings:
         ]
         found = assess(kpi, observations)
         self._assessed = (kpi, found)
+        return found
+
+    def standing(self, kpi: Node) -> KpiStanding:
+        held = self._standing
+        if held is not None and (held[0] is kpi or held[0] == kpi):
+            return held[1]
+        latest = self.latest
+        found = KpiStanding(
+            standing(self.progress(kpi), latest is not None),
+            parse_period(latest.period) if latest is not None else None,
+        )
+        self._standing = (kpi, found)
         return found
 
 
@@ -81,6 +97,11 @@ class PlanReadings:
     applied: int
     kpis: Mapping[str, KpiReadings]
     reported: Period | None  # the latest period any KPI has a reading for
+    # Rollups asked of this snapshot, by plan, version, node and expected period: a dashboard
+    # read again before the next batch counts nothing again.
+    _rollups: dict[tuple[str, int, str | None, Period | None], ProgressCounts] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def latest(self, kpi_id: str) -> ReadingVersion | None:
         found = self.kpis.get(kpi_id, _EMPTY).latest
@@ -90,28 +111,38 @@ class PlanReadings:
         return self.kpis.get(kpi.id, _EMPTY).progress(kpi)
 
     def standing(self, kpi: Node) -> KpiStanding:
-        held = self.kpis.get(kpi.id, _EMPTY)
-        latest = held.latest
-        return KpiStanding(
-            standing(held.progress(kpi), latest is not None),
-            parse_period(latest.period) if latest is not None else None,
-        )
+        return self.kpis.get(kpi.id, _EMPTY).standing(kpi)
+
+    def rollup(self, plan: PlanState, under: str | None, expected: Period | None) -> ProgressCounts:
+        """The KPIs under node `under` (None: the whole plan) of this version, counted;
+        `expected` defaults to the latest period reported."""
+        key = (plan.id, plan.version, under, expected)
+        found = self._rollups.get(key)
+        if found is None:
+            kpis = (node for node in plan.walk(under) if node.kind is NodeKind.KPI)
+            found = count((self.standing(kpi) for kpi in kpis), expected or self.reported)
+            self._rollups[key] = found
+        return found
 
     def after(self, head: int, readings: Iterable[Reading]) -> PlanReadings:
         """This summary with `readings` (in recording order) applied, as of batch `head`."""
         changed: dict[str, KpiReadings] = {}
         reported = self.reported
         for reading in readings:
-            held = changed.get(reading.kpi_id) or self.kpis.get(reading.kpi_id, _EMPTY)
-            updated = held.with_reading(reading)
-            if updated is None:
-                continue
-            changed[reading.kpi_id] = updated
+            held = changed.get(reading.kpi_id)
+            if held is None:
+                shared = self.kpis.get(reading.kpi_id, _EMPTY)
+                if not shared.is_news(reading):
+                    continue
+                held = changed[reading.kpi_id] = KpiReadings(dict(shared.periods), shared.latest)
+            held.take(reading)
             period = parse_period(reading.period)
             if reported is None or (period.end, period.start) > (reported.end, reported.start):
                 reported = period
         if not changed:
-            return self if head <= self.applied else PlanReadings(head, self.kpis, reported)
+            if head <= self.applied:
+                return self
+            return PlanReadings(head, self.kpis, reported, self._rollups)
         return PlanReadings(max(head, self.applied), {**self.kpis, **changed}, reported)
 
 

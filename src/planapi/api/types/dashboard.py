@@ -7,25 +7,96 @@ question the summary cannot answer (a disaggregated series) takes the per-reques
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import strawberry
 
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
-from planapi.api.types.readings import DimensionValueInput, KpiProgress, Reading, TargetProgress
+from planapi.api.types.readings import DimensionValueInput, KpiProgress, Reading
+from planapi.application.reading_summary import PlanReadings
 from planapi.application.readings import latest, progress
 from planapi.domain.errors import PeriodError, Problem, ValidationError
-from planapi.domain.nodes import Node, NodeKind
+from planapi.domain.nodes import Node
 from planapi.domain.periods import Period, parse_period
 from planapi.domain.plan import PlanState
+from planapi.domain.progress import TargetProgress as TargetProgressModel
 from planapi.domain.readings import ReadingQuery
-from planapi.domain.rollups import ProgressCounts, count
+from planapi.domain.rollups import ProgressCounts
 
 _TOTAL = ReadingQuery(disaggregation=())
 
 
-async def kpi_latest(
+# Metadata key of a field that can answer from its parent and the request's context alone,
+# without its resolver: `api/runtime/execution.py` compiles such fields into the tree it
+# completes directly (its resolver stays for everything else: arguments, no summary yet).
+AT_ONCE = "planapi-at-once"
+
+
+class NotYet(LookupError):
+    """No summary caught up for this request: the field must run its resolver."""
+
+
+def at_once(answer: Callable[[Any, Context], Any]) -> dict[str, Any]:
+    return {AT_ONCE: answer}
+
+
+def _summary_now(context: Context, plan: PlanState) -> PlanReadings:
+    found = context.current_readings_now(plan.id)
+    if found is None:
+        raise NotYet(plan.id)
+    return found
+
+
+def latest_at_once(kpi: Any, context: Context) -> Reading | None:
+    found = _summary_now(context, kpi.plan).latest(kpi.node.id)
+    return Reading(version=found) if found else None
+
+
+def progress_at_once(kpi: Any, context: Context) -> KpiProgress:
+    return _progress(kpi.node, _summary_now(context, kpi.plan).progress(kpi.node))
+
+
+def summary_at_once(node: Any, context: Context) -> ProgressSummary:
+    plan: PlanState = node.plan
+    return _summary(_summary_now(context, plan), plan, node.node.id, None)
+
+
+# Fields answered from the summary: a query of a plan selecting any of them has the summary
+# caught up before its tree resolves (`prepare`).
+_FROM_SUMMARY = frozenset({"latest", "progress", "progressSummary"})
+
+
+async def prepare(info: strawberry.Info[Context, None], plan_id: str) -> None:
+    """Catches the plan's summary up once, before the tree below resolves, when the query reads
+    it: then each KPI's `latest` and `progress` answer at once, without an await (through
+    graphql-core, an awaited field per KPI cost more than all the rest of a dashboard)."""
+    if _selects(info.selected_fields, _FROM_SUMMARY):
+        await info.context.current_readings(plan_id)
+
+
+def _selects(selections: Sequence[Any], names: frozenset[str]) -> bool:
+    return any(
+        getattr(item, "name", None) in names or _selects(item.selections, names)
+        for item in selections
+    )
+
+
+# `Kpi.latest` and `Kpi.progress` are plain functions answering at once from the summary a plan
+# query caught up, returning an awaitable only where it was not: graphql-core awaits whatever
+# a resolver returns.
+def kpi_latest(
+    context: Context, plan: PlanState, kpi: Node, disaggregation: list[DimensionValueInput] | None
+) -> Reading | Awaitable[Reading | None] | None:
+    summary = None if disaggregation else context.current_readings_now(plan.id)
+    if summary is None:
+        return _latest_slowly(context, plan, kpi, disaggregation)
+    found = summary.latest(kpi.id)
+    return Reading(version=found) if found else None
+
+
+async def _latest_slowly(
     context: Context, plan: PlanState, kpi: Node, disaggregation: list[DimensionValueInput] | None
 ) -> Reading | None:
     summary = None if disaggregation else await context.current_readings(plan.id)
@@ -40,13 +111,25 @@ async def kpi_latest(
     return Reading(version=found) if found else None
 
 
-async def kpi_progress(context: Context, plan: PlanState, kpi: Node) -> KpiProgress:
+def kpi_progress(
+    context: Context, plan: PlanState, kpi: Node
+) -> KpiProgress | Awaitable[KpiProgress]:
+    summary = context.current_readings_now(plan.id)
+    if summary is None:
+        return _progress_slowly(context, plan, kpi)
+    return _progress(kpi, summary.progress(kpi))
+
+
+async def _progress_slowly(context: Context, plan: PlanState, kpi: Node) -> KpiProgress:
     summary = await context.current_readings(plan.id)
     if summary is not None:
-        assessed = summary.progress(kpi)
-    else:
-        assessed = progress(kpi, await context.reading_loader.load((plan.id, kpi.id, _TOTAL)))
-    return KpiProgress(direction=kpi.direction, targets=[TargetProgress.of(t) for t in assessed])
+        return _progress(kpi, summary.progress(kpi))
+    versions = await context.reading_loader.load((plan.id, kpi.id, _TOTAL))
+    return _progress(kpi, progress(kpi, versions))
+
+
+def _progress(kpi: Node, assessed: list[TargetProgressModel]) -> KpiProgress:
+    return KpiProgress(direction=kpi.direction, assessed=assessed)
 
 
 @strawberry.type(
@@ -111,12 +194,16 @@ async def progress_summary(
 ) -> ProgressSummary:
     """The rollup of the KPIs under node `under` (None: the whole plan)."""
     expected = _expected(expected_period)
-    kpis = [node for node in plan.walk(under) if node.kind is NodeKind.KPI]
     summary = await context.current_readings(plan.id)
     if summary is None:
         raise RuntimeError("progress summaries need the summary of current readings")
-    counts = count((summary.standing(kpi) for kpi in kpis), expected or summary.reported)
-    return ProgressSummary(counts=counts)
+    return _summary(summary, plan, under, expected)
+
+
+def _summary(
+    summary: PlanReadings, plan: PlanState, under: str | None, expected: Period | None
+) -> ProgressSummary:
+    return ProgressSummary(counts=summary.rollup(plan, under, expected))
 
 
 def _expected(given: str | None) -> Period | None:
@@ -145,4 +232,14 @@ async def _node_summary(
 
 def node_progress_summary() -> Any:
     """`progressSummary` for a node type (a field object of its own per type)."""
-    return strawberry.field(resolver=_node_summary, description=SUMMARY_DESCRIPTION)
+    return strawberry.field(
+        resolver=_node_summary,
+        description=SUMMARY_DESCRIPTION,
+        metadata=at_once(summary_at_once),
+    )
+
+
+LATEST_DESCRIPTION = "The current reading of the most recent period."
+PROGRESS_DESCRIPTION = "Baseline, targets and the latest total readings against them."
+LATEST = at_once(latest_at_once)
+PROGRESS = at_once(progress_at_once)

@@ -8,10 +8,9 @@ from typing import Annotated
 
 import strawberry
 
+from planapi.api.types import dashboard as dash
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
 from planapi.api.types.context import Context
-from planapi.api.types.dashboard import ProgressSummary, kpi_latest, kpi_progress
-from planapi.api.types.dashboard import node_progress_summary as node_progress_summary
 from planapi.api.types.errors import bad_input
 from planapi.api.types.global_ids import Node as GlobalNode
 from planapi.api.types.global_ids import node_global_id
@@ -213,7 +212,7 @@ class NodeLink:
 
 @strawberry.type
 class Priority(PlanNode):
-    progress_summary: ProgressSummary = node_progress_summary()
+    progress_summary: dash.ProgressSummary = dash.node_progress_summary()
 
     @strawberry.field
     def outcomes(self) -> list[Outcome]:
@@ -234,7 +233,7 @@ class Priority(PlanNode):
 
 @strawberry.type
 class Outcome(PlanNode):
-    progress_summary: ProgressSummary = node_progress_summary()
+    progress_summary: dash.ProgressSummary = dash.node_progress_summary()
 
     @strawberry.field
     def kpis(self) -> list[Kpi]:
@@ -329,17 +328,17 @@ class Kpi(PlanNode):
         except ValidationError as error:
             raise bad_input(error) from error
 
-    @strawberry.field(description="The current reading of the most recent period.")
-    async def latest(
+    @strawberry.field(description=dash.LATEST_DESCRIPTION, metadata=dash.LATEST)
+    def latest(
         self,
         info: strawberry.Info[Context, None],
         disaggregation: list[DimensionValueInput] | None = None,
     ) -> Reading | None:
-        return await kpi_latest(info.context, self.plan, self.node, disaggregation)
+        return dash.kpi_latest(info.context, self.plan, self.node, disaggregation)  # type: ignore[return-value]
 
-    @strawberry.field(description="Baseline, targets and the latest total readings against them.")
-    async def progress(self, info: strawberry.Info[Context, None]) -> KpiProgress:
-        return await kpi_progress(info.context, self.plan, self.node)
+    @strawberry.field(description=dash.PROGRESS_DESCRIPTION, metadata=dash.PROGRESS)
+    def progress(self, info: strawberry.Info[Context, None]) -> KpiProgress:
+        return dash.kpi_progress(info.context, self.plan, self.node)  # type: ignore[return-value]
 
 
 @strawberry.type(description="A product or service of BDT; cross-cutting.")
