@@ -198,24 +198,30 @@ async def main() -> None:
         schema = build_schema(cost_budgets=dict.fromkeys(Role, 10**12))
         await _grow(services, schema)
         stored = 0
-        at_first: float | None = None
+        at_first: tuple[float, float] | None = None
         for size in SIZES:
             start = time.perf_counter()
             await _fill(services, stored, size)
             filled = time.perf_counter() - start
+            rate = (size - stored) / max(filled, 1e-9)
             stored = size
-            print(f"  {size:,} readings stored ({(size - 0) / max(filled, 1e-9):,.0f}/s to load)")
+            print(f"  {size:,} readings stored ({rate:,.0f}/s to load the new ones)")
             # A new process's summary: the first request builds it.
             services.readings.current = CurrentReadings(services.readings.current.source)  # type: ignore[union-attr]
             first = await _run(services, schema, DASHBOARD) * 1000
             tree, dashboard = await _interleaved(services, schema, TREE, DASHBOARD)
-            at_first = at_first or dashboard
+            at_first = at_first or (dashboard, tree)
+            # The machine is shared: the tree alone moves with the load, so the growth is also
+            # given against it (the dashboard's share of the tree, here against at the first).
+            growth = dashboard / at_first[0]
+            relative = (dashboard / tree) / (at_first[0] / at_first[1])
             row(f"tree alone, {size:,} readings (baseline)", f"{tree:,.1f} ms p50")
             row(
                 f"dashboard query, {size:,} readings",
                 f"{dashboard:,.1f} ms p50",
-                f"{dashboard / tree:,.1f}x tree; {dashboard / at_first:,.2f}x at {SIZES[0]:,}",
-                "ok" if dashboard <= 50 else "MISSED <= 50 ms",
+                f"{dashboard / tree:,.1f}x tree; {growth:,.2f}x ({relative:,.2f}x) at {SIZES[0]:,}",
+                ("ok" if dashboard <= 50 else "MISSED <= 50 ms")
+                + ("" if size == SIZES[0] else (", ok" if growth <= 1.25 else ", MISSED <= 1.25x")),
             )
             row("  its first request (builds the summary)", f"{first:,.1f} ms")
             if size == SIZES[0]:
