@@ -7,10 +7,11 @@ question the summary cannot answer (a disaggregated series) takes the per-reques
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
@@ -72,15 +73,29 @@ async def prepare(info: strawberry.Info[Context, None], plan_id: str) -> None:
     """Catches the plan's summary up once, before the tree below resolves, when the query reads
     it: then each KPI's `latest` and `progress` answer at once, without an await (through
     graphql-core, an awaited field per KPI cost more than all the rest of a dashboard)."""
-    if _selects(info.selected_fields, _FROM_SUMMARY):
+    raw = info._raw_info
+    if any(_selects(node.selection_set, raw.fragments, set()) for node in raw.field_nodes):
         await info.context.current_readings(plan_id)
 
 
-def _selects(selections: Sequence[Any], names: frozenset[str]) -> bool:
-    return any(
-        getattr(item, "name", None) in names or _selects(item.selections, names)
-        for item in selections
-    )
+def _selects(
+    selections: SelectionSetNode | None, fragments: Mapping[str, Any], seen: set[str]
+) -> bool:
+    """Whether any field below is one of `_FROM_SUMMARY` (the document's own AST, walked
+    without building strawberry's selection objects: every plan query passes here)."""
+    for item in selections.selections if selections else ():
+        if isinstance(item, FieldNode):
+            if item.name.value in _FROM_SUMMARY or _selects(item.selection_set, fragments, seen):
+                return True
+        elif isinstance(item, InlineFragmentNode):
+            if _selects(item.selection_set, fragments, seen):
+                return True
+        elif isinstance(item, FragmentSpreadNode) and item.name.value not in seen:
+            seen.add(item.name.value)
+            fragment = fragments.get(item.name.value)
+            if fragment is not None and _selects(fragment.selection_set, fragments, seen):
+                return True
+    return False
 
 
 # `Kpi.latest` and `Kpi.progress` are plain functions answering at once from the summary a plan
