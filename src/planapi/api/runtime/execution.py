@@ -50,17 +50,22 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from planapi.api.runtime.compiled import (
+    Entry,
+    inline_attribute,
+    list_completer,
+    object_completer,
+)
 from planapi.api.runtime.fast_inputs import fast_input
 
 Getter = Callable[[Any], Any]
 Completer = Callable[[Any], Any]
-FieldPlan = tuple[Getter, Completer]
 
 _DEFINITION = "strawberry-definition"
 _STREAMING = frozenset({"defer", "stream"})
 # Per schema field (by id, the field kept alive beside it): how to read it from its parent
-# object, or None when it is not pure.
-_GETTERS: dict[int, tuple[GraphQLField, Getter | None]] = {}
+# object (None when it is not pure), and the attribute it is when it is a plain one.
+_GETTERS: dict[int, tuple[GraphQLField, Getter | None, str | None]] = {}
 
 
 class _Bail(Exception):
@@ -69,12 +74,18 @@ class _Bail(Exception):
 
 def field_getter(field: GraphQLField) -> Getter | None:
     """A plain function reading `field` from its parent object, or None if it needs more."""
+    return _field_reading(field)[0]
+
+
+def _field_reading(field: GraphQLField) -> tuple[Getter | None, str | None]:
     found = _GETTERS.get(id(field))
-    if found is not None:
-        return found[1]
-    getter = _getter(field)
-    _GETTERS[id(field)] = (field, getter)
-    return getter
+    if found is None:
+        getter = _getter(field)
+        definition = (field.extensions or {}).get(_DEFINITION)
+        plain = getter is not None and definition is not None and definition.base_resolver is None
+        attribute = inline_attribute(definition.python_name) if plain and definition else None
+        found = _GETTERS[id(field)] = (field, getter, attribute)
+    return found[1], found[2]
 
 
 def _getter(field: GraphQLField) -> Getter | None:
@@ -115,7 +126,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         # A schema extension that wraps every resolver (tracing, say) must see every field.
         self._fast = self.enabled and not (manager is not None and manager._middleware_resolvers)
-        self._field_plans: dict[tuple[GraphQLObjectType, int], tuple[object, FieldPlan | None]] = {}
+        self._field_plans: dict[tuple[GraphQLObjectType, int], tuple[object, Entry | None]] = {}
         self._object_plans: dict[
             tuple[GraphQLObjectType, int], tuple[object, Completer | None]
         ] = {}
@@ -173,9 +184,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             else:
                 plan = found[1]
             if plan is not None:
-                getter, complete = plan
                 try:
-                    return complete(getter(source))
+                    return plan.complete(plan.read(source))
                 except Exception:
                     pass
         return super().execute_field(
@@ -184,24 +194,32 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     # -- compiling -------------------------------------------------------------------------
     def _plan_field(
-        self, parent_type: GraphQLObjectType, field_details_list: list[FieldDetails]
-    ) -> FieldPlan | None:
+        self,
+        parent_type: GraphQLObjectType,
+        field_details_list: list[FieldDetails],
+        response_name: str = "",
+    ) -> Entry | None:
         if not _plain(field_details_list):
             return None
         name = field_details_list[0].node.name.value
         if name == "__typename":
             type_name = parent_type.name
-            return (lambda source: type_name), _identity
+            read: Getter = lambda source: type_name  # noqa: E731
+            return Entry(response_name, read, None, _identity, _identity, None, False)
         field = parent_type.fields.get(name)
         if field is None:
             return None
-        getter = field_getter(field)
+        getter, attribute = _field_reading(field)
         if getter is None:
             return None
-        complete = self._completer(field.type, field_details_list)
-        if complete is None:
+        nullable = not isinstance(field.type, GraphQLNonNull)
+        named = field.type if nullable else field.type.of_type
+        inner = self._completer(named, field_details_list)
+        if inner is None:
             return None
-        return getter, complete
+        complete = inner if nullable else _non_null(inner)
+        leaf = named if is_leaf_type(named) else None
+        return Entry(response_name, getter, attribute, complete, inner, leaf, nullable)
 
     def _completer(
         self, return_type: GraphQLOutputType, field_details_list: list[FieldDetails]
@@ -212,8 +230,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None if inner is None else _non_null(inner)
         if is_list_type(return_type):
             assert isinstance(return_type, GraphQLList)
-            item = self._completer(return_type.of_type, field_details_list)
-            return None if item is None else _list(item)
+            item_type = return_type.of_type
+            items_non_null = isinstance(item_type, GraphQLNonNull)
+            if items_non_null:
+                item_type = item_type.of_type
+            item = self._completer(item_type, field_details_list)
+            return None if item is None else list_completer(item, items_non_null, _Bail)
         if is_leaf_type(return_type):
             return _leaf(return_type)
         if is_abstract_type(return_type):
@@ -244,22 +266,13 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped, defer_usages, *_ = self.collect_subfields(object_type, field_details_list)
         if defer_usages:
             return None
-        entries: list[tuple[str, Getter, Completer]] = []
+        entries: list[Entry] = []
         for response_name, details in grouped.items():
-            plan = self._plan_field(object_type, details)
+            plan = self._plan_field(object_type, details, response_name)
             if plan is None:
                 return None
-            entries.append((response_name, *plan))
-        checks = object_type.is_type_of is not None
-
-        def complete(value: Any) -> Any:
-            if value is None:
-                return None
-            if checks and not isinstance(value, origin):
-                raise _Bail
-            return {key: finish(read(value)) for key, read, finish in entries}
-
-        return complete
+            entries.append(plan)
+        return object_completer(origin, object_type.is_type_of is not None, entries, _Bail)
 
     def _abstract(
         self, abstract_type: GraphQLAbstractType, field_details_list: list[FieldDetails]
@@ -347,17 +360,6 @@ def _non_null(inner: Completer) -> Completer:
         if completed is None:
             raise _Bail
         return completed
-
-    return complete
-
-
-def _list(item: Completer) -> Completer:
-    def complete(value: Any) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
-            raise _Bail
-        return [item(each) for each in value]
 
     return complete
 
