@@ -19,7 +19,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLLeafType, GraphQLString
+from graphql import (
+    FragmentDefinitionNode,
+    GraphQLBoolean,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLLeafType,
+    GraphQLString,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 from graphql.pyutils import Undefined
 
 Completer = Callable[[Any], Any]
@@ -141,3 +150,46 @@ def list_completer(item: Completer, items_non_null: bool, bail: type[Exception])
         return completed
 
     return complete
+
+
+# -- plans kept from one request to the next ------------------------------------------------
+# strawberry parses a document once (its parser cache), so a repeated query executes the same
+# AST: what was compiled for it holds as long as nothing in it depends on the variables, which
+# only directives (@skip, @include, @defer, @stream) can make it do. Keyed by the operation's
+# id, with the operation and its fragments kept alive so no other node can take their ids.
+MAX_SHARED_OPERATIONS = 256
+Plans = tuple[dict[Any, Any], dict[Any, Any]]
+_SHARED: dict[int, tuple[OperationDefinitionNode, list[FragmentDefinitionNode], Plans | None]] = {}
+
+
+def shared_plans(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> Plans | None:
+    """The field and object plans every execution of `operation` may share; None when its
+    selections carry directives (compiled per request then)."""
+    found = _SHARED.get(id(operation))
+    if found is not None and found[0] is operation:
+        return found[2]
+    kept: list[FragmentDefinitionNode] = [details.definition for details in fragments.values()]
+    plain = not _directed(operation.selection_set) and not any(
+        _directed(fragment.selection_set) or fragment.variable_definitions for fragment in kept
+    )
+    plans: Plans | None = ({}, {}) if plain else None
+    if len(_SHARED) >= MAX_SHARED_OPERATIONS:
+        _SHARED.pop(next(iter(_SHARED)))
+    _SHARED[id(operation)] = (operation, kept, plans)
+    return plans
+
+
+def _directed(selection_set: SelectionSetNode | None) -> bool:
+    if selection_set is None:
+        return False
+    for selection in selection_set.selections:
+        if selection.directives:
+            return True
+        if _directed(getattr(selection, "selection_set", None)):
+            return True
+    return False
+
+
+def ast_key(field_details_list: Sequence[Any]) -> tuple[int, ...]:
+    """The AST nodes a (merged) field comes from: what its plan depends on besides the type."""
+    return tuple([id(details.node) for details in field_details_list])

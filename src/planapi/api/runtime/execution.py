@@ -52,9 +52,11 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from planapi.api.runtime.compiled import (
     Entry,
+    ast_key,
     inline_attribute,
     list_completer,
     object_completer,
+    shared_plans,
 )
 from planapi.api.runtime.fast_inputs import fast_input
 
@@ -126,10 +128,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         # A schema extension that wraps every resolver (tracing, say) must see every field.
         self._fast = self.enabled and not (manager is not None and manager._middleware_resolvers)
-        self._field_plans: dict[tuple[GraphQLObjectType, int], tuple[object, Entry | None]] = {}
-        self._object_plans: dict[
-            tuple[GraphQLObjectType, int], tuple[object, Completer | None]
-        ] = {}
+        shared = shared_plans(self.operation, self.fragments) if self._fast else None
+        # (type, AST nodes of the field) -> its plan; shared between requests when they may be.
+        self._field_plans: dict[tuple[GraphQLObjectType, tuple[int, ...]], Entry | None]
+        self._object_plans: dict[tuple[GraphQLObjectType, tuple[int, ...]], Completer | None]
+        self._field_plans, self._object_plans = shared or ({}, {})
 
     @classmethod
     def build(
@@ -176,13 +179,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         if self._fast:
-            key = (parent_type, id(field_details_list))
-            found = self._field_plans.get(key)
-            if found is None:
-                plan = self._plan_field(parent_type, field_details_list)
-                self._field_plans[key] = (field_details_list, plan)  # keeps the id taken
+            key = (parent_type, ast_key(field_details_list))
+            if key in self._field_plans:
+                plan = self._field_plans[key]
             else:
-                plan = found[1]
+                plan = self._field_plans[key] = self._plan_field(parent_type, field_details_list)
             if plan is not None:
                 try:
                     return plan.complete(plan.read(source))
@@ -248,12 +249,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _object(
         self, object_type: GraphQLObjectType, field_details_list: list[FieldDetails]
     ) -> Completer | None:
-        key = (object_type, id(field_details_list))
-        found = self._object_plans.get(key)
-        if found is not None:
-            return found[1]
-        complete = self._compile_object(object_type, field_details_list)
-        self._object_plans[key] = (field_details_list, complete)
+        key = (object_type, ast_key(field_details_list))
+        if key in self._object_plans:
+            return self._object_plans[key]
+        complete = self._object_plans[key] = self._compile_object(object_type, field_details_list)
         return complete
 
     def _compile_object(
@@ -277,25 +276,21 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _abstract(
         self, abstract_type: GraphQLAbstractType, field_details_list: list[FieldDetails]
     ) -> Completer | None:
-        schema = self.schema
+        # Every possible type compiled now, so the closure keeps nothing of this request (it
+        # may serve the next ones); a value of any other class bails.
         by_class: dict[type, Completer] = {}
+        for runtime in self.schema.get_possible_types(abstract_type):
+            origin = getattr((runtime.extensions or {}).get(_DEFINITION), "origin", None)
+            compiled = self._object(runtime, field_details_list)
+            if isinstance(origin, type) and compiled is not None:
+                by_class[origin] = compiled
 
         def complete(value: Any) -> Any:
             if value is None:
                 return None
-            cls = type(value)
-            found = by_class.get(cls)
+            found = by_class.get(type(value))
             if found is None:
-                definition = getattr(cls, "__strawberry_definition__", None)
-                runtime = schema.get_type(getattr(definition, "name", "") or "")
-                if not isinstance(runtime, GraphQLObjectType) or not schema.is_sub_type(
-                    abstract_type, runtime
-                ):
-                    raise _Bail
-                compiled = self._object(runtime, field_details_list)
-                if compiled is None:
-                    raise _Bail
-                found = by_class[cls] = compiled
+                raise _Bail
             return found(value)
 
         return complete
