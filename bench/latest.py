@@ -220,7 +220,7 @@ def _median(loads: list[Load]) -> float:
 def report(every: list[Target], found: dict[str, list[Load]], sizes: dict[str, int]) -> None:
     trivial = _median(found["trivial starlette JSON endpoint"])
     print(
-        f"  {'target':<56} {'req/s (median)':>15} {'rounds min-max':>17} "
+        f"  {'target':<66} {'req/s (median)':>15} {'rounds min-max':>17} "
         f"{'x PostGraphile':>15} {'of trivial':>10}  target"
     )
     for target in every:
@@ -243,7 +243,7 @@ def report(every: list[Target], found: dict[str, list[Load]], sizes: dict[str, i
         if sizes.get(target.name, 0) > 10_000:
             name += f" ({sizes[target.name] / 1024:,.0f} KB)"
         print(
-            f"  {name:<56} {figure:>15,.0f} {f'{low:,.0f}-{high:,.0f}':>17} "
+            f"  {name:<66} {figure:>15,.0f} {f'{low:,.0f}-{high:,.0f}':>17} "
             f"{ratio:>15} {figure / trivial:>10.0%}  {verdict}"
         )
 
