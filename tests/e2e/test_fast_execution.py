@@ -231,3 +231,22 @@ async def test_a_directive_on_a_variable_is_obeyed_on_every_execution(
         found[with_kpis] = fast
     assert '"kpis"' in found[True]
     assert '"kpis"' not in found[False]
+
+
+async def test_a_null_or_unsendable_decimal_is_reported_as_without_compilation(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generated code coerces custom scalars inline: a null in a non-null Decimal, or a
+    value the scalar cannot send, bails to graphql-core, which reports it as it always did."""
+    from planapi.api.types import nodes
+
+    query = (
+        "query($id: ID!) { plan(id: $id) { priorities { outcomes { kpis { "
+        "code baseline { period value } targets { period value } } } } } }"
+    )
+    for broken in (None, "not a decimal"):
+        made = classmethod(lambda cls, m, broken=broken: cls(period=m.period, value=broken))
+        monkeypatch.setattr(nodes.PeriodValue, "of", made)
+        fast, plain = await _both(services, monkeypatch, query, {"id": PLAN_ID})
+        assert fast == plain
+        assert '"errors": [["' in fast
