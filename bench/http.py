@@ -70,18 +70,15 @@ def _free_port() -> int:
 
 @contextmanager
 def serving(
-    command: list[str],
-    settings: dict[str, str],
-    probe: str,
-    environment: dict[str, str] | None = None,
+    command: list[str], settings: dict[str, str], probe: str, extra: dict[str, str] | None = None
 ) -> Iterator[tuple[str, int]]:
-    """Run `command` (`{port}` filled in) with PLANAPI_ settings (and `environment`); yield
-    (base URL, pid)."""
+    """Run `command` (`{port}` filled in) with PLANAPI_ settings (and `extra` variables as
+    they are); yield (base URL, pid)."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PLANAPI_")},
         **{f"PLANAPI_{name}": value for name, value in settings.items()},
-        **(environment or {}),
+        **(extra or {}),
     }
     process = subprocess.Popen(
         [part.format(port=port) for part in command],

@@ -1,259 +1,288 @@
-"""Reads of the *latest* plan over HTTP, this tree beside a base tree in the same run, and how
-stale another process is without a consistency token.
+"""Issue 14's HTTP targets in one run, one table: `./dev bench latest`.
 
-`BENCH_BASE_SRC=/path/to/other/checkout/src` runs the same loads against that tree's code as
-well (same database, same data, interleaved rounds): the before/after of issue 14. Each figure
-is the median of `BENCH_ROUNDS` interleaved rounds of `BENCH_LATEST_SECONDS` of wrk (10
-connections) against one uvicorn worker on PostgreSQL, beside the trivial starlette endpoint.
+Every server runs at once, one process each (one uvicorn worker, uvloop + httptools, log level
+warning, rate limit off; PostGraphile v4 as pinned in bench/postgraphile.py), all on one
+PostgreSQL. The load is `wrk -t1 -c10` (bench/loadgen.py's asyncio generator without wrk; the
+table says which ran). Each figure is the median of BENCH_ROUNDS interleaved rounds: each round
+loads every target once, for BENCH_LATEST_SECONDS, in an order rotated by one each round, so a
+machine that slows down (other work on it) slows every target alike.
 
-- small query (plan title, priority titles) and the full tree, latest version (no `version`
-  argument), repeated: the response cache answers;
-- the same with the response cache off (PLANAPI_RESPONSE_CACHE_BYTES=0);
-- the small query repeated while an integration records a batch of readings for *another* plan
-  every second (a scoped key keeps the answer; a key on the global heads loses it each batch);
-- staleness: two server processes; an amendment through A, then B polled (no token) every
-  2 ms until it shows it: the delay from A's answer, p50 / p95 / max over `BENCH_STALE_SAMPLES`,
-  beside LISTEN/NOTIFY alone between two connections in the same run.
+Targets:
+- trivial: a starlette JSON endpoint (bench/trivial_app.py), the ceiling of the stack;
+- planapi, small query (plan title, priority titles) and full tree (the Baku plan grown to
+  5 priorities x 20 outcomes x 10 KPIs, with baselines and targets): the latest version
+  (`plan(id:)`) repeated with the response cache on, and with it off
+  (PLANAPI_RESPONSE_CACHE_BYTES=0: executed every time); an explicit version repeated;
+- planapi, both shapes naming an explicit version with the response cache off: execution
+  without any database round trip, the floor of the cache-off latest path once the latest
+  version is known in the process (no target of its own);
+- PostGraphile v4, the same two shapes read from tables.
+
+It is not part of CI or the tests: it takes minutes and its figures depend on the machine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
+import platform
 import statistics
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
+from bench import postgraphile
+from bench.common import scratch_schema
+from bench.growth import PLAN_ID, grow_inputs
+from bench.http import AMEND, _post, _tokens, planapi, serving, uvicorn_app
+from bench.loadgen import Load, ensure_wrk, run_asyncio, run_wrk
+from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
 
-from bench.common import URL, row, scratch_schema
-from bench.growth import PLAN_ID
-from bench.http import (
-    LIMITS,
-    PYTHON,
-    QUIET,
-    _grow,
-    _post,
-    _tokens,
-    _warm,
-    body,
-    serving,
-    uvicorn_app,
-)
-from bench.loadgen import ensure_wrk, load
-
-SECONDS = float(os.environ.get("BENCH_LATEST_SECONDS", "5"))
+SECONDS = float(os.environ.get("BENCH_LATEST_SECONDS", "8"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SAMPLES = int(os.environ.get("BENCH_STALE_SAMPLES", "40"))
-BASE_SRC = os.environ.get("BENCH_BASE_SRC", "")
+CONNECTIONS = 10
+OUTCOMES_PER_PRIORITY = 20
+KPIS = 1_000  # 5 priorities x 20 outcomes x 10 KPIs
 
-SMALL = "query Small($id: ID!) { plan(id: $id) { title priorities { title } } }"
-FULL = (
-    "query Full($id: ID!) { plan(id: $id) { id title version "
-    "priorities { id code title outcomes { id code title kpis { id code title unit "
-    "baseline { period value } targets { period value } } } } } }"
+SMALL_LATEST = "query Small($id: ID!) { plan(id: $id) { title priorities { title } } }"
+TREE = (
+    "{ id title version priorities { id code title outcomes { id code title kpis { id code "
+    "title unit baseline { period value } targets { period value } } } } }"
 )
-VERSION = "query Version($id: ID!) { plan(id: $id) { version } }"
-AMEND = (
-    "mutation Amend($input: AmendPlanInput!) { amendPlan(input: $input) { __typename "
-    "... on AmendmentApplied { plan { version } } } }"
+FULL_LATEST = "query Full($id: ID!) { plan(id: $id) " + TREE + " }"
+FULL_VERSION = (
+    "query Full($id: ID!, $version: Int!) { plan(id: $id, version: $version) " + TREE + " }"
 )
-RECORD = (
-    "mutation Record($input: RecordReadingsInput!) { recordReadings(input: $input) { __typename } }"
+SMALL_VERSION = (
+    "query Small($id: ID!, $version: Int!) "
+    "{ plan(id: $id, version: $version) { title priorities { title } } }"
 )
-OTHER = "bench-other"
 
 
-def planapi_of(src: str, schema: str, **settings: str) -> Any:
-    """`planapi serve` from the code under `src` ("" : this tree)."""
-    extra = {"PYTHONPATH": src} if src else {}
-    return serving(
-        [*PYTHON, "planapi.entrypoints.cli", "serve", "--port", "{port}", *QUIET],
-        {"DATABASE_URL": URL, "DATABASE_SCHEMA": schema, **LIMITS, **settings},
-        "/healthz",
-        extra,
+@dataclass(frozen=True)
+class Target:
+    name: str
+    server: str  # key into the running servers' base URLs
+    path: str
+    body: bytes | None
+    peer: str | None = None  # the PostGraphile target of the same shape
+    target: str = ""
+    meets: Callable[[float, float, float], bool] | None = None  # (figure, trivial, peer)
+
+
+def _body(query: str, **variables: Any) -> bytes:
+    import json
+
+    return json.dumps({"query": query, "variables": {"id": PLAN_ID, **variables}}).encode()
+
+
+def targets(version: int) -> list[Target]:
+    half = lambda f, trivial, peer: f >= 0.5 * trivial  # noqa: E731
+    return [
+        Target("trivial starlette JSON endpoint", "trivial", "/", None),
+        Target("PostGraphile v4, small query", "peer", "/graphql", postgraphile.body("small")),
+        Target("PostGraphile v4, full tree", "peer", "/graphql", postgraphile.body("full")),
+        Target(
+            "planapi small, latest, repeated (cache on)",
+            "on",
+            "/graphql",
+            _body(SMALL_LATEST),
+            "PostGraphile v4, small query",
+            ">= 50% of trivial",
+            half,
+        ),
+        Target(
+            "planapi small, latest, response cache off",
+            "off",
+            "/graphql",
+            _body(SMALL_LATEST),
+            "PostGraphile v4, small query",
+            ">= 1.5x PostGraphile",
+            lambda f, trivial, peer: f >= 1.5 * peer,
+        ),
+        Target(
+            "planapi small, explicit version, repeated",
+            "on",
+            "/graphql",
+            _body(SMALL_VERSION, version=version),
+            "PostGraphile v4, small query",
+            ">= 50% of trivial",
+            half,
+        ),
+        Target(
+            "planapi small, explicit version, response cache off",
+            "off",
+            "/graphql",
+            _body(SMALL_VERSION, version=version),
+            "PostGraphile v4, small query",
+            "(no heads lookup: latest's floor)",
+        ),
+        Target(
+            "planapi full tree, latest, repeated (cache on)",
+            "on",
+            "/graphql",
+            _body(FULL_LATEST),
+            "PostGraphile v4, full tree",
+            ">= 50% of trivial",
+            half,
+        ),
+        Target(
+            "planapi full tree, latest, response cache off",
+            "off",
+            "/graphql",
+            _body(FULL_LATEST),
+            "PostGraphile v4, full tree",
+            ">= 2x PostGraphile",
+            lambda f, trivial, peer: f >= 2 * peer,
+        ),
+        Target(
+            "planapi full tree, explicit version, repeated",
+            "on",
+            "/graphql",
+            _body(FULL_VERSION, version=version),
+            "PostGraphile v4, full tree",
+            ">= 50% of trivial",
+            half,
+        ),
+        Target(
+            "planapi full tree, explicit version, response cache off",
+            "off",
+            "/graphql",
+            _body(FULL_VERSION, version=version),
+            "PostGraphile v4, full tree",
+            "(no heads lookup: latest's floor)",
+        ),
+    ]
+
+
+def _load(base: str, target: Target) -> Load:
+    headers = {"Content-Type": "application/json"} if target.body else {}
+    wrk = ensure_wrk()
+    url = base + target.path
+    if wrk is not None:
+        return run_wrk(wrk, url, SECONDS, CONNECTIONS, target.body, headers, threads=1)
+    return asyncio.run(run_asyncio(url, SECONDS, CONNECTIONS, target.body, headers))
+
+
+def _grow(base: str, admin: str) -> int:
+    """Seed the Baku draft and grow it to 5 x 20 x 10; the version that has it all."""
+    created = _post(base, admin, CREATE_PLAN, input=seed_input("baku"))
+    assert created["data"]["createPlan"]["__typename"] == "PlanCreated", created
+    version = 1
+    for given in grow_inputs(1, KPIS, outcomes_per_priority=OUTCOMES_PER_PRIORITY):
+        found = _post(base, admin, AMEND, input=given)
+        assert found["data"]["amendPlan"]["__typename"] == "AmendmentApplied", found
+        version = found["data"]["amendPlan"]["plan"]["version"]
+    return version
+
+
+def _check(bases: dict[str, str], every: list[Target]) -> dict[str, int]:
+    """Each target answers 200 without errors; the same KPIs on both sides. Sizes by name."""
+    import httpx
+
+    sizes = {}
+    kpis = {}
+    for target in every:
+        url = bases[target.server] + target.path
+        if target.body is None:
+            response = httpx.get(url, timeout=120)
+        else:
+            response = httpx.post(
+                url, content=target.body, headers={"content-type": "application/json"}, timeout=120
+            )
+        assert response.status_code == 200, (target.name, response.text[:500])
+        assert b'"errors"' not in response.content[:200], response.text[:500]
+        sizes[target.name] = len(response.content)
+        kpis[target.name] = response.content.count(b'"Indicator ')
+    peer, ours = (
+        kpis["PostGraphile v4, full tree"],
+        kpis["planapi full tree, latest, response cache off"],
     )
+    assert peer == ours == KPIS, (peer, ours)
+    return sizes
 
 
-@contextmanager
-def batches_elsewhere(base: str, admin: str) -> Iterator[list[int]]:
-    """Record a 100-reading batch for another plan every second while the block runs."""
-    stop = threading.Event()
-    done = [0]
-
-    def run() -> None:
-        n = 0
-        while not stop.wait(1.0):
-            readings = [
-                {"kpiId": "kpi-1", "period": "2027", "status": "FINAL", "value": f"{n}.{i}"}
-                for i in range(100)
-            ]
-            n += 1
-            _post(base, admin, RECORD, input={"planId": OTHER, "readings": readings})
-            done[0] += 1
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield done
-    finally:
-        stop.set()
-        thread.join()
+def measure(bases: dict[str, str], every: list[Target]) -> dict[str, list[Load]]:
+    found: dict[str, list[Load]] = {target.name: [] for target in every}
+    for round_ in range(ROUNDS):
+        shift = round_ % len(every)
+        for target in every[shift:] + every[:shift]:
+            found[target.name].append(_load(bases[target.server], target))
+    return found
 
 
-def _other_plan(base: str, admin: str) -> None:
-    from tests.readings_fixtures import create_plan_input  # a small plan with KPIs
-
-    from planapi.entrypoints.seeding import CREATE_PLAN
-
-    _post(base, admin, CREATE_PLAN, input=create_plan_input(OTHER))
+def _median(loads: list[Load]) -> float:
+    return statistics.median(load.requests_per_second for load in loads)
 
 
-def _rounds(trees: dict[str, str], schema: str, admin: str) -> dict[tuple[str, str], float]:
-    """req/s per (tree, load), medians of interleaved rounds."""
-    small, full = body(SMALL, id=PLAN_ID), body(FULL, id=PLAN_ID)
-    found: dict[tuple[str, str], list[float]] = {}
-
-    def note(tree: str, name: str, rps: float) -> None:
-        found.setdefault((tree, name), []).append(rps)
-
-    for _ in range(ROUNDS):  # 0: only the staleness
-        with uvicorn_app("bench.trivial_app:app", schema) as (base, _):
-            note("", "trivial", load(f"{base}/", SECONDS).requests_per_second)
-        for tree, src in trees.items():
-            with planapi_of(src, schema) as (base, _):
-                _warm(base, small, full)
-                note(
-                    tree, "small", load(f"{base}/graphql", SECONDS, body=small).requests_per_second
-                )
-                note(tree, "full", load(f"{base}/graphql", SECONDS, body=full).requests_per_second)
-                with batches_elsewhere(base, admin):
-                    rps = load(f"{base}/graphql", SECONDS, body=small).requests_per_second
-                note(tree, "small, batches elsewhere", rps)
-            with planapi_of(src, schema, RESPONSE_CACHE_BYTES="0") as (base, _):
-                _warm(base, small, full)
-                note(
-                    tree,
-                    "small, cache off",
-                    load(f"{base}/graphql", SECONDS, body=small).requests_per_second,
-                )
-                note(
-                    tree,
-                    "full, cache off",
-                    load(f"{base}/graphql", SECONDS, body=full).requests_per_second,
-                )
-    return {key: statistics.median(values) for key, values in found.items()}
-
-
-async def _staleness(schema: str, admin: str, version: int) -> tuple[list[float], list[float]]:
-    """Seconds from A's answer to B showing the version, without a token: to the start of the
-    first request that showed it (B's heads knew it by then: the cache key is taken first) and
-    to its end (which adds B's own first read of the new version, any reader's cost)."""
-    known, shown = [], []
-    auth = {"authorization": f"Bearer {admin}"}
-    with planapi_of("", schema) as (a, _), planapi_of("", schema) as (b, _):
-        async with httpx.AsyncClient(timeout=30, headers=auth) as http:
-            for n in range(SAMPLES):
-                given = {
-                    "planId": PLAN_ID,
-                    "expectedVersion": version,
-                    "authority": "TDAG",
-                    "rationale": "bench",
-                    "changes": [{"updateNode": {"id": "kpi-0", "title": f"Stale {n}"}}],
-                }
-                answer = await http.post(
-                    f"{a}/graphql", json={"query": AMEND, "variables": {"input": given}}
-                )
-                answered = time.perf_counter()
-                version = answer.json()["data"]["amendPlan"]["plan"]["version"]
-                while True:
-                    asked = time.perf_counter()
-                    seen = await http.post(
-                        f"{b}/graphql", json={"query": VERSION, "variables": {"id": PLAN_ID}}
-                    )
-                    if seen.json()["data"]["plan"]["version"] >= version:
-                        break
-                    await asyncio.sleep(0.002)
-                known.append(asked - answered)
-                shown.append(time.perf_counter() - answered)
-                await asyncio.sleep(0.05)
-    return known, shown
-
-
-async def _notify_delays() -> list[float]:
-    """The baseline: LISTEN/NOTIFY alone, one connection to another (seconds)."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    dsn = make_url(URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    listener, sender = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
-    arrived: asyncio.Queue[float] = asyncio.Queue()
-    await listener.add_listener("bench_latest", lambda *_: arrived.put_nowait(time.perf_counter()))
-    delays = []
-    try:
-        for n in range(SAMPLES):
-            sent = time.perf_counter()
-            await sender.execute("SELECT pg_notify('bench_latest', $1)", str(n))
-            delays.append(await asyncio.wait_for(arrived.get(), 30) - sent)
-            await asyncio.sleep(0.05)
-    finally:
-        await listener.close()
-        await sender.close()
-    return delays
-
-
-def _spread(delays: list[float]) -> tuple[str, str]:
-    ms = sorted(d * 1000 for d in delays)
-    return (
-        f"p50 {statistics.median(ms):.1f} ms",
-        f"p95 {ms[max(0, int(len(ms) * 0.95) - 1)]:.1f} ms, max {ms[-1]:.1f} ms over {len(ms)}",
+def report(every: list[Target], found: dict[str, list[Load]], sizes: dict[str, int]) -> None:
+    trivial = _median(found["trivial starlette JSON endpoint"])
+    print(
+        f"  {'target':<66} {'req/s (median)':>15} {'rounds min-max':>17} "
+        f"{'x PostGraphile':>15} {'of trivial':>10}  target"
     )
+    for target in every:
+        loads = found[target.name]
+        figure = _median(loads)
+        low = min(load.requests_per_second for load in loads)
+        high = max(load.requests_per_second for load in loads)
+        failures = sum(load.failures for load in loads)
+        peer = _median(found[target.peer]) if target.peer else 0.0
+        ratio = f"{figure / peer:.2f}x" if peer else ""
+        verdict = ""
+        if target.meets is not None:
+            ok = target.meets(figure, trivial, peer)
+            verdict = f"{target.target}: " + ("met" if ok else "NOT met")
+        else:
+            verdict = target.target
+        if failures:
+            verdict += f" ({failures} failed)"
+        name = target.name
+        if sizes.get(target.name, 0) > 10_000:
+            name += f" ({sizes[target.name] / 1024:,.0f} KB)"
+        print(
+            f"  {name:<66} {figure:>15,.0f} {f'{low:,.0f}-{high:,.0f}':>17} "
+            f"{ratio:>15} {figure / trivial:>10.0%}  {verdict}"
+        )
 
 
 async def main() -> None:
-    tool = "wrk" if ensure_wrk() else "asyncio load generator"
-    trees = {"this tree": ""}
-    if BASE_SRC:
-        trees["base"] = BASE_SRC
+    postgraphile.install()
+    tool = "wrk -t1 -c10" if ensure_wrk() else "asyncio load generator (bench/loadgen.py), 10 conn"
     print(
-        f"Latest reads over HTTP (PostgreSQL, one uvicorn worker, {tool}, 10 connections, "
-        f"medians of {ROUNDS} interleaved rounds of {SECONDS:.0f} s; trees: {', '.join(trees)})"
+        f"issue 14, latest reads over HTTP — {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores, load average {_loadavg()}, CPython {platform.python_version()}, "
+        f"node {postgraphile.node_version()}; {tool}; {ROUNDS} interleaved rounds x "
+        f"{SECONDS:.0f} s per target"
     )
     async with scratch_schema() as (engine, schema):
         admin, _ = await _tokens(engine)
-        with planapi_of("", schema) as (base, _):
-            version = _grow(base, admin)
-            _other_plan(base, admin)
-        figures = _rounds(trees, schema, admin)
-        known, shown = await _staleness(schema, admin, version)
-        notified = await _notify_delays()
+        with ExitStack() as stack:
+            bases = {
+                "trivial": stack.enter_context(uvicorn_app("bench.trivial_app:app", schema))[0],
+                "on": stack.enter_context(planapi(schema))[0],
+                "off": stack.enter_context(planapi(schema, RESPONSE_CACHE_BYTES="0"))[0],
+            }
+            version = _grow(bases["on"], admin)
+            await postgraphile.load(version, OUTCOMES_PER_PRIORITY, KPIS)
+            try:
+                bases["peer"] = stack.enter_context(
+                    serving(postgraphile.command(), {}, "/graphql", postgraphile.ENV)
+                )[0]
+                every = targets(version)
+                sizes = _check(bases, every)
+                found = measure(bases, every)
+            finally:
+                stack.close()
+                await postgraphile.drop()
+    report(every, found, sizes)
+    print(f"  load average after: {_loadavg()}")
 
-    if figures:
-        _print_rounds(figures)
-    row("LISTEN/NOTIFY alone, one connection to another (baseline)", *_spread(notified))
-    row("another process, no token: A answered → B's heads know it", *_spread(known))
-    row("  … → B's answer shows it (+ B's first read of the version)", *_spread(shown))
 
-
-def _print_rounds(figures: dict[tuple[str, str], float]) -> None:
-    trivial = figures[("", "trivial")]
-    row("trivial starlette JSON endpoint (baseline)", f"{trivial:,.0f} req/s")
-    for name in (
-        "small",
-        "full",
-        "small, batches elsewhere",
-        "small, cache off",
-        "full, cache off",
-    ):
-        mine = figures[("this tree", name)]
-        beside = f"{mine / trivial:.0%} of trivial"
-        if BASE_SRC:
-            was = figures[("base", name)]
-            beside += f"; base {was:,.0f} req/s ({mine / was:.2f}x)"
-        row(f"latest, {name}", f"{mine:,.0f} req/s", beside)
+def _loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":
