@@ -13,7 +13,8 @@ import datetime as dt
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.plan import PlanState
@@ -225,14 +226,27 @@ class ReadingStore(Protocol):
         re-hashed with its readings and checked against the stored hash of the batch before."""
 
 
+class CurrentValue(NamedTuple):
+    """A stored reading of a total series, as much of it as the summary keeps for every
+    period (the whole `Reading` only for each KPI's latest)."""
+
+    id: int
+    kpi_id: str
+    period: str
+    value: Decimal | None
+
+
 class TotalSeriesSource(Protocol):
     """What the summary of current readings (`application/reading_summary.py`) is built and
     kept current from."""
 
-    async def total_series(self, plan_id: str, after_batch: int) -> tuple[int, list[Reading]]:
+    async def total_series(self, plan_id: str, after_batch: int) -> tuple[int, list[CurrentValue]]:
         """The head of the readings (highest committed batch id, 0 before the first) and the
         plan's readings of the total series (no disaggregation) in the batches after
         `after_batch` up to that head, oldest first; both from one snapshot of the database."""
+
+    async def readings(self, ids: Sequence[int]) -> list[Reading]:
+        """The stored readings with these ids (rows never change: any time will do)."""
 
 
 # -- feeds and live updates ----------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 A dashboard asks every KPI of a plan for its latest reading and its progress. Both read only the
 current reading of each period of the total series (no disaggregation), so this process keeps
-exactly that per plan: built once from the plan's total series, then caught up on every use with
-the batches committed after the last one it applied — one statement returning the readings
-head and those batches' rows, usually none. Batches are written one after another and become
+exactly that per plan (of each period its id and value; the whole reading only of the latest,
+read by id): built once from the plan's total series, then caught up on every use with the
+batches committed after the last one it applied — one statement returning the readings head
+and those batches' rows, usually none. Batches are written one after another and become
 visible in id order, so "after the last applied id, up to the head" never skips one; and the
 head is read on every use, so an answer is never older than the heads the caller read before
 (read-your-writes holds as for the query path). A correction is simply a later reading of the
@@ -23,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from planapi.application.cache import LruCache
-from planapi.application.ports import TotalSeriesSource
+from planapi.application.ports import CurrentValue, TotalSeriesSource
 from planapi.domain.nodes import Node, NodeKind
 from planapi.domain.periods import Period, parse_period
 from planapi.domain.plan import PlanState
@@ -37,24 +38,27 @@ class KpiReadings:
     """One KPI's current readings of the total, by period. Never changed once shared: new
     readings make a new one (without the progress computed from the old)."""
 
-    periods: dict[str, Reading]
-    latest: Reading | None = None
-    _assessed: tuple[Node, list[TargetProgress]] | None = field(default=None, repr=False)
-    _standing: tuple[Node, KpiStanding] | None = field(default=None, repr=False)
+    periods: dict[str, CurrentValue]
+    newest: CurrentValue | None = None  # the latest, in `latest`'s order
+    latest: Reading | None = None  # the whole of `newest`, read by id once it is known
+    _assessed: tuple[Node, list[TargetProgress]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _standing: tuple[Node, KpiStanding] | None = field(default=None, repr=False, compare=False)
 
-    def is_news(self, reading: Reading) -> bool:
+    def is_news(self, reading: CurrentValue) -> bool:
         """Whether `reading` is newer than what this KPI holds for its period."""
         held = self.periods.get(reading.period)
         return held is None or held.id < reading.id
 
-    def take(self, reading: Reading) -> None:
+    def take(self, reading: CurrentValue) -> None:
         """Only on a copy not yet shared (`PlanReadings.after` makes one per KPI it changes)."""
         if not self.is_news(reading):
             return
         self.periods[reading.period] = reading
-        latest = self.latest
-        if latest is None or _rank(reading) > _rank(latest):
-            self.latest = reading
+        newest = self.newest
+        if newest is None or _rank(reading) > _rank(newest):
+            self.newest = reading
 
     def progress(self, kpi: Node) -> list[TargetProgress]:
         assessed = self._assessed
@@ -73,10 +77,10 @@ class KpiReadings:
         held = self._standing
         if held is not None and (held[0] is kpi or held[0] == kpi):
             return held[1]
-        latest = self.latest
+        newest = self.newest
         found = KpiStanding(
-            standing(self.progress(kpi), latest is not None),
-            parse_period(latest.period) if latest is not None else None,
+            standing(self.progress(kpi), newest is not None),
+            parse_period(newest.period) if newest is not None else None,
         )
         self._standing = (kpi, found)
         return found
@@ -85,7 +89,7 @@ class KpiReadings:
 _EMPTY = KpiReadings({})
 
 
-def _rank(reading: Reading) -> tuple[object, int]:
+def _rank(reading: CurrentValue) -> tuple[object, int]:
     """`latest`'s order: the most recent period, then the most recent reading."""
     return parse_period(reading.period).end, reading.id
 
@@ -124,8 +128,11 @@ class PlanReadings:
             self._rollups[key] = found
         return found
 
-    def after(self, head: int, readings: Iterable[Reading]) -> PlanReadings:
-        """This summary with `readings` (in recording order) applied, as of batch `head`."""
+    def after(
+        self, head: int, readings: Iterable[CurrentValue]
+    ) -> tuple[PlanReadings, list[KpiReadings]]:
+        """This summary with `readings` (in recording order) applied, as of batch `head`, and
+        the KPIs it changed (whose `latest` the caller reads before sharing them)."""
         changed: dict[str, KpiReadings] = {}
         reported = self.reported
         for reading in readings:
@@ -134,16 +141,19 @@ class PlanReadings:
                 shared = self.kpis.get(reading.kpi_id, _EMPTY)
                 if not shared.is_news(reading):
                     continue
-                held = changed[reading.kpi_id] = KpiReadings(dict(shared.periods), shared.latest)
+                held = changed[reading.kpi_id] = KpiReadings(
+                    dict(shared.periods), shared.newest, shared.latest
+                )
             held.take(reading)
             period = parse_period(reading.period)
             if reported is None or (period.end, period.start) > (reported.end, reported.start):
                 reported = period
         if not changed:
             if head <= self.applied:
-                return self
-            return PlanReadings(head, self.kpis, reported, self._rollups)
-        return PlanReadings(max(head, self.applied), {**self.kpis, **changed}, reported)
+                return self, []
+            return PlanReadings(head, self.kpis, reported, self._rollups), []
+        kpis = {**self.kpis, **changed}
+        return PlanReadings(max(head, self.applied), kpis, reported), list(changed.values())
 
 
 class CurrentReadings:
@@ -164,6 +174,19 @@ class CurrentReadings:
             held = self._plans.get(plan_id) or PlanReadings(0, {}, None)
             head, found = await self.source.total_series(plan_id, held.applied)
             self.catch_ups += 1
-            current = held.after(head, found)
+            current, changed = held.after(head, found)
+            await self._read_latest(changed)
             self._plans.put(plan_id, current)
             return current
+
+    async def _read_latest(self, changed: list[KpiReadings]) -> None:
+        """The whole reading of each changed KPI's newest (one statement): every other
+        period keeps only what progress reads."""
+        stale = {
+            kpi.newest.id: kpi
+            for kpi in changed
+            if kpi.newest is not None and (kpi.latest is None or kpi.latest.id != kpi.newest.id)
+        }
+        if stale:
+            for reading in await self.source.readings(list(stale)):
+                stale[reading.id].latest = reading
