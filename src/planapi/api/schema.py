@@ -73,6 +73,7 @@ from planapi.api.types.scalars import WIRE_FORMATS
 from planapi.api.types.subscriptions import Subscription
 from planapi.application.access import ANY, Permission, Role
 from planapi.application.failures import StoreUnavailableError
+from planapi.application.in_force import read_plan
 from planapi.application.readings import RecordReadings
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 
@@ -124,7 +125,9 @@ class Query(NodeQueries):
     @strawberry.field(
         description="The plan as of `version` (1 = creation) or the instant `asOf` (the latest "
         "amendment recorded at or before it); neither: the latest. Null when the plan did not "
-        "exist then.",
+        "exist then. `inForceOn`: the latest ADOPTED version effective (`effectiveFrom`, else "
+        "the day it was recorded) on or before that date, among the versions recorded by `asOf` "
+        "when given too; null when none was adopted (or the plan was superseded) by then.",
         metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",)),
     )
     async def plan(
@@ -133,9 +136,10 @@ class Query(NodeQueries):
         id: strawberry.ID,
         version: int | None = None,
         as_of: dt.datetime | None = None,
+        in_force_on: dt.date | None = None,
     ) -> Plan | None:
         try:
-            found = await info.context.plans.plan(id, version, as_of)
+            found = await read_plan(info.context.plans, id, version, as_of, in_force_on)
         except PlanApiError as error:
             raise bad_input(error) from error
         return Plan(found=found) if found else None

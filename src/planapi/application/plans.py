@@ -19,6 +19,7 @@ from planapi.application.ports import (
     Recorded,
     SnapshotStore,
 )
+from planapi.application.succession import predecessor_check, supersede
 from planapi.domain.changes import Change
 from planapi.domain.decide import decide_amendment, decide_creation
 from planapi.domain.diff import PlanDiff, diff
@@ -31,7 +32,7 @@ from planapi.domain.errors import (
     VersionConflictError,
     VersionNotFoundError,
 )
-from planapi.domain.events import AmendmentInfo, Authority
+from planapi.domain.events import AmendmentInfo, Authority, PlanStatus
 from planapi.domain.history import FieldOrigin, NodeChange, blame, node_history
 from planapi.domain.nodes import Node
 from planapi.domain.plan import PlanState, fold
@@ -57,6 +58,8 @@ class CreatePlan:
     effective_from: dt.date | None = None
     changes: Sequence[Change] = ()
     idempotency_key: str | None = None
+    status: PlanStatus = PlanStatus.DRAFT
+    succeeds: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,9 @@ class AmendPlan:
     reference: str | None = None
     effective_from: dt.date | None = None
     idempotency_key: str | None = None
+    status: PlanStatus | None = None
+    succeeds: str | None = None
+    superseded_by: str | None = None  # set by the service alone (see application/succession.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,14 +146,17 @@ class PlanService:
             command.period_end,
             command.description,
             command.changes,
+            status=command.status,
+            succeeds=command.succeeds,
         )
+        await predecessor_check(self.events, stream_of, command.succeeds)
         try:
             recorded = await self.events.append(stream, 0, event, info, command=keyed)
         except VersionConflictError as conflict:
             if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
                 return replayed
             raise PlanAlreadyExistsError(command.plan_id) from conflict
-        return await self._remember(recorded, fold([event]))
+        return await supersede(self, await self._remember(recorded, fold([event])))
 
     async def amend_plan(self, command: AmendPlan, actor: str | None = None) -> PlanVersion:
         stream = stream_of(command.plan_id)
@@ -159,13 +168,21 @@ class PlanService:
             return replayed
         current = await self._current(command.plan_id, command.expected_version)
         try:
-            event = decide_amendment(current.state, info, command.changes)
+            event = decide_amendment(
+                current.state,
+                info,
+                command.changes,
+                status=command.status,
+                succeeds=command.succeeds,
+                superseded_by=command.superseded_by,
+            )
         except ValidationError:
             # Checked against a version that is no longer the latest: the conflict is the news.
             latest = await self.events.latest_version(stream)
             if latest != command.expected_version:
                 raise VersionConflictError(stream, command.expected_version, latest) from None
             raise
+        await predecessor_check(self.events, stream_of, command.succeeds)
         try:
             recorded = await self.events.append(
                 stream, command.expected_version, event, info, current.amendment, keyed
@@ -175,7 +192,7 @@ class PlanService:
             if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
                 return replayed
             raise
-        return await self._remember(recorded, fold([event], current.state))
+        return await supersede(self, await self._remember(recorded, fold([event], current.state)))
 
     async def _replay(self, plan_id: str, keyed: CommandKey) -> PlanVersion | None:
         """The version an earlier request with this key produced (None: the key is new);

@@ -20,7 +20,7 @@ from planapi.domain.changes import (
     UnlinkNodes,
     UpdateNode,
 )
-from planapi.domain.events import Authority
+from planapi.domain.events import Authority, PlanStatus
 from planapi.domain.links import LinkRelation
 from planapi.domain.nodes import (
     Dimension,
@@ -140,6 +140,15 @@ class CreatePlanInput:
         "and the same input is answered as the first time and changes nothing; the same key with "
         "other input is refused (IdempotencyKeyReused).",
     )
+    status: PlanStatus | None = strawberry.field(
+        default=None,
+        description="The plan's first status, DRAFT by default; ADOPTED only on an authority "
+        "that may adopt it (WTDC for an action plan).",
+    )
+    succeeds: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The plan this draft succeeds: adopting this one marks that one SUPERSEDED.",
+    )
 
 
 @strawberry.input
@@ -148,7 +157,10 @@ class AmendPlanInput:
     expected_version: int
     authority: Authority
     rationale: str
-    changes: list[PlanChangeInput]
+    changes: list[PlanChangeInput] = strawberry.field(
+        default_factory=list,
+        description="Node changes; may be empty when the amendment sets `status` or `succeeds`.",
+    )
     reference: str | None = None
     effective_from: dt.date | None = None
     idempotency_key: str | None = strawberry.field(
@@ -156,6 +168,15 @@ class AmendPlanInput:
         description="Optional, 1-200 characters, per plan and caller: a retry with the same key "
         "and the same input is answered as the first time and changes nothing; the same key with "
         "other input is refused (IdempotencyKeyReused).",
+    )
+    status: PlanStatus | None = strawberry.field(
+        default=None,
+        description="Change the plan's status: only ADOPTED from DRAFT, on an authority that may "
+        "(WTDC for an action plan). SUPERSEDED follows from a successor's adoption.",
+    )
+    succeeds: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The plan this draft succeeds: adopting this one marks that one SUPERSEDED.",
     )
 
 
@@ -235,6 +256,8 @@ def to_create_command(given: CreatePlanInput) -> CreatePlan:
         effective_from=given.effective_from,
         changes=[to_change(change) for change in given.changes],
         idempotency_key=given.idempotency_key,
+        status=given.status or PlanStatus.DRAFT,
+        succeeds=given.succeeds,
     )
 
 
@@ -248,4 +271,6 @@ def to_amend_command(given: AmendPlanInput) -> AmendPlan:
         effective_from=given.effective_from,
         changes=[to_change(change) for change in given.changes],
         idempotency_key=given.idempotency_key,
+        status=given.status,
+        succeeds=given.succeeds,
     )

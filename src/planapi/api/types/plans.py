@@ -37,6 +37,7 @@ from planapi.api.types.nodes import (
 )
 from planapi.application.plans import PlanVersion, VersionDiff
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
+from planapi.domain.events import PlanStatus
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
 
@@ -81,6 +82,10 @@ class PlanSummary(GlobalNode):
     @strawberry.field(description="The latest version.")
     def version(self) -> int:
         return self.found.state.version
+
+    @strawberry.field(description="The status as of the latest version.")
+    def status(self) -> PlanStatus:
+        return self.found.state.status
 
     @strawberry.field
     def recorded_at(self) -> dt.datetime:
@@ -128,6 +133,20 @@ class Plan(GlobalNode):
     @strawberry.field(description="The version being read (1 = creation).")
     def version(self) -> int:
         return self._state.version
+
+    @strawberry.field(description="The plan's status as of this version.")
+    def status(self) -> PlanStatus:
+        return self._state.status
+
+    @strawberry.field(description="The plan this one succeeds (adopting this one supersedes it).")
+    def succeeds(self) -> strawberry.ID | None:
+        found = self._state.succeeds
+        return strawberry.ID(found) if found is not None else None
+
+    @strawberry.field(description="The adopted successor that superseded this plan, if any.")
+    def superseded_by(self) -> strawberry.ID | None:
+        found = self._state.superseded_by
+        return strawberry.ID(found) if found is not None else None
 
     @strawberry.field(description="When this version was recorded.")
     def recorded_at(self) -> dt.datetime:
