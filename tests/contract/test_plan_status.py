@@ -5,15 +5,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 
 from planapi.application.in_force import plan_in_force, read_plan
 from planapi.application.plans import AmendPlan, CreatePlan, PlanService
-from planapi.domain.changes import AddNode
+from planapi.application.ports import EventStore
+from planapi.domain.changes import AddNode, UpdateNode
 from planapi.domain.errors import ValidationError
-from planapi.domain.events import Authority, PlanStatus
-from planapi.domain.nodes import NodeKind
+from planapi.domain.events import Authority, NodeAdded, PlanAmended, PlanStatus
+from planapi.domain.nodes import Measure, Measurement, Node, NodeKind
 from tests.contract.builders import FakeClock, amend_command, create_command
 from tests.contract.conftest import ports_and_memory
 
@@ -54,7 +56,8 @@ async def test_a_plan_is_created_a_draft_and_the_wtdc_adopts_it(service: PlanSer
     assert adopted.state.status is PlanStatus.ADOPTED
     assert adopted.amendment.event.status is PlanStatus.ADOPTED
     first = await service.plan(PLAN, 1)
-    assert first is not None and first.state.status is PlanStatus.DRAFT
+    assert first is not None
+    assert first.state.status is PlanStatus.DRAFT
     later = await service.amend_plan(
         amend_command(PLAN, 2, [AddNode(NodeKind.ENABLER, "E", id="e1")])
     )
@@ -74,7 +77,8 @@ async def test_an_authority_that_may_not_adopt_is_refused_naming_status(
     assert "WTDC" in refused.value.problems[0].message
     assert "TDAG" in refused.value.problems[0].message
     found = await service.plan(PLAN)
-    assert found is not None and found.state.version == 1
+    assert found is not None
+    assert found.state.version == 1
     assert found.state.status is PlanStatus.DRAFT
 
 
@@ -85,9 +89,7 @@ async def test_a_status_cannot_be_set_twice_nor_superseded_by_hand(service: Plan
     with pytest.raises(ValidationError) as again:
         await service.amend_plan(_adopt(PLAN, 2))
     with pytest.raises(ValidationError) as by_hand:
-        await service.amend_plan(
-            dataclasses.replace(_adopt(PLAN, 2), status=PlanStatus.SUPERSEDED)
-        )
+        await service.amend_plan(dataclasses.replace(_adopt(PLAN, 2), status=PlanStatus.SUPERSEDED))
     with pytest.raises(ValidationError) as back:
         await service.amend_plan(dataclasses.replace(_adopt(PLAN, 2), status=PlanStatus.DRAFT))
 
@@ -113,13 +115,15 @@ async def test_adopting_a_successor_supersedes_the_plan_it_names(service: PlanSe
     await service.amend_plan(_adopt("old-plan", 1))
     successor = await service.create_plan(_draft(PLAN, succeeds="old-plan"))
     old = await service.plan("old-plan")
-    assert old is not None and old.state.status is PlanStatus.ADOPTED  # a draft supersedes nothing
+    assert old is not None
+    assert old.state.status is PlanStatus.ADOPTED
 
     await service.amend_plan(_adopt(PLAN, 1, reference="WTDC-25 Resolution 1"))
 
     old = await service.plan("old-plan")
     assert successor.state.succeeds == "old-plan"
-    assert old is not None and old.state.version == 3
+    assert old is not None
+    assert old.state.version == 3
     assert old.state.status is PlanStatus.SUPERSEDED
     assert old.state.superseded_by == PLAN
     assert old.amendment.info.authority is Authority.WTDC
@@ -141,7 +145,8 @@ async def test_a_successor_may_be_named_by_amendment_and_must_exist(service: Pla
     assert [p.path for p in unknown.value.problems] == [("succeeds",)]
     assert named.state.succeeds == "old-plan"
     old = await service.plan("old-plan")
-    assert old is not None and old.state.status is PlanStatus.SUPERSEDED
+    assert old is not None
+    assert old.state.status is PlanStatus.SUPERSEDED
 
 
 async def test_status_survives_snapshots_and_a_fresh_process(
@@ -157,8 +162,10 @@ async def test_status_survives_snapshots_and_a_fresh_process(
     found = await reread.plan(PLAN, 11)
     first = await reread.plan(PLAN, 1)
 
-    assert found is not None and found.state.status is PlanStatus.ADOPTED
-    assert first is not None and first.state.status is PlanStatus.DRAFT
+    assert found is not None
+    assert found.state.status is PlanStatus.ADOPTED
+    assert first is not None
+    assert first.state.status is PlanStatus.DRAFT
     assert (await reread.verify(PLAN)).ok
 
 
@@ -212,6 +219,47 @@ async def test_a_superseded_plan_is_not_in_force_once_its_successor_is(
     old_now = await plan_in_force(service, "old-plan", dt.date(2026, 6, 1))
     new_now = await plan_in_force(service, PLAN, dt.date(2026, 6, 1))
 
-    assert old_then is not None and old_then.state.version == 2
+    assert old_then is not None
+    assert old_then.state.version == 2
     assert old_now is None
-    assert new_now is not None and new_now.state.status is PlanStatus.ADOPTED
+    assert new_now is not None
+    assert new_now.state.status is PlanStatus.ADOPTED
+
+
+async def test_values_stored_before_the_range_rules_still_fold_read_and_amend(
+    service: PlanService, event_store: EventStore
+) -> None:
+    """A KPI stored as an older release accepted it: a percentage target of 180, a maximum
+    below its baseline. It folds and reads; an amendment that leaves the values alone passes;
+    one that gives them again is refused naming the field."""
+    created = await service.create_plan(_draft())
+    kpi = Node(
+        "k-old",
+        NodeKind.KPI,
+        "Old KPI",
+        parent_id="intro",
+        measure=Measure.PERCENTAGE,
+        baseline=Measurement("2025", Decimal(150)),
+        targets=(Measurement("2027", Decimal(180)),),
+    )
+    old = PlanAmended((NodeAdded(kpi, 0),))
+    await event_store.append(
+        f"plan:{PLAN}", 1, old, dataclasses.replace(created.amendment.info), created.amendment
+    )
+
+    found = await service.plan(PLAN)
+    retitled = await service.amend_plan(
+        amend_command(PLAN, 2, [UpdateNode("k-old", {"title": "Old KPI, renamed"})])
+    )
+    with pytest.raises(ValidationError) as again:
+        await service.amend_plan(
+            amend_command(PLAN, 3, [UpdateNode("k-old", {"targets": kpi.targets})])
+        )
+
+    assert found is not None
+    assert found.state.nodes["k-old"].targets[0].value == Decimal(180)
+    assert retitled.state.nodes["k-old"].baseline == Measurement("2025", Decimal(150))
+    assert [p.path for p in again.value.problems] == [
+        ("changes", 0, "updateNode", "targets", 0, "value")
+    ]
+    assert (await service.verify(PLAN)).ok

@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Sequence
 
+from planapi.domain.bounds import range_problems
 from planapi.domain.changes import (
     OPERATION_NAMES,
     AddNode,
@@ -109,7 +110,14 @@ def decide_creation(
     start = dataclasses.replace(EMPTY, period_start=period_start, period_end=period_end)
     events = _decide_changes(start, changes, problems, allow_empty=True)
     return PlanCreated(
-        plan_id, title.strip(), period_start, period_end, description, events, status, succeeds
+        plan_id,
+        title.strip(),
+        period_start,
+        period_end,
+        description,
+        events,
+        status=status,
+        succeeds=succeeds,
     )
 
 
@@ -126,7 +134,7 @@ def decide_amendment(
     problems += amendment_status_problems(state, info, status, succeeds, superseded_by)
     plan_level = status is not None or succeeds is not None
     events = _decide_changes(state, changes, problems, allow_empty=plan_level)
-    return PlanAmended(events, status, succeeds, superseded_by)
+    return PlanAmended(events, status=status, succeeds=succeeds, superseded_by=superseded_by)
 
 
 def _decide_changes(
@@ -190,6 +198,8 @@ def _add(
     siblings = len(work.siblings(change.parent_id))
     position = siblings if change.position is None else change.position
     problems += position_problems(position, siblings, (*path, "position"))
+    if not problems:
+        problems += range_problems(node, change.values, path)
     return [NodeAdded(node, position)]
 
 
@@ -215,6 +225,8 @@ def _update(
     }
     if not problems:
         problems += code_problems(work, updated(node, values), node.parent_id, path)
+    if not problems:
+        problems += range_problems(updated(node, values), values, path)
     return [NodeUpdated(node.id, values)]
 
 

@@ -68,6 +68,16 @@ class NodeFieldsInput:
     baseline: PeriodValueInput | None = UNSET
     targets: list[PeriodValueInput] | None = UNSET
     dimensions: list[KpiDimensionInput] | None = UNSET
+    minimum: Decimal | None = strawberry.field(
+        default=UNSET,
+        description="KPI: the least value targets and readings may take (a PERCENTAGE: 0 "
+        "unless given).",
+    )
+    maximum: Decimal | None = strawberry.field(
+        default=UNSET,
+        description="KPI: the greatest value targets and readings may take (a PERCENTAGE: 100 "
+        "unless given; a rate such as per 100 inhabitants is not a percentage).",
+    )
     period_types: list[PeriodType] | None = UNSET
     contents: list[SectionContent] | None = UNSET
     region: Region | None = UNSET

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
+from planapi.api.types import kpi_range, scalars  # noqa: F401  (scalars: the domain enums)
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
 from planapi.api.types.global_ids import Node as GlobalNode
@@ -242,7 +242,7 @@ class Outcome(PlanNode):
 
 
 @strawberry.type(description="A key performance indicator and its definition.")
-class Kpi(PlanNode):
+class Kpi(kpi_range.KpiRange, PlanNode):
     @strawberry.field
     def unit(self) -> str | None:
         return self.node.unit
