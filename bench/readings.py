@@ -77,18 +77,19 @@ _counter = itertools.count()
 
 
 def readings(count: int) -> list[dict[str, Any]]:
-    """Distinct series/periods: KPI x region x month, so nothing repeats within a batch."""
+    """Distinct series/periods: KPI x region x month (the plan's 48), so nothing repeats within
+    a batch."""
     out = []
     for _ in range(count):
         n = next(_counter)
-        month = n % 120
+        month = n % 48
         out.append(
             {
-                "kpiId": f"kpi-{(n // 120) % KPIS}",
-                "period": f"{2020 + month // 12}-{month % 12 + 1:02d}",
+                "kpiId": f"kpi-{(n // 48) % KPIS}",
+                "period": f"{2026 + month // 12}-{month % 12 + 1:02d}",
                 "status": "FINAL",
                 "value": f"{n % 1000}.{n % 100:02d}",
-                "disaggregation": [{"dimension": "region", "value": f"r{(n // 2400) % 50}"}],
+                "disaggregation": [{"dimension": "region", "value": f"r{(n // (48 * KPIS)) % 50}"}],
                 "source": {"integration": "bench", "readingId": f"r{n}"},
             }
         )

@@ -77,12 +77,14 @@ def kpi_map() -> dict[str, Node | None]:
     return {node_id: kpi(node_id) for node_id in KPIS}
 
 
-def create_plan_command(plan_id: str = PLAN_ID) -> CreatePlan:
+def create_plan_command(plan_id: str = PLAN_ID, period_end: int = 2029) -> CreatePlan:
+    """`period_end`: a later year for tests that record thousands of distinct monthly periods of
+    one KPI, which a plan's years must hold (readings outside them are refused)."""
     return CreatePlan(
         plan_id=plan_id,
         title="Connectivity results",
         period_start=2026,
-        period_end=2029,
+        period_end=period_end,
         authority=Authority.WTDC,
         rationale="Adopted by WTDC-25",
         effective_from=dt.date(2026, 1, 1),
@@ -170,13 +172,13 @@ def _add_kpi_input(node_id: str, title: str, values: dict[str, object]) -> dict[
     return {"addNode": given}
 
 
-def create_plan_input(plan_id: str = PLAN_ID) -> dict[str, Any]:
+def create_plan_input(plan_id: str = PLAN_ID, period_end: int = 2029) -> dict[str, Any]:
     """The same plan as `create_plan_command`, as a front-end would send `createPlan`."""
     return {
         "id": plan_id,
         "title": "Connectivity results",
         "periodStart": 2026,
-        "periodEnd": 2029,
+        "periodEnd": period_end,
         "authority": "WTDC",
         "rationale": "Adopted by WTDC-25",
         "effectiveFrom": "2026-01-01",

@@ -49,9 +49,10 @@ def migration(name: str) -> ModuleType:
 
 AMENDMENTS: list[list[Change]] = [
     [AddNode(NodeKind.OUTCOME, "Universal access", parent_id=PRIORITY, id="outcome-x")],
-    [LinkNodes(OUTPUT, PRIORITY, LinkRelation.SERVES), UpdateNode(OUTPUT, {"title": "Kits"})],
+    # The seed links every output to every priority: unlink first, then link again.
+    [UnlinkNodes(OUTPUT, PRIORITY, LinkRelation.SERVES), UpdateNode(OUTPUT, {"title": "Kits"})],
     [MoveNode("section-3-1", "section-3", position=2)],
-    [UnlinkNodes(OUTPUT, PRIORITY, LinkRelation.SERVES)],
+    [LinkNodes(OUTPUT, PRIORITY, LinkRelation.SERVES)],
     [LinkNodes(OUTPUT, "outcome-x", LinkRelation.SERVES), RemoveNode(PRIORITY, cascade=True)],
 ]
 

@@ -55,7 +55,7 @@ SQLITE_READING_GUARDS = {
 @pytest.fixture
 async def plans(service: PlanService) -> PlanService:
     """The plan service, with our plan of four KPIs as version 1."""
-    await service.create_plan(create_plan_command())
+    await service.create_plan(create_plan_command(period_end=2600))
     return service
 
 
@@ -212,7 +212,7 @@ async def test_recorded_time_never_goes_back_even_when_the_server_clock_does(
 def months(count: int) -> list[NewReading]:
     """`count` readings of kpi-4, one per month from January 2000."""
     return [
-        reading(f"{2000 + i // 12}-{i % 12 + 1:02d}", str(i), kpi_id="kpi-4") for i in range(count)
+        reading(f"{2026 + i // 12}-{i % 12 + 1:02d}", str(i), kpi_id="kpi-4") for i in range(count)
     ]
 
 
@@ -220,18 +220,18 @@ async def test_one_bad_reading_at_the_end_of_a_large_batch_stores_nothing(
     recorder: ReadingService, engine: AsyncEngine
 ) -> None:
     batch = months(5_000)
-    batch[-1] = dataclasses.replace(batch[-1], period="2416-13")
+    batch[-1] = dataclasses.replace(batch[-1], period="2442-13")
 
     with pytest.raises(ValidationError) as refused:
         await record(recorder, *batch)
 
     assert refused.value.problems == (
-        Problem(("readings", 4_999, "period"), "'2416-13': month 13 is not between 01 and 12"),
+        Problem(("readings", 4_999, "period"), "'2442-13': month 13 is not between 01 and 12"),
     )
     assert await counts(engine) == (0, 0)
     assert await series_of(recorder, "kpi-4") == []
 
-    batch[-1] = dataclasses.replace(batch[-1], period="2416-08")
+    batch[-1] = dataclasses.replace(batch[-1], period="2442-08")
     assert (await record(recorder, *batch))[1:] == (5_000, 0, False)
     assert await counts(engine) == (1, 5_000)
 
@@ -350,7 +350,7 @@ def sourced_months(count: int, *, value: str = "{i}") -> list[NewReading]:
     """`count` monthly readings of kpi-4, each with its own source reading id."""
     return [
         reading(
-            f"{2000 + i // 12}-{i % 12 + 1:02d}",
+            f"{2026 + i // 12}-{i % 12 + 1:02d}",
             value.format(i=i),
             kpi_id="kpi-4",
             source=("nso", f"m{i}"),
@@ -385,8 +385,8 @@ async def test_a_large_resend_stores_only_what_is_new_in_the_order_sent(
         order = [row[0] for row in later]
     assert order == [f"m{i}" for i in range(6_000) if i % 3 == 0 or i >= 3_000]
     current = dict(await values_of(recorder, "kpi-4"))
-    assert current["2000-01"] == "0.5", "corrected"
-    assert current["2000-02"] == "1", "resent as it was"
+    assert current["2026-01"] == "0.5", "corrected"
+    assert current["2026-02"] == "1", "resent as it was"
     assert (await recorder.verify()).ok
 
 
@@ -394,7 +394,7 @@ async def test_a_bad_reading_early_in_a_large_batch_is_reported_with_every_other
     recorder: ReadingService, engine: AsyncEngine
 ) -> None:
     batch = sourced_months(6_000)
-    batch[3] = dataclasses.replace(batch[3], period="2416-13")
+    batch[3] = dataclasses.replace(batch[3], period="2442-13")
     batch[5_999] = dataclasses.replace(batch[5_999], kpi_id="kpi-nope")
 
     with pytest.raises(ValidationError) as refused:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -15,7 +16,7 @@ from planapi.adapters.hashing import GENESIS, event_hash
 from planapi.adapters.tables import event_nodes, events
 from planapi.application.plans import PlanService
 from planapi.domain.changes import AddNode
-from planapi.domain.events import PlanCreated
+from planapi.domain.events import Authority, PlanCreated, PlanStatus
 from planapi.domain.history import touched_nodes
 from planapi.domain.nodes import NodeKind
 from tests.contract.builders import amend_command, info, raw_rows
@@ -144,3 +145,25 @@ async def test_a_payload_newer_than_the_code_is_refused_rather_than_misread(
     with pytest.raises(CodecError, match="newer"):
         await event_store.read(STREAM)
     assert (await event_store.verify(STREAM)).ok
+
+
+async def test_a_plan_stored_before_plans_had_a_status_reads_as_a_draft_and_can_be_adopted(
+    engine: AsyncEngine, service: PlanService
+) -> None:
+    """Nothing in such a log said the plan was adopted (the WTDC authority of its record is
+    not a status): it reads as DRAFT until an amendment adopts it, and the chain still holds."""
+    await _store_raw(
+        engine, type_="PlanCreated", schema_version=1, data=_v1_plan_created("2026-2029")
+    )
+
+    found = await service.plan(OLD_PLAN)
+    adopted = await service.amend_plan(
+        dataclasses.replace(
+            amend_command(OLD_PLAN, 1, []), authority=Authority.WTDC, status=PlanStatus.ADOPTED
+        )
+    )
+
+    assert found is not None
+    assert found.state.status is PlanStatus.DRAFT
+    assert adopted.state.status is PlanStatus.ADOPTED
+    assert (await service.verify(OLD_PLAN)).ok

@@ -13,6 +13,22 @@ Amend = Callable[..., Awaitable[dict[str, Any]]]
 
 CONNECTIVITY = "priority-affordable-connectivity"
 DIGITAL = "priority-digital-transformation"
+# As seeded: the draft's outputs are cross-cutting, each linked to all five priorities.
+PRIORITIES = [
+    CONNECTIVITY,
+    DIGITAL,
+    "priority-enabling-policy-and-regulatory-environment",
+    "priority-resource-mobilization-and-international-cooperation",
+    "priority-inclusive-and-secure-telecommunications",
+]
+OUTPUTS = [
+    "output-model-policies-and-strategies",
+    "output-toolkits",
+    "output-convening-platforms",
+    "output-learning-frameworks",
+    "output-provision-of-data",
+    "output-technical-interventions",
+]
 
 KPI_FIELDS = """
   nodeId kind code title description position
@@ -288,35 +304,13 @@ async def test_a_removed_node_is_gone_from_the_plan(
 async def test_an_output_linked_to_the_priorities_it_serves_reads_from_both_ends(
     graphql: GraphQL, amend: Amend, baku: str
 ) -> None:
-    result = await amend(
-        baku,
-        1,
-        link("output-toolkits", CONNECTIVITY),
-        link("output-toolkits", DIGITAL),
-        link("output-provision-of-data", DIGITAL, "SERVES"),
-    )
+    # The seed links every output to all five priorities; keep some links, unlink the rest.
+    keep = {"output-toolkits": {CONNECTIVITY, DIGITAL}, "output-provision-of-data": {DIGITAL}}
+    changes = [unlink(o, p) for o, kept in keep.items() for p in PRIORITIES if p not in kept]
+    result = await amend(baku, 1, *changes)
 
     assert result["__typename"] == "AmendmentApplied", result
-    assert result["amendment"]["changes"] == [
-        {
-            "__typename": "NodesLinked",
-            "fromId": "output-toolkits",
-            "toId": CONNECTIVITY,
-            "relation": "SERVES",
-        },
-        {
-            "__typename": "NodesLinked",
-            "fromId": "output-toolkits",
-            "toId": DIGITAL,
-            "relation": "SERVES",
-        },
-        {
-            "__typename": "NodesLinked",
-            "fromId": "output-provision-of-data",
-            "toId": DIGITAL,
-            "relation": "SERVES",
-        },
-    ]
+    assert [c["__typename"] for c in result["amendment"]["changes"]] == ["NodesUnlinked"] * 7
     body = await graphql(
         """query($id: ID!) { plan(id: $id) {
           outputs { nodeId servesPriorities { nodeId code } }
@@ -331,11 +325,13 @@ async def test_an_output_linked_to_the_priorities_it_serves_reads_from_both_ends
     serves = {o["nodeId"]: [p["nodeId"] for p in o["servesPriorities"]] for o in plan["outputs"]}
     assert serves["output-toolkits"] == [CONNECTIVITY, DIGITAL]
     assert serves["output-provision-of-data"] == [DIGITAL]
-    assert serves["output-convening-platforms"] == []
+    assert serves["output-convening-platforms"] == sorted(PRIORITIES)
     served_by = {p["nodeId"]: {o["nodeId"] for o in p["outputs"]} for p in plan["priorities"]}
-    assert served_by[CONNECTIVITY] == {"output-toolkits"}
-    assert served_by[DIGITAL] == {"output-toolkits", "output-provision-of-data"}
-    assert served_by["priority-resource-mobilization-and-international-cooperation"] == set()
+    assert served_by[CONNECTIVITY] == set(OUTPUTS) - {"output-provision-of-data"}
+    assert served_by[DIGITAL] == set(OUTPUTS)
+    assert served_by["priority-resource-mobilization-and-international-cooperation"] == (
+        set(OUTPUTS) - set(keep)
+    )
     assert plan["toolkits"]["links"] == [
         {
             "relation": "SERVES",
@@ -376,17 +372,21 @@ async def test_an_output_can_serve_an_outcome_and_an_enabler_support_a_priority(
     plan = body["data"]["plan"]
     assert plan["learning"] == {
         "servesOutcomes": [{"nodeId": "outcome-broadband"}],
-        "servesPriorities": [],
+        "servesPriorities": [{"nodeId": p} for p in sorted(PRIORITIES)],  # as seeded
     }
     assert plan["broadband"] == {"outputs": [{"nodeId": "output-learning-frameworks"}]}
     assert plan["efficiency"] == {"supportsPriorities": [{"nodeId": CONNECTIVITY}]}
-    assert plan["connectivity"] == {"enablers": [{"nodeId": "enabler-efficiency"}], "outputs": []}
+    assert plan["connectivity"] == {
+        "enablers": [{"nodeId": "enabler-efficiency"}],
+        "outputs": [{"nodeId": o} for o in sorted(OUTPUTS)],  # as seeded
+    }
 
 
 async def test_unlinking_an_output_stops_it_serving_the_priority(
     graphql: GraphQL, amend: Amend, baku: str
 ) -> None:
-    await amend(baku, 1, link("output-toolkits", CONNECTIVITY))
+    others = [unlink("output-toolkits", p) for p in PRIORITIES if p != CONNECTIVITY]
+    await amend(baku, 1, *others)  # the seed linked it to all five: one is left
 
     result = await amend(baku, 2, unlink("output-toolkits", CONNECTIVITY))
 

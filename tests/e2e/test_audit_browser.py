@@ -333,7 +333,7 @@ def test_the_timeline_lists_every_amendment_newest_first(
     assert "TDAG-26 added an outcome on universal broadband" in texts["2"]
     for expected in ("TDAG", "TDAG-26/12", "1 added"):
         assert expected in texts["2"]
-    assert "WTDC" in texts["1"]
+    assert "BDT" in texts["1"]  # the seeded draft, recorded by BDT
     pressed = {
         button.attrs["data-version"]: button.attrs["aria-pressed"]
         for button in page.find_all("button", class_="compare")

@@ -157,7 +157,8 @@ async def walked(amend: Amend, baku: str) -> list[dict[str, Any]]:
             update("output-toolkits", title="Toolkits and guidelines"),
             {"reference": "TDAG-27/4", "effectiveFrom": "2027-07-01", "authority": "COUNCIL"},
         ),
-        (link("output-toolkits", CONNECTIVITY), {}),
+        # The seed links each output to every priority: link one to the new outcome.
+        (link("output-toolkits", "outcome-broadband"), {}),
     ]
     applied = []
     for version, (change, extra) in enumerate(steps, start=1):
@@ -360,6 +361,9 @@ async def test_every_kind_renders_under_its_section_in_order_and_html_escapes(
         "the development of digital infrastructure and services, expanding broadband access and "
         "coverage, and ensuring emergency telecommunications and disaster risk resilience.",
         "Outcomes and Key Performance Indictors (KPIs) to be filled in later.",
+        # As seeded, every output serves every priority.
+        "- Outputs serving it: O3 Convening Platforms, O4 Learning frameworks, O1 Model policies "
+        "and strategies, O5 Provision of Data, O6 Technical interventions, O2 Toolkits",
         "##### Outcome 1.1 Broadband for all",
         "- Outputs serving it: O2 Toolkits",
         "###### KPI 1.1.1 Individuals using the Internet",
@@ -390,12 +394,20 @@ async def test_every_kind_renders_under_its_section_in_order_and_html_escapes(
         "- Question 1/1 Broadband access",
         "- Question 2/1 Smart cities",
     ]
-    assert sorted(lines[lines.index("## 7 Linkages and mapping") + 2 :]) == [
+    linkages = lines[lines.index("## 7 Linkages and mapping") + 2 :]
+    seeded = [line for line in linkages if re.fullmatch(r"- O\d .* serves \d [A-Z].*", line)]
+    assert len(seeded) == 30
+    assert sorted(set(linkages) - set(seeded)) == [
         "- AFR1 Digital infrastructure contributes to 1 Affordable connectivity",
         "- O2 Toolkits serves 1.1 Broadband for all",
         "- Telecommunication development relates to 2 Digital transformation",
     ]
-    outputs = section("### 3.3 Outputs", "### 3.4 Enablers")
+    # Each seeded output says which priorities it serves (all five): not what this checks.
+    outputs = [
+        line
+        for line in section("### 3.3 Outputs", "### 3.4 Enablers")
+        if not line.startswith("  - Serves: ")
+    ]
     shown = HOSTILE.replace("<", "\\<")  # CommonMark shows \\< as "<" instead of opening HTML
     assert outputs[-3:] == [
         "- Technical interventions",
@@ -422,10 +434,10 @@ async def changed(amend: Amend, baku: str) -> int:
         remove("term-partnerships"),
         update("output-toolkits", title="Toolkits and guidelines"),
         move("enabler-openness", None, 0),
-        link("output-toolkits", CONNECTIVITY),
+        link("output-toolkits", "o-1"),  # the seed linked it to every priority already
     )
     assert second["__typename"] == "AmendmentApplied", second
-    third = await amend(baku, 2, unlink("output-toolkits", CONNECTIVITY), move("o-2", CONNECTIVITY))
+    third = await amend(baku, 2, unlink("output-toolkits", "o-1"), move("o-2", CONNECTIVITY))
     assert third["__typename"] == "AmendmentApplied", third
     return 3
 
@@ -453,7 +465,7 @@ async def test_a_diff_marks_what_was_added_removed_changed_moved_and_linked(
         "## Moved",
         "- [~] enabler E3 Openness: from the plan #32 to the plan #1",
         "## Links added",
-        "- [+] O2 Toolkits and guidelines serves 1 Affordable connectivity",
+        "- [+] O2 Toolkits and guidelines serves 1.1 Broadband for all",
     ]
 
 
@@ -468,7 +480,7 @@ async def test_a_diff_in_html_uses_ins_and_del_and_json_marks_each_block(
     ).json()
 
     Nesting.check(html)
-    assert "<del>O2 Toolkits and guidelines serves 1 Affordable connectivity</del>" in html
+    assert "<del>O2 Toolkits and guidelines serves 1.1 Broadband for all</del>" in html
     assert (
         '<span class="changed">outcome 2.1 Digital skills (under 1 Affordable connectivity): '
         "from 2 Digital transformation #1 to 1 Affordable connectivity #2</span>" in html
@@ -476,7 +488,7 @@ async def test_a_diff_in_html_uses_ins_and_del_and_json_marks_each_block(
     assert (body["fromVersion"], body["version"]) == (2, 3)
     assert {
         "type": "item",
-        "text": "O2 Toolkits and guidelines serves 1 Affordable connectivity",
+        "text": "O2 Toolkits and guidelines serves 1.1 Broadband for all",
         "level": 0,
         "nodeId": "output-toolkits",
         "mark": "removed",

@@ -99,6 +99,11 @@ def summary(history: list[dict[str, Any]]) -> list[tuple[int, str]]:
     return [(entry["version"], entry["change"]) for entry in history]
 
 
+# The seed links each output to all five priorities: version 1 adds an output, then links it.
+SEEDED_OUTPUT = [*[(1, "LINKED")] * 5, (1, "ADDED")]
+SEEDED_PRIORITY = [*[(1, "LINKED")] * 6, (1, "ADDED")]
+
+
 @pytest.fixture
 async def retitled(amend: Amend, baku: str) -> None:
     """output-toolkits retitled at version 2 and again at 4; version 3 touches another node."""
@@ -124,7 +129,7 @@ async def test_a_title_changed_twice_shows_both_changes_newest_first(
 ) -> None:
     history = await history_of(graphql, "output-toolkits")
 
-    assert summary(history) == [(4, "UPDATED"), (2, "UPDATED"), (1, "ADDED")]
+    assert summary(history) == [(4, "UPDATED"), (2, "UPDATED"), *SEEDED_OUTPUT]
     assert history[0]["fields"] == [
         {
             "field": "title",
@@ -135,11 +140,11 @@ async def test_a_title_changed_twice_shows_both_changes_newest_first(
     assert history[1]["fields"] == [
         {"field": "title", "before": "Toolkits", "after": "Toolkits and guidelines"}
     ]
-    assert {f["field"]: (f["before"], f["after"]) for f in history[2]["fields"]} == {
+    assert {f["field"]: (f["before"], f["after"]) for f in history[-1]["fields"]} == {
         "code": (None, "O2"),
         "title": (None, "Toolkits"),
     }
-    assert all(entry["link"] is None for entry in history)
+    assert all(entry["link"] is None for entry in history[:2])
 
 
 async def test_each_history_entry_says_who_when_on_what_authority_and_why(
@@ -149,7 +154,7 @@ async def test_each_history_entry_says_who_when_on_what_authority_and_why(
 
     for entry in history:
         assert entry["amendment"] == await amendment(graphql, entry["version"])
-    newest, first_pass, creation = (entry["amendment"] for entry in history)
+    newest, first_pass, creation = (entry["amendment"] for entry in (*history[:2], history[-1]))
     assert (newest["actor"], newest["authority"], newest["rationale"], newest["reference"]) == (
         "e2e-tester",
         "COUNCIL",
@@ -161,7 +166,7 @@ async def test_each_history_entry_says_who_when_on_what_authority_and_why(
         "First pass",
         None,
     )
-    assert (creation["authority"], creation["rationale"]) == ("WTDC", SEED_RATIONALE)
+    assert (creation["authority"], creation["rationale"]) == ("BDT", SEED_RATIONALE)
     assert creation["reference"] == "Draft Baku Action Plan 2026-2029"
     times = [dt.datetime.fromisoformat(a["recordedAt"]) for a in (newest, first_pass, creation)]
     assert times == sorted(times, reverse=True)
@@ -182,7 +187,7 @@ async def test_blame_names_the_amendment_that_last_set_each_field(
     term = await blame_of(graphql, "term-outputs")
     assert term["description"]["value"].startswith("Outputs are changes in skills")
     assert term["description"]["amendment"]["version"] == 1, "an untouched description"
-    assert term["description"]["amendment"]["authority"] == "WTDC"
+    assert term["description"]["amendment"]["authority"] == "BDT"
 
 
 async def test_reading_an_older_version_leaves_out_later_amendments(
@@ -194,35 +199,36 @@ async def test_reading_an_older_version_leaves_out_later_amendments(
     assert at_three is not None
     assert at_one is not None
     assert at_three["title"] == "Toolkits and guidelines"
-    assert summary(at_three["history"]) == [(2, "UPDATED"), (1, "ADDED")]
+    assert summary(at_three["history"]) == [(2, "UPDATED"), *SEEDED_OUTPUT]
     blamed = {entry["field"]: entry for entry in at_three["blame"]}
     assert (blamed["title"]["value"], blamed["title"]["amendment"]["version"]) == (
         "Toolkits and guidelines",
         2,
     )
-    assert summary(at_one["history"]) == [(1, "ADDED")]
+    assert summary(at_one["history"]) == SEEDED_OUTPUT
     assert {entry["amendment"]["version"] for entry in at_one["blame"]} == {1}
 
 
 async def test_links_appear_on_both_ends_as_linked_then_unlinked(
     graphql: GraphQL, amend: Amend, baku: str
 ) -> None:
-    assert (await amend(baku, 1, link("output-toolkits", CONNECTIVITY)))["__typename"] == (
+    # The seed linked them at version 1: unlink, then link again.
+    assert (await amend(baku, 1, unlink("output-toolkits", CONNECTIVITY)))["__typename"] == (
         "AmendmentApplied"
     )
-    assert (await amend(baku, 2, unlink("output-toolkits", CONNECTIVITY)))["__typename"] == (
+    assert (await amend(baku, 2, link("output-toolkits", CONNECTIVITY)))["__typename"] == (
         "AmendmentApplied"
     )
     expected_link = {"fromId": "output-toolkits", "toId": CONNECTIVITY, "relation": "SERVES"}
 
-    for end in ("output-toolkits", CONNECTIVITY):
+    for end, seeded in (("output-toolkits", SEEDED_OUTPUT), (CONNECTIVITY, SEEDED_PRIORITY)):
         history = await history_of(graphql, end)
-        assert summary(history) == [(3, "UNLINKED"), (2, "LINKED"), (1, "ADDED")], end
+        assert summary(history) == [(3, "LINKED"), (2, "UNLINKED"), *seeded], end
         assert history[0]["link"] == history[1]["link"] == expected_link
         assert history[0]["fields"] == history[1]["fields"] == []
-    assert summary(await history_of(graphql, DIGITAL)) == [(1, "ADDED")]
+    assert summary(await history_of(graphql, DIGITAL)) == SEEDED_PRIORITY
     at_two = await history_of(graphql, CONNECTIVITY, version=2)
-    assert summary(at_two) == [(2, "LINKED"), (1, "ADDED")]
+    assert summary(at_two) == [(2, "UNLINKED"), *SEEDED_PRIORITY]
 
 
 async def test_a_moved_node_blames_its_parent_on_the_move(
@@ -408,14 +414,16 @@ async def test_who_removed_a_node_is_answered_although_no_version_shows_it_any_m
     body = await graphql(NODE_HISTORY, plan=baku, node="output-toolkits")
 
     entries = body["data"]["nodeHistory"]
+    # Its five seeded links go with it, then it goes.
     assert [(e["version"], e["change"]) for e in entries] == [
         (3, "REMOVED"),
+        *[(3, "UNLINKED")] * 5,
         (2, "UPDATED"),
-        (1, "ADDED"),
+        *SEEDED_OUTPUT,
     ]
     assert entries[0]["amendment"]["rationale"] == "Merged into model policies"
     assert entries[0]["amendment"]["reference"] == "TDAG-27/4"
-    assert entries[1]["fields"] == [
+    assert entries[6]["fields"] == [
         {"field": "title", "before": "Toolkits", "after": "Toolkits and guides"}
     ]
 

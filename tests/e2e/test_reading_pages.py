@@ -36,8 +36,9 @@ query Cursor($plan: ID!) { plan(id: $plan) { amendments(first: 1) { pageInfo { e
 
 
 def months(first: int, count: int) -> list[str]:
-    """`count` month ids from the `first`th month of 2026 (0 = January)."""
-    return [f"{2026 + m // 12}-{m % 12 + 1:02d}" for m in range(first, first + count)]
+    """`count` month ids from the `first`th month from March 2026 (0 = March), leaving the
+    plan's first months (2026-2029) free for a period before them all."""
+    return [f"{2026 + (m + 2) // 12}-{(m + 2) % 12 + 1:02d}" for m in range(first, first + count)]
 
 
 async def page(graphql: GraphQL, **arguments: Any) -> dict[str, Any]:
@@ -83,23 +84,23 @@ async def test_readings_recorded_between_pages_neither_repeat_nor_push_back_what
 
     await record(
         graphql,
-        numeric("2026-02", "2", kpi="kpi-4"),  # a correction of a period already passed
-        numeric("2025-12", "3", kpi="kpi-4"),  # a new period before the first page's end
-        numeric("2027-09", "4", kpi="kpi-4"),  # a new period after the last one
+        numeric("2026-04", "2", kpi="kpi-4"),  # a correction of a period already passed
+        numeric("2026-01", "3", kpi="kpi-4"),  # a new period before the first page's end
+        numeric("2027-11", "4", kpi="kpi-4"),  # a new period after the last one
     )
     second = await page(graphql, first=10, after=first["pageInfo"]["endCursor"])
     third = await page(graphql, first=10, after=second["pageInfo"]["endCursor"])
 
     assert periods(first) == months(0, 10)
     assert periods(second) == months(10, 10)
-    assert periods(third) == ["2027-09"]
+    assert periods(third) == ["2027-11"]
     assert third["pageInfo"]["hasNextPage"] is False
     assert third["totalCount"] == 22, "the page counts what matches now"
     with_corrected = await page(graphql, first=3, includeSuperseded=True)
     assert [(e["node"]["period"], e["node"]["value"]) for e in with_corrected["edges"]] == [
-        ("2025-12", "3"),
-        ("2026-01", "1"),
-        ("2026-02", "1"),
+        ("2026-01", "3"),
+        ("2026-03", "1"),
+        ("2026-04", "1"),
     ]
 
 

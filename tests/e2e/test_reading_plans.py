@@ -21,6 +21,8 @@ OUTPUT_IDS = [
     "output-provision-of-data",
     "output-technical-interventions",
 ]
+# An output's servesPriorities, as seeded: every priority, in the order of their ids.
+PRIORITY_LINKS = [{"nodeId": p} for p in sorted(PRIORITY_IDS)]
 PLACEHOLDER = "Outcomes and Key Performance Indictors (KPIs) to be filled in later."
 
 
@@ -70,12 +72,13 @@ async def test_a_plan_read_without_version_or_instant_is_its_latest_version(
     assert plan["version"] == summary["version"] == 1
     assert plan["recordedAt"] == summary["recordedAt"]
     assert len(plan["hash"]) == 64
+    # The draft as such: recorded by BDT, with no date it takes effect (status DRAFT).
     assert plan["amendment"] == {
         "version": 1,
-        "authority": "WTDC",
+        "authority": "BDT",
         "rationale": plan["amendment"]["rationale"],
         "reference": "Draft Baku Action Plan 2026-2029",
-        "effectiveFrom": "2026-01-01",
+        "effectiveFrom": None,
     }
     assert plan["amendment"]["rationale"].startswith("Draft Baku Action Plan")
 
@@ -119,7 +122,7 @@ async def test_every_priority_says_its_outcomes_and_kpis_are_to_be_filled_in_lat
         assert "\n\n" in priority["description"], "paragraphs are separated by a blank line"
 
 
-async def test_the_baku_draft_has_six_outputs_and_seven_enablers_serving_nothing_yet(
+async def test_the_baku_draft_has_six_outputs_serving_every_priority_and_seven_enablers(
     graphql: GraphQL, baku: str
 ) -> None:
     body = await graphql(
@@ -138,9 +141,12 @@ async def test_the_baku_draft_has_six_outputs_and_seven_enablers_serving_nothing
     assert [o["code"] for o in plan["outputs"]] == ["O1", "O2", "O3", "O4", "O5", "O6"]
     assert plan["outputs"][1]["title"] == "Toolkits"
     assert {o["__typename"] for o in plan["outputs"]} == {"Output"}
-    assert all(
-        o["servesPriorities"] == o["servesOutcomes"] == o["links"] == [] for o in plan["outputs"]
-    )
+    # "Outputs are inherently cross-cutting, covering all priorities" (the draft).
+    every_priority = sorted(PRIORITY_IDS)
+    for output in plan["outputs"]:
+        assert sorted(p["nodeId"] for p in output["servesPriorities"]) == every_priority
+        assert output["servesOutcomes"] == []
+        assert output["links"] == [{"relation": "SERVES"}] * 5
     assert len(plan["enablers"]) == 7
     assert [e["code"] for e in plan["enablers"]] == [f"E{n}" for n in range(1, 8)]
     assert plan["enablers"][0] == {
@@ -248,7 +254,7 @@ async def test_a_node_is_found_by_id_with_its_parent_and_children(
         "__typename": "Output",
         "nodeId": "output-toolkits",
         "code": "O2",
-        "servesPriorities": [],
+        "servesPriorities": PRIORITY_LINKS,
     }
     assert plan["missing"] is None
 

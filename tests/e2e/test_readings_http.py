@@ -203,11 +203,14 @@ async def test_recorded_readings_read_back_exactly_with_the_batch_that_took_them
 async def test_a_refused_batch_lists_every_problem_by_reading_and_field_and_stores_nothing(
     graphql: GraphQL, plan: str
 ) -> None:
-    batch = [numeric(str(2000 + i), "50") for i in range(20)]
-    batch[3] = numeric("2003", "50", disaggregation=[{"dimension": "age", "value": "15-24"}])
-    batch[9] = numeric("2009", "50", kpi="kpi-99")
-    batch[12] = numeric("2012", "NaN")
-    batch[17] = numeric("2017-Q2", "50")
+    # Periods within the plan's 2026-2029, the two last readings valid again.
+    batch = [numeric(str(2026 + i), "50") for i in range(3)]
+    batch.append(numeric("2029", "50", disaggregation=[{"dimension": "age", "value": "15-24"}]))
+    batch.append(numeric("2029", "50", kpi="kpi-99"))
+    batch.append(numeric("2029", "NaN"))
+    batch.append(numeric("2027-Q2", "50"))
+    batch.append(numeric("2031", "50"))
+    batch.append(numeric("2029", "50"))
 
     refused = await record(graphql, *batch)
 
@@ -218,13 +221,14 @@ async def test_a_refused_batch_lists_every_problem_by_reading_and_field_and_stor
             "message": "KPI kpi-1 declares no dimension 'age' (declared: region, sex)",
         },
         {
-            "path": "readings[9].kpiId",
+            "path": "readings[4].kpiId",
             "message": "no KPI 'kpi-99' in the latest version of plan 'readings-2026'",
         },
-        {"path": "readings[12].value", "message": "must be a finite number"},
-        {"path": "readings[17].period", "message": "KPI kpi-1 takes yearly periods, not 2017-Q2"},
+        {"path": "readings[5].value", "message": "must be a finite number"},
+        {"path": "readings[6].period", "message": "KPI kpi-1 takes yearly periods, not 2027-Q2"},
+        {"path": "readings[7].period", "message": "2031 is outside the plan period 2026-2029"},
     ]
-    assert "readings[17].period: KPI kpi-1 takes yearly periods" in refused["message"]
+    assert "readings[6].period: KPI kpi-1 takes yearly periods" in refused["message"]
     assert await series(graphql) == []
 
 

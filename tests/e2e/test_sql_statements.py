@@ -63,7 +63,7 @@ async def _grown(settings: Settings, kpis: int) -> Services:
         assert result.data is not None
         assert result.data["amendPlan"]["__typename"] == "AmendmentApplied"
     readings = [
-        {"kpiId": f"kpi-{n}", "period": "2026", "value": str(n), "status": "FINAL"}
+        {"kpiId": f"kpi-{n}", "period": "2026", "value": str(n % 100), "status": "FINAL"}
         for n in range(kpis)
     ]
     result = await schema.execute(

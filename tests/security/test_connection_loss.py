@@ -88,7 +88,8 @@ async def started(
             transport=transport, base_url="http://planapi", headers=bearer(token), timeout=60
         ) as http:
             created = await http.post(
-                "/graphql", json={"query": CREATE, "variables": {"input": create_plan_input()}}
+                "/graphql",
+                json={"query": CREATE, "variables": {"input": create_plan_input(period_end=2600)}},
             )
             assert created.json()["data"]["createPlan"]["__typename"] == "PlanCreated"
             yield app, http
@@ -108,7 +109,7 @@ async def _statements(url: str) -> AsyncIterator[AsyncConnection]:
 
 def _readings(request: int, count: int = 3_000) -> bytes:
     lines = (
-        {"kpiId": "kpi-4", "period": f"{1900 + i // 12}-{i % 12 + 1:02d}", "status": "FINAL",
+        {"kpiId": "kpi-4", "period": f"{2026 + i // 12}-{i % 12 + 1:02d}", "status": "FINAL",
          "value": str(request), "source": {"integration": "t", "readingId": f"{request}-{i}"}}
         for i in range(count)
     )  # fmt: skip

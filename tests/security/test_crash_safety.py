@@ -47,7 +47,7 @@ def ndjson(batch: int) -> bytes:
     lines = (
         {
             "kpiId": "kpi-4",
-            "period": f"{1900 + i // 12}-{i % 12 + 1:02d}",  # distinct months
+            "period": f"{2026 + i // 12}-{i % 12 + 1:02d}",  # distinct months
             "status": "FINAL",
             "value": str(batch),
         }
@@ -154,7 +154,7 @@ async def test_a_sigkilled_server_leaves_only_whole_batches_and_whole_amendments
                 json={
                     "query": "mutation($input: CreatePlanInput!) "
                     "{ createPlan(input: $input) { __typename } }",
-                    "variables": {"input": create_plan_input()},
+                    "variables": {"input": create_plan_input(period_end=2600)},
                 },
             )
             assert created.json()["data"]["createPlan"]["__typename"] == "PlanCreated"

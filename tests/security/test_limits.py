@@ -85,7 +85,7 @@ async def test_more_readings_than_the_limit_is_an_error_never_a_silent_cut(
     app: Starlette, readings_plan: str, admin_token: str
 ) -> None:
     readings = [
-        {"kpiId": "kpi-4", "period": str(2000 + i), "status": "FINAL", "value": "1"}
+        {"kpiId": "kpi-4", "period": f"2026-{i + 1:02d}", "status": "FINAL", "value": "1"}
         for i in range(5)
     ]
     query = (

@@ -123,14 +123,18 @@ def kind_values(draw: st.DrawFn, kind: NodeKind) -> dict[str, object]:
     values: dict[str, object] = {}
     if kind is NodeKind.KPI:
         values["unit"] = draw(st.sampled_from([None, "people", "%"]))
-        values["measure"] = draw(st.sampled_from([None, *Measure]))
+        values["measure"] = measure = draw(st.sampled_from([None, *Measure]))
         values["direction"] = draw(st.sampled_from([None, *Direction]))
-        if draw(st.booleans()):
-            values["baseline"] = Measurement(
-                draw(st.sampled_from(["2023", "2024-Q4"])), draw(amounts)
-            )
+        # A percentage's values fit 0-100 (domain/bounds.py).
+        fitting = st.decimals(0, 100, places=2) if measure is Measure.PERCENTAGE else amounts
+        # Always given (None clears it), so an update never leaves one outside the new range.
+        values["baseline"] = (
+            Measurement(draw(st.sampled_from(["2023", "2024-Q4"])), draw(fitting))
+            if draw(st.booleans())
+            else None
+        )
         periods = draw(st.lists(st.sampled_from(TARGET_PERIODS), unique=True, max_size=3))
-        values["targets"] = tuple(Measurement(period, draw(amounts)) for period in periods)
+        values["targets"] = tuple(Measurement(period, draw(fitting)) for period in periods)
         names = draw(st.lists(st.sampled_from(["sex", "region", "age"]), unique=True, max_size=2))
         values["dimensions"] = tuple(
             Dimension(name, tuple(draw(st.lists(st.sampled_from("abc"), unique=True))))
@@ -326,6 +330,8 @@ FIELD_VALUES: dict[str, st.SearchStrategy[object]] = {
         ),
         max_size=3,
     ).map(tuple),
+    "minimum": st.one_of(st.none(), st.sampled_from([Decimal(0), Decimal(50), Decimal("NaN")])),
+    "maximum": st.one_of(st.none(), st.sampled_from([Decimal(10), Decimal(100), Decimal(200)])),
     "period_types": st.lists(st.sampled_from(PeriodType), max_size=3).map(tuple),
     "contents": st.lists(st.sampled_from(SectionContent), max_size=2).map(tuple),
     "region": st.one_of(st.none(), st.sampled_from(Region)),

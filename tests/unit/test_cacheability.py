@@ -40,6 +40,10 @@ def test_explicit_versions_of_what_never_changes_are_pinned(document: str) -> No
         # latest, or an instant: the heads decide
         'query { plan(id: "p") { title } }',
         'query { plan(id: "p", asOf: "2026-01-01T00:00:00Z") { title } }',
+        # the version in force on a date: a later adoption changes the answer
+        'query { plan(id: "p", inForceOn: "2027-01-01") { title status } }',
+        'query { plan(id: "p", version: 1, inForceOn: "2027-01-01") { title } }',
+        'query { plan(id: "p", inForceOn: "2027-01-01", asOf: "2026-01-01T00:00:00Z") { id } }',
         'query { plan(id: "p", version: 1) { title } other: plan(id: "q") { title } }',
         # what changes without a new version, however it is reached
         "query { plans { id } }",

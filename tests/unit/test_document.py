@@ -330,11 +330,12 @@ def test_markdown_names_the_version_its_time_its_hash_and_the_amendment() -> Non
 
     lines = text.splitlines()
     assert lines[0] == "# Baku Action Plan 2026-2029"
-    assert lines[2:6] == [
+    assert lines[2:7] == [
         "> Version 2, recorded 2027-03-03T12:30:00+00:00  ",
         f"> Hash (SHA-256 chain head): {'02' * 32}  ",
         "> Amendment 2 by alice — TDAG: Agreed at TDAG-27 (TDAG-27/12)  ",
         "> Effective from 2027-04-01  ",
+        "> Status: DRAFT  ",
     ]
     assert "## 1 Introduction" in lines
     assert "#### Outcome 1.1 Broadband for all" in lines
@@ -353,12 +354,13 @@ def test_html_is_a_page_whose_text_is_the_markdown_text() -> None:
     assert html.startswith("<!doctype html>")
     seen = Text.of(html)
     assert seen[:2] == ["Baku Action Plan 2026-2029", "Baku Action Plan 2026-2029"]
-    assert seen[2:5] == [
+    assert seen[2:6] == [
         "Version 2, recorded 2027-03-03T12:30:00+00:00",
         f"Hash (SHA-256 chain head): {'02' * 32}",
         "Amendment 2 by alice — TDAG: Agreed at TDAG-27 (TDAG-27/12)",
+        "Status: DRAFT",
     ]
-    assert seen[5:] == texts(document)
+    assert seen[6:] == texts(document)
 
 
 def test_html_nests_lists_properly_and_keeps_an_items_description_inside_it() -> None:
@@ -430,6 +432,7 @@ def test_json_has_the_header_fields_and_every_block() -> None:
         "planId": "baku-2026",
         "title": "Baku Action Plan",
         "period": "2026-2029",
+        "status": "DRAFT",
         "version": 2,
         "fromVersion": None,
         "recordedAt": "2027-03-03T12:30:00+00:00",

@@ -26,7 +26,7 @@ def _seed() -> dict[str, Any]:
 
 
 def _nodes() -> list[dict[str, Any]]:
-    return [change["addNode"] for change in _seed()["changes"]]
+    return [change["addNode"] for change in _seed()["changes"] if "addNode" in change]
 
 
 # The draft as it was when the seed was written from it; the shared reference copy, when it is
@@ -71,11 +71,31 @@ def test_seed_is_a_create_plan_input() -> None:
     assert seed["id"] == "baku-2026"
     assert seed["periodStart"] == 2026
     assert seed["periodEnd"] == 2029
-    assert seed["effectiveFrom"] == "2026-01-01"
+    # The draft, recorded as such: no adopting authority, no date it takes effect.
+    assert seed["status"] == "DRAFT"
+    assert seed["authority"] == "BDT"
+    assert "effectiveFrom" not in seed
     for change in seed["changes"]:
-        assert list(change) == ["addNode"]
-        assert set(change["addNode"]) <= ALLOWED_NODE_KEYS
-        assert {"kind", "id", "title"} <= set(change["addNode"])
+        assert list(change) in (["addNode"], ["link"])
+        if "addNode" in change:
+            assert set(change["addNode"]) <= ALLOWED_NODE_KEYS
+            assert {"kind", "id", "title"} <= set(change["addNode"])
+
+
+def test_outputs_are_cross_cutting_each_linked_to_every_priority() -> None:
+    """The draft: "Outputs are inherently cross-cutting, covering all priorities." """
+    links = [change["link"] for change in _seed()["changes"] if "link" in change]
+    priorities = [n["id"] for n in _nodes() if n["kind"] == "PRIORITY"]
+    outputs = [n["id"] for n in _nodes() if n["kind"] == "OUTPUT"]
+    draft = _draft_path()
+    if draft is not None:
+        assert "Outputs are inherently cross-cutting, covering all priorities" in draft.read_text(
+            encoding="utf-8"
+        )
+    assert sorted((link["fromId"], link["toId"]) for link in links) == sorted(
+        (output, priority) for output in outputs for priority in priorities
+    )
+    assert {link["relation"] for link in links} == {"SERVES"}
 
 
 def test_every_heading_and_paragraph_of_the_draft_is_in_the_seed() -> None:

@@ -26,6 +26,7 @@ from planapi.domain.events import (
     PlanAmended,
     PlanCreated,
     PlanEvent,
+    PlanStatus,
 )
 from planapi.domain.links import Link, LinkRelation
 
@@ -76,9 +77,24 @@ def encode_event(event: PlanEvent) -> tuple[str, int, dict[str, Json]]:
             "period_end": event.period_end,
             "description": event.description,
             "changes": changes,
+            **_status_out(event.status, event.succeeds),
         }
         return "PlanCreated", SCHEMA_VERSIONS["PlanCreated"], data
-    return "PlanAmended", SCHEMA_VERSIONS["PlanAmended"], {"changes": changes}
+    amended: dict[str, Json] = {"changes": changes, **_status_out(event.status, event.succeeds)}
+    if event.superseded_by is not None:
+        amended["superseded_by"] = event.superseded_by
+    return "PlanAmended", SCHEMA_VERSIONS["PlanAmended"], amended
+
+
+def _status_out(status: PlanStatus | None, succeeds: str | None) -> dict[str, Json]:
+    """Written only when set, so events without them keep the shape stored before plans had a
+    status; read back, a missing status is a draft (PlanCreated) or unchanged (PlanAmended)."""
+    out: dict[str, Json] = {}
+    if status is not None:
+        out["status"] = status.value
+    if succeeds is not None:
+        out["succeeds"] = succeeds
+    return out
 
 
 def decode_event(type_: str, schema_version: int, data: dict[str, Any]) -> PlanEvent:
@@ -93,8 +109,16 @@ def decode_event(type_: str, schema_version: int, data: dict[str, Any]) -> PlanE
                 period_end=data["period_end"],
                 description=data.get("description"),
                 changes=changes,
+                status=PlanStatus(data.get("status", PlanStatus.DRAFT.value)),
+                succeeds=data.get("succeeds"),
             )
-        return PlanAmended(changes)
+        status = data.get("status")
+        return PlanAmended(
+            changes,
+            status=PlanStatus(status) if status is not None else None,
+            succeeds=data.get("succeeds"),
+            superseded_by=data.get("superseded_by"),
+        )
     except (KeyError, TypeError, ValueError) as error:
         raise CodecError(f"{type_} v{schema_version}: malformed payload ({error!r})") from error
 

@@ -26,6 +26,7 @@ from planapi.adapters.hashing import canonical
 from planapi.adapters.node_json import node_from_primitive, node_to_primitive
 from planapi.adapters.tables import events, snapshots
 from planapi.application.ports import Clock
+from planapi.domain.events import PlanStatus
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState
 
@@ -48,6 +49,9 @@ def state_to_primitive(state: PlanState) -> dict[str, Any]:
         "nodes": [node_to_primitive(node) for node in state.walk()],
         "links": [[link.from_id, link.to_id, link.relation.value] for link in sorted(state.links)],
         "retired": sorted(state.retired_ids),
+        "status": state.status.value,
+        "succeeds": state.succeeds,
+        "superseded_by": state.superseded_by,
     }
 
 
@@ -62,6 +66,9 @@ def state_from_primitive(raw: dict[str, Any]) -> PlanState:
         builder.children.setdefault(node.parent_id, []).append(node.id)
     builder.links = {Link(a, b, LinkRelation(r)) for a, b, r in raw["links"]}
     builder.retired = set(raw["retired"])
+    # Snapshots sealed before plans had a status: every plan was a draft then.
+    builder.status = PlanStatus(raw.get("status", PlanStatus.DRAFT.value))
+    builder.succeeds, builder.superseded_by = raw.get("succeeds"), raw.get("superseded_by")
     return builder.freeze()
 
 

@@ -69,7 +69,13 @@ from planapi.api.types.integrity import IntegrityResult
 from planapi.api.types.log_fields import LogCheckpoint
 from planapi.api.types.node_history import NodeHistoryEntry, history_page
 from planapi.api.types.nodes import TYPES
-from planapi.api.types.plans import Plan, PlanDiff, PlanSummary, as_plan_diff
+from planapi.api.types.plans import (
+    AmendmentApplied,
+    Plan,
+    PlanDiff,
+    PlanSummary,
+    as_plan_diff,
+)
 from planapi.api.types.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.types.readings import ReadingsRecorded, RecordReadingsInput
 from planapi.api.types.refetch import NodeQueries
@@ -79,6 +85,7 @@ from planapi.api.types.subscriptions import Subscription
 from planapi.application.access import ANY, Permission, Role
 from planapi.application.failures import StoreUnavailableError
 from planapi.application.freshness import batch_token, version_token
+from planapi.application.in_force import read_plan
 from planapi.application.readings import RecordReadings
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.nodes import NodeKind
@@ -86,16 +93,6 @@ from planapi.domain.nodes import NodeKind
 log = logging.getLogger("planapi.api")
 
 Info = strawberry.Info[Context, None]
-
-
-@strawberry.type(description="The amendment was recorded as the plan's next version.")
-class AmendmentApplied:
-    plan: Plan
-    amendment: Amendment
-    consistency_token: str = strawberry.field(
-        description="Pass it in the `PlanAPI-Consistent-With` header of later requests, to any "
-        "server process: none answers from a state older than this write."
-    )
 
 
 @strawberry.type(description="The plan was created as version 1.")
@@ -139,7 +136,9 @@ class Query(NodeQueries):
     @strawberry.field(
         description="The plan as of `version` (1 = creation) or the instant `asOf` (the latest "
         "amendment recorded at or before it); neither: the latest. Null when the plan did not "
-        "exist then.",
+        "exist then. `inForceOn`: the latest ADOPTED version effective (`effectiveFrom`, else "
+        "the day it was recorded) on or before that date, among the versions recorded by `asOf` "
+        "when given too; null when none was adopted (or the plan was superseded) by then.",
         metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",), plan="id"),
     )
     async def plan(
@@ -148,9 +147,10 @@ class Query(NodeQueries):
         id: strawberry.ID,
         version: int | None = None,
         as_of: dt.datetime | None = None,
+        in_force_on: dt.date | None = None,
     ) -> Plan | None:
         try:
-            found = await info.context.plans.plan(id, version, as_of)
+            found = await read_plan(info.context.plans, id, version, as_of, in_force_on)
         except PlanApiError as error:
             raise bad_input(error) from error
         if found is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from planapi.application.plans import PlanVersion, VersionDiff
+from planapi.application.plan_views import PlanVersion, VersionDiff
 from planapi.application.ports import Recorded
 from planapi.application.primitives import field_to_primitive
 from planapi.domain.diff import NodeChanged, NodeRelocated
@@ -38,6 +38,8 @@ class Document:
     amendment: Recorded  # the amendment that made the version shown (the later one, for diffs)
     blocks: list[Block] = field(default_factory=list)
     from_version: int | None = None  # set for a diff
+    # DRAFT, ADOPTED or SUPERSEDED; for a diff whose versions differ, "DRAFT → ADOPTED".
+    status: str | None = None
 
 
 REGION_NAMES = {
@@ -277,6 +279,7 @@ def plan_document(found: PlanVersion) -> Document:
         period=f"{state.period_start}-{state.period_end}",
         amendment=found.amendment,
         blocks=writer.blocks,
+        status=state.status.value,
     )
 
 
@@ -303,6 +306,11 @@ def diff_document(found: VersionDiff) -> Document:
         amendment=found.after.amendment,
         blocks=blocks,
         from_version=before.version,
+        status=(
+            after.status.value
+            if before.status is after.status
+            else f"{before.status.value} → {after.status.value}"
+        ),
     )
 
 

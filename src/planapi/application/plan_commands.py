@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planapi.domain.changes import Change
-from planapi.domain.events import Authority
+from planapi.domain.events import Authority, PlanStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,8 @@ class CreatePlan:
     effective_from: dt.date | None = None
     changes: Sequence[Change] = ()
     idempotency_key: str | None = None
+    status: PlanStatus = PlanStatus.DRAFT
+    succeeds: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +37,6 @@ class AmendPlan:
     reference: str | None = None
     effective_from: dt.date | None = None
     idempotency_key: str | None = None
+    status: PlanStatus | None = None
+    succeeds: str | None = None
+    superseded_by: str | None = None  # set by the service alone (see application/succession.py)

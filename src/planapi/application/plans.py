@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from planapi.application.batching import Batcher
@@ -14,6 +13,13 @@ from planapi.application.command_keys import command_key
 from planapi.application.integrity import stored_findings
 from planapi.application.plan_commands import AmendPlan as AmendPlan
 from planapi.application.plan_commands import CreatePlan as CreatePlan
+from planapi.application.plan_views import (
+    AmendmentPage,
+    FieldSource,
+    NodeEntry,
+    PlanVersion,
+    VersionDiff,
+)
 from planapi.application.ports import (
     CommandKey,
     EventStore,
@@ -21,8 +27,9 @@ from planapi.application.ports import (
     Recorded,
     SnapshotStore,
 )
+from planapi.application.succession import predecessor_check, supersede
 from planapi.domain.decide import decide_amendment, decide_creation
-from planapi.domain.diff import PlanDiff, diff
+from planapi.domain.diff import diff
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,
     PlanAlreadyExistsError,
@@ -33,7 +40,7 @@ from planapi.domain.errors import (
     VersionNotFoundError,
 )
 from planapi.domain.events import AmendmentInfo, Authority
-from planapi.domain.history import FieldOrigin, NodeChange, blame, node_history
+from planapi.domain.history import blame, node_history
 from planapi.domain.nodes import Node
 from planapi.domain.plan import PlanState, fold
 
@@ -46,40 +53,6 @@ MAX_PAGE = 100
 
 def stream_of(plan_id: str) -> str:
     return f"{STREAM_PREFIX}{plan_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class PlanVersion:
-    """A plan as of one version, with the amendment that produced that version."""
-
-    state: PlanState
-    amendment: Recorded
-
-
-@dataclass(frozen=True, slots=True)
-class AmendmentPage:
-    items: list[Recorded]
-    has_more: bool
-    total: int
-
-
-@dataclass(frozen=True, slots=True)
-class NodeEntry:
-    amendment: Recorded
-    change: NodeChange
-
-
-@dataclass(frozen=True, slots=True)
-class FieldSource:
-    origin: FieldOrigin
-    amendment: Recorded
-
-
-@dataclass(frozen=True, slots=True)
-class VersionDiff:
-    before: PlanVersion
-    after: PlanVersion
-    diff: PlanDiff
 
 
 class PlanService:
@@ -120,14 +93,17 @@ class PlanService:
             command.period_end,
             command.description,
             command.changes,
+            status=command.status,
+            succeeds=command.succeeds,
         )
+        await predecessor_check(self.events, stream_of, command.succeeds)
         try:
             recorded = await self.events.append(stream, 0, event, info, command=keyed)
         except VersionConflictError as conflict:
             if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
                 return replayed
             raise PlanAlreadyExistsError(command.plan_id) from conflict
-        return await self._remember(recorded, fold([event]))
+        return await supersede(self, await self._remember(recorded, fold([event])))
 
     async def amend_plan(self, command: AmendPlan, actor: str | None = None) -> PlanVersion:
         stream = stream_of(command.plan_id)
@@ -139,13 +115,21 @@ class PlanService:
             return replayed
         current = await self._current(command.plan_id, command.expected_version)
         try:
-            event = decide_amendment(current.state, info, command.changes)
+            event = decide_amendment(
+                current.state,
+                info,
+                command.changes,
+                status=command.status,
+                succeeds=command.succeeds,
+                superseded_by=command.superseded_by,
+            )
         except ValidationError:
             # Checked against a version that is no longer the latest: the conflict is the news.
             latest = await self.events.latest_version(stream)
             if latest != command.expected_version:
                 raise VersionConflictError(stream, command.expected_version, latest) from None
             raise
+        await predecessor_check(self.events, stream_of, command.succeeds)
         try:
             recorded = await self.events.append(
                 stream, command.expected_version, event, info, current.amendment, keyed
@@ -155,7 +139,7 @@ class PlanService:
             if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
                 return replayed
             raise
-        return await self._remember(recorded, fold([event], current.state))
+        return await supersede(self, await self._remember(recorded, fold([event], current.state)))
 
     async def _replay(self, plan_id: str, keyed: CommandKey) -> PlanVersion | None:
         """The version an earlier request with this key produced (None: the key is new);

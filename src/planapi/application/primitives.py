@@ -83,6 +83,8 @@ _CODECS: dict[str, tuple[Callable[[Any], Json], Callable[[Json], Any]]] = {
     "expected_results": (list, tuple),
     "period_types": (_many(_enum_out), _many_in(PeriodType)),
     "contents": (_many(_enum_out), _many_in(SectionContent)),
+    "minimum": (str, Decimal),
+    "maximum": (str, Decimal),
 }
 
 

@@ -99,7 +99,8 @@ class ReadingService:
             raise PlanNotFoundError(command.plan_id)
         node = latest.state.node
         kpis = {kpi_id: node(kpi_id) for kpi_id in {r.kpi_id for r in command.readings}}
-        return BatchCheck(kpis, command.readings, command.plan_id)
+        years = (latest.state.period_start, latest.state.period_end)
+        return BatchCheck(kpis, command.readings, command.plan_id, years)
 
     async def readings(
         self, plan_id: str, kpi_ids: Sequence[str], query: ReadingQuery

@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Sequence
 
+from planapi.domain.bounds import range_problems
 from planapi.domain.changes import (
     OPERATION_NAMES,
     AddNode,
@@ -53,6 +54,11 @@ from planapi.domain.field_checks import (
 from planapi.domain.links import LINK_RULES, Link
 from planapi.domain.nodes import Node, fields_for
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState, updated
+from planapi.domain.status import (
+    PlanStatus,
+    amendment_status_problems,
+    creation_status_problems,
+)
 
 __all__ = [
     "MAX_CHANGES",
@@ -85,8 +91,12 @@ def decide_creation(
     period_end: int,
     description: str | None,
     changes: Sequence[Change],
+    *,
+    status: PlanStatus = PlanStatus.DRAFT,
+    succeeds: str | None = None,
 ) -> PlanCreated:
     problems = info_problems(info)
+    problems += creation_status_problems(info, plan_id, status, succeeds)
     if not PLAN_ID.match(plan_id):
         problems.append(
             Problem(("id",), "must be 2-64 characters of a-z, 0-9 and '-', starting alphanumeric")
@@ -99,14 +109,32 @@ def decide_creation(
         problems.append(Problem(("period_end",), "must not be before period_start"))
     start = dataclasses.replace(EMPTY, period_start=period_start, period_end=period_end)
     events = _decide_changes(start, changes, problems, allow_empty=True)
-    return PlanCreated(plan_id, title.strip(), period_start, period_end, description, events)
+    return PlanCreated(
+        plan_id,
+        title.strip(),
+        period_start,
+        period_end,
+        description,
+        events,
+        status=status,
+        succeeds=succeeds,
+    )
 
 
 def decide_amendment(
-    state: PlanState, info: AmendmentInfo, changes: Sequence[Change]
+    state: PlanState,
+    info: AmendmentInfo,
+    changes: Sequence[Change],
+    *,
+    status: PlanStatus | None = None,
+    succeeds: str | None = None,
+    superseded_by: str | None = None,
 ) -> PlanAmended:
     problems = info_problems(info)
-    return PlanAmended(_decide_changes(state, changes, problems, allow_empty=False))
+    problems += amendment_status_problems(state, info, status, succeeds, superseded_by)
+    plan_level = status is not None or succeeds is not None
+    events = _decide_changes(state, changes, problems, allow_empty=plan_level)
+    return PlanAmended(events, status=status, succeeds=succeeds, superseded_by=superseded_by)
 
 
 def _decide_changes(
@@ -170,6 +198,8 @@ def _add(
     siblings = len(work.siblings(change.parent_id))
     position = siblings if change.position is None else change.position
     problems += position_problems(position, siblings, (*path, "position"))
+    if not problems:
+        problems += range_problems(node, change.values, path)
     return [NodeAdded(node, position)]
 
 
@@ -195,6 +225,8 @@ def _update(
     }
     if not problems:
         problems += code_problems(work, updated(node, values), node.parent_id, path)
+    if not problems:
+        problems += range_problems(updated(node, values), values, path)
     return [NodeUpdated(node.id, values)]
 
 

@@ -51,6 +51,14 @@ class NodesUnlinked:
     link: Link
 
 
+class PlanStatus(enum.Enum):
+    """Where a plan stands: see domain/status.py for who may change it."""
+
+    DRAFT = "DRAFT"
+    ADOPTED = "ADOPTED"
+    SUPERSEDED = "SUPERSEDED"
+
+
 NodeEvent = NodeAdded | NodeUpdated | NodeRemoved | NodeMoved | NodesLinked | NodesUnlinked
 
 
@@ -62,11 +70,19 @@ class PlanCreated:
     period_end: int
     description: str | None
     changes: tuple[NodeEvent, ...] = ()
+    status: PlanStatus = PlanStatus.DRAFT
+    # The plan this one succeeds: adopting this one supersedes it.
+    succeeds: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PlanAmended:
     changes: tuple[NodeEvent, ...]
+    # Set only when the amendment changes them (None: unchanged).
+    status: PlanStatus | None = None
+    succeeds: str | None = None
+    # With status SUPERSEDED: the adopted successor that superseded the plan.
+    superseded_by: str | None = None
 
 
 PlanEvent = PlanCreated | PlanAmended

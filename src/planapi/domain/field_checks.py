@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import TypeVar
 
 from planapi.domain.errors import PeriodError, Problem
@@ -178,6 +179,11 @@ def _check_measurement(
     return problems
 
 
+def _check_number(work: PlanBuilder, value: object, path: Path) -> list[Problem]:
+    assert isinstance(value, Decimal)
+    return [] if value.is_finite() else [Problem(path, "must be a finite number")]
+
+
 def _check_baseline(work: PlanBuilder, value: object, path: Path) -> list[Problem]:
     assert isinstance(value, Measurement)
     return _check_measurement(work, value, path, target=False)
@@ -240,6 +246,8 @@ _FIELD_CHECKS: dict[str, Callable[[PlanBuilder, object, Path], list[Problem]]] =
     "expected_results": _check_expected_results,
     "period_types": _check_distinct,
     "contents": _check_distinct,
+    "minimum": _check_number,
+    "maximum": _check_number,
 }
 
 

@@ -129,6 +129,9 @@ class Node:
     baseline: Measurement | None = None
     targets: tuple[Measurement, ...] = ()
     dimensions: tuple[Dimension, ...] = ()
+    # The range values must fit (domain/bounds.py); a PERCENTAGE is 0-100 unless declared.
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
     # Which period types readings of this KPI may use (none given: any).
     period_types: tuple[PeriodType, ...] = ()
     # sections
@@ -146,7 +149,17 @@ COMMON_FIELDS: frozenset[str] = frozenset({"code", "title", "description", "refe
 
 KIND_FIELDS: dict[NodeKind, frozenset[str]] = {
     NodeKind.KPI: frozenset(
-        {"unit", "measure", "direction", "baseline", "targets", "dimensions", "period_types"}
+        {
+            "unit",
+            "measure",
+            "direction",
+            "baseline",
+            "targets",
+            "dimensions",
+            "period_types",
+            "minimum",
+            "maximum",
+        }
     ),
     NodeKind.REGIONAL_INITIATIVE: frozenset({"region", "objective", "expected_results"}),
     NodeKind.PROJECT: frozenset({"objective", "expected_results"}),

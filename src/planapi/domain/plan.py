@@ -17,6 +17,7 @@ from planapi.domain.events import (
     NodeUpdated,
     PlanCreated,
     PlanEvent,
+    PlanStatus,
 )
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.nodes import LIST_FIELDS, Node, NodeKind
@@ -38,6 +39,9 @@ class PlanState:
     retired_ids: frozenset[str]
     outgoing: Mapping[str, tuple[Link, ...]]
     incoming: Mapping[str, tuple[Link, ...]]
+    status: PlanStatus = PlanStatus.DRAFT
+    succeeds: str | None = None
+    superseded_by: str | None = None
 
     def node(self, node_id: str) -> Node | None:
         return self.nodes.get(node_id)
@@ -87,6 +91,8 @@ class PlanBuilder:
         self.period_start = state.period_start
         self.period_end = state.period_end
         self.version = state.version
+        self.status, self.succeeds = state.status, state.succeeds
+        self.superseded_by = state.superseded_by
         self.nodes: dict[str, Node] = dict(state.nodes)
         self.children: dict[str | None, list[str]] = {
             parent: list(kids) for parent, kids in state.children.items()
@@ -111,6 +117,11 @@ class PlanBuilder:
         if isinstance(event, PlanCreated):
             self.id, self.title, self.description = event.plan_id, event.title, event.description
             self.period_start, self.period_end = event.period_start, event.period_end
+            self.status, self.succeeds = event.status, event.succeeds
+        else:
+            self.status = event.status or self.status
+            self.succeeds = event.succeeds or self.succeeds
+            self.superseded_by = event.superseded_by or self.superseded_by
         for change in event.changes:
             self.apply(change)
         self.version += 1
@@ -159,6 +170,9 @@ class PlanBuilder:
             retired_ids=frozenset(self.retired),
             outgoing=MappingProxyType({k: tuple(v) for k, v in outgoing.items()}),
             incoming=MappingProxyType({k: tuple(v) for k, v in incoming.items()}),
+            status=self.status,
+            succeeds=self.succeeds,
+            superseded_by=self.superseded_by,
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal, DefaultContext, InvalidOperation, Overflow
 from typing import TYPE_CHECKING
 
+from planapi.domain.bounds import outside
 from planapi.domain.errors import Problem
 from planapi.domain.nodes import Measure, Node
 
@@ -17,6 +18,18 @@ _EMIN, _EMAX = DefaultContext.Emin, DefaultContext.Emax
 
 
 def check_value(
+    kpi: Node, reading: NewReading, path: tuple[str | int, ...], problems: list[Problem]
+) -> Decimal | None:
+    found = _value(kpi, reading, path, problems)
+    why = None if found is None else outside(kpi, found)
+    if why is not None:
+        field = "value" if reading.value is not None else "numerator"
+        problems.append(Problem((*path, field), why))
+        return None
+    return found
+
+
+def _value(
     kpi: Node, reading: NewReading, path: tuple[str | int, ...], problems: list[Problem]
 ) -> Decimal | None:
     if kpi.measure is Measure.QUALITATIVE:

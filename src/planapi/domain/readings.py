@@ -117,11 +117,17 @@ class BatchCheck:
     every chunk has been taken it holds the batch's, and a batch with any is not stored."""
 
     def __init__(
-        self, kpis: Mapping[str, Node | None], readings: Sequence[NewReading], plan_id: str
+        self,
+        kpis: Mapping[str, Node | None],
+        readings: Sequence[NewReading],
+        plan_id: str,
+        plan_years: tuple[int, int] | None = None,
     ) -> None:
         self.kpis = kpis
         self.readings = readings
         self.plan_id = plan_id
+        # The plan's period (first and last year): readings must lie within it.
+        self.plan_years = plan_years
         self.problems: list[Problem] = []
         self._taken = False
 
@@ -150,6 +156,8 @@ class BatchCheck:
             for index in range(start, min(start + size, len(self.readings))):
                 reading = self.readings[index]
                 found = _check_one(kpis.get(reading.kpi_id), reading, index, plan_id, dimensions)
+                if not isinstance(found, list):
+                    found = _within(found, self.plan_years, kpis, index)
                 if isinstance(found, list):
                     problems += found
                     continue
@@ -196,6 +204,36 @@ def _check_one(
     if problems or period is None:
         return problems
     return CheckedReading(reading, period, value, series_key(reading.disaggregation))
+
+
+def _within(
+    found: CheckedReading,
+    years: tuple[int, int] | None,
+    kpis: Mapping[str, Node | None],
+    index: int,
+) -> CheckedReading | list[Problem]:
+    """A reading outside the plan's period is refused, except for its KPI's baseline year."""
+    period = found.period
+    # A period belongs to one year (a week to its ISO year), so the year is what is compared.
+    if years is None or years[0] <= period.year <= years[1]:
+        return found
+    kpi = kpis.get(found.reading.kpi_id)
+    baseline = kpi.baseline if kpi is not None else None
+    if baseline is not None and _year_of(baseline.period) == period.year:
+        return found
+    return [
+        Problem(
+            ("readings", index, "period"),
+            f"{period.id} is outside the plan period {years[0]}-{years[1]}",
+        )
+    ]
+
+
+def _year_of(text: str) -> int | None:
+    try:
+        return parse_period(text).year
+    except PeriodError:
+        return None
 
 
 def _period(

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from planapi.api.routes.rendering import FORMATS, render
 from planapi.application.document import diff_document, plan_document
+from planapi.application.in_force import read_plan
 from planapi.application.plans import PlanService
 from planapi.domain.errors import (
     PlanApiError,
@@ -56,6 +57,16 @@ def _instant(request: Request) -> dt.datetime | None:
     return instant
 
 
+def _date(request: Request, name: str) -> dt.date | None:
+    given = request.query_params.get(name)
+    if given is None:
+        return None
+    try:
+        return dt.date.fromisoformat(given)
+    except ValueError as error:
+        raise BadQuery(f"{name}: {given!r} is not a date (2027-03-01)") from error
+
+
 def _format(request: Request) -> str:
     fmt = request.query_params.get("format", "markdown")
     if fmt not in FORMATS:
@@ -72,7 +83,7 @@ def document_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
         plan_id = request.path_params["plan_id"]
         try:
             fmt, version, instant = _format(request), _int(request, "version"), _instant(request)
-            found = await plans().plan(plan_id, version, instant)
+            found = await read_plan(plans(), plan_id, version, instant, _date(request, "inForceOn"))
         except BadQuery as error:
             return _error(400, "bad_request", str(error))
         except PlanApiError as error:

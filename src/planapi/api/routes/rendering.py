@@ -37,6 +37,8 @@ def header_lines(document: Document) -> list[str]:
     ]
     if info.effective_from:
         lines.append(f"Effective from {info.effective_from.isoformat()}")
+    if document.status:
+        lines.append(f"Status: {document.status}")
     return lines
 
 
@@ -161,6 +163,7 @@ def as_json(document: Document) -> str:
         "planId": document.plan_id,
         "title": document.title,
         "period": document.period,
+        "status": document.status,
         "version": record.version,
         "fromVersion": document.from_version,
         "recordedAt": record.recorded_at.isoformat(),

@@ -78,7 +78,8 @@ PINNED_STORAGE_FIELDS: frozenset[tuple[str, str]] = frozenset(
     {("Plan", "amendments"), ("PlanNode", "history"), ("PlanNode", "blame")}
 )
 # Arguments that, given, make a root field depend on more than the versions it names.
-_UNPINNING_ARGUMENTS = frozenset({"asOf"})
+# `inForceOn` reads every version up to the head (a later adoption can change the answer).
+_UNPINNING_ARGUMENTS = frozenset({"asOf", "inForceOn"})
 
 _DEFINITION = "strawberry-definition"
 

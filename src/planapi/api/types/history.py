@@ -22,6 +22,7 @@ from planapi.domain.diff import FieldChange
 from planapi.domain.events import (
     Authority,
     NodeEvent,
+    PlanStatus,
 )
 from planapi.domain.events import (
     NodeAdded as NodeAddedEvent,
@@ -207,6 +208,13 @@ class Amendment(GlobalNode):
     @strawberry.field
     def effective_from(self) -> dt.date | None:
         return self.record.info.effective_from
+
+    @strawberry.field(
+        description="The status this amendment gave the plan (creation: its first status); null "
+        "when it left the status as it was."
+    )
+    def sets_status(self) -> PlanStatus | None:
+        return self.record.event.status
 
     @strawberry.field(description="SHA-256 chain head after this amendment, hex.")
     def hash(self) -> str:

@@ -20,7 +20,7 @@ from planapi.domain.changes import (
     UnlinkNodes,
     UpdateNode,
 )
-from planapi.domain.events import Authority
+from planapi.domain.events import Authority, PlanStatus
 from planapi.domain.links import LinkRelation
 from planapi.domain.nodes import (
     Dimension,
@@ -78,6 +78,16 @@ class NodeFieldsInput:
     baseline: PeriodValueInput | None = UNSET
     targets: list[PeriodValueInput] | None = UNSET
     dimensions: list[KpiDimensionInput] | None = UNSET
+    minimum: Decimal | None = strawberry.field(
+        default=UNSET,
+        description="KPI: the least value targets and readings may take (a PERCENTAGE: 0 "
+        "unless given).",
+    )
+    maximum: Decimal | None = strawberry.field(
+        default=UNSET,
+        description="KPI: the greatest value targets and readings may take (a PERCENTAGE: 100 "
+        "unless given; a rate such as per 100 inhabitants is not a percentage).",
+    )
     period_types: list[PeriodType] | None = UNSET
     contents: list[SectionContent] | None = UNSET
     region: Region | None = UNSET
@@ -145,6 +155,15 @@ class CreatePlanInput:
     effective_from: dt.date | None = None
     changes: list[PlanChangeInput] = strawberry.field(default_factory=list)
     idempotency_key: str | None = _idempotency_key()
+    status: PlanStatus | None = strawberry.field(
+        default=None,
+        description="The plan's first status, DRAFT by default; ADOPTED only on an authority "
+        "that may adopt it (WTDC for an action plan).",
+    )
+    succeeds: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The plan this draft succeeds: adopting this one marks that one SUPERSEDED.",
+    )
 
 
 @strawberry.input
@@ -153,10 +172,22 @@ class AmendPlanInput:
     expected_version: int
     authority: Authority
     rationale: str
-    changes: list[PlanChangeInput]
+    changes: list[PlanChangeInput] = strawberry.field(
+        default_factory=list,
+        description="Node changes; may be empty when the amendment sets `status` or `succeeds`.",
+    )
     reference: str | None = None
     effective_from: dt.date | None = None
     idempotency_key: str | None = _idempotency_key()
+    status: PlanStatus | None = strawberry.field(
+        default=None,
+        description="Change the plan's status: only ADOPTED from DRAFT, on an authority that may "
+        "(WTDC for an action plan). SUPERSEDED follows from a successor's adoption.",
+    )
+    succeeds: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The plan this draft succeeds: adopting this one marks that one SUPERSEDED.",
+    )
 
 
 def _reference(item: ExternalReferenceInput) -> Reference:
@@ -235,6 +266,8 @@ def to_create_command(given: CreatePlanInput) -> CreatePlan:
         effective_from=given.effective_from,
         changes=[to_change(change) for change in given.changes],
         idempotency_key=given.idempotency_key,
+        status=given.status or PlanStatus.DRAFT,
+        succeeds=given.succeeds,
     )
 
 
@@ -248,4 +281,6 @@ def to_amend_command(given: AmendPlanInput) -> AmendPlan:
         effective_from=given.effective_from,
         changes=[to_change(change) for change in given.changes],
         idempotency_key=given.idempotency_key,
+        status=given.status,
+        succeeds=given.succeeds,
     )

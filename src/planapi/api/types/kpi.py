@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from planapi.api.types import dashboard as dash
+from planapi.api.types import kpi_range
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
 from planapi.api.types.node_values import KpiDimension, PeriodValue
@@ -31,7 +32,7 @@ MAX_READINGS = 10_000
 
 @node_type(NodeKind.KPI)
 @strawberry.type(description="A key performance indicator and its definition.")
-class Kpi(PlanNode):
+class Kpi(kpi_range.KpiRange, PlanNode):
     @strawberry.field
     def unit(self) -> str | None:
         return self.node.unit

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from planapi.api.types.global_ids import Node as GlobalNode
 from planapi.api.types.global_ids import global_id
 from planapi.api.types.history import Amendment, FieldDiff, field_diffs
-from planapi.application.plans import NodeEntry
+from planapi.application.plan_views import NodeEntry
 from planapi.domain.errors import Problem, ValidationError
 from planapi.domain.history import NodeChangeKind
 from planapi.domain.links import LinkRelation

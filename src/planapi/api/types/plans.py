@@ -33,8 +33,9 @@ from planapi.api.types.node_kinds import (
     Term,
 )
 from planapi.api.types.nodes import NodeLink, PlanNode, as_type, as_types
-from planapi.application.plans import PlanVersion, VersionDiff
+from planapi.application.plan_views import PlanVersion, VersionDiff
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
+from planapi.domain.events import PlanStatus
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
 
@@ -79,6 +80,10 @@ class PlanSummary(GlobalNode):
     @strawberry.field(description="The latest version.")
     def version(self) -> int:
         return self.found.state.version
+
+    @strawberry.field(description="The status as of the latest version.")
+    def status(self) -> PlanStatus:
+        return self.found.state.status
 
     @strawberry.field
     def recorded_at(self) -> dt.datetime:
@@ -132,6 +137,20 @@ class Plan(GlobalNode):
     @strawberry.field(description="The version being read (1 = creation).")
     def version(self) -> int:
         return self._state.version
+
+    @strawberry.field(description="The plan's status as of this version.")
+    def status(self) -> PlanStatus:
+        return self._state.status
+
+    @strawberry.field(description="The plan this one succeeds (adopting this one supersedes it).")
+    def succeeds(self) -> strawberry.ID | None:
+        found = self._state.succeeds
+        return strawberry.ID(found) if found is not None else None
+
+    @strawberry.field(description="The adopted successor that superseded this plan, if any.")
+    def superseded_by(self) -> strawberry.ID | None:
+        found = self._state.superseded_by
+        return strawberry.ID(found) if found is not None else None
 
     @strawberry.field(description="When this version was recorded.")
     def recorded_at(self) -> dt.datetime:
@@ -287,4 +306,14 @@ def as_plan_diff(found: VersionDiff) -> PlanDiff:
         ],
         links_added=[NodeLink.of(link, after) for link in diff.links_added],
         links_removed=[NodeLink.of(link, before) for link in diff.links_removed],
+    )
+
+
+@strawberry.type(description="The amendment was recorded as the plan's next version.")
+class AmendmentApplied:
+    plan: Plan
+    amendment: Amendment
+    consistency_token: str = strawberry.field(
+        description="Pass it in the `PlanAPI-Consistent-With` header of later requests, to any "
+        "server process: none answers from a state older than this write."
     )

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.schema.types import base_scalars
 from strawberry.types.scalar import ScalarDefinition
 
-from planapi.domain.events import Authority
+from planapi.domain.events import Authority, PlanStatus
 from planapi.domain.links import LinkRelation
 from planapi.domain.nodes import (
     Direction,
@@ -48,6 +48,12 @@ PeriodTypeEnum = strawberry.enum(
     PeriodType,
     name="PeriodType",
     description="YEAR 2027, SEMESTER 2027-S1, QUARTER 2027-Q2, MONTH 2027-03, WEEK 2027-W14.",
+)
+PlanStatusEnum = strawberry.enum(
+    PlanStatus,
+    name="PlanStatus",
+    description="DRAFT until adopted (the WTDC adopts an action plan); SUPERSEDED once a "
+    "successor that names it (`succeeds`) is adopted.",
 )
 SectionContentEnum = strawberry.enum(
     SectionContent,

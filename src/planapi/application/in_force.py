@@ -1,0 +1,48 @@
+"""The plan in force on a date, as the log stood at an instant (asOf) or now."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from planapi.application.plan_views import PlanVersion
+from planapi.application.plans import PlanService, stream_of
+from planapi.domain.errors import Problem, ValidationError
+from planapi.domain.in_force import standings, version_in_force
+
+
+async def plan_in_force(
+    service: PlanService, plan_id: str, on: dt.date, as_of: dt.datetime | None = None
+) -> PlanVersion | None:
+    """The latest ADOPTED version effective on or before `on` among the versions recorded by
+    `as_of` (all when None); None when there is none."""
+    stream = stream_of(plan_id)
+    if as_of is not None:
+        # Checked and resolved as `plan(asOf:)` does; that version is the likely answer anyway.
+        believed = await service.plan(plan_id, as_of=as_of)
+        upto = believed.state.version if believed is not None else 0
+    else:
+        upto = await service.events.latest_version(stream)
+    if upto == 0:
+        return None
+    # Status and effective date only: the events are read, not folded.
+    records = await service.events.read(stream, 0, upto)
+    facts = ((r.version, r.event, r.info, r.recorded_at) for r in records)
+    chosen = version_in_force(standings(facts), on)
+    return None if chosen is None else await service.plan(plan_id, chosen)
+
+
+async def read_plan(
+    service: PlanService,
+    plan_id: str,
+    version: int | None = None,
+    as_of: dt.datetime | None = None,
+    in_force_on: dt.date | None = None,
+) -> PlanVersion | None:
+    """What `plan(id, version, asOf, inForceOn)` and the document route answer."""
+    if in_force_on is None:
+        return await service.plan(plan_id, version, as_of)
+    if version is not None:
+        raise ValidationError(
+            [Problem(("inForceOn",), "give inForceOn alone or with asOf, not with version")]
+        )
+    return await plan_in_force(service, plan_id, in_force_on, as_of)
