@@ -125,8 +125,10 @@ def kind_values(draw: st.DrawFn, kind: NodeKind) -> dict[str, object]:
         values["unit"] = draw(st.sampled_from([None, "people", "%"]))
         values["measure"] = measure = draw(st.sampled_from([None, *Measure]))
         values["direction"] = draw(st.sampled_from([None, *Direction]))
-        # A percentage's values fit 0-100 (domain/bounds.py).
-        fitting = st.decimals(0, 100, places=2) if measure is Measure.PERCENTAGE else amounts
+        # A percentage's values fit 0-100 (domain/bounds.py); an update without a measure keeps
+        # the node's, which may be a percentage.
+        percentage = measure in (None, Measure.PERCENTAGE)
+        fitting = st.decimals(0, 100, places=2) if percentage else amounts
         # Always given (None clears it), so an update never leaves one outside the new range.
         values["baseline"] = (
             Measurement(draw(st.sampled_from(["2023", "2024-Q4"])), draw(fitting))
