@@ -1,5 +1,7 @@
 """`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
-readings, verify, verify_load, http), one after another, each beside its own baseline."""
+readings, verify, verify_load, http, merkle, hostile), one after another, each beside its own
+baseline. Issue 14's `latest` (every HTTP target beside PostGraphile, one table) and `soak`
+(`--minutes N`, 10 by default) take minutes and run only when named."""
 
 from __future__ import annotations
 
@@ -9,7 +11,19 @@ import os
 import platform
 import sys
 
-from bench import hostile, http, merkle, plan_reads, plan_writes, readings, verify, verify_load
+from bench import (
+    dashboard,
+    hostile,
+    http,
+    latest,
+    merkle,
+    plan_reads,
+    plan_writes,
+    readings,
+    soak,
+    verify,
+    verify_load,
+)
 
 BENCHMARKS = {
     "plan_writes": plan_writes.main,
@@ -20,21 +34,34 @@ BENCHMARKS = {
     "http": http.main,
     "merkle": merkle.main,
     "hostile": hostile.main,
+    "dashboard": dashboard.main,
 }
+# Issue 14's: minutes each, run by name only (`./dev bench latest`, `./dev bench soak`).
+BY_NAME_ONLY = {"latest": latest.main, "soak": soak.main}
 
 
 async def main(names: list[str]) -> None:
-    unknown = [name for name in names if name not in BENCHMARKS]
+    known = {**BENCHMARKS, **BY_NAME_ONLY}
+    unknown = [name for name in names if name not in known]
     if unknown:
-        raise SystemExit(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+        raise SystemExit(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(known)}")
     print(
         f"planapi benchmarks — {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} cores"
     )
     for name in names or list(BENCHMARKS):
-        await BENCHMARKS[name]()
+        await known[name]()
+
+
+def _options(argv: list[str]) -> list[str]:
+    """`--minutes N` (the soak's length) taken out; the names left."""
+    if "--minutes" in argv:
+        at = argv.index("--minutes")
+        soak.MINUTES = float(argv[at + 1])
+        argv = argv[:at] + argv[at + 2 :]
+    return argv
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1:]))
+    asyncio.run(main(_options(sys.argv[1:])))

@@ -59,9 +59,11 @@ def grow_changes(kpis: int, outcomes_per_priority: int = 4) -> list[dict[str, An
     return changes
 
 
-def grow_inputs(first_version: int, kpis: int, plan_id: str = PLAN_ID) -> list[dict[str, Any]]:
+def grow_inputs(
+    first_version: int, kpis: int, plan_id: str = PLAN_ID, outcomes_per_priority: int = 4
+) -> list[dict[str, Any]]:
     """amendPlan inputs, in order, starting from `first_version` (the version they amend)."""
-    changes = grow_changes(kpis)
+    changes = grow_changes(kpis, outcomes_per_priority)
     chunks = [changes[i : i + MAX_CHANGES] for i in range(0, len(changes), MAX_CHANGES)]
     return [
         {

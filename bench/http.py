@@ -69,12 +69,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(command: list[str], settings: dict[str, str], probe: str) -> Iterator[tuple[str, int]]:
-    """Run `command` (`{port}` filled in) with PLANAPI_ settings; yield (base URL, pid)."""
+def serving(
+    command: list[str], settings: dict[str, str], probe: str, extra: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """Run `command` (`{port}` filled in) with PLANAPI_ settings (and `extra` variables as
+    they are); yield (base URL, pid)."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PLANAPI_")},
         **{f"PLANAPI_{name}": value for name, value in settings.items()},
+        **(extra or {}),
     }
     process = subprocess.Popen(
         [part.format(port=port) for part in command],

@@ -183,3 +183,120 @@ async def test_a_value_the_closures_refuse_is_executed_the_ordinary_way(
     fast, plain = await _both(services, monkeypatch, query, {"id": PLAN_ID})
     assert fast == plain
     del schema
+
+
+DASHBOARD = """
+query Dashboard($id: ID!) {
+  plan(id: $id) {
+    progressSummary { kpis achieved onTrack offTrack notAssessed withoutData reported }
+    priorities {
+      progressSummary { onTrack offTrack withoutData }
+      outcomes {
+        progressSummary { onTrack offTrack withoutData dataCompleteness expectedPeriod }
+        kpis {
+          id latest { id value period isCurrent }
+          progress { onTrack targets { period latest { period value } expected achieved } }
+        }
+      }
+    }
+  }
+}
+"""
+RECORD = """
+mutation Record($input: RecordReadingsInput!) { recordReadings(input: $input) { __typename } }
+"""
+
+
+async def test_a_dashboard_from_the_summary_is_answered_as_by_the_resolvers(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each KPI's latest and progress and the rollups, answered at once inside the compiled
+    tree, match the resolvers' answers (corrections included) — and graphql-core completes
+    no field per KPI."""
+    schema = build_schema(cost_budgets=dict.fromkeys(Role, 10**9))
+    context = Context(plans=services.plans, readings=services.readings, principal=system("t"))
+    batches = [
+        [{"kpiId": f"kpi-{n}", "period": "2027", "value": str(n)} for n in range(0, 60, 3)],
+        [{"kpiId": f"kpi-{n}", "period": "2029", "value": "41"} for n in range(0, 60, 9)],
+        [{"kpiId": f"kpi-{n}", "period": "2027", "value": "30"} for n in range(0, 60, 6)],
+    ]
+    for batch in batches:
+        readings = [{**reading, "status": "FINAL"} for reading in batch]
+        result = await schema.execute(
+            RECORD,
+            variable_values={"input": {"planId": PLAN_ID, "readings": readings}},
+            context_value=context,
+        )
+        assert result.data == {"recordReadings": {"__typename": "ReadingsRecorded"}}, result
+    calls: list[int] = []
+    fast, plain = await _both(services, monkeypatch, DASHBOARD, {"id": PLAN_ID}, calls)
+    assert fast == plain
+    assert '"achieved": 7' in fast  # kpi-0, 9, …, 54 reached 40 by 2029
+    assert calls[0] < 100 < 60 * 3 < calls[1], calls
+
+
+SHARED = """
+query Shared($id: ID!, $version: Int) {
+  plan(id: $id, version: $version) {
+    version
+    priorities { id title outcomes { code kpis { id title baseline { value } } } }
+    nodes(kind: KPI) { __typename id ... on Kpi { unit targets { period value } } }
+  }
+}
+"""
+
+DIRECTED = """
+query Directed($id: ID!, $withKpis: Boolean!) {
+  plan(id: $id) { priorities { title outcomes { code kpis @include(if: $withKpis) { id } } } }
+}
+"""
+
+
+async def test_a_repeated_document_answers_each_request_for_its_own_variables(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What is compiled for a document serves its next executions: another version read by
+    the same text gets that version's tree, not the first one's."""
+    answers = []
+    for version in (2, 1, None, 2):  # 2 is the latest
+        fast, plain = await _both(
+            services, monkeypatch, SHARED, {"id": PLAN_ID, "version": version}
+        )
+        assert fast == plain
+        answers.append(fast)
+    assert answers[0] == answers[2] == answers[3] != answers[1]
+    assert '"Kpi"' in answers[0]
+    assert '"Kpi"' not in answers[1]
+
+
+async def test_a_directive_on_a_variable_is_obeyed_on_every_execution(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = {}
+    for with_kpis in (True, False, True):
+        fast, plain = await _both(
+            services, monkeypatch, DIRECTED, {"id": PLAN_ID, "withKpis": with_kpis}
+        )
+        assert fast == plain
+        found[with_kpis] = fast
+    assert '"kpis"' in found[True]
+    assert '"kpis"' not in found[False]
+
+
+async def test_a_null_or_unsendable_decimal_is_reported_as_without_compilation(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generated code coerces custom scalars inline: a null in a non-null Decimal, or a
+    value the scalar cannot send, bails to graphql-core, which reports it as it always did."""
+    from planapi.api.types import node_values
+
+    query = (
+        "query($id: ID!) { plan(id: $id) { priorities { outcomes { kpis { "
+        "code baseline { period value } targets { period value } } } } } }"
+    )
+    for broken in (None, "not a decimal"):
+        made = classmethod(lambda cls, m, broken=broken: cls(period=m.period, value=broken))
+        monkeypatch.setattr(node_values.PeriodValue, "of", made)
+        fast, plain = await _both(services, monkeypatch, query, {"id": PLAN_ID})
+        assert fast == plain
+        assert '"errors": [["' in fast

@@ -13,7 +13,8 @@ import datetime as dt
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.plan import PlanState
@@ -225,6 +226,29 @@ class ReadingStore(Protocol):
         re-hashed with its readings and checked against the stored hash of the batch before."""
 
 
+class CurrentValue(NamedTuple):
+    """A stored reading of a total series, as much of it as the summary keeps for every
+    period (the whole `Reading` only for each KPI's latest)."""
+
+    id: int
+    kpi_id: str
+    period: str
+    value: Decimal | None
+
+
+class TotalSeriesSource(Protocol):
+    """What the summary of current readings (`application/reading_summary.py`) is built and
+    kept current from."""
+
+    async def total_series(self, plan_id: str, after_batch: int) -> tuple[int, list[CurrentValue]]:
+        """The head of the readings (highest committed batch id, 0 before the first) and the
+        plan's readings of the total series (no disaggregation) in the batches after
+        `after_batch` up to that head, oldest first; both from one snapshot of the database."""
+
+    async def readings(self, ids: Sequence[int]) -> list[Reading]:
+        """The stored readings with these ids (rows never change: any time will do)."""
+
+
 # -- feeds and live updates ----------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
@@ -333,6 +357,25 @@ class BearerVerifier(Protocol):
 class HeadsSource(Protocol):
     async def heads(self) -> Heads:
         """The newest committed event position and readings batch id, in one round trip."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeadChanges:
+    """What was committed after a pair of heads: each stream's newest version, each plan's
+    newest batch of readings, and the highest position and batch id among them (the given
+    ones when nothing is new)."""
+
+    versions: dict[str, int]  # stream id -> newest version
+    batches: dict[str, int]  # plan id -> newest batch id
+    last_position: int
+    last_batch_id: int
+
+
+class HeadsLog(Protocol):
+    async def changes_after(self, position: int, batch_id: int) -> HeadChanges:
+        """Everything committed after `position` and `batch_id`, in one statement (so one
+        snapshot). Positions and batch ids become visible in order, so what it returns
+        together with what came before is the whole log up to its new heads."""
 
 
 class MerkleTree(Protocol):

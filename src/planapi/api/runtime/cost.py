@@ -85,7 +85,14 @@ VERIFY_ALL_READINGS_COST = 300_000
 # hundred amendments with proofs costs what a hundred such reads do.
 INCLUSION_PROOF_COST = 100
 # Fields below the roots whose work is not their answer's size (root fields declare theirs).
-WORK: dict[tuple[str, str], int] = {("Amendment", "inclusionProof"): INCLUSION_PROOF_COST}
+# A results rollup walks the KPIs under its node in memory: priced like a page of them.
+ROLLUP_COST = 200
+WORK: dict[tuple[str, str], int] = {
+    ("Amendment", "inclusionProof"): INCLUSION_PROOF_COST,
+    ("Plan", "progressSummary"): ROLLUP_COST,
+    ("Priority", "progressSummary"): ROLLUP_COST,
+    ("Outcome", "progressSummary"): ROLLUP_COST,
+}
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {
     Role.ANONYMOUS: 250_000,

@@ -8,8 +8,10 @@ context compiles, once per selection set and request, a tree of small closures t
 serialise those fields directly, and runs them per object.
 
 It only takes over a field when the whole subtree below it is *pure*: every field there is a
-strawberry field without arguments, extensions (permissions), `info`, or an async resolver, and
-no selection asks for `@defer`/`@stream`. Anything else — an async field such as `Kpi.readings`,
+strawberry field without arguments, extensions (permissions), `info`, or an async resolver — or
+one that declares how to answer from its parent and the context alone, asked without arguments
+(`at_once`: a KPI's latest reading and progress from the summary its plan query caught up) —
+and no selection asks for `@defer`/`@stream`. Anything else — an async field such as `Kpi.readings`,
 a field with arguments, any schema extension that wraps resolvers (tracing) — goes through
 graphql-core as before, and so does a pure subtree whose closure raised: it is executed again
 the ordinary way, which produces exactly the errors and nulls GraphQL prescribes (reading pure
@@ -22,6 +24,7 @@ decoded by it instead of graphql-core's coercion, when it accepts them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import msgspec
@@ -50,17 +53,27 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from planapi.api.runtime.compiled import (
+    Entry,
+    ast_key,
+    inline_attribute,
+    list_completer,
+    object_completer,
+    shared_plans,
+)
 from planapi.api.runtime.fast_inputs import fast_input
+from planapi.api.types.dashboard import AT_ONCE
 
 Getter = Callable[[Any], Any]
 Completer = Callable[[Any], Any]
-FieldPlan = tuple[Getter, Completer]
 
 _DEFINITION = "strawberry-definition"
+# The context of the request whose compiled plan runs now (plans are shared between requests).
+_REQUEST: ContextVar[Any] = ContextVar("planapi_compiled_request")
 _STREAMING = frozenset({"defer", "stream"})
 # Per schema field (by id, the field kept alive beside it): how to read it from its parent
-# object, or None when it is not pure.
-_GETTERS: dict[int, tuple[GraphQLField, Getter | None]] = {}
+# object (None when it is not pure), and the attribute it is when it is a plain one.
+_GETTERS: dict[int, tuple[GraphQLField, Getter | None, str | None]] = {}
 
 
 class _Bail(Exception):
@@ -69,12 +82,18 @@ class _Bail(Exception):
 
 def field_getter(field: GraphQLField) -> Getter | None:
     """A plain function reading `field` from its parent object, or None if it needs more."""
+    return _field_reading(field)[0]
+
+
+def _field_reading(field: GraphQLField) -> tuple[Getter | None, str | None]:
     found = _GETTERS.get(id(field))
-    if found is not None:
-        return found[1]
-    getter = _getter(field)
-    _GETTERS[id(field)] = (field, getter)
-    return getter
+    if found is None:
+        getter = _getter(field)
+        definition = (field.extensions or {}).get(_DEFINITION)
+        plain = getter is not None and definition is not None and definition.base_resolver is None
+        attribute = inline_attribute(definition.python_name) if plain and definition else None
+        found = _GETTERS[id(field)] = (field, getter, attribute)
+    return found[1], found[2]
 
 
 def _getter(field: GraphQLField) -> Getter | None:
@@ -115,10 +134,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         # A schema extension that wraps every resolver (tracing, say) must see every field.
         self._fast = self.enabled and not (manager is not None and manager._middleware_resolvers)
-        self._field_plans: dict[tuple[GraphQLObjectType, int], tuple[object, FieldPlan | None]] = {}
-        self._object_plans: dict[
-            tuple[GraphQLObjectType, int], tuple[object, Completer | None]
-        ] = {}
+        shared = shared_plans(self.operation, self.fragments) if self._fast else None
+        # (type, AST nodes of the field) -> its plan; shared between requests when they may be.
+        self._field_plans: dict[tuple[GraphQLObjectType, tuple[int, ...]], Entry | None]
+        self._object_plans: dict[tuple[GraphQLObjectType, tuple[int, ...]], Completer | None]
+        self._field_plans, self._object_plans = shared or ({}, {})
 
     @classmethod
     def build(
@@ -165,43 +185,53 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         if self._fast:
-            key = (parent_type, id(field_details_list))
-            found = self._field_plans.get(key)
-            if found is None:
-                plan = self._plan_field(parent_type, field_details_list)
-                self._field_plans[key] = (field_details_list, plan)  # keeps the id taken
+            key = (parent_type, ast_key(field_details_list))
+            if key in self._field_plans:
+                plan = self._field_plans[key]
             else:
-                plan = found[1]
+                plan = self._field_plans[key] = self._plan_field(parent_type, field_details_list)
             if plan is not None:
-                getter, complete = plan
+                request = _REQUEST.set(self.context_value)
                 try:
-                    return complete(getter(source))
+                    return plan.complete(plan.read(source))
                 except Exception:
                     pass
+                finally:
+                    _REQUEST.reset(request)
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
 
     # -- compiling -------------------------------------------------------------------------
     def _plan_field(
-        self, parent_type: GraphQLObjectType, field_details_list: list[FieldDetails]
-    ) -> FieldPlan | None:
+        self,
+        parent_type: GraphQLObjectType,
+        field_details_list: list[FieldDetails],
+        response_name: str = "",
+    ) -> Entry | None:
         if not _plain(field_details_list):
             return None
         name = field_details_list[0].node.name.value
         if name == "__typename":
             type_name = parent_type.name
-            return (lambda source: type_name), _identity
+            read: Getter = lambda source: type_name  # noqa: E731
+            return Entry(response_name, read, None, _identity, _identity, None, False)
         field = parent_type.fields.get(name)
         if field is None:
             return None
-        getter = field_getter(field)
+        getter, attribute = _field_reading(field)
+        if getter is None:
+            getter = _at_once(field, field_details_list)
         if getter is None:
             return None
-        complete = self._completer(field.type, field_details_list)
-        if complete is None:
+        nullable = not isinstance(field.type, GraphQLNonNull)
+        named = field.type if nullable else field.type.of_type
+        inner = self._completer(named, field_details_list)
+        if inner is None:
             return None
-        return getter, complete
+        complete = inner if nullable else _non_null(inner)
+        leaf = named if is_leaf_type(named) else None
+        return Entry(response_name, getter, attribute, complete, inner, leaf, nullable)
 
     def _completer(
         self, return_type: GraphQLOutputType, field_details_list: list[FieldDetails]
@@ -212,8 +242,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None if inner is None else _non_null(inner)
         if is_list_type(return_type):
             assert isinstance(return_type, GraphQLList)
-            item = self._completer(return_type.of_type, field_details_list)
-            return None if item is None else _list(item)
+            item_type = return_type.of_type
+            items_non_null = isinstance(item_type, GraphQLNonNull)
+            if items_non_null:
+                item_type = item_type.of_type
+            item = self._completer(item_type, field_details_list)
+            return None if item is None else list_completer(item, items_non_null, _Bail)
         if is_leaf_type(return_type):
             return _leaf(return_type)
         if is_abstract_type(return_type):
@@ -226,12 +260,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _object(
         self, object_type: GraphQLObjectType, field_details_list: list[FieldDetails]
     ) -> Completer | None:
-        key = (object_type, id(field_details_list))
-        found = self._object_plans.get(key)
-        if found is not None:
-            return found[1]
-        complete = self._compile_object(object_type, field_details_list)
-        self._object_plans[key] = (field_details_list, complete)
+        key = (object_type, ast_key(field_details_list))
+        if key in self._object_plans:
+            return self._object_plans[key]
+        complete = self._object_plans[key] = self._compile_object(object_type, field_details_list)
         return complete
 
     def _compile_object(
@@ -244,48 +276,47 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped, defer_usages, *_ = self.collect_subfields(object_type, field_details_list)
         if defer_usages:
             return None
-        entries: list[tuple[str, Getter, Completer]] = []
+        entries: list[Entry] = []
         for response_name, details in grouped.items():
-            plan = self._plan_field(object_type, details)
+            plan = self._plan_field(object_type, details, response_name)
             if plan is None:
                 return None
-            entries.append((response_name, *plan))
-        checks = object_type.is_type_of is not None
-
-        def complete(value: Any) -> Any:
-            if value is None:
-                return None
-            if checks and not isinstance(value, origin):
-                raise _Bail
-            return {key: finish(read(value)) for key, read, finish in entries}
-
-        return complete
+            entries.append(plan)
+        return object_completer(origin, object_type.is_type_of is not None, entries, _Bail)
 
     def _abstract(
         self, abstract_type: GraphQLAbstractType, field_details_list: list[FieldDetails]
     ) -> Completer | None:
-        schema = self.schema
+        # Every possible type compiled now, so the closure keeps nothing of this request (it
+        # may serve the next ones); a value of any other class bails.
         by_class: dict[type, Completer] = {}
+        for runtime in self.schema.get_possible_types(abstract_type):
+            origin = getattr((runtime.extensions or {}).get(_DEFINITION), "origin", None)
+            compiled = self._object(runtime, field_details_list)
+            if isinstance(origin, type) and compiled is not None:
+                by_class[origin] = compiled
 
         def complete(value: Any) -> Any:
             if value is None:
                 return None
-            cls = type(value)
-            found = by_class.get(cls)
+            found = by_class.get(type(value))
             if found is None:
-                definition = getattr(cls, "__strawberry_definition__", None)
-                runtime = schema.get_type(getattr(definition, "name", "") or "")
-                if not isinstance(runtime, GraphQLObjectType) or not schema.is_sub_type(
-                    abstract_type, runtime
-                ):
-                    raise _Bail
-                compiled = self._object(runtime, field_details_list)
-                if compiled is None:
-                    raise _Bail
-                found = by_class[cls] = compiled
+                raise _Bail
             return found(value)
 
         return complete
+
+
+def _at_once(field: GraphQLField, details_list: list[FieldDetails]) -> Getter | None:
+    """A field that declares how to answer from its parent and the request's context alone
+    (`api.types.dashboard.at_once`), asked without arguments: that answer, or `NotYet` (then the
+    field runs the ordinary way). Compiled plans serve many requests, so the context is the
+    one of the request executing now, never one captured at compile time."""
+    definition = (field.extensions or {}).get(_DEFINITION)
+    answer = (getattr(definition, "metadata", None) or {}).get(AT_ONCE)
+    if answer is None or any(details.node.arguments for details in details_list):
+        return None
+    return lambda source: answer(source, _REQUEST.get())
 
 
 def _decode_variables(
@@ -347,17 +378,6 @@ def _non_null(inner: Completer) -> Completer:
         if completed is None:
             raise _Bail
         return completed
-
-    return complete
-
-
-def _list(item: Completer) -> Completer:
-    def complete(value: Any) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
-            raise _Bail
-        return [item(each) for each in value]
 
     return complete
 

@@ -185,6 +185,18 @@ class ShapeLimits:
     max_field_pairs: int = DEFAULT_MAX_FIELD_PAIRS
 
 
+# Documents that passed, by id (kept alive beside it, so no other takes the id), with the
+# limits they passed: a repeated query is not walked again on every request.
+_passed: dict[int, tuple[DocumentNode, ShapeLimits]] = {}
+MAX_PASSED = 256
+
+
+def _remember(document: DocumentNode, limits: ShapeLimits) -> None:
+    if len(_passed) >= MAX_PASSED:
+        _passed.pop(next(iter(_passed)))
+    _passed[id(document)] = (document, limits)
+
+
 class ShapeFirstValidation(ValidationCache):
     """strawberry's validation (cached), after the shape check: a refused document never
     reaches graphql-core's rules or the limiters, all of which expand every spread."""
@@ -201,8 +213,12 @@ class ShapeFirstValidation(ValidationCache):
             error: GraphQLError | None = document.error
         elif document is None:
             error = None
+        elif _passed.get(id(document), (None, None))[1] == limits:
+            error = None  # strawberry parses a repeated text once: the same document, checked
         else:
             error = shape_error(document, limits.max_selections, limits.max_field_pairs)
+            if error is None:
+                _remember(document, limits)
         if error is None:
             yield from super().on_validate()
             return

@@ -88,7 +88,10 @@ DATE_TIME = replace(
 
 
 def _plain_decimal(value: decimal.Decimal) -> str:
-    return format(value, "f")
+    # str() is the same text whenever it has no exponent, and several times cheaper than
+    # format() (a 1,000-KPI tree sends 2,000 of them).
+    text = str(value)
+    return text if "E" not in text and "e" not in text else format(value, "f")
 
 
 DECIMAL = replace(

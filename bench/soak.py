@@ -1,0 +1,259 @@
+"""The soak of issue 14: `./dev bench soak [--minutes N]` (10 by default).
+
+One planapi server (one uvicorn worker, response cache on, rate limit off, PostgreSQL) and 50
+keep-alive clients in this process for N minutes, each doing one kind of thing in a loop:
+
+- 30 read a version: the small query (plan title, priority titles) naming a version of the
+  grown Baku plan picked at random among all it has (new ones appear all the time);
+- 10 read the latest full tree of the grown plan (5 priorities x 20 outcomes x 10 KPIs);
+- 4 amend: one amends the grown plan (a KPI's title), three amend plans of their own;
+- 6 record readings: batches of 100 new readings (20 KPIs x 50 regions x 120 months), so the
+  readings table grows for the whole run.
+
+Per minute: requests completed (all kinds), version reads' p50 and p99, the server's resident
+memory at the minute's end. The checks: the last minute's throughput >= 90% of the first, p99
+of version reads <= 100 ms (over the run), resident memory growing <= 5% from minute 2 to the
+last. The clients share the machine's cores with the server and PostgreSQL, like wrk does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import latest
+from bench.common import scratch_schema
+from bench.growth import PLAN_ID
+from bench.http import AMEND, _post, _tokens, planapi, resident_mb
+from bench.readings import RECORD, plan_input, readings
+from planapi.entrypoints.seeding import CREATE_PLAN
+
+MINUTES = float(os.environ.get("BENCH_SOAK_MINUTES", "10"))
+VERSION_READERS, LATEST_READERS, AMENDERS, RECORDERS = 30, 10, 4, 6
+PER_BATCH = 100
+
+
+@dataclass
+class State:
+    deadline: float
+    started: float
+    latest_version: int
+    first_version: int
+    versions: dict[str, int] = field(default_factory=dict)
+    # (kind, completed at, seconds, ok)
+    done: list[tuple[str, float, float, bool]] = field(default_factory=list)
+
+
+def _request(path: str, body: bytes, token: str) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def _client(
+    port: int,
+    state: State,
+    kind: str,
+    make: Callable[[], bytes],
+    seen: Callable[[bytes], bool] | None = None,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**24)
+    try:
+        while time.perf_counter() < state.deadline:
+            started = time.perf_counter()
+            writer.write(make())
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            body = await reader.readexactly(length) if length else b""
+            ended = time.perf_counter()
+            ok = status == 200 and (seen(body) if seen else b'"errors"' not in body[:100])
+            state.done.append((kind, ended - state.started, ended - started, ok))
+    finally:
+        writer.close()
+
+
+def _clients(port: int, state: State, admin: str) -> list[Any]:
+    small = (
+        "query Small($id: ID!, $version: Int!) "
+        "{ plan(id: $id, version: $version) { title priorities { title } } }"
+    )
+    full = latest._body(latest.FULL_LATEST)
+    path = "/graphql"
+
+    def version_read() -> bytes:
+        version = random.randint(1, state.latest_version)
+        body = json.dumps({"query": small, "variables": {"id": PLAN_ID, "version": version}})
+        return _request(path, body.encode(), admin)
+
+    def amend(plan: str, node: str) -> tuple[Callable[[], bytes], Callable[[bytes], bool]]:
+        titles = itertools.count()
+
+        def make() -> bytes:
+            given = {
+                "planId": plan,
+                "expectedVersion": state.versions[plan],
+                "authority": "TDAG",
+                "rationale": "soak",
+                "changes": [{"updateNode": {"id": node, "title": f"Soaked {next(titles)}"}}],
+            }
+            return _request(
+                path, json.dumps({"query": AMEND, "variables": {"input": given}}).encode(), admin
+            )
+
+        def seen(body: bytes) -> bool:
+            result = json.loads(body)["data"]["amendPlan"]
+            if result["__typename"] != "AmendmentApplied":
+                return False
+            state.versions[plan] = result["plan"]["version"]
+            if plan == PLAN_ID:
+                state.latest_version = state.versions[plan]
+            return True
+
+        return make, seen
+
+    keys = itertools.count()
+
+    def record() -> bytes:
+        given = {
+            "planId": "bench",
+            "idempotencyKey": f"soak-{next(keys)}-{time.time_ns()}",
+            "readings": readings(PER_BATCH),
+        }
+        return _request(
+            path, json.dumps({"query": RECORD, "variables": {"input": given}}).encode(), admin
+        )
+
+    def recorded(body: bytes) -> bool:
+        return b'"ReadingsRecorded"' in body
+
+    tasks = [_client(port, state, "version", version_read) for _ in range(VERSION_READERS)]
+    tasks += [
+        _client(port, state, "latest", lambda: _request(path, full, admin))
+        for _ in range(LATEST_READERS)
+    ]
+    for n in range(AMENDERS):
+        plan, node = (PLAN_ID, "kpi-0") if n == 0 else (f"soak-{n}", "p")
+        make, seen = amend(plan, node)
+        tasks.append(_client(port, state, "amend", make, seen))
+    tasks += [_client(port, state, "readings", record, recorded) for _ in range(RECORDERS)]
+    return tasks
+
+
+def _create_plans(base: str, admin: str, state: State) -> None:
+    _post(base, admin, CREATE_PLAN, input=plan_input())
+    for n in range(1, AMENDERS):
+        given = {
+            "id": f"soak-{n}",
+            "title": f"Soak {n}",
+            "periodStart": 2026,
+            "periodEnd": 2029,
+            "authority": "WTDC",
+            "rationale": "soak",
+            "changes": [{"addNode": {"kind": "PRIORITY", "id": "p", "title": "P"}}],
+        }
+        _post(base, admin, CREATE_PLAN, input=given)
+        state.versions[f"soak-{n}"] = 1
+    state.versions[PLAN_ID] = state.latest_version
+
+
+async def _sample_memory(pid: int, state: State, rss: list[float]) -> None:
+    for minute in itertools.count(1):
+        wait = state.started + 60 * minute - time.perf_counter()
+        if time.perf_counter() + wait > state.deadline + 1:
+            return
+        await asyncio.sleep(max(0.0, wait))
+        rss.append(resident_mb(pid))
+
+
+def _p(samples: list[float], q: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def report(state: State, rss: list[float], minutes: int) -> None:
+    print(
+        f"  {'minute':>6} {'req/s':>8} {'version p50':>12} {'version p99':>12} "
+        f"{'latest p50':>11} {'amend/s':>8} {'batches/s':>9} {'failed':>6} {'RSS MB':>7}"
+    )
+    rates = []
+    for minute in range(minutes):
+        inside = [d for d in state.done if minute * 60 <= d[1] < (minute + 1) * 60]
+        versions = [d[2] for d in inside if d[0] == "version"]
+        latest_reads = [d[2] for d in inside if d[0] == "latest"]
+        rate = len(inside) / 60
+        rates.append(rate)
+        amends = sum(1 for d in inside if d[0] == "amend") / 60
+        batches = sum(1 for d in inside if d[0] == "readings") / 60
+        failed = sum(1 for d in inside if not d[3])
+        memory = rss[minute] if minute < len(rss) else float("nan")
+        cells = (
+            f"{minute + 1:>6} {rate:>8,.0f} {_p(versions, 0.5):>9.1f} ms",
+            f"{_p(versions, 0.99):>9.1f} ms {_p(latest_reads, 0.5):>8.1f} ms",
+            f"{amends:>8.1f} {batches:>9.1f} {failed:>6} {memory:>7.0f}",
+        )
+        print("  " + " ".join(cells))
+    every_version = [d[2] for d in state.done if d[0] == "version" and d[1] < minutes * 60]
+    p99 = _p(every_version, 0.99)
+    kept = rates[-1] / rates[0] if rates and rates[0] else float("nan")
+    print(
+        f"  throughput, last minute / first: {kept:.0%} — target >= 90%: "
+        + ("met" if kept >= 0.9 else "NOT met")
+    )
+    print(
+        f"  version reads over the run: p50 {_p(every_version, 0.5):.1f} ms, p99 {p99:.1f} ms — "
+        "target p99 <= 100 ms: " + ("met" if p99 <= 100 else "NOT met")
+    )
+    if len(rss) >= 3:
+        growth = rss[-1] / rss[1] - 1
+        print(
+            f"  resident memory minute 2 -> {len(rss)}: {rss[1]:,.0f} -> {rss[-1]:,.0f} MB "
+            f"({growth:+.1%}) — target <= +5%: " + ("met" if growth <= 0.05 else "NOT met")
+        )
+    else:
+        print("  resident memory growth minute 2 -> last: needs 3 minutes or more")
+
+
+async def main() -> None:
+    minutes = max(1, round(MINUTES))
+    print(
+        f"issue 14 soak: {minutes} min, {VERSION_READERS + LATEST_READERS + AMENDERS + RECORDERS} "
+        f"clients, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    async with scratch_schema() as (engine, schema):
+        admin, _ = await _tokens(engine)
+        with planapi(schema) as (base, pid):
+            version = latest._grow(base, admin)
+            state = State(deadline=0.0, started=0.0, latest_version=version, first_version=version)
+            _create_plans(base, admin, state)
+            port = int(base.rsplit(":", 1)[1])
+            rss: list[float] = []
+            state.started = time.perf_counter()
+            state.deadline = state.started + 60 * minutes
+            await asyncio.gather(*_clients(port, state, admin), _sample_memory(pid, state, rss))
+            final = state.latest_version
+    report(state, rss, minutes)
+    print(
+        f"  the grown plan went from version {version:,} to {final:,}; "
+        f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+
+
+if __name__ == "__main__":
+    if "--minutes" in sys.argv:
+        MINUTES = float(sys.argv[sys.argv.index("--minutes") + 1])
+    asyncio.run(main())

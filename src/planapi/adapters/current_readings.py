@@ -1,0 +1,55 @@
+"""The total series of a plan's readings after a batch, with the head it was read at."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from planapi.adapters.reading_rows import COLUMNS, reading_of_values
+from planapi.adapters.tables import reading_batches, readings
+from planapi.application.ports import CurrentValue
+from planapi.domain.readings import Reading
+
+_HEAD = select(func.coalesce(func.max(reading_batches.c.id), 0).label("head")).subquery()
+_BY_ID = 10_000  # ids per statement (bound parameters: SQLite allows 32,766 since 3.32)
+
+
+class SqlTotalSeries:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def total_series(self, plan_id: str, after_batch: int) -> tuple[int, list[CurrentValue]]:
+        # One statement, so the head and the rows come from one snapshot; the outer join
+        # keeps the head when no reading follows it. A range of (plan_id, series, batch_id).
+        wanted = and_(
+            readings.c.plan_id == plan_id,
+            readings.c.series == "",
+            readings.c.batch_id > after_batch,
+            readings.c.batch_id <= _HEAD.c.head,
+        )
+        columns = (readings.c.id, readings.c.kpi_id, readings.c.period, readings.c.value)
+        statement = (
+            select(_HEAD.c.head, *columns)
+            .select_from(_HEAD.outerjoin(readings, wanted))
+            .order_by(readings.c.id)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(statement)).all()
+        head = int(rows[0][0]) if rows else 0
+        return head, [
+            CurrentValue(id_, kpi_id, period, None if value is None else Decimal(value))
+            for _, id_, kpi_id, period, value in rows
+            if id_ is not None
+        ]
+
+    async def readings(self, ids: Sequence[int]) -> list[Reading]:
+        found: list[Reading] = []
+        async with self.engine.connect() as conn:
+            for start in range(0, len(ids), _BY_ID):
+                chunk = list(ids[start : start + _BY_ID])
+                rows = await conn.execute(select(*COLUMNS).where(readings.c.id.in_(chunk)))
+                found += [reading_of_values(row) for row in rows]
+        return found
