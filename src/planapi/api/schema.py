@@ -85,7 +85,7 @@ from planapi.api.types.subscriptions import Subscription
 from planapi.application.access import ANY, Permission, Role
 from planapi.application.failures import StoreUnavailableError
 from planapi.application.freshness import batch_token, version_token
-from planapi.application.in_force import read_plan
+from planapi.application.in_force import PLAN_FIELD, read_plan
 from planapi.application.readings import RecordReadings
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.nodes import NodeKind
@@ -134,11 +134,7 @@ class Query(NodeQueries):
         return [PlanSummary(found=found) for found in await info.context.plans.plans()]
 
     @strawberry.field(
-        description="The plan as of `version` (1 = creation) or the instant `asOf` (the latest "
-        "amendment recorded at or before it); neither: the latest. Null when the plan did not "
-        "exist then. `inForceOn`: the latest ADOPTED version effective (`effectiveFrom`, else "
-        "the day it was recorded) on or before that date, among the versions recorded by `asOf` "
-        "when given too; null when none was adopted (or the plan was superseded) by then.",
+        description=PLAN_FIELD,
         metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",), plan="id"),
     )
     async def plan(

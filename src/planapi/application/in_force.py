@@ -9,6 +9,15 @@ from planapi.application.plans import PlanService, stream_of
 from planapi.domain.errors import Problem, ValidationError
 from planapi.domain.in_force import standings, version_in_force
 
+# What `Query.plan` says of itself (kept here, beside the rule it describes).
+PLAN_FIELD = (
+    "The plan as of `version` (1 = creation) or the instant `asOf` (the latest amendment "
+    "recorded at or before it); neither: the latest. Null when the plan did not exist then. "
+    "`inForceOn`: the latest ADOPTED version effective (`effectiveFrom`, else the day it was "
+    "recorded) on or before that date, among the versions recorded by `asOf` when given too; "
+    "null when none was adopted (or the plan was superseded) by then."
+)
+
 
 async def plan_in_force(
     service: PlanService, plan_id: str, on: dt.date, as_of: dt.datetime | None = None

@@ -7,6 +7,7 @@ import datetime as dt
 import hmac
 from typing import TYPE_CHECKING
 
+from planapi.application import succession
 from planapi.application.batching import Batcher
 from planapi.application.cache import LruCache
 from planapi.application.command_keys import command_key
@@ -27,8 +28,6 @@ from planapi.application.ports import (
     Recorded,
     SnapshotStore,
 )
-from planapi.application.succession import predecessor_check, supersede
-from planapi.domain.decide import decide_amendment, decide_creation
 from planapi.domain.diff import diff
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,
@@ -85,25 +84,15 @@ class PlanService:
         keyed = command_key(command, info.actor)
         if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
             return replayed
-        event = decide_creation(
-            info,
-            command.plan_id,
-            command.title,
-            command.period_start,
-            command.period_end,
-            command.description,
-            command.changes,
-            status=command.status,
-            succeeds=command.succeeds,
-        )
-        await predecessor_check(self.events, stream_of, command.succeeds)
+        event = succession.decided_creation(info, command)
+        await succession.predecessor_check(self.events, stream_of, command.succeeds)
         try:
             recorded = await self.events.append(stream, 0, event, info, command=keyed)
         except VersionConflictError as conflict:
             if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
                 return replayed
             raise PlanAlreadyExistsError(command.plan_id) from conflict
-        return await supersede(self, await self._remember(recorded, fold([event])))
+        return await succession.supersede(self, await self._remember(recorded, fold([event])))
 
     async def amend_plan(self, command: AmendPlan, actor: str | None = None) -> PlanVersion:
         stream = stream_of(command.plan_id)
@@ -115,21 +104,14 @@ class PlanService:
             return replayed
         current = await self._current(command.plan_id, command.expected_version)
         try:
-            event = decide_amendment(
-                current.state,
-                info,
-                command.changes,
-                status=command.status,
-                succeeds=command.succeeds,
-                superseded_by=command.superseded_by,
-            )
+            event = succession.decided_amendment(current.state, info, command)
         except ValidationError:
             # Checked against a version that is no longer the latest: the conflict is the news.
             latest = await self.events.latest_version(stream)
             if latest != command.expected_version:
                 raise VersionConflictError(stream, command.expected_version, latest) from None
             raise
-        await predecessor_check(self.events, stream_of, command.succeeds)
+        await succession.predecessor_check(self.events, stream_of, command.succeeds)
         try:
             recorded = await self.events.append(
                 stream, command.expected_version, event, info, current.amendment, keyed
@@ -139,7 +121,9 @@ class PlanService:
             if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
                 return replayed
             raise
-        return await supersede(self, await self._remember(recorded, fold([event], current.state)))
+        return await succession.supersede(
+            self, await self._remember(recorded, fold([event], current.state))
+        )
 
     async def _replay(self, plan_id: str, keyed: CommandKey) -> PlanVersion | None:
         """The version an earlier request with this key produced (None: the key is new);

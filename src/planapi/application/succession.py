@@ -12,16 +12,44 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from planapi.application.plan_commands import AmendPlan, CreatePlan
 from planapi.application.ports import EventStore
+from planapi.domain.decide import decide_amendment, decide_creation
 from planapi.domain.errors import Problem, ValidationError, VersionConflictError
-from planapi.domain.events import PlanStatus
+from planapi.domain.events import AmendmentInfo, PlanAmended, PlanCreated, PlanStatus
 
 if TYPE_CHECKING:
     from planapi.application.plan_views import PlanVersion
     from planapi.application.plans import PlanService
+    from planapi.domain.plan import PlanState
 
 # Writers racing on the predecessor: re-read its head this many times before giving up.
 _ATTEMPTS = 5
+
+
+def decided_creation(info: AmendmentInfo, command: CreatePlan) -> PlanCreated:
+    return decide_creation(
+        info,
+        command.plan_id,
+        command.title,
+        command.period_start,
+        command.period_end,
+        command.description,
+        command.changes,
+        status=command.status,
+        succeeds=command.succeeds,
+    )
+
+
+def decided_amendment(state: PlanState, info: AmendmentInfo, command: AmendPlan) -> PlanAmended:
+    return decide_amendment(
+        state,
+        info,
+        command.changes,
+        status=command.status,
+        succeeds=command.succeeds,
+        superseded_by=command.superseded_by,
+    )
 
 
 async def predecessor_check(
@@ -36,9 +64,6 @@ async def supersede(service: PlanService, found: PlanVersion) -> PlanVersion:
     state = found.state
     if state.status is not PlanStatus.ADOPTED or state.succeeds is None:
         return found
-    # Imported here: plans.py imports this module to call it.
-    from planapi.application.plans import AmendPlan
-
     info = found.amendment.info
     for _ in range(_ATTEMPTS):
         head = await service.require(state.succeeds)

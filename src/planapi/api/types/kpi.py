@@ -8,9 +8,9 @@ from typing import Annotated
 import strawberry
 
 from planapi.api.types import dashboard as dash
-from planapi.api.types import kpi_range
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
+from planapi.api.types.kpi_range import KpiRange
 from planapi.api.types.node_values import KpiDimension, PeriodValue
 from planapi.api.types.nodes import PlanNode, node_type
 from planapi.api.types.readings import (
@@ -32,7 +32,7 @@ MAX_READINGS = 10_000
 
 @node_type(NodeKind.KPI)
 @strawberry.type(description="A key performance indicator and its definition.")
-class Kpi(kpi_range.KpiRange, PlanNode):
+class Kpi(KpiRange, PlanNode):
     @strawberry.field
     def unit(self) -> str | None:
         return self.node.unit
