@@ -28,6 +28,7 @@ from planapi.domain.events import (
     PlanEvent,
 )
 from planapi.domain.links import Link, LinkRelation
+from planapi.domain.plan_kinds import PlanKind
 
 
 class CodecError(Exception):
@@ -77,8 +78,15 @@ def encode_event(event: PlanEvent) -> tuple[str, int, dict[str, Json]]:
             "description": event.description,
             "changes": changes,
         }
+        # Written only for an operational plan, so an action plan's payload stays as it was
+        # stored before plan kinds existed; absent, it reads as an action plan.
+        if event.plan_kind is not PlanKind.ACTION_PLAN:
+            data["plan_kind"], data["implements"] = event.plan_kind.value, event.implements
         return "PlanCreated", SCHEMA_VERSIONS["PlanCreated"], data
-    return "PlanAmended", SCHEMA_VERSIONS["PlanAmended"], {"changes": changes}
+    amended: dict[str, Json] = {"changes": changes}
+    if event.edition is not None:
+        amended["edition"] = event.edition
+    return "PlanAmended", SCHEMA_VERSIONS["PlanAmended"], amended
 
 
 def decode_event(type_: str, schema_version: int, data: dict[str, Any]) -> PlanEvent:
@@ -93,8 +101,10 @@ def decode_event(type_: str, schema_version: int, data: dict[str, Any]) -> PlanE
                 period_end=data["period_end"],
                 description=data.get("description"),
                 changes=changes,
+                plan_kind=PlanKind(data.get("plan_kind", PlanKind.ACTION_PLAN.value)),
+                implements=data.get("implements"),
             )
-        return PlanAmended(changes)
+        return PlanAmended(changes, data.get("edition"))
     except (KeyError, TypeError, ValueError) as error:
         raise CodecError(f"{type_} v{schema_version}: malformed payload ({error!r})") from error
 

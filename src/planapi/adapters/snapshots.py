@@ -28,6 +28,7 @@ from planapi.adapters.tables import events, snapshots
 from planapi.application.ports import Clock
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState
+from planapi.domain.plan_kinds import PlanKind
 
 SNAPSHOT_FORMAT = 1
 # Sealed snapshots looked at per load, newest first, before folding from the start instead.
@@ -37,7 +38,7 @@ log = logging.getLogger("planapi.snapshots")
 
 
 def state_to_primitive(state: PlanState) -> dict[str, Any]:
-    return {
+    primitive = {
         "id": state.id,
         "title": state.title,
         "description": state.description,
@@ -49,6 +50,12 @@ def state_to_primitive(state: PlanState) -> dict[str, Any]:
         "links": [[link.from_id, link.to_id, link.relation.value] for link in sorted(state.links)],
         "retired": sorted(state.retired_ids),
     }
+    # Only an operational plan's: an action plan's snapshot reads (and verifies) exactly as one
+    # sealed before plan kinds existed.
+    if state.plan_kind is not PlanKind.ACTION_PLAN:
+        primitive["plan_kind"] = state.plan_kind.value
+        primitive["implements"], primitive["edition"] = state.implements, state.edition
+    return primitive
 
 
 def state_from_primitive(raw: dict[str, Any]) -> PlanState:
@@ -62,6 +69,9 @@ def state_from_primitive(raw: dict[str, Any]) -> PlanState:
         builder.children.setdefault(node.parent_id, []).append(node.id)
     builder.links = {Link(a, b, LinkRelation(r)) for a, b, r in raw["links"]}
     builder.retired = set(raw["retired"])
+    # Snapshots sealed before plan kinds existed are of action plans.
+    builder.plan_kind = PlanKind(raw.get("plan_kind", PlanKind.ACTION_PLAN.value))
+    builder.implements, builder.edition = raw.get("implements"), raw.get("edition")
     return builder.freeze()
 
 

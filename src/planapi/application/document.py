@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from planapi.application.activity_document import write_activities
 from planapi.application.plans import PlanVersion, VersionDiff
 from planapi.application.ports import Recorded
 from planapi.application.primitives import field_to_primitive
@@ -62,6 +63,7 @@ _LISTED_KINDS = {
     SectionContent.REGIONAL_INITIATIVES: NodeKind.REGIONAL_INITIATIVE,
     SectionContent.RESOLUTIONS: NodeKind.RESOLUTION,
     SectionContent.STUDY_GROUPS: NodeKind.STUDY_GROUP,
+    SectionContent.ACTIVITIES: NodeKind.ACTIVITY,
 }
 
 
@@ -176,6 +178,8 @@ class _Writer:
             served = self.state.linked_to(node.id, LinkRelation.SERVES)
             if served:
                 self.item(f"Serves: {self.names(served)}", 1, node)
+            for kpi in self.state.children_of(node.id, NodeKind.KPI):
+                self.kpi(kpi, level + 1)
 
     def enablers(self, nodes: list[Node], level: int) -> None:
         for node in nodes:
@@ -246,6 +250,7 @@ _LISTINGS: dict[SectionContent, Callable[[_Writer, list[Node], int], None]] = {
     SectionContent.REGIONAL_INITIATIVES: _Writer.initiatives,
     SectionContent.RESOLUTIONS: _Writer.resolutions,
     SectionContent.STUDY_GROUPS: _Writer.study_groups,
+    SectionContent.ACTIVITIES: write_activities,
 }
 _APPENDIX_TITLES = {
     SectionContent.TERMS: "Terms",
@@ -256,6 +261,7 @@ _APPENDIX_TITLES = {
     SectionContent.RESOLUTIONS: "Resolutions",
     SectionContent.STUDY_GROUPS: "Study groups",
     SectionContent.LINKAGES: "Linkages",
+    SectionContent.ACTIVITIES: "Activities",
 }
 
 

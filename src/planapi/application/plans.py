@@ -12,6 +12,7 @@ from planapi.application.batching import Batcher
 from planapi.application.cache import LruCache
 from planapi.application.command_keys import command_key
 from planapi.application.integrity import stored_findings
+from planapi.application.operational import implemented_plan
 from planapi.application.ports import (
     CommandKey,
     EventStore,
@@ -35,6 +36,7 @@ from planapi.domain.events import AmendmentInfo, Authority
 from planapi.domain.history import FieldOrigin, NodeChange, blame, node_history
 from planapi.domain.nodes import Node
 from planapi.domain.plan import PlanState, fold
+from planapi.domain.plan_kinds import PlanKind
 
 STREAM_PREFIX = "plan:"
 MAX_PAGE = 100
@@ -57,6 +59,8 @@ class CreatePlan:
     effective_from: dt.date | None = None
     changes: Sequence[Change] = ()
     idempotency_key: str | None = None
+    plan_kind: PlanKind | None = None  # None: an action plan
+    implements: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,7 @@ class AmendPlan:
     reference: str | None = None
     effective_from: dt.date | None = None
     idempotency_key: str | None = None
+    edition: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +145,9 @@ class PlanService:
             command.period_end,
             command.description,
             command.changes,
+            plan_kind=command.plan_kind or PlanKind.ACTION_PLAN,
+            implements=command.implements,
+            implemented=await implemented_plan(self.plan, command.implements),
         )
         try:
             recorded = await self.events.append(stream, 0, event, info, command=keyed)
@@ -158,8 +166,15 @@ class PlanService:
         if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
             return replayed
         current = await self._current(command.plan_id, command.expected_version)
+        implemented = await implemented_plan(self.plan, current.state.implements)
         try:
-            event = decide_amendment(current.state, info, command.changes)
+            event = decide_amendment(
+                current.state,
+                info,
+                command.changes,
+                edition=command.edition,
+                implemented=implemented,
+            )
         except ValidationError:
             # Checked against a version that is no longer the latest: the conflict is the news.
             latest = await self.events.latest_version(stream)

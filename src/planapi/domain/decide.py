@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Sequence
 
+from planapi.domain.activities import activity_problems
 from planapi.domain.changes import (
     OPERATION_NAMES,
     AddNode,
@@ -22,6 +23,7 @@ from planapi.domain.changes import (
     UnlinkNodes,
     UpdateNode,
 )
+from planapi.domain.editions import edition_problems
 from planapi.domain.errors import Problem, ValidationError
 from planapi.domain.events import (
     AmendmentInfo,
@@ -53,6 +55,7 @@ from planapi.domain.field_checks import (
 from planapi.domain.links import LINK_RULES, Link
 from planapi.domain.nodes import Node, fields_for
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState, updated
+from planapi.domain.plan_kinds import PlanKind, creation_problems, node_kind_problems
 
 __all__ = [
     "MAX_CHANGES",
@@ -85,8 +88,13 @@ def decide_creation(
     period_end: int,
     description: str | None,
     changes: Sequence[Change],
+    *,
+    plan_kind: PlanKind = PlanKind.ACTION_PLAN,
+    implements: str | None = None,
+    implemented: PlanState | None = None,
 ) -> PlanCreated:
-    problems = info_problems(info)
+    """`implemented`: the action plan an operational plan's activities link into."""
+    problems = info_problems(info) + creation_problems(plan_kind, implements)
     if not PLAN_ID.match(plan_id):
         problems.append(
             Problem(("id",), "must be 2-64 characters of a-z, 0-9 and '-', starting alphanumeric")
@@ -97,26 +105,45 @@ def decide_creation(
         problems.append(Problem(("period_start",), "must be a year between 1900 and 2200"))
     if period_end < period_start:
         problems.append(Problem(("period_end",), "must not be before period_start"))
-    start = dataclasses.replace(EMPTY, period_start=period_start, period_end=period_end)
-    events = _decide_changes(start, changes, problems, allow_empty=True)
-    return PlanCreated(plan_id, title.strip(), period_start, period_end, description, events)
+    start = dataclasses.replace(
+        EMPTY, period_start=period_start, period_end=period_end, plan_kind=plan_kind
+    )
+    events = _decide_changes(start, changes, problems, implemented, allow_empty=True)
+    return PlanCreated(
+        plan_id, title.strip(), period_start, period_end, description, events, plan_kind, implements
+    )
 
 
 def decide_amendment(
-    state: PlanState, info: AmendmentInfo, changes: Sequence[Change]
+    state: PlanState,
+    info: AmendmentInfo,
+    changes: Sequence[Change],
+    *,
+    edition: int | None = None,
+    implemented: PlanState | None = None,
 ) -> PlanAmended:
-    problems = info_problems(info)
-    return PlanAmended(_decide_changes(state, changes, problems, allow_empty=False))
+    """`edition`: set by the Council's approval of an operational plan, which may change
+    nothing else."""
+    problems = info_problems(info) + edition_problems(state, info, edition)
+    decided = _decide_changes(
+        state, changes, problems, implemented, allow_empty=edition is not None
+    )
+    return PlanAmended(decided, edition)
 
 
 def _decide_changes(
-    state: PlanState, changes: Sequence[Change], problems: list[Problem], *, allow_empty: bool
+    state: PlanState,
+    changes: Sequence[Change],
+    problems: list[Problem],
+    implemented: PlanState | None,
+    *,
+    allow_empty: bool,
 ) -> tuple[NodeEvent, ...]:
     if not changes and not allow_empty:
         problems.append(Problem(("changes",), "an amendment needs at least one change"))
     if len(changes) > MAX_CHANGES:
         problems.append(Problem(("changes",), f"at most {MAX_CHANGES} changes per amendment"))
-    work = PlanBuilder(state)
+    work = PlanBuilder(state, implemented)
     # Ids the amendment asks for by name: a generated id must not take one first.
     reserved = {c.id for c in changes if isinstance(c, AddNode) and c.id is not None}
     events: list[NodeEvent] = []
@@ -154,6 +181,7 @@ def _add(
         problems.append(Problem((*path, "title"), "give the title once, as the title"))
     if change.id is not None:
         problems += new_id_problems(work, change.id, (*path, "id"))
+    problems += node_kind_problems(work.plan_kind, change.kind, (*path, "kind"))
     parent_ok = parent_problems(work, change.kind, change.parent_id, (*path, "parent_id"))
     problems += parent_ok
     problems += text_problems((*path, "title"), change.title, MAX_TITLE, required=True)
@@ -167,6 +195,7 @@ def _add(
     node = updated(node, {name: v for name, v in change.values.items() if name in allowed})
     if not parent_ok:
         problems += code_problems(work, node, change.parent_id, path)
+    problems += activity_problems(work, node, path)
     siblings = len(work.siblings(change.parent_id))
     position = siblings if change.position is None else change.position
     problems += position_problems(position, siblings, (*path, "position"))
@@ -195,6 +224,7 @@ def _update(
     }
     if not problems:
         problems += code_problems(work, updated(node, values), node.parent_id, path)
+        problems += activity_problems(work, updated(node, values), path)
     return [NodeUpdated(node.id, values)]
 
 

@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from planapi.domain.links import Link
 from planapi.domain.nodes import Node
+from planapi.domain.plan_kinds import PlanKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +63,18 @@ class PlanCreated:
     period_end: int
     description: str | None
     changes: tuple[NodeEvent, ...] = ()
+    # Events stored before plan kinds existed are action plans.
+    plan_kind: PlanKind = PlanKind.ACTION_PLAN
+    # The action plan an operational plan implements (its plan id).
+    implements: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PlanAmended:
     changes: tuple[NodeEvent, ...]
+    # An operational plan's edition, set by the Council's yearly approval (2027: activities for
+    # 2027, forecast for the three years after).
+    edition: int | None = None
 
 
 PlanEvent = PlanCreated | PlanAmended

@@ -7,6 +7,7 @@ import enum
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from planapi.domain.activities import ACTIVITY_CHECKS
 from planapi.domain.errors import PeriodError, Problem
 from planapi.domain.nodes import (
     NODE_ID,
@@ -240,6 +241,7 @@ _FIELD_CHECKS: dict[str, Callable[[PlanBuilder, object, Path], list[Problem]]] =
     "expected_results": _check_expected_results,
     "period_types": _check_distinct,
     "contents": _check_distinct,
+    **ACTIVITY_CHECKS,
 }
 
 

@@ -20,6 +20,7 @@ from planapi.domain.events import (
 )
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.nodes import LIST_FIELDS, Node, NodeKind
+from planapi.domain.plan_kinds import PlanKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,9 @@ class PlanState:
     retired_ids: frozenset[str]
     outgoing: Mapping[str, tuple[Link, ...]]
     incoming: Mapping[str, tuple[Link, ...]]
+    plan_kind: PlanKind = PlanKind.ACTION_PLAN
+    implements: str | None = None
+    edition: int | None = None
 
     def node(self, node_id: str) -> Node | None:
         return self.nodes.get(node_id)
@@ -80,7 +84,7 @@ class PlanState:
 class PlanBuilder:
     """A mutable working copy used to fold events and to validate an amendment's changes."""
 
-    def __init__(self, state: PlanState) -> None:
+    def __init__(self, state: PlanState, implemented: PlanState | None = None) -> None:
         self.id = state.id
         self.title = state.title
         self.description = state.description
@@ -93,6 +97,10 @@ class PlanBuilder:
         }
         self.links: set[Link] = set(state.links)
         self.retired: set[str] = set(state.retired_ids)
+        self.plan_kind, self.implements = state.plan_kind, state.implements
+        self.edition = state.edition
+        # The action plan an operational plan's activities link into, when checking changes.
+        self.implemented = implemented
 
     # -- reading, for validation -------------------------------------------------------------
     def siblings(self, parent_id: str | None) -> list[str]:
@@ -111,6 +119,9 @@ class PlanBuilder:
         if isinstance(event, PlanCreated):
             self.id, self.title, self.description = event.plan_id, event.title, event.description
             self.period_start, self.period_end = event.period_start, event.period_end
+            self.plan_kind, self.implements = event.plan_kind, event.implements
+        elif event.edition is not None:
+            self.edition = event.edition
         for change in event.changes:
             self.apply(change)
         self.version += 1
@@ -159,6 +170,9 @@ class PlanBuilder:
             retired_ids=frozenset(self.retired),
             outgoing=MappingProxyType({k: tuple(v) for k, v in outgoing.items()}),
             incoming=MappingProxyType({k: tuple(v) for k, v in incoming.items()}),
+            plan_kind=self.plan_kind,
+            implements=self.implements,
+            edition=self.edition,
         )
 
 

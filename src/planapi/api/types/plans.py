@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from planapi.api.types.activities import Activity, runs_in
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
 from planapi.api.types.global_ids import Node as GlobalNode
@@ -39,6 +40,7 @@ from planapi.application.plans import PlanVersion, VersionDiff
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
+from planapi.domain.plan_kinds import PlanKind
 
 
 @strawberry.type
@@ -73,6 +75,10 @@ class PlanSummary(GlobalNode):
     @strawberry.field
     def title(self) -> str:
         return self.found.state.title
+
+    @strawberry.field
+    def plan_kind(self) -> PlanKind:
+        return self.found.state.plan_kind
 
     @strawberry.field
     def period(self) -> PlanPeriod:
@@ -124,6 +130,27 @@ class Plan(GlobalNode):
     @strawberry.field
     def period(self) -> PlanPeriod:
         return _period(self._state)
+
+    @strawberry.field(description="An action plan, or an operational plan implementing one.")
+    def plan_kind(self) -> PlanKind:
+        return self._state.plan_kind
+
+    @strawberry.field(description="OPERATIONAL_PLAN: the id of the action plan it implements.")
+    def implements(self) -> strawberry.ID | None:
+        found = self._state.implements
+        return strawberry.ID(found) if found else None
+
+    @strawberry.field(
+        description="OPERATIONAL_PLAN: the edition the Council last approved (2027: activities "
+        "for 2027, forecast 2028-2030); null before the first approval."
+    )
+    def edition(self) -> int | None:
+        return self._state.edition
+
+    @strawberry.field(description="OPERATIONAL_PLAN: its activities, of one year if given.")
+    def activities(self, year: int | None = None) -> list[Activity]:
+        found = [n for n in self._state.children_of(None, NodeKind.ACTIVITY) if runs_in(n, year)]
+        return as_types(found, self._state)  # type: ignore[return-value]
 
     @strawberry.field(description="The version being read (1 = creation).")
     def version(self) -> int:

@@ -1,0 +1,116 @@
+"""An operational plan's activities as GraphQL types, read from its PlanState."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+
+from planapi.api.types.nodes import TYPES, Kpi, PlanNode
+from planapi.domain.activity_values import ActivityStatus, BudgetLine, FundingSource, Milestone
+from planapi.domain.nodes import Node, NodeKind, Region
+
+
+def runs_in(activity: Node, year: int | None) -> bool:
+    """Whether `activity` runs in `year` (any year when None): between its start and end, or,
+    without dates, in a year it has budget for."""
+    if year is None:
+        return True
+    if activity.start or activity.end:
+        first = activity.start.year if activity.start else year
+        last = activity.end.year if activity.end else year
+        return first <= year <= last
+    return any(line.year == year for line in activity.budget)
+
+
+@strawberry.type(name="Milestone", description="A step of an activity, due on a date.")
+class MilestoneType:
+    key: str
+    title: str
+    due: dt.date
+
+    @classmethod
+    def of(cls, milestone: Milestone) -> MilestoneType:
+        return cls(key=milestone.key, title=milestone.title, due=milestone.due)
+
+
+@strawberry.type(name="BudgetLine", description="CHF planned for one year and funding source.")
+class BudgetLineType:
+    year: int
+    source: FundingSource
+    amount: Decimal
+
+    @classmethod
+    def of(cls, line: BudgetLine) -> BudgetLineType:
+        return cls(year=line.year, source=line.source, amount=line.amount)
+
+
+@strawberry.type(name="AllocationShare")
+class AllocationShare:
+    key: str
+    weight: Decimal
+
+
+@strawberry.type(
+    description="A unit of work of an operational plan: what it delivers and serves in the "
+    "action plan it implements (by that plan's node ids), where, when, and with what budget."
+)
+class Activity(PlanNode):
+    @strawberry.field(description="The action plan's outputs it delivers (node ids).")
+    def output_ids(self) -> list[strawberry.ID]:
+        return [strawberry.ID(each) for each in self.node.output_ids]
+
+    @strawberry.field(description="The action plan's priorities and outcomes it serves.")
+    def serves_ids(self) -> list[strawberry.ID]:
+        return [strawberry.ID(each) for each in self.node.serves_ids]
+
+    @strawberry.field(description="The action plan's regional initiatives it serves.")
+    def initiative_ids(self) -> list[strawberry.ID]:
+        return [strawberry.ID(each) for each in self.node.initiative_ids]
+
+    @strawberry.field
+    def responsible_unit(self) -> str | None:
+        return self.node.responsible_unit
+
+    @strawberry.field
+    def regions(self) -> list[Region]:
+        return list(self.node.regions)
+
+    @strawberry.field(description="ISO 3166-1 alpha-3 codes.")
+    def countries(self) -> list[str]:
+        return list(self.node.countries)
+
+    @strawberry.field
+    def start(self) -> dt.date | None:
+        return self.node.start
+
+    @strawberry.field
+    def end(self) -> dt.date | None:
+        return self.node.end
+
+    @strawberry.field(description="As planned by amendments (PLANNED when none was set).")
+    def status(self) -> ActivityStatus:
+        return self.node.status or ActivityStatus.PLANNED
+
+    @strawberry.field
+    def milestones(self) -> list[MilestoneType]:
+        return [MilestoneType.of(each) for each in self.node.milestones]
+
+    @strawberry.field(description="Budget lines, of one year if given.")
+    def budget(self, year: int | None = None) -> list[BudgetLineType]:
+        lines = self.node.budget
+        return [BudgetLineType.of(line) for line in lines if year is None or line.year == year]
+
+    @strawberry.field(description="Explicit allocation weights (others share equally).")
+    def shares(self) -> list[AllocationShare]:
+        return [AllocationShare(key=s.key, weight=s.weight) for s in self.node.shares]
+
+    @strawberry.field(description="Output KPIs measured on this activity.")
+    def kpis(self) -> list[Kpi]:
+        return self._children(NodeKind.KPI)  # type: ignore[return-value]
+
+
+# The node types are looked up by kind; this one is registered from its own module so nodes.py
+# (one type per kind of the action plan) does not grow.
+TYPES[NodeKind.ACTIVITY] = Activity
