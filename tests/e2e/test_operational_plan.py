@@ -207,3 +207,92 @@ async def test_the_operational_plan_has_history_diff_and_verifies(
         {"field": "servesIds", "before": [CONNECTIVITY], "after": [CONNECTIVITY, DIGITAL]}
     ]
     assert data["verifyIntegrity"]["ok"] is True
+
+
+BUDGET = """
+query Budget($id: ID!, $by: AllocationBasis!, $year: Int) {
+  plan(id: $id) {
+    budget(by: $by, year: $year) { year by total items { key amount } }
+  }
+}
+"""
+
+ACTION_READS = """
+query Reads($id: ID!, $year: Int) {
+  plan(id: $id) {
+    priorities { nodeId activities(year: $year) { id nodeId } }
+    outputs { nodeId activities(year: $year) { nodeId } }
+  }
+}
+"""
+
+
+async def _budget(graphql: GraphQL, plan_id: str, by: str, year: int | None = None) -> Any:
+    body = await graphql(BUDGET, id=plan_id, by=by, year=year)
+    assert "errors" not in body, body
+    return body["data"]["plan"]["budget"]
+
+
+async def test_budget_breakdowns_add_up_to_the_centime_by_every_basis(
+    graphql: GraphQL, baku: str
+) -> None:
+    thirds = activity(
+        "act-thirds",
+        "A1",
+        outputIds=[TOOLKITS, DATA],
+        servesIds=[CONNECTIVITY, DIGITAL],
+        regions=["AFRICA", "EUROPE", "CIS"],
+        shares=[{"key": DATA, "weight": "2"}],
+        budget=[{"year": 2027, "source": "REGULAR_BUDGET", "amount": "100.00"}],
+    )
+    await _create(graphql, thirds, activity("act-toolkit", "A2"))
+
+    by_region = await _budget(graphql, PLAN_ID, "REGION", 2027)
+    by_output = await _budget(graphql, PLAN_ID, "OUTPUT", 2027)
+    by_priority = await _budget(graphql, PLAN_ID, "PRIORITY", 2027)
+    by_source = await _budget(graphql, PLAN_ID, "SOURCE")
+
+    assert by_region["total"] == "120100.00"
+    assert by_region["items"] == [
+        {"key": "AFRICA", "amount": "120033.34"},
+        {"key": "EUROPE", "amount": "33.33"},
+        {"key": "CIS", "amount": "33.33"},
+    ]
+    # DATA weighs 2, TOOLKITS 1 (the default): 66.67 and 33.33 of the first activity's 100.
+    assert by_output["items"] == [
+        {"key": TOOLKITS, "amount": "120033.33"},
+        {"key": DATA, "amount": "66.67"},
+    ]
+    assert {i["key"]: i["amount"] for i in by_priority["items"]} == {
+        CONNECTIVITY: "120050.00",
+        DIGITAL: "50.00",
+    }
+    assert by_source["total"] == "165100.50"
+    assert {i["key"]: i["amount"] for i in by_source["items"]} == {
+        "REGULAR_BUDGET": "120100.00",
+        "ICT_DEVELOPMENT_FUND": "45000.50",
+    }
+    # The action plan's budget is that of the operational plans implementing it.
+    assert (await _budget(graphql, baku, "OUTPUT", 2027)) == {**by_output}
+
+
+async def test_the_action_plans_outputs_and_priorities_list_the_activities_serving_them(
+    graphql: GraphQL, baku: str
+) -> None:
+    before = await graphql(ACTION_READS, id=baku)
+    await _create(graphql, activity("act-toolkit", "A1"))
+    after = await graphql(ACTION_READS, id=baku)
+    later = await graphql(ACTION_READS, id=baku, year=2030)
+
+    assert "errors" not in after, after
+    priorities = {p["nodeId"]: p["activities"] for p in after["data"]["plan"]["priorities"]}
+    outputs = {o["nodeId"]: o["activities"] for o in after["data"]["plan"]["outputs"]}
+    [served] = priorities[CONNECTIVITY]
+    assert served == {"id": f"Activity:{PLAN_ID}:1:act-toolkit", "nodeId": "act-toolkit"}
+    assert priorities[DIGITAL] == []
+    assert outputs[TOOLKITS] == [{"nodeId": "act-toolkit"}]
+    assert outputs[DATA] == []
+    # The same query asked again sees the operational plan created in between (the answer
+    # depends on another plan's stream, so it is not served from the cache).
+    assert all(p["activities"] == [] for p in before["data"]["plan"]["priorities"])
+    assert all(p["activities"] == [] for p in later["data"]["plan"]["priorities"])

@@ -19,7 +19,8 @@ MAX_FUNCTION_LINES = 50  # from `def` to its last line (decorators aside)
 MODULE_ALLOWANCES = {
     "planapi/adapters/event_store.py": 438,
     "planapi/adapters/readings_store.py": 482,
-    "planapi/api/types/nodes.py": 498,
+    # +5: Output.activities and Priority.activities (their resolvers live in activity_reads.py)
+    "planapi/api/types/nodes.py": 503,
 }
 
 # Functions over the limit ("module:qualified name"), with their length today; same reason.

@@ -175,3 +175,15 @@ def _distinct(items: Iterable[object], path: Path) -> list[Problem]:
     if len(set(listed)) != len(listed):
         return [Problem(path, "each value may be given once")]
     return []
+
+
+def runs_in(activity: Node, year: int | None) -> bool:
+    """Whether `activity` runs in `year` (any year when None): between its start and end, or,
+    without dates, in a year it has budget for."""
+    if year is None:
+        return True
+    if activity.start or activity.end:
+        first = activity.start.year if activity.start else year
+        last = activity.end.year if activity.end else year
+        return first <= year <= last
+    return any(line.year == year for line in activity.budget)

@@ -57,7 +57,7 @@ class BudgetLine:
 @dataclass(frozen=True, slots=True)
 class Share:
     """An explicit weight for one priority, output or region (its id or name) among those an
-    activity serves; those without one share equally what the weights leave."""
+    activity serves; its budget is split in proportion, and one without a weight weighs 1."""
 
     key: str
     weight: Decimal

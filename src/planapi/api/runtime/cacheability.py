@@ -50,6 +50,12 @@ VOLATILE: frozenset[tuple[str, str]] = frozenset(
         ("Kpi", "readings"),
         ("Kpi", "latest"),
         ("Kpi", "progress"),
+        # An action plan's outputs and priorities read the operational plans implementing it,
+        # and a plan's budget may too: other streams than the version read, so keyed by the
+        # heads of the logs (which move with any of them), never pinned.
+        ("Output", "activities"),
+        ("Priority", "activities"),
+        ("Plan", "budget"),
     }
 )
 # Fields never taken from a cache nor stored in one (no ETag either), since their answer can

@@ -56,6 +56,11 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     ("Plan", "studyGroups"): 10,
     ("Plan", "sections"): 20,
     ("Plan", "terms"): 50,
+    ("Plan", "activities"): 500,
+    ("Output", "activities"): 30,
+    ("Priority", "activities"): 50,
+    ("Activity", "budget"): 20,
+    ("BudgetBreakdown", "items"): 50,
     ("Amendment", "changes"): 50,
     ("PlanDiff", "added"): 50,
     ("PlanDiff", "removed"): 50,
@@ -85,7 +90,14 @@ VERIFY_ALL_READINGS_COST = 300_000
 # hundred amendments with proofs costs what a hundred such reads do.
 INCLUSION_PROOF_COST = 100
 # Fields below the roots whose work is not their answer's size (root fields declare theirs).
-WORK: dict[tuple[str, str], int] = {("Amendment", "inclusionProof"): INCLUSION_PROOF_COST}
+WORK: dict[tuple[str, str], int] = {
+    ("Amendment", "inclusionProof"): INCLUSION_PROOF_COST,
+    # The operational plans' latest versions are read once a request (usually cached) and
+    # their activities walked: priced like a few fields per activity.
+    ("Output", "activities"): 20,
+    ("Priority", "activities"): 20,
+    ("Plan", "budget"): 1_000,
+}
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {
     Role.ANONYMOUS: 250_000,

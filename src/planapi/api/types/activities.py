@@ -9,19 +9,7 @@ import strawberry
 
 from planapi.api.types.nodes import TYPES, Kpi, PlanNode
 from planapi.domain.activity_values import ActivityStatus, BudgetLine, FundingSource, Milestone
-from planapi.domain.nodes import Node, NodeKind, Region
-
-
-def runs_in(activity: Node, year: int | None) -> bool:
-    """Whether `activity` runs in `year` (any year when None): between its start and end, or,
-    without dates, in a year it has budget for."""
-    if year is None:
-        return True
-    if activity.start or activity.end:
-        first = activity.start.year if activity.start else year
-        last = activity.end.year if activity.end else year
-        return first <= year <= last
-    return any(line.year == year for line in activity.budget)
+from planapi.domain.nodes import NodeKind, Region
 
 
 @strawberry.type(name="Milestone", description="A step of an activity, due on a date.")

@@ -33,7 +33,7 @@ class BudgetLineInput:
 
 @strawberry.input(
     description="A weight for one output, priority (node id) or region (its name) the activity "
-    "serves: its budget is split in proportion; those without a weight share equally."
+    "serves: its budget is split among them in proportion; one without a weight weighs 1."
 )
 class ShareInput:
     key: str

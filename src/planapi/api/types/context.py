@@ -12,9 +12,11 @@ from strawberry.dataloader import DataLoader
 from planapi.application.access import Principal
 from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
+from planapi.application.operational import implementing
 from planapi.application.plans import PlanService
 from planapi.application.readings import ReadingService
 from planapi.application.transparency import Transparency
+from planapi.domain.plan import PlanState
 from planapi.domain.readings import ReadingQuery, ReadingVersion
 
 # Set by the HTTP middleware; read by logging and error masking.
@@ -42,9 +44,14 @@ class Context:
     connection_params: dict[str, object] | None = None
     # One loader per request, so every KPI of a tree asking the same question shares one query.
     reading_loader: DataLoader[ReadingKey, list[ReadingVersion]] = field(init=False)
+    # Action plan id → the operational plans implementing it (latest versions), once a request.
+    implementing_loader: DataLoader[str, list[PlanState]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.reading_loader = DataLoader(load_fn=self._load_readings)
+        self.implementing_loader = DataLoader(
+            load_fn=lambda ids: implementing(self.plans.plans, ids)
+        )
 
     async def _load_readings(self, keys: list[ReadingKey]) -> list[list[ReadingVersion]]:
         groups: defaultdict[tuple[str, ReadingQuery], list[str]] = defaultdict(list)

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
+from planapi.api.types.activity_reads import output_activities, priority_activities
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
 from planapi.api.types.global_ids import Node as GlobalNode
@@ -213,6 +214,8 @@ class NodeLink:
 
 @strawberry.type
 class Priority(PlanNode):
+    activities = strawberry.field(resolver=priority_activities)
+
     @strawberry.field
     def outcomes(self) -> list[Outcome]:
         return self._children(NodeKind.OUTCOME)  # type: ignore[return-value]
@@ -345,6 +348,8 @@ class Kpi(PlanNode):
 
 @strawberry.type(description="A product or service of BDT; cross-cutting.")
 class Output(PlanNode):
+    activities = strawberry.field(resolver=output_activities)
+
     @strawberry.field
     def serves_priorities(self) -> list[Priority]:
         return self._to(LinkRelation.SERVES, NodeKind.PRIORITY)  # type: ignore[return-value]

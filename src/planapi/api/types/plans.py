@@ -7,7 +7,8 @@ from typing import Annotated
 
 import strawberry
 
-from planapi.api.types.activities import Activity, runs_in
+from planapi.api.types.activities import Activity
+from planapi.api.types.budget import BudgetBreakdown, plan_budget
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
 from planapi.api.types.global_ids import Node as GlobalNode
@@ -37,6 +38,7 @@ from planapi.api.types.nodes import (
     as_types,
 )
 from planapi.application.plans import PlanVersion, VersionDiff
+from planapi.domain.activities import runs_in
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
@@ -146,6 +148,14 @@ class Plan(GlobalNode):
     )
     def edition(self) -> int | None:
         return self._state.edition
+
+    budget: BudgetBreakdown = strawberry.field(
+        resolver=plan_budget,
+        description="The budget of an operational plan's activities (of an action plan: of the "
+        "operational plans implementing it, latest versions), of one year or all, broken down "
+        "`by` priority, output, funding source or region; shared by explicit weights (1 each "
+        "by default), rounded to the centime by largest remainder, adding up to the total.",
+    )
 
     @strawberry.field(description="OPERATIONAL_PLAN: its activities, of one year if given.")
     def activities(self, year: int | None = None) -> list[Activity]:
