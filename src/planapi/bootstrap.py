@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from planapi.adapters.clock import SystemClock
 from planapi.adapters.database import deployment_engine, local_file, migrates_itself
 from planapi.adapters.event_store import SqlEventStore
+from planapi.adapters.execution_store import SqlExecutionStore
 from planapi.adapters.failures import quiet_lost_waiters
 from planapi.adapters.feeds import SqlEventLog, SqlReadingLog
 from planapi.adapters.heads import SqlHeads
@@ -26,6 +27,7 @@ from planapi.adapters.snapshots import SqlSnapshotStore, UnkeyedSnapshotStore
 from planapi.adapters.token_store import SqlTokenStore
 from planapi.application.access import Role
 from planapi.application.authn import Authenticator
+from planapi.application.execution import ExecutionService
 from planapi.application.feed import EventFeed
 from planapi.application.freshness import CoalescedHeads
 from planapi.application.live import (
@@ -64,6 +66,8 @@ class Services:
     authenticator: Authenticator | None = None
     # The Merkle logs: proofs, checkpoints, and the follower that keeps them.
     transparency: Transparency | None = None
+    # Execution records of operational plans.
+    execution: ExecutionService | None = None
 
     async def close(self) -> None:
         await self.notifier.close()
@@ -148,6 +152,7 @@ async def bootstrap(settings: Settings) -> Services:
         transparency=Transparency(
             SqlMerkleLog(engine), LogRecomputation(engine), clock, log_settings
         ),
+        execution=ExecutionService(SqlExecutionStore(engine, clock), plans),
     )
 
 

@@ -53,6 +53,7 @@ from planapi.api.types.errors import (
     as_union_member,
     bad_input,
 )
+from planapi.api.types.execution import RecordExecutionResult, record_execution
 from planapi.api.types.feed import EventPage, events_page
 from planapi.api.types.history import Amendment
 from planapi.api.types.inputs import (
@@ -261,6 +262,15 @@ class Mutation:
         if isinstance(input, ValidationError):
             return as_union_member(input)  # type: ignore[no-any-return]
         return await _record(info.context, input)
+
+    record_execution: RecordExecutionResult = strawberry.mutation(
+        resolver=record_execution,
+        description="Record the execution of an operational plan's activities (status ONGOING "
+        "or COMPLETED, milestones reached, CHF spent per year and source): all or none; a "
+        "record whose key the plan already holds stores nothing (a different content under it "
+        "is IdempotencyKeyReused).",
+        metadata=declare(Permission.RECORD_READINGS, Caching.NOT_A_QUERY),
+    )
 
 
 async def _record(context: Context, command: RecordReadings) -> RecordReadingsResult:

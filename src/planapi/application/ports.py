@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from planapi.domain.events import AmendmentInfo, PlanEvent
+from planapi.domain.execution import ExecutionRecord, StoredExecution
 from planapi.domain.plan import PlanState
 from planapi.domain.readings import BatchCheck, Reading, ReadingQuery
 
@@ -223,6 +224,35 @@ class ReadingStore(Protocol):
     async def verify(self, plan_id: str | None = None) -> ReadingsIntegrity:
         """The whole chain of batches (`plan_id` None), or only the plan's batches: each
         re-hashed with its readings and checked against the stored hash of the batch before."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionIntegrity:
+    """A plan's execution records re-hashed: how many held, and the id of the first that did
+    not (altered, inserted out of the chain, or following a removed one)."""
+
+    checked: int
+    first_break: int | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_break is None
+
+
+class ExecutionStore(Protocol):
+    """Execution records of operational plans (database-only, like readings)."""
+
+    async def append(
+        self, plan_id: str, actor: str, records: Sequence[ExecutionRecord]
+    ) -> tuple[list[StoredExecution], int]:
+        """Store the records whose keys are new to the plan, all or none; (stored, resends).
+        A known key with other content raises IdempotencyKeyReusedError."""
+
+    async def read(self, plan_id: str, as_of: dt.datetime | None = None) -> list[StoredExecution]:
+        """The plan's records recorded at or before `as_of` (all when None), oldest first."""
+
+    async def verify(self, plan_id: str) -> ExecutionIntegrity:
+        """Re-hash the plan's chain of records."""
 
 
 # -- feeds and live updates ----------------------------------------------------------------

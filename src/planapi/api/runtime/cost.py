@@ -97,6 +97,9 @@ WORK: dict[tuple[str, str], int] = {
     ("Output", "activities"): 20,
     ("Priority", "activities"): 20,
     ("Plan", "budget"): 1_000,
+    # The plan's execution records are read and folded (one statement).
+    ("Activity", "execution"): 100,
+    ("Plan", "implementation"): 2_000,
 }
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {

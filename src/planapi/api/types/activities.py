@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
+from planapi.api.types.execution import ActivityExecutionType, activity_execution
 from planapi.api.types.nodes import TYPES, Kpi, PlanNode
 from planapi.domain.activity_values import ActivityStatus, BudgetLine, FundingSource, Milestone
 from planapi.domain.nodes import NodeKind, Region
@@ -93,6 +94,11 @@ class Activity(PlanNode):
     @strawberry.field(description="Explicit allocation weights (others share equally).")
     def shares(self) -> list[AllocationShare]:
         return [AllocationShare(key=s.key, weight=s.weight) for s in self.node.shares]
+
+    execution: ActivityExecutionType = strawberry.field(
+        resolver=activity_execution,
+        description="What execution records say of it, as recorded by `asOf` (now if omitted).",
+    )
 
     @strawberry.field(description="Output KPIs measured on this activity.")
     def kpis(self) -> list[Kpi]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from planapi.application.access import Principal
+from planapi.application.execution import ExecutionService
 from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
 from planapi.application.operational import implementing
@@ -35,6 +36,7 @@ class Context:
     feed: EventFeed | None = None
     live: LiveUpdates | None = None
     transparency: Transparency | None = None  # the Merkle logs (api/types/log_fields.py)
+    execution: ExecutionService | None = None  # execution records of operational plans
     # The caller, set per request from the access middleware (docs/security.md); None: nobody,
     # refused everything. `actor` is its name wherever it writes.
     principal: Principal | None = None

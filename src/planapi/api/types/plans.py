@@ -11,6 +11,7 @@ from planapi.api.types.activities import Activity
 from planapi.api.types.budget import BudgetBreakdown, plan_budget
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
+from planapi.api.types.execution import PlanImplementation, plan_implementation
 from planapi.api.types.global_ids import Node as GlobalNode
 from planapi.api.types.global_ids import global_id
 from planapi.api.types.history import (
@@ -155,6 +156,13 @@ class Plan(GlobalNode):
         "operational plans implementing it, latest versions), of one year or all, broken down "
         "`by` priority, output, funding source or region; shared by explicit weights (1 each "
         "by default), rounded to the centime by largest remainder, adding up to the total.",
+    )
+
+    implementation: PlanImplementation = strawberry.field(
+        resolver=plan_implementation,
+        description="OPERATIONAL_PLAN: activities completed against planned and budget "
+        "executed against planned, overall and per activity, output and priority, of one year "
+        "or all, with execution as recorded by `asOf` (now if omitted).",
     )
 
     @strawberry.field(description="OPERATIONAL_PLAN: its activities, of one year if given.")
