@@ -76,13 +76,17 @@ class ExecutionService:
         return fold_execution(await self.store.read(plan_id, as_of))
 
     async def implementation(
-        self, state: PlanState, year: int | None, as_of: dt.datetime | None = None
+        self,
+        state: PlanState,
+        action: PlanState | None,
+        year: int | None,
+        as_of: dt.datetime | None = None,
     ) -> Implementation:
-        """The figures of an operational plan's version `state`, with execution as recorded
-        by `as_of`."""
+        """The figures of an operational plan's version `state` (`action`: the action plan it
+        implements, for the priorities its outcomes belong to), with execution as recorded by
+        `as_of`."""
         seen = await self.execution(state.id, as_of)
-        action = await self.plans.plan(state.implements) if state.implements else None
-        priority = priority_of(action.state if action else None)
+        priority = priority_of(action)
         activities = state.children_of(None, NodeKind.ACTIVITY)
         per_activity = {
             a.id: activity_figures(a, seen.get(a.id, ActivityExecution()), year) for a in activities

@@ -10,13 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from planapi.domain.activities import runs_in
-from planapi.domain.activity_values import (
-    ActivityStatus,
-    AllocationBasis,
-    BudgetLine,
-    FundingSource,
-)
-from planapi.domain.allocation import allocate
+from planapi.domain.activity_values import ActivityStatus, AllocationBasis
+from planapi.domain.allocation import split, weighted
 from planapi.domain.execution import ActivityExecution
 from planapi.domain.nodes import Node
 
@@ -45,6 +40,9 @@ class Figures:
         if not self.planned:
             return None
         return (Decimal(self.completed) / Decimal(self.planned)).quantize(Decimal("0.0001"))
+
+
+_NONE = Figures()
 
 
 def status_of(activity: Node, seen: ActivityExecution) -> ActivityStatus:
@@ -81,27 +79,13 @@ def figures_by(
     funding source). Keys in first-seen order; None gathers what serves none of them."""
     out: dict[str | None, Figures] = {}
     for activity in activities:
-        seen = execution.get(activity.id, _NOTHING)
-        whole = activity_figures(activity, seen, year)
-        planned = _split(activity, whole.budget_planned, basis, priority_of)
-        executed = _split(activity, whole.budget_executed, basis, priority_of)
-        for key in planned.keys() | executed.keys():
-            part = Figures(
-                whole.planned,
-                whole.completed,
-                planned.get(key, ZERO),
-                executed.get(key, ZERO),
-            )
+        whole = activity_figures(activity, execution.get(activity.id, _NOTHING), year)
+        if whole == _NONE:
+            continue  # not running in the period: nothing to add anywhere
+        keys, weights = weighted(activity, basis, priority_of)
+        planned = split(whole.budget_planned, weights)
+        executed = split(whole.budget_executed, weights)
+        for key, plan_part, spent_part in zip(keys, planned, executed, strict=True):
+            part = Figures(whole.planned, whole.completed, plan_part, spent_part)
             out[key] = out.get(key, Figures()) + part
     return out
-
-
-def _split(
-    activity: Node,
-    amount: Decimal,
-    basis: AllocationBasis,
-    priority_of: Callable[[str], str | None],
-) -> dict[str | None, Decimal]:
-    """`amount` split as the activity's budget is split among the keys of `basis`."""
-    line = BudgetLine(0, FundingSource.REGULAR_BUDGET, amount)
-    return {each.key: each.amount for each in allocate(activity, [line], basis, priority_of)}

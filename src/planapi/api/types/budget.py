@@ -37,11 +37,11 @@ class BudgetBreakdown:
     items: list[BudgetAmount]
 
 
-async def _action(state: PlanState, info: Info) -> PlanState | None:
+async def action_plan(state: PlanState, info: Info) -> PlanState | None:
+    """The action plan `state` is, or implements (its latest version, once a request)."""
     if state.plan_kind is PlanKind.ACTION_PLAN:
         return state
-    found = await info.context.plans.plan(state.implements) if state.implements else None
-    return found.state if found else None
+    return await info.context.latest_loader.load(state.implements) if state.implements else None
 
 
 async def plan_budget(
@@ -49,7 +49,7 @@ async def plan_budget(
 ) -> BudgetBreakdown:
     state: PlanState = root._state  # type: ignore[attr-defined]
     plans = await operational_plans(state, info)
-    action = await _action(state, info) if by is AllocationBasis.PRIORITY else None
+    action = await action_plan(state, info) if by is AllocationBasis.PRIORITY else None
     nodes = (node for plan in plans for node in plan.children_of(None, NodeKind.ACTIVITY))
     total, by_key = breakdown(nodes, year, by, priority_of(action))
     items = [BudgetAmount(key=key, amount=amount) for key, amount in by_key.items()]

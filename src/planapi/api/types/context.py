@@ -48,12 +48,20 @@ class Context:
     reading_loader: DataLoader[ReadingKey, list[ReadingVersion]] = field(init=False)
     # Action plan id → the operational plans implementing it (latest versions), once a request.
     implementing_loader: DataLoader[str, list[PlanState]] = field(init=False)
+    # Plan id → its latest version, once a request (an operational plan's action plan, read by
+    # the budget and the implementation figures side by side).
+    latest_loader: DataLoader[str, PlanState | None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.reading_loader = DataLoader(load_fn=self._load_readings)
         self.implementing_loader = DataLoader(
             load_fn=lambda ids: implementing(self.plans.plans, ids)
         )
+        self.latest_loader = DataLoader(load_fn=self._load_latest)
+
+    async def _load_latest(self, plan_ids: list[str]) -> list[PlanState | None]:
+        found = [await self.plans.plan(plan_id) for plan_id in plan_ids]
+        return [each.state if each else None for each in found]
 
     async def _load_readings(self, keys: list[ReadingKey]) -> list[list[ReadingVersion]]:
         groups: defaultdict[tuple[str, ReadingQuery], list[str]] = defaultdict(list)

@@ -12,6 +12,7 @@ from typing import Annotated
 import strawberry
 
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
+from planapi.api.types.budget import action_plan
 from planapi.api.types.context import Context
 from planapi.api.types.errors import (
     Forbidden,
@@ -200,7 +201,8 @@ async def plan_implementation(
     as_of: dt.datetime | None = None,
 ) -> PlanImplementation:
     state: PlanState = root._state  # type: ignore[attr-defined]
-    found = await _service(info).implementation(state, year, _instant(as_of))
+    action = await action_plan(state, info)
+    found = await _service(info).implementation(state, action, year, _instant(as_of))
     return PlanImplementation.of(year, found)
 
 
