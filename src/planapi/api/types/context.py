@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from planapi.application.operational import implementing
 from planapi.application.plans import PlanService
 from planapi.application.readings import ReadingService
 from planapi.application.transparency import Transparency
+from planapi.domain.execution import ActivityExecution
 from planapi.domain.plan import PlanState
 from planapi.domain.readings import ReadingQuery, ReadingVersion
 
@@ -24,6 +26,7 @@ from planapi.domain.readings import ReadingQuery, ReadingVersion
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 ReadingKey = tuple[str, str, ReadingQuery]  # (plan id, KPI id, what is asked)
+ExecutionKey = tuple[str, dt.datetime | None]  # (plan id, asOf)
 
 
 @dataclass
@@ -51,6 +54,8 @@ class Context:
     # Plan id → its latest version, once a request (an operational plan's action plan, read by
     # the budget and the implementation figures side by side).
     latest_loader: DataLoader[str, PlanState | None] = field(init=False)
+    # (plan id, asOf) → what its execution records say, once a request (every activity asks).
+    execution_loader: DataLoader[ExecutionKey, dict[str, ActivityExecution]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.reading_loader = DataLoader(load_fn=self._load_readings)
@@ -58,6 +63,11 @@ class Context:
             load_fn=lambda ids: implementing(self.plans.plans, ids)
         )
         self.latest_loader = DataLoader(load_fn=self._load_latest)
+        self.execution_loader = DataLoader(load_fn=self._load_execution)
+
+    async def _load_execution(self, keys: list[ExecutionKey]) -> list[dict[str, ActivityExecution]]:
+        assert self.execution is not None, "execution records need the database"
+        return [await self.execution.execution(plan_id, as_of) for plan_id, as_of in keys]
 
     async def _load_latest(self, plan_ids: list[str]) -> list[PlanState | None]:
         found = [await self.plans.plan(plan_id) for plan_id in plan_ids]

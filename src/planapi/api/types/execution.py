@@ -139,7 +139,7 @@ async def activity_execution(
 ) -> ActivityExecutionType:
     plan: PlanState = root.plan  # type: ignore[attr-defined]
     node_id: str = root.node.id  # type: ignore[attr-defined]
-    seen = await _service(info).execution(plan.id, _instant(as_of))
+    seen = await info.context.execution_loader.load((plan.id, _instant(as_of)))
     return ActivityExecutionType.of(seen.get(node_id, ActivityExecution()))
 
 
