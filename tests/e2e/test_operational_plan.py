@@ -296,3 +296,21 @@ async def test_the_action_plans_outputs_and_priorities_list_the_activities_servi
     # depends on another plan's stream, so it is not served from the cache).
     assert all(p["activities"] == [] for p in before["data"]["plan"]["priorities"])
     assert all(p["activities"] == [] for p in later["data"]["plan"]["priorities"])
+
+
+async def test_the_operational_plans_document_names_its_kind_and_lists_its_activities(
+    client: Any, graphql: GraphQL, baku: str
+) -> None:
+    await _create(graphql, activity("act-toolkit", "A1"))
+    await _amend(graphql, 1, authority="COUNCIL", edition=2027)
+
+    markdown = await client.get(f"/plans/{PLAN_ID}/document")
+    as_json = await client.get(f"/plans/{PLAN_ID}/document", params={"format": "json"})
+    action = await client.get(f"/plans/{baku}/document", params={"format": "json"})
+
+    assert markdown.status_code == 200, markdown.text
+    assert "Operational plan implementing baku-2026, edition 2027" in markdown.text
+    assert "Activity A1 Activity A1" in markdown.text
+    assert "Budget 2028, ict development fund: CHF 45,000.50" in markdown.text
+    assert as_json.json()["kind"] == "Operational plan implementing baku-2026, edition 2027"
+    assert "kind" not in action.json()  # an action plan's document is as it was

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from planapi.domain.activity_values import ActivityStatus
 from planapi.domain.nodes import Node, NodeKind
+from planapi.domain.plan import PlanState
+from planapi.domain.plan_kinds import PlanKind
 
 if TYPE_CHECKING:
     from planapi.application.document import _Writer
@@ -34,6 +36,14 @@ def write_activities(writer: _Writer, nodes: list[Node], level: int) -> None:
             writer.item(f"Budget {budget.year}, {source}: {chf(budget.amount)}", 1, node)
         for kpi in writer.state.children_of(node.id, NodeKind.KPI):
             writer.kpi(kpi, level + 1)
+
+
+def kind_line(state: PlanState) -> str | None:
+    """The header line of an operational plan's documents; None for an action plan."""
+    if state.plan_kind is not PlanKind.OPERATIONAL_PLAN:
+        return None
+    edition = f", edition {state.edition}" if state.edition else ", no edition approved yet"
+    return f"Operational plan implementing {state.implements}{edition}"
 
 
 def _facts(node: Node) -> list[str]:

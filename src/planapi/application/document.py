@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from planapi.application.activity_document import write_activities
+from planapi.application.activity_document import kind_line, write_activities
 from planapi.application.plans import PlanVersion, VersionDiff
 from planapi.application.ports import Recorded
 from planapi.application.primitives import field_to_primitive
@@ -39,6 +39,9 @@ class Document:
     amendment: Recorded  # the amendment that made the version shown (the later one, for diffs)
     blocks: list[Block] = field(default_factory=list)
     from_version: int | None = None  # set for a diff
+    # What kind of plan: "Operational plan implementing baku-2026, edition 2027" (None: an
+    # action plan, which says nothing, as before plan kinds).
+    kind: str | None = None
 
 
 REGION_NAMES = {
@@ -283,6 +286,7 @@ def plan_document(found: PlanVersion) -> Document:
         period=f"{state.period_start}-{state.period_end}",
         amendment=found.amendment,
         blocks=writer.blocks,
+        kind=kind_line(state),
     )
 
 
