@@ -97,7 +97,11 @@ async def test_links_must_exist_in_the_action_plan_with_typed_errors_naming_the_
         outputIds=[TOOLKITS, "output-nowhere"],
         servesIds=[DATA],
         countries=["KEN", "XXX", "ken"],
-        budget=[{"year": 2030, "source": "IN_KIND", "amount": "10.001"}],
+        budget=[
+            {"year": 2030, "source": "IN_KIND", "amount": "10.001"},
+            {"year": 2027, "source": "IN_KIND", "amount": "1E+100000"},
+        ],
+        shares=[{"key": TOOLKITS, "weight": "1e-999999"}],
         status="COMPLETED",
     )
     problems = _paths(await _create(graphql, bad))
@@ -107,6 +111,8 @@ async def test_links_must_exist_in_the_action_plan_with_typed_errors_naming_the_
     assert f"{where}.countries[1]" in problems
     assert f"{where}.countries[2]" in problems
     assert "centime" in problems[f"{where}.budget[0].amount"]
+    assert "centime" in problems[f"{where}.budget[1].amount"]  # refused, not a crash
+    assert "6 places" in problems[f"{where}.shares[0].weight"]
     assert "execution" in problems[f"{where}.status"]
     # Nothing was written.
     assert (await graphql(READ, id=PLAN_ID))["data"]["plan"] is None

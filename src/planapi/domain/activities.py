@@ -23,6 +23,15 @@ from planapi.domain.plan import PlanBuilder
 
 Path = tuple[str | int, ...]
 CENTIME = Decimal("0.01")
+MAX_CHF = Decimal(10) ** 15  # beyond any budget; keeps every sum exact in 28 digits
+MAX_WEIGHT = Decimal(10) ** 6
+
+
+def is_chf(amount: Decimal) -> bool:
+    """Swiss francs to the centime, not negative, of a size a budget can have."""
+    return (
+        amount.is_finite() and Decimal(0) <= amount < MAX_CHF and amount == amount.quantize(CENTIME)
+    )
 
 
 def _linked(*kinds: NodeKind) -> Callable[[PlanBuilder, object, Path], list[Problem]]:
@@ -96,8 +105,7 @@ def _check_budget(work: PlanBuilder, value: object, path: Path) -> list[Problem]
     seen: set[tuple[int, object]] = set()
     for i, line in enumerate(_tuple(value)):
         assert isinstance(line, BudgetLine)
-        amount = line.amount
-        if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENTIME):
+        if not is_chf(line.amount):
             problems.append(
                 Problem((*path, i, "amount"), "must be CHF, not negative, to the centime")
             )
@@ -114,8 +122,15 @@ def _check_shares(work: PlanBuilder, value: object, path: Path) -> list[Problem]
     seen: set[str] = set()
     for i, share in enumerate(_tuple(value)):
         assert isinstance(share, Share)
-        if not share.weight.is_finite() or share.weight <= 0:
-            problems.append(Problem((*path, i, "weight"), "must be a positive number"))
+        weight = share.weight
+        if not (
+            weight.is_finite()
+            and 0 < weight <= MAX_WEIGHT
+            and weight == weight.quantize(Decimal("0.000001"))
+        ):
+            problems.append(
+                Problem((*path, i, "weight"), "must be positive, at most 1,000,000, 6 places")
+            )
         if share.key in seen:
             problems.append(Problem((*path, i, "key"), f"{share.key!r} has two shares"))
         seen.add(share.key)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from planapi.domain.activities import is_chf
 from planapi.domain.activity_values import ActivityStatus, FundingSource
 from planapi.domain.errors import Problem
 from planapi.domain.nodes import NodeKind
@@ -86,8 +87,7 @@ def _expenditure_problems(
         )
     if record.source is None:
         problems.append(Problem((*path, "source"), "an expenditure names its funding source"))
-    amount = record.amount
-    if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(CENTIME):
+    if record.amount is None or not is_chf(record.amount):
         problems.append(Problem((*path, "amount"), "must be CHF, not negative, to the centime"))
     return problems
 
