@@ -1,7 +1,7 @@
 """Execution records of operational plans: append-only, idempotent by key, hash-chained per plan.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -15,8 +15,7 @@ from alembic import op
 from planapi.adapters.tables import UtcDateTime
 
 revision: str = "0010"
-# The lead re-chains migrations at merge (issue 16's other branches add their own).
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

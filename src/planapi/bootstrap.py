@@ -10,7 +10,13 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.clock import SystemClock
-from planapi.adapters.database import deployment_engine, local_file, migrates_itself
+from planapi.adapters.current_readings import SqlTotalSeries
+from planapi.adapters.database import (
+    deployment_engine,
+    local_file,
+    migrates_itself,
+    seeds_itself,
+)
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.execution_store import SqlExecutionStore
 from planapi.adapters.failures import quiet_lost_waiters
@@ -29,7 +35,7 @@ from planapi.application.access import Role
 from planapi.application.authn import Authenticator
 from planapi.application.execution import ExecutionService
 from planapi.application.feed import EventFeed
-from planapi.application.freshness import CoalescedHeads
+from planapi.application.heads_tracker import HeadsTracker
 from planapi.application.live import (
     PLAN_EVENTS,
     READING_BATCHES,
@@ -39,6 +45,7 @@ from planapi.application.live import (
 )
 from planapi.application.plans import PlanService
 from planapi.application.ports import BearerVerifier, Clock, Notifier
+from planapi.application.reading_summary import CurrentReadings
 from planapi.application.readings import ReadingService
 from planapi.application.tokens import TokenService
 from planapi.application.transparency import LogSettings, Transparency
@@ -58,18 +65,24 @@ class Services:
     notifier: Notifier
     feed: EventFeed
     live: LiveUpdates
-    # The heads of the logs, for the response cache (one lookup shared by concurrent requests).
-    heads: CoalescedHeads | None = None
+    # Each plan's latest version and batch, and the logs' heads, in memory: what "latest"
+    # resolves to and what cached answers are keyed by (started by the server's lifespan).
+    heads: HeadsTracker | None = None
 
     # Who is calling (docs/security.md): API tokens, OIDC bearer JWTs, anonymous callers.
     tokens: TokenService | None = None
     authenticator: Authenticator | None = None
     # The Merkle logs: proofs, checkpoints, and the follower that keeps them.
     transparency: Transparency | None = None
+    # Whether the server seeds the demo plan into an empty database at start (the backend's
+    # call: see adapters/database.py).
+    seed_when_empty: bool = False
     # Execution records of operational plans.
     execution: ExecutionService | None = None
 
     async def close(self) -> None:
+        if self.heads is not None:
+            await self.heads.close()
         await self.notifier.close()
         await self.engine.dispose()
 
@@ -116,17 +129,20 @@ async def bootstrap(settings: Settings) -> Services:
     # Writers announce each commit (after it) through the notifier; subscribers wake and read.
     notifier = notifier_for(settings.database_url, (PLAN_EVENTS, READING_BATCHES))
     event_store = SqlEventStore(engine, clock)
+    heads = HeadsTracker(SqlHeads(engine), notifier)
     plans = PlanService(
         NotifyingEventStore(event_store, notifier),
         snapshot_store(engine, clock, settings),
         default_actor=settings.default_actor,
         snapshot_interval=settings.snapshot_interval,
         cache_size=settings.version_cache_size,
+        heads=heads,
     )
     readings = ReadingService(
         NotifyingReadingStore(SqlReadingStore(engine, clock), notifier),
         plans,
         max_batch=settings.max_readings_per_batch,
+        current=CurrentReadings(SqlTotalSeries(engine)),
     )
     tokens = TokenService(SqlTokenStore(engine), clock, cache_seconds=settings.token_cache_seconds)
     authenticator = Authenticator(
@@ -148,10 +164,11 @@ async def bootstrap(settings: Settings) -> Services:
         live=live,
         tokens=tokens,
         authenticator=authenticator,
-        heads=CoalescedHeads(SqlHeads(engine)),
+        heads=heads,
         transparency=Transparency(
             SqlMerkleLog(engine), LogRecomputation(engine), clock, log_settings
         ),
+        seed_when_empty=seeds_itself(engine),
         execution=ExecutionService(SqlExecutionStore(engine, clock), plans),
     )
 

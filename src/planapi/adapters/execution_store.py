@@ -20,10 +20,15 @@ from planapi.adapters.database import is_sqlite
 from planapi.adapters.failures import committing
 from planapi.adapters.hashing import GENESIS, canonical, timestamp
 from planapi.adapters.tables import execution_records as table
-from planapi.application.ports import Clock, ExecutionIntegrity
+from planapi.application.ports import Clock
 from planapi.domain.activity_values import ActivityStatus, FundingSource
 from planapi.domain.errors import IdempotencyKeyReusedError
-from planapi.domain.execution import ExecutionKind, ExecutionRecord, StoredExecution
+from planapi.domain.execution import (
+    ExecutionIntegrity,
+    ExecutionKind,
+    ExecutionRecord,
+    StoredExecution,
+)
 
 _FIELDS = (
     "record_key",

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from planapi.application.access import ANY, Scope, check_reading_scope
 from planapi.application.operational import priority_of
 from planapi.application.plans import PlanService
-from planapi.application.ports import ExecutionIntegrity, ExecutionStore
+from planapi.application.ports import ExecutionStore
 from planapi.domain.activity_values import AllocationBasis
 from planapi.domain.errors import PlanNotFoundError, Problem, ValidationError
 from planapi.domain.execution import (
     ActivityExecution,
+    ExecutionIntegrity,
     ExecutionRecord,
     StoredExecution,
     fold_execution,

@@ -12,7 +12,29 @@ from planapi.domain.plan import PlanState
 from planapi.domain.plan_kinds import PlanKind
 
 if TYPE_CHECKING:
+    from planapi.application.plan_commands import AmendPlan, CreatePlan
     from planapi.application.plans import PlanVersion
+
+Read = Callable[[str], Awaitable["PlanVersion | None"]]
+
+
+async def creation_terms(read: Read, command: CreatePlan) -> dict[str, object]:
+    """What `decide_creation` needs of a plan's kind: the kind, the action plan it implements,
+    and that plan's latest version to check activities' links against."""
+    return {
+        "plan_kind": command.plan_kind or PlanKind.ACTION_PLAN,
+        "implements": command.implements,
+        "implemented": await implemented_plan(read, command.implements),
+    }
+
+
+async def amendment_terms(read: Read, state: PlanState, command: AmendPlan) -> dict[str, object]:
+    """What `decide_amendment` needs beyond the changes: the edition a Council approval sets,
+    and the implemented action plan's latest version."""
+    return {
+        "edition": command.edition,
+        "implemented": await implemented_plan(read, state.implements),
+    }
 
 
 async def implemented_plan(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from planapi.domain.events import AmendmentInfo, PlanEvent
-from planapi.domain.execution import ExecutionRecord, StoredExecution
+from planapi.domain.execution import ExecutionIntegrity, ExecutionRecord, StoredExecution
 from planapi.domain.plan import PlanState
 from planapi.domain.readings import BatchCheck, Reading, ReadingQuery
 
@@ -226,17 +226,14 @@ class ReadingStore(Protocol):
         re-hashed with its readings and checked against the stored hash of the batch before."""
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutionIntegrity:
-    """A plan's execution records re-hashed: how many held, and the id of the first that did
-    not (altered, inserted out of the chain, or following a removed one)."""
+class TotalSeriesSource(Protocol):
+    """What the summary of current readings (`application/reading_summary.py`) is built and
+    kept current from."""
 
-    checked: int
-    first_break: int | None
-
-    @property
-    def ok(self) -> bool:
-        return self.first_break is None
+    async def total_series(self, plan_id: str, after_batch: int) -> tuple[int, list[Reading]]:
+        """The head of the readings (highest committed batch id, 0 before the first) and the
+        plan's readings of the total series (no disaggregation) in the batches after
+        `after_batch` up to that head, oldest first; both from one snapshot of the database."""
 
 
 class ExecutionStore(Protocol):
@@ -245,8 +242,8 @@ class ExecutionStore(Protocol):
     async def append(
         self, plan_id: str, actor: str, records: Sequence[ExecutionRecord]
     ) -> tuple[list[StoredExecution], int]:
-        """Store the records whose keys are new to the plan, all or none; (stored, resends).
-        A known key with other content raises IdempotencyKeyReusedError."""
+        """Store the records whose keys are new, all or none; (stored, resends). A known key
+        with other content raises IdempotencyKeyReusedError."""
 
     async def read(self, plan_id: str, as_of: dt.datetime | None = None) -> list[StoredExecution]:
         """The plan's records recorded at or before `as_of` (all when None), oldest first."""
@@ -363,6 +360,25 @@ class BearerVerifier(Protocol):
 class HeadsSource(Protocol):
     async def heads(self) -> Heads:
         """The newest committed event position and readings batch id, in one round trip."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeadChanges:
+    """What was committed after a pair of heads: each stream's newest version, each plan's
+    newest batch of readings, and the highest position and batch id among them (the given
+    ones when nothing is new)."""
+
+    versions: dict[str, int]  # stream id -> newest version
+    batches: dict[str, int]  # plan id -> newest batch id
+    last_position: int
+    last_batch_id: int
+
+
+class HeadsLog(Protocol):
+    async def changes_after(self, position: int, batch_id: int) -> HeadChanges:
+        """Everything committed after `position` and `batch_id`, in one statement (so one
+        snapshot). Positions and batch ids become visible in order, so what it returns
+        together with what came before is the whole log up to its new heads."""
 
 
 class MerkleTree(Protocol):

@@ -9,6 +9,7 @@ from planapi.application.access import ANY, Scope, check_reading_scope
 from planapi.application.integrity import IntegrityService
 from planapi.application.plans import PlanService
 from planapi.application.ports import BatchOutcome, ReadingsIntegrity, ReadingStore
+from planapi.application.reading_summary import CurrentReadings
 from planapi.domain.errors import PlanNotFoundError, Problem, ValidationError
 from planapi.domain.nodes import Node
 from planapi.domain.periods import parse_period
@@ -34,10 +35,20 @@ class RecordReadings:
 
 
 class ReadingService:
-    def __init__(self, store: ReadingStore, plans: PlanService, *, max_batch: int = 10_000):
+    def __init__(
+        self,
+        store: ReadingStore,
+        plans: PlanService,
+        *,
+        max_batch: int = 10_000,
+        current: CurrentReadings | None = None,
+    ):
         self.store = store
         self.plans = plans
         self.max_batch = max_batch
+        # Each plan's current readings of the total, held here for dashboards; None: every
+        # question takes the query path.
+        self.current = current
         # Integrity verdicts span plans and readings; one per process, so runs coalesce.
         self.integrity = IntegrityService(plans, store)
 
@@ -53,7 +64,10 @@ class ReadingService:
         who = actor or self.plans.default_actor
         check_reading_scope(scope, who, command.plan_id, [r.kpi_id for r in command.readings])
         batch = await self._batch(command)
-        return await self.store.record(command.plan_id, who, command.idempotency_key, batch)
+        outcome = await self.store.record(command.plan_id, who, command.idempotency_key, batch)
+        if self.plans.heads is not None:  # committed: this process's readers see it from now
+            self.plans.heads.note_batch(command.plan_id, outcome.batch_id)
+        return outcome
 
     async def check(
         self, command: RecordReadings, actor: str | None = None, scope: Scope = ANY
@@ -80,7 +94,7 @@ class ReadingService:
             raise ValidationError(
                 [Problem(("idempotency_key",), f"must be 1-{MAX_KEY} characters")]
             )
-        latest = await self.plans.plan(command.plan_id)
+        latest = await self.plans.stored_latest(command.plan_id)
         if latest is None:
             raise PlanNotFoundError(command.plan_id)
         node = latest.state.node

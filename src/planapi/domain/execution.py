@@ -54,6 +54,19 @@ class StoredExecution:
     recorded_at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ExecutionIntegrity:
+    """A plan's execution records re-hashed: how many held, and the id of the first that did
+    not (altered, inserted out of the chain, or following a removed one)."""
+
+    checked: int
+    first_break: int | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_break is None
+
+
 def record_problems(
     state: PlanState, record: ExecutionRecord, path: tuple[str | int, ...]
 ) -> list[Problem]:

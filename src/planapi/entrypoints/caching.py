@@ -12,11 +12,11 @@ from prometheus_client.registry import Collector
 from planapi.api.runtime.graphql_http import CachedResponse, CachingGraphQL, ResponseCaching
 from planapi.api.runtime.response_cache import ByteLru
 from planapi.api.runtime.trusted import DocumentStore
-from planapi.application.ports import HeadsSource
+from planapi.application.heads_tracker import HeadsTracker
 from planapi.config import Settings
 
 
-def response_caching(settings: Settings, heads: Callable[[], HeadsSource]) -> ResponseCaching:
+def response_caching(settings: Settings, heads: Callable[[], HeadsTracker]) -> ResponseCaching:
     cache: ByteLru[bytes, CachedResponse] | None = (
         ByteLru(settings.response_cache_bytes) if settings.response_cache_bytes > 0 else None
     )
@@ -82,5 +82,23 @@ class ResponseCacheCollector(Collector):
         )
 
 
+class HeadsCollector(Collector):
+    def __init__(self, view: CachingGraphQL) -> None:
+        self.view = view
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            catch_ups = self.view.caching.heads().catch_ups
+        except (KeyError, AssertionError):  # before the lifespan started
+            catch_ups = 0
+        yield CounterMetricFamily(
+            "planapi_heads_catch_ups",
+            "Reads of what was committed since the in-memory heads (on notifications, on the "
+            "safety poll, for a PlanAPI-Consistent-With token ahead of them).",
+            value=catch_ups,
+        )
+
+
 def register_metrics(registry: CollectorRegistry, view: CachingGraphQL) -> None:
     registry.register(ResponseCacheCollector(view))
+    registry.register(HeadsCollector(view))

@@ -90,8 +90,13 @@ VERIFY_ALL_READINGS_COST = 300_000
 # hundred amendments with proofs costs what a hundred such reads do.
 INCLUSION_PROOF_COST = 100
 # Fields below the roots whose work is not their answer's size (root fields declare theirs).
+# A results rollup walks the KPIs under its node in memory: priced like a page of them.
+ROLLUP_COST = 200
 WORK: dict[tuple[str, str], int] = {
     ("Amendment", "inclusionProof"): INCLUSION_PROOF_COST,
+    ("Plan", "progressSummary"): ROLLUP_COST,
+    ("Priority", "progressSummary"): ROLLUP_COST,
+    ("Outcome", "progressSummary"): ROLLUP_COST,
     # The operational plans' latest versions are read once a request (usually cached) and
     # their activities walked: priced like a few fields per activity.
     ("Output", "activities"): 20,

@@ -8,7 +8,8 @@ from decimal import Decimal
 import strawberry
 
 from planapi.api.types.execution import ActivityExecutionType, activity_execution
-from planapi.api.types.nodes import TYPES, Kpi, PlanNode
+from planapi.api.types.kpi import Kpi
+from planapi.api.types.nodes import PlanNode, node_type
 from planapi.domain.activity_values import ActivityStatus, BudgetLine, FundingSource, Milestone
 from planapi.domain.nodes import NodeKind, Region
 
@@ -41,6 +42,7 @@ class AllocationShare:
     weight: Decimal
 
 
+@node_type(NodeKind.ACTIVITY)
 @strawberry.type(
     description="A unit of work of an operational plan: what it delivers and serves in the "
     "action plan it implements (by that plan's node ids), where, when, and with what budget."
@@ -103,8 +105,3 @@ class Activity(PlanNode):
     @strawberry.field(description="Output KPIs measured on this activity.")
     def kpis(self) -> list[Kpi]:
         return self._children(NodeKind.KPI)  # type: ignore[return-value]
-
-
-# The node types are looked up by kind; this one is registered from its own module so nodes.py
-# (one type per kind of the action plan) does not grow.
-TYPES[NodeKind.ACTIVITY] = Activity

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import datetime as dt
 from collections import defaultdict
@@ -16,6 +17,7 @@ from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
 from planapi.application.operational import implementing
 from planapi.application.plans import PlanService
+from planapi.application.reading_summary import PlanReadings
 from planapi.application.readings import ReadingService
 from planapi.application.transparency import Transparency
 from planapi.domain.execution import ActivityExecution
@@ -57,6 +59,9 @@ class Context:
     # (plan id, asOf) → what its execution records say, once a request (every activity asks).
     execution_loader: DataLoader[ExecutionKey, dict[str, ActivityExecution]] = field(init=False)
 
+    # Per plan, the summary of current readings this request reads (one catch-up each).
+    _current: dict[str, asyncio.Future[PlanReadings]] = field(init=False)
+
     def __post_init__(self) -> None:
         self.reading_loader = DataLoader(load_fn=self._load_readings)
         self.implementing_loader = DataLoader(
@@ -64,6 +69,7 @@ class Context:
         )
         self.latest_loader = DataLoader(load_fn=self._load_latest)
         self.execution_loader = DataLoader(load_fn=self._load_execution)
+        self._current = {}
 
     async def _load_execution(self, keys: list[ExecutionKey]) -> list[dict[str, ActivityExecution]]:
         assert self.execution is not None, "execution records need the database"
@@ -72,6 +78,25 @@ class Context:
     async def _load_latest(self, plan_ids: list[str]) -> list[PlanState | None]:
         found = [await self.plans.plan(plan_id) for plan_id in plan_ids]
         return [each.state if each else None for each in found]
+
+    async def current_readings(self, plan_id: str) -> PlanReadings | None:
+        """The plan's current readings of the total, caught up once for this request, or None
+        where the service keeps none (then ask `reading_loader`)."""
+        service = self.readings.current
+        if service is None:
+            return None
+        found = self._current.get(plan_id)
+        if found is None:
+            found = self._current[plan_id] = asyncio.ensure_future(service.plan(plan_id))
+        return await asyncio.shield(found)
+
+    def current_readings_now(self, plan_id: str) -> PlanReadings | None:
+        """The summary `current_readings` has already caught up for this request, if any: what
+        lets thousands of KPI fields answer without an await each."""
+        found = self._current.get(plan_id)
+        if found is None or not found.done() or found.cancelled() or found.exception():
+            return None
+        return found.result()
 
     async def _load_readings(self, keys: list[ReadingKey]) -> list[list[ReadingVersion]]:
         groups: defaultdict[tuple[str, ReadingQuery], list[str]] = defaultdict(list)

@@ -22,7 +22,8 @@ from planapi.api.types.errors import (
     as_union_member,
     bad_input,
 )
-from planapi.application.access import ANY
+from planapi.api.types.root_fields import Caching, declare
+from planapi.application.access import ANY, Permission
 from planapi.application.execution import ExecutionService, Implementation
 from planapi.domain.activity_values import ActivityStatus, FundingSource
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
@@ -210,3 +211,17 @@ def _instant(as_of: dt.datetime | None) -> dt.datetime | None:
     if as_of is not None and as_of.tzinfo is None:
         raise bad_input(ValidationError([Problem(("asOf",), "must include a UTC offset")]))
     return as_of
+
+
+@strawberry.type
+class ExecutionMutations:
+    """The execution root field, which `api.schema.Mutation` inherits."""
+
+    record_execution: RecordExecutionResult = strawberry.mutation(
+        resolver=record_execution,
+        description="Record the execution of an operational plan's activities (status ONGOING "
+        "or COMPLETED, milestones reached, CHF spent per year and source): all or none; a "
+        "record whose key the plan already holds stores nothing (a different content under it "
+        "is IdempotencyKeyReused).",
+        metadata=declare(Permission.RECORD_READINGS, Caching.NOT_A_QUERY),
+    )

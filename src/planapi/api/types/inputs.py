@@ -11,7 +11,7 @@ import strawberry
 
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
 from planapi.api.types.activity_inputs import BudgetLineInput, MilestoneInput, ShareInput
-from planapi.application.plans import AmendPlan, CreatePlan
+from planapi.application.plan_commands import AmendPlan, CreatePlan
 from planapi.domain.activity_values import ActivityStatus
 from planapi.domain.changes import (
     AddNode,
@@ -39,6 +39,16 @@ from planapi.domain.periods import PeriodType
 from planapi.domain.plan_kinds import PlanKind
 
 UNSET: Any = strawberry.UNSET
+
+
+def _idempotency_key() -> Any:
+    """The idempotency key that creating and amending a plan both take."""
+    return strawberry.field(
+        default=None,
+        description="Optional, 1-200 characters, per plan and caller: a retry with the same key "
+        "and the same input is answered as the first time and changes nothing; the same key with "
+        "other input is refused (IdempotencyKeyReused).",
+    )
 
 
 @strawberry.input
@@ -165,12 +175,7 @@ class CreatePlanInput:
         description="OPERATIONAL_PLAN: the id of the action plan it implements; its activities "
         "link into that plan's latest version.",
     )
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Optional, 1-200 characters, per plan and caller: a retry with the same key "
-        "and the same input is answered as the first time and changes nothing; the same key with "
-        "other input is refused (IdempotencyKeyReused).",
-    )
+    idempotency_key: str | None = _idempotency_key()
 
 
 @strawberry.input
@@ -182,12 +187,7 @@ class AmendPlanInput:
     changes: list[PlanChangeInput]
     reference: str | None = None
     effective_from: dt.date | None = None
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Optional, 1-200 characters, per plan and caller: a retry with the same key "
-        "and the same input is answered as the first time and changes nothing; the same key with "
-        "other input is refused (IdempotencyKeyReused).",
-    )
+    idempotency_key: str | None = _idempotency_key()
     edition: int | None = strawberry.field(
         default=None,
         description="OPERATIONAL_PLAN, on the authority of COUNCIL: the edition this approval "

@@ -10,6 +10,7 @@ import strawberry
 from planapi.api.types.activities import Activity
 from planapi.api.types.budget import BudgetBreakdown, plan_budget
 from planapi.api.types.context import Context
+from planapi.api.types.dashboard import SUMMARY_DESCRIPTION, ProgressSummary, progress_summary
 from planapi.api.types.errors import bad_input
 from planapi.api.types.execution import PlanImplementation, plan_implementation
 from planapi.api.types.global_ids import Node as GlobalNode
@@ -24,20 +25,17 @@ from planapi.api.types.history import (
     field_diffs,
     version_of,
 )
-from planapi.api.types.nodes import (
+from planapi.api.types.node_kinds import (
     Enabler,
-    NodeLink,
     Output,
-    PlanNode,
     Priority,
     RegionalInitiative,
     Resolution,
     Section,
     StudyGroup,
     Term,
-    as_type,
-    as_types,
 )
+from planapi.api.types.nodes import NodeLink, PlanNode, as_type, as_types
 from planapi.application.plans import PlanVersion, VersionDiff
 from planapi.domain.activities import runs_in
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
@@ -121,6 +119,12 @@ class Plan(GlobalNode):
     )
     def plan_id(self) -> strawberry.ID:
         return strawberry.ID(self._state.id)
+
+    @strawberry.field(description=SUMMARY_DESCRIPTION)
+    async def progress_summary(
+        self, info: strawberry.Info[Context, None], expected_period: str | None = None
+    ) -> ProgressSummary:
+        return await progress_summary(info.context, self._state, None, expected_period)
 
     @strawberry.field
     def title(self) -> str:
