@@ -17,6 +17,7 @@ from bench import (
     http,
     latest,
     merkle,
+    operational,
     plan_reads,
     plan_writes,
     readings,
@@ -35,6 +36,7 @@ BENCHMARKS = {
     "merkle": merkle.main,
     "hostile": hostile.main,
     "dashboard": dashboard.main,
+    "operational": operational.main,
 }
 # Issue 14's: minutes each, run by name only (`./dev bench latest`, `./dev bench soak`).
 BY_NAME_ONLY = {"latest": latest.main, "soak": soak.main}

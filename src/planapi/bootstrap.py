@@ -18,6 +18,7 @@ from planapi.adapters.database import (
     seeds_itself,
 )
 from planapi.adapters.event_store import SqlEventStore
+from planapi.adapters.execution_store import SqlExecutionStore
 from planapi.adapters.failures import quiet_lost_waiters
 from planapi.adapters.feeds import SqlEventLog, SqlReadingLog
 from planapi.adapters.heads import SqlHeads
@@ -32,6 +33,7 @@ from planapi.adapters.snapshots import SqlSnapshotStore, UnkeyedSnapshotStore
 from planapi.adapters.token_store import SqlTokenStore
 from planapi.application.access import Role
 from planapi.application.authn import Authenticator
+from planapi.application.execution import ExecutionService
 from planapi.application.feed import EventFeed
 from planapi.application.heads_tracker import HeadsTracker
 from planapi.application.live import (
@@ -75,6 +77,8 @@ class Services:
     # Whether the server seeds the demo plan into an empty database at start (the backend's
     # call: see adapters/database.py).
     seed_when_empty: bool = False
+    # Execution records of operational plans.
+    execution: ExecutionService | None = None
 
     async def close(self) -> None:
         if self.heads is not None:
@@ -165,6 +169,7 @@ async def bootstrap(settings: Settings) -> Services:
             SqlMerkleLog(engine), LogRecomputation(engine), clock, log_settings
         ),
         seed_when_empty=seeds_itself(engine),
+        execution=ExecutionService(SqlExecutionStore(engine, clock), plans),
     )
 
 

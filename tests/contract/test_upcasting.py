@@ -19,7 +19,8 @@ from planapi.domain.changes import AddNode
 from planapi.domain.events import Authority, PlanCreated, PlanStatus
 from planapi.domain.history import touched_nodes
 from planapi.domain.nodes import NodeKind
-from tests.contract.builders import amend_command, info, raw_rows
+from planapi.domain.plan_kinds import PlanKind
+from tests.contract.builders import amend_command, create_command, info, raw_rows
 
 OLD_PLAN = "old-plan"
 STREAM = f"plan:{OLD_PLAN}"
@@ -166,4 +167,23 @@ async def test_a_plan_stored_before_plans_had_a_status_reads_as_a_draft_and_can_
     assert found is not None
     assert found.state.status is PlanStatus.DRAFT
     assert adopted.state.status is PlanStatus.ADOPTED
+    assert (await service.verify(OLD_PLAN)).ok
+
+
+async def test_plans_stored_before_plan_kinds_are_action_plans_and_new_ones_store_alike(
+    engine: AsyncEngine, service: PlanService
+) -> None:
+    await _store_raw(
+        engine, type_="PlanCreated", schema_version=1, data=_v1_plan_created("2026-2029")
+    )
+    await service.create_plan(create_command("new-plan"))
+
+    old = await service.plan(OLD_PLAN)
+    (row,) = await raw_rows(engine, "plan:new-plan")
+
+    assert old is not None
+    assert old.state.plan_kind is PlanKind.ACTION_PLAN
+    # An action plan created today is stored in the shape of one created before plan kinds.
+    assert "plan_kind" not in row["data"]
+    assert "implements" not in row["data"]
     assert (await service.verify(OLD_PLAN)).ok

@@ -13,6 +13,13 @@ from decimal import Decimal
 import pytest
 from hypothesis import strategies as st
 
+from planapi.domain.activity_values import (
+    ActivityStatus,
+    BudgetLine,
+    FundingSource,
+    Milestone,
+    Share,
+)
 from planapi.domain.changes import (
     AddNode,
     Change,
@@ -41,6 +48,7 @@ from planapi.domain.nodes import (
 )
 from planapi.domain.periods import PeriodType
 from planapi.domain.plan import EMPTY, PlanState, fold
+from planapi.domain.plan_kinds import NODE_KINDS
 
 PLAN_START = 2026
 PLAN_END = 2029
@@ -156,7 +164,8 @@ def kind_values(draw: st.DrawFn, kind: NodeKind) -> dict[str, object]:
 
 @st.composite
 def _valid_add(draw: st.DrawFn, state: PlanState) -> Change:
-    kinds = [*NodeKind, *LIKELY_KINDS, *LIKELY_KINDS]
+    # An action plan holds no activities (tests/unit/test_activities.py covers those).
+    kinds = [*NODE_KINDS[state.plan_kind], *LIKELY_KINDS, *LIKELY_KINDS]
     kind = draw(st.sampled_from([k for k in kinds if _allowed_parents(state, k)]))
     parent_id = draw(st.sampled_from(_allowed_parents(state, kind)))
     siblings = len(state.children.get(parent_id, ()))
@@ -341,6 +350,31 @@ FIELD_VALUES: dict[str, st.SearchStrategy[object]] = {
     "expected_results": st.lists(any_text, max_size=2).map(tuple),
     "number": st.one_of(st.none(), any_text),
     "revision": st.one_of(st.none(), any_text),
+    **dict.fromkeys(
+        ("output_ids", "serves_ids", "initiative_ids", "countries"),
+        st.lists(st.sampled_from(["KEN", "ken", "output-1", ""]), max_size=2).map(tuple),
+    ),
+    "responsible_unit": st.one_of(st.none(), any_text),
+    "regions": st.lists(st.sampled_from(Region), max_size=2).map(tuple),
+    "start": st.one_of(st.none(), st.dates()),
+    "end": st.one_of(st.none(), st.dates()),
+    "status": st.one_of(st.none(), st.sampled_from(ActivityStatus)),
+    "milestones": st.lists(
+        st.builds(Milestone, st.sampled_from(["", "m1", "m1"]), any_text, st.dates()), max_size=2
+    ).map(tuple),
+    "budget": st.lists(
+        st.builds(
+            BudgetLine,
+            st.integers(2025, 2031),
+            st.sampled_from(FundingSource),
+            st.decimals(allow_nan=False, places=3, min_value=-10, max_value=10**6),
+        ),
+        max_size=3,
+    ).map(tuple),
+    "shares": st.lists(
+        st.builds(Share, st.sampled_from(["AFRICA", "output-1", "x"]), st.decimals(-1, 3)),
+        max_size=2,
+    ).map(tuple),
 }
 assert set(FIELD_VALUES) == set(EDITABLE_FIELDS)
 

@@ -4,6 +4,7 @@ any difference a client could make — a field, a change, a decimal's scale — 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -62,3 +63,16 @@ def test_a_key_that_is_no_key_is_refused_naming_the_field(key: str) -> None:
     with pytest.raises(ValidationError) as refused:
         command_key(amendment("T", key=key), "actor")
     assert refused.value.problems[0].path == ("idempotency_key",)
+
+
+def test_a_key_stored_before_editions_existed_still_matches_its_retry() -> None:
+    # The hash this amendment had before AmendPlan gained `edition` (computed by that release).
+    before = hashlib.sha256(
+        b'{"":"AmendPlan","authority":"TDAG","changes":[{"":"UpdateNode","id":"p1","values":'
+        b'{"baseline":{"":"Measurement","period":"2025","value":"2.50"},"title":"t"}}],'
+        b'"effective_from":null,"expected_version":3,"plan_id":"plan","rationale":"why",'
+        b'"reference":null}'
+    ).digest()
+
+    assert request_hash(amendment("t")) == before
+    assert request_hash(dataclasses.replace(amendment("t"), edition=2027)) != before

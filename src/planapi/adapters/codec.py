@@ -29,6 +29,7 @@ from planapi.domain.events import (
     PlanStatus,
 )
 from planapi.domain.links import Link, LinkRelation
+from planapi.domain.plan_kinds import PlanKind
 
 
 class CodecError(Exception):
@@ -79,10 +80,16 @@ def encode_event(event: PlanEvent) -> tuple[str, int, dict[str, Json]]:
             "changes": changes,
             **_status_out(event.status, event.succeeds),
         }
+        # Written only for an operational plan, so an action plan's payload stays as it was
+        # stored before plan kinds existed; absent, it reads as an action plan.
+        if event.plan_kind is not PlanKind.ACTION_PLAN:
+            data["plan_kind"], data["implements"] = event.plan_kind.value, event.implements
         return "PlanCreated", SCHEMA_VERSIONS["PlanCreated"], data
     amended: dict[str, Json] = {"changes": changes, **_status_out(event.status, event.succeeds)}
     if event.superseded_by is not None:
         amended["superseded_by"] = event.superseded_by
+    if event.edition is not None:
+        amended["edition"] = event.edition
     return "PlanAmended", SCHEMA_VERSIONS["PlanAmended"], amended
 
 
@@ -111,6 +118,8 @@ def decode_event(type_: str, schema_version: int, data: dict[str, Any]) -> PlanE
                 changes=changes,
                 status=PlanStatus(data.get("status", PlanStatus.DRAFT.value)),
                 succeeds=data.get("succeeds"),
+                plan_kind=PlanKind(data.get("plan_kind", PlanKind.ACTION_PLAN.value)),
+                implements=data.get("implements"),
             )
         status = data.get("status")
         return PlanAmended(
@@ -118,6 +127,7 @@ def decode_event(type_: str, schema_version: int, data: dict[str, Any]) -> PlanE
             status=PlanStatus(status) if status is not None else None,
             succeeds=data.get("succeeds"),
             superseded_by=data.get("superseded_by"),
+            edition=data.get("edition"),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise CodecError(f"{type_} v{schema_version}: malformed payload ({error!r})") from error

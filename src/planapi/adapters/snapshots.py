@@ -29,6 +29,7 @@ from planapi.application.ports import Clock
 from planapi.domain.events import PlanStatus
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState
+from planapi.domain.plan_kinds import PlanKind
 
 SNAPSHOT_FORMAT = 1
 # Sealed snapshots looked at per load, newest first, before folding from the start instead.
@@ -38,7 +39,7 @@ log = logging.getLogger("planapi.snapshots")
 
 
 def state_to_primitive(state: PlanState) -> dict[str, Any]:
-    return {
+    primitive = {
         "id": state.id,
         "title": state.title,
         "description": state.description,
@@ -53,6 +54,12 @@ def state_to_primitive(state: PlanState) -> dict[str, Any]:
         "succeeds": state.succeeds,
         "superseded_by": state.superseded_by,
     }
+    # Only an operational plan's: an action plan's snapshot reads (and verifies) exactly as one
+    # sealed before plan kinds existed.
+    if state.plan_kind is not PlanKind.ACTION_PLAN:
+        primitive["plan_kind"] = state.plan_kind.value
+        primitive["implements"], primitive["edition"] = state.implements, state.edition
+    return primitive
 
 
 def state_from_primitive(raw: dict[str, Any]) -> PlanState:
@@ -69,6 +76,9 @@ def state_from_primitive(raw: dict[str, Any]) -> PlanState:
     # Snapshots sealed before plans had a status: every plan was a draft then.
     builder.status = PlanStatus(raw.get("status", PlanStatus.DRAFT.value))
     builder.succeeds, builder.superseded_by = raw.get("succeeds"), raw.get("superseded_by")
+    # Snapshots sealed before plan kinds existed are of action plans.
+    builder.plan_kind = PlanKind(raw.get("plan_kind", PlanKind.ACTION_PLAN.value))
+    builder.implements, builder.edition = raw.get("implements"), raw.get("edition")
     return builder.freeze()
 
 

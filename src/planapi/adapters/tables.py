@@ -240,3 +240,27 @@ log_checkpoints = Table(
     Column("signed_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("log", "tree_size"),
 )
+
+# Execution records of operational plans (migration 0010): facts sent by integrations, each
+# idempotent by its key within the plan, hash-chained per plan in id order.
+execution_records = Table(
+    "execution_records",
+    metadata,
+    Column("id", Position, Identity(), primary_key=True),
+    Column("plan_id", Text, nullable=False),
+    Column("record_key", Text, nullable=False),
+    Column("activity_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("status", Text, nullable=True),
+    Column("milestone_key", Text, nullable=True),
+    Column("year", Integer, nullable=True),
+    Column("source", Text, nullable=True),
+    Column("amount", Text, nullable=True),  # CHF as exact text, the same on both backends
+    Column("actor", Text, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("prev_hash", LargeBinary, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    UniqueConstraint("plan_id", "record_key"),
+    sqlite_autoincrement=True,
+)

@@ -57,6 +57,7 @@ from planapi.api.types.errors import (
     as_union_member,
     bad_input,
 )
+from planapi.api.types.execution import ExecutionMutations
 from planapi.api.types.feed import EventPage, events_page
 from planapi.api.types.history import Amendment
 from planapi.api.types.inputs import (
@@ -235,7 +236,7 @@ class Query(NodeQueries):
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ExecutionMutations):
     @strawberry.mutation(
         description="Create a plan; its content becomes version 1.",
         metadata=declare(Permission.CREATE_PLAN, Caching.NOT_A_QUERY),

@@ -19,6 +19,11 @@ from planapi.domain.errors import Problem, ValidationError
 
 MAX_KEY = 200
 KEY_FIELD = "idempotency_key"
+# Fields added to the commands later: left out while at their default, so a key stored before
+# they existed still matches its retry.
+LATER_FIELDS = frozenset(
+    {"plan_kind", "implements", "edition", "status", "succeeds", "superseded_by"}
+)
 
 
 def command_key(command: object, actor: str) -> CommandKey | None:
@@ -43,6 +48,7 @@ def _plain(value: object) -> object:
             f.name: _plain(getattr(value, f.name))
             for f in dataclasses.fields(value)
             if f.name != KEY_FIELD
+            and not (f.name in LATER_FIELDS and getattr(value, f.name) == f.default)
         }
         return {"": type(value).__name__, **fields}
     if isinstance(value, enum.Enum):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from planapi.application.activity_document import kind_line, write_activities
 from planapi.application.plan_views import PlanVersion, VersionDiff
 from planapi.application.ports import Recorded
 from planapi.application.primitives import field_to_primitive
@@ -40,6 +41,9 @@ class Document:
     from_version: int | None = None  # set for a diff
     # DRAFT, ADOPTED or SUPERSEDED; for a diff whose versions differ, "DRAFT → ADOPTED".
     status: str | None = None
+    # What kind of plan: "Operational plan implementing baku-2026, edition 2027" (None: an
+    # action plan, which says nothing, as before plan kinds).
+    kind: str | None = None
 
 
 REGION_NAMES = {
@@ -64,6 +68,7 @@ _LISTED_KINDS = {
     SectionContent.REGIONAL_INITIATIVES: NodeKind.REGIONAL_INITIATIVE,
     SectionContent.RESOLUTIONS: NodeKind.RESOLUTION,
     SectionContent.STUDY_GROUPS: NodeKind.STUDY_GROUP,
+    SectionContent.ACTIVITIES: NodeKind.ACTIVITY,
 }
 
 
@@ -178,6 +183,8 @@ class _Writer:
             served = self.state.linked_to(node.id, LinkRelation.SERVES)
             if served:
                 self.item(f"Serves: {self.names(served)}", 1, node)
+            for kpi in self.state.children_of(node.id, NodeKind.KPI):
+                self.kpi(kpi, level + 1)
 
     def enablers(self, nodes: list[Node], level: int) -> None:
         for node in nodes:
@@ -248,6 +255,7 @@ _LISTINGS: dict[SectionContent, Callable[[_Writer, list[Node], int], None]] = {
     SectionContent.REGIONAL_INITIATIVES: _Writer.initiatives,
     SectionContent.RESOLUTIONS: _Writer.resolutions,
     SectionContent.STUDY_GROUPS: _Writer.study_groups,
+    SectionContent.ACTIVITIES: write_activities,
 }
 _APPENDIX_TITLES = {
     SectionContent.TERMS: "Terms",
@@ -258,6 +266,7 @@ _APPENDIX_TITLES = {
     SectionContent.RESOLUTIONS: "Resolutions",
     SectionContent.STUDY_GROUPS: "Study groups",
     SectionContent.LINKAGES: "Linkages",
+    SectionContent.ACTIVITIES: "Activities",
 }
 
 
@@ -280,6 +289,7 @@ def plan_document(found: PlanVersion) -> Document:
         amendment=found.amendment,
         blocks=writer.blocks,
         status=state.status.value,
+        kind=kind_line(state),
     )
 
 

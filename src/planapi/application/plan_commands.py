@@ -6,8 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from planapi.application.operational import Read, amendment_terms, creation_terms
 from planapi.domain.changes import Change
 from planapi.domain.events import Authority, PlanStatus
+from planapi.domain.plan import PlanState
+from planapi.domain.plan_kinds import PlanKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,12 @@ class CreatePlan:
     idempotency_key: str | None = None
     status: PlanStatus = PlanStatus.DRAFT
     succeeds: str | None = None
+    plan_kind: PlanKind | None = None  # None: an action plan
+    implements: str | None = None  # the action plan an operational plan implements
+
+    async def terms(self, read: Read) -> dict[str, object]:
+        """What deciding it needs beyond its fields (`application.operational`)."""
+        return await creation_terms(read, self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +49,8 @@ class AmendPlan:
     status: PlanStatus | None = None
     succeeds: str | None = None
     superseded_by: str | None = None  # set by the service alone (see application/succession.py)
+    edition: int | None = None  # an operational plan's, set by the Council's approval
+
+    async def terms(self, read: Read, state: PlanState) -> dict[str, object]:
+        """What deciding it against `state` needs beyond its fields."""
+        return await amendment_terms(read, state, self)

@@ -84,7 +84,7 @@ class PlanService:
         keyed = command_key(command, info.actor)
         if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
             return replayed
-        event = succession.decided_creation(info, command)
+        event = succession.decided_creation(info, command, await command.terms(self.plan))
         await succession.predecessor_check(self.events, stream_of, command.succeeds)
         try:
             recorded = await self.events.append(stream, 0, event, info, command=keyed)
@@ -103,8 +103,9 @@ class PlanService:
         if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
             return replayed
         current = await self._current(command.plan_id, command.expected_version)
+        terms = await command.terms(self.plan, current.state)
         try:
-            event = succession.decided_amendment(current.state, info, command)
+            event = succession.decided_amendment(current.state, info, command, terms)
         except ValidationError:
             # Checked against a version that is no longer the latest: the conflict is the news.
             latest = await self.events.latest_version(stream)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from planapi.domain.events import AmendmentInfo, PlanEvent
+from planapi.domain.execution import ExecutionIntegrity, ExecutionRecord, StoredExecution
 from planapi.domain.plan import PlanState
 from planapi.domain.readings import BatchCheck, Reading, ReadingQuery
 
@@ -247,6 +248,22 @@ class TotalSeriesSource(Protocol):
 
     async def readings(self, ids: Sequence[int]) -> list[Reading]:
         """The stored readings with these ids (rows never change: any time will do)."""
+
+
+class ExecutionStore(Protocol):
+    """Execution records of operational plans (database-only, like readings)."""
+
+    async def append(
+        self, plan_id: str, actor: str, records: Sequence[ExecutionRecord]
+    ) -> tuple[list[StoredExecution], int]:
+        """Store the records whose keys are new, all or none; (stored, resends). A known key
+        with other content raises IdempotencyKeyReusedError."""
+
+    async def read(self, plan_id: str, as_of: dt.datetime | None = None) -> list[StoredExecution]:
+        """The plan's records recorded at or before `as_of` (all when None), oldest first."""
+
+    async def verify(self, plan_id: str) -> ExecutionIntegrity:
+        """Re-hash the plan's chain of records."""
 
 
 # -- feeds and live updates ----------------------------------------------------------------

@@ -6,10 +6,18 @@ before/after values, so a field is spelled the same way wherever it leaves the d
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from planapi.domain.activity_values import (
+    ActivityStatus,
+    BudgetLine,
+    FundingSource,
+    Milestone,
+    Share,
+)
 from planapi.domain.nodes import (
     Dimension,
     Direction,
@@ -49,6 +57,34 @@ def _dimension_in(raw: Json) -> Dimension:
     return Dimension(raw["name"], tuple(raw["values"]))
 
 
+def _milestone_out(value: Milestone) -> Json:
+    return {"key": value.key, "title": value.title, "due": value.due.isoformat()}
+
+
+def _milestone_in(raw: Json) -> Milestone:
+    return Milestone(raw["key"], raw["title"], dt.date.fromisoformat(raw["due"]))
+
+
+def _budget_out(value: BudgetLine) -> Json:
+    return {"year": value.year, "source": value.source.value, "amount": str(value.amount)}
+
+
+def _budget_in(raw: Json) -> BudgetLine:
+    return BudgetLine(raw["year"], FundingSource(raw["source"]), Decimal(raw["amount"]))
+
+
+def _share_out(value: Share) -> Json:
+    return {"key": value.key, "weight": str(value.weight)}
+
+
+def _share_in(raw: Json) -> Share:
+    return Share(raw["key"], Decimal(raw["weight"]))
+
+
+def _date_out(value: dt.date) -> Json:
+    return value.isoformat()
+
+
 def _same(value: Json) -> Json:
     return value
 
@@ -85,6 +121,17 @@ _CODECS: dict[str, tuple[Callable[[Any], Json], Callable[[Json], Any]]] = {
     "contents": (_many(_enum_out), _many_in(SectionContent)),
     "minimum": (str, Decimal),
     "maximum": (str, Decimal),
+    "output_ids": (list, tuple),
+    "serves_ids": (list, tuple),
+    "initiative_ids": (list, tuple),
+    "countries": (list, tuple),
+    "regions": (_many(_enum_out), _many_in(Region)),
+    "start": (_date_out, dt.date.fromisoformat),
+    "end": (_date_out, dt.date.fromisoformat),
+    "status": (_enum_out, ActivityStatus),
+    "milestones": (_many(_milestone_out), _many_in(_milestone_in)),
+    "budget": (_many(_budget_out), _many_in(_budget_in)),
+    "shares": (_many(_share_out), _many_in(_share_in)),
 }
 
 

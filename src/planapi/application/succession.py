@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 _ATTEMPTS = 5
 
 
-def decided_creation(info: AmendmentInfo, command: CreatePlan) -> PlanCreated:
+def decided_creation(
+    info: AmendmentInfo, command: CreatePlan, terms: dict[str, object]
+) -> PlanCreated:
+    """`terms`: what deciding it needs beyond its fields (`application.operational`)."""
     return decide_creation(
         info,
         command.plan_id,
@@ -38,10 +41,13 @@ def decided_creation(info: AmendmentInfo, command: CreatePlan) -> PlanCreated:
         command.changes,
         status=command.status,
         succeeds=command.succeeds,
+        **terms,  # type: ignore[arg-type]
     )
 
 
-def decided_amendment(state: PlanState, info: AmendmentInfo, command: AmendPlan) -> PlanAmended:
+def decided_amendment(
+    state: PlanState, info: AmendmentInfo, command: AmendPlan, terms: dict[str, object]
+) -> PlanAmended:
     return decide_amendment(
         state,
         info,
@@ -49,6 +55,7 @@ def decided_amendment(state: PlanState, info: AmendmentInfo, command: AmendPlan)
         status=command.status,
         succeeds=command.succeeds,
         superseded_by=command.superseded_by,
+        **terms,  # type: ignore[arg-type]
     )
 
 

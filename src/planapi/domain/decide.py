@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Sequence
 
+from planapi.domain.activities import activity_problems
 from planapi.domain.bounds import range_problems
 from planapi.domain.changes import (
     OPERATION_NAMES,
@@ -23,6 +24,7 @@ from planapi.domain.changes import (
     UnlinkNodes,
     UpdateNode,
 )
+from planapi.domain.editions import edition_problems
 from planapi.domain.errors import Problem, ValidationError
 from planapi.domain.events import (
     AmendmentInfo,
@@ -54,6 +56,7 @@ from planapi.domain.field_checks import (
 from planapi.domain.links import LINK_RULES, Link
 from planapi.domain.nodes import Node, fields_for
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState, updated
+from planapi.domain.plan_kinds import PlanKind, creation_problems, node_kind_problems
 from planapi.domain.status import (
     PlanStatus,
     amendment_status_problems,
@@ -94,9 +97,13 @@ def decide_creation(
     *,
     status: PlanStatus = PlanStatus.DRAFT,
     succeeds: str | None = None,
+    plan_kind: PlanKind = PlanKind.ACTION_PLAN,
+    implements: str | None = None,
+    implemented: PlanState | None = None,
 ) -> PlanCreated:
-    problems = info_problems(info)
-    problems += creation_status_problems(info, plan_id, status, succeeds)
+    """`implemented`: the action plan an operational plan's activities link into."""
+    problems = info_problems(info) + creation_problems(plan_kind, implements)
+    problems += creation_status_problems(info, plan_id, status, succeeds, plan_kind.value)
     if not PLAN_ID.match(plan_id):
         problems.append(
             Problem(("id",), "must be 2-64 characters of a-z, 0-9 and '-', starting alphanumeric")
@@ -107,8 +114,10 @@ def decide_creation(
         problems.append(Problem(("period_start",), "must be a year between 1900 and 2200"))
     if period_end < period_start:
         problems.append(Problem(("period_end",), "must not be before period_start"))
-    start = dataclasses.replace(EMPTY, period_start=period_start, period_end=period_end)
-    events = _decide_changes(start, changes, problems, allow_empty=True)
+    start = dataclasses.replace(
+        EMPTY, period_start=period_start, period_end=period_end, plan_kind=plan_kind
+    )
+    events = _decide_changes(start, changes, problems, implemented, allow_empty=True)
     return PlanCreated(
         plan_id,
         title.strip(),
@@ -118,6 +127,8 @@ def decide_creation(
         events,
         status=status,
         succeeds=succeeds,
+        plan_kind=plan_kind,
+        implements=implements,
     )
 
 
@@ -129,22 +140,32 @@ def decide_amendment(
     status: PlanStatus | None = None,
     succeeds: str | None = None,
     superseded_by: str | None = None,
+    edition: int | None = None,
+    implemented: PlanState | None = None,
 ) -> PlanAmended:
-    problems = info_problems(info)
+    """`edition`: set by the Council's approval of an operational plan."""
+    problems = info_problems(info) + edition_problems(state, info, edition)
     problems += amendment_status_problems(state, info, status, succeeds, superseded_by)
-    plan_level = status is not None or succeeds is not None
-    events = _decide_changes(state, changes, problems, allow_empty=plan_level)
-    return PlanAmended(events, status=status, succeeds=succeeds, superseded_by=superseded_by)
+    plan_level = status is not None or succeeds is not None or edition is not None
+    events = _decide_changes(state, changes, problems, implemented, allow_empty=plan_level)
+    return PlanAmended(
+        events, status=status, succeeds=succeeds, superseded_by=superseded_by, edition=edition
+    )
 
 
 def _decide_changes(
-    state: PlanState, changes: Sequence[Change], problems: list[Problem], *, allow_empty: bool
+    state: PlanState,
+    changes: Sequence[Change],
+    problems: list[Problem],
+    implemented: PlanState | None,
+    *,
+    allow_empty: bool,
 ) -> tuple[NodeEvent, ...]:
     if not changes and not allow_empty:
         problems.append(Problem(("changes",), "an amendment needs at least one change"))
     if len(changes) > MAX_CHANGES:
         problems.append(Problem(("changes",), f"at most {MAX_CHANGES} changes per amendment"))
-    work = PlanBuilder(state)
+    work = PlanBuilder(state, implemented)
     # Ids the amendment asks for by name: a generated id must not take one first.
     reserved = {c.id for c in changes if isinstance(c, AddNode) and c.id is not None}
     events: list[NodeEvent] = []
@@ -182,6 +203,7 @@ def _add(
         problems.append(Problem((*path, "title"), "give the title once, as the title"))
     if change.id is not None:
         problems += new_id_problems(work, change.id, (*path, "id"))
+    problems += node_kind_problems(work.plan_kind, change.kind, (*path, "kind"))
     parent_ok = parent_problems(work, change.kind, change.parent_id, (*path, "parent_id"))
     problems += parent_ok
     problems += text_problems((*path, "title"), change.title, MAX_TITLE, required=True)
@@ -195,6 +217,7 @@ def _add(
     node = updated(node, {name: v for name, v in change.values.items() if name in allowed})
     if not parent_ok:
         problems += code_problems(work, node, change.parent_id, path)
+    problems += activity_problems(work, node, path)
     siblings = len(work.siblings(change.parent_id))
     position = siblings if change.position is None else change.position
     problems += position_problems(position, siblings, (*path, "position"))
@@ -225,6 +248,7 @@ def _update(
     }
     if not problems:
         problems += code_problems(work, updated(node, values), node.parent_id, path)
+        problems += activity_problems(work, updated(node, values), path)
     if not problems:
         problems += range_problems(updated(node, values), values, path)
     return [NodeUpdated(node.id, values)]

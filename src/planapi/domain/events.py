@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from planapi.domain.links import Link
 from planapi.domain.nodes import Node
+from planapi.domain.plan_kinds import PlanKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,10 @@ class PlanCreated:
     status: PlanStatus = PlanStatus.DRAFT
     # The plan this one succeeds: adopting this one supersedes it.
     succeeds: str | None = None
+    # Events stored before plan kinds existed are action plans.
+    plan_kind: PlanKind = PlanKind.ACTION_PLAN
+    # The action plan an operational plan implements (its plan id).
+    implements: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,9 @@ class PlanAmended:
     succeeds: str | None = None
     # With status SUPERSEDED: the adopted successor that superseded the plan.
     superseded_by: str | None = None
+    # An operational plan's edition, set by the Council's yearly approval (2027: activities for
+    # 2027, forecast for the three years after).
+    edition: int | None = None
 
 
 PlanEvent = PlanCreated | PlanAmended

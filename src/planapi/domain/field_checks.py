@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TypeVar
 
+from planapi.domain.activities import ACTIVITY_CHECKS
 from planapi.domain.errors import PeriodError, Problem
 from planapi.domain.nodes import (
     NODE_ID,
@@ -248,6 +249,7 @@ _FIELD_CHECKS: dict[str, Callable[[PlanBuilder, object, Path], list[Problem]]] =
     "contents": _check_distinct,
     "minimum": _check_number,
     "maximum": _check_number,
+    **ACTIVITY_CHECKS,
 }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
+from planapi.domain.activity_values import ActivityStatus, BudgetLine, Milestone, Share
 from planapi.domain.periods import PeriodType
 
 
@@ -23,6 +25,8 @@ class NodeKind(enum.Enum):
     QUESTION = "QUESTION"
     SECTION = "SECTION"
     TERM = "TERM"
+    # an operational plan's unit of work
+    ACTIVITY = "ACTIVITY"
 
 
 class Measure(enum.Enum):
@@ -59,6 +63,7 @@ class SectionContent(enum.Enum):
     RESOLUTIONS = "RESOLUTIONS"
     STUDY_GROUPS = "STUDY_GROUPS"
     LINKAGES = "LINKAGES"
+    ACTIVITIES = "ACTIVITIES"
 
 
 class ReferenceVocabulary(enum.Enum):
@@ -76,7 +81,8 @@ class ReferenceVocabulary(enum.Enum):
 PARENT_KINDS: dict[NodeKind, frozenset[NodeKind | None]] = {
     NodeKind.PRIORITY: frozenset({None}),
     NodeKind.OUTCOME: frozenset({NodeKind.PRIORITY, NodeKind.ENABLER}),
-    NodeKind.KPI: frozenset({NodeKind.OUTCOME}),
+    # Output KPIs hang under the output, or under the activity that delivers it.
+    NodeKind.KPI: frozenset({NodeKind.OUTCOME, NodeKind.OUTPUT, NodeKind.ACTIVITY}),
     NodeKind.OUTPUT: frozenset({None}),
     NodeKind.ENABLER: frozenset({None}),
     NodeKind.REGIONAL_INITIATIVE: frozenset({None}),
@@ -87,6 +93,7 @@ PARENT_KINDS: dict[NodeKind, frozenset[NodeKind | None]] = {
     # Sections nest (3 → 3.1) so the narrative can be rebuilt in its own order.
     NodeKind.SECTION: frozenset({None, NodeKind.SECTION}),
     NodeKind.TERM: frozenset({None}),
+    NodeKind.ACTIVITY: frozenset({None}),
 }
 
 
@@ -143,6 +150,19 @@ class Node:
     # resolutions
     number: str | None = None
     revision: str | None = None
+    # activities: links into the action plan by its stable node ids
+    output_ids: tuple[str, ...] = ()
+    serves_ids: tuple[str, ...] = ()
+    initiative_ids: tuple[str, ...] = ()
+    responsible_unit: str | None = None
+    regions: tuple[Region, ...] = ()
+    countries: tuple[str, ...] = ()
+    start: dt.date | None = None
+    end: dt.date | None = None
+    status: ActivityStatus | None = None
+    milestones: tuple[Milestone, ...] = ()
+    budget: tuple[BudgetLine, ...] = ()
+    shares: tuple[Share, ...] = ()
 
 
 COMMON_FIELDS: frozenset[str] = frozenset({"code", "title", "description", "references"})
@@ -165,6 +185,22 @@ KIND_FIELDS: dict[NodeKind, frozenset[str]] = {
     NodeKind.PROJECT: frozenset({"objective", "expected_results"}),
     NodeKind.RESOLUTION: frozenset({"number", "revision"}),
     NodeKind.SECTION: frozenset({"contents"}),
+    NodeKind.ACTIVITY: frozenset(
+        {
+            "output_ids",
+            "serves_ids",
+            "initiative_ids",
+            "responsible_unit",
+            "regions",
+            "countries",
+            "start",
+            "end",
+            "status",
+            "milestones",
+            "budget",
+            "shares",
+        }
+    ),
 }
 
 # Every field a change may set, in a stable order for diffs and history.
@@ -174,7 +210,22 @@ EDITABLE_FIELDS: tuple[str, ...] = tuple(
 
 # Fields that take a list: "no value" is the empty tuple rather than None.
 LIST_FIELDS: frozenset[str] = frozenset(
-    {"references", "targets", "dimensions", "expected_results", "period_types", "contents"}
+    {
+        "references",
+        "targets",
+        "dimensions",
+        "expected_results",
+        "period_types",
+        "contents",
+        "output_ids",
+        "serves_ids",
+        "initiative_ids",
+        "regions",
+        "countries",
+        "milestones",
+        "budget",
+        "shares",
+    }
 )
 
 

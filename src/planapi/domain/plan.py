@@ -21,6 +21,7 @@ from planapi.domain.events import (
 )
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.nodes import LIST_FIELDS, Node, NodeKind
+from planapi.domain.plan_kinds import PlanKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,9 @@ class PlanState:
     status: PlanStatus = PlanStatus.DRAFT
     succeeds: str | None = None
     superseded_by: str | None = None
+    plan_kind: PlanKind = PlanKind.ACTION_PLAN
+    implements: str | None = None
+    edition: int | None = None
 
     def node(self, node_id: str) -> Node | None:
         return self.nodes.get(node_id)
@@ -84,7 +88,7 @@ class PlanState:
 class PlanBuilder:
     """A mutable working copy used to fold events and to validate an amendment's changes."""
 
-    def __init__(self, state: PlanState) -> None:
+    def __init__(self, state: PlanState, implemented: PlanState | None = None) -> None:
         self.id = state.id
         self.title = state.title
         self.description = state.description
@@ -99,6 +103,10 @@ class PlanBuilder:
         }
         self.links: set[Link] = set(state.links)
         self.retired: set[str] = set(state.retired_ids)
+        self.plan_kind, self.implements = state.plan_kind, state.implements
+        self.edition = state.edition
+        # The action plan an operational plan's activities link into, when checking changes.
+        self.implemented = implemented
 
     # -- reading, for validation -------------------------------------------------------------
     def siblings(self, parent_id: str | None) -> list[str]:
@@ -118,10 +126,13 @@ class PlanBuilder:
             self.id, self.title, self.description = event.plan_id, event.title, event.description
             self.period_start, self.period_end = event.period_start, event.period_end
             self.status, self.succeeds = event.status, event.succeeds
+            self.plan_kind, self.implements = event.plan_kind, event.implements
         else:
             self.status = event.status or self.status
             self.succeeds = event.succeeds or self.succeeds
             self.superseded_by = event.superseded_by or self.superseded_by
+            if event.edition is not None:
+                self.edition = event.edition
         for change in event.changes:
             self.apply(change)
         self.version += 1
@@ -173,6 +184,9 @@ class PlanBuilder:
             status=self.status,
             succeeds=self.succeeds,
             superseded_by=self.superseded_by,
+            plan_kind=self.plan_kind,
+            implements=self.implements,
+            edition=self.edition,
         )
 
 

@@ -29,16 +29,18 @@ __all__ = [
 
 # Plans without a kind of their own are action plans (the only kind before operational plans).
 ACTION_PLAN = "ACTION_PLAN"
+OPERATIONAL_PLAN = "OPERATIONAL_PLAN"
 
 # Who may change a plan's status, by plan kind: one line per kind.
 STATUS_AUTHORITIES: Mapping[str, frozenset[Authority]] = MappingProxyType(
     {
         ACTION_PLAN: frozenset({Authority.WTDC}),
+        OPERATIONAL_PLAN: frozenset({Authority.COUNCIL}),
     }
 )
 
 _PLAN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}\Z")
-_KIND_NAMES = {ACTION_PLAN: "an action plan"}
+_KIND_NAMES = {ACTION_PLAN: "an action plan", OPERATIONAL_PLAN: "an operational plan"}
 
 # The status each status may become by an amendment that asks for it.
 _ALLOWED: Mapping[PlanStatus, frozenset[PlanStatus]] = MappingProxyType(
@@ -116,11 +118,14 @@ def succeeds_problems(plan_id: str, succeeds: str | None) -> list[Problem]:
 
 
 def creation_status_problems(
-    info: AmendmentInfo, plan_id: str, status: PlanStatus, succeeds: str | None
+    info: AmendmentInfo,
+    plan_id: str,
+    status: PlanStatus,
+    succeeds: str | None,
+    plan_kind: str = "ACTION_PLAN",
 ) -> list[Problem]:
-    # A new plan has no kind of its own yet in this table's eyes: an action plan.
     return [
-        *status_problems(ACTION_PLAN, info.authority, None, status),
+        *status_problems(plan_kind, info.authority, None, status),
         *succeeds_problems(plan_id, succeeds),
     ]
 

@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from planapi.adapters.failures import as_unavailable
 from planapi.api.routes.documents import diff_endpoint, document_endpoint
 from planapi.api.routes.events import events_endpoint
+from planapi.api.routes.exports import readings_endpoint
 from planapi.api.routes.ingest import ingest_endpoint
 from planapi.api.routes.log_routes import log_endpoints
 from planapi.api.runtime.graphql_http import CachingGraphQL
@@ -96,6 +97,7 @@ class PlanGraphQL(OfflineGraphiQL, PlanGraphQLAccess, CachingGraphQL):
             feed=services.feed,
             live=services.live,
             transparency=services.transparency,
+            execution=services.execution,
             **context_access(request.scope, _authenticator(services)),
         )
 
@@ -206,6 +208,11 @@ def _routes(
         *([Route("/metrics", metrics.endpoint)] if settings.metrics else []),
         Route("/plans/{plan_id}/document", document_endpoint(lambda: holder["app"].plans)),
         Route("/plans/{plan_id}/diff", diff_endpoint(lambda: holder["app"].plans)),
+        Route(
+            "/plans/{plan_id}/kpis/{kpi_id}/readings",
+            readings_endpoint(lambda: holder["app"].readings),
+            methods=["GET"],
+        ),
         Route(
             "/ingest/readings",
             ingest_endpoint(lambda: holder["app"].readings, max_body=settings.max_ingest_bytes),

@@ -9,9 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from planapi.api.routes.rendering import FORMATS, render
+from planapi.api.routes.spreadsheets import CSV, XLSX, csv_text, xlsx
 from planapi.application.document import diff_document, plan_document
 from planapi.application.in_force import read_plan
+from planapi.application.plan_views import PlanVersion
 from planapi.application.plans import PlanService
+from planapi.application.spreadsheets import kpi_sheet, plan_sheets
 from planapi.domain.errors import (
     PlanApiError,
     PlanNotFoundError,
@@ -67,11 +70,31 @@ def _date(request: Request, name: str) -> dt.date | None:
         raise BadQuery(f"{name}: {given!r} is not a date (2027-03-01)") from error
 
 
-def _format(request: Request) -> str:
+# The plan as tables: an operational plan a sheet per year and one of KPIs, an action plan its
+# KPI framework (CSV: the KPI framework, one table).
+TABLES = ("xlsx", "csv")
+
+
+def _format(request: Request, tables: tuple[str, ...] = ()) -> str:
     fmt = request.query_params.get("format", "markdown")
-    if fmt not in FORMATS:
-        raise BadQuery(f"format: {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt not in (*FORMATS, *tables):
+        raise BadQuery(f"format: {fmt!r}; use one of {', '.join((*FORMATS, *tables))}")
     return fmt
+
+
+def attachment(name: str) -> dict[str, str]:
+    return {"content-disposition": f'attachment; filename="{name}"'}
+
+
+def _as_tables(found: PlanVersion, fmt: str) -> Response:
+    state = found.state
+    name = f"{state.id}-v{state.version}"
+    if fmt == "xlsx":
+        return Response(
+            xlsx(plan_sheets(state)), media_type=XLSX, headers=attachment(f"{name}.xlsx")
+        )
+    table = csv_text(kpi_sheet(state, "KPI framework"))
+    return Response(table, media_type=CSV, headers=attachment(f"{name}-kpis.csv"))
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -82,7 +105,8 @@ def document_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
     async def document(request: Request) -> Response:
         plan_id = request.path_params["plan_id"]
         try:
-            fmt, version, instant = _format(request), _int(request, "version"), _instant(request)
+            fmt, version = _format(request, TABLES), _int(request, "version")
+            instant = _instant(request)
             found = await read_plan(plans(), plan_id, version, instant, _date(request, "inForceOn"))
         except BadQuery as error:
             return _error(400, "bad_request", str(error))
@@ -90,6 +114,8 @@ def document_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
             return _error(400, "bad_request", str(error))
         if found is None:
             return _error(404, "not_found", f"plan {plan_id!r} has no such version")
+        if fmt in TABLES:
+            return _as_tables(found, fmt)
         return Response(render(plan_document(found), fmt), media_type=FORMATS[fmt])
 
     return document

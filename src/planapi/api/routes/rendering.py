@@ -31,6 +31,7 @@ def header_lines(document: Document) -> list[str]:
     if info.reference:
         made_by += f" ({info.reference})"
     lines = [
+        *([document.kind] if document.kind else []),
         f"{versions}, recorded {record.recorded_at.isoformat()}",
         f"Hash (SHA-256 chain head): {record.hash.hex()}",
         f"Amendment {record.version} by {info.actor} — {made_by}",
@@ -164,6 +165,7 @@ def as_json(document: Document) -> str:
         "title": document.title,
         "period": document.period,
         "status": document.status,
+        **({"kind": document.kind} if document.kind else {}),
         "version": record.version,
         "fromVersion": document.from_version,
         "recordedAt": record.recorded_at.isoformat(),

@@ -53,6 +53,12 @@ VOLATILE: frozenset[tuple[str, str]] = frozenset(
         ("Kpi", "readings"),
         ("Kpi", "latest"),
         ("Kpi", "progress"),
+        # An action plan's outputs and priorities read the operational plans implementing it,
+        # and a plan's budget may too: other streams than the version read, so keyed by the
+        # heads of the logs (which move with any of them), never pinned.
+        ("Output", "activities"),
+        ("Priority", "activities"),
+        ("Plan", "budget"),
     }
 )
 # Volatile fields whose answer changes only with their plan's readings (and version): a scoped
@@ -71,7 +77,14 @@ READINGS: frozenset[tuple[str, str]] = frozenset(
 # change while no version and no log head moves: a verdict re-reads stored bytes to judge them
 # (tampering or a repair moves no head, and a verdict must reflect the bytes stored when it is
 # asked), and a checkpoint is signed on a timer too. Root fields declare it (Caching.NEVER).
-UNCACHED: frozenset[tuple[str, str]] = frozenset({("Amendment", "inclusionProof")})
+# Execution records (recordExecution) move neither log head, so what reads them is never cached.
+UNCACHED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("Amendment", "inclusionProof"),
+        ("Activity", "execution"),
+        ("Plan", "implementation"),
+    }
+)
 # Fields that reach storage but read only what a given version fixes: the amendments up to it,
 # a node's history and blame up to it.
 PINNED_STORAGE_FIELDS: frozenset[tuple[str, str]] = frozenset(

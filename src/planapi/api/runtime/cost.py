@@ -56,6 +56,11 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     ("Plan", "studyGroups"): 10,
     ("Plan", "sections"): 20,
     ("Plan", "terms"): 50,
+    ("Plan", "activities"): 500,
+    ("Output", "activities"): 30,
+    ("Priority", "activities"): 50,
+    ("Activity", "budget"): 20,
+    ("BudgetBreakdown", "items"): 50,
     ("Amendment", "changes"): 50,
     ("PlanDiff", "added"): 50,
     ("PlanDiff", "removed"): 50,
@@ -92,6 +97,14 @@ WORK: dict[tuple[str, str], int] = {
     ("Plan", "progressSummary"): ROLLUP_COST,
     ("Priority", "progressSummary"): ROLLUP_COST,
     ("Outcome", "progressSummary"): ROLLUP_COST,
+    # The operational plans' latest versions are read once a request (usually cached) and
+    # their activities walked: priced like a few fields per activity.
+    ("Output", "activities"): 20,
+    ("Priority", "activities"): 20,
+    ("Plan", "budget"): 1_000,
+    # The plan's execution records are read and folded (one statement).
+    ("Activity", "execution"): 100,
+    ("Plan", "implementation"): 2_000,
 }
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {

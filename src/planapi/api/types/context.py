@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -11,18 +12,23 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from planapi.application.access import Principal
+from planapi.application.execution import ExecutionService
 from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
+from planapi.application.operational import implementing
 from planapi.application.plans import PlanService
 from planapi.application.reading_summary import PlanReadings
 from planapi.application.readings import ReadingService
 from planapi.application.transparency import Transparency
+from planapi.domain.execution import ActivityExecution
+from planapi.domain.plan import PlanState
 from planapi.domain.readings import ReadingQuery, ReadingVersion
 
 # Set by the HTTP middleware; read by logging and error masking.
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 ReadingKey = tuple[str, str, ReadingQuery]  # (plan id, KPI id, what is asked)
+ExecutionKey = tuple[str, dt.datetime | None]  # (plan id, asOf)
 
 
 @dataclass
@@ -35,6 +41,7 @@ class Context:
     feed: EventFeed | None = None
     live: LiveUpdates | None = None
     transparency: Transparency | None = None  # the Merkle logs (api/types/log_fields.py)
+    execution: ExecutionService | None = None  # execution records of operational plans
     # The caller, set per request from the access middleware (docs/security.md); None: nobody,
     # refused everything. `actor` is its name wherever it writes.
     principal: Principal | None = None
@@ -44,13 +51,33 @@ class Context:
     connection_params: dict[str, object] | None = None
     # One loader per request, so every KPI of a tree asking the same question shares one query.
     reading_loader: DataLoader[ReadingKey, list[ReadingVersion]] = field(init=False)
+    # Action plan id → the operational plans implementing it (latest versions), once a request.
+    implementing_loader: DataLoader[str, list[PlanState]] = field(init=False)
+    # Plan id → its latest version, once a request (an operational plan's action plan, read by
+    # the budget and the implementation figures side by side).
+    latest_loader: DataLoader[str, PlanState | None] = field(init=False)
+    # (plan id, asOf) → what its execution records say, once a request (every activity asks).
+    execution_loader: DataLoader[ExecutionKey, dict[str, ActivityExecution]] = field(init=False)
 
     # Per plan, the summary of current readings this request reads (one catch-up each).
     _current: dict[str, asyncio.Future[PlanReadings]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.reading_loader = DataLoader(load_fn=self._load_readings)
+        self.implementing_loader = DataLoader(
+            load_fn=lambda ids: implementing(self.plans.plans, ids)
+        )
+        self.latest_loader = DataLoader(load_fn=self._load_latest)
+        self.execution_loader = DataLoader(load_fn=self._load_execution)
         self._current = {}
+
+    async def _load_execution(self, keys: list[ExecutionKey]) -> list[dict[str, ActivityExecution]]:
+        assert self.execution is not None, "execution records need the database"
+        return [await self.execution.execution(plan_id, as_of) for plan_id, as_of in keys]
+
+    async def _load_latest(self, plan_ids: list[str]) -> list[PlanState | None]:
+        found = [await self.plans.plan(plan_id) for plan_id in plan_ids]
+        return [each.state if each else None for each in found]
 
     async def current_readings(self, plan_id: str) -> PlanReadings | None:
         """The plan's current readings of the total, caught up once for this request, or None

@@ -10,7 +10,9 @@ from typing import Any
 import strawberry
 
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
+from planapi.api.types.activity_inputs import BudgetLineInput, MilestoneInput, ShareInput
 from planapi.application.plan_commands import AmendPlan, CreatePlan
+from planapi.domain.activity_values import ActivityStatus
 from planapi.domain.changes import (
     AddNode,
     Change,
@@ -34,6 +36,7 @@ from planapi.domain.nodes import (
     SectionContent,
 )
 from planapi.domain.periods import PeriodType
+from planapi.domain.plan_kinds import PlanKind
 
 UNSET: Any = strawberry.UNSET
 
@@ -95,6 +98,26 @@ class NodeFieldsInput:
     expected_results: list[str] | None = UNSET
     number: str | None = UNSET
     revision: str | None = UNSET
+    output_ids: list[strawberry.ID] | None = strawberry.field(
+        default=UNSET, description="ACTIVITY: the action plan's outputs it delivers (node ids)."
+    )
+    serves_ids: list[strawberry.ID] | None = strawberry.field(
+        default=UNSET, description="ACTIVITY: the action plan's priorities and outcomes it serves."
+    )
+    initiative_ids: list[strawberry.ID] | None = strawberry.field(
+        default=UNSET, description="ACTIVITY: the action plan's regional initiatives it serves."
+    )
+    responsible_unit: str | None = UNSET
+    regions: list[Region] | None = UNSET
+    countries: list[str] | None = strawberry.field(
+        default=UNSET, description="ISO 3166-1 alpha-3 codes (`KEN`, `BRA`)."
+    )
+    start: dt.date | None = UNSET
+    end: dt.date | None = UNSET
+    status: ActivityStatus | None = UNSET
+    milestones: list[MilestoneInput] | None = UNSET
+    budget: list[BudgetLineInput] | None = UNSET
+    shares: list[ShareInput] | None = UNSET
 
 
 @strawberry.input(description="Add a node; `id` is generated when omitted.")
@@ -154,6 +177,14 @@ class CreatePlanInput:
     reference: str | None = None
     effective_from: dt.date | None = None
     changes: list[PlanChangeInput] = strawberry.field(default_factory=list)
+    plan_kind: PlanKind | None = strawberry.field(
+        default=None, description="ACTION_PLAN if omitted."
+    )
+    implements: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="OPERATIONAL_PLAN: the id of the action plan it implements; its activities "
+        "link into that plan's latest version.",
+    )
     idempotency_key: str | None = _idempotency_key()
     status: PlanStatus | None = strawberry.field(
         default=None,
@@ -188,6 +219,11 @@ class AmendPlanInput:
         default=None,
         description="The plan this draft succeeds: adopting this one marks that one SUPERSEDED.",
     )
+    edition: int | None = strawberry.field(
+        default=None,
+        description="OPERATIONAL_PLAN, on the authority of COUNCIL: the edition this approval "
+        "sets (2027: activities for 2027, forecast 2028-2030); `changes` may then be empty.",
+    )
 
 
 def _reference(item: ExternalReferenceInput) -> Reference:
@@ -209,6 +245,14 @@ _LISTS: dict[str, Callable[[Any], object]] = {
     "expected_results": str,
     "period_types": PeriodType,
     "contents": SectionContent,
+    "output_ids": str,
+    "serves_ids": str,
+    "initiative_ids": str,
+    "regions": Region,
+    "countries": str,
+    "milestones": MilestoneInput.value,
+    "budget": BudgetLineInput.value,
+    "shares": ShareInput.value,
 }
 _FIELDS = tuple(name for name in NodeFieldsInput.__annotations__)
 
@@ -268,6 +312,8 @@ def to_create_command(given: CreatePlanInput) -> CreatePlan:
         idempotency_key=given.idempotency_key,
         status=given.status or PlanStatus.DRAFT,
         succeeds=given.succeeds,
+        plan_kind=given.plan_kind,
+        implements=given.implements,
     )
 
 
@@ -283,4 +329,5 @@ def to_amend_command(given: AmendPlanInput) -> AmendPlan:
         idempotency_key=given.idempotency_key,
         status=given.status,
         succeeds=given.succeeds,
+        edition=given.edition,
     )

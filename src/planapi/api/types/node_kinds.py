@@ -8,6 +8,7 @@ from __future__ import annotations
 import strawberry
 
 from planapi.api.types import dashboard as dash
+from planapi.api.types.activity_reads import output_activities, priority_activities
 from planapi.api.types.kpi import Kpi
 from planapi.api.types.nodes import PlanNode, as_types, node_type
 from planapi.domain.links import LinkRelation
@@ -18,6 +19,7 @@ from planapi.domain.nodes import NodeKind, Region, SectionContent
 @strawberry.type
 class Priority(PlanNode):
     progress_summary: dash.ProgressSummary = dash.node_progress_summary()
+    activities = strawberry.field(resolver=priority_activities)
 
     @strawberry.field
     def outcomes(self) -> list[Outcome]:
@@ -53,6 +55,8 @@ class Outcome(PlanNode):
 @node_type(NodeKind.OUTPUT)
 @strawberry.type(description="A product or service of BDT; cross-cutting.")
 class Output(PlanNode):
+    activities = strawberry.field(resolver=output_activities)
+
     @strawberry.field
     def serves_priorities(self) -> list[Priority]:
         return self._to(LinkRelation.SERVES, NodeKind.PRIORITY)  # type: ignore[return-value]

@@ -7,9 +7,12 @@ from typing import Annotated
 
 import strawberry
 
+from planapi.api.types.activities import Activity
+from planapi.api.types.budget import BudgetBreakdown, plan_budget
 from planapi.api.types.context import Context
 from planapi.api.types.dashboard import SUMMARY_DESCRIPTION, ProgressSummary, progress_summary
 from planapi.api.types.errors import bad_input
+from planapi.api.types.execution import PlanImplementation, plan_implementation
 from planapi.api.types.global_ids import Node as GlobalNode
 from planapi.api.types.global_ids import global_id
 from planapi.api.types.history import (
@@ -34,10 +37,12 @@ from planapi.api.types.node_kinds import (
 )
 from planapi.api.types.nodes import NodeLink, PlanNode, as_type, as_types
 from planapi.application.plan_views import PlanVersion, VersionDiff
+from planapi.domain.activities import runs_in
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.events import PlanStatus
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
+from planapi.domain.plan_kinds import PlanKind
 
 
 @strawberry.type
@@ -72,6 +77,10 @@ class PlanSummary(GlobalNode):
     @strawberry.field
     def title(self) -> str:
         return self.found.state.title
+
+    @strawberry.field
+    def plan_kind(self) -> PlanKind:
+        return self.found.state.plan_kind
 
     @strawberry.field
     def period(self) -> PlanPeriod:
@@ -133,6 +142,42 @@ class Plan(GlobalNode):
     @strawberry.field
     def period(self) -> PlanPeriod:
         return _period(self._state)
+
+    @strawberry.field(description="An action plan, or an operational plan implementing one.")
+    def plan_kind(self) -> PlanKind:
+        return self._state.plan_kind
+
+    @strawberry.field(description="OPERATIONAL_PLAN: the id of the action plan it implements.")
+    def implements(self) -> strawberry.ID | None:
+        found = self._state.implements
+        return strawberry.ID(found) if found else None
+
+    @strawberry.field(
+        description="OPERATIONAL_PLAN: the edition the Council last approved (2027: activities "
+        "for 2027, forecast 2028-2030); null before the first approval."
+    )
+    def edition(self) -> int | None:
+        return self._state.edition
+
+    budget: BudgetBreakdown = strawberry.field(
+        resolver=plan_budget,
+        description="The budget of an operational plan's activities (of an action plan: of the "
+        "operational plans implementing it, latest versions), of one year or all, broken down "
+        "`by` priority, output, funding source or region; shared by explicit weights (1 each "
+        "by default), rounded to the centime by largest remainder, adding up to the total.",
+    )
+
+    implementation: PlanImplementation = strawberry.field(
+        resolver=plan_implementation,
+        description="OPERATIONAL_PLAN: activities completed against planned and budget "
+        "executed against planned, overall and per activity, output and priority, of one year "
+        "or all, with execution as recorded by `asOf` (now if omitted).",
+    )
+
+    @strawberry.field(description="OPERATIONAL_PLAN: its activities, of one year if given.")
+    def activities(self, year: int | None = None) -> list[Activity]:
+        found = [n for n in self._state.children_of(None, NodeKind.ACTIVITY) if runs_in(n, year)]
+        return as_types(found, self._state)  # type: ignore[return-value]
 
     @strawberry.field(description="The version being read (1 = creation).")
     def version(self) -> int:

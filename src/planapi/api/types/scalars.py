@@ -11,6 +11,7 @@ import strawberry
 from strawberry.schema.types import base_scalars
 from strawberry.types.scalar import ScalarDefinition
 
+from planapi.domain.activity_values import ActivityStatus, AllocationBasis, FundingSource
 from planapi.domain.events import Authority, PlanStatus
 from planapi.domain.links import LinkRelation
 from planapi.domain.nodes import (
@@ -22,6 +23,7 @@ from planapi.domain.nodes import (
     SectionContent,
 )
 from planapi.domain.periods import PeriodType
+from planapi.domain.plan_kinds import PlanKind
 
 NodeKindEnum = strawberry.enum(NodeKind, name="NodeKind")
 MeasureEnum = strawberry.enum(Measure, name="Measure", description="How a KPI is measured.")
@@ -59,6 +61,22 @@ SectionContentEnum = strawberry.enum(
     SectionContent,
     name="SectionContent",
     description="What a section lists after its own text (terms, priorities, outputs, …).",
+)
+PlanKindEnum = strawberry.enum(
+    PlanKind,
+    name="PlanKind",
+    description="ACTION_PLAN: adopted by a WTDC. OPERATIONAL_PLAN: the activities that "
+    "implement an action plan, a four-year rolling plan the Council approves each year.",
+)
+ActivityStatusEnum = strawberry.enum(
+    ActivityStatus,
+    name="ActivityStatus",
+    description="Amendments set PLANNED, POSTPONED or CANCELLED; execution records set ONGOING "
+    "and COMPLETED.",
+)
+FundingSourceEnum = strawberry.enum(FundingSource, name="FundingSource")
+AllocationBasisEnum = strawberry.enum(
+    AllocationBasis, name="AllocationBasis", description="What a budget is broken down by."
 )
 
 

@@ -1,0 +1,83 @@
+"""An operational plan's tie to the action plan it implements: the action plan's latest
+version, against which its activities' links are checked when it is created or amended."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from planapi.domain.errors import Problem, ValidationError
+from planapi.domain.nodes import NodeKind
+from planapi.domain.plan import PlanState
+from planapi.domain.plan_kinds import PlanKind
+
+if TYPE_CHECKING:
+    from planapi.application.plan_commands import AmendPlan, CreatePlan
+    from planapi.application.plan_views import PlanVersion
+
+Read = Callable[[str], Awaitable["PlanVersion | None"]]
+
+
+async def creation_terms(read: Read, command: CreatePlan) -> dict[str, object]:
+    """What `decide_creation` needs of a plan's kind: the kind, the action plan it implements,
+    and that plan's latest version to check activities' links against."""
+    return {
+        "plan_kind": command.plan_kind or PlanKind.ACTION_PLAN,
+        "implements": command.implements,
+        "implemented": await implemented_plan(read, command.implements),
+    }
+
+
+async def amendment_terms(read: Read, state: PlanState, command: AmendPlan) -> dict[str, object]:
+    """What `decide_amendment` needs beyond the changes: the edition a Council approval sets,
+    and the implemented action plan's latest version."""
+    return {
+        "edition": command.edition,
+        "implemented": await implemented_plan(read, state.implements),
+    }
+
+
+async def implemented_plan(
+    read: Callable[[str], Awaitable[PlanVersion | None]], plan_id: str | None
+) -> PlanState | None:
+    """The latest version of the action plan `plan_id` (None: the plan implements none);
+    a ValidationError naming `implements` when there is no such action plan."""
+    if plan_id is None:
+        return None
+    found = await read(plan_id)
+    if found is None:
+        raise ValidationError([Problem(("implements",), f"no plan {plan_id!r}")])
+    if found.state.plan_kind is not PlanKind.ACTION_PLAN:
+        raise ValidationError(
+            [Problem(("implements",), f"{plan_id!r} is an {found.state.plan_kind.value}")]
+        )
+    return found.state
+
+
+async def implementing(
+    latest: Callable[[], Awaitable[list[PlanVersion]]], action_plan_ids: Sequence[str]
+) -> list[list[PlanState]]:
+    """For each action plan, the latest versions of the operational plans implementing it
+    (`latest`: every plan's latest version, `PlanService.plans`, one indexed read plus the
+    versions not cached yet), by plan id."""
+    every = sorted(
+        (found.state for found in await latest() if found.state.implements is not None),
+        key=lambda state: state.id,
+    )
+    return [[state for state in every if state.implements == wanted] for wanted in action_plan_ids]
+
+
+def priority_of(action_plan: PlanState | None) -> Callable[[str], str | None]:
+    """Node id → the priority it belongs to in `action_plan` (itself, or an outcome's parent);
+    None for anything else, or without the action plan."""
+
+    def find(node_id: str) -> str | None:
+        node = action_plan.node(node_id) if action_plan else None
+        if node is None:
+            return None
+        if node.kind is NodeKind.PRIORITY:
+            return node.id
+        parent = action_plan.node(node.parent_id) if action_plan and node.parent_id else None
+        return parent.id if parent and parent.kind is NodeKind.PRIORITY else None
+
+    return find

@@ -1,0 +1,112 @@
+"""Budget breakdowns: an activity serving several outputs, priorities or regions splits each
+budget line among them by weight (explicit shares, 1 for each without one), rounded to the
+centime by largest remainder, so every breakdown adds up exactly to the total.
+
+Largest remainder (Hamilton's method): give each its floor in centimes, then one more centime to
+those with the largest remainders until the line is spent; ties go to the earlier key, so the
+split is the same every time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from planapi.domain.activity_values import AllocationBasis, BudgetLine
+from planapi.domain.nodes import Node
+
+CENTIME = Decimal("0.01")
+UNALLOCATED = None  # the key of what an activity serves nothing of the basis for
+
+
+def split(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """`amount` (to the centime) in parts proportional to `weights` (positive), to the
+    centime, adding up to `amount` exactly. Integer arithmetic throughout: the weights are
+    scaled to whole numbers, so each exact share is `cents·w / W` with an integer remainder."""
+    cents = int(amount.quantize(CENTIME) * 100)
+    if len(weights) == 1 or not cents:
+        return [Decimal(cents if i == 0 else 0).scaleb(-2) for i in range(len(weights))]
+    if all(w == 1 for w in weights):  # the default: equal shares
+        whole = [1] * len(weights)
+    else:
+        scale = max(0, *(-w.as_tuple().exponent for w in weights))  # type: ignore[operator]
+        whole = [int(w.scaleb(scale)) for w in weights]
+    total = sum(whole)
+    shares = [divmod(cents * w, total) for w in whole]
+    parts = [floor for floor, _ in shares]
+    left = cents - sum(parts)
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-shares[i][1], i))
+    for i in by_remainder[:left]:
+        parts[i] += 1
+    return [Decimal(part).scaleb(-2) for part in parts]
+
+
+@dataclass(frozen=True, slots=True)
+class Allocated:
+    key: str | None  # a node id, a funding source or a region; None: unallocated
+    amount: Decimal
+
+
+def keys_of(
+    activity: Node, basis: AllocationBasis, priority_of: Callable[[str], str | None]
+) -> list[str]:
+    """What `activity`'s budget is split among for `basis`, each once, in its order."""
+    if basis is AllocationBasis.OUTPUT:
+        found: Iterable[str | None] = activity.output_ids
+    elif basis is AllocationBasis.REGION:
+        found = (region.value for region in activity.regions)
+    else:
+        found = (priority_of(node_id) for node_id in activity.serves_ids)
+    return list(dict.fromkeys(key for key in found if key is not None))
+
+
+def weighted(
+    activity: Node, basis: AllocationBasis, priority_of: Callable[[str], str | None]
+) -> tuple[list[str | None], list[Decimal]]:
+    """The keys `activity`'s budget is split among for `basis` and their weights (explicit
+    shares, 1 for each without one); no key: one unallocated part."""
+    keys = keys_of(activity, basis, priority_of)
+    if not keys:
+        return [UNALLOCATED], [Decimal(1)]
+    explicit = {share.key: share.weight for share in activity.shares}
+    return list(keys), [explicit.get(key, Decimal(1)) for key in keys]
+
+
+def allocate(
+    activity: Node,
+    lines: Iterable[BudgetLine],
+    basis: AllocationBasis,
+    priority_of: Callable[[str], str | None],
+) -> list[Allocated]:
+    """`activity`'s budget `lines` split by `basis`, one entry per line and key."""
+    if basis is AllocationBasis.SOURCE:
+        return [Allocated(line.source.value, line.amount) for line in lines]
+    keys, weights = weighted(activity, basis, priority_of)
+    out: list[Allocated] = []
+    for line in lines:
+        out += [
+            Allocated(k, part) for k, part in zip(keys, split(line.amount, weights), strict=True)
+        ]
+    return out
+
+
+def breakdown(
+    activities: Iterable[Node],
+    year: int | None,
+    basis: AllocationBasis,
+    priority_of: Callable[[str], str | None],
+) -> tuple[Decimal, dict[str | None, Decimal]]:
+    """The total of the activities' budget lines (of `year`, or all) and its breakdown by
+    `basis`, keys in first-seen order; the amounts add up exactly to the total."""
+    total = Decimal("0.00")
+    by_key: dict[str | None, Decimal] = {}
+    for activity in activities:
+        lines = [line for line in activity.budget if year is None or line.year == year]
+        amount = sum((line.amount for line in lines), Decimal("0.00"))
+        total += amount
+        if basis is not AllocationBasis.SOURCE and lines:
+            # The activity's lines split once, as their sum: the same keys and weights for all.
+            lines = [BudgetLine(0, lines[0].source, amount)]
+        for each in allocate(activity, lines, basis, priority_of):
+            by_key[each.key] = by_key.get(each.key, Decimal("0.00")) + each.amount
+    return total, by_key

@@ -1,0 +1,107 @@
+"""Budget breakdowns add up to the centime: whatever the shares, every breakdown of a plan's
+budget sums exactly to its total, and a split follows the weights as closely as centimes allow."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from planapi.domain.activity_values import (
+    AllocationBasis,
+    BudgetLine,
+    FundingSource,
+    Share,
+)
+from planapi.domain.allocation import breakdown, split
+from planapi.domain.nodes import Node, NodeKind, Region
+
+amounts = st.decimals(min_value=0, max_value=10**9, places=2)
+weights = st.decimals(min_value=Decimal("0.001"), max_value=1000, places=3)
+PRIORITIES = ["p1", "p2", "p3"]
+OUTPUTS = ["o1", "o2", "o3", "o4"]
+
+
+@st.composite
+def activities(draw: st.DrawFn) -> Node:
+    outputs = draw(st.lists(st.sampled_from(OUTPUTS), unique=True, max_size=4))
+    serves = draw(st.lists(st.sampled_from([*PRIORITIES, "outcome-1"]), unique=True, max_size=3))
+    regions = draw(st.lists(st.sampled_from(Region), unique=True, max_size=3))
+    keys = [*outputs, *serves, *(r.value for r in regions)]
+    shared = draw(st.lists(st.sampled_from(keys), unique=True)) if keys else []
+    lines = draw(
+        st.lists(
+            st.builds(BudgetLine, st.integers(2027, 2030), st.sampled_from(FundingSource), amounts),
+            max_size=5,
+        )
+    )
+    return Node(
+        id=draw(st.uuids()).hex,
+        kind=NodeKind.ACTIVITY,
+        title="Activity",
+        output_ids=tuple(outputs),
+        serves_ids=tuple(serves),
+        regions=tuple(regions),
+        shares=tuple(Share(key, draw(weights)) for key in shared),
+        budget=tuple(lines),
+    )
+
+
+def _priority(node_id: str) -> str | None:
+    return "p1" if node_id == "outcome-1" else node_id
+
+
+@given(
+    st.lists(activities(), max_size=8),
+    st.sampled_from(AllocationBasis),
+    st.sampled_from([None, 2027, 2028]),
+)
+def test_every_breakdown_adds_up_exactly_to_the_total(
+    plan: list[Node], basis: AllocationBasis, year: int | None
+) -> None:
+    total, by_key = breakdown(plan, year, basis, _priority)
+
+    assert sum(by_key.values(), Decimal(0)) == total
+    assert all(amount == amount.quantize(Decimal("0.01")) for amount in by_key.values())
+    assert all(amount >= 0 for amount in by_key.values())
+    # The total is the same whatever the basis.
+    assert total == breakdown(plan, year, AllocationBasis.SOURCE, _priority)[0]
+
+
+@given(amounts, st.lists(weights, min_size=1, max_size=7))
+def test_a_split_is_within_a_centime_of_the_exact_share(
+    amount: Decimal, shares: list[Decimal]
+) -> None:
+    parts = split(amount, shares)
+
+    assert sum(parts, Decimal(0)) == amount
+    whole = sum(shares)
+    for part, weight in zip(parts, shares, strict=True):
+        assert abs(part - amount * weight / whole) < Decimal("0.01")
+
+
+def test_an_even_split_gives_the_odd_centime_to_the_first() -> None:
+    assert split(Decimal("100.00"), [Decimal(1)] * 3) == [
+        Decimal("33.34"),
+        Decimal("33.33"),
+        Decimal("33.33"),
+    ]
+
+
+def test_explicit_shares_weigh_and_the_rest_weigh_one() -> None:
+    activity = Node(
+        id="a1",
+        kind=NodeKind.ACTIVITY,
+        title="A",
+        output_ids=("o1", "o2"),
+        shares=(Share("o1", Decimal(3)),),
+        budget=(BudgetLine(2027, FundingSource.REGULAR_BUDGET, Decimal("1000.00")),),
+    )
+
+    total, by_output = breakdown([activity], 2027, AllocationBasis.OUTPUT, _priority)
+
+    assert total == Decimal("1000.00")
+    assert by_output == {"o1": Decimal("750.00"), "o2": Decimal("250.00")}
+    _, by_region = breakdown([activity], 2027, AllocationBasis.REGION, _priority)
+    assert by_region == {None: Decimal("1000.00")}  # serves no region: unallocated
