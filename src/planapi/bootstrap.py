@@ -18,6 +18,7 @@ from planapi.adapters.heads import SqlHeads
 from planapi.adapters.merkle_log import LogRecomputation, SqlMerkleLog
 from planapi.adapters.migrations import pending, upgrade
 from planapi.adapters.notify import notifier_for
+from planapi.adapters.proposal_store import SqlProposalLog
 from planapi.adapters.readings_store import SqlReadingStore
 from planapi.adapters.relay_positions import SqlRelayPositions
 from planapi.adapters.signing_keys import load_past_keys, load_signer
@@ -37,6 +38,7 @@ from planapi.application.live import (
 )
 from planapi.application.plans import PlanService
 from planapi.application.ports import BearerVerifier, Clock, Notifier
+from planapi.application.proposals import ProposalService
 from planapi.application.readings import ReadingService
 from planapi.application.tokens import TokenService
 from planapi.application.transparency import LogSettings, Transparency
@@ -64,6 +66,8 @@ class Services:
     authenticator: Authenticator | None = None
     # The Merkle logs: proofs, checkpoints, and the follower that keeps them.
     transparency: Transparency | None = None
+    # Amendments drafted, reviewed and adopted (issue 17).
+    proposals: ProposalService | None = None
 
     async def close(self) -> None:
         await self.notifier.close()
@@ -147,6 +151,9 @@ async def bootstrap(settings: Settings) -> Services:
         heads=CoalescedHeads(SqlHeads(engine)),
         transparency=Transparency(
             SqlMerkleLog(engine), LogRecomputation(engine), clock, log_settings
+        ),
+        proposals=ProposalService(
+            plans, SqlProposalLog(event_store), notifier, settings.proposal_authority_set
         ),
     )
 

@@ -17,7 +17,7 @@ MAX_FUNCTION_LINES = 50  # from `def` to its last line (decorators aside)
 # were changing when the limit came in (issue 12): they are to be split in the restructuring of
 # `api/` and the storage adapters, not around it.
 MODULE_ALLOWANCES = {
-    "planapi/adapters/event_store.py": 438,
+    "planapi/adapters/event_store.py": 437,
     "planapi/adapters/readings_store.py": 482,
     "planapi/api/types/nodes.py": 498,
 }

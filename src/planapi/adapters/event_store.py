@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from planapi.adapters import event_rows
 from planapi.adapters.codec import (
     CodecError,
     decode_event,
@@ -35,6 +36,7 @@ from planapi.application.ports import (
     Finding,
     IntegrityReport,
     Recorded,
+    RecordedFact,
     index_findings,
 )
 from planapi.domain.errors import VersionConflictError
@@ -317,14 +319,11 @@ class SqlEventStore:
             rows = (await conn.execute(query)).all()
         return {stream_id: latest for stream_id, latest, _ in rows}
 
-    async def read_all(self, after_position: int, limit: int) -> list[Recorded]:
-        query = (
-            select(*_COLUMNS)
-            .where(events.c.position > after_position)
-            .order_by(events.c.position)
-            .limit(limit)
-        )
-        return await self._fetch(query)
+    async def read_all(self, after_position: int, limit: int) -> list[Recorded | RecordedFact]:
+        query = select(*_COLUMNS).where(events.c.position > after_position)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(events.c.position).limit(limit))).all()
+        return [event_rows.any_recorded_from(row) for row in rows]  # proposals' facts too
 
     async def stream_ids(self, prefix: str) -> list[str]:
         query = (

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.plan import PlanState
+from planapi.domain.proposals import ProposalEvent
 from planapi.domain.readings import BatchCheck, Reading, ReadingQuery
 
 if TYPE_CHECKING:  # the use cases' own value types; they import this module at run time
@@ -34,6 +35,19 @@ class Recorded:
     version: int
     position: int
     event: PlanEvent
+    info: AmendmentInfo
+    recorded_at: dt.datetime
+    hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedFact:
+    """One stored event of a proposal's stream (same log, same chain as a plan version)."""
+
+    stream_id: str
+    version: int
+    position: int
+    event: ProposalEvent
     info: AmendmentInfo
     recorded_at: dt.datetime
     hash: bytes
@@ -145,8 +159,9 @@ class EventStore(Protocol):
     async def latest_versions(self, prefix: str) -> dict[str, int]:
         """Every stream whose id starts with `prefix` and its latest version, oldest first."""
 
-    async def read_all(self, after_position: int, limit: int) -> list[Recorded]:
-        """Events of every stream in global order, never skipping one committed late."""
+    async def read_all(self, after_position: int, limit: int) -> Sequence[Recorded | RecordedFact]:
+        """Events of every stream (plans' and proposals') in global order, never skipping one
+        committed late."""
 
     async def stream_ids(self, prefix: str) -> list[str]: ...
 
@@ -155,6 +170,38 @@ class EventStore(Protocol):
     async def verify_index(self, stream_id: str) -> list[Finding]:
         """Compare the node index (`touching`) with what the events touched: each entry
         missing or extra, by version and node."""
+
+
+class ProposalLog(Protocol):
+    """Proposals' streams in the plans' log; `adopt`: amendment and adoption in one commit."""
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        event: ProposalEvent,
+        info: AmendmentInfo,
+        command: CommandKey | None = None,
+        key_scope: tuple[str, int] | None = None,
+    ) -> RecordedFact: ...
+
+    async def adopt(
+        self,
+        plan_stream: str,
+        expected_version: int,
+        amendment: PlanEvent,
+        info: AmendmentInfo,
+        stream_id: str,
+        expected_proposal_version: int,
+        adopted: ProposalEvent,
+        adopter: AmendmentInfo,
+    ) -> tuple[Recorded, RecordedFact]: ...
+
+    async def read(self, stream_id: str) -> list[RecordedFact]: ...
+
+    async def command_key(
+        self, stream_id: str, actor: str, key: str
+    ) -> tuple[bytes, int] | None: ...
 
 
 class SnapshotStore(Protocol):
