@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from planapi.application.access import Principal
 from planapi.application.cache import LruCache
 from planapi.application.command_keys import command_key
-from planapi.application.grants import Act, authorities_for, require_author, require_grant
+from planapi.application.grants import (
+    Act,
+    authorities_for,
+    require_author,
+    require_direct,
+    require_grant,
+)
 from planapi.application.live import PLAN_EVENTS
 from planapi.application.plans import PlanService, PlanVersion, stream_of
 from planapi.application.ports import CommandKey, Notifier, ProposalLog
@@ -143,6 +149,10 @@ class ProposalService:
         self.direct_refused = direct_refused
         # A preview depends on the proposal's revision and the plan version it merges into.
         self.previews: LruCache[tuple[str, int, int], Merged] = LruCache(cache_size)
+
+    def require_direct(self, authority: Authority) -> None:
+        """amendPlan under an authority listed in PLANAPI_PROPOSAL_AUTHORITIES: Forbidden."""
+        require_direct(self.direct_refused, authority)
 
     # -- queries ---------------------------------------------------------------------------
     async def proposal(self, proposal_id: str) -> Proposal | None:

@@ -85,7 +85,15 @@ VERIFY_ALL_READINGS_COST = 300_000
 # hundred amendments with proofs costs what a hundred such reads do.
 INCLUSION_PROOF_COST = 100
 # Fields below the roots whose work is not their answer's size (root fields declare theirs).
-WORK: dict[tuple[str, str], int] = {("Amendment", "inclusionProof"): INCLUSION_PROOF_COST}
+# A proposal's preview, diff and conflicts merge it into the current version (one merge per
+# proposal and plan version, cached): priced like a page of fields each.
+PROPOSAL_MERGE_COST = 1_000
+WORK: dict[tuple[str, str], int] = {
+    ("Amendment", "inclusionProof"): INCLUSION_PROOF_COST,
+    ("Proposal", "preview"): PROPOSAL_MERGE_COST,
+    ("Proposal", "diff"): PROPOSAL_MERGE_COST,
+    ("Proposal", "conflicts"): PROPOSAL_MERGE_COST,
+}
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {
     Role.ANONYMOUS: 250_000,

@@ -111,7 +111,8 @@ class Plan(GlobalNode):
         "`amendPlan`'s `planId` and the other arguments take."
     )
     def plan_id(self) -> strawberry.ID:
-        return strawberry.ID(self._state.id)
+        # A proposal's preview is read as `<proposal>~r<revision>` (api/types/proposals.py).
+        return strawberry.ID(self._state.id.partition(".p")[0].partition("~")[0])
 
     @strawberry.field
     def title(self) -> str:
@@ -284,3 +285,9 @@ def as_plan_diff(found: VersionDiff) -> PlanDiff:
         links_added=[NodeLink.of(link, after) for link in diff.links_added],
         links_removed=[NodeLink.of(link, before) for link in diff.links_removed],
     )
+
+
+@strawberry.type(description="The amendment was recorded as the plan's next version.")
+class AmendmentApplied:
+    plan: Plan
+    amendment: Amendment
