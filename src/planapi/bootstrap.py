@@ -231,6 +231,7 @@ def oidc_verifier(settings: Settings) -> BearerVerifier | None:
             name_claim=settings.oidc_name_claim,
             plans_claim=settings.oidc_plans_claim,
             kpis_claim=settings.oidc_kpis_claim,
+            grants_claim=settings.oidc_grants_claim,
             leeway=settings.oidc_leeway,
             jwks_cache_seconds=settings.oidc_jwks_cache_seconds,
         )

@@ -53,6 +53,17 @@ def parse_grants(texts: Iterable[str], path: str = "grant") -> frozenset[str]:
     return frozenset(found)
 
 
+def known_grants(texts: Iterable[str]) -> frozenset[str]:
+    """The grants among `texts` this code knows (an identity provider's claim may hold more)."""
+    found: set[str] = set()
+    for text in texts:
+        try:
+            found |= parse_grants([text])
+        except ValidationError:
+            continue
+    return frozenset(found)
+
+
 def holds(principal: Principal, act: Act, authority: Authority) -> bool:
     return principal.role is Role.ADMIN or grant(act, authority) in principal.grants
 
@@ -67,6 +78,16 @@ def require_grant(principal: Principal, act: Act, authority: Authority, what: st
             Denial.MISSING_PERMISSION,
             f"{principal.name} may not {what}: it needs the grant {grant(act, authority)}",
             permission=Permission.AMEND,
+        )
+
+
+def require_signed(principal: Principal, what: str) -> None:
+    """A review is signed by its author: anonymous callers may read proposals, not review."""
+    if not principal.authenticated:
+        raise AccessDeniedError(
+            Denial.UNAUTHENTICATED,
+            f"authentication required to {what}",
+            permission=Permission.READ,
         )
 
 

@@ -22,6 +22,7 @@ from planapi.application.grants import (
     require_author,
     require_direct,
     require_grant,
+    require_signed,
 )
 from planapi.application.live import PLAN_EVENTS
 from planapi.application.plans import PlanService, PlanVersion, stream_of
@@ -260,6 +261,7 @@ class ProposalService:
     async def review(self, command: ReviewProposal, principal: Principal) -> Proposal:
         proposal = await self.require(command.proposal_id)
         authority = command.authority or proposal.info.authority
+        require_signed(principal, "review or comment")
         if command.verdict is not Verdict.COMMENT:
             granted = authorities_for(principal, Act.REVIEW)
             if command.authority is None and authority not in granted and granted:
