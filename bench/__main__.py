@@ -9,7 +9,17 @@ import os
 import platform
 import sys
 
-from bench import hostile, http, merkle, plan_reads, plan_writes, readings, verify, verify_load
+from bench import (
+    hostile,
+    http,
+    merkle,
+    plan_reads,
+    plan_writes,
+    proposals,
+    readings,
+    verify,
+    verify_load,
+)
 
 BENCHMARKS = {
     "plan_writes": plan_writes.main,
@@ -20,6 +30,7 @@ BENCHMARKS = {
     "http": http.main,
     "merkle": merkle.main,
     "hostile": hostile.main,
+    "proposals": proposals.main,
 }
 
 

@@ -26,7 +26,7 @@ from planapi.domain.changes import (
     UpdateNode,
 )
 from planapi.domain.decide import decide_amendment
-from planapi.domain.diff import diff
+from planapi.domain.diff import _longest_kept_order as longest_kept_order
 from planapi.domain.errors import Problem, ValidationError
 from planapi.domain.events import AmendmentInfo, PlanAmended
 from planapi.domain.nodes import Node, field_values
@@ -250,7 +250,7 @@ class _Rebase:
     def _updates(self) -> None:
         for node in self.ours.walk():
             old = self.base.nodes.get(node.id)
-            if old is None or old == node:
+            if old is None or old is node or old == node:
                 continue
             before, after = field_values(old), field_values(node)
             now = self.current.nodes.get(node.id)
@@ -272,7 +272,10 @@ class _Rebase:
 
     # -- where nodes sit ------------------------------------------------------------------
     def _placements(self) -> None:
+        wanted = set(self.ours_placed.values())
         for parent_id in [None, *(node.id for node in self.ours.walk())]:
+            if parent_id not in wanted:
+                continue
             arrivals = [
                 kid
                 for kid in self.ours.children.get(parent_id, ())
@@ -347,10 +350,21 @@ class _Rebase:
 
 
 def _placed(base: PlanState, after: PlanState) -> dict[str, str | None]:
-    """The nodes `after` added or moved (to another parent or among their siblings): where."""
-    changed = diff(base, after)
-    placed = {added.node_id: added.parent_id for added in changed.added}
-    placed.update((moved.node_id, moved.to_parent_id) for moved in changed.moved)
+    """The nodes `after` added or moved (to another parent or among their siblings): where.
+    The diff's rule (domain/diff.py), read only under parents whose children changed."""
+    placed: dict[str, str | None] = {}
+    for parent_id, kids in after.children.items():
+        if base.children.get(parent_id) == kids:
+            continue
+        stayed = []
+        for kid in kids:
+            old = base.nodes.get(kid)
+            if old is None or old.parent_id != parent_id:
+                placed[kid] = parent_id
+            else:
+                stayed.append(kid)
+        kept = longest_kept_order(stayed, base)
+        placed.update((kid, parent_id) for kid in stayed if kid not in kept)
     return placed
 
 
