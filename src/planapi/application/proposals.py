@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 from planapi.application.access import Principal
@@ -26,13 +26,14 @@ from planapi.application.grants import (
 )
 from planapi.application.live import PLAN_EVENTS
 from planapi.application.plans import PlanService, PlanVersion, stream_of
-from planapi.application.ports import CommandKey, Notifier, ProposalLog
+from planapi.application.ports import CommandKey, Notifier, NotifierClosedError, ProposalLog
 from planapi.domain.changes import Change
 from planapi.domain.decide import MAX_TITLE, decide_amendment, info_problems
 from planapi.domain.diff import PlanDiff, diff
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,
     PlanApiError,
+    PlanNotFoundError,
     Problem,
     ValidationError,
     VersionConflictError,
@@ -186,6 +187,29 @@ class ProposalService:
         merged = await self._merged(proposal, current)
         change = diff(current.state, merged.state) if merged.state is not None else None
         return Preview(proposal, revision.number, current, merged.conflicts, merged.state, change)
+
+    async def updates(
+        self, plan_id: str, poll_seconds: float = 3.0
+    ) -> AsyncGenerator[Proposal, None]:
+        """Each proposal of the plan as it stands after each new fact (opened, revised,
+        reviewed, closed), from now on. Ends when the notifier closes."""
+        if self.notifier is None:
+            raise RuntimeError("proposal updates need a notifier")
+        prefix = proposal_stream(f"{plan_id}.p")
+        async with self.notifier.listen(PLAN_EVENTS) as wakeups:
+            if await self.plans.events.latest_version(stream_of(plan_id)) == 0:
+                raise PlanNotFoundError(plan_id)
+            seen = await self.plans.events.latest_versions(prefix)
+            while True:
+                try:
+                    await wakeups.wait(poll_seconds)
+                except NotifierClosedError:
+                    return
+                now = await self.plans.events.latest_versions(prefix)
+                for stream, version in now.items():
+                    if seen.get(stream, 0) < version:
+                        yield await self.require(stream.removeprefix(PREFIX))
+                seen = now
 
     async def _merged(self, proposal: Proposal, current: PlanVersion) -> Merged:
         key = (proposal.id, proposal.current.number, current.state.version)

@@ -4,6 +4,7 @@ that open, review, revise, withdraw, reject and adopt one (mixed into Query and 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 import strawberry
@@ -294,3 +295,23 @@ class ProposalMutations:
         except PlanApiError as error:
             return _refused(error)  # type: ignore[no-any-return]
         return AmendmentApplied(plan=Plan(found=found), amendment=Amendment(record=found.amendment))
+
+
+@strawberry.type
+class ProposalSubscriptions:
+    @strawberry.subscription(
+        description="Each proposal of the plan as it stands after each new fact (opened, "
+        "revised, reviewed, adopted, rejected, withdrawn), from now on.",
+        metadata=declare(Permission.READ, Caching.NOT_A_QUERY),
+    )
+    async def proposal_updated(
+        self, info: Info, plan_id: strawberry.ID
+    ) -> AsyncGenerator[Proposal, None]:
+        updates = proposal_service(info).updates(plan_id)
+        try:
+            async for found in updates:
+                yield await as_proposal(info, found)
+        except PlanApiError as error:
+            raise bad_input(error) from error
+        finally:
+            await updates.aclose()
