@@ -8,10 +8,8 @@ one transaction. Who may do what is application/grants.py.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hmac
 from collections.abc import AsyncGenerator, Sequence
-from dataclasses import dataclass
 
 from planapi.application.access import Principal
 from planapi.application.cache import LruCache
@@ -27,12 +25,19 @@ from planapi.application.grants import (
 from planapi.application.live import PLAN_EVENTS
 from planapi.application.plans import PlanService, PlanVersion, stream_of
 from planapi.application.ports import CommandKey, Notifier, NotifierClosedError, ProposalLog
+from planapi.application.proposal_commands import (
+    AdoptProposal,
+    Preview,
+    ProposalConflictError,
+    ProposeAmendment,
+    ReviewProposal,
+    ReviseProposal,
+)
 from planapi.domain.changes import Change
 from planapi.domain.decide import MAX_TITLE, decide_amendment, info_problems
-from planapi.domain.diff import PlanDiff, diff
+from planapi.domain.diff import diff
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,
-    PlanApiError,
     PlanNotFoundError,
     Problem,
     ValidationError,
@@ -40,7 +45,7 @@ from planapi.domain.errors import (
 )
 from planapi.domain.events import AmendmentInfo, Authority
 from planapi.domain.field_checks import text_problems
-from planapi.domain.merge import Conflict, Merged, merge
+from planapi.domain.merge import Merged, merge
 from planapi.domain.plan import PlanState
 from planapi.domain.proposals import (
     Fact,
@@ -60,6 +65,16 @@ from planapi.domain.proposals import (
     require_open,
 )
 
+__all__ = [
+    "AdoptProposal",
+    "Preview",
+    "ProposalConflictError",
+    "ProposalService",
+    "ProposeAmendment",
+    "ReviewProposal",
+    "ReviseProposal",
+]
+
 PREFIX = "proposal:"
 # Idempotency keys of proposeAmendment are scoped to the plan's proposals, not to one of them.
 KEY_SCOPE = "proposals:"
@@ -73,66 +88,6 @@ def proposal_stream(proposal_id: str) -> str:
 def plan_of(proposal_id: str) -> str:
     """`baku-2026.p3` → `baku-2026` (plan ids hold no '.')."""
     return proposal_id.rpartition(".p")[0]
-
-
-@dataclass(frozen=True, slots=True)
-class ProposeAmendment:
-    plan_id: str
-    base_version: int
-    title: str
-    authority: Authority
-    rationale: str
-    changes: Sequence[Change]
-    reference: str | None = None
-    effective_from: dt.date | None = None
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewProposal:
-    proposal_id: str
-    verdict: Verdict
-    text: str
-    revision: int
-    node_id: str | None = None
-    # The body the reviewer speaks for; by default the proposal's own, else their first grant.
-    authority: Authority | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReviseProposal:
-    proposal_id: str
-    expected_revision: int
-    base_version: int
-    changes: Sequence[Change]
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AdoptProposal:
-    proposal_id: str
-    expected_version: int
-    expected_revision: int
-
-
-class ProposalConflictError(PlanApiError):
-    def __init__(self, proposal_id: str, conflicts: Sequence[Conflict]) -> None:
-        self.proposal_id = proposal_id
-        self.conflicts = tuple(conflicts)
-        super().__init__(f"proposal {proposal_id!r} conflicts with the current version")
-
-
-@dataclass(frozen=True, slots=True)
-class Preview:
-    """The plan as it would be if the proposal were adopted now (or, once adopted, as it was
-    adopted), against the version it would amend."""
-
-    proposal: Proposal
-    revision: int
-    current: PlanVersion
-    conflicts: tuple[Conflict, ...]
-    state: PlanState | None
-    diff: PlanDiff | None
 
 
 class ProposalService:
