@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
+
 from tests.e2e.conftest import GraphQL
 from tests.e2e.queries import update
 
@@ -218,3 +220,29 @@ async def test_a_proposal_that_does_not_apply_to_its_base_names_the_change(
     result = body["data"]["proposeAmendment"]
     assert result["__typename"] == "ValidationFailed"
     assert result["problems"][0]["path"] == "changes[0].updateNode.id"
+
+
+async def test_a_proposal_exports_as_a_marked_up_draft(
+    graphql: GraphQL, baku: str, client: httpx.AsyncClient
+) -> None:
+    added = {
+        "addNode": {
+            "kind": "OUTCOME",
+            "id": "outcome-schools",
+            "parentId": CONNECTIVITY,
+            "code": "1.9",
+            "title": "Every school connected",
+        }
+    }
+    opened = await propose(graphql, update(DIGITAL, title="Inclusive transformation"), added)
+
+    page = await client.get(f"/proposals/{opened['proposalId']}/document?format=html")
+    markdown = await client.get(f"/proposals/{opened['proposalId']}/document")
+    missing = await client.get("/proposals/baku-2026.p99/document")
+
+    assert page.status_code == 200, page.text
+    assert "<ins>Outcome 1.9 Every school connected</ins>" in page.text
+    assert "<del>title: " in page.text
+    assert "<ins>title: Inclusive transformation</ins>" in page.text
+    assert "draft: Sharper priorities" in markdown.text
+    assert missing.status_code == 404

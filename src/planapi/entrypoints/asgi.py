@@ -22,6 +22,7 @@ from planapi.api.routes.documents import diff_endpoint, document_endpoint
 from planapi.api.routes.events import events_endpoint
 from planapi.api.routes.ingest import ingest_endpoint
 from planapi.api.routes.log_routes import log_endpoints
+from planapi.api.routes.proposal_documents import proposal_document_endpoint
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context, request_id
@@ -205,6 +206,10 @@ def _routes(
         *([Route("/metrics", metrics.endpoint)] if settings.metrics else []),
         Route("/plans/{plan_id}/document", document_endpoint(lambda: holder["app"].plans)),
         Route("/plans/{plan_id}/diff", diff_endpoint(lambda: holder["app"].plans)),
+        Route(
+            "/proposals/{proposal_id}/document",
+            proposal_document_endpoint(lambda: holder["app"].proposals),
+        ),
         Route(
             "/ingest/readings",
             ingest_endpoint(lambda: holder["app"].readings, max_body=settings.max_ingest_bytes),
