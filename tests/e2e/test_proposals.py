@@ -246,3 +246,23 @@ async def test_a_proposal_exports_as_a_marked_up_draft(
     assert "<ins>title: Inclusive transformation</ins>" in page.text
     assert "draft: Sharper priorities" in markdown.text
     assert missing.status_code == 404
+
+
+async def test_the_audit_page_query_lists_proposals_with_reviews_and_diff(
+    graphql: GraphQL, baku: str
+) -> None:
+    from planapi.api.runtime.trusted import audit_page_documents
+    from planapi.entrypoints.audit import STATIC
+
+    script = (STATIC / "audit.js").read_text(encoding="utf-8")
+    [query] = [d for d in audit_page_documents(script) if "AuditProposals" in d.body]
+    opened = await propose(graphql, update(CONNECTIVITY, title="Connectivity"))
+    review = {"proposalId": opened["proposalId"], "verdict": "COMMENT", "revision": 1}
+    await graphql(REVIEW, input={**review, "text": "Fine by the Africa group"})
+
+    body = await graphql(query.body, id=baku)
+
+    assert "errors" not in body, body
+    [listed] = body["data"]["proposals"]
+    assert listed["reviews"][0]["text"] == "Fine by the Africa group"
+    assert listed["diff"]["changed"][0]["node"]["nodeId"] == CONNECTIVITY
