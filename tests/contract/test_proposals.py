@@ -7,12 +7,14 @@ import asyncio
 import dataclasses
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.clock import SystemClock
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.proposal_store import SqlProposalLog
 from planapi.adapters.snapshots import SqlSnapshotStore
+from planapi.adapters.tables import events
 from planapi.application.access import AccessDeniedError, Principal, Role, principal_for
 from planapi.application.plans import PlanService
 from planapi.application.proposals import (
@@ -33,7 +35,7 @@ from planapi.domain.proposals import (
     ProposalStatus,
     Verdict,
 )
-from tests.contract.builders import create_command
+from tests.contract.builders import create_command, guards_lifted
 
 PLAN = "baku-2026"
 DRAFTER = principal_for("bdt-drafter", Role.EDITOR, "token")
@@ -272,3 +274,24 @@ async def test_proposal_facts_share_the_plans_log_in_global_order(
         (f"proposal:{opened.id}", "ProposalAdopted"),
     ]
     assert [r.position for r in log] == sorted(r.position for r in log)
+
+
+async def test_a_review_altered_after_it_was_written_breaks_the_proposals_chain(
+    proposals: ProposalService, engine: AsyncEngine
+) -> None:
+    base = await seeded(proposals)
+    opened = await proposals.propose(draft(base, UpdateNode("o1", {"title": "Universal"})), DRAFTER)
+    await proposals.review(ReviewProposal(opened.id, Verdict.REQUEST_CHANGES, "No", 1), TDAG)
+    [intact] = await proposals.verify(PLAN)
+    assert intact.ok
+    assert intact.checked == 2
+
+    stream = f"proposal:{opened.id}"
+    async with guards_lifted(engine) as conn:
+        row = (events.c.stream_id == stream) & (events.c.version == 2)
+        stored = (await conn.execute(select(events.c.data).where(row))).scalar_one()
+        await conn.execute(update(events).where(row).values(data={**stored, "verdict": "APPROVE"}))
+
+    [broken] = await proposals.verify(PLAN)
+    assert broken.first_break is not None
+    assert (broken.first_break.version, broken.first_break.what) == (2, "altered")

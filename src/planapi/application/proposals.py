@@ -24,7 +24,13 @@ from planapi.application.grants import (
 )
 from planapi.application.live import PLAN_EVENTS
 from planapi.application.plans import PlanService, PlanVersion, stream_of
-from planapi.application.ports import CommandKey, Notifier, NotifierClosedError, ProposalLog
+from planapi.application.ports import (
+    CommandKey,
+    IntegrityReport,
+    Notifier,
+    NotifierClosedError,
+    ProposalLog,
+)
 from planapi.application.proposal_commands import (
     AdoptProposal,
     Preview,
@@ -130,6 +136,11 @@ class ProposalService:
         streams = await self.plans.events.stream_ids(proposal_stream(f"{plan_id}.p"))
         found = [await self.require(s.removeprefix(PREFIX)) for s in streams]
         return [p for p in found if status is None or p.status is status]
+
+    async def verify(self, plan_id: str) -> list[IntegrityReport]:
+        """Each of the plan's proposal streams re-hashed from the stored bytes, as plans are."""
+        streams = await self.plans.events.stream_ids(proposal_stream(f"{plan_id}.p"))
+        return [await self.plans.events.verify(stream) for stream in streams]
 
     async def preview(self, proposal: Proposal) -> Preview:
         revision = proposal.current
