@@ -10,7 +10,12 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.clock import SystemClock
-from planapi.adapters.database import deployment_engine, local_file, migrates_itself
+from planapi.adapters.database import (
+    deployment_engine,
+    local_file,
+    migrates_itself,
+    seeds_itself,
+)
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.failures import quiet_lost_waiters
 from planapi.adapters.feeds import SqlEventLog, SqlReadingLog
@@ -28,7 +33,7 @@ from planapi.adapters.token_store import SqlTokenStore
 from planapi.application.access import Role
 from planapi.application.authn import Authenticator
 from planapi.application.feed import EventFeed
-from planapi.application.freshness import CoalescedHeads
+from planapi.application.heads_tracker import HeadsTracker
 from planapi.application.live import (
     PLAN_EVENTS,
     READING_BATCHES,
@@ -58,18 +63,24 @@ class Services:
     notifier: Notifier
     feed: EventFeed
     live: LiveUpdates
-    # The heads of the logs, for the response cache (one lookup shared by concurrent requests).
-    heads: CoalescedHeads | None = None
+    # Each plan's latest version and batch, and the logs' heads, in memory: what "latest"
+    # resolves to and what cached answers are keyed by (started by the server's lifespan).
+    heads: HeadsTracker | None = None
 
     # Who is calling (docs/security.md): API tokens, OIDC bearer JWTs, anonymous callers.
     tokens: TokenService | None = None
     authenticator: Authenticator | None = None
     # The Merkle logs: proofs, checkpoints, and the follower that keeps them.
     transparency: Transparency | None = None
+    # Whether the server seeds the demo plan into an empty database at start (the backend's
+    # call: see adapters/database.py).
+    seed_when_empty: bool = False
     # Amendments drafted, reviewed and adopted (issue 17).
     proposals: ProposalService | None = None
 
     async def close(self) -> None:
+        if self.heads is not None:
+            await self.heads.close()
         await self.notifier.close()
         await self.engine.dispose()
 
@@ -116,12 +127,14 @@ async def bootstrap(settings: Settings) -> Services:
     # Writers announce each commit (after it) through the notifier; subscribers wake and read.
     notifier = notifier_for(settings.database_url, (PLAN_EVENTS, READING_BATCHES))
     event_store = SqlEventStore(engine, clock)
+    heads = HeadsTracker(SqlHeads(engine), notifier)
     plans = PlanService(
         NotifyingEventStore(event_store, notifier),
         snapshot_store(engine, clock, settings),
         default_actor=settings.default_actor,
         snapshot_interval=settings.snapshot_interval,
         cache_size=settings.version_cache_size,
+        heads=heads,
     )
     readings = ReadingService(
         NotifyingReadingStore(SqlReadingStore(engine, clock), notifier),
@@ -148,13 +161,12 @@ async def bootstrap(settings: Settings) -> Services:
         live=live,
         tokens=tokens,
         authenticator=authenticator,
-        heads=CoalescedHeads(SqlHeads(engine)),
+        heads=heads,
         transparency=Transparency(
             SqlMerkleLog(engine), LogRecomputation(engine), clock, log_settings
         ),
-        proposals=ProposalService(
-            plans, SqlProposalLog(event_store), notifier, settings.proposal_authority_set
-        ),
+        seed_when_empty=seeds_itself(engine),
+        proposals=proposal_service(plans, event_store, notifier, settings),
     )
 
 
@@ -210,6 +222,13 @@ def snapshot_store(engine: AsyncEngine, clock: Clock, settings: Settings) -> Sql
         )
         return UnkeyedSnapshotStore(engine, clock)
     return SqlSnapshotStore(engine, clock, load_or_create_key(path))
+
+
+def proposal_service(
+    plans: PlanService, events: SqlEventStore, notifier: Notifier, settings: Settings
+) -> ProposalService:
+    """Proposals in the plans' log, announced like amendments (docs/architecture.md)."""
+    return ProposalService(plans, SqlProposalLog(events), notifier, settings.proposal_authority_set)
 
 
 def oidc_verifier(settings: Settings) -> BearerVerifier | None:

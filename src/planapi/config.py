@@ -260,7 +260,3 @@ class Settings(BaseSettings):
     @property
     def algorithm_list(self) -> tuple[str, ...]:
         return tuple(a.strip() for a in self.oidc_algorithms.split(",") if a.strip())
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")

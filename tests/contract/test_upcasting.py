@@ -10,12 +10,13 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.codec import CodecError, decode_event, encode_info
-from planapi.adapters.event_store import SqlEventStore, touched_nodes
+from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.hashing import GENESIS, event_hash
 from planapi.adapters.tables import event_nodes, events
 from planapi.application.plans import PlanService
 from planapi.domain.changes import AddNode
 from planapi.domain.events import PlanCreated
+from planapi.domain.history import touched_nodes
 from planapi.domain.nodes import NodeKind
 from tests.contract.builders import amend_command, info, raw_rows
 

@@ -113,7 +113,7 @@ async def test_the_statements_of_a_whole_tree_with_readings_do_not_grow_with_the
 
     # The same plan with ten times the KPIs, in a database of its own.
     large_settings = settings
-    if settings.is_sqlite:
+    if settings.database_url.startswith("sqlite"):
         large_settings = settings.model_copy(
             update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'large.db'}"}
         )
@@ -133,7 +133,7 @@ async def test_the_statements_of_a_whole_tree_with_readings_do_not_grow_with_the
         many, data = await _statements(large)
     finally:
         await large.close()
-        if not settings.is_sqlite:
+        if not settings.database_url.startswith("sqlite"):
             await drop_schema(large_settings.database_schema)
     kpis = [k for p in data["plan"]["priorities"] for o in p["outcomes"] for k in o["kpis"]]
     assert len(kpis) == 200

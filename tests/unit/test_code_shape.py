@@ -17,18 +17,12 @@ MAX_FUNCTION_LINES = 50  # from `def` to its last line (decorators aside)
 # were changing when the limit came in (issue 12): they are to be split in the restructuring of
 # `api/` and the storage adapters, not around it.
 MODULE_ALLOWANCES = {
-    "planapi/adapters/event_store.py": 437,
     "planapi/adapters/readings_store.py": 482,
-    "planapi/api/types/nodes.py": 498,
 }
 
 # Functions over the limit ("module:qualified name"), with their length today; same reason.
-FUNCTION_ALLOWANCES = {
-    "planapi/api/routes/ingest.py:ingest_endpoint": 79,
-    "planapi/api/routes/ingest.py:ingest_endpoint.ingest": 74,
-    "planapi/api/runtime/cacheability.py:_fields": 56,
-    "planapi/entrypoints/cli.py:_parser": 57,
-}
+# None is left: a new entry here is a step back.
+FUNCTION_ALLOWANCES: dict[str, int] = {}
 
 
 def modules() -> Iterator[tuple[str, str]]:

@@ -33,6 +33,12 @@ def migrates_itself(engine: AsyncEngine) -> bool:
     return is_sqlite(engine)
 
 
+def seeds_itself(engine: AsyncEngine) -> bool:
+    """The embedded SQLite default starts with the demo plan when it holds none; a shared
+    PostgreSQL holds only what its operators and callers put in."""
+    return is_sqlite(engine)
+
+
 def deployment_engine(
     url: str, *, pool_size: int, max_overflow: int, schema: str | None
 ) -> AsyncEngine:

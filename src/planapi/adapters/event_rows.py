@@ -11,7 +11,8 @@ from typing import Any
 from planapi.adapters.codec import decode_event, decode_info, encode_info
 from planapi.adapters.hashing import GENESIS, event_hash, event_hash_of_text
 from planapi.adapters.proposal_codec import decode_proposal_event, encode_any, is_proposal_type
-from planapi.application.ports import ChainBreak, CommandKey, Recorded, RecordedFact
+from planapi.application.ports import ChainBreak, CommandKey, Recorded
+from planapi.application.proposal_ports import RecordedFact
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.proposals import ProposalEvent
 

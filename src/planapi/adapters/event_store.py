@@ -3,42 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from contextlib import aclosing, asynccontextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import (
-    Text,
-    cast,
-    func,
-    insert,
-    select,
-    text,
-)
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from planapi.adapters import event_rows
-from planapi.adapters.codec import (
-    CodecError,
-    decode_event,
-)
+from planapi.adapters import event_checks, event_rows
 from planapi.adapters.database import is_sqlite
-from planapi.adapters.event_rows import chain_break, event_row, key_row, recorded_from, rehash
+from planapi.adapters.event_rows import event_row, key_row, recorded_from
 from planapi.adapters.failures import committing, connection_lost
-from planapi.adapters.hashing import GENESIS, canonical_text
+from planapi.adapters.postgres_append import insert_postgres
 from planapi.adapters.tables import command_keys, event_nodes, events
 from planapi.application.failures import StoreUnavailableError
-from planapi.application.pacing import Pacer
 from planapi.application.ports import (
     Clock,
     CommandKey,
     Finding,
     IntegrityReport,
     Recorded,
-    RecordedFact,
-    index_findings,
 )
+from planapi.application.proposal_ports import RecordedFact
 from planapi.domain.errors import VersionConflictError
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.history import touched_nodes
@@ -54,46 +41,6 @@ _COLUMNS = (
     events.c.recorded_at,
     events.c.prev_hash,
     events.c.hash,
-)
-# The JSON columns as the text they were stored as: verification hashes it without parsing.
-_RAW_COLUMNS = tuple(
-    cast(column, Text).label(column.name) if column.name in ("data", "meta") else column
-    for column in _COLUMNS
-    if column.name != "stream_id"
-)
-_CHUNK = 10_000
-_PG_STORED_ROWS = (
-    "SELECT position, version, type, schema_version, data::text, meta::text, recorded_at,"
-    " prev_hash, hash FROM events WHERE stream_id = $1 ORDER BY version"
-)
-# PostgreSQL hands out positions at insert but makes rows visible at commit: two concurrent
-# appends could become visible in the opposite order of their positions, and a follower reading
-# `position > n` would pass the later-committing one for good. (Recording transaction ids and
-# reading below the oldest running one does not close it: the id and the position are taken at
-# different moments, so their orders can disagree too.) Appends therefore take this
-# transaction-scoped lock before their position: the next append can only take a position once
-# the previous one is visible, so visibility follows position order, as the eventsourcing
-# library does with LOCK TABLE. Appends to all plans queue on it, for about one commit each.
-APPEND_LOCK = 0x706C616E6576  # "planev"
-
-_PG_APPEND = text(
-    "WITH serialised AS MATERIALIZED (SELECT pg_advisory_xact_lock(:lock)),"
-    " appended AS ("
-    " INSERT INTO events (stream_id, version, type, schema_version, data, meta, recorded_at,"
-    " prev_hash, hash) SELECT :stream_id, :version, :type, :schema_version,"
-    " CAST(:data AS JSON), CAST(:meta AS JSON), :recorded_at, :prev_hash, :hash"
-    " FROM serialised RETURNING position),"
-    " indexed AS (INSERT INTO event_nodes (stream_id, node_id, version)"
-    " SELECT :stream_id, node, :version FROM unnest(CAST(:nodes AS TEXT[])) AS node)"
-    " SELECT position FROM appended"
-)
-# The same, with an idempotency key's row: one statement still, so one round trip.
-_PG_APPEND_KEYED = text(
-    _PG_APPEND.text.removesuffix(" SELECT position FROM appended")
-    + ", keyed AS (INSERT INTO command_keys (stream_id, actor, idempotency_key, request_hash,"
-    " version, recorded_at) SELECT :stream_id, :actor, :idempotency_key, :request_hash,"
-    " :version, :recorded_at FROM appended)"
-    " SELECT position FROM appended"
 )
 
 
@@ -188,7 +135,7 @@ class SqlEventStore:
         if self._sqlite:
             position = await self._insert_sqlite(conn, values, touched, command)
         else:
-            position = await _insert_postgres(conn, values, touched, command)
+            position = await insert_postgres(conn, values, touched, command)
         return Recorded(
             stream_id=stream_id,
             version=version,
@@ -336,102 +283,12 @@ class SqlEventStore:
 
     async def verify(self, stream_id: str) -> IntegrityReport:
         """Recompute the chain from the stored bytes; report the first place it breaks."""
-        checked, prev_hash, expected = 0, GENESIS, 1
-        pacer = Pacer()
-        async with aclosing(self._stored_rows(stream_id)) as chunks:  # closes the cursor early
-            async for chunk in chunks:
-                for row in chunk:
-                    await pacer.tick()
-                    version, prev, digest = row[1], row[7], row[8]
-                    intact = (
-                        version == expected
-                        and prev == prev_hash
-                        and digest == rehash(row, stream_id, prev_hash)
-                    )
-                    if not intact:  # say what broke, and where
-                        found = chain_break(row, stream_id, prev_hash, expected)
-                        assert found is not None
-                        return IntegrityReport(stream_id, checked, expected - 1, prev_hash, found)
-                    checked, prev_hash, expected = checked + 1, bytes(digest), version + 1
-        return IntegrityReport(
-            stream_id, checked, expected - 1, prev_hash if checked else None, None
-        )
+        return await event_checks.verify_chain(self.engine, stream_id)
 
     async def verify_index(self, stream_id: str) -> list[Finding]:
-        expected: set[tuple[int, str]] = set()
-        unreadable: list[Finding] = []  # events this code cannot decode: their entries unchecked
-        pacer = Pacer()
-        query = (
-            select(events.c.version, events.c.type, events.c.schema_version, events.c.data)
-            .where(events.c.stream_id == stream_id)
-            .order_by(events.c.version)
-        )
-        indexed_query = select(event_nodes.c.version, event_nodes.c.node_id).where(
-            event_nodes.c.stream_id == stream_id
-        )
-        async with self.engine.connect() as conn:
-            result = await conn.stream(query.execution_options(yield_per=_CHUNK))
-            async for chunk in result.partitions():
-                for row in chunk:
-                    await pacer.tick()
-                    try:
-                        event = decode_event(row.type, row.schema_version, row.data)
-                    except CodecError as error:
-                        unreadable.append(Finding("index", row.version, None, str(error)))
-                        continue
-                    expected.update((row.version, node) for node in touched_nodes(event))
-            indexed = {(row.version, row.node_id) for row in await conn.execute(indexed_query)}
-        missing, extra = index_findings(expected, indexed)
-        found = missing + [f for f in extra if f.version not in {u.version for u in unreadable}]
-        return sorted(unreadable + found, key=lambda f: (f.version, f.node_id or ""))
-
-    async def _stored_rows(self, stream_id: str) -> AsyncGenerator[Sequence[Sequence[Any]], None]:
-        """Chunks of (position, version, type, schema_version, data text, meta text,
-        recorded_at, prev_hash, hash) in version order."""
-        async with self.engine.connect() as conn:
-            if self._sqlite:
-                query = (
-                    select(*_RAW_COLUMNS)
-                    .where(events.c.stream_id == stream_id)
-                    .order_by(events.c.version)
-                )
-                result = await conn.stream(query.execution_options(yield_per=_CHUNK))
-                async for chunk in result.partitions():
-                    yield chunk
-                return
-            # The driver's own cursor: a million rows through SQLAlchemy's row machinery would
-            # cost more than hashing them.
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            async with driver.transaction():
-                cursor = await driver.cursor(_PG_STORED_ROWS, stream_id)
-                while chunk := await cursor.fetch(_CHUNK):
-                    yield chunk
+        return await event_checks.verify_index(self.engine, stream_id)
 
     async def _fetch(self, query: Any) -> list[Recorded]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [recorded_from(row) for row in rows]
-
-
-async def _insert_postgres(
-    conn: AsyncConnection,
-    values: dict[str, Any],
-    touched: list[str],
-    command: CommandKey | None,
-) -> int:
-    # One round trip: the event and its node index in a single statement.
-    params = {
-        **values,
-        "data": canonical_text(values["data"]),
-        "meta": canonical_text(values["meta"]),
-        "recorded_at": values["recorded_at"].astimezone(dt.UTC),
-        "nodes": touched,
-        "lock": APPEND_LOCK,
-    }
-    statement = _PG_APPEND
-    if command is not None:
-        statement = _PG_APPEND_KEYED
-        params.update(key_row(values, command), recorded_at=params["recorded_at"])
-    position: int = (await conn.execute(statement, params)).scalar_one()
-    return position

@@ -13,23 +13,23 @@ transaction would be.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from planapi.adapters.codec import decode_event, decode_info, encode_event, encode_info
-from planapi.adapters.hashing import GENESIS, canonical_text, event_hash_of_text
+from planapi.adapters.codec import decode_event, decode_info
+from planapi.adapters.event_rows import chain_break, event_row
+from planapi.adapters.hashing import GENESIS, canonical_text
 from planapi.application.ports import (
-    ChainBreak,
     Clock,
     CommandKey,
     Finding,
     IntegrityReport,
     Recorded,
-    RecordedFact,
     index_findings,
 )
+from planapi.application.proposal_ports import RecordedFact
 from planapi.domain.errors import VersionConflictError
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.history import touched_nodes
@@ -47,16 +47,30 @@ class _Row:
     prev_hash: bytes
     recorded: Recorded
 
-    def rehash(self, prev_hash: bytes) -> bytes:
-        return event_hash_of_text(
-            prev_hash,
-            stream_id=self.recorded.stream_id,
-            version=self.recorded.version,
-            type=self.type,
-            schema_version=self.schema_version,
-            data=self.data,
-            meta=self.meta,
-            recorded_at=self.recorded.recorded_at,
+    @classmethod
+    def of(cls, values: dict[str, Any], position: int) -> _Row:
+        """The row `event_row` made, as stored; what a reader gets back is decoded from the
+        stored text, as from a database."""
+        data, meta = canonical_text(values["data"]), canonical_text(values["meta"])
+        recorded = Recorded(
+            stream_id=values["stream_id"],
+            version=values["version"],
+            position=position,
+            event=decode_event(values["type"], values["schema_version"], json.loads(data)),
+            info=decode_info(json.loads(meta)),
+            recorded_at=values["recorded_at"],
+            hash=values["hash"],
+        )
+        return cls(
+            values["type"], values["schema_version"], data, meta, values["prev_hash"], recorded
+        )
+
+    def stored(self) -> tuple[Any, ...]:
+        """The columns verification reads, in the order the database adapters select them."""
+        recorded = self.recorded
+        return (
+            *(recorded.position, recorded.version, self.type, self.schema_version),
+            *(self.data, self.meta, recorded.recorded_at, self.prev_hash, recorded.hash),
         )
 
 
@@ -88,32 +102,11 @@ class MemoryEventStore:
         now = self.clock.now()
         # Keep time monotonic within a stream so "as of an instant" is well defined.
         recorded_at = (max(now, head.recorded_at) if head else now).astimezone(dt.UTC)
-        type_, schema_version, payload = encode_event(event)
-        data, meta = canonical_text(payload), canonical_text(encode_info(info))
-        version, prev_hash = expected_version + 1, head.hash if head else GENESIS
-        digest = event_hash_of_text(
-            prev_hash,
-            stream_id=stream_id,
-            version=version,
-            type=type_,
-            schema_version=schema_version,
-            data=data,
-            meta=meta,
-            recorded_at=recorded_at,
-        )
-        # What a reader gets back is decoded from the stored text, as from a database.
-        stored = Recorded(
-            stream_id=stream_id,
-            version=version,
-            position=len(self._log) + 1,
-            event=decode_event(type_, schema_version, json.loads(data)),
-            info=decode_info(json.loads(meta)),
-            recorded_at=recorded_at,
-            hash=digest,
-        )
-        self._streams.setdefault(stream_id, []).append(
-            _Row(type_, schema_version, data, meta, prev_hash, stored)
-        )
+        version = expected_version + 1
+        values = event_row(stream_id, version, event, info, recorded_at, head)
+        row = _Row.of(values, position=len(self._log) + 1)
+        self._streams.setdefault(stream_id, []).append(row)
+        stored = row.recorded
         self._log.append(stored)
         for node_id in touched_nodes(event):
             self._touched.setdefault((stream_id, node_id), []).append(version)
@@ -173,7 +166,7 @@ class MemoryEventStore:
         """Recompute the chain from the stored text, as the database adapters do."""
         prev_hash, checked = GENESIS, 0
         for expected, row in enumerate(self._streams.get(stream_id, []), start=1):
-            found = _chain_break(row, expected, prev_hash)
+            found = chain_break(row.stored(), stream_id, prev_hash, expected)
             if found is not None:
                 return IntegrityReport(stream_id, checked, expected - 1, prev_hash, found)
             prev_hash, checked = row.recorded.hash, checked + 1
@@ -197,22 +190,6 @@ class MemoryEventStore:
         }
         missing, extra = index_findings(expected, indexed)
         return missing + extra
-
-
-def _chain_break(row: _Row, expected: int, prev_hash: bytes) -> ChainBreak | None:
-    version, position = row.recorded.version, row.recorded.position
-    if version != expected:
-        return ChainBreak(expected, position, "removed", f"version {expected} is missing")
-    if not hmac.compare_digest(row.prev_hash, prev_hash):
-        return ChainBreak(
-            version,
-            position,
-            "inserted",
-            "its previous-hash does not match the hash of the version before it",
-        )
-    if not hmac.compare_digest(row.rehash(prev_hash), row.recorded.hash):
-        return ChainBreak(version, position, "altered", "its content no longer matches its hash")
-    return None
 
 
 class MemorySnapshotStore:

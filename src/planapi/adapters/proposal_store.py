@@ -11,9 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from planapi.adapters.event_rows import event_row, fact_from
-from planapi.adapters.event_store import SqlEventStore, _insert_postgres
+from planapi.adapters.event_store import SqlEventStore
+from planapi.adapters.postgres_append import insert_postgres
 from planapi.adapters.tables import command_keys, events
-from planapi.application.ports import CommandKey, Recorded, RecordedFact
+from planapi.application.ports import CommandKey, Recorded
+from planapi.application.proposal_ports import RecordedFact
 from planapi.domain.errors import VersionConflictError
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.proposals import ProposalEvent
@@ -124,7 +126,7 @@ class SqlProposalLog:
     async def _insert(self, conn: AsyncConnection, values: dict[str, Any]) -> int:
         if not self._sqlite:
             # The append lock too: positions become visible in order for the feed's followers.
-            return await _insert_postgres(conn, values, [], None)
+            return await insert_postgres(conn, values, [], None)
         inserted = await conn.execute(insert(events).returning(events.c.position), values)
         position: int = inserted.scalar_one()
         return position

@@ -40,7 +40,10 @@ from planapi.api.runtime.shape import (
     ShapeLimits,
 )
 from planapi.api.runtime.validation import stable_rules
-from planapi.api.types import log_fields
+from planapi.api.types import (
+    log_fields,
+    node_kinds,  # noqa: F401  (each kind's type registers itself)
+)
 from planapi.api.types.context import Context, request_id
 from planapi.api.types.errors import (
     Forbidden,
@@ -63,7 +66,8 @@ from planapi.api.types.inputs import (
 )
 from planapi.api.types.integrity import IntegrityResult
 from planapi.api.types.log_fields import LogCheckpoint
-from planapi.api.types.nodes import TYPES, NodeHistoryEntry, history_page
+from planapi.api.types.node_history import NodeHistoryEntry, history_page
+from planapi.api.types.nodes import TYPES
 from planapi.api.types.plans import AmendmentApplied, Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.types.proposal_fields import ProposalMutations, ProposalQueries
 from planapi.api.types.reading_records import BadRecord, reading_from_record, to_new_reading
@@ -74,8 +78,10 @@ from planapi.api.types.scalars import WIRE_FORMATS
 from planapi.api.types.subscriptions import Subscription
 from planapi.application.access import ANY, Permission, Role
 from planapi.application.failures import StoreUnavailableError
+from planapi.application.freshness import batch_token, version_token
 from planapi.application.readings import RecordReadings
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
+from planapi.domain.nodes import NodeKind
 
 log = logging.getLogger("planapi.api")
 
@@ -86,6 +92,10 @@ Info = strawberry.Info[Context, None]
 class PlanCreated:
     plan: Plan
     amendment: Amendment
+    consistency_token: str = strawberry.field(
+        description="Pass it in the `PlanAPI-Consistent-With` header of later requests, to any "
+        "server process: none answers from a state older than this write."
+    )
 
 
 AmendPlanResult = Annotated[
@@ -120,7 +130,7 @@ class Query(NodeQueries, ProposalQueries):
         description="The plan as of `version` (1 = creation) or the instant `asOf` (the latest "
         "amendment recorded at or before it); neither: the latest. Null when the plan did not "
         "exist then.",
-        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",)),
+        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",), plan="id"),
     )
     async def plan(
         self,
@@ -137,7 +147,9 @@ class Query(NodeQueries, ProposalQueries):
 
     @strawberry.field(
         description="What changed between two versions of a plan.",
-        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("fromVersion", "toVersion")),
+        metadata=declare(
+            Permission.READ, Caching.PINNABLE, versions=("fromVersion", "toVersion"), plan="id"
+        ),
     )
     async def plan_diff(
         self, info: Info, id: strawberry.ID, from_version: int, to_version: int
@@ -153,7 +165,7 @@ class Query(NodeQueries, ProposalQueries):
         "was removed, which no version of the plan shows any more: who removed it, when and why. "
         "`first` (at most 1,000) at a time; `beforeVersion` pages to older ones.",
         # History is reading (issue 5, see security.md); a removed node's whole history is read.
-        metadata=declare(Permission.READ, Caching.HEADS),
+        metadata=declare(Permission.READ, Caching.HEADS, plan="planId"),
     )
     async def node_history(
         self,
@@ -171,7 +183,7 @@ class Query(NodeQueries, ProposalQueries):
 
     @strawberry.field(
         description="One amendment of a plan, by the version it produced.",
-        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",)),
+        metadata=declare(Permission.READ, Caching.PINNABLE, versions=("version",), plan="planId"),
     )
     async def amendment(self, info: Info, plan_id: strawberry.ID, version: int) -> Amendment | None:
         try:
@@ -226,7 +238,11 @@ class Mutation(ProposalMutations):
             )
         except PlanApiError as error:
             return as_union_member(error)  # type: ignore[no-any-return]
-        return PlanCreated(plan=Plan(found=found), amendment=Amendment(record=found.amendment))
+        return PlanCreated(
+            plan=Plan(found=found),
+            amendment=Amendment(record=found.amendment),
+            consistency_token=version_token(found.amendment.position),
+        )
 
     @strawberry.mutation(
         description="Apply all the changes as the plan's next version, or none of them.",
@@ -239,7 +255,11 @@ class Mutation(ProposalMutations):
             found = await info.context.plans.amend_plan(to_amend_command(input), info.context.actor)
         except PlanApiError as error:
             return as_union_member(error)  # type: ignore[no-any-return]
-        return AmendmentApplied(plan=Plan(found=found), amendment=Amendment(record=found.amendment))
+        return AmendmentApplied(
+            plan=Plan(found=found),
+            amendment=Amendment(record=found.amendment),
+            consistency_token=version_token(found.amendment.position),
+        )
 
     @strawberry.mutation(
         description="Record KPI readings: all of them or none. A retry with the same "
@@ -272,6 +292,7 @@ async def _record(context: Context, command: RecordReadings) -> RecordReadingsRe
         duplicates=outcome.duplicates,
         recorded_at=outcome.recorded_at,
         replayed=outcome.replayed,
+        consistency_token=batch_token(outcome.batch_id),
     )
 
 
@@ -357,7 +378,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[*TYPES.values(), UserError],
+        types=[*(TYPES[kind] for kind in NodeKind), UserError],
         extensions=extensions,
         execution_context_class=FastExecutionContext,
         scalar_overrides=WIRE_FORMATS,

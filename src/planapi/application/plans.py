@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from planapi.application.batching import Batcher
 from planapi.application.cache import LruCache
 from planapi.application.command_keys import command_key
 from planapi.application.integrity import stored_findings
+from planapi.application.plan_commands import AmendPlan as AmendPlan
+from planapi.application.plan_commands import CreatePlan as CreatePlan
 from planapi.application.ports import (
     CommandKey,
     EventStore,
@@ -19,7 +21,6 @@ from planapi.application.ports import (
     Recorded,
     SnapshotStore,
 )
-from planapi.domain.changes import Change
 from planapi.domain.decide import decide_amendment, decide_creation
 from planapi.domain.diff import PlanDiff, diff
 from planapi.domain.errors import (
@@ -36,39 +37,15 @@ from planapi.domain.history import FieldOrigin, NodeChange, blame, node_history
 from planapi.domain.nodes import Node
 from planapi.domain.plan import PlanState, fold
 
+if TYPE_CHECKING:  # it imports this module
+    from planapi.application.heads_tracker import HeadsTracker
+
 STREAM_PREFIX = "plan:"
 MAX_PAGE = 100
 
 
 def stream_of(plan_id: str) -> str:
     return f"{STREAM_PREFIX}{plan_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class CreatePlan:
-    plan_id: str
-    title: str
-    period_start: int
-    period_end: int
-    authority: Authority
-    rationale: str
-    description: str | None = None
-    reference: str | None = None
-    effective_from: dt.date | None = None
-    changes: Sequence[Change] = ()
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AmendPlan:
-    plan_id: str
-    expected_version: int
-    authority: Authority
-    rationale: str
-    changes: Sequence[Change]
-    reference: str | None = None
-    effective_from: dt.date | None = None
-    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +91,11 @@ class PlanService:
         default_actor: str,
         snapshot_interval: int = 100,
         cache_size: int = 256,
+        heads: HeadsTracker | None = None,
     ) -> None:
         self.events = events
+        # Each plan's latest version in memory (None: "latest" is read from the store).
+        self.heads = heads
         self.snapshots = snapshots
         self.default_actor = default_actor
         self.snapshot_interval = snapshot_interval
@@ -186,7 +166,9 @@ class PlanService:
         request_hash, version = found
         if not hmac.compare_digest(request_hash, keyed.request_hash):
             raise IdempotencyKeyReusedError(keyed.key, f"a different request on plan {plan_id!r}")
-        return await self._version(plan_id, version)
+        replayed = await self._version(plan_id, version)
+        self._note(replayed)  # perhaps written by another process: this one's readers see it now
+        return replayed
 
     async def _current(self, plan_id: str, expected_version: int) -> PlanVersion:
         """The version a writer expects to amend. Not checked against the head here: the append
@@ -216,7 +198,7 @@ class PlanService:
                 raise ValidationError([Problem(("asOf",), "must include a UTC offset")])
             version = await self.events.version_at(stream, _utc(as_of))
         elif version is None:
-            version = await self.events.latest_version(stream)
+            return await self._latest(plan_id)
         elif version < 1:
             raise ValidationError([Problem(("version",), "versions start at 1")])
         if version == 0:
@@ -227,6 +209,35 @@ class PlanService:
         if version > await self.events.latest_version(stream):
             return None
         return await self._version(plan_id, version)
+
+    async def _latest(self, plan_id: str) -> PlanVersion | None:
+        version = await self.latest_version(plan_id)
+        if version == 0:
+            return None
+        return self.versions.get((plan_id, version)) or await self._version(plan_id, version)
+
+    async def latest_version(self, plan_id: str) -> int:
+        """The plan's latest version (0: none), from memory when the heads are followed: as
+        fresh as this process's own writes, and others' within the notification delay."""
+        if self.heads is not None and self.heads.ready:
+            known = self.heads.plan(plan_id).version
+            if known:
+                return known
+        # Not followed, or a plan this process has not heard of (yet): ask the store.
+        version = await self.events.latest_version(stream_of(plan_id))
+        if self.heads is not None and version:
+            self.heads.note_version(plan_id, version)
+        return version
+
+    async def stored_latest(self, plan_id: str) -> PlanVersion | None:
+        """The latest version as stored right now, for writers checking against it (never the
+        one in memory: a KPI added on another process a moment ago must be known)."""
+        version = await self.events.latest_version(stream_of(plan_id))
+        if version == 0:
+            return None
+        found = self.versions.get((plan_id, version)) or await self._version(plan_id, version)
+        self._note(found)
+        return found
 
     async def require(self, plan_id: str, version: int | None = None) -> PlanVersion:
         found = await self.plan(plan_id, version)
@@ -241,6 +252,8 @@ class PlanService:
         found = []
         for stream_id, version in latest.items():
             plan_id = stream_id.removeprefix(STREAM_PREFIX)
+            if self.heads is not None:
+                self.heads.note_version(plan_id, version)
             cached = self.versions.get((plan_id, version))
             found.append(cached or await self._read_version(plan_id, version))
         return [plan for plan in found if plan is not None]
@@ -275,7 +288,7 @@ class PlanService:
 
     async def node_history(self, plan_id: str, node_id: str) -> list[NodeEntry]:
         """A node's whole history, even once removed (when no version shows it any more)."""
-        latest = await self.events.latest_version(stream_of(plan_id))
+        latest = await self.latest_version(plan_id)
         if latest == 0:
             raise PlanNotFoundError(plan_id)
         return await self.history(plan_id, node_id, latest)
@@ -347,9 +360,16 @@ class PlanService:
     async def _remember(self, recorded: Recorded, state: PlanState) -> PlanVersion:
         found = PlanVersion(state, recorded)
         self.versions.put((state.id, state.version), found)
+        # Committed: this process's later reads of the latest version see it (read-your-writes),
+        # before the writer's answer goes out.
+        self._note(found)
         if state.version % self.snapshot_interval == 0:
             await self.snapshots.save(recorded.stream_id, state, recorded.hash)
         return found
+
+    def _note(self, found: PlanVersion) -> None:
+        if self.heads is not None:
+            self.heads.note_version(found.state.id, found.state.version, found.amendment.position)
 
     def _info(
         self,

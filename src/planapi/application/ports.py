@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.plan import PlanState
-from planapi.domain.proposals import ProposalEvent
 from planapi.domain.readings import BatchCheck, Reading, ReadingQuery
 
 if TYPE_CHECKING:  # the use cases' own value types; they import this module at run time
     from planapi.application.access import Principal
     from planapi.application.freshness import Heads
+    from planapi.application.proposal_ports import RecordedFact
     from planapi.application.tokens import ApiToken
     from planapi.application.transparency import StoredCheckpoint
 
@@ -35,19 +35,6 @@ class Recorded:
     version: int
     position: int
     event: PlanEvent
-    info: AmendmentInfo
-    recorded_at: dt.datetime
-    hash: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedFact:
-    """One stored event of a proposal's stream (same log, same chain as a plan version)."""
-
-    stream_id: str
-    version: int
-    position: int
-    event: ProposalEvent
     info: AmendmentInfo
     recorded_at: dt.datetime
     hash: bytes
@@ -170,38 +157,6 @@ class EventStore(Protocol):
     async def verify_index(self, stream_id: str) -> list[Finding]:
         """Compare the node index (`touching`) with what the events touched: each entry
         missing or extra, by version and node."""
-
-
-class ProposalLog(Protocol):
-    """Proposals' streams in the plans' log; `adopt`: amendment and adoption in one commit."""
-
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int,
-        event: ProposalEvent,
-        info: AmendmentInfo,
-        command: CommandKey | None = None,
-        key_scope: tuple[str, int] | None = None,
-    ) -> RecordedFact: ...
-
-    async def adopt(
-        self,
-        plan_stream: str,
-        expected_version: int,
-        amendment: PlanEvent,
-        info: AmendmentInfo,
-        stream_id: str,
-        expected_proposal_version: int,
-        adopted: ProposalEvent,
-        adopter: AmendmentInfo,
-    ) -> tuple[Recorded, RecordedFact]: ...
-
-    async def read(self, stream_id: str) -> list[RecordedFact]: ...
-
-    async def command_key(
-        self, stream_id: str, actor: str, key: str
-    ) -> tuple[bytes, int] | None: ...
 
 
 class SnapshotStore(Protocol):
@@ -380,6 +335,25 @@ class BearerVerifier(Protocol):
 class HeadsSource(Protocol):
     async def heads(self) -> Heads:
         """The newest committed event position and readings batch id, in one round trip."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeadChanges:
+    """What was committed after a pair of heads: each stream's newest version, each plan's
+    newest batch of readings, and the highest position and batch id among them (the given
+    ones when nothing is new)."""
+
+    versions: dict[str, int]  # stream id -> newest version
+    batches: dict[str, int]  # plan id -> newest batch id
+    last_position: int
+    last_batch_id: int
+
+
+class HeadsLog(Protocol):
+    async def changes_after(self, position: int, batch_id: int) -> HeadChanges:
+        """Everything committed after `position` and `batch_id`, in one statement (so one
+        snapshot). Positions and batch ids become visible in order, so what it returns
+        together with what came before is the whole log up to its new heads."""
 
 
 class MerkleTree(Protocol):

@@ -29,7 +29,6 @@ from planapi.application.ports import (
     IntegrityReport,
     Notifier,
     NotifierClosedError,
-    ProposalLog,
 )
 from planapi.application.proposal_commands import (
     AdoptProposal,
@@ -39,6 +38,7 @@ from planapi.application.proposal_commands import (
     ReviewProposal,
     ReviseProposal,
 )
+from planapi.application.proposal_ports import ProposalLog
 from planapi.domain.changes import Change
 from planapi.domain.decide import MAX_TITLE, decide_amendment, info_problems
 from planapi.domain.diff import diff
@@ -345,7 +345,7 @@ class ProposalService:
             adopted,
             adopter,
         )
-        self._announce(recorded.position, fact.position)
+        self._announce(recorded.position, fact.position, plan_id=proposal.plan_id)
         return await self.plans._remember(recorded, merged.state)
 
     def _amendment_info(self, proposal: Proposal, actor: str) -> AmendmentInfo:
@@ -364,9 +364,12 @@ class ProposalService:
         fact = await self.log.append(
             proposal_stream(proposal_id), expected, event, info, keyed, scope
         )
-        self._announce(fact.position)
+        self._announce(fact.position, plan_id=plan_of(proposal_id))
 
-    def _announce(self, *positions: int) -> None:
+    def _announce(self, *positions: int, plan_id: str = "") -> None:
+        if self.plans.heads is not None:  # read-your-writes: this process's heads move now
+            for position in positions:
+                self.plans.heads.note_version(plan_id, 0, position)
         if self.notifier is not None:
             for position in positions:
                 self.notifier.publish(PLAN_EVENTS, position)

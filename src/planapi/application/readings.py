@@ -53,7 +53,10 @@ class ReadingService:
         who = actor or self.plans.default_actor
         check_reading_scope(scope, who, command.plan_id, [r.kpi_id for r in command.readings])
         batch = await self._batch(command)
-        return await self.store.record(command.plan_id, who, command.idempotency_key, batch)
+        outcome = await self.store.record(command.plan_id, who, command.idempotency_key, batch)
+        if self.plans.heads is not None:  # committed: this process's readers see it from now
+            self.plans.heads.note_batch(command.plan_id, outcome.batch_id)
+        return outcome
 
     async def check(
         self, command: RecordReadings, actor: str | None = None, scope: Scope = ANY
@@ -80,7 +83,7 @@ class ReadingService:
             raise ValidationError(
                 [Problem(("idempotency_key",), f"must be 1-{MAX_KEY} characters")]
             )
-        latest = await self.plans.plan(command.plan_id)
+        latest = await self.plans.stored_latest(command.plan_id)
         if latest is None:
             raise PlanNotFoundError(command.plan_id)
         node = latest.state.node

@@ -27,7 +27,7 @@ from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context, request_id
 from planapi.application.authn import Authenticator
-from planapi.application.ports import HeadsSource
+from planapi.application.heads_tracker import HeadsTracker
 from planapi.application.transparency import Transparency
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
@@ -102,7 +102,7 @@ class PlanGraphQL(OfflineGraphiQL, PlanGraphQLAccess, CachingGraphQL):
         )
 
 
-def _heads(services: Services) -> HeadsSource:
+def _heads(services: Services) -> HeadsTracker:
     assert services.heads is not None
     return services.heads
 
@@ -169,7 +169,7 @@ def _lifespan(
         services = await bootstrap(settings)
         holder["app"] = services
         metrics.instrument(services)
-        if settings.is_sqlite and not await services.plans.plans():
+        if services.seed_when_empty and not await services.plans.plans():
             log.info(await seed(schema, services, "baku"))
         # What start-up built lives as long as the process: keep the collector from re-scanning
         # it on every full collection (large ingest batches trigger many).
@@ -177,6 +177,8 @@ def _lifespan(
         # Wake-ups for subscriptions (PostgreSQL: the LISTEN connection); closed, with every
         # open subscription, by services.close().
         await services.notifier.start()
+        # Then the heads, followed from the notifier's wake-ups (stopped by services.close()).
+        await _heads(services).start()
         try:
             async with following(services.transparency, settings.log_follow_interval):
                 yield

@@ -12,11 +12,11 @@ from prometheus_client.registry import Collector
 from planapi.api.runtime.graphql_http import CachedResponse, CachingGraphQL, ResponseCaching
 from planapi.api.runtime.response_cache import ByteLru
 from planapi.api.runtime.trusted import DocumentStore
-from planapi.application.ports import HeadsSource
+from planapi.application.heads_tracker import HeadsTracker
 from planapi.config import Settings
 
 
-def response_caching(settings: Settings, heads: Callable[[], HeadsSource]) -> ResponseCaching:
+def response_caching(settings: Settings, heads: Callable[[], HeadsTracker]) -> ResponseCaching:
     cache: ByteLru[bytes, CachedResponse] | None = (
         ByteLru(settings.response_cache_bytes) if settings.response_cache_bytes > 0 else None
     )

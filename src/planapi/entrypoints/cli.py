@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError as SettingsError
 
@@ -302,6 +303,18 @@ def _parser() -> argparse.ArgumentParser:
         help="a witness file of saved checkpoints the logs must extend (repeatable)",
     )
 
+    _add_export_parser(commands)
+
+    from planapi.entrypoints import tokens_cli
+
+    tokens_cli.add_parser(commands)
+    log_cli.add_parsers(commands)
+
+    _add_generated_parsers(commands)
+    return parser
+
+
+def _add_export_parser(commands: Any) -> None:
     export_doc = commands.add_parser(
         "export", help="a plan version (or a diff of two) as Markdown, HTML or JSON"
     )
@@ -313,11 +326,9 @@ def _parser() -> argparse.ArgumentParser:
     export_doc.add_argument("--format", choices=["markdown", "html", "json"], default="markdown")
     export_doc.add_argument("--output", default="-", help="a path, or - for stdout")
 
-    from planapi.entrypoints import tokens_cli
 
-    tokens_cli.add_parser(commands)
-    log_cli.add_parsers(commands)
-
+def _add_generated_parsers(commands: Any) -> None:
+    """The commands that write (or check) the files the repository commits from the code."""
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default=str(SCHEMA_FILE), help="a path, or - for stdout")
     export.add_argument("--check", action="store_true", help="fail if the file differs")
@@ -327,7 +338,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     trusted.add_argument("--output", default="schema/trusted-documents.json")
     trusted.add_argument("--check", action="store_true", help="fail if the file differs")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

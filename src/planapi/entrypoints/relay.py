@@ -32,7 +32,8 @@ from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.hashing import canonical_text
 from planapi.adapters.proposal_codec import encode_any
 from planapi.adapters.relay_positions import RelayLock, SqlRelayPositions
-from planapi.application.ports import Recorded, RecordedFact
+from planapi.application.ports import Recorded
+from planapi.application.proposal_ports import RecordedFact
 from planapi.bootstrap import bootstrap_relay
 from planapi.config import Settings
 from planapi.entrypoints.checkpoint_relay import CheckpointRelay

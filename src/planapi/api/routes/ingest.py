@@ -28,6 +28,8 @@ from planapi.application.access import (
     Permission,
     Principal,
 )
+from planapi.application.freshness import batch_token
+from planapi.application.ports import BatchOutcome
 from planapi.application.readings import ReadingService, RecordReadings
 from planapi.domain.errors import (
     IdempotencyKeyReusedError,
@@ -199,22 +201,16 @@ def ingest_endpoint(
                 [{"path": "planId", "message": f"plan {plan_id!r} is outside the token's scope"}],
             )
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind not in NDJSON_TYPES | CSV_TYPES:
-            return _error(
-                415,
-                "unsupported_media_type",
-                "send application/x-ndjson or text/csv (with a header row)",
-            )
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_body:
-            return _error(413, "too_large", f"the body may be at most {max_body:,} bytes")
+        refusal = _unreadable(kind, request.headers.get("content-length"), max_body)
+        if refusal is not None:
+            return refusal
         service = readings()
         try:
             parsed = await parse_body(
                 _limited(request.stream(), max_body), kind in CSV_TYPES, service.max_batch
             )
         except BodyTooLargeError:  # a chunked body declares no length: found out as it streams
-            return _error(413, "too_large", f"the body may be at most {max_body:,} bytes")
+            return _too_large(max_body)
         if parsed.too_many:
             return _error(
                 422,
@@ -224,41 +220,71 @@ def ingest_endpoint(
             )
         key = request.headers.get("idempotency-key") or request.query_params.get("idempotencyKey")
         command = RecordReadings(plan_id, parsed.readings, key)
-        try:
-            if parsed.problems:
-                # Report what the readings that did parse get wrong too, in one answer; out of
-                # scope is refused (by the use case) before anything else is said about it.
-                _, found = await service.check(command, principal.name, principal.scope)
-                located = [_located(p, parsed.lines) for p in found]
-                problems = sorted([*parsed.problems, *located], key=lambda p: p.get("line", 0))
-                return _error(422, "validation_failed", "nothing was stored", problems)
-            outcome = await service.record(command, principal.name, principal.scope)
-        except AccessDeniedError as error:
-            forbidden = [
-                {**_located(p, parsed.lines), "index": p.path[1]}
-                if len(p.path) > 1 and isinstance(p.path[1], int)
-                else {"path": render_path(p.path), "message": p.message}
-                for p in error.problems
-            ]
-            return _error(403, "out_of_scope", str(error), forbidden)
-        except ValidationError as error:
-            problems = [_located(p, parsed.lines) for p in error.problems]
-            return _error(422, "validation_failed", "nothing was stored", problems)
-        except PlanNotFoundError as error:
-            return _error(404, "plan_not_found", str(error))
-        except IdempotencyKeyReusedError as error:
-            return _error(409, "idempotency_key_reused", str(error))
-        return JSONResponse(
-            {
-                "batchId": outcome.batch_id,
-                "stored": outcome.stored,
-                "duplicates": outcome.duplicates,
-                "replayed": outcome.replayed,
-                "recordedAt": outcome.recorded_at.isoformat(),
-            }
-        )
+        return await _record(service, command, principal, parsed)
 
     return ingest
+
+
+def _unreadable(kind: str, declared: str | None, max_body: int) -> Response | None:
+    """The refusal of a body this route cannot take, known from its headers alone."""
+    if kind not in NDJSON_TYPES | CSV_TYPES:
+        return _error(
+            415,
+            "unsupported_media_type",
+            "send application/x-ndjson or text/csv (with a header row)",
+        )
+    if declared and declared.isdigit() and int(declared) > max_body:
+        return _too_large(max_body)
+    return None
+
+
+def _too_large(max_body: int) -> Response:
+    return _error(413, "too_large", f"the body may be at most {max_body:,} bytes")
+
+
+async def _record(
+    service: ReadingService, command: RecordReadings, principal: Principal, parsed: _Parsed
+) -> Response:
+    """The parsed batch recorded as `recordReadings` would, or every problem found with it."""
+    try:
+        if parsed.problems:
+            # Report what the readings that did parse get wrong too, in one answer; out of
+            # scope is refused (by the use case) before anything else is said about it.
+            _, found = await service.check(command, principal.name, principal.scope)
+            located = [_located(p, parsed.lines) for p in found]
+            problems = sorted([*parsed.problems, *located], key=lambda p: p.get("line", 0))
+            return _error(422, "validation_failed", "nothing was stored", problems)
+        outcome = await service.record(command, principal.name, principal.scope)
+    except AccessDeniedError as error:
+        forbidden = [
+            {**_located(p, parsed.lines), "index": p.path[1]}
+            if len(p.path) > 1 and isinstance(p.path[1], int)
+            else {"path": render_path(p.path), "message": p.message}
+            for p in error.problems
+        ]
+        return _error(403, "out_of_scope", str(error), forbidden)
+    except ValidationError as error:
+        problems = [_located(p, parsed.lines) for p in error.problems]
+        return _error(422, "validation_failed", "nothing was stored", problems)
+    except PlanNotFoundError as error:
+        return _error(404, "plan_not_found", str(error))
+    except IdempotencyKeyReusedError as error:
+        return _error(409, "idempotency_key_reused", str(error))
+    return _recorded(outcome)
+
+
+def _recorded(outcome: BatchOutcome) -> JSONResponse:
+    return JSONResponse(
+        {
+            "batchId": outcome.batch_id,
+            "stored": outcome.stored,
+            "duplicates": outcome.duplicates,
+            "replayed": outcome.replayed,
+            "recordedAt": outcome.recorded_at.isoformat(),
+            # For PlanAPI-Consistent-With (read-your-writes on any process).
+            "consistencyToken": batch_token(outcome.batch_id),
+        }
+    )
 
 
 class BodyTooLargeError(Exception):

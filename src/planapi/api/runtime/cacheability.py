@@ -3,8 +3,11 @@
 A query whose every root field names explicit versions (`plan(id, version: 3)`,
 `planDiff(fromVersion, toVersion)`, `amendment(planId, version)`) and which reads nothing that
 changes without a new plan version is *pinned*: its answer never changes, so it is cached for
-good (`Cache-Control: immutable`). Any other query depends on the heads of the logs (see
-`application.freshness`), which the cache key then includes.
+good (`Cache-Control: immutable`). Any other query is *scoped* when every root field names the
+one plan it reads (`plan(id:)`, `nodeHistory(planId:)`…): its answer then changes only with
+those plans' versions, and their readings' heads if it selects a field of READINGS. Otherwise
+(`plans`, `events`, `node(id:)`…) it depends on the heads of the logs (`application.freshness`).
+`api.runtime.dependencies` turns this into the cache key.
 
 What changes without a new plan version: KPI readings (`readings`, `latest`, `progress`), the
 event feed, integrity reports, `nodeHistory` (a removed node's whole history), listings of the
@@ -37,7 +40,7 @@ from graphql import (
     is_abstract_type,
     is_object_type,
 )
-from graphql.language import IntValueNode, NullValueNode
+from graphql.language import IntValueNode, NullValueNode, StringValueNode
 
 from planapi.api.types.root_fields import Caching, declared
 
@@ -50,6 +53,18 @@ VOLATILE: frozenset[tuple[str, str]] = frozenset(
         ("Kpi", "readings"),
         ("Kpi", "latest"),
         ("Kpi", "progress"),
+    }
+)
+# Volatile fields whose answer changes only with their plan's readings (and version): a scoped
+# answer selecting one of them depends on the plan's newest batch too. Any other volatile field
+# below the roots makes the answer depend on the heads of the logs.
+READINGS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("Kpi", "readings"),
+        ("Kpi", "readingsPage"),
+        ("Kpi", "latest"),
+        ("Kpi", "progress"),
+        ("Kpi", "series"),
     }
 )
 # Fields never taken from a cache nor stored in one (no ETag either), since their answer can
@@ -78,6 +93,9 @@ class Analysis:
     # name); None when some root field can never be pinned.
     version_arguments: tuple[int | str, ...] | None
     uncached: bool = False  # reads a field of UNCACHED
+    # The plans the root fields read (`=id` literally, `$name` a variable); None: any plan.
+    plans: tuple[str, ...] | None = None
+    readings: bool = False  # selects a field of READINGS
 
     @property
     def cacheable(self) -> bool:
@@ -117,7 +135,49 @@ def analyse(schema: GraphQLSchema, document: DocumentNode, operation_name: str |
     volatile = any(volatile_field(schema, parent, field) for parent, field in fields)
     uncached = any(_uncached(root, parent, field) for parent, field in fields)
     versions = _version_arguments(schema, root, operation, fragments)
-    return Analysis(kind, volatile, versions, uncached)
+    plans = _plan_arguments(root, operation, fragments)
+    below = {_dependency(schema, parent, field) for parent, field in fields if parent is not root}
+    if "other" in below:
+        plans = None
+    return Analysis(kind, volatile, versions, uncached, plans, "readings" in below)
+
+
+def _plan_arguments(
+    root: GraphQLObjectType,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> tuple[str, ...] | None:
+    """The plan each root field names (`=` and a literal id, or `$` and a variable's name);
+    None as soon as one root field may read any plan."""
+    found: list[str] = []
+    for field in _root_fields(operation.selection_set, fragments, set()):
+        name = field.name.value
+        if name == "__typename":
+            continue
+        declaration = declared(root.fields[name]) if name in root.fields else None
+        if declaration is None or declaration.plan is None:
+            return None
+        given = {argument.name.value: argument.value for argument in field.arguments or ()}
+        value = given.get(declaration.plan)
+        if isinstance(value, StringValueNode):
+            found.append("=" + value.value)
+        elif isinstance(value, VariableNode):
+            found.append("$" + value.name.value)
+        else:
+            return None
+    return tuple(dict.fromkeys(found)) if found else None
+
+
+def _dependency(schema: GraphQLSchema, parent: GraphQLNamedType, field_name: str) -> str:
+    """What a field below the roots adds to its plan's version: "none", "readings" or
+    "other" (something beyond the plan: the answer follows the heads of the logs)."""
+    if is_abstract_type(parent):
+        possible = schema.get_possible_types(parent)
+        found = {_dependency(schema, each, field_name) for each in possible}
+        return "other" if "other" in found else "readings" if "readings" in found else "none"
+    if not volatile_field(schema, parent, field_name):
+        return "none"
+    return "readings" if (parent.name, field_name) in READINGS else "other"
 
 
 def volatile_field(schema: GraphQLSchema, parent: GraphQLNamedType, field_name: str) -> bool:
@@ -222,24 +282,36 @@ def _fields(
                 schema, condition, selection.selection_set, fragments, visiting, memo
             )
         elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is None:
-                yield parent, "\0unknown"
-                continue
-            if name in visiting:
-                continue
-            condition = schema.get_type(fragment.type_condition.name.value)
-            if condition is None:
-                yield parent, "\0unknown"
-                continue
-            key = (name, condition.name)
-            found = memo.get(key)
-            if found is None:
-                inner = fragment.selection_set
-                walked = _fields(schema, condition, inner, fragments, visiting | {name}, memo)
-                found = memo[key] = list(dict.fromkeys(walked))
-            yield from found
+            yield from _spread_fields(schema, parent, selection, fragments, visiting, memo)
+
+
+def _spread_fields(
+    schema: GraphQLSchema,
+    parent: GraphQLNamedType,
+    spread: FragmentSpreadNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    visiting: set[str],
+    memo: dict[tuple[str, str], list[tuple[GraphQLNamedType, str]]],
+) -> Iterator[tuple[GraphQLNamedType, str]]:
+    """What a named fragment reads, as `_fields` walks it (once per fragment and type)."""
+    name = spread.name.value
+    fragment = fragments.get(name)
+    if fragment is None:
+        yield parent, "\0unknown"
+        return
+    if name in visiting:
+        return
+    condition = schema.get_type(fragment.type_condition.name.value)
+    if condition is None:
+        yield parent, "\0unknown"
+        return
+    key = (name, condition.name)
+    found = memo.get(key)
+    if found is None:
+        inner = fragment.selection_set
+        walked = _fields(schema, condition, inner, fragments, visiting | {name}, memo)
+        found = memo[key] = list(dict.fromkeys(walked))
+    yield from found
 
 
 def _field_type(

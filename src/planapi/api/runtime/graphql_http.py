@@ -8,7 +8,8 @@ In front of strawberry's view, for each GET or POST:
    variables, the operation name, the schema, the caller's role, and what the answer depends on
    (`api.runtime.cacheability`): nothing more when every root field names explicit versions
    and nothing volatile is read (*pinned*: cached for good, `Cache-Control: ..., immutable`),
-   otherwise the heads of the logs (one indexed lookup, `application.freshness`).
+   otherwise the versions (and readings) of the plans it reads, or the heads of the logs, all
+   from memory (`api.runtime.dependencies`). `PlanAPI-Consistent-With` first catches up.
 3. `If-None-Match` with the key's `ETag` → 304 without a body; a stored answer is sent as is;
    otherwise strawberry executes it, and an answer without errors is stored (a pinned query's
    only when each root field found what it named: a version that does not exist yet may).
@@ -40,6 +41,7 @@ from strawberry.types import ExecutionResult
 
 from planapi.api.runtime.batching import Batching, is_batch, run_batch
 from planapi.api.runtime.cacheability import NOT_CACHEABLE, Analysis, analyse
+from planapi.api.runtime.dependencies import consistent, dependency_key
 from planapi.api.runtime.graphql_request import (
     ANONYMOUS,
     Headers,
@@ -73,7 +75,7 @@ from planapi.api.runtime.response_cache import ByteLru
 from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS, shape_error
 from planapi.api.runtime.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
 from planapi.api.types.context import Context
-from planapi.application.ports import HeadsSource
+from planapi.application.heads_tracker import HeadsTracker
 
 log = logging.getLogger("planapi.api")
 
@@ -114,7 +116,7 @@ class ResponseCaching:
 
     cache: ByteLru[bytes, CachedResponse] | None
     documents: DocumentStore
-    heads: Callable[[], HeadsSource]
+    heads: Callable[[], HeadsTracker]
     max_tokens: int = 5_000
     max_selections: int = DEFAULT_MAX_SELECTIONS
     max_field_pairs: int = DEFAULT_MAX_FIELD_PAIRS
@@ -142,6 +144,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             if scope["method"] not in ("GET", "POST"):
                 raise method_not_allowed()
             raw, receive = await read(scope, headers, receive)
+            await consistent(headers.consistent_with, self.caching.heads())
             if raw is not None and scope["method"] == "POST" and is_batch(raw):
                 await run_batch(self, scope, raw, send, self.batching, headers.media)
                 return
@@ -175,8 +178,8 @@ class CachingGraphQL(GraphQL[Context, None]):
         receive: Receive,
     ) -> None:
         scope = request.scope
-        key = await self._key(scope, headers, prepared)
-        if key is None:  # the database is unwell: answer without the cache
+        key = self._key(scope, headers, prepared)
+        if key is None:  # the heads are not known yet: answer without the cache
             await self._respond(request, prepared, send, receive)
             return
         cache = self.caching.cache
@@ -202,17 +205,16 @@ class CachingGraphQL(GraphQL[Context, None]):
         self._store(key, response, outcome, prepared, headers.media, (etag, cache_control))
         await response(scope, receive, send)
 
-    async def _key(self, scope: Scope, headers: Headers, prepared: Prepared) -> bytes | None:
-        """The answer's cache key; None when the heads cannot be read."""
+    def _key(self, scope: Scope, headers: Headers, prepared: Prepared) -> bytes | None:
+        """The answer's cache key; None before the heads are known (answered uncached)."""
         role = audience_of(scope) + "|" + headers.media
         if prepared.pinned:
             return prepared.base_key + b"|pinned|" + role.encode()
-        try:
-            heads = await self.caching.heads().heads()
-        except Exception as error:
-            log.warning("heads lookup failed (%r); answering without the cache", error)
+        heads = self.caching.heads()
+        if not heads.ready:
             return None
-        return prepared.base_key + b"|heads|" + heads.token.encode() + b"|" + role.encode()
+        read = dependency_key(prepared.analysis, prepared.data.variables, heads)
+        return prepared.base_key + b"|" + read + b"|" + role.encode()
 
     def _store(
         self,

@@ -43,10 +43,10 @@ def audience_of(scope: Scope) -> str:
 class Headers:
     """The request headers this view reads, in one pass over the scope's list."""
 
-    __slots__ = ("accept", "content_type", "if_none_match", "media")
+    __slots__ = ("accept", "consistent_with", "content_type", "if_none_match", "media")
 
     def __init__(self, scope: Scope) -> None:
-        self.accept = self.content_type = self.if_none_match = b""
+        self.accept = self.content_type = self.if_none_match = self.consistent_with = b""
         for name, value in scope.get("headers", ()):
             if name == b"content-type":
                 self.content_type = value
@@ -54,6 +54,10 @@ class Headers:
                 self.accept = value
             elif name == b"if-none-match":
                 self.if_none_match = value
+            elif name == b"planapi-consistent-with":  # api.runtime.dependencies
+                self.consistent_with = (
+                    self.consistent_with + b"," + value if self.consistent_with else value
+                )
         self.media = media_type(self.accept)
 
 

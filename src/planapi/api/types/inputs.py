@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
-from planapi.application.plans import AmendPlan, CreatePlan
+from planapi.application.plan_commands import AmendPlan, CreatePlan
 from planapi.domain.changes import (
     AddNode,
     Change,
@@ -36,6 +36,16 @@ from planapi.domain.nodes import (
 from planapi.domain.periods import PeriodType
 
 UNSET: Any = strawberry.UNSET
+
+
+def _idempotency_key() -> Any:
+    """The idempotency key that creating and amending a plan both take."""
+    return strawberry.field(
+        default=None,
+        description="Optional, 1-200 characters, per plan and caller: a retry with the same key "
+        "and the same input is answered as the first time and changes nothing; the same key with "
+        "other input is refused (IdempotencyKeyReused).",
+    )
 
 
 @strawberry.input
@@ -134,12 +144,7 @@ class CreatePlanInput:
     reference: str | None = None
     effective_from: dt.date | None = None
     changes: list[PlanChangeInput] = strawberry.field(default_factory=list)
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Optional, 1-200 characters, per plan and caller: a retry with the same key "
-        "and the same input is answered as the first time and changes nothing; the same key with "
-        "other input is refused (IdempotencyKeyReused).",
-    )
+    idempotency_key: str | None = _idempotency_key()
 
 
 @strawberry.input
@@ -151,12 +156,7 @@ class AmendPlanInput:
     changes: list[PlanChangeInput]
     reference: str | None = None
     effective_from: dt.date | None = None
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Optional, 1-200 characters, per plan and caller: a retry with the same key "
-        "and the same input is answered as the first time and changes nothing; the same key with "
-        "other input is refused (IdempotencyKeyReused).",
-    )
+    idempotency_key: str | None = _idempotency_key()
 
 
 def _reference(item: ExternalReferenceInput) -> Reference:

@@ -17,6 +17,8 @@ from planapi.domain.errors import Problem, ValidationError
 from planapi.domain.history import NodeChangeKind
 from planapi.domain.links import LinkRelation
 
+NodeChangeKindEnum = strawberry.enum(NodeChangeKind, name="NodeChangeKind")
+
 MAX_HISTORY = 1_000
 
 

@@ -21,20 +21,17 @@ from planapi.api.types.history import (
     field_diffs,
     version_of,
 )
-from planapi.api.types.nodes import (
+from planapi.api.types.node_kinds import (
     Enabler,
-    NodeLink,
     Output,
-    PlanNode,
     Priority,
     RegionalInitiative,
     Resolution,
     Section,
     StudyGroup,
     Term,
-    as_type,
-    as_types,
 )
+from planapi.api.types.nodes import NodeLink, PlanNode, as_type, as_types
 from planapi.application.plans import PlanVersion, VersionDiff
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.nodes import NodeKind
@@ -291,3 +288,7 @@ def as_plan_diff(found: VersionDiff) -> PlanDiff:
 class AmendmentApplied:
     plan: Plan
     amendment: Amendment
+    consistency_token: str = strawberry.field(
+        description="Pass it in the `PlanAPI-Consistent-With` header of later requests, to any "
+        "server process: none answers from a state older than this write."
+    )

@@ -30,6 +30,7 @@ from planapi.api.types.proposals import (
 )
 from planapi.api.types.root_fields import Caching, Cost, declare
 from planapi.application.access import Permission, Principal
+from planapi.application.freshness import version_token
 from planapi.application.proposals import (
     AdoptProposal,
     ProposalConflictError,
@@ -294,7 +295,11 @@ class ProposalMutations:
             found = await proposal_service(info).adopt(command, _principal(info))
         except PlanApiError as error:
             return _refused(error)  # type: ignore[no-any-return]
-        return AmendmentApplied(plan=Plan(found=found), amendment=Amendment(record=found.amendment))
+        return AmendmentApplied(
+            plan=Plan(found=found),
+            amendment=Amendment(record=found.amendment),
+            consistency_token=version_token(found.amendment.position),
+        )
 
 
 @strawberry.type

@@ -220,6 +220,10 @@ class ReadingsRecorded:
     duplicates: int = strawberry.field(description="Readings already stored: not stored again.")
     recorded_at: dt.datetime
     replayed: bool = strawberry.field(description="This idempotency key was seen before.")
+    consistency_token: str = strawberry.field(
+        description="Pass it in the `PlanAPI-Consistent-With` header of later requests, to any "
+        "server process: none answers from a state older than this batch."
+    )
 
 
 def pairs(given: list[DimensionValueInput] | None) -> tuple[tuple[str, str], ...]:

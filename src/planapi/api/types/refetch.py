@@ -25,7 +25,8 @@ from planapi.api.types.global_ids import (
     parse,
 )
 from planapi.api.types.history import Amendment
-from planapi.api.types.nodes import NodeHistoryEntry, as_type, history_entry_id, history_indexes
+from planapi.api.types.node_history import NodeHistoryEntry, history_entry_id, history_indexes
+from planapi.api.types.nodes import as_type
 from planapi.api.types.plans import Plan, PlanSummary
 from planapi.api.types.readings import CURRENT, SUPERSEDED_BY, Reading
 from planapi.api.types.root_fields import Caching, declare

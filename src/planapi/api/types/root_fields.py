@@ -49,6 +49,9 @@ class RootField:
     cost: Cost
     caching: Caching
     versions: tuple[str, ...] = ()  # the arguments that pin a PINNABLE field
+    # The argument naming the one plan the field reads (None: it may read any): its answer then
+    # changes only with that plan's version (and its readings, if it selects them).
+    plan: str | None = None
 
 
 def declare(
@@ -56,11 +59,12 @@ def declare(
     caching: Caching,
     cost: Cost | None = None,
     versions: tuple[str, ...] = (),
+    plan: str | None = None,
 ) -> dict[str, Any]:
     """The metadata of a root field (pass as `metadata=`)."""
     if (caching is Caching.PINNABLE) != bool(versions):
         raise ValueError("a PINNABLE field names its version arguments, and only it does")
-    return {KEY: RootField(permission, cost or Cost(), caching, versions)}
+    return {KEY: RootField(permission, cost or Cost(), caching, versions, plan)}
 
 
 def declared(field: GraphQLField) -> RootField | None:

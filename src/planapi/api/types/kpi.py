@@ -1,0 +1,167 @@
+"""The KPI node: its definition, and its readings, their pages, the latest and the progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from planapi.api.types.context import Context
+from planapi.api.types.errors import bad_input
+from planapi.api.types.node_values import KpiDimension, PeriodValue
+from planapi.api.types.nodes import PlanNode, node_type
+from planapi.api.types.readings import (
+    DimensionValueInput,
+    KpiProgress,
+    Reading,
+    ReadingConnection,
+    TargetProgress,
+    pairs,
+    reading_page,
+)
+from planapi.application.readings import latest, progress
+from planapi.domain.errors import PeriodError, Problem, ValidationError
+from planapi.domain.nodes import Direction, Measure, NodeKind
+from planapi.domain.periods import Period, PeriodType, parse_period
+from planapi.domain.readings import ReadingQuery
+
+DEFAULT_READINGS = 100
+MAX_READINGS = 10_000
+
+
+@node_type(NodeKind.KPI)
+@strawberry.type(description="A key performance indicator and its definition.")
+class Kpi(PlanNode):
+    @strawberry.field
+    def unit(self) -> str | None:
+        return self.node.unit
+
+    @strawberry.field
+    def measure(self) -> Measure | None:
+        return self.node.measure
+
+    @strawberry.field
+    def direction(self) -> Direction | None:
+        return self.node.direction
+
+    @strawberry.field
+    def baseline(self) -> PeriodValue | None:
+        return PeriodValue.of(self.node.baseline) if self.node.baseline else None
+
+    @strawberry.field
+    def targets(self) -> list[PeriodValue]:
+        return [PeriodValue.of(target) for target in self.node.targets]
+
+    @strawberry.field
+    def dimensions(self) -> list[KpiDimension]:
+        return [KpiDimension.of(dimension) for dimension in self.node.dimensions]
+
+    @strawberry.field(description="Period types readings may use; empty: any.")
+    def period_types(self) -> list[PeriodType]:
+        return list(self.node.period_types)
+
+    @strawberry.field(
+        description="Readings of this KPI: the current one per series and period, or those "
+        "known at `asOf` (transaction time); `includeSuperseded` adds the ones later corrected. "
+        "`from`/`to` bound the periods; `disaggregation` picks one series ([] = the total). "
+        f"At most `limit` (≤ {MAX_READINGS:,}) readings: when more match, the field is an error "
+        "(BAD_USER_INPUT) rather than a silent cut — narrow the periods, raise `limit`, or "
+        "page through `readingsPage`."
+    )
+    async def readings(
+        self,
+        info: strawberry.Info[Context, None],
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
+        disaggregation: list[DimensionValueInput] | None = None,
+        as_of: dt.datetime | None = None,
+        include_superseded: bool = False,
+        limit: int = DEFAULT_READINGS,
+    ) -> list[Reading]:
+        _page_size("limit", limit)
+        query = reading_query(from_, to, disaggregation, as_of, include_superseded)
+        found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
+        if len(found) > limit:
+            message = (
+                f"{len(found):,} readings match, more than limit {limit:,}: narrow from/to "
+                "or raise the limit"
+            )
+            raise bad_input(ValidationError([Problem(("limit",), message)]))
+        return [Reading(version=version) for version in found]
+
+    @strawberry.field(
+        description="The readings `readings` gives, a page at a time: `first` of them (≤ "
+        f"{MAX_READINGS:,}) after the cursor `after` (a page's `endCursor`). A cursor marks a "
+        "place in the series' order, so readings recorded between two pages are neither "
+        "repeated nor skipped among those already passed."
+    )
+    async def readings_page(
+        self,
+        info: strawberry.Info[Context, None],
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
+        disaggregation: list[DimensionValueInput] | None = None,
+        as_of: dt.datetime | None = None,
+        include_superseded: bool = False,
+        first: int = DEFAULT_READINGS,
+        after: str | None = None,
+    ) -> ReadingConnection:
+        _page_size("first", first)
+        query = reading_query(from_, to, disaggregation, as_of, include_superseded)
+        found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
+        try:
+            return reading_page(found, first, after)
+        except ValidationError as error:
+            raise bad_input(error) from error
+
+    @strawberry.field(description="The current reading of the most recent period.")
+    async def latest(
+        self,
+        info: strawberry.Info[Context, None],
+        disaggregation: list[DimensionValueInput] | None = None,
+    ) -> Reading | None:
+        query = reading_query(None, None, disaggregation or [], None, False)
+        found = latest(await info.context.reading_loader.load((self.plan.id, self.node.id, query)))
+        return Reading(version=found) if found else None
+
+    @strawberry.field(description="Baseline, targets and the latest total readings against them.")
+    async def progress(self, info: strawberry.Info[Context, None]) -> KpiProgress:
+        query = reading_query(None, None, [], None, False)
+        found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
+        targets = [TargetProgress.of(item) for item in progress(self.node, found)]
+        return KpiProgress(direction=self.node.direction, targets=targets)
+
+
+def _page_size(name: str, given: int) -> None:
+    if not 1 <= given <= MAX_READINGS:
+        problem = Problem((name,), f"must be between 1 and {MAX_READINGS:,}")
+        raise bad_input(ValidationError([problem]))
+
+
+def reading_query(
+    from_: str | None,
+    to: str | None,
+    disaggregation: list[DimensionValueInput] | None,
+    as_of: dt.datetime | None,
+    include_superseded: bool,
+) -> ReadingQuery:
+    low, high = _period_argument("from", from_), _period_argument("to", to)
+    if as_of is not None and as_of.tzinfo is None:
+        raise bad_input(ValidationError([Problem(("asOf",), "must include a UTC offset")]))
+    return ReadingQuery(
+        from_period=low,
+        to_period=high,
+        disaggregation=None if disaggregation is None else pairs(disaggregation),
+        as_of=as_of,
+        include_superseded=include_superseded,
+    )
+
+
+def _period_argument(name: str, given: str | None) -> Period | None:
+    if given is None:
+        return None
+    try:
+        return parse_period(given)
+    except PeriodError as error:
+        raise bad_input(ValidationError([Problem((name,), str(error))])) from error

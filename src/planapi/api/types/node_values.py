@@ -1,0 +1,41 @@
+"""The small value types plan nodes carry: outside references, period values, KPI dimensions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
+from planapi.domain.nodes import Dimension, Measurement, Reference, ReferenceVocabulary
+
+
+@strawberry.type(description="A pointer to an outside framework (after IATI's `reference`).")
+class ExternalReference:
+    vocabulary: ReferenceVocabulary
+    code: str
+    uri: str | None
+
+    @classmethod
+    def of(cls, ref: Reference) -> ExternalReference:
+        return cls(vocabulary=ref.vocabulary, code=ref.code, uri=ref.uri)
+
+
+@strawberry.type(description="A value for a period: a KPI baseline or target. Exact decimals.")
+class PeriodValue:
+    period: str
+    value: Decimal
+
+    @classmethod
+    def of(cls, measurement: Measurement) -> PeriodValue:
+        return cls(period=measurement.period, value=measurement.value)
+
+
+@strawberry.type(description="A disaggregation dimension a KPI declares, with its values.")
+class KpiDimension:
+    name: str
+    values: list[str]
+
+    @classmethod
+    def of(cls, dimension: Dimension) -> KpiDimension:
+        return cls(name=dimension.name, values=list(dimension.values))
