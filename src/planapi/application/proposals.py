@@ -142,14 +142,15 @@ class ProposalService:
         streams = await self.plans.events.stream_ids(proposal_stream(f"{plan_id}.p"))
         return [await self.plans.events.verify(stream) for stream in streams]
 
-    async def preview(self, proposal: Proposal) -> Preview:
+    async def preview(self, proposal: Proposal, into: int | None = None) -> Preview:
+        """`into`: the plan version to merge into (default: the latest)."""
         revision = proposal.current
         if proposal.adopted_version is not None:
             adopted = await self.plans.require(proposal.plan_id, proposal.adopted_version)
             before = await self.plans.require(proposal.plan_id, proposal.adopted_version - 1)
             done = diff(before.state, adopted.state)
             return Preview(proposal, revision.number, before, (), adopted.state, done)
-        current = await self.plans.require(proposal.plan_id)
+        current = await self.plans.require(proposal.plan_id, into)
         merged = await self._merged(proposal, current)
         change = diff(current.state, merged.state) if merged.state is not None else None
         return Preview(proposal, revision.number, current, merged.conflicts, merged.state, change)

@@ -277,12 +277,12 @@ class Proposal(GlobalNode):
         "while it conflicts with the current version. Its ids name the proposal and revision."
     )
     async def preview(self, info: Info) -> Plan | None:
-        found = preview_version(await proposal_service(info).preview(self.found))
+        found = preview_version(await proposal_service(info).preview(self.found, self.latest))
         return Plan(found=found) if found else None
 
     @strawberry.field(description="What adopting it now would change in the current version.")
     async def diff(self, info: Info) -> PlanDiff | None:
-        preview = await proposal_service(info).preview(self.found)
+        preview = await proposal_service(info).preview(self.found, self.latest)
         after = preview_version(preview)
         if after is None or preview.diff is None:
             return None
@@ -291,7 +291,7 @@ class Proposal(GlobalNode):
 
     @strawberry.field(description="Why it cannot be adopted now, by node and field.")
     async def conflicts(self, info: Info) -> list[MergeConflict]:
-        preview = await proposal_service(info).preview(self.found)
+        preview = await proposal_service(info).preview(self.found, self.latest)
         return [MergeConflict.of(conflict) for conflict in preview.conflicts]
 
     @strawberry.field(description="The amendment that adopted it.")
