@@ -1,5 +1,6 @@
 """`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
-readings, verify, verify_load, http), one after another, each beside its own baseline."""
+readings, verify, verify_load, http, merkle, hostile, dashboard), one after another, each
+beside its own baseline."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import platform
 import sys
 
 from bench import (
+    dashboard,
     hostile,
     http,
     merkle,
@@ -31,6 +33,7 @@ BENCHMARKS = {
     "merkle": merkle.main,
     "hostile": hostile.main,
     "proposals": proposals.main,
+    "dashboard": dashboard.main,
 }
 
 

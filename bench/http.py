@@ -69,12 +69,19 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(command: list[str], settings: dict[str, str], probe: str) -> Iterator[tuple[str, int]]:
-    """Run `command` (`{port}` filled in) with PLANAPI_ settings; yield (base URL, pid)."""
+def serving(
+    command: list[str],
+    settings: dict[str, str],
+    probe: str,
+    environment: dict[str, str] | None = None,
+) -> Iterator[tuple[str, int]]:
+    """Run `command` (`{port}` filled in) with PLANAPI_ settings (and `environment`); yield
+    (base URL, pid)."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PLANAPI_")},
         **{f"PLANAPI_{name}": value for name, value in settings.items()},
+        **(environment or {}),
     }
     process = subprocess.Popen(
         [part.format(port=port) for part in command],

@@ -1,7 +1,7 @@
 """Authority grants on API tokens (review:TDAG, adopt:WTDC …), for proposals (issue 17).
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

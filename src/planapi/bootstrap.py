@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.clock import SystemClock
+from planapi.adapters.current_readings import SqlTotalSeries
 from planapi.adapters.database import (
     deployment_engine,
     local_file,
@@ -44,6 +45,7 @@ from planapi.application.live import (
 from planapi.application.plans import PlanService
 from planapi.application.ports import BearerVerifier, Clock, Notifier
 from planapi.application.proposals import ProposalService
+from planapi.application.reading_summary import CurrentReadings
 from planapi.application.readings import ReadingService
 from planapi.application.tokens import TokenService
 from planapi.application.transparency import LogSettings, Transparency
@@ -140,6 +142,7 @@ async def bootstrap(settings: Settings) -> Services:
         NotifyingReadingStore(SqlReadingStore(engine, clock), notifier),
         plans,
         max_batch=settings.max_readings_per_batch,
+        current=CurrentReadings(SqlTotalSeries(engine)),
     )
     tokens = TokenService(SqlTokenStore(engine), clock, cache_seconds=settings.token_cache_seconds)
     authenticator = Authenticator(

@@ -20,7 +20,8 @@ FRONT_END = "http://localhost:3000"
 QUERY = '{ plan(id: "baku-2026", version: 1) { version } }'
 PREFLIGHT = {
     "access-control-request-method": "POST",
-    "access-control-request-headers": "authorization, content-type",
+    # PlanAPI-Consistent-With: read-your-writes across processes (docs/graphql-over-http.md).
+    "access-control-request-headers": "authorization, content-type, planapi-consistent-with",
 }
 
 
@@ -75,7 +76,8 @@ async def test_a_preflight_from_a_listed_origin_is_granted_without_credentials(
     assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == FRONT_END
     assert set(response.headers["access-control-allow-methods"].split(", ")) == {"GET", "POST"}
-    assert response.headers["access-control-allow-headers"] == "authorization, content-type"
+    allowed = response.headers["access-control-allow-headers"]
+    assert allowed == "authorization, content-type, planapi-consistent-with"
     assert int(response.headers["access-control-max-age"]) > 0
     assert "access-control-allow-credentials" not in response.headers
     assert "Origin" in response.headers["vary"]

@@ -183,3 +183,53 @@ async def test_a_value_the_closures_refuse_is_executed_the_ordinary_way(
     fast, plain = await _both(services, monkeypatch, query, {"id": PLAN_ID})
     assert fast == plain
     del schema
+
+
+DASHBOARD = """
+query Dashboard($id: ID!) {
+  plan(id: $id) {
+    progressSummary { kpis achieved onTrack offTrack notAssessed withoutData reported }
+    priorities {
+      progressSummary { onTrack offTrack withoutData }
+      outcomes {
+        progressSummary { onTrack offTrack withoutData dataCompleteness expectedPeriod }
+        kpis {
+          id latest { id value period isCurrent }
+          progress { onTrack targets { period latest { period value } expected achieved } }
+        }
+      }
+    }
+  }
+}
+"""
+RECORD = """
+mutation Record($input: RecordReadingsInput!) { recordReadings(input: $input) { __typename } }
+"""
+
+
+async def test_a_dashboard_from_the_summary_is_answered_as_by_the_resolvers(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each KPI's latest and progress and the rollups, answered at once inside the compiled
+    tree, match the resolvers' answers (corrections included) — and graphql-core completes
+    no field per KPI."""
+    schema = build_schema(cost_budgets=dict.fromkeys(Role, 10**9))
+    context = Context(plans=services.plans, readings=services.readings, principal=system("t"))
+    batches = [
+        [{"kpiId": f"kpi-{n}", "period": "2027", "value": str(n)} for n in range(0, 60, 3)],
+        [{"kpiId": f"kpi-{n}", "period": "2029", "value": "41"} for n in range(0, 60, 9)],
+        [{"kpiId": f"kpi-{n}", "period": "2027", "value": "30"} for n in range(0, 60, 6)],
+    ]
+    for batch in batches:
+        readings = [{**reading, "status": "FINAL"} for reading in batch]
+        result = await schema.execute(
+            RECORD,
+            variable_values={"input": {"planId": PLAN_ID, "readings": readings}},
+            context_value=context,
+        )
+        assert result.data == {"recordReadings": {"__typename": "ReadingsRecorded"}}, result
+    calls: list[int] = []
+    fast, plain = await _both(services, monkeypatch, DASHBOARD, {"id": PLAN_ID}, calls)
+    assert fast == plain
+    assert '"achieved": 7' in fast  # kpi-0, 9, …, 54 reached 40 by 2029
+    assert calls[0] < 100 < 60 * 3 < calls[1], calls

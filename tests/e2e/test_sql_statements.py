@@ -1,4 +1,5 @@
-"""DataLoaders: the SQL a whole-tree query sends does not grow with the number of KPIs."""
+"""DataLoaders and the summary of current readings: the SQL a whole-tree query sends (with
+every KPI's readings, latest and progress, and the rollups) does not grow with the KPIs."""
 
 from __future__ import annotations
 
@@ -22,10 +23,13 @@ TREE = """
 query Tree($id: ID!) {
   plan(id: $id) {
     version
+    progressSummary { kpis onTrack withoutData dataCompleteness }
     priorities {
       code title history { version } blame { field }
+      progressSummary { kpis onTrack }
       outcomes {
         code title history { version }
+        progressSummary { kpis offTrack }
         kpis {
           id code title history { version } blame { field }
           readings { period value }
@@ -109,6 +113,7 @@ async def test_the_statements_of_a_whole_tree_with_readings_do_not_grow_with_the
     kpis = [k for p in data["plan"]["priorities"] for o in p["outcomes"] for k in o["kpis"]]
     assert len(kpis) == 20
     assert all(k["latest"] is not None and k["history"] for k in kpis)
+    assert data["plan"]["progressSummary"]["kpis"] == 20
     await small.close()
 
     # The same plan with ten times the KPIs, in a database of its own.

@@ -96,3 +96,58 @@ def test_fields_that_reach_the_context_count_as_volatile_unless_listed() -> None
     node = SCHEMA.get_type("PlanNode")
     assert node is not None
     assert not volatile_field(SCHEMA, node, "title")
+
+
+def scope(document: str, variables: dict[str, Any] | None = None) -> tuple[Any, bool]:
+    """(the plan ids the answer depends on, or None for the heads; whether readings too)."""
+    from planapi.api.runtime.dependencies import plan_ids
+
+    analysis = analyse(SCHEMA, parse(document), None)
+    return plan_ids(analysis, variables), analysis.readings
+
+
+@pytest.mark.parametrize(
+    ("document", "variables", "expected"),
+    [
+        ('{ plan(id: "p") { title } }', None, (["p"], False)),
+        ("query Q($id: ID!) { plan(id: $id) { title } }", {"id": "q"}, (["q"], False)),
+        ('{ plan(id: "p", asOf: "2026-01-01T00:00:00Z") { title } }', None, (["p"], False)),
+        (
+            '{ a: plan(id: "p") { id } b: amendment(planId: "q", version: 2) { actor } }',
+            None,
+            (["p", "q"], False),
+        ),
+        ('{ nodeHistory(planId: "p", nodeId: "n") { version } }', None, (["p"], False)),
+        (
+            '{ plan(id: "p") { node(nodeId: "k") { ... on Kpi { latest { value } } } } }',
+            None,
+            (["p"], True),
+        ),
+        (
+            'fragment K on Kpi { progress { direction } } { plan(id: "p") { nodes { ...K } } }',
+            None,
+            (["p"], True),
+        ),
+        # any plan, or what cannot be told from the text: the heads of the logs
+        ("{ plans { planId } }", None, (None, False)),
+        ('{ plan(id: "p") { id } plans { planId } }', None, (None, False)),
+        ('{ node(id: "Kpi:p:1:k") { id } }', None, (None, False)),
+        ("{ events(first: 5) { items { position } } }", None, (None, False)),
+        ("{ __schema { queryType { name } } }", None, (None, False)),
+        ("query Q($id: ID!) { plan(id: $id) { title } }", {}, (None, False)),
+    ],
+)
+def test_an_answer_depends_on_the_plans_it_names_and_their_readings_if_it_reads_them(
+    document: str, variables: dict[str, Any] | None, expected: tuple[Any, bool]
+) -> None:
+    assert scope(document, variables) == expected
+
+
+def test_consistency_tokens_combine_part_by_part_and_refuse_anything_else() -> None:
+    from planapi.application.freshness import BadTokenError, Heads, parse_tokens
+
+    assert parse_tokens(["12.0, 0.7", "9.3"]) == Heads(12, 7)
+    assert parse_tokens([""]) == Heads(0, 0)
+    for bad in ("12", "a.b", "1.2.3", "-1.0", "1 .0"):
+        with pytest.raises(BadTokenError):
+            parse_tokens([bad])

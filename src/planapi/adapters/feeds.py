@@ -10,7 +10,7 @@ from sqlalchemy import Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.database import is_sqlite
-from planapi.adapters.readings_store import _reading
+from planapi.adapters.reading_rows import reading_of
 from planapi.adapters.tables import events, reading_batches, readings
 from planapi.application.ports import RecordedBatch, StoredEvent
 from planapi.domain.readings import Reading
@@ -97,7 +97,7 @@ class SqlReadingLog:
             )
             by_batch: defaultdict[int, list[Reading]] = defaultdict(list)
             for row in found:
-                by_batch[row.batch_id].append(_reading(row))
+                by_batch[row.batch_id].append(reading_of(row))
         return [
             RecordedBatch(
                 batch_id=batch.id,

@@ -147,6 +147,7 @@ readings = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("content_hash", LargeBinary, nullable=False),
     Index(None, "plan_id", "kpi_id", "series", "period_start"),
+    Index(None, "plan_id", "series", "batch_id"),  # the summary of current readings
     Index(None, "source", "source_reading_id"),
     sqlite_autoincrement=True,
 )

@@ -45,6 +45,7 @@ from planapi.api.types import (
     node_kinds,  # noqa: F401  (each kind's type registers itself)
 )
 from planapi.api.types.context import Context, request_id
+from planapi.api.types.dashboard import prepare
 from planapi.api.types.errors import (
     Forbidden,
     IdempotencyKeyReused,
@@ -143,7 +144,10 @@ class Query(NodeQueries, ProposalQueries):
             found = await info.context.plans.plan(id, version, as_of)
         except PlanApiError as error:
             raise bad_input(error) from error
-        return Plan(found=found) if found else None
+        if found is None:
+            return None
+        await prepare(info, found.state.id)
+        return Plan(found=found)
 
     @strawberry.field(
         description="What changed between two versions of a plan.",

@@ -111,7 +111,10 @@ class Coalesced(Generic[T]):
             found = await self.fetch()
         except BaseException as error:
             if not future.done():
-                future.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    future.cancel()  # waiters see a cancellation; none left: nothing to report
+                else:
+                    future.set_exception(error)
             if not isinstance(error, Exception):
                 raise
         else:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 
 from planapi.application.freshness import Coalesced, Heads
@@ -33,6 +34,9 @@ from planapi.application.ports import HeadChanges, HeadsLog, Notifier, NotifierC
 log = logging.getLogger("planapi.heads")
 
 POLL_SECONDS = 1.0
+# Held heads older than this many polls (the database out of reach, a partition) are not
+# trusted: "latest" is read from the store again, which then says it is unavailable.
+STALE_POLLS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +56,14 @@ class HeadsTracker:
         self.notifier = notifier
         self.poll_seconds = poll_seconds
         self.ready = False  # a catch-up succeeded: what is held is the whole log's heads
+        self._synced_at = 0.0  # time.monotonic() of the last catch-up that succeeded
         self.catch_ups = 0
         self._plans: dict[str, PlanHeads] = {}
         self._synced = Heads(0, 0)  # everything at or below was read from the database
         self._seen = Heads(0, 0)  # the highest heads known by any means (own writes too)
         self._catch_up: Coalesced[None] = Coalesced(self._read)
         self._tasks: list[asyncio.Task[None]] = []
+        self._failing = False
 
     # -- reading -----------------------------------------------------------------------------
     def plan(self, plan_id: str) -> PlanHeads:
@@ -69,6 +75,14 @@ class HeadsTracker:
     @property
     def synced(self) -> Heads:
         return self._synced
+
+    @property
+    def fresh(self) -> bool:
+        """Trustworthy: caught up lately, and the last catch-up did not fail. Otherwise readers
+        go to the store (staleness stays bounded even when only this process lost the
+        database)."""
+        age = time.monotonic() - self._synced_at
+        return self.ready and not self._failing and age < STALE_POLLS * self.poll_seconds
 
     async def ensure(self, wanted: Heads) -> None:
         """Hold at least `wanted` (a client's consistency token): catch up once if the synced
@@ -96,7 +110,13 @@ class HeadsTracker:
     async def _read(self) -> None:
         self.catch_ups += 1
         since = self._synced
-        changes = await self.log.changes_after(since.last_position, since.last_batch_id)
+        try:
+            changes = await self.log.changes_after(since.last_position, since.last_batch_id)
+        except Exception:
+            self._failing = True
+            raise
+        self._failing = False
+        self._synced_at = time.monotonic()
         self._merge(changes)
 
     def _merge(self, changes: HeadChanges) -> None:
@@ -150,7 +170,12 @@ class HeadsTracker:
                 await self._quietly()
 
     async def _quietly(self) -> None:
+        failing = self._failing
         try:
             await self.catch_up()
         except Exception as error:  # the database is away: the next wake-up or poll retries
-            log.warning("catching up with the heads failed (%r)", error)
+            if not failing:  # once per outage, not once a second
+                log.warning("catching up with the heads failed (%r); retrying", error)
+        else:
+            if failing:
+                log.info("caught up with the heads again")

@@ -219,7 +219,7 @@ class PlanService:
     async def latest_version(self, plan_id: str) -> int:
         """The plan's latest version (0: none), from memory when the heads are followed: as
         fresh as this process's own writes, and others' within the notification delay."""
-        if self.heads is not None and self.heads.ready:
+        if self.heads is not None and self.heads.fresh:
             known = self.heads.plan(plan_id).version
             if known:
                 return known

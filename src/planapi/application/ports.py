@@ -227,6 +227,16 @@ class ReadingStore(Protocol):
         re-hashed with its readings and checked against the stored hash of the batch before."""
 
 
+class TotalSeriesSource(Protocol):
+    """What the summary of current readings (`application/reading_summary.py`) is built and
+    kept current from."""
+
+    async def total_series(self, plan_id: str, after_batch: int) -> tuple[int, list[Reading]]:
+        """The head of the readings (highest committed batch id, 0 before the first) and the
+        plan's readings of the total series (no disaggregation) in the batches after
+        `after_batch` up to that head, oldest first; both from one snapshot of the database."""
+
+
 # -- feeds and live updates ----------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class StoredEvent:

@@ -9,6 +9,7 @@ from planapi.application.access import ANY, Scope, check_reading_scope
 from planapi.application.integrity import IntegrityService
 from planapi.application.plans import PlanService
 from planapi.application.ports import BatchOutcome, ReadingsIntegrity, ReadingStore
+from planapi.application.reading_summary import CurrentReadings
 from planapi.domain.errors import PlanNotFoundError, Problem, ValidationError
 from planapi.domain.nodes import Node
 from planapi.domain.periods import parse_period
@@ -34,10 +35,20 @@ class RecordReadings:
 
 
 class ReadingService:
-    def __init__(self, store: ReadingStore, plans: PlanService, *, max_batch: int = 10_000):
+    def __init__(
+        self,
+        store: ReadingStore,
+        plans: PlanService,
+        *,
+        max_batch: int = 10_000,
+        current: CurrentReadings | None = None,
+    ):
         self.store = store
         self.plans = plans
         self.max_batch = max_batch
+        # Each plan's current readings of the total, held here for dashboards; None: every
+        # question takes the query path.
+        self.current = current
         # Integrity verdicts span plans and readings; one per process, so runs coalesce.
         self.integrity = IntegrityService(plans, store)
 

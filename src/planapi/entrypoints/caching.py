@@ -82,5 +82,23 @@ class ResponseCacheCollector(Collector):
         )
 
 
+class HeadsCollector(Collector):
+    def __init__(self, view: CachingGraphQL) -> None:
+        self.view = view
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            catch_ups = self.view.caching.heads().catch_ups
+        except (KeyError, AssertionError):  # before the lifespan started
+            catch_ups = 0
+        yield CounterMetricFamily(
+            "planapi_heads_catch_ups",
+            "Reads of what was committed since the in-memory heads (on notifications, on the "
+            "safety poll, for a PlanAPI-Consistent-With token ahead of them).",
+            value=catch_ups,
+        )
+
+
 def register_metrics(registry: CollectorRegistry, view: CachingGraphQL) -> None:
     registry.register(ResponseCacheCollector(view))
+    registry.register(HeadsCollector(view))

@@ -88,8 +88,13 @@ INCLUSION_PROOF_COST = 100
 # A proposal's preview, diff and conflicts merge it into the current version (one merge per
 # proposal and plan version, cached): priced like a page of fields each.
 PROPOSAL_MERGE_COST = 1_000
+# A results rollup walks the KPIs under its node in memory: priced like a page of them.
+ROLLUP_COST = 200
 WORK: dict[tuple[str, str], int] = {
     ("Amendment", "inclusionProof"): INCLUSION_PROOF_COST,
+    ("Plan", "progressSummary"): ROLLUP_COST,
+    ("Priority", "progressSummary"): ROLLUP_COST,
+    ("Outcome", "progressSummary"): ROLLUP_COST,
     ("Proposal", "preview"): PROPOSAL_MERGE_COST,
     ("Proposal", "diff"): PROPOSAL_MERGE_COST,
     ("Proposal", "conflicts"): PROPOSAL_MERGE_COST,

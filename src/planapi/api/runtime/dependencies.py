@@ -14,6 +14,7 @@ holds at least that state before the key is taken, catching up once from the dat
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +25,7 @@ from planapi.api.runtime.http_protocol import RequestRefused
 from planapi.application.freshness import BadTokenError, parse_tokens
 from planapi.application.heads_tracker import HeadsTracker
 
-CONSISTENT_WITH = b"planapi-consistent-with"
+log = logging.getLogger("planapi.api")
 
 
 def dependency_key(
@@ -70,4 +71,13 @@ async def consistent(header: bytes, heads: HeadsTracker) -> None:
             f"PlanAPI-Consistent-With: {str(error)[:40]!r} is not a consistency token "
             "(<position>.<batchId>, as a write's `consistencyToken` gave it)",
         ) from None
-    await heads.ensure(wanted)
+    try:
+        await heads.ensure(wanted)
+    except Exception as error:  # the database is out of reach: the token cannot be honoured
+        log.warning("catching up for a consistency token failed (%r)", error)
+        raise RequestRefused(
+            503,
+            "the database is out of reach: retry (the consistency token cannot be checked)",
+            "UNAVAILABLE",
+            [(b"retry-after", b"1")],
+        ) from None

@@ -8,8 +8,10 @@ context compiles, once per selection set and request, a tree of small closures t
 serialise those fields directly, and runs them per object.
 
 It only takes over a field when the whole subtree below it is *pure*: every field there is a
-strawberry field without arguments, extensions (permissions), `info`, or an async resolver, and
-no selection asks for `@defer`/`@stream`. Anything else — an async field such as `Kpi.readings`,
+strawberry field without arguments, extensions (permissions), `info`, or an async resolver — or
+one that declares how to answer from its parent and the context alone, asked without arguments
+(`at_once`: a KPI's latest reading and progress from the summary its plan query caught up) —
+and no selection asks for `@defer`/`@stream`. Anything else — an async field such as `Kpi.readings`,
 a field with arguments, any schema extension that wraps resolvers (tracing) — goes through
 graphql-core as before, and so does a pure subtree whose closure raised: it is executed again
 the ordinary way, which produces exactly the errors and nulls GraphQL prescribes (reading pure
@@ -51,6 +53,7 @@ from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from planapi.api.runtime.fast_inputs import fast_input
+from planapi.api.types.dashboard import AT_ONCE
 
 Getter = Callable[[Any], Any]
 Completer = Callable[[Any], Any]
@@ -195,13 +198,24 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         field = parent_type.fields.get(name)
         if field is None:
             return None
-        getter = field_getter(field)
+        getter = field_getter(field) or self._at_once(field, field_details_list)
         if getter is None:
             return None
         complete = self._completer(field.type, field_details_list)
         if complete is None:
             return None
         return getter, complete
+
+    def _at_once(self, field: GraphQLField, details_list: list[FieldDetails]) -> Getter | None:
+        """A field that declares how to answer from its parent and the request's context alone
+        (`api.types.dashboard.at_once`), asked without arguments: that answer, or `NotYet`
+        (then the field runs the ordinary way)."""
+        definition = (field.extensions or {}).get(_DEFINITION)
+        answer = (getattr(definition, "metadata", None) or {}).get(AT_ONCE)
+        if answer is None or any(details.node.arguments for details in details_list):
+            return None
+        context = self.context_value
+        return lambda source: answer(source, context)
 
     def _completer(
         self, return_type: GraphQLOutputType, field_details_list: list[FieldDetails]

@@ -144,7 +144,8 @@ class CachingGraphQL(GraphQL[Context, None]):
             if scope["method"] not in ("GET", "POST"):
                 raise method_not_allowed()
             raw, receive = await read(scope, headers, receive)
-            await consistent(headers.consistent_with, self.caching.heads())
+            if headers.consistent_with:
+                await consistent(headers.consistent_with, self.caching.heads())
             if raw is not None and scope["method"] == "POST" and is_batch(raw):
                 await run_batch(self, scope, raw, send, self.batching, headers.media)
                 return
@@ -206,12 +207,12 @@ class CachingGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     def _key(self, scope: Scope, headers: Headers, prepared: Prepared) -> bytes | None:
-        """The answer's cache key; None before the heads are known (answered uncached)."""
+        """The answer's cache key; None when the heads are not known to be fresh (uncached)."""
         role = audience_of(scope) + "|" + headers.media
         if prepared.pinned:
             return prepared.base_key + b"|pinned|" + role.encode()
         heads = self.caching.heads()
-        if not heads.ready:
+        if not heads.fresh:
             return None
         read = dependency_key(prepared.analysis, prepared.data.variables, heads)
         return prepared.base_key + b"|" + read + b"|" + role.encode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,7 @@ from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
 from planapi.application.plans import PlanService
 from planapi.application.proposals import ProposalService
+from planapi.application.reading_summary import PlanReadings
 from planapi.application.readings import ReadingService
 from planapi.application.transparency import Transparency
 from planapi.domain.readings import ReadingQuery, ReadingVersion
@@ -45,8 +47,31 @@ class Context:
     # One loader per request, so every KPI of a tree asking the same question shares one query.
     reading_loader: DataLoader[ReadingKey, list[ReadingVersion]] = field(init=False)
 
+    # Per plan, the summary of current readings this request reads (one catch-up each).
+    _current: dict[str, asyncio.Future[PlanReadings]] = field(init=False)
+
     def __post_init__(self) -> None:
         self.reading_loader = DataLoader(load_fn=self._load_readings)
+        self._current = {}
+
+    async def current_readings(self, plan_id: str) -> PlanReadings | None:
+        """The plan's current readings of the total, caught up once for this request, or None
+        where the service keeps none (then ask `reading_loader`)."""
+        service = self.readings.current
+        if service is None:
+            return None
+        found = self._current.get(plan_id)
+        if found is None:
+            found = self._current[plan_id] = asyncio.ensure_future(service.plan(plan_id))
+        return await asyncio.shield(found)
+
+    def current_readings_now(self, plan_id: str) -> PlanReadings | None:
+        """The summary `current_readings` has already caught up for this request, if any: what
+        lets thousands of KPI fields answer without an await each."""
+        found = self._current.get(plan_id)
+        if found is None or not found.done() or found.cancelled() or found.exception():
+            return None
+        return found.result()
 
     async def _load_readings(self, keys: list[ReadingKey]) -> list[list[ReadingVersion]]:
         groups: defaultdict[tuple[str, ReadingQuery], list[str]] = defaultdict(list)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from planapi.api.types import dashboard as dash
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
 from planapi.api.types.node_values import KpiDimension, PeriodValue
@@ -16,11 +17,9 @@ from planapi.api.types.readings import (
     KpiProgress,
     Reading,
     ReadingConnection,
-    TargetProgress,
     pairs,
     reading_page,
 )
-from planapi.application.readings import latest, progress
 from planapi.domain.errors import PeriodError, Problem, ValidationError
 from planapi.domain.nodes import Direction, Measure, NodeKind
 from planapi.domain.periods import Period, PeriodType, parse_period
@@ -115,22 +114,17 @@ class Kpi(PlanNode):
         except ValidationError as error:
             raise bad_input(error) from error
 
-    @strawberry.field(description="The current reading of the most recent period.")
-    async def latest(
+    @strawberry.field(description=dash.LATEST_DESCRIPTION, metadata=dash.LATEST)
+    def latest(
         self,
         info: strawberry.Info[Context, None],
         disaggregation: list[DimensionValueInput] | None = None,
     ) -> Reading | None:
-        query = reading_query(None, None, disaggregation or [], None, False)
-        found = latest(await info.context.reading_loader.load((self.plan.id, self.node.id, query)))
-        return Reading(version=found) if found else None
+        return dash.kpi_latest(info.context, self.plan, self.node, disaggregation)  # type: ignore[return-value]
 
-    @strawberry.field(description="Baseline, targets and the latest total readings against them.")
-    async def progress(self, info: strawberry.Info[Context, None]) -> KpiProgress:
-        query = reading_query(None, None, [], None, False)
-        found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
-        targets = [TargetProgress.of(item) for item in progress(self.node, found)]
-        return KpiProgress(direction=self.node.direction, targets=targets)
+    @strawberry.field(description=dash.PROGRESS_DESCRIPTION, metadata=dash.PROGRESS)
+    def progress(self, info: strawberry.Info[Context, None]) -> KpiProgress:
+        return dash.kpi_progress(info.context, self.plan, self.node)  # type: ignore[return-value]
 
 
 def _page_size(name: str, given: int) -> None:

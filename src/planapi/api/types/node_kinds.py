@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import strawberry
 
+from planapi.api.types import dashboard as dash
 from planapi.api.types.kpi import Kpi
 from planapi.api.types.nodes import PlanNode, as_types, node_type
 from planapi.domain.links import LinkRelation
@@ -16,6 +17,8 @@ from planapi.domain.nodes import NodeKind, Region, SectionContent
 @node_type(NodeKind.PRIORITY)
 @strawberry.type
 class Priority(PlanNode):
+    progress_summary: dash.ProgressSummary = dash.node_progress_summary()
+
     @strawberry.field
     def outcomes(self) -> list[Outcome]:
         return self._children(NodeKind.OUTCOME)  # type: ignore[return-value]
@@ -36,6 +39,8 @@ class Priority(PlanNode):
 @node_type(NodeKind.OUTCOME)
 @strawberry.type
 class Outcome(PlanNode):
+    progress_summary: dash.ProgressSummary = dash.node_progress_summary()
+
     @strawberry.field
     def kpis(self) -> list[Kpi]:
         return self._children(NodeKind.KPI)  # type: ignore[return-value]

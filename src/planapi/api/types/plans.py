@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from planapi.api.types.context import Context
+from planapi.api.types.dashboard import SUMMARY_DESCRIPTION, ProgressSummary, progress_summary
 from planapi.api.types.errors import bad_input
 from planapi.api.types.global_ids import Node as GlobalNode
 from planapi.api.types.global_ids import global_id
@@ -110,6 +111,12 @@ class Plan(GlobalNode):
     def plan_id(self) -> strawberry.ID:
         # A proposal's preview is read as `<proposal>~r<revision>` (api/types/proposals.py).
         return strawberry.ID(self._state.id.partition(".p")[0].partition("~")[0])
+
+    @strawberry.field(description=SUMMARY_DESCRIPTION)
+    async def progress_summary(
+        self, info: strawberry.Info[Context, None], expected_period: str | None = None
+    ) -> ProgressSummary:
+        return await progress_summary(info.context, self._state, None, expected_period)
 
     @strawberry.field
     def title(self) -> str:

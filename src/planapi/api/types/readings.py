@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 import strawberry
@@ -167,11 +168,17 @@ class TargetProgress:
 @strawberry.type
 class KpiProgress:
     direction: Direction | None
-    targets: list[TargetProgress]
+    # The domain's verdicts, turned into API objects only when `targets` is asked for: a
+    # dashboard asking each KPI for `onTrack` alone builds none.
+    assessed: strawberry.Private[Sequence[TargetProgressModel]]
+
+    @strawberry.field
+    def targets(self) -> list[TargetProgress]:
+        return [TargetProgress.of(item) for item in self.assessed]
 
     @strawberry.field(description="On track for every target that has readings.")
     def on_track(self) -> bool | None:
-        known = [t.on_track for t in self.targets if t.on_track is not None]
+        known = [t.on_track for t in self.assessed if t.on_track is not None]
         return all(known) if known else None
 
 

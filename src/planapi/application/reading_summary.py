@@ -1,0 +1,169 @@
+"""Each plan's current readings of the total series, held in this process for dashboards.
+
+A dashboard asks every KPI of a plan for its latest reading and its progress. Both read only the
+current reading of each period of the total series (no disaggregation), so this process keeps
+exactly that per plan: built once from the plan's total series, then caught up on every use with
+the batches committed after the last one it applied — one statement returning the readings
+head and those batches' rows, usually none. Batches are written one after another and become
+visible in id order, so "after the last applied id, up to the head" never skips one; and the
+head is read on every use, so an answer is never older than the heads the caller read before
+(read-your-writes holds as for the query path). A correction is simply a later reading of the
+same period: it replaces the one it supersedes.
+
+Each catch-up that changes anything makes a new `PlanReadings` (copy on write, per KPI), so a
+request holds one consistent snapshot however long it runs. Progress is computed once per KPI
+state and KPI definition. Readings known at an earlier time (`asOf`), superseded readings and
+disaggregated series are not here: those questions keep the query path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from planapi.application.cache import LruCache
+from planapi.application.ports import TotalSeriesSource
+from planapi.domain.nodes import Node, NodeKind
+from planapi.domain.periods import Period, parse_period
+from planapi.domain.plan import PlanState
+from planapi.domain.progress import Observation, TargetProgress, assess
+from planapi.domain.readings import Reading, ReadingVersion
+from planapi.domain.rollups import KpiStanding, ProgressCounts, count, standing
+
+
+@dataclass(slots=True)
+class KpiReadings:
+    """One KPI's current readings of the total, by period. Never changed once shared: new
+    readings make a new one (without the progress computed from the old)."""
+
+    periods: dict[str, Reading]
+    latest: Reading | None = None
+    _assessed: tuple[Node, list[TargetProgress]] | None = field(default=None, repr=False)
+    _standing: tuple[Node, KpiStanding] | None = field(default=None, repr=False)
+
+    def is_news(self, reading: Reading) -> bool:
+        """Whether `reading` is newer than what this KPI holds for its period."""
+        held = self.periods.get(reading.period)
+        return held is None or held.id < reading.id
+
+    def take(self, reading: Reading) -> None:
+        """Only on a copy not yet shared (`PlanReadings.after` makes one per KPI it changes)."""
+        if not self.is_news(reading):
+            return
+        self.periods[reading.period] = reading
+        latest = self.latest
+        if latest is None or _rank(reading) > _rank(latest):
+            self.latest = reading
+
+    def progress(self, kpi: Node) -> list[TargetProgress]:
+        assessed = self._assessed
+        if assessed is not None and (assessed[0] is kpi or assessed[0] == kpi):
+            return assessed[1]
+        observations = [
+            Observation(parse_period(r.period), r.value)
+            for r in self.periods.values()
+            if r.value is not None
+        ]
+        found = assess(kpi, observations)
+        self._assessed = (kpi, found)
+        return found
+
+    def standing(self, kpi: Node) -> KpiStanding:
+        held = self._standing
+        if held is not None and (held[0] is kpi or held[0] == kpi):
+            return held[1]
+        latest = self.latest
+        found = KpiStanding(
+            standing(self.progress(kpi), latest is not None),
+            parse_period(latest.period) if latest is not None else None,
+        )
+        self._standing = (kpi, found)
+        return found
+
+
+_EMPTY = KpiReadings({})
+
+
+def _rank(reading: Reading) -> tuple[object, int]:
+    """`latest`'s order: the most recent period, then the most recent reading."""
+    return parse_period(reading.period).end, reading.id
+
+
+@dataclass(frozen=True, slots=True)
+class PlanReadings:
+    """A plan's current readings of the total as of batch `applied`."""
+
+    applied: int
+    kpis: Mapping[str, KpiReadings]
+    reported: Period | None  # the latest period any KPI has a reading for
+    # Rollups asked of this snapshot, by plan, version, node and expected period: a dashboard
+    # read again before the next batch counts nothing again.
+    _rollups: dict[tuple[str, int, str | None, Period | None], ProgressCounts] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def latest(self, kpi_id: str) -> ReadingVersion | None:
+        found = self.kpis.get(kpi_id, _EMPTY).latest
+        return ReadingVersion(found, None) if found is not None else None
+
+    def progress(self, kpi: Node) -> list[TargetProgress]:
+        return self.kpis.get(kpi.id, _EMPTY).progress(kpi)
+
+    def standing(self, kpi: Node) -> KpiStanding:
+        return self.kpis.get(kpi.id, _EMPTY).standing(kpi)
+
+    def rollup(self, plan: PlanState, under: str | None, expected: Period | None) -> ProgressCounts:
+        """The KPIs under node `under` (None: the whole plan) of this version, counted;
+        `expected` defaults to the latest period reported."""
+        key = (plan.id, plan.version, under, expected)
+        found = self._rollups.get(key)
+        if found is None:
+            kpis = (node for node in plan.walk(under) if node.kind is NodeKind.KPI)
+            found = count((self.standing(kpi) for kpi in kpis), expected or self.reported)
+            self._rollups[key] = found
+        return found
+
+    def after(self, head: int, readings: Iterable[Reading]) -> PlanReadings:
+        """This summary with `readings` (in recording order) applied, as of batch `head`."""
+        changed: dict[str, KpiReadings] = {}
+        reported = self.reported
+        for reading in readings:
+            held = changed.get(reading.kpi_id)
+            if held is None:
+                shared = self.kpis.get(reading.kpi_id, _EMPTY)
+                if not shared.is_news(reading):
+                    continue
+                held = changed[reading.kpi_id] = KpiReadings(dict(shared.periods), shared.latest)
+            held.take(reading)
+            period = parse_period(reading.period)
+            if reported is None or (period.end, period.start) > (reported.end, reported.start):
+                reported = period
+        if not changed:
+            if head <= self.applied:
+                return self
+            return PlanReadings(head, self.kpis, reported, self._rollups)
+        return PlanReadings(max(head, self.applied), {**self.kpis, **changed}, reported)
+
+
+class CurrentReadings:
+    """The summaries of the plans read lately (`capacity` of them), each caught up on use."""
+
+    def __init__(self, source: TotalSeriesSource, capacity: int = 32) -> None:
+        self.source = source
+        self.catch_ups = 0
+        self._plans: LruCache[str, PlanReadings] = LruCache(capacity)
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def plan(self, plan_id: str) -> PlanReadings:
+        """The plan's summary, caught up to a head read now. A caller never shares a catch-up
+        that started before it asked (it could miss a batch the caller saw committed): it
+        waits for the running one, then reads again — usually nothing, from where that left."""
+        lock = self._locks.setdefault(plan_id, asyncio.Lock())
+        async with lock:
+            held = self._plans.get(plan_id) or PlanReadings(0, {}, None)
+            head, found = await self.source.total_series(plan_id, held.applied)
+            self.catch_ups += 1
+            current = held.after(head, found)
+            self._plans.put(plan_id, current)
+            return current
