@@ -20,6 +20,7 @@ from bench import (
     operational,
     plan_reads,
     plan_writes,
+    proposals,
     readings,
     soak,
     verify,
@@ -35,6 +36,7 @@ BENCHMARKS = {
     "http": http.main,
     "merkle": merkle.main,
     "hostile": hostile.main,
+    "proposals": proposals.main,
     "dashboard": dashboard.main,
     "operational": operational.main,
 }

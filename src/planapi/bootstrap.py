@@ -25,6 +25,7 @@ from planapi.adapters.heads import SqlHeads
 from planapi.adapters.merkle_log import LogRecomputation, SqlMerkleLog
 from planapi.adapters.migrations import pending, upgrade
 from planapi.adapters.notify import notifier_for
+from planapi.adapters.proposal_store import SqlProposalLog
 from planapi.adapters.readings_store import SqlReadingStore
 from planapi.adapters.relay_positions import SqlRelayPositions
 from planapi.adapters.signing_keys import load_past_keys, load_signer
@@ -45,6 +46,7 @@ from planapi.application.live import (
 )
 from planapi.application.plans import PlanService
 from planapi.application.ports import BearerVerifier, Clock, Notifier
+from planapi.application.proposals import ProposalService
 from planapi.application.reading_summary import CurrentReadings
 from planapi.application.readings import ReadingService
 from planapi.application.tokens import TokenService
@@ -79,6 +81,8 @@ class Services:
     seed_when_empty: bool = False
     # Execution records of operational plans.
     execution: ExecutionService | None = None
+    # Amendments drafted, reviewed and adopted (issue 17).
+    proposals: ProposalService | None = None
 
     async def close(self) -> None:
         if self.heads is not None:
@@ -145,13 +149,7 @@ async def bootstrap(settings: Settings) -> Services:
         current=CurrentReadings(SqlTotalSeries(engine)),
     )
     tokens = TokenService(SqlTokenStore(engine), clock, cache_seconds=settings.token_cache_seconds)
-    authenticator = Authenticator(
-        tokens,
-        oidc_verifier(settings),
-        anonymous_grants=(
-            None if settings.anonymous_role == "none" else Role(settings.anonymous_role)
-        ),
-    )
+    authenticator = authenticator_for(settings, tokens)
     log = SqlEventLog(engine)
     live = LiveUpdates(event_store, log, SqlReadingLog(engine), notifier)
     return Services(
@@ -170,6 +168,7 @@ async def bootstrap(settings: Settings) -> Services:
         ),
         seed_when_empty=seeds_itself(engine),
         execution=ExecutionService(SqlExecutionStore(engine, clock), plans),
+        proposals=proposal_service(plans, event_store, notifier, settings),
     )
 
 
@@ -227,6 +226,19 @@ def snapshot_store(engine: AsyncEngine, clock: Clock, settings: Settings) -> Sql
     return SqlSnapshotStore(engine, clock, load_or_create_key(path))
 
 
+def authenticator_for(settings: Settings, tokens: TokenService) -> Authenticator:
+    """Credentials to principals: API tokens, OIDC JWTs when configured, anonymous callers."""
+    anonymous = None if settings.anonymous_role == "none" else Role(settings.anonymous_role)
+    return Authenticator(tokens, oidc_verifier(settings), anonymous_grants=anonymous)
+
+
+def proposal_service(
+    plans: PlanService, events: SqlEventStore, notifier: Notifier, settings: Settings
+) -> ProposalService:
+    """Proposals in the plans' log, announced like amendments (docs/architecture.md)."""
+    return ProposalService(plans, SqlProposalLog(events), notifier, settings.proposal_authority_set)
+
+
 def oidc_verifier(settings: Settings) -> BearerVerifier | None:
     """The JWT verifier when an issuer is configured (the settings checked it is complete)."""
     if settings.oidc_issuer is None:
@@ -246,6 +258,7 @@ def oidc_verifier(settings: Settings) -> BearerVerifier | None:
             name_claim=settings.oidc_name_claim,
             plans_claim=settings.oidc_plans_claim,
             kpis_claim=settings.oidc_kpis_claim,
+            grants_claim=settings.oidc_grants_claim,
             leeway=settings.oidc_leeway,
             jwks_cache_seconds=settings.oidc_jwks_cache_seconds,
         )

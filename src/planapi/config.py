@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from planapi.domain.events import Authority
+
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
     "sqlite+aiosqlite": "sqlite+aiosqlite",
@@ -99,6 +101,14 @@ class Settings(BaseSettings):
     oidc_name_claim: str = Field("sub", description="Claim recorded as `actor`.")
     oidc_plans_claim: str = Field("planapi_plans", description="An integrator's plans.")
     oidc_kpis_claim: str = Field("planapi_kpis", description="An integrator's KPIs.")
+    oidc_grants_claim: str = Field(
+        "planapi_grants", description="Authority grants for proposals (review:TDAG, adopt:WTDC)."
+    )
+    proposal_authorities: str = Field(
+        "",
+        description="Authorities whose amendments must go through proposals, comma-separated "
+        "(WTDC,COUNCIL); amendPlan under them is refused, naming proposeAmendment. Default: none.",
+    )
     oidc_leeway: float = Field(30, ge=0, le=300, description="Seconds of clock skew allowed.")
     oidc_jwks_cache_seconds: float = Field(300, ge=1, description="Re-read the JWKS this often.")
     max_graphql_bytes: int = Field(
@@ -209,6 +219,21 @@ class Settings(BaseSettings):
                     "https://app.example.org or http://localhost:3000"
                 )
         return value
+
+    @field_validator("proposal_authorities")
+    @classmethod
+    def _authorities(cls, value: str) -> str:
+        known = {authority.value for authority in Authority}
+        unknown = {a.strip().upper() for a in value.split(",") if a.strip()} - known
+        if unknown:
+            raise ValueError(f"unknown authorities {sorted(unknown)}: use {sorted(known)}")
+        return value
+
+    @property
+    def proposal_authority_set(self) -> frozenset[Authority]:
+        return frozenset(
+            Authority(a.strip().upper()) for a in self.proposal_authorities.split(",") if a.strip()
+        )
 
     @model_validator(mode="after")
     def _oidc_complete(self) -> Settings:

@@ -71,6 +71,7 @@ async def test_the_page_is_html_with_labelled_controls_and_live_results(
         "plan-heading",
         "timeline-heading",
         "diff-heading",
+        "proposals-heading",
         "verify-heading",
         "checkpoint-heading",
     ]
@@ -80,7 +81,8 @@ async def test_the_page_is_html_with_labelled_controls_and_live_results(
     for button in ("verify-button", "timeline-more", "selection-clear"):
         tag, attrs = page.by_id(button)
         assert (tag, attrs.get("type")) == ("button", "button")
-    for region in ("plan-summary", "timeline-status", "selection", "diff-status", "verify-result"):
+    regions = ("plan-summary", "timeline-status", "selection", "diff-status", "proposals")
+    for region in (*regions, "verify-result"):
         assert page.by_id(region)[1].get("aria-live") == "polite", region
     assert page.by_id("page-errors")[1].get("role") == "alert"
 
@@ -138,7 +140,7 @@ def test_the_page_s_graphql_documents_are_valid_against_the_schema() -> None:
     fragments = "\n".join(text for text in literals if text.startswith("fragment"))
     queries = [text for text in literals if text.startswith("query")]
     names = {re.match(r"query (\w+)", text).group(1) for text in queries}  # type: ignore[union-attr]
-    assert names == {"AuditPlans", "AuditPlan", "AuditDiff", "AuditVerify"}
+    assert names == {"AuditPlans", "AuditPlan", "AuditDiff", "AuditProposals", "AuditVerify"}
     schema = build_schema()._schema
 
     for text in queries:

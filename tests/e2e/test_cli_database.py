@@ -4,6 +4,7 @@ creating an empty one wherever they were run (and printing a token no server kno
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -65,3 +66,19 @@ def test_migrate_still_creates_the_default_database_and_then_tokens_work(tmp_pat
     assert (tmp_path / "var" / "planapi.db").exists()
     assert created.returncode == 0, created.stderr
     assert created.stdout.startswith("planapi_")
+
+
+def test_a_token_is_created_with_authority_grants_and_lists_them(tmp_path: Path) -> None:
+    assert planapi(["migrate"], tmp_path).returncode == 0
+    grants = ["--grant", "review:TDAG", "--grant", "adopt:wtdc"]
+    created = planapi([*COMMANDS["tokens create"], *grants, "--json"], tmp_path)
+    refused = planapi(
+        ["tokens", "create", "--name", "x", "--role", "editor", "--grant", "vote:TDAG"], tmp_path
+    )
+    listed = planapi(["tokens", "list", "--json"], tmp_path)
+
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["grants"] == ["adopt:WTDC", "review:TDAG"]
+    assert refused.returncode != 0
+    assert "vote:TDAG" in refused.stderr
+    assert '"adopt:WTDC"' in listed.stdout

@@ -185,13 +185,16 @@ def decode_change(raw: dict[str, Any]) -> NodeEvent:
 
 
 def encode_info(info: AmendmentInfo) -> dict[str, Json]:
-    return {
+    meta: dict[str, Json] = {
         "actor": info.actor,
         "authority": info.authority.value,
         "rationale": info.rationale,
         "reference": info.reference,
         "effective_from": info.effective_from.isoformat() if info.effective_from else None,
     }
+    if info.proposal is not None:  # only then: earlier metas keep their exact shape
+        meta["proposal"] = info.proposal
+    return meta
 
 
 def decode_info(raw: dict[str, Any]) -> AmendmentInfo:
@@ -202,4 +205,5 @@ def decode_info(raw: dict[str, Any]) -> AmendmentInfo:
         rationale=raw["rationale"],
         reference=raw.get("reference"),
         effective_from=dt.date.fromisoformat(effective) if effective else None,
+        proposal=raw.get("proposal"),
     )

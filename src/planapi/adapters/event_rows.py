@@ -8,22 +8,25 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from planapi.adapters.codec import decode_event, decode_info, encode_event, encode_info
+from planapi.adapters.codec import decode_event, decode_info, encode_info
 from planapi.adapters.hashing import GENESIS, event_hash, event_hash_of_text
+from planapi.adapters.proposal_codec import decode_proposal_event, encode_any, is_proposal_type
 from planapi.application.ports import ChainBreak, CommandKey, Recorded
+from planapi.application.proposal_ports import RecordedFact
 from planapi.domain.events import AmendmentInfo, PlanEvent
+from planapi.domain.proposals import ProposalEvent
 
 
 def event_row(
     stream_id: str,
     version: int,
-    event: PlanEvent,
+    event: PlanEvent | ProposalEvent,
     info: AmendmentInfo,
     recorded_at: dt.datetime,
     head: Any,
 ) -> dict[str, Any]:
     """The event's row, chained to the hash of `head` (None: the stream's first)."""
-    type_, schema_version, data = encode_event(event)
+    type_, schema_version, data = encode_any(event)
     values: dict[str, Any] = {
         "stream_id": stream_id,
         "version": version,
@@ -103,3 +106,20 @@ def recorded_from(row: Any) -> Recorded:
         recorded_at=row.recorded_at,
         hash=bytes(row.hash),
     )
+
+
+def fact_from(row: Any) -> RecordedFact:
+    return RecordedFact(
+        stream_id=row.stream_id,
+        version=row.version,
+        position=row.position,
+        event=decode_proposal_event(row.type, row.schema_version, row.data),
+        info=decode_info(row.meta),
+        recorded_at=row.recorded_at,
+        hash=bytes(row.hash),
+    )
+
+
+def any_recorded_from(row: Any) -> Recorded | RecordedFact:
+    """A row of any stream: a plan version or a proposal's fact."""
+    return fact_from(row) if is_proposal_type(row.type) else recorded_from(row)

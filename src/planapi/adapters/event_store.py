@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from planapi.adapters import event_checks
+from planapi.adapters import event_checks, event_rows
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.event_rows import event_row, key_row, recorded_from
 from planapi.adapters.failures import committing, connection_lost
@@ -25,6 +25,7 @@ from planapi.application.ports import (
     IntegrityReport,
     Recorded,
 )
+from planapi.application.proposal_ports import RecordedFact
 from planapi.domain.errors import VersionConflictError
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.history import touched_nodes
@@ -265,14 +266,11 @@ class SqlEventStore:
             rows = (await conn.execute(query)).all()
         return {stream_id: latest for stream_id, latest, _ in rows}
 
-    async def read_all(self, after_position: int, limit: int) -> list[Recorded]:
-        query = (
-            select(*_COLUMNS)
-            .where(events.c.position > after_position)
-            .order_by(events.c.position)
-            .limit(limit)
-        )
-        return await self._fetch(query)
+    async def read_all(self, after_position: int, limit: int) -> list[Recorded | RecordedFact]:
+        query = select(*_COLUMNS).where(events.c.position > after_position)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(events.c.position).limit(limit))).all()
+        return [event_rows.any_recorded_from(row) for row in rows]  # proposals' facts too
 
     async def stream_ids(self, prefix: str) -> list[str]:
         query = (

@@ -29,6 +29,7 @@ from planapi.application.ports import (
     Recorded,
     index_findings,
 )
+from planapi.application.proposal_ports import RecordedFact
 from planapi.domain.errors import VersionConflictError
 from planapi.domain.events import AmendmentInfo, PlanEvent
 from planapi.domain.history import touched_nodes
@@ -154,7 +155,7 @@ class MemoryEventStore:
     async def latest_versions(self, prefix: str) -> dict[str, int]:
         return {s: len(rows) for s, rows in self._streams.items() if s.startswith(prefix)}
 
-    async def read_all(self, after_position: int, limit: int) -> list[Recorded]:
+    async def read_all(self, after_position: int, limit: int) -> Sequence[Recorded | RecordedFact]:
         start = max(after_position, 0)
         return self._log[start : start + max(limit, 0)]
 

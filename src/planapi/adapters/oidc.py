@@ -32,6 +32,7 @@ from planapi.application.access import (
     principal_for,
     refused_from,
 )
+from planapi.application.grants import known_grants
 from planapi.application.tokens import InvalidCredentialsError
 
 log = logging.getLogger("planapi.oidc")
@@ -62,6 +63,7 @@ class OidcSettings:
     kpis_claim: str
     leeway: float
     jwks_cache_seconds: float
+    grants_claim: str = "planapi_grants"
 
     def __post_init__(self) -> None:
         if (self.jwks_url is None) == (self.jwks_file is None):
@@ -286,6 +288,7 @@ class JwtVerifier:
             scope=scope,
             expires_at=refused_from(_seconds(claims.get("exp")), settings.leeway),
             rate_key=f"oidc:{name}",
+            grants=known_grants(_strings(claim(claims, settings.grants_claim)) or ()),
         )
 
 

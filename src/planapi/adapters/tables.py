@@ -193,6 +193,8 @@ api_tokens = Table(
     Column("expires_at", UtcDateTime, nullable=True),
     Column("revoked_at", UtcDateTime, nullable=True),
     Column("last_used_at", UtcDateTime, nullable=True),
+    # Authority grants for proposals (["review:TDAG", "adopt:WTDC"]); null before 0012: none.
+    Column("grants", JSON, nullable=True),
     PrimaryKeyConstraint("id"),
     UniqueConstraint("token_hash"),
     # One active token per name, so `revoke NAME` and the actor it records are unambiguous.

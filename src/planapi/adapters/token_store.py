@@ -27,6 +27,7 @@ def _token(row: Any) -> ApiToken:
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
         created_by=row.created_by,
+        grants=tuple(row.grants or ()),
     )
 
 
@@ -50,6 +51,7 @@ class SqlTokenStore:
             "expires_at": token.expires_at,
             "revoked_at": None,
             "last_used_at": None,
+            "grants": list(token.grants),
         }
         try:
             async with self.engine.begin() as conn:

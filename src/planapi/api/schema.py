@@ -70,13 +70,8 @@ from planapi.api.types.integrity import IntegrityResult
 from planapi.api.types.log_fields import LogCheckpoint
 from planapi.api.types.node_history import NodeHistoryEntry, history_page
 from planapi.api.types.nodes import TYPES
-from planapi.api.types.plans import (
-    AmendmentApplied,
-    Plan,
-    PlanDiff,
-    PlanSummary,
-    as_plan_diff,
-)
+from planapi.api.types.plans import AmendmentApplied, Plan, PlanDiff, PlanSummary, as_plan_diff
+from planapi.api.types.proposal_fields import ProposalMutations, ProposalQueries
 from planapi.api.types.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.types.readings import ReadingsRecorded, RecordReadingsInput
 from planapi.api.types.refetch import NodeQueries
@@ -126,7 +121,7 @@ CreatePlanResult = Annotated[
 
 
 @strawberry.type
-class Query(NodeQueries):
+class Query(NodeQueries, ProposalQueries):
     @strawberry.field(
         description="Every plan, at its latest version.",
         metadata=declare(Permission.READ, Caching.HEADS, Cost(items=20)),
@@ -236,7 +231,7 @@ class Query(NodeQueries):
 
 
 @strawberry.type
-class Mutation(ExecutionMutations):
+class Mutation(ExecutionMutations, ProposalMutations):
     @strawberry.mutation(
         description="Create a plan; its content becomes version 1.",
         metadata=declare(Permission.CREATE_PLAN, Caching.NOT_A_QUERY),
@@ -260,6 +255,8 @@ class Mutation(ExecutionMutations):
     )
     async def amend_plan(self, info: Info, input: AmendPlanInput) -> AmendPlanResult:
         try:
+            if info.context.proposals is not None:  # authorities that amend only by proposal
+                info.context.proposals.require_direct(input.authority)
             found = await info.context.plans.amend_plan(to_amend_command(input), info.context.actor)
         except PlanApiError as error:
             return as_union_member(error)  # type: ignore[no-any-return]

@@ -117,6 +117,8 @@ class Principal:
     expires_at: dt.datetime | None = None
     # Whose rate-limit bucket its requests draw from.
     rate_key: str = field(default="")
+    # Authority grants for proposals ("review:TDAG", "adopt:WTDC"): application/grants.py.
+    grants: frozenset[str] = frozenset()
 
     @property
     def authenticated(self) -> bool:
@@ -162,6 +164,7 @@ def principal_for(
     token_id: str | None = None,
     expires_at: dt.datetime | None = None,
     rate_key: str = "",
+    grants: Iterable[str] = (),
 ) -> Principal:
     """A principal with its role's permissions; only integrators keep a scope."""
     return Principal(
@@ -173,6 +176,7 @@ def principal_for(
         token_id=token_id,
         expires_at=expires_at,
         rate_key=rate_key or f"{credential}:{name}",
+        grants=frozenset(grants),
     )
 
 

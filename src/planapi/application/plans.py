@@ -14,13 +14,9 @@ from planapi.application.command_keys import command_key
 from planapi.application.integrity import stored_findings
 from planapi.application.plan_commands import AmendPlan as AmendPlan
 from planapi.application.plan_commands import CreatePlan as CreatePlan
-from planapi.application.plan_views import (
-    AmendmentPage,
-    FieldSource,
-    NodeEntry,
-    PlanVersion,
-    VersionDiff,
-)
+from planapi.application.plan_views import AmendmentPage, FieldSource, NodeEntry
+from planapi.application.plan_views import PlanVersion as PlanVersion  # re-exported
+from planapi.application.plan_views import VersionDiff as VersionDiff  # re-exported
 from planapi.application.ports import (
     CommandKey,
     EventStore,

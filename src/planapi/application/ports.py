@@ -24,6 +24,7 @@ from planapi.domain.readings import BatchCheck, Reading, ReadingQuery
 if TYPE_CHECKING:  # the use cases' own value types; they import this module at run time
     from planapi.application.access import Principal
     from planapi.application.freshness import Heads
+    from planapi.application.proposal_ports import RecordedFact
     from planapi.application.tokens import ApiToken
     from planapi.application.transparency import StoredCheckpoint
 
@@ -147,8 +148,9 @@ class EventStore(Protocol):
     async def latest_versions(self, prefix: str) -> dict[str, int]:
         """Every stream whose id starts with `prefix` and its latest version, oldest first."""
 
-    async def read_all(self, after_position: int, limit: int) -> list[Recorded]:
-        """Events of every stream in global order, never skipping one committed late."""
+    async def read_all(self, after_position: int, limit: int) -> Sequence[Recorded | RecordedFact]:
+        """Events of every stream (plans' and proposals') in global order, never skipping one
+        committed late."""
 
     async def stream_ids(self, prefix: str) -> list[str]: ...
 

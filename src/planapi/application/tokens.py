@@ -26,6 +26,7 @@ from planapi.application.access import (
     has_expired,
     principal_for,
 )
+from planapi.application.grants import parse_grants
 from planapi.application.ports import Clock, TokenStore
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 
@@ -60,6 +61,8 @@ class ApiToken:
     revoked_at: dt.datetime | None
     last_used_at: dt.datetime | None
     created_by: str
+    # Authority grants for proposals ("review:TDAG"): application/grants.py.
+    grants: tuple[str, ...] = ()
 
     @property
     def scope(self) -> Scope:
@@ -112,10 +115,12 @@ class TokenService:
         kpis: Sequence[str] | None = None,
         expires_in: dt.timedelta | None = None,
         created_by: str,
+        grants: Sequence[str] = (),
     ) -> IssuedToken:
         problems = _check(name, role, plans, kpis, expires_in)
         if problems:
             raise ValidationError(problems)
+        granted = tuple(sorted(parse_grants(grants)))
         now = self.clock.now()
         token = ApiToken(
             id=secrets.token_hex(ID_BYTES),
@@ -128,6 +133,7 @@ class TokenService:
             revoked_at=None,
             last_used_at=None,
             created_by=created_by,
+            grants=granted,
         )
         secret = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
         await self.store.insert(token, digest(secret))
@@ -166,6 +172,7 @@ class TokenService:
             token_id=token.id,
             expires_at=token.expires_at,
             rate_key=f"token:{token.id}",
+            grants=token.grants,
         )
 
     async def _lookup(self, key: bytes) -> ApiToken | None:

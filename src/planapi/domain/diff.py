@@ -91,7 +91,8 @@ def _changed(before: PlanState, after: PlanState) -> tuple[NodeChanged, ...]:
     out: list[NodeChanged] = []
     for node in after.walk():
         old = before.nodes.get(node.id)
-        if old is None or old == node:
+        # Versions share the nodes they did not change: identity settles most without `==`.
+        if old is None or old is node or old == node:
             continue
         old_values, new_values = field_values(old), field_values(node)
         fields = tuple(
@@ -107,6 +108,8 @@ def _changed(before: PlanState, after: PlanState) -> tuple[NodeChanged, ...]:
 def _moved(before: PlanState, after: PlanState) -> tuple[NodeRelocated, ...]:
     out: list[NodeRelocated] = []
     for parent_id, kids in after.children.items():
+        if before.children.get(parent_id) == kids:
+            continue  # the same children in the same order: none of them moved
         stayed = [
             kid for kid in kids if kid in before.nodes and before.nodes[kid].parent_id == parent_id
         ]

@@ -115,3 +115,5 @@ class AmendmentInfo:
     rationale: str
     reference: str | None = None
     effective_from: dt.date | None = None
+    # The proposal this amendment adopted (domain/proposals.py), when it went through one.
+    proposal: str | None = None

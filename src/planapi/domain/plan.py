@@ -59,10 +59,19 @@ class PlanState:
         return [node for node in self.walk() if node.kind is kind]
 
     def walk(self, parent_id: str | None = None) -> Iterable[Node]:
-        for child_id in self.children.get(parent_id, ()):
-            node = self.nodes[child_id]
-            yield node
-            yield from self.walk(child_id)
+        # Depth first with a stack of iterators, not recursion: a nested generator passes each
+        # node up through every level, which made whole-plan walks (diffs, previews) slow.
+        nodes, children = self.nodes, self.children
+        stack = [iter(children.get(parent_id, ()))]
+        while stack:
+            for child_id in stack[-1]:
+                yield nodes[child_id]
+                below = children.get(child_id)
+                if below:
+                    stack.append(iter(below))
+                    break
+            else:
+                stack.pop()
 
     def position_of(self, node_id: str) -> int:
         node = self.nodes[node_id]

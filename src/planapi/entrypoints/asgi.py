@@ -23,6 +23,7 @@ from planapi.api.routes.events import events_endpoint
 from planapi.api.routes.exports import readings_endpoint
 from planapi.api.routes.ingest import ingest_endpoint
 from planapi.api.routes.log_routes import log_endpoints
+from planapi.api.routes.proposal_documents import proposal_document_endpoint
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context, request_id
@@ -98,6 +99,7 @@ class PlanGraphQL(OfflineGraphiQL, PlanGraphQLAccess, CachingGraphQL):
             live=services.live,
             transparency=services.transparency,
             execution=services.execution,
+            proposals=services.proposals,
             **context_access(request.scope, _authenticator(services)),
         )
 
@@ -212,6 +214,10 @@ def _routes(
             "/plans/{plan_id}/kpis/{kpi_id}/readings",
             readings_endpoint(lambda: holder["app"].readings),
             methods=["GET"],
+        ),
+        Route(
+            "/proposals/{proposal_id}/document",
+            proposal_document_endpoint(lambda: holder["app"].proposals),
         ),
         Route(
             "/ingest/readings",

@@ -179,6 +179,10 @@ async def _verify(plan_id: str | None, checkpoints: list[Path]) -> tuple[bool, l
             report = await services.plans.verify(each)
             ok = ok and report.ok
             lines += _plan_lines(each, report)
+            assert services.proposals is not None
+            for chain in await services.proposals.verify(each):  # each proposal's own chain
+                ok = ok and chain.ok
+                lines += _plan_lines(chain.stream_id.removeprefix("proposal:"), chain)
         readings = await services.readings.verify()
         if readings.first_break is None:
             lines.append(

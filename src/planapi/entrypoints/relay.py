@@ -27,11 +27,13 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy.exc import SQLAlchemyError
 
-from planapi.adapters.codec import encode_event, encode_info
+from planapi.adapters.codec import encode_info
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.hashing import canonical_text
+from planapi.adapters.proposal_codec import encode_any
 from planapi.adapters.relay_positions import RelayLock, SqlRelayPositions
 from planapi.application.ports import Recorded
+from planapi.application.proposal_ports import RecordedFact
 from planapi.bootstrap import bootstrap_relay
 from planapi.config import Settings
 from planapi.entrypoints.checkpoint_relay import CheckpointRelay
@@ -76,10 +78,10 @@ def subject_of(prefix: str, stream_id: str) -> str:
     return ".".join([prefix, *tokens])
 
 
-def message_of(recorded: Recorded) -> tuple[bytes, dict[str, str]]:
+def message_of(recorded: Recorded | RecordedFact) -> tuple[bytes, dict[str, str]]:
     """The event as JSON (the log's own fields, the payload at its current schema version) and
     the message's headers: `Nats-Msg-Id` is the position, which JetStream de-duplicates on."""
-    type_, schema_version, data = encode_event(recorded.event)
+    type_, schema_version, data = encode_any(recorded.event)
     payload = canonical_text(
         {
             "position": recorded.position,
@@ -170,7 +172,7 @@ class Relay:
             )
         return done
 
-    async def _publish(self, recorded: Recorded) -> None:
+    async def _publish(self, recorded: Recorded | RecordedFact) -> None:
         payload, headers = message_of(recorded)
         ack = await self.js.publish(
             subject_of(self.options.subject_prefix, recorded.stream_id),

@@ -68,6 +68,7 @@ ROUTES: tuple[RouteRule, ...] = (
     # challenged for Basic credentials like the audit page.
     RouteRule(re.compile(r"^/plans/[^/]+/(document|diff)$"), Permission.READ, browser=True),
     RouteRule(re.compile(r"^/plans/[^/]+/kpis/[^/]+/readings$"), Permission.READ, browser=True),
+    RouteRule(re.compile(r"^/proposals/[^/]+/document$"), Permission.READ, browser=True),
     RouteRule(re.compile(r"^/audit(/.*)?$"), Permission.AUDIT, browser=True),
 )
 DEFAULT_PERMISSION = Permission.READ  # a path no rule names (it will 404 for those who may read)

@@ -57,6 +57,14 @@ def add_parser(commands: Any) -> None:
         help="integrators: a KPI it may record readings for (repeat; * for any)",
     )
     create.add_argument(
+        "--grant",
+        action="append",
+        dest="grants",
+        default=[],
+        metavar="ACT:AUTHORITY",
+        help="proposals: review:TDAG, adopt:WTDC … (repeat; see docs/security.md)",
+    )
+    create.add_argument(
         "--expires-in", type=duration, metavar="DURATION", help="e.g. 90d, 12h (default: never)"
     )
     create.add_argument("--json", action="store_true", help="print the token as JSON")
@@ -86,6 +94,7 @@ def _described(token: ApiToken, now: dt.datetime) -> dict[str, Any]:
         "role": token.role.value,
         "plans": list(token.plans) if token.plans is not None else None,
         "kpis": list(token.kpis) if token.kpis is not None else None,
+        "grants": list(token.grants),
         "state": token.state(now),
         "createdAt": instant(token.created_at),
         "createdBy": token.created_by,
@@ -117,6 +126,7 @@ async def _create(tokens: TokenService, args: argparse.Namespace, now: dt.dateti
         kpis=args.kpis,
         expires_in=args.expires_in,
         created_by=_operator(),
+        grants=args.grants,
     )
     described = _described(issued.token, now)
     if args.json:

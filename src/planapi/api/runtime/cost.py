@@ -90,6 +90,9 @@ VERIFY_ALL_READINGS_COST = 300_000
 # hundred amendments with proofs costs what a hundred such reads do.
 INCLUSION_PROOF_COST = 100
 # Fields below the roots whose work is not their answer's size (root fields declare theirs).
+# A proposal's preview, diff and conflicts merge it into the current version (one merge per
+# proposal and plan version, cached): priced like a page of fields each.
+PROPOSAL_MERGE_COST = 1_000
 # A results rollup walks the KPIs under its node in memory: priced like a page of them.
 ROLLUP_COST = 200
 WORK: dict[tuple[str, str], int] = {
@@ -105,6 +108,9 @@ WORK: dict[tuple[str, str], int] = {
     # The plan's execution records are read and folded (one statement).
     ("Activity", "execution"): 100,
     ("Plan", "implementation"): 2_000,
+    ("Proposal", "preview"): PROPOSAL_MERGE_COST,
+    ("Proposal", "diff"): PROPOSAL_MERGE_COST,
+    ("Proposal", "conflicts"): PROPOSAL_MERGE_COST,
 }
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {

@@ -17,6 +17,7 @@ from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
 from planapi.application.operational import implementing
 from planapi.application.plans import PlanService
+from planapi.application.proposals import ProposalService
 from planapi.application.reading_summary import PlanReadings
 from planapi.application.readings import ReadingService
 from planapi.application.transparency import Transparency
@@ -42,6 +43,7 @@ class Context:
     live: LiveUpdates | None = None
     transparency: Transparency | None = None  # the Merkle logs (api/types/log_fields.py)
     execution: ExecutionService | None = None  # execution records of operational plans
+    proposals: ProposalService | None = None  # amendments drafted and reviewed (issue 17)
     # The caller, set per request from the access middleware (docs/security.md); None: nobody,
     # refused everything. `actor` is its name wherever it writes.
     principal: Principal | None = None

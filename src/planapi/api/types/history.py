@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -44,6 +44,12 @@ from planapi.domain.events import (
 )
 from planapi.domain.links import LinkRelation
 from planapi.domain.nodes import NodeKind
+
+if TYPE_CHECKING:
+    from planapi.api.types.proposals import Proposal
+
+# Lazy: proposals.py imports this module (a proposal's `adoptedAs` is an Amendment).
+ProposalRef = Annotated["Proposal", strawberry.lazy("planapi.api.types.proposals")]
 
 
 @strawberry.type(description="A field's value as JSON (decimals as strings).")
@@ -223,6 +229,14 @@ class Amendment(GlobalNode):
     @strawberry.field
     def changes(self) -> list[AmendmentChange]:
         return [as_change(change) for change in self.record.event.changes]
+
+    @strawberry.field(description="The proposal this amendment adopted, if it went through one.")
+    async def proposal(self, info: strawberry.Info[Context, None]) -> ProposalRef | None:
+        from planapi.api.types.proposals import as_proposal, proposal_service
+
+        cited = self.record.info.proposal
+        found = await proposal_service(info).proposal(cited) if cited else None
+        return await as_proposal(info, found) if found else None
 
 
 @strawberry.type

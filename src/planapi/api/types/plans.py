@@ -123,7 +123,8 @@ class Plan(GlobalNode):
         "`amendPlan`'s `planId` and the other arguments take."
     )
     def plan_id(self) -> strawberry.ID:
-        return strawberry.ID(self._state.id)
+        # A proposal's preview is read as `<proposal>~r<revision>` (api/types/proposals.py).
+        return strawberry.ID(self._state.id.partition(".p")[0].partition("~")[0])
 
     @strawberry.field(description=SUMMARY_DESCRIPTION)
     async def progress_summary(

@@ -16,6 +16,7 @@ from planapi.api.types.errors import bad_input
 from planapi.api.types.global_ids import Node as GlobalNode
 from planapi.api.types.global_ids import global_id
 from planapi.api.types.history import Amendment
+from planapi.api.types.proposal_fields import ProposalSubscriptions
 from planapi.api.types.readings import Reading
 from planapi.api.types.root_fields import Caching, declare
 from planapi.application.access import Permission
@@ -89,7 +90,7 @@ def _live(context: Context) -> LiveUpdates:
 
 
 @strawberry.type
-class Subscription:
+class Subscription(ProposalSubscriptions):
     @strawberry.subscription(
         description="Each new version of the plan. With `after` (a position), first every "
         "version stored after it, then live ones; without, only what comes next.",

@@ -52,6 +52,30 @@
       }
     }
     ${NODE_FIELDS}`,
+    proposals: `query AuditProposals($id: ID!) {
+      proposals(planId: $id) {
+        proposalId title status author authority rationale revision baseVersion openedAt
+        closedBy closedAt reason
+        reviews { reviewer authority verdict text revision nodeId recordedAt }
+        conflicts { nodeId field message }
+        adoptedAs { version }
+        diff {
+          planId fromVersion toVersion
+          added { ...AuditNode parent { ...AuditNode } }
+          removed { ...AuditNode parent { ...AuditNode } }
+          moved {
+            node { ...AuditNode }
+            fromParent { ...AuditNode }
+            toParent { ...AuditNode }
+            fromPosition toPosition
+          }
+          changed { node { ...AuditNode } fields { field before after } }
+          linksAdded { relation from { ...AuditNode } to { ...AuditNode } }
+          linksRemoved { relation from { ...AuditNode } to { ...AuditNode } }
+        }
+      }
+    }
+    ${NODE_FIELDS}`,
     verify: `query AuditVerify($id: ID!) {
       verifyIntegrity(planId: $id) {
         planId ok checked headVersion headHash checkedAt
@@ -111,6 +135,7 @@
     checkpointSaved: $("checkpoint-saved"),
     checkpointCheck: $("checkpoint-check"),
     checkpointResult: $("checkpoint-result"),
+    proposals: $("proposals"),
   };
   // Without any user:password@ the page was opened with: fetch refuses URLs that carry them,
   // and the browser sends the Basic credentials it was given for this server by itself.
@@ -127,7 +152,7 @@
     shown: 0,
     total: 0,
     selected: [], // at most two versions, in the order they were picked
-    requests: { plan: 0, more: 0, diff: 0, verify: 0 },
+    requests: { plan: 0, more: 0, diff: 0, verify: 0, proposals: 0 },
   };
 
   // ---------------------------------------------------------------- DOM, safely
@@ -407,6 +432,87 @@
     addRows(plan.amendments);
     ui.verify.disabled = false;
     remember();
+    await loadProposals(planId);
+  }
+
+  // ---------------------------------------------------------------- proposals
+
+  async function loadProposals(planId) {
+    const request = ++state.requests.proposals;
+    busy(ui.proposals, "Loading proposals…");
+    let found;
+    try {
+      found = (await graphql(QUERIES.proposals, { id: planId })).proposals;
+    } catch (error) {
+      if (request === state.requests.proposals) failed(ui.proposals, "Could not load proposals", error);
+      return;
+    }
+    if (request !== state.requests.proposals) return;
+    if (found.length === 0) {
+      done(ui.proposals, h("p", { class: "empty" }, "No proposals for this plan."));
+      return;
+    }
+    done(ui.proposals, found.map(proposalView));
+  }
+
+  function proposalView(proposal) {
+    const outcome = proposal.adoptedAs
+      ? `adopted as version ${proposal.adoptedAs.version} by ${proposal.closedBy}`
+      : proposal.closedBy
+        ? `${proposal.status.toLowerCase()} by ${proposal.closedBy}` +
+          (proposal.reason ? `: ${proposal.reason}` : "")
+        : "open";
+    return h(
+      "article",
+      { class: "proposal", "data-proposal": proposal.proposalId },
+      h("h3", {}, `${proposal.proposalId}: ${proposal.title}`),
+      h(
+        "p",
+        { class: "facts" },
+        `Proposed by ${proposal.author} for ${authorityName(proposal.authority)}, `,
+        instant(proposal.openedAt),
+        ` — revision ${proposal.revision} on version ${proposal.baseVersion}; ${outcome}.`,
+      ),
+      h("p", {}, proposal.rationale),
+      h("h4", {}, plural(proposal.reviews.length, "review", "reviews")),
+      h(
+        "ul",
+        { class: "reviews" },
+        proposal.reviews.map((review) =>
+          h(
+            "li",
+            { "data-verdict": review.verdict },
+            h("strong", {}, review.verdict.replace(/_/g, " ").toLowerCase()),
+            ` by ${review.reviewer} (${authorityName(review.authority)}) on revision `,
+            `${review.revision}`,
+            review.nodeId ? [" at ", h("code", {}, review.nodeId)] : "",
+            review.text ? [": ", review.text] : "",
+          ),
+        ),
+      ),
+      proposal.conflicts.length
+        ? h(
+            "ul",
+            { class: "conflicts" },
+            proposal.conflicts.map((c) =>
+              h("li", {}, h("code", {}, `${c.nodeId || "—"}.${c.field || "—"}`), " ", c.message),
+            ),
+          )
+        : null,
+      proposal.diff ? withoutIds(renderDiff(proposal.diff)) : null,
+    );
+  }
+
+  /** The diff view again, inside a proposal: its ids belong to the page's own diff section. */
+  function withoutIds(nodes) {
+    for (const node of [nodes].flat(Infinity)) {
+      if (!(node instanceof Element)) continue;
+      for (const element of [node, ...node.querySelectorAll("[id], [aria-labelledby]")]) {
+        element.removeAttribute("id");
+        element.removeAttribute("aria-labelledby");
+      }
+    }
+    return nodes;
   }
 
   function summary(plan) {
