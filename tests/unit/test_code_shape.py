@@ -19,7 +19,7 @@ MAX_FUNCTION_LINES = 50  # from `def` to its last line (decorators aside)
 MODULE_ALLOWANCES = {
     "planapi/adapters/event_store.py": 438,
     "planapi/adapters/readings_store.py": 482,
-    "planapi/api/types/nodes.py": 498,
+    "planapi/api/types/nodes.py": 497,
 }
 
 # Functions over the limit ("module:qualified name"), with their length today; same reason.

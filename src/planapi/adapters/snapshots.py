@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.hashing import canonical
 from planapi.adapters.node_json import node_from_primitive, node_to_primitive
+from planapi.adapters.snapshot_texts import languages_from_primitive, languages_to_primitive
 from planapi.adapters.tables import events, snapshots
 from planapi.application.ports import Clock
 from planapi.domain.links import Link, LinkRelation
@@ -48,6 +49,7 @@ def state_to_primitive(state: PlanState) -> dict[str, Any]:
         "nodes": [node_to_primitive(node) for node in state.walk()],
         "links": [[link.from_id, link.to_id, link.relation.value] for link in sorted(state.links)],
         "retired": sorted(state.retired_ids),
+        **languages_to_primitive(state),
     }
 
 
@@ -62,6 +64,7 @@ def state_from_primitive(raw: dict[str, Any]) -> PlanState:
         builder.children.setdefault(node.parent_id, []).append(node.id)
     builder.links = {Link(a, b, LinkRelation(r)) for a, b, r in raw["links"]}
     builder.retired = set(raw["retired"])
+    languages_from_primitive(builder, raw)
     return builder.freeze()
 
 

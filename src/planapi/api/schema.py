@@ -71,6 +71,7 @@ from planapi.api.types.refetch import NodeQueries
 from planapi.api.types.root_fields import Caching, Cost, declare
 from planapi.api.types.scalars import WIRE_FORMATS
 from planapi.api.types.subscriptions import Subscription
+from planapi.api.types.translations import LANG_ARGUMENT, in_language, requested
 from planapi.application.access import ANY, Permission, Role
 from planapi.application.failures import StoreUnavailableError
 from planapi.application.readings import RecordReadings
@@ -118,8 +119,14 @@ class Query(NodeQueries):
         description="Every plan, at its latest version.",
         metadata=declare(Permission.READ, Caching.HEADS, Cost(items=20)),
     )
-    async def plans(self, info: Info) -> list[PlanSummary]:
-        return [PlanSummary(found=found) for found in await info.context.plans.plans()]
+    async def plans(
+        self,
+        info: Info,
+        lang: Annotated[str | None, strawberry.argument(description=LANG_ARGUMENT)] = None,
+    ) -> list[PlanSummary]:
+        wanted = requested(lang)
+        found = await info.context.plans.plans()
+        return [PlanSummary(found=in_language(each, wanted)) for each in found]
 
     @strawberry.field(
         description="The plan as of `version` (1 = creation) or the instant `asOf` (the latest "
@@ -133,12 +140,14 @@ class Query(NodeQueries):
         id: strawberry.ID,
         version: int | None = None,
         as_of: dt.datetime | None = None,
+        lang: Annotated[str | None, strawberry.argument(description=LANG_ARGUMENT)] = None,
     ) -> Plan | None:
+        wanted = requested(lang)
         try:
             found = await info.context.plans.plan(id, version, as_of)
         except PlanApiError as error:
             raise bad_input(error) from error
-        return Plan(found=found) if found else None
+        return Plan(found=in_language(found, wanted)) if found else None
 
     @strawberry.field(
         description="What changed between two versions of a plan.",

@@ -16,9 +16,11 @@ from planapi.domain.changes import (
     OPERATION_NAMES,
     AddNode,
     Change,
+    DeclareLanguages,
     LinkNodes,
     MoveNode,
     RemoveNode,
+    SetTranslation,
     UnlinkNodes,
     UpdateNode,
 )
@@ -53,6 +55,7 @@ from planapi.domain.field_checks import (
 from planapi.domain.links import LINK_RULES, Link
 from planapi.domain.nodes import Node, fields_for
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState, updated
+from planapi.domain.translation_rules import declare_languages, set_translation
 
 __all__ = [
     "MAX_CHANGES",
@@ -295,3 +298,25 @@ def _link(
     if link in work.links:
         problems.append(Problem(path, f"{link.from_id!r} is already linked to {link.to_id!r}"))
     return [NodesLinked(link)]
+
+
+@_decide.register
+def _declare_languages(
+    change: DeclareLanguages,
+    work: PlanBuilder,
+    path: Path,
+    problems: list[Problem],
+    reserved: set[str],
+) -> list[NodeEvent]:
+    return declare_languages(change, work, path, problems)
+
+
+@_decide.register
+def _translate(
+    change: SetTranslation,
+    work: PlanBuilder,
+    path: Path,
+    problems: list[Problem],
+    reserved: set[str],
+) -> list[NodeEvent]:
+    return set_translation(change, work, path, problems)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from planapi.domain.events import (
+    LanguagesDeclared,
     NodeAdded,
     NodeEvent,
     NodeMoved,
@@ -17,9 +18,18 @@ from planapi.domain.events import (
     NodeUpdated,
     PlanCreated,
     PlanEvent,
+    TextTranslated,
 )
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.nodes import LIST_FIELDS, Node, NodeKind
+from planapi.domain.translations import (
+    DEFAULT_LANGUAGES,
+    NO_TRANSLATIONS,
+    Languages,
+    Localized,
+    Translation,
+    TranslationKey,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +48,17 @@ class PlanState:
     retired_ids: frozenset[str]
     outgoing: Mapping[str, tuple[Link, ...]]
     incoming: Mapping[str, tuple[Link, ...]]
+    languages: Languages = DEFAULT_LANGUAGES
+    translations: Mapping[TranslationKey, Translation] = field(
+        default_factory=lambda: NO_TRANSLATIONS
+    )
+    # Set on a copy read in a language other than the source (`application.translations`).
+    localized: Localized | None = None
+
+    @property
+    def lang(self) -> str | None:
+        """The language of this copy's texts when it is not the source language."""
+        return self.localized.lang if self.localized else None
 
     def node(self, node_id: str) -> Node | None:
         return self.nodes.get(node_id)
@@ -93,6 +114,8 @@ class PlanBuilder:
         }
         self.links: set[Link] = set(state.links)
         self.retired: set[str] = set(state.retired_ids)
+        self.languages = state.languages
+        self.translations: dict[TranslationKey, Translation] = dict(state.translations)
 
     # -- reading, for validation -------------------------------------------------------------
     def siblings(self, parent_id: str | None) -> list[str]:
@@ -136,6 +159,10 @@ class PlanBuilder:
                 self.links.add(link)
             case NodesUnlinked(link=link):
                 self.links.discard(link)
+            case LanguagesDeclared(source=source, published=published):
+                self.languages = Languages(source, published)
+            case TextTranslated(node_id=node_id, slot=slot, lang=lang, text=text, source=source):
+                self.translations[node_id, slot, lang] = Translation(text, source, self.version + 1)
 
     def freeze(self) -> PlanState:
         ordered = sorted(self.links)
@@ -159,6 +186,8 @@ class PlanBuilder:
             retired_ids=frozenset(self.retired),
             outgoing=MappingProxyType({k: tuple(v) for k, v in outgoing.items()}),
             incoming=MappingProxyType({k: tuple(v) for k, v in incoming.items()}),
+            languages=self.languages,
+            translations=MappingProxyType(dict(self.translations)),
         )
 
 

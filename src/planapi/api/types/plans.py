@@ -35,10 +35,12 @@ from planapi.api.types.nodes import (
     as_type,
     as_types,
 )
+from planapi.api.types.translations import PlanLanguages, Translatable
 from planapi.application.plans import PlanVersion, VersionDiff
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
+from planapi.domain.translations import PLAN_TEXTS
 
 
 @strawberry.type
@@ -64,6 +66,8 @@ class PlanSummary(GlobalNode):
     )
     def id(self) -> strawberry.ID:
         state = self.found.state
+        if state.lang:  # its title in another language
+            return global_id("PlanSummary", state.id, state.version, state.lang)
         return global_id("PlanSummary", state.id, state.version)
 
     @strawberry.field(description="Stable id of the plan: what `plan(id:)` takes.")
@@ -88,8 +92,14 @@ class PlanSummary(GlobalNode):
 
 
 @strawberry.type(description="A plan exactly as it stood at one version.")
-class Plan(GlobalNode):
+class Plan(GlobalNode, PlanLanguages, Translatable):
     found: strawberry.Private[PlanVersion]
+
+    def _text_state(self) -> PlanState:
+        return self.found.state
+
+    def _text_owner(self) -> str:
+        return PLAN_TEXTS
 
     @property
     def _state(self) -> PlanState:
@@ -104,7 +114,10 @@ class Plan(GlobalNode):
         "stable key that arguments take."
     )
     def id(self) -> strawberry.ID:
-        return global_id("Plan", self._state.id, self._state.version)
+        state = self._state
+        if state.lang:  # another language, other texts: another id (`Plan:baku-2026:34:fr`)
+            return global_id("Plan", state.id, state.version, state.lang)
+        return global_id("Plan", state.id, state.version)
 
     @strawberry.field(
         description="Stable id of the plan: the same in every version; what `plan(id:)`, "
