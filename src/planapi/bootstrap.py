@@ -20,6 +20,7 @@ from planapi.adapters.migrations import pending, upgrade
 from planapi.adapters.notify import notifier_for
 from planapi.adapters.readings_store import SqlReadingStore
 from planapi.adapters.relay_positions import SqlRelayPositions
+from planapi.adapters.search_index import search_index
 from planapi.adapters.signing_keys import load_past_keys, load_signer
 from planapi.adapters.snapshot_key import load_or_create_key
 from planapi.adapters.snapshots import SqlSnapshotStore, UnkeyedSnapshotStore
@@ -38,6 +39,7 @@ from planapi.application.live import (
 from planapi.application.plans import PlanService
 from planapi.application.ports import BearerVerifier, Clock, Notifier
 from planapi.application.readings import ReadingService
+from planapi.application.search import SearchService
 from planapi.application.tokens import TokenService
 from planapi.application.transparency import LogSettings, Transparency
 from planapi.config import Settings
@@ -64,6 +66,7 @@ class Services:
     authenticator: Authenticator | None = None
     # The Merkle logs: proofs, checkpoints, and the follower that keeps them.
     transparency: Transparency | None = None
+    search: SearchService | None = None  # full-text search of plan versions (issue 18)
 
     async def close(self) -> None:
         await self.notifier.close()
@@ -148,6 +151,7 @@ async def bootstrap(settings: Settings) -> Services:
         transparency=Transparency(
             SqlMerkleLog(engine), LogRecomputation(engine), clock, log_settings
         ),
+        search=SearchService(plans, search_index(engine)),
     )
 
 

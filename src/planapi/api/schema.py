@@ -70,6 +70,7 @@ from planapi.api.types.readings import ReadingsRecorded, RecordReadingsInput
 from planapi.api.types.refetch import NodeQueries
 from planapi.api.types.root_fields import Caching, Cost, declare
 from planapi.api.types.scalars import WIRE_FORMATS
+from planapi.api.types.search import SearchQueries
 from planapi.api.types.subscriptions import Subscription
 from planapi.api.types.translations import LANG_ARGUMENT, in_language, requested
 from planapi.application.access import ANY, Permission, Role
@@ -114,7 +115,7 @@ CreatePlanResult = Annotated[
 
 
 @strawberry.type
-class Query(NodeQueries):
+class Query(NodeQueries, SearchQueries):
     @strawberry.field(
         description="Every plan, at its latest version.",
         metadata=declare(Permission.READ, Caching.HEADS, Cost(items=20)),

@@ -96,6 +96,7 @@ class PlanGraphQL(OfflineGraphiQL, PlanGraphQLAccess, CachingGraphQL):
             feed=services.feed,
             live=services.live,
             transparency=services.transparency,
+            search=services.search,
             **context_access(request.scope, _authenticator(services)),
         )
 

@@ -73,6 +73,8 @@ PAGED_BY_PARENT = {
     ("ReadingConnection", "edges"),
     ("ReadingConnection", "nodes"),
     ("EventPage", "items"),
+    ("SearchConnection", "edges"),
+    ("NodeConnection", "edges"),
 }
 INTROSPECTION_COST = 100
 # Fields whose work is not their answer's size: re-reading a plan's log (its snapshots, its

@@ -14,6 +14,7 @@ from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
 from planapi.application.plans import PlanService
 from planapi.application.readings import ReadingService
+from planapi.application.search import SearchService
 from planapi.application.transparency import Transparency
 from planapi.domain.readings import ReadingQuery, ReadingVersion
 
@@ -33,6 +34,7 @@ class Context:
     feed: EventFeed | None = None
     live: LiveUpdates | None = None
     transparency: Transparency | None = None  # the Merkle logs (api/types/log_fields.py)
+    search: SearchService | None = None  # Query.search (api/types/search.py)
     # The caller, set per request from the access middleware (docs/security.md); None: nobody,
     # refused everything. `actor` is its name wherever it writes.
     principal: Principal | None = None

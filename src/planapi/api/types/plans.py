@@ -35,6 +35,7 @@ from planapi.api.types.nodes import (
     as_type,
     as_types,
 )
+from planapi.api.types.search import PlanPages
 from planapi.api.types.translations import PlanLanguages, Translatable
 from planapi.application.plans import PlanVersion, VersionDiff
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
@@ -92,7 +93,7 @@ class PlanSummary(GlobalNode):
 
 
 @strawberry.type(description="A plan exactly as it stood at one version.")
-class Plan(GlobalNode, PlanLanguages, Translatable):
+class Plan(GlobalNode, PlanLanguages, PlanPages, Translatable):
     found: strawberry.Private[PlanVersion]
 
     def _text_state(self) -> PlanState:
