@@ -1,5 +1,6 @@
 """`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
-readings, verify, verify_load, http), one after another, each beside its own baseline."""
+readings, verify, verify_load, http, merkle, hostile, search), one after another, each beside
+its own baseline."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ import os
 import platform
 import sys
 
-from bench import hostile, http, merkle, plan_reads, plan_writes, readings, verify, verify_load
+from bench import (
+    hostile,
+    http,
+    merkle,
+    plan_reads,
+    plan_writes,
+    readings,
+    search,
+    verify,
+    verify_load,
+)
 
 BENCHMARKS = {
     "plan_writes": plan_writes.main,
@@ -20,6 +31,7 @@ BENCHMARKS = {
     "http": http.main,
     "merkle": merkle.main,
     "hostile": hostile.main,
+    "search": search.main,
 }
 
 
