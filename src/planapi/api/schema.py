@@ -72,6 +72,7 @@ from planapi.api.types.root_fields import Caching, Cost, declare
 from planapi.api.types.scalars import WIRE_FORMATS
 from planapi.api.types.search import SearchQueries
 from planapi.api.types.subscriptions import Subscription
+from planapi.api.types.translation_files import TranslationFileMutations
 from planapi.api.types.translations import LANG_ARGUMENT, in_language, requested
 from planapi.application.access import ANY, Permission, Role
 from planapi.application.failures import StoreUnavailableError
@@ -229,7 +230,7 @@ class Query(NodeQueries, SearchQueries):
 
 
 @strawberry.type
-class Mutation:
+class Mutation(TranslationFileMutations):
     @strawberry.mutation(
         description="Create a plan; its content becomes version 1.",
         metadata=declare(Permission.CREATE_PLAN, Caching.NOT_A_QUERY),

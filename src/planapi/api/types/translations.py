@@ -15,6 +15,7 @@ from planapi.api.types.errors import bad_input
 from planapi.api.types.global_ids import NODE_TYPE_NAMES, node_global_id
 from planapi.api.types.naming import camel
 from planapi.application.plans import PlanVersion
+from planapi.application.translation_files import export_po
 from planapi.application.translations import (
     localize,
     requested_language,
@@ -246,6 +247,16 @@ class PlanLanguages:
             )
             for each in translation_status(self._text_state())
         ]
+
+    @strawberry.field(
+        description="Every text of this version and its translation into `lang` as a gettext "
+        "PO file (`msgctxt` `nodeId#field`; stale translations fuzzy), for translators; "
+        "`importTranslations` takes it back."
+    )
+    def translations_po(self, lang: str) -> str:
+        wanted = requested(lang)
+        source = source_of(self._text_state())
+        return export_po(source, wanted or source.languages.source)
 
     def _text_state(self) -> PlanState:
         state: PlanState = getattr(self, "found").state  # noqa: B009
