@@ -3,11 +3,14 @@ stale translations after a source edit, and what each language's reader is told 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 
+from planapi.config import Settings
 from tests.e2e.conftest import GraphQL
 from tests.e2e.queries import add, update
 from tests.e2e.test_response_cache import view_of
@@ -249,3 +252,53 @@ async def test_each_language_has_its_own_cached_answer_and_etag(
     again = await client.post("/graphql", json=sent, headers={"accept-language": "fr"})
     assert again.content == answers["ar"].content  # Accept-Language changes nothing
     assert cache.stats.hits == hits + 1
+
+
+LOCALIZED_TREE = """query($id: ID!, $lang: String) { plan(id: $id, lang: $lang) {
+  id lang title fallbackFields
+  sections { id title description lang fallbackFields staleFields
+             translations { field lang text stale } children { id title } }
+  terms { id title description lang }
+  priorities { id title description lang outcomes { id title } }
+} }"""
+
+
+async def test_a_tree_in_another_language_is_read_by_the_compiled_executor(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every text and every additive field of a translated read is a plain field without
+    arguments: the compiled closures answer it exactly as graphql-core would, and graphql-core
+    itself completes only the few fields above them."""
+    from planapi.api.schema import build_schema
+    from planapi.api.types.context import Context
+    from planapi.application.access import system
+    from planapi.bootstrap import bootstrap
+    from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
+    from tests.e2e.queries import AMEND
+    from tests.e2e.test_fast_execution import _both
+
+    services = await bootstrap(settings)
+    try:
+        schema = build_schema()
+        context = Context(plans=services.plans, readings=services.readings, principal=system("t"))
+        await schema.execute(CREATE_PLAN, {"input": seed_input("baku")}, context_value=context)
+        changes = [
+            declare("en", "ar", "zh"),
+            translate(PRIORITY, "title", "ar", AR_TITLE),
+            translate(PRIORITY, "title", "zh", ZH_TITLE),
+            translate("section-1", "title", "ar", "مقدمة"),
+        ]
+        given = {"planId": "baku-2026", "expectedVersion": 1, "authority": "TDAG"}
+        given |= {"rationale": "Translations", "changes": changes}
+        amended = await schema.execute(AMEND, {"input": given}, context_value=context)
+        assert amended.data is not None
+        assert amended.data["amendPlan"]["__typename"] == "AmendmentApplied", amended
+        for lang, title in (("ar", AR_TITLE), ("zh", ZH_TITLE)):
+            calls: list[int] = []
+            variables = {"id": "baku-2026", "lang": lang}
+            fast, plain = await _both(services, monkeypatch, LOCALIZED_TREE, variables, calls)
+            assert fast == plain
+            assert title in json.loads(fast)["data"]["plan"]["priorities"][0]["title"]
+            assert calls[0] * 10 < calls[1], calls
+    finally:
+        await services.close()

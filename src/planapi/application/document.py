@@ -38,6 +38,7 @@ class Document:
     amendment: Recorded  # the amendment that made the version shown (the later one, for diffs)
     blocks: list[Block] = field(default_factory=list)
     from_version: int | None = None  # set for a diff
+    lang: str = "en"  # of its texts and its own words (application.document_languages)
 
 
 REGION_NAMES = {
