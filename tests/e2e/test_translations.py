@@ -302,3 +302,32 @@ async def test_a_tree_in_another_language_is_read_by_the_compiled_executor(
             assert calls[0] * 10 < calls[1], calls
     finally:
         await services.close()
+
+
+async def test_the_diff_between_two_versions_lists_translations_new_and_revised(
+    graphql: GraphQL, amend: Amend, baku: str
+) -> None:
+    await _published(amend, baku)
+    await amend(baku, 2, translate(PRIORITY, "title", "fr", "Connectivité à un prix abordable"))
+    query = """query($id: ID!, $from: Int!, $to: Int!) {
+      planDiff(id: $id, fromVersion: $from, toVersion: $to) {
+        changed { node { nodeId } } translated { nodeId field lang before after } } }"""
+
+    first = (await graphql(query, id=baku, **{"from": 1, "to": 2}))["data"]["planDiff"]
+    assert first["changed"] == []  # no source text changed
+    assert {(t["nodeId"], t["lang"], t["before"]) for t in first["translated"]} == {
+        (PRIORITY, "ar", None),
+        (PRIORITY, "zh", None),
+        (PRIORITY, "fr", None),
+        (None, "fr", None),
+    }
+    revised = (await graphql(query, id=baku, **{"from": 2, "to": 3}))["data"]["planDiff"]
+    assert revised["translated"] == [
+        {
+            "nodeId": PRIORITY,
+            "field": "title",
+            "lang": "fr",
+            "before": FR_TITLE,
+            "after": "Connectivité à un prix abordable",
+        }
+    ]

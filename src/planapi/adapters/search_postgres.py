@@ -99,8 +99,14 @@ class PostgresSearchIndex:
         self._known.add((plan_id, version))
 
     async def search(
-        self, plan_id: str, version: int, query: str, langs: Sequence[str], kinds: Sequence[str]
-    ) -> list[tuple[SearchText, float]]:
+        self,
+        plan_id: str,
+        version: int,
+        query: str,
+        langs: Sequence[str],
+        kinds: Sequence[str],
+        limit: int,
+    ) -> tuple[list[tuple[SearchText, float]], int]:
         branches: list[str] = []
         params: dict[str, object] = {"p": plan_id, "v": version, "kinds": list(kinds)}
         for index, lang in enumerate(langs):
@@ -121,9 +127,14 @@ class PostgresSearchIndex:
                 + (" AND kind = ANY(CAST(:kinds AS text[]))" if kinds else "")
             )
         if not branches:
-            return []
+            return [], 0
+        params["limit"] = limit
+        statement = (
+            "SELECT *, count(*) OVER () AS total FROM ("
+            + " UNION ALL ".join(branches)
+            + ") AS found ORDER BY rank DESC, position, lang, field LIMIT :limit"
+        )
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(text(" UNION ALL ".join(branches)), params)).all()
+            rows = (await conn.execute(text(statement), params)).all()
         found = [(SearchText(*row[:6]), float(row[6])) for row in rows]
-        found.sort(key=lambda each: (-each[1], each[0].position, each[0].lang, each[0].field))
-        return found
+        return found, int(rows[0][7]) if rows else 0

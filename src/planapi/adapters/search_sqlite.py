@@ -78,43 +78,66 @@ class SqliteSearchIndex:
                 self._db.execute("DELETE FROM chars WHERE version_key = ?", (old,))
 
     async def search(
-        self, plan_id: str, version: int, query: str, langs: Sequence[str], kinds: Sequence[str]
-    ) -> list[tuple[SearchText, float]]:
+        self,
+        plan_id: str,
+        version: int,
+        query: str,
+        langs: Sequence[str],
+        kinds: Sequence[str],
+        limit: int,
+    ) -> tuple[list[tuple[SearchText, float]], int]:
         key = f"{plan_id}:{version}"
         found: list[tuple[SearchText, float]] = []
+        total = 0
         others = [lang for lang in langs if lang != "zh"]
         expression = match_expression(query)
         if others and expression:
-            found += self._words(key, expression, others, kinds)
+            rows, count = self._words(key, expression, others, kinds, limit)
+            found, total = found + rows, total + count
         if "zh" in langs:
-            found += self._chars(key, query, kinds)
-        found.sort(key=lambda each: (-each[1], each[0].position, each[0].lang, each[0].field))
-        return found
+            rows, count = self._chars(key, query, kinds, limit)
+            found, total = found + rows, total + count
+        found.sort(key=best_first)
+        return found[:limit], total
 
     def _words(
-        self, key: str, expression: str, langs: Sequence[str], kinds: Sequence[str]
-    ) -> list[tuple[SearchText, float]]:
-        marks = ", ".join("?" * len(langs))
-        sql = (
-            f"SELECT {_COLUMNS}, -bm25(words) FROM words WHERE words MATCH ? "
-            f"AND version_key = ? AND lang IN ({marks})"
-        )
+        self, key: str, expression: str, langs: Sequence[str], kinds: Sequence[str], limit: int
+    ) -> tuple[list[tuple[SearchText, float]], int]:
+        where = f"words MATCH ? AND version_key = ? AND lang IN ({', '.join('?' * len(langs))})"
         params: list[object] = [expression, key, *langs]
         if kinds:
-            sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            where += f" AND kind IN ({', '.join('?' * len(kinds))})"
             params += kinds
         try:
-            rows = self._db.execute(sql, params).fetchall()
+            counted = self._db.execute(f"SELECT count(*) FROM words WHERE {where}", params)
+            (count,) = counted.fetchone()
         except sqlite3.OperationalError:  # a query FTS5 cannot parse finds nothing
-            return []
-        return [(SearchText(*row[:6]), float(row[6])) for row in rows]
+            return [], 0
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS}, -bm25(words) AS rank FROM words WHERE {where} "
+            "ORDER BY rank DESC, position, lang, field LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        return [(SearchText(*row[:6]), float(row[6])) for row in rows], int(count)
 
-    def _chars(self, key: str, query: str, kinds: Sequence[str]) -> list[tuple[SearchText, float]]:
-        sql = f"SELECT {_COLUMNS} FROM chars WHERE version_key = ? AND instr(lower(text), ?) > 0"
+    def _chars(
+        self, key: str, query: str, kinds: Sequence[str], limit: int
+    ) -> tuple[list[tuple[SearchText, float]], int]:
+        where = "version_key = ? AND instr(lower(text), ?) > 0"
         params: list[object] = [key, query.lower()]
         if kinds:
-            sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            where += f" AND kind IN ({', '.join('?' * len(kinds))})"
             params += kinds
-        rows = self._db.execute(sql, params).fetchall()
-        # Rank like BM25 roughly does: a match in a shorter text counts more.
-        return [(SearchText(*row), len(query) / max(len(row[4]), 1)) for row in rows]
+        (count,) = self._db.execute(f"SELECT count(*) FROM chars WHERE {where}", params).fetchone()
+        # Ranked as BM25 roughly would: a match in a shorter text counts more.
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM chars WHERE {where} "
+            "ORDER BY length(text), position, field LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        found = [(SearchText(*row), len(query) / max(len(row[4]), 1)) for row in rows]
+        return found, int(count)
+
+
+def best_first(each: tuple[SearchText, float]) -> tuple[float, int, str, str]:
+    return (-each[1], each[0].position, each[0].lang, each[0].field)

@@ -47,6 +47,7 @@ _WORDS: dict[str, tuple[str, str, str, str, str]] = {
     "Moved": ("نُقل", "移动", "Déplacements", "Перемещено", "Movido"),
     "Links added": ("روابط أضيفت", "新增关联", "Liens ajoutés", "Добавленные связи",
                     "Vínculos añadidos"),
+    "Translations": ("الترجمات", "翻译", "Traductions", "Переводы", "Traducciones"),
     "Links removed": ("روابط حذفت", "删除关联", "Liens supprimés", "Удаленные связи",
                       "Vínculos eliminados"),
     # labels that lead a node's heading, item or paragraph

@@ -377,7 +377,14 @@ class SearchIndex(Protocol):
         """Hold `texts` as the version's (once; a version already held is left as it is)."""
 
     async def search(
-        self, plan_id: str, version: int, query: str, langs: Sequence[str], kinds: Sequence[str]
-    ) -> list[tuple[SearchText, float]]:
-        """Every text of the version matching `query` in `langs` (and `kinds`, if any), with a
-        rank (higher is better), best first."""
+        self,
+        plan_id: str,
+        version: int,
+        query: str,
+        langs: Sequence[str],
+        kinds: Sequence[str],
+        limit: int,
+    ) -> tuple[list[tuple[SearchText, float]], int]:
+        """The `limit` best texts of the version matching `query` in `langs` (and `kinds`, if
+        any), each with its rank (higher is better), best first (then in document order, by
+        language, by field); and how many match in all."""

@@ -102,12 +102,13 @@ class SearchService:
         if not await self.index.indexed(plan_id, state.version):
             await self.index.index(plan_id, state.version, texts_of(state))
         langs = [wanted] if wanted else list(state.languages.published)
-        matches = await self.index.search(
-            plan_id, state.version, query, langs, [kind.value for kind in kinds]
+        kind_names = [kind.value for kind in kinds]
+        best, total = await self.index.search(
+            plan_id, state.version, query, langs, kind_names, offset + first
         )
-        page = matches[offset : offset + first]
+        page = best[offset : offset + first]
         hits = [SearchHit(item, rank, snippet(item.text, query)) for item, rank in page]
-        return SearchPage(found, hits, offset, len(matches))
+        return SearchPage(found, hits, offset, total)
 
 
 def _terms(query: str) -> list[str]:

@@ -161,3 +161,27 @@ def of_node(
         (slot, lang, item) for (owner, slot, lang), item in translations.items() if owner == node_id
     ]
     return sorted(found, key=lambda each: (each[0], LANGUAGES.index(each[1])))
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationChange:
+    """A translation that differs between two versions: `before` None when it is new."""
+
+    node_id: str
+    slot: str
+    lang: str
+    before: str | None
+    after: str
+
+
+def changed_between(
+    before: Mapping[TranslationKey, Translation], after: Mapping[TranslationKey, Translation]
+) -> tuple[TranslationChange, ...]:
+    if before is after:
+        return ()
+    out = []
+    for key, item in after.items():
+        old = before.get(key)
+        if old is None or old.text != item.text:
+            out.append(TranslationChange(*key, old.text if old else None, item.text))
+    return tuple(sorted(out, key=lambda c: (c.node_id, c.slot, LANGUAGES.index(c.lang))))

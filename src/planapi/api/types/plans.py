@@ -36,7 +36,12 @@ from planapi.api.types.nodes import (
     as_types,
 )
 from planapi.api.types.search import PlanPages
-from planapi.api.types.translations import PlanLanguages, Translatable
+from planapi.api.types.translations import (
+    PlanLanguages,
+    Translatable,
+    TranslationDiff,
+    translation_diffs,
+)
 from planapi.application.plans import PlanVersion, VersionDiff
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.nodes import NodeKind
@@ -264,6 +269,9 @@ class PlanDiff:
     changed: list[ChangedNode]
     links_added: list[NodeLink]
     links_removed: list[NodeLink]
+    translated: list[TranslationDiff] = strawberry.field(
+        description="Translations new or revised between the two versions."
+    )
 
 
 def as_plan_diff(found: VersionDiff) -> PlanDiff:
@@ -297,4 +305,5 @@ def as_plan_diff(found: VersionDiff) -> PlanDiff:
         ],
         links_added=[NodeLink.of(link, after) for link in diff.links_added],
         links_removed=[NodeLink.of(link, before) for link in diff.links_removed],
+        translated=translation_diffs(diff.translated),
     )

@@ -8,6 +8,7 @@ argument of `plan`, `Query.node` or `search`, so the compiled executor still rea
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import strawberry
 
@@ -31,7 +32,7 @@ from planapi.domain.events import NodeEvent
 from planapi.domain.events import TextTranslated as TextTranslatedEvent
 from planapi.domain.nodes import Node
 from planapi.domain.plan import PlanState
-from planapi.domain.translations import PLAN_TEXTS, Translation, language
+from planapi.domain.translations import PLAN_TEXTS, Translation, TranslationChange, language
 
 LANG_ARGUMENT = (
     "The language of every text (BCP 47: ar, zh (zh-Hans accepted), en, fr, ru, es); omitted: "
@@ -141,6 +142,28 @@ def global_node_id(node: Node, plan: PlanState) -> strawberry.ID:
 def source_node(read: Translatable) -> Node:
     """The node a plan node was read from, with its source texts (what blame is about)."""
     return source_of(read._text_state()).nodes[read._text_owner()]
+
+
+@strawberry.type(description="A translation new (`before` null) or revised between two versions.")
+class TranslationDiff:
+    node_id: strawberry.ID | None
+    field: str
+    lang: str
+    before: str | None
+    after: str
+
+
+def translation_diffs(changes: Sequence[TranslationChange]) -> list[TranslationDiff]:
+    return [
+        TranslationDiff(
+            node_id=strawberry.ID(change.node_id) if change.node_id else None,
+            field=api_slot(change.slot),
+            lang=change.lang,
+            before=change.before,
+            after=change.after,
+        )
+        for change in changes
+    ]
 
 
 # -- reads -------------------------------------------------------------------------------------
