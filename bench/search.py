@@ -146,7 +146,7 @@ async def _tree_figures(plans: PlanService) -> None:
 
     await read("fr")  # the French copy of the version is built once, then cached
     source, french = [], []
-    for _ in range(15):  # interleaved, so both see the same machine
+    for _ in range(40):  # interleaved, so both see the same machine
         source += await timings(lambda: read(None), 1)
         french += await timings(lambda: read("fr"), 1)
     ratio = p50_ms(french) / p50_ms(source)

@@ -31,6 +31,7 @@ from planapi.domain.translations import (
 # Keyed by the state object's id; the value keeps that state alive, so the id cannot be reused
 # while the entry exists.
 _LOCALIZED: LruCache[tuple[int, str], tuple[PlanState, PlanState]] = LruCache(64)
+_STATUS: LruCache[int, tuple[PlanState, list[LanguageStatus]]] = LruCache(64)
 _BY_NODE: LruCache[int, tuple[PlanState, Mapping[str, list[tuple[str, str, Translation]]]]] = (
     LruCache(64)
 )
@@ -114,8 +115,18 @@ def translations_of(state: PlanState, node_id: str) -> list[tuple[str, str, Tran
 
 
 def translation_status(state: PlanState) -> list[LanguageStatus]:
-    """Per language the plan publishes besides its source: translated, missing, stale texts."""
+    """Per language the plan publishes besides its source: translated, missing, stale texts
+    (counted once per version, then cached)."""
     source = source_of(state)
+    found = _STATUS.get(id(source))
+    if found is not None and found[0] is source:
+        return found[1]
+    counted = _count(source)
+    _STATUS.put(id(source), (source, counted))
+    return counted
+
+
+def _count(source: PlanState) -> list[LanguageStatus]:
     # The plan's own title and description count as texts too.
     nodes = [*source.nodes.values()]
     if nodes:

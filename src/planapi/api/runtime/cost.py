@@ -87,7 +87,13 @@ VERIFY_ALL_READINGS_COST = 300_000
 # hundred amendments with proofs costs what a hundred such reads do.
 INCLUSION_PROOF_COST = 100
 # Fields below the roots whose work is not their answer's size (root fields declare theirs).
-WORK: dict[tuple[str, str], int] = {("Amendment", "inclusionProof"): INCLUSION_PROOF_COST}
+# Counting a version's translations reads every text once (cached after), and a PO file holds
+# them all: priced like a page of fields and a large list respectively.
+WORK: dict[tuple[str, str], int] = {
+    ("Amendment", "inclusionProof"): INCLUSION_PROOF_COST,
+    ("Plan", "translationStatus"): 100,
+    ("Plan", "translationsPo"): 5_000,
+}
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {
     Role.ANONYMOUS: 250_000,
