@@ -120,10 +120,12 @@ class PostgresSearchIndex:
                 params[f"q{index}"] = query
                 matcher = f"websearch_to_tsquery('{CONFIGURATIONS[lang]}', :q{index})"
             params[f"l{index}"] = lang
+            # A scalar subquery: computed once, so the planner can read the GIN index with it.
+            query_of = f"(SELECT {matcher})"
             branches.append(
-                "SELECT node_id, kind, field, lang, text, position, ts_rank(tsv, q) AS rank "
-                f"FROM search_texts, {matcher} AS q WHERE plan_id = :p AND version = :v "
-                f"AND lang = :l{index} AND tsv @@ q"
+                f"SELECT node_id, kind, field, lang, text, position, ts_rank(tsv, {query_of}) "
+                f"AS rank FROM search_texts WHERE plan_id = :p AND version = :v "
+                f"AND lang = :l{index} AND tsv @@ {query_of}"
                 + (" AND kind = ANY(CAST(:kinds AS text[]))" if kinds else "")
             )
         if not branches:
