@@ -1,7 +1,8 @@
 """`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
-readings, verify, verify_load, http, merkle, hostile), one after another, each beside its own
-baseline. Issue 14's `latest` (every HTTP target beside PostGraphile, one table) and `soak`
-(`--minutes N`, 10 by default) take minutes and run only when named."""
+readings, verify, verify_load, http, merkle, hostile, proposals, dashboard, operational, search),
+one after another, each beside its own baseline. Issue 14's `latest` (every HTTP target beside
+PostGraphile, one table) and `soak` (`--minutes N`, 10 by default) take minutes and run only
+when named."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from bench import (
     plan_writes,
     proposals,
     readings,
+    search,
     soak,
     verify,
     verify_load,
@@ -39,6 +41,7 @@ BENCHMARKS = {
     "proposals": proposals.main,
     "dashboard": dashboard.main,
     "operational": operational.main,
+    "search": search.main,
 }
 # Issue 14's: minutes each, run by name only (`./dev bench latest`, `./dev bench soak`).
 BY_NAME_ONLY = {"latest": latest.main, "soak": soak.main}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from planapi.api import schema as schema_module
+from planapi.api.runtime import reading_inputs
 from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.types.reading_records import reading_from_record
 
@@ -26,5 +26,5 @@ def coercion(*, fast: bool) -> Iterator[list[int]]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(FastExecutionContext, "enabled", fast)
-        patch.setattr(schema_module, "reading_from_record", counted)
+        patch.setattr(reading_inputs, "reading_from_record", counted)
         yield coerced

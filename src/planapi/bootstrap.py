@@ -28,6 +28,7 @@ from planapi.adapters.notify import notifier_for
 from planapi.adapters.proposal_store import SqlProposalLog
 from planapi.adapters.readings_store import SqlReadingStore
 from planapi.adapters.relay_positions import SqlRelayPositions
+from planapi.adapters.search_index import search_index
 from planapi.adapters.signing_keys import load_past_keys, load_signer
 from planapi.adapters.snapshot_key import load_or_create_key
 from planapi.adapters.snapshots import SqlSnapshotStore, UnkeyedSnapshotStore
@@ -49,6 +50,7 @@ from planapi.application.ports import BearerVerifier, Clock, Notifier
 from planapi.application.proposals import ProposalService
 from planapi.application.reading_summary import CurrentReadings
 from planapi.application.readings import ReadingService
+from planapi.application.search import SearchService
 from planapi.application.tokens import TokenService
 from planapi.application.transparency import LogSettings, Transparency
 from planapi.config import Settings
@@ -83,6 +85,7 @@ class Services:
     execution: ExecutionService | None = None
     # Amendments drafted, reviewed and adopted (issue 17).
     proposals: ProposalService | None = None
+    search: SearchService | None = None  # full-text search of plan versions (issue 18)
 
     async def close(self) -> None:
         if self.heads is not None:
@@ -169,6 +172,7 @@ async def bootstrap(settings: Settings) -> Services:
         seed_when_empty=seeds_itself(engine),
         execution=ExecutionService(SqlExecutionStore(engine, clock), plans),
         proposals=proposal_service(plans, event_store, notifier, settings),
+        search=SearchService(plans, search_index(engine)),
     )
 
 

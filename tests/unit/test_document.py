@@ -430,6 +430,7 @@ def test_json_has_the_header_fields_and_every_block() -> None:
 
     assert {k: v for k, v in body.items() if k != "blocks"} == {
         "planId": "baku-2026",
+        "lang": "en",
         "title": "Baku Action Plan",
         "period": "2026-2029",
         "status": "DRAFT",

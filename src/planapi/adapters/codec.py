@@ -16,6 +16,7 @@ from planapi.application.primitives import Json
 from planapi.domain.events import (
     AmendmentInfo,
     Authority,
+    LanguagesDeclared,
     NodeAdded,
     NodeEvent,
     NodeMoved,
@@ -27,6 +28,7 @@ from planapi.domain.events import (
     PlanCreated,
     PlanEvent,
     PlanStatus,
+    TextTranslated,
 )
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.plan_kinds import PlanKind
@@ -141,6 +143,16 @@ def _link_in(raw: dict[str, Any]) -> Link:
     return Link(raw["from_id"], raw["to_id"], LinkRelation(raw["relation"]))
 
 
+def _translated_out(event: TextTranslated) -> dict[str, Json]:
+    return {
+        "node_id": event.node_id,
+        "slot": event.slot,
+        "lang": event.lang,
+        "text": event.text,
+        "source": event.source,
+    }
+
+
 def encode_change(change: NodeEvent) -> dict[str, Json]:
     match change:
         case NodeAdded(node=node, position=position):
@@ -164,6 +176,10 @@ def encode_change(change: NodeEvent) -> dict[str, Json]:
             return {"type": "NodesLinked", **_link_out(link)}
         case NodesUnlinked(link=link):
             return {"type": "NodesUnlinked", **_link_out(link)}
+        case LanguagesDeclared(source=source, published=published):
+            return {"type": "LanguagesDeclared", "source": source, "published": list(published)}
+        case TextTranslated():
+            return {"type": "TextTranslated", **_translated_out(change)}
     raise CodecError(f"cannot encode {change!r}")
 
 
@@ -181,6 +197,12 @@ def decode_change(raw: dict[str, Any]) -> NodeEvent:
             return NodesLinked(_link_in(raw))
         case "NodesUnlinked":
             return NodesUnlinked(_link_in(raw))
+        case "LanguagesDeclared":
+            return LanguagesDeclared(raw["source"], tuple(raw["published"]))
+        case "TextTranslated":
+            return TextTranslated(
+                raw["node_id"], raw["slot"], raw["lang"], raw["text"], raw["source"]
+            )
     raise CodecError(f"unknown change type {raw['type']!r}")
 
 

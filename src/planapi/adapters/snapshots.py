@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.hashing import canonical
 from planapi.adapters.node_json import node_from_primitive, node_to_primitive
+from planapi.adapters.snapshot_texts import languages_from_primitive, languages_to_primitive
 from planapi.adapters.tables import events, snapshots
 from planapi.application.ports import Clock
 from planapi.domain.events import PlanStatus
@@ -53,6 +54,7 @@ def state_to_primitive(state: PlanState) -> dict[str, Any]:
         "status": state.status.value,
         "succeeds": state.succeeds,
         "superseded_by": state.superseded_by,
+        **languages_to_primitive(state),
     }
     # Only an operational plan's: an action plan's snapshot reads (and verifies) exactly as one
     # sealed before plan kinds existed.
@@ -79,6 +81,7 @@ def state_from_primitive(raw: dict[str, Any]) -> PlanState:
     # Snapshots sealed before plan kinds existed are of action plans.
     builder.plan_kind = PlanKind(raw.get("plan_kind", PlanKind.ACTION_PLAN.value))
     builder.implements, builder.edition = raw.get("implements"), raw.get("edition")
+    languages_from_primitive(builder, raw)
     return builder.freeze()
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -265,4 +266,22 @@ execution_records = Table(
     Column("hash", LargeBinary, nullable=False),
     UniqueConstraint("plan_id", "record_key"),
     sqlite_autoincrement=True,
+)
+
+
+# The search index's texts (migration 0012): derived from plan versions, deletable at will.
+search_texts = Table(
+    "search_texts",
+    metadata,
+    Column("plan_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("lang", Text, nullable=False),
+    Column("node_id", Text, nullable=False),
+    Column("field", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("tsv", Text().with_variant(TSVECTOR(), "postgresql"), nullable=True),
+    PrimaryKeyConstraint("plan_id", "version", "lang", "node_id", "field"),
+    Index("ix_search_texts_tsv", "tsv", postgresql_using="gin"),
 )

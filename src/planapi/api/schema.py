@@ -14,9 +14,8 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     QueryDepthLimiter,
 )
-from strawberry.types.arguments import InputContext
-from strawberry.types.base import get_object_definition
 
+from planapi.api.runtime import reading_inputs  # noqa: F401  (installs recordReadings' input hook)
 from planapi.api.runtime.cost import (
     DEFAULT_BUDGETS,
     VERIFY_ALL_READINGS_COST,
@@ -27,7 +26,6 @@ from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.runtime.failures import Classify, UnavailableErrors, declared_only
 from planapi.api.runtime.fast_inputs import (
     RECORD_READINGS_INPUT,
-    RecordReadingsInputStruct,
     install,
 )
 from planapi.api.runtime.guard import PlanSchema, guard
@@ -72,18 +70,20 @@ from planapi.api.types.node_history import NodeHistoryEntry, history_page
 from planapi.api.types.nodes import TYPES
 from planapi.api.types.plans import AmendmentApplied, Plan, PlanDiff, PlanSummary, as_plan_diff
 from planapi.api.types.proposal_fields import ProposalMutations, ProposalQueries
-from planapi.api.types.reading_records import BadRecord, reading_from_record, to_new_reading
 from planapi.api.types.readings import ReadingsRecorded, RecordReadingsInput
 from planapi.api.types.refetch import NodeQueries
 from planapi.api.types.root_fields import Caching, Cost, declare
 from planapi.api.types.scalars import WIRE_FORMATS
+from planapi.api.types.search import SearchQueries
 from planapi.api.types.subscriptions import Subscription
+from planapi.api.types.translation_files import TranslationFileMutations
+from planapi.api.types.translations import LANG_ARGUMENT, in_language, requested
 from planapi.application.access import ANY, Permission, Role
 from planapi.application.failures import StoreUnavailableError
 from planapi.application.freshness import batch_token, version_token
 from planapi.application.in_force import PLAN_FIELD, read_plan
 from planapi.application.readings import RecordReadings
-from planapi.domain.errors import PlanApiError, Problem, ValidationError
+from planapi.domain.errors import PlanApiError, ValidationError
 from planapi.domain.nodes import NodeKind
 
 log = logging.getLogger("planapi.api")
@@ -121,13 +121,19 @@ CreatePlanResult = Annotated[
 
 
 @strawberry.type
-class Query(NodeQueries, ProposalQueries):
+class Query(NodeQueries, ProposalQueries, SearchQueries):
     @strawberry.field(
         description="Every plan, at its latest version.",
         metadata=declare(Permission.READ, Caching.HEADS, Cost(items=20)),
     )
-    async def plans(self, info: Info) -> list[PlanSummary]:
-        return [PlanSummary(found=found) for found in await info.context.plans.plans()]
+    async def plans(
+        self,
+        info: Info,
+        lang: Annotated[str | None, strawberry.argument(description=LANG_ARGUMENT)] = None,
+    ) -> list[PlanSummary]:
+        wanted = requested(lang)
+        found = await info.context.plans.plans()
+        return [PlanSummary(found=in_language(each, wanted)) for each in found]
 
     @strawberry.field(
         description=PLAN_FIELD,
@@ -140,7 +146,9 @@ class Query(NodeQueries, ProposalQueries):
         version: int | None = None,
         as_of: dt.datetime | None = None,
         in_force_on: dt.date | None = None,
+        lang: Annotated[str | None, strawberry.argument(description=LANG_ARGUMENT)] = None,
     ) -> Plan | None:
+        wanted = requested(lang)
         try:
             found = await read_plan(info.context.plans, id, version, as_of, in_force_on)
         except PlanApiError as error:
@@ -148,7 +156,7 @@ class Query(NodeQueries, ProposalQueries):
         if found is None:
             return None
         await prepare(info, found.state.id)
-        return Plan(found=found)
+        return Plan(found=in_language(found, wanted))
 
     @strawberry.field(
         description="What changed between two versions of a plan.",
@@ -231,7 +239,7 @@ class Query(NodeQueries, ProposalQueries):
 
 
 @strawberry.type
-class Mutation(ExecutionMutations, ProposalMutations):
+class Mutation(ExecutionMutations, ProposalMutations, TranslationFileMutations):
     @strawberry.mutation(
         description="Create a plan; its content becomes version 1.",
         metadata=declare(Permission.CREATE_PLAN, Caching.NOT_A_QUERY),
@@ -299,40 +307,6 @@ async def _record(context: Context, command: RecordReadings) -> RecordReadingsRe
         replayed=outcome.replayed,
         consistency_token=batch_token(outcome.batch_id),
     )
-
-
-def _record_command(
-    cls: type,
-    input: RecordReadingsInputStruct | Mapping[str, Any],
-    context: InputContext,
-) -> RecordReadings | ValidationError:
-    """recordReadings takes thousands of input objects. strawberry's generic conversion of each
-    into its input class cost ~0.1 ms a reading, graphql-core's coercion of the variable half
-    as much again: more than checking and storing it. So the variable is decoded by msgspec
-    into a struct (`api.runtime.fast_inputs`); whatever that decoder leaves to graphql-core (an
-    inline argument, an ID sent as a number, a value GraphQL refuses) arrives coerced, as a plain
-    dict. Strawberry hands either to this `from_input` hook of RecordReadingsInput instead of
-    building the class, and both become the command through the bulk endpoint's converter."""
-    if isinstance(input, RecordReadingsInputStruct):
-        return RecordReadings(
-            plan_id=input.planId,
-            readings=[to_new_reading(item) for item in input.readings],
-            idempotency_key=input.idempotencyKey,
-        )
-    readings, problems = [], []
-    for index, item in enumerate(input["readings"]):
-        try:
-            readings.append(reading_from_record(item))
-        except BadRecord as error:  # "" where a value is required, found by the fuzzer
-            problems.append(Problem(("readings", index), str(error)))
-    if problems:
-        return ValidationError(problems)
-    return RecordReadings(
-        plan_id=input["planId"], readings=readings, idempotency_key=input.get("idempotencyKey")
-    )
-
-
-get_object_definition(RecordReadingsInput, strict=True).from_input = _record_command
 
 
 def _should_mask(error: GraphQLError) -> bool:

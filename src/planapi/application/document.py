@@ -18,6 +18,7 @@ from planapi.domain.diff import NodeChanged, NodeRelocated
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.nodes import Node, NodeKind, Region, SectionContent
 from planapi.domain.plan import PlanState
+from planapi.domain.translations import TranslationChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Document:
     # What kind of plan: "Operational plan implementing baku-2026, edition 2027" (None: an
     # action plan, which says nothing, as before plan kinds).
     kind: str | None = None
+    lang: str = "en"  # of its texts and its own words (application.document_languages)
 
 
 REGION_NAMES = {
@@ -305,6 +307,7 @@ def diff_document(found: VersionDiff) -> Document:
         ("Moved", [_moved(before, after, moved) for moved in diff.moved]),
         ("Links added", [_link(after, link, "added") for link in diff.links_added]),
         ("Links removed", [_link(before, link, "removed") for link in diff.links_removed]),
+        ("Translations", [_translated(after, change) for change in diff.translated]),
     )
     for heading, items in sections:
         if items:
@@ -363,6 +366,12 @@ def _link(state: PlanState, link: Link, mark: str) -> Block:
         f"{label(state.nodes[link.to_id])}"
     )
     return Block("item", text, 0, link.from_id, mark)
+
+
+def _translated(state: PlanState, change: TranslationChange) -> Block:
+    owner = label(state.nodes[change.node_id]) if change.node_id in state.nodes else state.title
+    text = f"{owner}, {change.slot.replace('_', ' ')} [{change.lang}]: {change.after}"
+    return Block("item", text, 0, change.node_id or None, "added")
 
 
 def _shown(name: str, value: object) -> str:

@@ -59,7 +59,30 @@ class UnlinkNodes:
     relation: LinkRelation
 
 
-Change = AddNode | UpdateNode | RemoveNode | MoveNode | LinkNodes | UnlinkNodes
+@dataclass(frozen=True, slots=True)
+class DeclareLanguages:
+    source: str
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetTranslation:
+    node_id: str
+    field: str  # a text slot: title, description, objective, expected_results[2]
+    lang: str
+    text: str
+
+
+Change = (
+    AddNode
+    | UpdateNode
+    | RemoveNode
+    | MoveNode
+    | LinkNodes
+    | UnlinkNodes
+    | DeclareLanguages
+    | SetTranslation
+)
 
 # The name each operation has in a problem's path (`changes[2].addNode.parentId`).
 OPERATION_NAMES: dict[type[Change], str] = {
@@ -69,4 +92,6 @@ OPERATION_NAMES: dict[type[Change], str] = {
     MoveNode: "moveNode",
     LinkNodes: "link",
     UnlinkNodes: "unlink",
+    DeclareLanguages: "declareLanguages",
+    SetTranslation: "setTranslation",
 }

@@ -18,9 +18,11 @@ from planapi.domain.changes import (
     OPERATION_NAMES,
     AddNode,
     Change,
+    DeclareLanguages,
     LinkNodes,
     MoveNode,
     RemoveNode,
+    SetTranslation,
     UnlinkNodes,
     UpdateNode,
 )
@@ -62,6 +64,7 @@ from planapi.domain.status import (
     amendment_status_problems,
     creation_status_problems,
 )
+from planapi.domain.translation_rules import declare_languages, set_translation
 
 __all__ = [
     "MAX_CHANGES",
@@ -351,3 +354,25 @@ def _link(
     if link in work.links:
         problems.append(Problem(path, f"{link.from_id!r} is already linked to {link.to_id!r}"))
     return [NodesLinked(link)]
+
+
+@_decide.register
+def _declare_languages(
+    change: DeclareLanguages,
+    work: PlanBuilder,
+    path: Path,
+    problems: list[Problem],
+    reserved: set[str],
+) -> list[NodeEvent]:
+    return declare_languages(change, work, path, problems)
+
+
+@_decide.register
+def _translate(
+    change: SetTranslation,
+    work: PlanBuilder,
+    path: Path,
+    problems: list[Problem],
+    reserved: set[str],
+) -> list[NodeEvent]:
+    return set_translation(change, work, path, problems)

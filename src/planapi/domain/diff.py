@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from planapi.domain.links import Link
 from planapi.domain.nodes import field_values
 from planapi.domain.plan import PlanState
+from planapi.domain.translations import TranslationChange, changed_between
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class PlanDiff:
     changed: tuple[NodeChanged, ...]
     links_added: tuple[Link, ...]
     links_removed: tuple[Link, ...]
+    # Translations new or revised between the two versions (domain.translations.changed_between).
+    translated: tuple[TranslationChange, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -65,6 +68,7 @@ class PlanDiff:
             or self.changed
             or self.links_added
             or self.links_removed
+            or self.translated
         )
 
 
@@ -84,6 +88,7 @@ def diff(before: PlanState, after: PlanState) -> PlanDiff:
         changed=_changed(before, after),
         links_added=tuple(sorted(after.links - before.links)),
         links_removed=tuple(sorted(before.links - after.links)),
+        translated=changed_between(before.translations, after.translations),
     )
 
 

@@ -60,7 +60,36 @@ class PlanStatus(enum.Enum):
     SUPERSEDED = "SUPERSEDED"
 
 
-NodeEvent = NodeAdded | NodeUpdated | NodeRemoved | NodeMoved | NodesLinked | NodesUnlinked
+@dataclass(frozen=True, slots=True)
+class LanguagesDeclared:
+    """The plan's source language and every language it is published in (source included)."""
+
+    source: str
+    published: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TextTranslated:
+    """One text slot of a node (`title`, `expected_results[1]`) in one language; `source` is
+    the source text it translates, so a later edit of that text makes it stale."""
+
+    node_id: str
+    slot: str
+    lang: str
+    text: str
+    source: str
+
+
+NodeEvent = (
+    NodeAdded
+    | NodeUpdated
+    | NodeRemoved
+    | NodeMoved
+    | NodesLinked
+    | NodesUnlinked
+    | LanguagesDeclared
+    | TextTranslated
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from planapi.domain.events import (
     NodesUnlinked,
     NodeUpdated,
     PlanEvent,
+    TextTranslated,
 )
 from planapi.domain.links import Link
 from planapi.domain.nodes import Node, field_values
@@ -30,6 +31,7 @@ class NodeChangeKind(enum.Enum):
     REMOVED = "REMOVED"
     LINKED = "LINKED"
     UNLINKED = "UNLINKED"
+    TRANSLATED = "TRANSLATED"  # one text in one language: its field is `title@fr`
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,16 @@ def node_history(node_id: str, events: Iterable[tuple[int, PlanEvent]]) -> list[
                     out.append(NodeChange(version, NodeChangeKind.LINKED, link=link))
                 case NodesUnlinked(link=link) if link.touches(node_id):
                     out.append(NodeChange(version, NodeChangeKind.UNLINKED, link=link))
+                case TextTranslated(node_id=translated) if translated == node_id:
+                    out.append(
+                        NodeChange(version, NodeChangeKind.TRANSLATED, (translation(change),))
+                    )
     return out
+
+
+def translation(event: TextTranslated) -> FieldChange:
+    """A translation as a field change: `title@fr`, from the source text to its translation."""
+    return FieldChange(f"{event.slot}@{event.lang}", event.source, event.text)
 
 
 def blame(node: Node, history: Iterable[NodeChange]) -> list[FieldOrigin]:
@@ -101,10 +112,20 @@ def blame(node: Node, history: Iterable[NodeChange]) -> list[FieldOrigin]:
         if change.kind is NodeChangeKind.ADDED:
             added = change.version
     values = {PARENT: node.parent_id, **field_values(node)}
+    # Translations (`title@fr`): the latest of each, with the version that recorded it.
+    translated = {
+        field.field: FieldOrigin(field.field, field.after, change.version)
+        for change in history
+        if change.kind is NodeChangeKind.TRANSLATED
+        for field in change.fields
+    }
     return [
-        FieldOrigin(name, value, set_at.get(name, added))
-        for name, value in values.items()
-        if name in set_at or value not in (None, ())
+        *(
+            FieldOrigin(name, value, set_at.get(name, added))
+            for name, value in values.items()
+            if name in set_at or value not in (None, ())
+        ),
+        *translated.values(),
     ]
 
 
@@ -121,4 +142,6 @@ def touched_nodes(event: PlanEvent) -> set[str]:
                 found.add(node_id)
             case NodesLinked(link=link) | NodesUnlinked(link=link):
                 found.update((link.from_id, link.to_id))
+            case TextTranslated(node_id=node_id) if node_id:
+                found.add(node_id)
     return found

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from planapi.domain.events import (
+    LanguagesDeclared,
     NodeAdded,
     NodeEvent,
     NodeMoved,
@@ -18,10 +19,19 @@ from planapi.domain.events import (
     PlanCreated,
     PlanEvent,
     PlanStatus,
+    TextTranslated,
 )
 from planapi.domain.links import Link, LinkRelation
 from planapi.domain.nodes import LIST_FIELDS, Node, NodeKind
 from planapi.domain.plan_kinds import PlanKind
+from planapi.domain.translations import (
+    DEFAULT_LANGUAGES,
+    NO_TRANSLATIONS,
+    Languages,
+    Localized,
+    Translation,
+    TranslationKey,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +56,17 @@ class PlanState:
     plan_kind: PlanKind = PlanKind.ACTION_PLAN
     implements: str | None = None
     edition: int | None = None
+    languages: Languages = DEFAULT_LANGUAGES
+    translations: Mapping[TranslationKey, Translation] = field(
+        default_factory=lambda: NO_TRANSLATIONS
+    )
+    # Set on a copy read in a language other than the source (`application.translations`).
+    localized: Localized | None = None
+
+    @property
+    def lang(self) -> str | None:
+        """The language of this copy's texts when it is not the source language."""
+        return self.localized.lang if self.localized else None
 
     def node(self, node_id: str) -> Node | None:
         return self.nodes.get(node_id)
@@ -116,6 +137,8 @@ class PlanBuilder:
         self.edition = state.edition
         # The action plan an operational plan's activities link into, when checking changes.
         self.implemented = implemented
+        self.languages = state.languages
+        self.translations: dict[TranslationKey, Translation] = dict(state.translations)
 
     # -- reading, for validation -------------------------------------------------------------
     def siblings(self, parent_id: str | None) -> list[str]:
@@ -167,6 +190,10 @@ class PlanBuilder:
                 self.links.add(link)
             case NodesUnlinked(link=link):
                 self.links.discard(link)
+            case LanguagesDeclared(source=source, published=published):
+                self.languages = Languages(source, published)
+            case TextTranslated(node_id=node_id, slot=slot, lang=lang, text=text, source=source):
+                self.translations[node_id, slot, lang] = Translation(text, source, self.version + 1)
 
     def freeze(self) -> PlanState:
         ordered = sorted(self.links)
@@ -196,6 +223,8 @@ class PlanBuilder:
             plan_kind=self.plan_kind,
             implements=self.implements,
             edition=self.edition,
+            languages=self.languages,
+            translations=MappingProxyType(dict(self.translations)),
         )
 
 

@@ -100,6 +100,7 @@ class PlanGraphQL(OfflineGraphiQL, PlanGraphQLAccess, CachingGraphQL):
             transparency=services.transparency,
             execution=services.execution,
             proposals=services.proposals,
+            search=services.search,
             **context_access(request.scope, _authenticator(services)),
         )
 

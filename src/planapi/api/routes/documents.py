@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -11,16 +12,19 @@ from starlette.responses import JSONResponse, Response
 from planapi.api.routes.rendering import FORMATS, render
 from planapi.api.routes.spreadsheets import CSV, XLSX, csv_text, xlsx
 from planapi.application.document import diff_document, plan_document
+from planapi.application.document_languages import in_language
 from planapi.application.in_force import read_plan
 from planapi.application.plan_views import PlanVersion
 from planapi.application.plans import PlanService
 from planapi.application.spreadsheets import kpi_sheet, plan_sheets
+from planapi.application.translations import localize
 from planapi.domain.errors import (
     PlanApiError,
     PlanNotFoundError,
     ValidationError,
     VersionNotFoundError,
 )
+from planapi.domain.translations import LANGUAGES, language
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -97,6 +101,31 @@ def _as_tables(found: PlanVersion, fmt: str) -> Response:
     return Response(table, media_type=CSV, headers=attachment(f"{name}-kpis.csv"))
 
 
+def wanted_language(given: str | None, headers: Mapping[str, str]) -> str | None:
+    """`?lang=` if given (one of the six, or 400), else the best of Accept-Language's six."""
+    if given is not None:
+        found = language(given)
+        if found is None:
+            raise BadQuery(f"lang: {given!r}; use one of {', '.join(LANGUAGES)}")
+        return found
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(headers.get("accept-language", "").split(",")):
+        tag, _, weight = part.strip().partition(";q=")
+        found = language(tag) or language(tag.split("-")[0])
+        try:
+            quality = float(weight) if weight else 1.0
+        except ValueError:
+            continue
+        if found is not None and quality > 0:
+            ranked.append((-quality, index, found))
+    return min(ranked)[2] if ranked else None
+
+
+def _language(lang: str) -> dict[str, str]:
+    # The same URL answers in the language Accept-Language picks: caches must key on it.
+    return {"content-language": lang, "vary": "Accept-Language"}
+
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
@@ -107,6 +136,7 @@ def document_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
         try:
             fmt, version = _format(request, TABLES), _int(request, "version")
             instant = _instant(request)
+            wanted = wanted_language(request.query_params.get("lang"), request.headers)
             found = await read_plan(plans(), plan_id, version, instant, _date(request, "inForceOn"))
         except BadQuery as error:
             return _error(400, "bad_request", str(error))
@@ -116,7 +146,10 @@ def document_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
             return _error(404, "not_found", f"plan {plan_id!r} has no such version")
         if fmt in TABLES:
             return _as_tables(found, fmt)
-        return Response(render(plan_document(found), fmt), media_type=FORMATS[fmt])
+        lang = wanted or found.state.languages.source
+        read = dataclasses.replace(found, state=localize(found.state, lang))
+        shown = in_language(plan_document(read), lang)
+        return Response(render(shown, fmt), media_type=FORMATS[fmt], headers=_language(lang))
 
     return document
 
@@ -127,6 +160,7 @@ def diff_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
         try:
             fmt = _format(request)
             start, end = _required(request, "from"), _required(request, "to")
+            wanted = wanted_language(request.query_params.get("lang"), request.headers)
             found = await plans().diff(plan_id, start, end)
         except BadQuery as error:
             return _error(400, "bad_request", str(error))
@@ -134,6 +168,8 @@ def diff_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
             return _error(404, "not_found", str(error))
         except ValidationError as error:
             return _error(400, "bad_request", str(error))
-        return Response(render(diff_document(found), fmt), media_type=FORMATS[fmt])
+        lang = wanted or found.after.state.languages.source
+        shown = in_language(diff_document(found), lang)
+        return Response(render(shown, fmt), media_type=FORMATS[fmt], headers=_language(lang))
 
     return diff

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from planapi.application.document import Block, Document
+from planapi.application.document_languages import direction, header_lines
 
 FORMATS = {
     "markdown": "text/markdown; charset=utf-8",
@@ -18,29 +19,6 @@ _MARKS = {"added": "[+] ", "removed": "[-] ", "changed": "[~] ", None: ""}
 
 def render(document: Document, fmt: str) -> str:
     return {"markdown": markdown, "html": page, "json": as_json}[fmt](document)
-
-
-def header_lines(document: Document) -> list[str]:
-    record, info = document.amendment, document.amendment.info
-    versions = (
-        f"Changes from version {document.from_version} to version {record.version}"
-        if document.from_version is not None
-        else f"Version {record.version}"
-    )
-    made_by = f"{info.authority.value}: {info.rationale}"
-    if info.reference:
-        made_by += f" ({info.reference})"
-    lines = [
-        *([document.kind] if document.kind else []),
-        f"{versions}, recorded {record.recorded_at.isoformat()}",
-        f"Hash (SHA-256 chain head): {record.hash.hex()}",
-        f"Amendment {record.version} by {info.actor} — {made_by}",
-    ]
-    if info.effective_from:
-        lines.append(f"Effective from {info.effective_from.isoformat()}")
-    if document.status:
-        lines.append(f"Status: {document.status}")
-    return lines
 
 
 def _md(text: str) -> str:
@@ -101,7 +79,8 @@ def page(document: Document) -> str:
     title = f"{document.title} {document.period}"
     parts = [
         "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{esc(document.lang)}" dir="{direction(document.lang)}">'
+        '<head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{esc(title)}</h1><header>",
@@ -129,7 +108,13 @@ def page(document: Document) -> str:
             parts.append(f"<p>{_marked(block)}</p>")
     parts += _list_to(depth, -1)
     parts.append("</main></body></html>")
-    return "\n".join(parts) + "\n"
+    out = "\n".join(parts) + "\n"
+    if direction(document.lang) == "rtl":
+        # A text still in the source language (no translation yet) runs left to right inside
+        # the right-to-left page: each block finds its own direction from its first letter.
+        for tag in ("p", "li", "h2", "h3", "h4", "h5", "h6"):
+            out = out.replace(f"<{tag}>", f'<{tag} dir="auto">')
+    return out
 
 
 def _list_to(depth: int, level: int) -> list[str]:
@@ -162,6 +147,7 @@ def as_json(document: Document) -> str:
     record, info = document.amendment, document.amendment.info
     body: dict[str, Any] = {
         "planId": document.plan_id,
+        "lang": document.lang,
         "title": document.title,
         "period": document.period,
         "status": document.status,

@@ -78,6 +78,8 @@ PAGED_BY_PARENT = {
     ("ReadingConnection", "edges"),
     ("ReadingConnection", "nodes"),
     ("EventPage", "items"),
+    ("SearchConnection", "edges"),
+    ("NodeConnection", "edges"),
 }
 INTROSPECTION_COST = 100
 # Fields whose work is not their answer's size: re-reading a plan's log (its snapshots, its
@@ -111,6 +113,10 @@ WORK: dict[tuple[str, str], int] = {
     ("Proposal", "preview"): PROPOSAL_MERGE_COST,
     ("Proposal", "diff"): PROPOSAL_MERGE_COST,
     ("Proposal", "conflicts"): PROPOSAL_MERGE_COST,
+    # Counting a version's translations reads every text once (cached after), and a PO file
+    # holds them all: priced like a page of fields and a large list respectively.
+    ("Plan", "translationStatus"): 100,
+    ("Plan", "translationsPo"): 5_000,
 }
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {

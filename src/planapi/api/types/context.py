@@ -20,6 +20,7 @@ from planapi.application.plans import PlanService
 from planapi.application.proposals import ProposalService
 from planapi.application.reading_summary import PlanReadings
 from planapi.application.readings import ReadingService
+from planapi.application.search import SearchService
 from planapi.application.transparency import Transparency
 from planapi.domain.execution import ActivityExecution
 from planapi.domain.plan import PlanState
@@ -44,6 +45,7 @@ class Context:
     transparency: Transparency | None = None  # the Merkle logs (api/types/log_fields.py)
     execution: ExecutionService | None = None  # execution records of operational plans
     proposals: ProposalService | None = None  # amendments drafted and reviewed (issue 17)
+    search: SearchService | None = None  # Query.search (api/types/search.py)
     # The caller, set per request from the access middleware (docs/security.md); None: nobody,
     # refused everything. `actor` is its name wherever it writes.
     principal: Principal | None = None

@@ -64,9 +64,13 @@ def global_id(type_name: str, *parts: str | int) -> strawberry.ID:
     return strawberry.ID(":".join((type_name, *(part(str(each)) for each in parts))))
 
 
-def node_global_id(kind: NodeKind, plan_id: str, version: int, node_id: str) -> strawberry.ID:
-    """The hot one (every node of a tree): one format string."""
-    return strawberry.ID(f"{KIND_TYPE_NAMES[kind]}:{part(plan_id)}:{version}:{part(node_id)}")
+def node_global_id(
+    kind: NodeKind, plan_id: str, version: int, node_id: str, lang: str | None = None
+) -> strawberry.ID:
+    """The hot one (every node of a tree): one format string. Read in a language other than the
+    plan's source, a node holds other texts, so its id names the language too (`…:kpi-1:fr`)."""
+    text = f"{KIND_TYPE_NAMES[kind]}:{part(plan_id)}:{version}:{part(node_id)}"
+    return strawberry.ID(f"{text}:{lang}" if lang else text)
 
 
 def parse(text: str) -> tuple[str, list[str]]:

@@ -15,6 +15,7 @@ from planapi.api.types.global_ids import Node as GlobalNode
 from planapi.api.types.global_ids import global_id
 from planapi.api.types.log_fields import InclusionProof
 from planapi.api.types.naming import camel
+from planapi.api.types.translations import LanguagesDeclared, TextTranslated, as_language_change
 from planapi.application.feed import plan_id_of
 from planapi.application.ports import Recorded
 from planapi.application.primitives import field_to_primitive
@@ -119,7 +120,14 @@ class NodesUnlinked:
 
 
 AmendmentChange = Annotated[
-    NodeAdded | NodeUpdated | NodeRemoved | NodeMoved | NodesLinked | NodesUnlinked,
+    NodeAdded
+    | NodeUpdated
+    | NodeRemoved
+    | NodeMoved
+    | NodesLinked
+    | NodesUnlinked
+    | LanguagesDeclared
+    | TextTranslated,
     strawberry.union("AmendmentChange", description="What one change did to which node."),
 ]
 
@@ -166,6 +174,9 @@ def as_change(event: NodeEvent) -> AmendmentChange:
                 to_id=strawberry.ID(link.to_id),
                 relation=link.relation,
             )
+    found = as_language_change(event)
+    if found is not None:
+        return found
     raise TypeError(f"unknown change {event!r}")
 
 

@@ -11,6 +11,12 @@ import strawberry
 
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
 from planapi.api.types.activity_inputs import BudgetLineInput, MilestoneInput, ShareInput
+from planapi.api.types.translations import (
+    DeclareLanguagesInput,
+    SetTranslationInput,
+    declare_change,
+    translation_change,
+)
 from planapi.application.plan_commands import AmendPlan, CreatePlan
 from planapi.domain.activity_values import ActivityStatus
 from planapi.domain.changes import (
@@ -163,6 +169,8 @@ class PlanChangeInput:
     move_node: MoveNodeInput | None = UNSET
     link: LinkInput | None = UNSET
     unlink: LinkInput | None = UNSET
+    declare_languages: DeclareLanguagesInput | None = UNSET
+    set_translation: SetTranslationInput | None = UNSET
 
 
 @strawberry.input
@@ -294,6 +302,10 @@ def to_change(change: PlanChangeInput) -> Change:
         return LinkNodes(change.link.from_id, change.link.to_id, change.link.relation)
     if change.unlink:
         return UnlinkNodes(change.unlink.from_id, change.unlink.to_id, change.unlink.relation)
+    if change.declare_languages:
+        return declare_change(change.declare_languages)
+    if change.set_translation:
+        return translation_change(change.set_translation)
     raise ValueError("a change must name exactly one operation")  # @oneOf makes this unreachable
 
 

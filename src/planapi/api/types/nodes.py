@@ -13,11 +13,11 @@ from planapi.api.types import scalars  # noqa: F401  (registers the domain enums
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
 from planapi.api.types.global_ids import Node as GlobalNode
-from planapi.api.types.global_ids import node_global_id
 from planapi.api.types.history import Amendment
 from planapi.api.types.naming import camel
 from planapi.api.types.node_history import FieldBlame, NodeHistoryEntry, history_page
 from planapi.api.types.node_values import ExternalReference
+from planapi.api.types.translations import Translatable, global_node_id, source_node
 from planapi.application.primitives import field_to_primitive
 from planapi.domain.errors import ValidationError
 from planapi.domain.links import Link, LinkRelation
@@ -26,7 +26,7 @@ from planapi.domain.plan import PlanState
 
 
 @strawberry.interface(description="Any node of a plan, as it stood at the version being read.")
-class PlanNode(GlobalNode):
+class PlanNode(GlobalNode, Translatable):
     node: strawberry.Private[Node]
     plan: strawberry.Private[PlanState]
 
@@ -36,8 +36,7 @@ class PlanNode(GlobalNode):
         "it never mixes them. `nodeId` is the stable key that arguments take."
     )
     def id(self) -> strawberry.ID:
-        plan = self.plan
-        return node_global_id(self.node.kind, plan.id, plan.version, self.node.id)
+        return global_node_id(self.node, self.plan)
 
     @strawberry.field(
         description="Stable id: the same in every version, never reused; what arguments and "
@@ -107,7 +106,7 @@ class PlanNode(GlobalNode):
         "set it: who, when, on what authority and why."
     )
     async def blame(self, info: strawberry.Info[Context, None]) -> list[FieldBlame]:
-        found = await info.context.plans.blame(self.plan.id, self.node, self.plan.version)
+        found = await info.context.plans.blame(self.plan.id, source_node(self), self.plan.version)
         return [
             FieldBlame(
                 field=camel(source.origin.field),

@@ -36,6 +36,13 @@ from planapi.api.types.node_kinds import (
     Term,
 )
 from planapi.api.types.nodes import NodeLink, PlanNode, as_type, as_types
+from planapi.api.types.search import PlanPages
+from planapi.api.types.translations import (
+    PlanLanguages,
+    Translatable,
+    TranslationDiff,
+    translation_diffs,
+)
 from planapi.application.plan_views import PlanVersion, VersionDiff
 from planapi.domain.activities import runs_in
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
@@ -43,6 +50,7 @@ from planapi.domain.events import PlanStatus
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
 from planapi.domain.plan_kinds import PlanKind
+from planapi.domain.translations import PLAN_TEXTS
 
 
 @strawberry.type
@@ -68,6 +76,8 @@ class PlanSummary(GlobalNode):
     )
     def id(self) -> strawberry.ID:
         state = self.found.state
+        if state.lang:  # its title in another language
+            return global_id("PlanSummary", state.id, state.version, state.lang)
         return global_id("PlanSummary", state.id, state.version)
 
     @strawberry.field(description="Stable id of the plan: what `plan(id:)` takes.")
@@ -100,8 +110,14 @@ class PlanSummary(GlobalNode):
 
 
 @strawberry.type(description="A plan exactly as it stood at one version.")
-class Plan(GlobalNode):
+class Plan(GlobalNode, PlanLanguages, PlanPages, Translatable):
     found: strawberry.Private[PlanVersion]
+
+    def _text_state(self) -> PlanState:
+        return self.found.state
+
+    def _text_owner(self) -> str:
+        return PLAN_TEXTS
 
     @property
     def _state(self) -> PlanState:
@@ -116,7 +132,10 @@ class Plan(GlobalNode):
         "stable key that arguments take."
     )
     def id(self) -> strawberry.ID:
-        return global_id("Plan", self._state.id, self._state.version)
+        state = self._state
+        if state.lang:  # another language, other texts: another id (`Plan:baku-2026:34:fr`)
+            return global_id("Plan", state.id, state.version, state.lang)
+        return global_id("Plan", state.id, state.version)
 
     @strawberry.field(
         description="Stable id of the plan: the same in every version; what `plan(id:)`, "
@@ -319,6 +338,9 @@ class PlanDiff:
     changed: list[ChangedNode]
     links_added: list[NodeLink]
     links_removed: list[NodeLink]
+    translated: list[TranslationDiff] = strawberry.field(
+        description="Translations new or revised between the two versions."
+    )
 
 
 def as_plan_diff(found: VersionDiff) -> PlanDiff:
@@ -352,6 +374,7 @@ def as_plan_diff(found: VersionDiff) -> PlanDiff:
         ],
         links_added=[NodeLink.of(link, after) for link in diff.links_added],
         links_removed=[NodeLink.of(link, before) for link in diff.links_removed],
+        translated=translation_diffs(diff.translated),
     )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Annotated
 
 import strawberry
 
@@ -31,7 +32,9 @@ from planapi.api.types.plans import Plan, PlanSummary
 from planapi.api.types.readings import CURRENT, SUPERSEDED_BY, Reading
 from planapi.api.types.root_fields import Caching, declare
 from planapi.api.types.subscriptions import ReadingsBatch, batch_global_id
+from planapi.api.types.translations import LANG_ARGUMENT, in_language, language_part, requested
 from planapi.application.access import Permission
+from planapi.application.translations import localize
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.readings import ReadingQuery, ReadingVersion
 
@@ -47,6 +50,7 @@ _EVERY_READING = ReadingQuery(include_superseded=True)
 class _Target:
     type_name: str
     parts: list[str]
+    lang: str | None = None  # a plan or node read in a language other than its source
 
 
 def _number(text: str, what: str, low: int, high: int) -> int:
@@ -76,6 +80,9 @@ def _target(text: str) -> _Target:
     if shape is None:
         raise MalformedIdError(f"no type {type_name!r} has global ids here")
     fixed = shape[:-1] if shape[-1] == "..." else shape
+    lang = language_part(type_name, parts, len(shape))
+    if lang is not None:
+        parts = parts[:-1]
     if len(parts) < len(fixed) or (len(parts) > len(fixed) and fixed is shape):
         raise MalformedIdError(f"a {type_name} id is {type_name}:{':'.join(fixed)}")
     for name, given in zip(fixed, parts, strict=False):
@@ -86,7 +93,7 @@ def _target(text: str) -> _Target:
         if state == parts[3]:
             raise MalformedIdError(f"a reading's state is {CURRENT} or {SUPERSEDED_BY}<readingId>")
         _number(state, "superseding reading id", 1, MAX_ROW_ID)
-    return _Target(type_name, parts)
+    return _Target(type_name, parts, lang)
 
 
 def _targets(given: Sequence[str], argument: str, *, listed: bool) -> list[_Target]:
@@ -104,12 +111,12 @@ def _targets(given: Sequence[str], argument: str, *, listed: bool) -> list[_Targ
 
 async def _plan(context: Context, target: _Target) -> Plan | None:
     found = await context.plans.plan(target.parts[0], int(target.parts[1]))
-    return Plan(found=found) if found else None
+    return Plan(found=in_language(found, target.lang)) if found else None
 
 
 async def _summary(context: Context, target: _Target) -> PlanSummary | None:
     found = await context.plans.plan(target.parts[0], int(target.parts[1]))
-    return PlanSummary(found=found) if found else None
+    return PlanSummary(found=in_language(found, target.lang)) if found else None
 
 
 async def _amendment(context: Context, target: _Target) -> Amendment | None:
@@ -123,7 +130,8 @@ async def _plan_node(context: Context, target: _Target) -> Node | None:
     node = found.state.node(node_id) if found else None
     if found is None or node is None or KIND_TYPE_NAMES[node.kind] != target.type_name:
         return None
-    return as_type(node, found.state)
+    state = localize(found.state, target.lang)
+    return as_type(state.nodes[node_id], state)
 
 
 async def _history_entry(context: Context, target: _Target) -> NodeHistoryEntry | None:
@@ -189,8 +197,15 @@ class NodeQueries:
         "of this API (a stable key such as a `planId` or `nodeId` included).",
         metadata=declare(Permission.READ, Caching.HEADS),
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        lang: Annotated[str | None, strawberry.argument(description=LANG_ARGUMENT)] = None,
+    ) -> Node | None:
         (target,) = _targets([id], "id", listed=False)
+        if lang is not None:
+            target = replace(target, lang=requested(lang))
         return await _resolve(info.context, target)
 
     @strawberry.field(

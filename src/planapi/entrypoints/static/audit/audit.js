@@ -30,7 +30,7 @@
           pageInfo { hasNextPage endCursor }
           nodes {
             version recordedAt actor authority rationale reference effectiveFrom hash
-            changes { __typename }
+            changes { __typename ... on TextTranslated { lang } }
           }
         }
       }
@@ -107,6 +107,7 @@
     NodeMoved: "moved",
     NodesLinked: "linked",
     NodesUnlinked: "unlinked",
+    LanguagesDeclared: "languages declared",
   };
 
   const BREAKS = {
@@ -559,7 +560,11 @@
   function changeSummary(changes) {
     const counts = new Map();
     for (const change of changes) {
-      const word = CHANGES[change.__typename] || change.__typename;
+      // A translation says which language it translated into (`translated into ar`).
+      const word =
+        change.__typename === "TextTranslated"
+          ? `translated into ${change.lang}`
+          : CHANGES[change.__typename] || change.__typename;
       counts.set(word, (counts.get(word) || 0) + 1);
     }
     if (counts.size === 0) return h("em", {}, "none");

@@ -1,0 +1,142 @@
+"""The search index on PostgreSQL: the texts of a version in `search_texts` (migration 0012),
+each language matched with its own text search configuration, and Chinese as bigrams.
+
+PostgreSQL 15 stems Arabic, English, French, Russian and Spanish; it has no configuration that
+splits Chinese into words, so a Chinese text is indexed as its overlapping character pairs
+under `simple` and a query as the phrase of its pairs: a two-character word is one pair, and a
+longer one matches only where its pairs follow each other. Rank: `ts_rank`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from planapi.application.ports import SearchText
+
+CONFIGURATIONS = {
+    "ar": "arabic",
+    "zh": "simple",
+    "en": "english",
+    "fr": "french",
+    "ru": "russian",
+    "es": "spanish",
+}
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def bigrams(chinese: str) -> list[str]:
+    """The overlapping pairs of each run of Han characters (a lone character stands alone),
+    and every other word as it is."""
+    out: list[str] = []
+    for piece in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+|\w+", chinese):
+        if not _HAN.fullmatch(piece):
+            out.append(piece.lower())
+        elif len(piece) == 1:
+            out.append(piece)
+        else:
+            out += [piece[i : i + 2] for i in range(len(piece) - 1)]
+    return out
+
+
+def chinese_query(query: str) -> str | None:
+    """A `to_tsquery('simple', …)` phrase of the query's pairs, or None if it has none."""
+    pairs = bigrams(query)
+    if not pairs:
+        return None
+    quoted = [f"'{pair}'" + (":*" if len(pair) == 1 else "") for pair in pairs]
+    return " <-> ".join(quoted)
+
+
+_INSERT = text(
+    "INSERT INTO search_texts (plan_id, version, lang, node_id, field, kind, position, text, tsv) "
+    "SELECT :plan_id, :version, t.lang, t.node_id, t.field, t.kind, t.position, t.text, "
+    "to_tsvector(CAST(t.config AS regconfig), t.indexed) "
+    "FROM unnest(CAST(:langs AS text[]), CAST(:node_ids AS text[]), CAST(:fields AS text[]), "
+    "CAST(:kinds AS text[]), CAST(:positions AS integer[]), CAST(:texts AS text[]), "
+    "CAST(:configs AS text[]), CAST(:indexed AS text[])) "
+    "AS t(lang, node_id, field, kind, position, text, config, indexed)"
+)
+
+
+class PostgresSearchIndex:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._known: set[tuple[str, int]] = set()
+
+    async def indexed(self, plan_id: str, version: int) -> bool:
+        if (plan_id, version) in self._known:
+            return True
+        query = text("SELECT 1 FROM search_texts WHERE plan_id = :p AND version = :v LIMIT 1")
+        async with self.engine.connect() as conn:
+            found = (await conn.execute(query, {"p": plan_id, "v": version})).first()
+        if found is not None:
+            self._known.add((plan_id, version))
+        return found is not None
+
+    async def index(self, plan_id: str, version: int, texts: Sequence[SearchText]) -> None:
+        params = {
+            "plan_id": plan_id,
+            "version": version,
+            "langs": [t.lang for t in texts],
+            "node_ids": [t.node_id for t in texts],
+            "fields": [t.field for t in texts],
+            "kinds": [t.kind for t in texts],
+            "positions": [t.position for t in texts],
+            "texts": [t.text for t in texts],
+            "configs": [CONFIGURATIONS[t.lang] for t in texts],
+            "indexed": [" ".join(bigrams(t.text)) if t.lang == "zh" else t.text for t in texts],
+        }
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(_INSERT, params)
+        except IntegrityError:
+            pass  # another request indexed this version first: the same rows
+        self._known.add((plan_id, version))
+
+    async def search(
+        self,
+        plan_id: str,
+        version: int,
+        query: str,
+        langs: Sequence[str],
+        kinds: Sequence[str],
+        limit: int,
+    ) -> tuple[list[tuple[SearchText, float]], int]:
+        branches: list[str] = []
+        params: dict[str, object] = {"p": plan_id, "v": version, "kinds": list(kinds)}
+        for index, lang in enumerate(langs):
+            if lang == "zh":
+                phrase = chinese_query(query)
+                if phrase is None:
+                    continue
+                params[f"q{index}"] = phrase
+                matcher = f"to_tsquery('simple', :q{index})"
+            else:
+                params[f"q{index}"] = query
+                matcher = f"websearch_to_tsquery('{CONFIGURATIONS[lang]}', :q{index})"
+            params[f"l{index}"] = lang
+            # A scalar subquery: computed once, so the planner can read the GIN index with it.
+            query_of = f"(SELECT {matcher})"
+            branches.append(
+                f"SELECT node_id, kind, field, lang, text, position, ts_rank(tsv, {query_of}) "
+                f"AS rank FROM search_texts WHERE plan_id = :p AND version = :v "
+                f"AND lang = :l{index} AND tsv @@ {query_of}"
+                + (" AND kind = ANY(CAST(:kinds AS text[]))" if kinds else "")
+            )
+        if not branches:
+            return [], 0
+        params["limit"] = limit
+        statement = (
+            "SELECT *, count(*) OVER () AS total FROM ("
+            + " UNION ALL ".join(branches)
+            + ") AS found ORDER BY rank DESC, position, lang, field LIMIT :limit"
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(text(statement), params)).all()
+        found = [(SearchText(*row[:6]), float(row[6])) for row in rows]
+        return found, int(rows[0][7]) if rows else 0

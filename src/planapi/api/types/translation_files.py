@@ -1,0 +1,82 @@
+"""Translators' files in GraphQL: `Plan.translationsPo(lang)` exports a language as gettext PO,
+`importTranslations` records a translated PO file as one amendment, all of it or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from planapi.api.types.context import Context
+from planapi.api.types.errors import (
+    Forbidden,
+    PlanNotFound,
+    ValidationFailed,
+    VersionConflict,
+    as_union_member,
+)
+from planapi.api.types.history import Amendment
+from planapi.api.types.plans import Plan
+from planapi.api.types.root_fields import Caching, declare
+from planapi.application.access import Permission
+from planapi.application.translation_files import ImportTranslations, import_po
+from planapi.domain.errors import PlanApiError
+from planapi.domain.events import Authority
+
+
+@strawberry.input(
+    description="A PO file of one language (as `Plan.translationsPo` exports it, translated)."
+)
+class ImportTranslationsInput:
+    plan_id: strawberry.ID
+    expected_version: int
+    lang: str
+    po: str
+    authority: Authority
+    rationale: str
+    reference: str | None = None
+    effective_from: dt.date | None = None
+
+
+@strawberry.type(description="The PO file's translations were recorded as the next version.")
+class TranslationsImported:
+    plan: Plan
+    amendment: Amendment
+    imported: int = strawberry.field(description="Texts translated by this amendment.")
+
+
+ImportTranslationsResult = Annotated[
+    TranslationsImported | ValidationFailed | VersionConflict | PlanNotFound | Forbidden,
+    strawberry.union("ImportTranslationsResult"),
+]
+
+
+@strawberry.type
+class TranslationFileMutations:
+    @strawberry.mutation(
+        description="Record the translations of a PO file as one amendment (`setTranslation` "
+        "for each translated entry that is not fuzzy and not already recorded), or none of "
+        "them: each entry refused is a problem naming it (`entries[3].msgid`).",
+        metadata=declare(Permission.AMEND, Caching.NOT_A_QUERY),
+    )
+    async def import_translations(
+        self, info: strawberry.Info[Context, None], input: ImportTranslationsInput
+    ) -> ImportTranslationsResult:
+        command = ImportTranslations(
+            plan_id=input.plan_id,
+            expected_version=input.expected_version,
+            lang=input.lang,
+            po=input.po,
+            authority=input.authority,
+            rationale=input.rationale,
+            reference=input.reference,
+            effective_from=input.effective_from,
+        )
+        try:
+            found, count = await import_po(info.context.plans, command, info.context.actor)
+        except PlanApiError as error:
+            return as_union_member(error)  # type: ignore[no-any-return]
+        return TranslationsImported(
+            plan=Plan(found=found), amendment=Amendment(record=found.amendment), imported=count
+        )
