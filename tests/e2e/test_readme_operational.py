@@ -22,7 +22,7 @@ def _example() -> str:
 async def test_the_readme_example_runs_as_written(graphql: GraphQL, baku: str) -> None:
     document = _example()
     results = {}
-    for name in ("CreateOperational", "ApproveEdition", "RecordExecution", "Dashboard"):
+    for name in ("CreateOperational", "ApproveEdition", "RecordExecution", "OperationalDashboard"):
         body = await graphql_named(graphql, document, name)
         assert "errors" not in body, body
         results[name] = body["data"]
@@ -30,14 +30,17 @@ async def test_the_readme_example_runs_as_written(graphql: GraphQL, baku: str) -
     assert results["CreateOperational"]["createPlan"]["__typename"] == "PlanCreated"
     assert results["ApproveEdition"]["amendPlan"]["plan"] == {"edition": 2027, "version": 2}
     assert results["RecordExecution"]["recordExecution"]["stored"] == 3
-    plan = results["Dashboard"]["plan"]
+    plan = results["OperationalDashboard"]["plan"]
     assert plan["budget"]["items"] == [
         {"key": "output-toolkits", "amount": "90000.00"},
         {"key": "output-provision-of-data", "amount": "30000.00"},
     ]
     assert plan["implementation"]["total"]["budgetExecuted"] == "80000.00"
     assert plan["activities"][0]["execution"]["status"] == "ONGOING"
-    outputs = {o["nodeId"]: o["activities"] for o in results["Dashboard"]["actionPlan"]["outputs"]}
+    outputs = {
+        o["nodeId"]: o["activities"]
+        for o in results["OperationalDashboard"]["actionPlan"]["outputs"]
+    }
     assert outputs["output-toolkits"] == [{"nodeId": "act-toolkits"}]
 
 

@@ -25,12 +25,18 @@ async def test_the_readmes_proposal_example_runs_as_written(graphql: GraphQL, ba
         assert "errors" not in body, (name, body)
         found[name] = body["data"]
 
-    assert [name for name, _ in operations()] == ["Draft", "Review", "Revise", "Read", "Adopt"]
+    assert [name for name, _ in operations()] == [
+        "Draft",
+        "Review",
+        "Revise",
+        "Read",
+        "AdoptProposal",
+    ]
     assert found["Draft"]["proposeAmendment"]["proposal"]["proposalId"] == "baku-2026.p1"
     assert found["Review"]["reviewProposal"]["__typename"] == "ProposalUpdated"
     read = found["Read"]["proposal"]
     assert read["preview"]["id"] == "Plan:baku-2026.p1~r2:2"
     assert read["conflicts"] == []
-    adopted = found["Adopt"]["adoptProposal"]
+    adopted = found["AdoptProposal"]["adoptProposal"]
     assert adopted["__typename"] == "AmendmentApplied", adopted
     assert adopted["amendment"]["proposal"] == {"proposalId": "baku-2026.p1", "status": "ADOPTED"}
