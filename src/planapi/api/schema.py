@@ -44,6 +44,7 @@ from planapi.api.types import (
     log_fields,
     node_kinds,  # noqa: F401  (each kind's type registers itself)
 )
+from planapi.api.types.code_lists import CodeListQueries
 from planapi.api.types.context import Context, request_id
 from planapi.api.types.errors import (
     Forbidden,
@@ -127,7 +128,7 @@ CreatePlanResult = Annotated[
 
 
 @strawberry.type
-class Query(NodeQueries):
+class Query(NodeQueries, CodeListQueries):
     @strawberry.field(
         description="Every plan, at its latest version.",
         metadata=declare(Permission.READ, Caching.HEADS, Cost(items=20)),

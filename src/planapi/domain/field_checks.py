@@ -7,6 +7,7 @@ import enum
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from planapi.domain.code_lists import reference_problems
 from planapi.domain.errors import PeriodError, Problem
 from planapi.domain.nodes import (
     NODE_ID,
@@ -149,6 +150,7 @@ def _check_references(work: PlanBuilder, value: object, path: Path) -> list[Prob
     seen: set[tuple[object, str]] = set()
     for i, ref in enumerate(_items(value, Reference)):
         problems += text_problems((*path, i, "code"), ref.code, 100, required=True)
+        problems += reference_problems(ref, (*path, i, "code"))
         key = (ref.vocabulary, ref.code)
         if key in seen:
             problems.append(Problem((*path, i), "the same reference is given twice"))

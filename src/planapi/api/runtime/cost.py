@@ -64,6 +64,8 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     ("PlanDiff", "linksAdded"): 50,
     ("PlanDiff", "linksRemoved"): 50,
     ("ReadingsBatch", "readings"): 100,
+    ("CodeList", "codes"): 250,  # ISO 3166-1 has 249; SDG targets 169
+    ("ListCode", "members"): 60,
 }
 DEFAULT_LIST_SIZE = 10  # children, links, outcomes, KPIs, targets …
 # Lists whose size is their parent connection's page size (`amendments(first:)`, `events`).
