@@ -20,7 +20,7 @@ from importlib.metadata import version as package_version
 import pycountry
 
 from planapi.domain.errors import Problem
-from planapi.domain.nodes import Reference, ReferenceVocabulary
+from planapi.domain.nodes import Dimension, Reference, ReferenceVocabulary
 
 ISO_3166 = "ISO_3166_1_ALPHA3"
 _FILES = (
@@ -188,3 +188,26 @@ def reference_problems(ref: Reference, path: tuple[str | int, ...]) -> list[Prob
             "use vocabulary OTHER for codes outside the shipped lists",
         )
     ]
+
+
+def binding_problems(dimension: Dimension, path: tuple[str | int, ...]) -> list[Problem]:
+    """A dimension bound to a code list names a list that exists, and values among its codes."""
+    if dimension.code_list is None:
+        return []
+    found = code_list(dimension.code_list)
+    if found is None:
+        known = ", ".join(sorted(code_lists()))
+        return [Problem((*path, "code_list"), f"no code list {dimension.code_list!r} ({known})")]
+    return [
+        Problem((*path, "values", i), f"{value!r} is not a code of {found.id}")
+        for i, value in enumerate(dimension.values)
+        if found.code(value) is None
+    ]
+
+
+def dimension_codes(dimension: Dimension) -> frozenset[str]:
+    """The values a reading may give for a dimension (empty: any)."""
+    if dimension.code_list is None or dimension.values:
+        return frozenset(dimension.values)
+    found = code_list(dimension.code_list)
+    return frozenset(code.id for code in found.codes) if found else frozenset()

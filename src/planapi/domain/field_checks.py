@@ -7,7 +7,7 @@ import enum
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from planapi.domain.code_lists import reference_problems
+from planapi.domain.code_lists import binding_problems, reference_problems
 from planapi.domain.errors import PeriodError, Problem
 from planapi.domain.nodes import (
     NODE_ID,
@@ -206,6 +206,7 @@ def _check_dimensions(work: PlanBuilder, value: object, path: Path) -> list[Prob
         seen.add(dimension.name)
         if len(set(dimension.values)) != len(dimension.values):
             problems.append(Problem((*path, i, "values"), "values must be distinct"))
+        problems += binding_problems(dimension, (*path, i))
     return problems
 
 

@@ -87,7 +87,11 @@ VERIFY_ALL_READINGS_COST = 300_000
 # hundred amendments with proofs costs what a hundred such reads do.
 INCLUSION_PROOF_COST = 100
 # Fields below the roots whose work is not their answer's size (root fields declare theirs).
-WORK: dict[tuple[str, str], int] = {("Amendment", "inclusionProof"): INCLUSION_PROOF_COST}
+WORK: dict[tuple[str, str], int] = {
+    ("Amendment", "inclusionProof"): INCLUSION_PROOF_COST,
+    # Reads a period's readings of two KPIs (each country's series) and walks every group.
+    ("Kpi", "aggregate"): 500,
+}
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {
     Role.ANONYMOUS: 250_000,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from planapi.api.types.aggregates import KpiAggregateResult, kpi_aggregate
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
 from planapi.api.types.node_values import KpiDimension, PeriodValue
@@ -131,6 +132,22 @@ class Kpi(PlanNode):
         found = await info.context.reading_loader.load((self.plan.id, self.node.id, query))
         targets = [TargetProgress.of(item) for item in progress(self.node, found)]
         return KpiProgress(direction=self.node.direction, targets=targets)
+
+    @strawberry.field(
+        description="The current country readings of `period` by region or group (`by`: "
+        "ITU_D_REGIONS, UN_M49_REGIONS, UN_COUNTRY_GROUPS), members as of the period's last "
+        "day: summed for counts (UNIT), averaged weighted by the WEIGHTED_BY KPI's readings "
+        "for percentages and ratios, otherwise refused with the reason. `dimension`: the one "
+        "bound to ISO_3166_1_ALPHA3 (needed only when several are)."
+    )
+    async def aggregate(
+        self,
+        info: strawberry.Info[Context, None],
+        by: strawberry.ID,
+        period: str,
+        dimension: str | None = None,
+    ) -> KpiAggregateResult:
+        return await kpi_aggregate(info, self.plan, self.node, str(by), period, dimension)
 
 
 def _page_size(name: str, given: int) -> None:

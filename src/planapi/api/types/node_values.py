@@ -41,7 +41,12 @@ class PeriodValue:
 class KpiDimension:
     name: str
     values: list[str]
+    code_list: str | None = strawberry.field(
+        description="The code list the dimension's values come from, if bound."
+    )
 
     @classmethod
     def of(cls, dimension: Dimension) -> KpiDimension:
-        return cls(name=dimension.name, values=list(dimension.values))
+        return cls(
+            name=dimension.name, values=list(dimension.values), code_list=dimension.code_list
+        )
