@@ -22,6 +22,7 @@ from planapi.api.routes.documents import diff_endpoint, document_endpoint
 from planapi.api.routes.events import events_endpoint
 from planapi.api.routes.ingest import ingest_endpoint
 from planapi.api.routes.log_routes import log_endpoints
+from planapi.api.routes.sdmx_export import series_endpoint
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context, request_id
@@ -206,6 +207,11 @@ def _routes(
         *([Route("/metrics", metrics.endpoint)] if settings.metrics else []),
         Route("/plans/{plan_id}/document", document_endpoint(lambda: holder["app"].plans)),
         Route("/plans/{plan_id}/diff", diff_endpoint(lambda: holder["app"].plans)),
+        Route(
+            "/plans/{plan_id}/kpis/{kpi_id}/series",
+            series_endpoint(lambda: holder["app"].readings),
+            methods=["GET", "HEAD"],
+        ),
         Route(
             "/ingest/readings",
             ingest_endpoint(lambda: holder["app"].readings, max_body=settings.max_ingest_bytes),

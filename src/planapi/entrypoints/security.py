@@ -68,6 +68,8 @@ ROUTES: tuple[RouteRule, ...] = (
     # challenged for Basic credentials like the audit page.
     RouteRule(re.compile(r"^/plans/[^/]+/(document|diff)$"), Permission.READ, browser=True),
     RouteRule(re.compile(r"^/audit(/.*)?$"), Permission.AUDIT, browser=True),
+    # A KPI's series as SDMX-CSV: what Kpi.readings gives a reader over GraphQL.
+    RouteRule(re.compile(r"^/plans/[^/]+/kpis/[^/]+/series$"), Permission.READ),
 )
 DEFAULT_PERMISSION = Permission.READ  # a path no rule names (it will 404 for those who may read)
 UNMETERED = frozenset({"/healthz", "/metrics"})
