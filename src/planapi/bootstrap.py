@@ -173,6 +173,7 @@ class RelayServices:
     events: SqlEventStore
     positions: SqlRelayPositions
     tree: SqlMerkleLog
+    batches: SqlReadingLog
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -186,6 +187,7 @@ async def bootstrap_relay(settings: Settings) -> RelayServices:
         SqlEventStore(engine, SystemClock()),
         SqlRelayPositions(engine),
         SqlMerkleLog(engine),
+        SqlReadingLog(engine),
     )
 
 
