@@ -1,5 +1,5 @@
 """`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
-readings, verify, verify_load, http), one after another, each beside its own baseline."""
+readings, sdmx, verify, verify_load, http), one after another, each beside its own baseline."""
 
 from __future__ import annotations
 
@@ -9,12 +9,23 @@ import os
 import platform
 import sys
 
-from bench import hostile, http, merkle, plan_reads, plan_writes, readings, verify, verify_load
+from bench import (
+    hostile,
+    http,
+    merkle,
+    plan_reads,
+    plan_writes,
+    readings,
+    sdmx,
+    verify,
+    verify_load,
+)
 
 BENCHMARKS = {
     "plan_writes": plan_writes.main,
     "plan_reads": plan_reads.main,
     "readings": readings.main,
+    "sdmx": sdmx.main,
     "verify": verify.main,
     "verify_load": verify_load.main,
     "http": http.main,
