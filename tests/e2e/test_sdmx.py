@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -205,3 +206,81 @@ def test_every_sdmx_spelling_of_a_period_is_read(given: str, period: str) -> Non
 def test_periods_sdmx_cannot_mean_here_are_refused(given: str) -> None:
     with pytest.raises(SdmxRowError, match="TIME_PERIOD"):
         sdmx_period(given)
+
+
+def json_message(action: str = "Information") -> dict[str, Any]:
+    """An SDMX-JSON 2.0 data message: two series (KEN and FRA women in towns), three years."""
+    return {
+        "meta": {"schema": "https://json.sdmx.org/2.0.0/sdmx-json-data-schema.json"},
+        "data": {
+            "structures": [
+                {
+                    "links": [
+                        {"urn": f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={DATAFLOW}"}
+                    ],
+                    "dimensions": {
+                        "series": [
+                            {"id": "INDICATOR", "values": [{"id": "IT_MOB_SUBS"}]},
+                            {"id": "REF_AREA", "values": [{"id": "KEN"}, {"id": "FRA"}]},
+                            {"id": "SEX", "values": [{"id": "F"}]},
+                            {"id": "URBANISATION", "values": [{"id": "U"}]},
+                        ],
+                        "observation": [
+                            {
+                                "id": "TIME_PERIOD",
+                                "values": [
+                                    {"value": "2025"},
+                                    {"value": "2026-A1"},
+                                    {"value": "2027"},
+                                ],
+                            }
+                        ],
+                    },
+                    "measures": {"observation": [{"id": "OBS_VALUE"}]},
+                    "attributes": {
+                        "observation": [{"id": "OBS_STATUS", "values": [{"id": "A"}, {"id": "P"}]}]
+                    },
+                }
+            ],
+            "dataSets": [
+                {
+                    "action": action,
+                    "structure": 0,
+                    "series": {
+                        "0:0:0:0": {"observations": {"0": [10, 0], "1": [11, 0], "2": [12, 1]}},
+                        "0:1:0:0": {"observations": {"0": [20, 0], "1": [21.5, 0]}},
+                    },
+                }
+            ],
+        },
+    }
+
+
+SDMX_JSON = "application/vnd.sdmx.data+json; version=2.0.0"
+
+
+async def test_sdmx_json_data_messages_ingest_and_export_as_csv(
+    client: httpx.AsyncClient, plan: str
+) -> None:
+    body = json.dumps(json_message()).encode()
+
+    response = await ingest(client, body, key="json-1", kind=SDMX_JSON)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["stored"] == 5
+    rows = await exported(client)
+    assert sorted(
+        (r["REF_AREA"], r["TIME_PERIOD"], r["OBS_VALUE"], r["OBS_STATUS"]) for r in rows
+    ) == [
+        ("FRA", "2025", "20", "A"),
+        ("FRA", "2026", "21.5", "A"),
+        ("KEN", "2025", "10", "A"),
+        ("KEN", "2026", "11", "A"),
+        ("KEN", "2027", "12", "P"),
+    ]
+    deleted = await ingest(client, json.dumps(json_message("Delete")).encode(), kind=SDMX_JSON)
+    assert deleted.status_code == 422
+    assert "ACTION D" in deleted.json()["problems"][0]["message"]
+    garbage = await ingest(client, b'{"data": 3}', kind=SDMX_JSON)
+    assert garbage.status_code == 422
+    assert "SDMX-JSON" in garbage.json()["problems"][0]["message"]

@@ -72,7 +72,7 @@ async def parse_sdmx_csv(
             row = rows.read(text)
             if row is None:
                 continue
-            reading = _reading(row, rows.indicator or "", feeds, names)
+            reading = row_reading(row, rows.indicator or "", feeds, names)
         except SdmxRowError as error:
             into.bad(line, str(error))
             if isinstance(error, _BadHeaderError):
@@ -82,10 +82,10 @@ async def parse_sdmx_csv(
             return
 
 
-def _reading(
+def row_reading(
     row: dict[str, str], column: str, feeds: dict[str, Feed], names: dict[str, dict[str, str]]
 ) -> NewReading:
-    indicator = row[column]
+    indicator = row.get(column, "")
     feed = feeds.get(indicator)
     if feed is None:
         raise SdmxRowError(
