@@ -1,8 +1,8 @@
 """`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
-readings, verify, verify_load, http, merkle, hostile, proposals, dashboard, operational, search),
-one after another, each beside its own baseline. Issue 14's `latest` (every HTTP target beside
-PostGraphile, one table) and `soak` (`--minutes N`, 10 by default) take minutes and run only
-when named."""
+readings, verify, verify_load, http, merkle, hostile, proposals, dashboard, operational, search,
+sdmx), one after another, each beside its own baseline. Issue 14's `latest` (every HTTP target
+beside PostGraphile, one table) and `soak` (`--minutes N`, 10 by default) take minutes and run
+only when named."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from bench import (
     plan_writes,
     proposals,
     readings,
+    sdmx,
     search,
     soak,
     verify,
@@ -33,6 +34,7 @@ BENCHMARKS = {
     "plan_writes": plan_writes.main,
     "plan_reads": plan_reads.main,
     "readings": readings.main,
+    "sdmx": sdmx.main,
     "verify": verify.main,
     "verify_load": verify_load.main,
     "http": http.main,

@@ -184,6 +184,7 @@ class RelayServices:
     events: SqlEventStore
     positions: SqlRelayPositions
     tree: SqlMerkleLog
+    batches: SqlReadingLog
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -197,6 +198,7 @@ async def bootstrap_relay(settings: Settings) -> RelayServices:
         SqlEventStore(engine, SystemClock()),
         SqlRelayPositions(engine),
         SqlMerkleLog(engine),
+        SqlReadingLog(engine),
     )
 
 

@@ -80,8 +80,9 @@ class SqlReadingLog:
             return (await conn.execute(select(func.max(reading_batches.c.id)))).scalar() or 0
 
     async def batches_after(
-        self, after_batch_id: int, limit: int, kpi_ids: Sequence[str]
+        self, after_batch_id: int, limit: int, kpi_ids: Sequence[str] | None
     ) -> list[RecordedBatch]:
+        """Batches after `after_batch_id`, with their readings of `kpi_ids` (None: all)."""
         headers = (
             select(reading_batches)
             .where(reading_batches.c.id > after_batch_id)
@@ -112,7 +113,7 @@ class SqlReadingLog:
         ]
 
 
-def _readings_of(after_batch_id: int, last_batch_id: int, kpi_ids: Sequence[str]) -> Any:
+def _readings_of(after_batch_id: int, last_batch_id: int, kpi_ids: Sequence[str] | None) -> Any:
     """The readings of batches (after, last] and of these KPIs. `readings` has no index on
     batch_id; since batches are written one after another, their readings' ids grow with
     the batch id, so the search starts past the newest reading of an earlier batch (found by a
@@ -124,9 +125,9 @@ def _readings_of(after_batch_id: int, last_batch_id: int, kpi_ids: Sequence[str]
         .limit(1)
         .scalar_subquery()
     )
-    return select(readings).where(
+    found = select(readings).where(
         readings.c.id > func.coalesce(floor, 0),
         readings.c.batch_id > after_batch_id,
         readings.c.batch_id <= last_batch_id,
-        readings.c.kpi_id.in_(list(kpi_ids)),
     )
+    return found if kpi_ids is None else found.where(readings.c.kpi_id.in_(list(kpi_ids)))

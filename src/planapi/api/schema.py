@@ -42,6 +42,7 @@ from planapi.api.types import (
     log_fields,
     node_kinds,  # noqa: F401  (each kind's type registers itself)
 )
+from planapi.api.types.code_lists import CodeListQueries
 from planapi.api.types.context import Context, request_id
 from planapi.api.types.dashboard import prepare
 from planapi.api.types.errors import (
@@ -121,7 +122,7 @@ CreatePlanResult = Annotated[
 
 
 @strawberry.type
-class Query(NodeQueries, ProposalQueries, SearchQueries):
+class Query(NodeQueries, ProposalQueries, SearchQueries, CodeListQueries):
     @strawberry.field(
         description="Every plan, at its latest version.",
         metadata=declare(Permission.READ, Caching.HEADS, Cost(items=20)),

@@ -61,6 +61,7 @@ _RELATION_WORDS = {
     LinkRelation.SUPPORTS: "supports",
     LinkRelation.CONTRIBUTES_TO: "contributes to",
     LinkRelation.RELATES_TO: "relates to",
+    LinkRelation.WEIGHTED_BY: "is weighted by",
 }
 _LISTED_KINDS = {
     SectionContent.TERMS: NodeKind.TERM,

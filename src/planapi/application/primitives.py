@@ -50,11 +50,14 @@ def _reference_in(raw: Json) -> Reference:
 
 
 def _dimension_out(value: Dimension) -> Json:
-    return {"name": value.name, "values": list(value.values)}
+    # Only when bound: dimensions stored before binding existed keep their bytes (and hashes).
+    if value.code_list is None:
+        return {"name": value.name, "values": list(value.values)}
+    return {"name": value.name, "values": list(value.values), "codeList": value.code_list}
 
 
 def _dimension_in(raw: Json) -> Dimension:
-    return Dimension(raw["name"], tuple(raw["values"]))
+    return Dimension(raw["name"], tuple(raw["values"]), raw.get("codeList"))
 
 
 def _milestone_out(value: Milestone) -> Json:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from planapi.domain.activities import ACTIVITY_CHECKS
+from planapi.domain.code_lists import binding_problems, reference_problems
 from planapi.domain.errors import PeriodError, Problem
 from planapi.domain.nodes import (
     NODE_ID,
@@ -151,6 +152,7 @@ def _check_references(work: PlanBuilder, value: object, path: Path) -> list[Prob
     seen: set[tuple[object, str]] = set()
     for i, ref in enumerate(_items(value, Reference)):
         problems += text_problems((*path, i, "code"), ref.code, 100, required=True)
+        problems += reference_problems(ref, (*path, i, "code"))
         key = (ref.vocabulary, ref.code)
         if key in seen:
             problems.append(Problem((*path, i), "the same reference is given twice"))
@@ -211,6 +213,7 @@ def _check_dimensions(work: PlanBuilder, value: object, path: Path) -> list[Prob
         seen.add(dimension.name)
         if len(set(dimension.values)) != len(dimension.values):
             problems.append(Problem((*path, i, "values"), "values must be distinct"))
+        problems += binding_problems(dimension, (*path, i))
     return problems
 
 

@@ -13,6 +13,8 @@ class LinkRelation(enum.Enum):
     SUPPORTS = "SUPPORTS"
     CONTRIBUTES_TO = "CONTRIBUTES_TO"
     RELATES_TO = "RELATES_TO"
+    # A percentage KPI to the KPI whose readings weigh its countries in regional means.
+    WEIGHTED_BY = "WEIGHTED_BY"
 
 
 _RESULTS = frozenset({NodeKind.PRIORITY, NodeKind.OUTCOME})
@@ -29,6 +31,7 @@ LINK_RULES: dict[LinkRelation, tuple[frozenset[NodeKind], frozenset[NodeKind]]] 
         frozenset({NodeKind.RESOLUTION, NodeKind.STUDY_GROUP, NodeKind.QUESTION}),
         _RESULTS | {NodeKind.OUTPUT, NodeKind.REGIONAL_INITIATIVE},
     ),
+    LinkRelation.WEIGHTED_BY: (frozenset({NodeKind.KPI}), frozenset({NodeKind.KPI})),
 }
 
 

@@ -114,10 +114,12 @@ class Measurement:
 
 @dataclass(frozen=True, slots=True)
 class Dimension:
-    """A disaggregation dimension a KPI declares (`sex`: `female`, `male`)."""
+    """A disaggregation dimension a KPI declares (`sex`: `female`, `male`). Bound to a code
+    list (`ISO_3166_1_ALPHA3`), its values are that list's codes (or those of `values`)."""
 
     name: str
     values: tuple[str, ...] = ()
+    code_list: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

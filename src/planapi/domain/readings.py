@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from planapi.domain.code_lists import dimension_codes
 from planapi.domain.errors import PeriodError, Problem
 from planapi.domain.nodes import Dimension, Node, NodeKind
 from planapi.domain.periods import Period, PeriodType, parse_period
@@ -255,7 +256,7 @@ def _period(
 
 def _declared(dimensions: tuple[Dimension, ...]) -> Declared:
     """A KPI's dimensions as sets, built once per KPI and batch rather than once per reading."""
-    return {dimension.name: frozenset(dimension.values) for dimension in dimensions}
+    return {dimension.name: dimension_codes(dimension) for dimension in dimensions}
 
 
 def _disaggregation(
@@ -280,11 +281,17 @@ def _disaggregation(
                 )
             )
         elif declared[name] and value not in declared[name]:
-            allowed = ", ".join(sorted(declared[name]))
-            problems.append(Problem((*at, name), f"{value!r} is not one of {allowed}"))
+            problems.append(Problem((*at, name), _not_allowed(kpi, name, value, declared[name])))
         if names and names.count(name) > 1:
             problems.append(Problem((*at, name), "is given twice"))
             break
+
+
+def _not_allowed(kpi: Node, name: str, value: str, allowed: frozenset[str]) -> str:
+    bound = next((d.code_list for d in kpi.dimensions if d.name == name), None)
+    if bound is not None:
+        return f"{value!r} is not a code of {bound}"
+    return f"{value!r} is not one of {', '.join(sorted(allowed))}"
 
 
 def _texts(reading: NewReading, path: tuple[str | int, ...], problems: list[Problem]) -> None:

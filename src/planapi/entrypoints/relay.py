@@ -37,6 +37,7 @@ from planapi.application.proposal_ports import RecordedFact
 from planapi.bootstrap import bootstrap_relay
 from planapi.config import Settings
 from planapi.entrypoints.checkpoint_relay import CheckpointRelay
+from planapi.entrypoints.readings_relay import ReadingsRelay
 
 log = logging.getLogger("planapi.relay")
 
@@ -113,9 +114,11 @@ class Relay:
         options: RelayOptions,
         stopping: asyncio.Event | None = None,
         checkpoints: CheckpointRelay | None = None,
+        readings: ReadingsRelay | None = None,
     ) -> None:
         self.events = events
         self.checkpoints = checkpoints  # signed checkpoints, published once caught up
+        self.readings = readings  # the readings log, batch by batch, beside the events
         self.positions = positions
         self.js = js
         self.options = options
@@ -201,9 +204,13 @@ class Relay:
         while not self.stopping.is_set():
             try:
                 found = await self.publish_batch()
+                if self.readings is not None:
+                    found = max(found, await self.readings.publish_batch())
             except (nats.errors.Error, OSError, TimeoutError, SQLAlchemyError) as error:
                 log.warning("relay %s: %s; retrying in %.1f s", self.options.name, error, backoff)
                 self.position = None  # re-read what was stored: the truth after a failure
+                if self.readings is not None:
+                    self.readings.position = None
                 await self.pause(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
@@ -285,7 +292,19 @@ async def relay_main(settings: Settings) -> None:
             return
         js = client.jetstream()
         checkpoints = CheckpointRelay(services.tree, js, options.subject_prefix, options.stream)
-        relay = Relay(services.events, services.positions, js, options, stopping, checkpoints)
+        readings = ReadingsRelay(
+            services.batches,
+            services.positions,
+            js,
+            name=options.name,
+            stream=options.stream,
+            subject_prefix=options.subject_prefix,
+            batch_size=options.batch_size,
+            stopping=stopping,
+        )
+        relay = Relay(
+            services.events, services.positions, js, options, stopping, checkpoints, readings
+        )
         try:
             await relay.ensure_stream()
         except nats.errors.Error as error:

@@ -14,6 +14,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from planapi.api.routes.sdmx import SDMX_CSV_TYPES, parse_sdmx_csv
+from planapi.api.routes.sdmx_json import SDMX_JSON_TYPES, parse_sdmx_json
 from planapi.api.runtime.nul import NUL, in_json_line, nul_path
 from planapi.api.runtime.nul import message as nul_message
 from planapi.api.types.naming import render_path
@@ -38,6 +40,7 @@ from planapi.domain.errors import (
     ValidationError,
 )
 from planapi.domain.readings import NewReading
+from planapi.domain.sdmx import feeds
 
 NDJSON_TYPES = {"application/x-ndjson", "application/jsonl", "application/x-jsonlines"}
 CSV_TYPES = {"text/csv"}
@@ -49,6 +52,13 @@ class _Parsed:
     lines: list[int] = field(default_factory=list)  # the line each reading started on
     problems: list[dict[str, Any]] = field(default_factory=list)
     too_many: bool = False
+    limit: int = 0
+
+    def bad(self, line: int, message: str) -> None:
+        self.problems.append(_bad_line(line, message))
+
+    def take(self, reading: NewReading, line: int) -> bool:
+        return _take(self, reading, line, self.limit)
 
 
 async def _records(body: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, str]]:
@@ -206,9 +216,15 @@ def ingest_endpoint(
             return refusal
         service = readings()
         try:
-            parsed = await parse_body(
-                _limited(request.stream(), max_body), kind in CSV_TYPES, service.max_batch
-            )
+            if kind in SDMX_CSV_TYPES | SDMX_JSON_TYPES:
+                body = _limited(request.stream(), max_body)
+                parsed = await _parse_sdmx(service, plan_id, body, kind in SDMX_JSON_TYPES)
+            else:
+                parsed = await parse_body(
+                    _limited(request.stream(), max_body), kind in CSV_TYPES, service.max_batch
+                )
+        except PlanNotFoundError as error:
+            return _error(404, "plan_not_found", str(error))
         except BodyTooLargeError:  # a chunked body declares no length: found out as it streams
             return _too_large(max_body)
         if parsed.too_many:
@@ -225,13 +241,30 @@ def ingest_endpoint(
     return ingest
 
 
+async def _parse_sdmx(
+    service: ReadingService, plan_id: str, body: AsyncIterator[bytes], is_json: bool
+) -> _Parsed:
+    """SDMX observations become readings of the KPIs their indicators feed in the latest
+    version: CSV row by row as it streams, JSON (not streamable) once the body is in."""
+    latest = await service.plans.stored_latest(plan_id)
+    if latest is None:
+        raise PlanNotFoundError(plan_id)
+    parsed = _Parsed(limit=service.max_batch)
+    if is_json:
+        parse_sdmx_json(b"".join([chunk async for chunk in body]), feeds(latest.state), parsed)
+    else:
+        await parse_sdmx_csv(_records(body), feeds(latest.state), parsed)
+    return parsed
+
+
 def _unreadable(kind: str, declared: str | None, max_body: int) -> Response | None:
     """The refusal of a body this route cannot take, known from its headers alone."""
-    if kind not in NDJSON_TYPES | CSV_TYPES:
+    if kind not in NDJSON_TYPES | CSV_TYPES | SDMX_CSV_TYPES | SDMX_JSON_TYPES:
         return _error(
             415,
             "unsupported_media_type",
-            "send application/x-ndjson or text/csv (with a header row)",
+            "send application/x-ndjson, text/csv (with a header row), or SDMX "
+            "(application/vnd.sdmx.data+csv, application/vnd.sdmx.data+json)",
         )
     if declared and declared.isdigit() and int(declared) > max_body:
         return _too_large(max_body)

@@ -69,6 +69,8 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     ("PlanDiff", "linksAdded"): 50,
     ("PlanDiff", "linksRemoved"): 50,
     ("ReadingsBatch", "readings"): 100,
+    ("CodeList", "codes"): 250,  # ISO 3166-1 has 249; SDG targets 169
+    ("ListCode", "members"): 60,
 }
 DEFAULT_LIST_SIZE = 10  # children, links, outcomes, KPIs, targets …
 # Lists whose size is their parent connection's page size (`amendments(first:)`, `events`).
@@ -117,6 +119,8 @@ WORK: dict[tuple[str, str], int] = {
     # holds them all: priced like a page of fields and a large list respectively.
     ("Plan", "translationStatus"): 100,
     ("Plan", "translationsPo"): 5_000,
+    # Reads a period's readings of two KPIs (each country's series) and walks every group.
+    ("Kpi", "aggregate"): 500,
 }
 # Per role (settings override them). Anonymous callers get less: they are many and unknown.
 DEFAULT_BUDGETS: Mapping[Role, int] = {

@@ -74,6 +74,11 @@ class PeriodValueInput:
 class KpiDimensionInput:
     name: str
     values: list[str] = strawberry.field(default_factory=list)
+    code_list: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Bind the dimension to a code list (`ISO_3166_1_ALPHA3`): readings must "
+        "then use its codes (those of `values`, if given).",
+    )
 
 
 @strawberry.input(description="Fields any node may carry; those of other kinds are refused.")
@@ -243,7 +248,8 @@ def _measurement(item: PeriodValueInput) -> Measurement:
 
 
 def _dimension(item: KpiDimensionInput) -> Dimension:
-    return Dimension(item.name, tuple(item.values))
+    code_list = str(item.code_list) if item.code_list is not None else None
+    return Dimension(item.name, tuple(item.values), code_list)
 
 
 _LISTS: dict[str, Callable[[Any], object]] = {

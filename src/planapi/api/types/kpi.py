@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from planapi.api.types import dashboard as dash
+from planapi.api.types.aggregates import KpiAggregateResult, kpi_aggregate
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
 from planapi.api.types.kpi_range import KpiRange
@@ -126,6 +127,22 @@ class Kpi(KpiRange, PlanNode):
     @strawberry.field(description=dash.PROGRESS_DESCRIPTION, metadata=dash.PROGRESS)
     def progress(self, info: strawberry.Info[Context, None]) -> KpiProgress:
         return dash.kpi_progress(info.context, self.plan, self.node)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The current country readings of `period` by region or group (`by`: "
+        "ITU_D_REGIONS, UN_M49_REGIONS, UN_COUNTRY_GROUPS), members as of the period's last "
+        "day: summed for counts (UNIT), averaged weighted by the WEIGHTED_BY KPI's readings "
+        "for percentages and ratios, otherwise refused with the reason. `dimension`: the one "
+        "bound to ISO_3166_1_ALPHA3 (needed only when several are)."
+    )
+    async def aggregate(
+        self,
+        info: strawberry.Info[Context, None],
+        by: strawberry.ID,
+        period: str,
+        dimension: str | None = None,
+    ) -> KpiAggregateResult:
+        return await kpi_aggregate(info, self.plan, self.node, str(by), period, dimension)
 
 
 def _page_size(name: str, given: int) -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 import strawberry
 
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
+from planapi.domain.code_lists import is_known_reference
 from planapi.domain.nodes import Dimension, Measurement, Reference, ReferenceVocabulary
 
 
@@ -15,10 +16,15 @@ class ExternalReference:
     vocabulary: ReferenceVocabulary
     code: str
     uri: str | None
+    known: bool = strawberry.field(
+        description="Whether the code is in its vocabulary's shipped code list (OTHER: always). "
+        "New references must be; false flags one stored before lists were checked (`99.z`)."
+    )
 
     @classmethod
     def of(cls, ref: Reference) -> ExternalReference:
-        return cls(vocabulary=ref.vocabulary, code=ref.code, uri=ref.uri)
+        known = is_known_reference(ref.vocabulary, ref.code)
+        return cls(vocabulary=ref.vocabulary, code=ref.code, uri=ref.uri, known=known)
 
 
 @strawberry.type(description="A value for a period: a KPI baseline or target. Exact decimals.")
@@ -35,7 +41,12 @@ class PeriodValue:
 class KpiDimension:
     name: str
     values: list[str]
+    code_list: str | None = strawberry.field(
+        description="The code list the dimension's values come from, if bound."
+    )
 
     @classmethod
     def of(cls, dimension: Dimension) -> KpiDimension:
-        return cls(name=dimension.name, values=list(dimension.values))
+        return cls(
+            name=dimension.name, values=list(dimension.values), code_list=dimension.code_list
+        )

@@ -1,0 +1,99 @@
+"""SDMX-CSV (2.0 and 1.0) data messages on POST /ingest/readings, parsed with the csv module as
+they stream: each row becomes a reading of the KPI its indicator feeds (`domain.sdmx`).
+
+SDMX-CSV 2.0 starts with STRUCTURE, STRUCTURE_ID and (optionally) ACTION; 1.0 with DATAFLOW.
+The header tells them apart, so the Content-Type's `version` parameter is not relied on. A bad
+row is one problem naming its line and column; the batch is then stored whole or not at all.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from planapi.domain.readings import NewReading
+from planapi.domain.sdmx import INDICATOR_COLUMNS, Feed, SdmxRowError, dimension_names, to_reading
+
+SDMX_CSV_TYPES = {"application/vnd.sdmx.data+csv"}
+
+
+class Collects(Protocol):
+    def bad(self, line: int, message: str) -> None: ...
+
+    def take(self, reading: NewReading, line: int) -> bool: ...
+
+
+class _Rows:
+    """The header, then each row as {column: value}, checked against the header."""
+
+    def __init__(self) -> None:
+        self.header: list[str] = []
+        self.indicator: str | None = None
+
+    def read(self, text: str) -> dict[str, str] | None:
+        row = next(csv.reader([text]), [])
+        if not self.header:
+            self._take_header([name.strip().split(":")[0] for name in row])
+            return None
+        if len(row) != len(self.header):
+            raise SdmxRowError(f"has {len(row)} fields, the header {len(self.header)}")
+        return dict(zip(self.header, row, strict=True))
+
+    def _take_header(self, names: list[str]) -> None:
+        if not ({"STRUCTURE_ID", "DATAFLOW"} & set(names)):
+            raise _BadHeaderError("an SDMX-CSV header starts with STRUCTURE (2.0) or DATAFLOW")
+        missing = {"TIME_PERIOD", "OBS_VALUE"} - set(names)
+        self.indicator = next((c for c in INDICATOR_COLUMNS if c in names), None)
+        if missing or self.indicator is None:
+            absent = sorted(missing) + ([] if self.indicator else ["INDICATOR or SERIES"])
+            raise _BadHeaderError(f"the header has no {', '.join(absent)} column")
+        self.header = names
+
+
+class _BadHeaderError(SdmxRowError):
+    """No row can be read without the header: one problem, not one per row."""
+
+
+def _dataflow(row: dict[str, str]) -> str:
+    return row.get("STRUCTURE_ID") or row.get("DATAFLOW") or ""
+
+
+async def parse_sdmx_csv(
+    records: AsyncIterator[tuple[int, str]], feeds: dict[str, Feed], into: Collects
+) -> None:
+    """Each record (first line, text) of an SDMX-CSV body, as readings or problems `into`."""
+    rows = _Rows()
+    names: dict[str, dict[str, str]] = {}  # per KPI, built once
+    async for line, text in records:
+        if not text.strip():
+            continue
+        try:
+            row = rows.read(text)
+            if row is None:
+                continue
+            reading = row_reading(row, rows.indicator or "", feeds, names)
+        except SdmxRowError as error:
+            into.bad(line, str(error))
+            if isinstance(error, _BadHeaderError):
+                return
+            continue
+        if not into.take(reading, line):
+            return
+
+
+def row_reading(
+    row: dict[str, str], column: str, feeds: dict[str, Feed], names: dict[str, dict[str, str]]
+) -> NewReading:
+    indicator = row.get(column, "")
+    feed = feeds.get(indicator)
+    if feed is None:
+        raise SdmxRowError(
+            f"{column} {indicator!r} feeds no KPI of the plan (a KPI declares it with the "
+            f"reference OTHER 'SDMX:{indicator}')"
+        )
+    dimensions = names.get(feed.kpi.id)
+    if dimensions is None:
+        dimensions = names[feed.kpi.id] = dimension_names(feed.kpi)
+    columns = {k: v for k, v in row.items() if k != column}
+    return to_reading(columns, feed, _dataflow(row), dimensions)
