@@ -1,6 +1,7 @@
 """Stateless replicas: two `planapi serve` processes on one fresh PostgreSQL schema, migrated by
-`planapi migrate`. What one writes, the other reads at once; their writes meet in the database,
-where the loser of a race gets a VersionConflict."""
+`planapi migrate`. What one writes, the other reads at once given the write's consistency token
+(docs/architecture.md, "Consistency"); their writes meet in the database, where the loser of a
+race gets a VersionConflict."""
 
 from __future__ import annotations
 
@@ -35,8 +36,19 @@ async def fresh_postgres(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
         await drop_schema(schema)
 
 
-async def graphql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = await http.post("/graphql", json={"query": query, "variables": variables})
+# The consistency token of a write, to read it through the other process at once.
+AMEND_WITH_TOKEN = AMEND.replace(
+    "... on AmendmentApplied {", "... on AmendmentApplied {\n      consistencyToken"
+)
+
+
+async def graphql(
+    http: httpx.AsyncClient, query: str, token: str | None = None, **variables: Any
+) -> dict[str, Any]:
+    headers = {"PlanAPI-Consistent-With": token} if token else {}
+    response = await http.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body
@@ -52,7 +64,7 @@ async def amend(http: httpx.AsyncClient, expected: int, title: str) -> dict[str,
         "rationale": "Agreed at TDAG",
         "changes": [change],
     }
-    result: dict[str, Any] = (await graphql(http, AMEND, input=given))["amendPlan"]
+    result: dict[str, Any] = (await graphql(http, AMEND_WITH_TOKEN, input=given))["amendPlan"]
     return result
 
 
@@ -90,8 +102,8 @@ async def test_two_api_processes_share_one_postgres(
             assert applied["__typename"] == "AmendmentApplied"
             assert applied["plan"]["version"] == 2
 
-            # B reads the new version at once; its cached version 1 is still version 1.
-            latest = (await graphql(other, READ, id=PLAN))["plan"]
+            # B reads the new version at once with A's token; its cached version 1 is still 1.
+            latest = (await graphql(other, READ, applied["consistencyToken"], id=PLAN))["plan"]
             assert latest["version"] == 2
             assert "Written through A" in outcomes(latest)
             assert (await graphql(other, READ, id=PLAN, version=1))["plan"] == before
@@ -106,7 +118,9 @@ async def test_two_api_processes_share_one_postgres(
             assert sorted(r["__typename"] for r in raced) == ["AmendmentApplied", "VersionConflict"]
             loser = next(r for r in raced if r["__typename"] == "VersionConflict")
             assert loser["actualVersion"] == 3
-            final = [(await graphql(h, READ, id=PLAN))["plan"] for h in (one, other)]
+            winner = next(r for r in raced if r["__typename"] == "AmendmentApplied")
+            token = winner["consistencyToken"]
+            final = [(await graphql(h, READ, token, id=PLAN))["plan"] for h in (one, other)]
             assert final[0] == final[1]
             assert final[0]["version"] == 3
 
