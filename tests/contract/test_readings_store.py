@@ -55,7 +55,7 @@ SQLITE_READING_GUARDS = {
 @pytest.fixture
 async def plans(service: PlanService) -> PlanService:
     """The plan service, with our plan of four KPIs as version 1."""
-    await service.create_plan(create_plan_command(period_end=2600))
+    await service.create_plan(create_plan_command(period_end=2800))
     return service
 
 
@@ -347,7 +347,8 @@ async def test_a_resent_source_reading_with_the_same_content_is_a_duplicate(
 
 
 def sourced_months(count: int, *, value: str = "{i}") -> list[NewReading]:
-    """`count` monthly readings of kpi-4, each with its own source reading id."""
+    """`count` monthly readings of kpi-4 from 2026-01, each with its own source reading id
+    (the plan of these tests runs to 2800: 9,000 months fit in it)."""
     return [
         reading(
             f"{2026 + i // 12}-{i % 12 + 1:02d}",
