@@ -85,7 +85,9 @@ def _rows(outcomes_per_priority: int, kpis: int) -> tuple[list[tuple[Any, ...]],
     priorities = [
         change["addNode"]
         for change in seeded["changes"]
-        if change["addNode"]["kind"] == "PRIORITY" and "parentId" not in change["addNode"]
+        if "addNode" in change  # the seed also links outputs to priorities
+        and change["addNode"]["kind"] == "PRIORITY"
+        and "parentId" not in change["addNode"]
     ]
     plan = [(seeded["id"], seeded["title"], 0)]
     priority_rows = [
