@@ -10,6 +10,7 @@ import pytest
 from bench.growth import PLAN_ID, grow_inputs
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from planapi.api.runtime import direct
 from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context
@@ -129,18 +130,22 @@ async def _both(
 
     monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counting)
     out = []
-    for enabled in (True, False):
+    # Compiled reading the domain values (`api.runtime.direct`), compiled reading the
+    # wrappers, plain strawberry.
+    for enabled, viewed in ((True, True), (True, False), (False, False)):
         counted[0] = 0
         monkeypatch.setattr(FastExecutionContext, "enabled", enabled)
+        monkeypatch.setattr(direct, "ENABLED", viewed)
         context = Context(
             plans=services.plans, readings=services.readings, principal=system("tests")
         )
         result = await schema.execute(query, variable_values=variables, context_value=context)
         errors = [(e.message, e.path) for e in result.errors or []]
         out.append(json.dumps({"data": result.data, "errors": errors}, default=str))
-        if calls is not None:
+        if calls is not None and (enabled, viewed) != (True, False):
             calls.append(counted[0])
-    return out[0], out[1]
+    assert out[0] == out[1]
+    return out[0], out[2]
 
 
 @pytest.mark.parametrize(
@@ -175,14 +180,13 @@ async def test_a_value_the_closures_refuse_is_executed_the_ordinary_way(
 ) -> None:
     """A non-null field that comes back null: the compiled subtree bails, graphql-core reports
     the error exactly as without compilation."""
-    from planapi.api.types import nodes
+    from planapi.domain.nodes import Node
 
-    monkeypatch.setattr(nodes.PlanNode, "title", lambda self: None, raising=False)
-    schema = build_schema()
+    monkeypatch.setattr(Node, "title", property(lambda self: None))
     query = "query($id: ID!) { plan(id: $id) { title priorities { id title } } }"
     fast, plain = await _both(services, monkeypatch, query, {"id": PLAN_ID})
     assert fast == plain
-    del schema
+    assert '["plan", "priorities", 0, "title"]' in fast
 
 
 DASHBOARD = """
@@ -287,16 +291,30 @@ async def test_a_null_or_unsendable_decimal_is_reported_as_without_compilation(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The generated code coerces custom scalars inline: a null in a non-null Decimal, or a
-    value the scalar cannot send, bails to graphql-core, which reports it as it always did."""
+    value the scalar cannot send, bails to graphql-core, which reports it as it always did —
+    whether it comes from the domain (every execution reads it) or from a wrapper."""
     from planapi.api.types import node_values
+    from planapi.domain.nodes import Measurement
 
     query = (
         "query($id: ID!) { plan(id: $id) { priorities { outcomes { kpis { "
         "code baseline { period value } targets { period value } } } } } }"
     )
     for broken in (None, "not a decimal"):
-        made = classmethod(lambda cls, m, broken=broken: cls(period=m.period, value=broken))
-        monkeypatch.setattr(node_values.PeriodValue, "of", made)
-        fast, plain = await _both(services, monkeypatch, query, {"id": PLAN_ID})
+        with monkeypatch.context() as patched:
+            patched.setattr(Measurement, "value", property(lambda self, b=broken: b))
+            fast, plain = await _both(services, monkeypatch, query, {"id": PLAN_ID})
         assert fast == plain
         assert '"errors": [["' in fast
+        with monkeypatch.context() as patched:  # the wrappers' path alone
+            made = classmethod(lambda cls, m, broken=broken: cls(period=m.period, value=broken))
+            patched.setattr(node_values.PeriodValue, "of", made)
+            patched.setattr(direct, "ENABLED", False)
+            context = Context(
+                plans=services.plans, readings=services.readings, principal=system("tests")
+            )
+            wrapped = await build_schema().execute(
+                query, variable_values={"id": PLAN_ID}, context_value=context
+            )
+        assert wrapped.errors
+        assert wrapped.errors[0].path[-1] == "value"

@@ -22,6 +22,7 @@ from typing import Any
 from graphql import (
     FragmentDefinitionNode,
     GraphQLBoolean,
+    GraphQLField,
     GraphQLID,
     GraphQLInt,
     GraphQLLeafType,
@@ -32,6 +33,7 @@ from graphql import (
 from graphql.pyutils import Undefined
 
 Completer = Callable[[Any], Any]
+Getter = Callable[[Any], Any]
 
 MAX_FACTORIES = 2_048
 # A value the built-in scalar sends as it is (graphql-core's own coercion returns it unchanged).
@@ -42,6 +44,7 @@ _AS_IS = {
     id(GraphQLInt): "(x.__class__ is int and -2147483648 <= x <= 2147483647)",
 }
 _FACTORIES: dict[str, Callable[..., Completer]] = {}
+_DEFINITION = "strawberry-definition"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,51 @@ class Entry:
     inner: Completer  # the same without the non-null check
     leaf: GraphQLLeafType | None  # the named scalar, when the field's type is one
     nullable: bool
+
+
+# Per schema field (by id, the field kept alive beside it): how to read it from its parent
+# object (None when it is not pure), and the attribute it is when it is a plain one.
+_GETTERS: dict[int, tuple[GraphQLField, Getter | None, str | None]] = {}
+
+
+def field_reading(field: GraphQLField) -> tuple[Getter | None, str | None]:
+    """A plain function reading `field` from its parent object (None if it needs more), and
+    the attribute it is when it is a plain one."""
+    found = _GETTERS.get(id(field))
+    if found is None:
+        getter = _getter(field)
+        definition = (field.extensions or {}).get(_DEFINITION)
+        plain = getter is not None and definition is not None and definition.base_resolver is None
+        attribute = inline_attribute(definition.python_name) if plain and definition else None
+        found = _GETTERS[id(field)] = (field, getter, attribute)
+    return found[1], found[2]
+
+
+def _getter(field: GraphQLField) -> Getter | None:
+    definition = (field.extensions or {}).get(_DEFINITION)
+    resolve = field.resolve
+    if definition is None or resolve is None or field.args:
+        return None
+    # Only strawberry's own resolver wrapper: a field whose resolver was replaced (or wrapped
+    # by someone else) is executed as it says.
+    if not getattr(resolve, "__qualname__", "").startswith("GraphQLCoreConverter.from_resolver"):
+        return None
+    if definition.extensions or getattr(definition, "permission_classes", None):
+        return None
+    resolver = definition.base_resolver
+    if resolver is None:
+        name = definition.python_name
+        return lambda source: getattr(source, name)
+    if resolver.is_async or resolver.arguments:
+        return None
+    reserved = resolver.reserved_parameters
+    wanted = [name for name, parameter in reserved.items() if parameter is not None]
+    if [getattr(name, "name", None) for name in wanted] != ["self"]:
+        return None
+    function = resolver.wrapped_func
+    if not callable(function):
+        return None
+    return function  # type: ignore[no-any-return]
 
 
 def as_is(leaf: GraphQLLeafType | None) -> bool:
@@ -79,19 +127,31 @@ def object_completer(
             names.append(f"g{n}")
             values.append(entry.read)
             lines.append(f"    x = g{n}(value)")
-        lines += _completion(n, entry, names, values)
+        lines += completion(n, entry, names, values)
     # Response names are GraphQL names ([_A-Za-z][_0-9A-Za-z]*): safe in a literal.
     result = ", ".join(f"{entry.response_name!r}: r{n}" for n, entry in enumerate(entries))
     head = ["    if value is None:", "        return None"]
     if checks:
         head += ["    if not isinstance(value, origin):", "        raise bail"]
+    return make(  # type: ignore[no-any-return]
+        names,
+        values,
+        ["  def complete(value):", *("  " + line for line in head)],
+        [*lines, "    return {" + result + "}"],
+    )
+
+
+def make(
+    names: list[str], values: list[object], head: list[str], body: list[str], name: str = "complete"
+) -> Any:
+    """The function `name` that `head` + `body` define (indented under a factory taking
+    `names`), made with `values`; the factory compiled once per source."""
     source = "\n".join(
         [
             f"def factory({', '.join(names)}):",
-            "  def complete(value):",
-            *("  " + line for line in head + lines),
-            "      return {" + result + "}",
-            "  return complete",
+            *head,
+            *("  " + line for line in body),
+            f"  return {name}",
         ]
     )
     factory = _FACTORIES.get(source)
@@ -105,7 +165,7 @@ def object_completer(
     return factory(*values)
 
 
-def _completion(n: int, entry: Entry, names: list[str], values: list[object]) -> list[str]:
+def completion(n: int, entry: Entry, names: list[str], values: list[object]) -> list[str]:
     """Lines completing `x` into `r<n>`; the functions they call appended to names/values."""
     leaf = entry.leaf
     if leaf is not None and id(leaf) in _AS_IS:
@@ -158,24 +218,30 @@ def list_completer(item: Completer, items_non_null: bool, bail: type[Exception])
 # only directives (@skip, @include, @defer, @stream) can make it do. Keyed by the operation's
 # id, with the operation and its fragments kept alive so no other node can take their ids.
 MAX_SHARED_OPERATIONS = 256
-Plans = tuple[dict[Any, Any], dict[Any, Any]]
-_SHARED: dict[int, tuple[OperationDefinitionNode, list[FragmentDefinitionNode], Plans | None]] = {}
+Plans = tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]
+_SHARED: dict[
+    tuple[int, bool], tuple[OperationDefinitionNode, list[FragmentDefinitionNode], Plans | None]
+] = {}
 
 
-def shared_plans(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> Plans | None:
-    """The field and object plans every execution of `operation` may share; None when its
-    selections carry directives (compiled per request then)."""
-    found = _SHARED.get(id(operation))
+def shared_plans(
+    operation: OperationDefinitionNode, fragments: dict[str, Any], direct: bool
+) -> Plans | None:
+    """The field, object and viewed-object plans every execution of `operation` may share
+    (`direct`: with viewed types read from their domain values); None when its selections
+    carry directives (compiled per request then)."""
+    key = (id(operation), direct)
+    found = _SHARED.get(key)
     if found is not None and found[0] is operation:
         return found[2]
     kept: list[FragmentDefinitionNode] = [details.definition for details in fragments.values()]
     plain = not _directed(operation.selection_set) and not any(
         _directed(fragment.selection_set) or fragment.variable_definitions for fragment in kept
     )
-    plans: Plans | None = ({}, {}) if plain else None
+    plans: Plans | None = ({}, {}, {}) if plain else None
     if len(_SHARED) >= MAX_SHARED_OPERATIONS:
         _SHARED.pop(next(iter(_SHARED)))
-    _SHARED[id(operation)] = (operation, kept, plans)
+    _SHARED[key] = (operation, kept, plans)
     return plans
 
 

@@ -53,10 +53,11 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from planapi.api.runtime import direct
 from planapi.api.runtime.compiled import (
     Entry,
     ast_key,
-    inline_attribute,
+    field_reading,
     list_completer,
     object_completer,
     shared_plans,
@@ -71,56 +72,10 @@ _DEFINITION = "strawberry-definition"
 # The context of the request whose compiled plan runs now (plans are shared between requests).
 _REQUEST: ContextVar[Any] = ContextVar("planapi_compiled_request")
 _STREAMING = frozenset({"defer", "stream"})
-# Per schema field (by id, the field kept alive beside it): how to read it from its parent
-# object (None when it is not pure), and the attribute it is when it is a plain one.
-_GETTERS: dict[int, tuple[GraphQLField, Getter | None, str | None]] = {}
 
 
 class _Bail(Exception):
     """A closure met something it does not handle: execute the field the ordinary way."""
-
-
-def field_getter(field: GraphQLField) -> Getter | None:
-    """A plain function reading `field` from its parent object, or None if it needs more."""
-    return _field_reading(field)[0]
-
-
-def _field_reading(field: GraphQLField) -> tuple[Getter | None, str | None]:
-    found = _GETTERS.get(id(field))
-    if found is None:
-        getter = _getter(field)
-        definition = (field.extensions or {}).get(_DEFINITION)
-        plain = getter is not None and definition is not None and definition.base_resolver is None
-        attribute = inline_attribute(definition.python_name) if plain and definition else None
-        found = _GETTERS[id(field)] = (field, getter, attribute)
-    return found[1], found[2]
-
-
-def _getter(field: GraphQLField) -> Getter | None:
-    definition = (field.extensions or {}).get(_DEFINITION)
-    resolve = field.resolve
-    if definition is None or resolve is None or field.args:
-        return None
-    # Only strawberry's own resolver wrapper: a field whose resolver was replaced (or wrapped
-    # by someone else) is executed as it says.
-    if not getattr(resolve, "__qualname__", "").startswith("GraphQLCoreConverter.from_resolver"):
-        return None
-    if definition.extensions or getattr(definition, "permission_classes", None):
-        return None
-    resolver = definition.base_resolver
-    if resolver is None:
-        name = definition.python_name
-        return lambda source: getattr(source, name)
-    if resolver.is_async or resolver.arguments:
-        return None
-    reserved = resolver.reserved_parameters
-    wanted = [name for name, parameter in reserved.items() if parameter is not None]
-    if [getattr(name, "name", None) for name in wanted] != ["self"]:
-        return None
-    function = resolver.wrapped_func
-    if not callable(function):
-        return None
-    return function  # type: ignore[no-any-return]
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -134,11 +89,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         # A schema extension that wraps every resolver (tracing, say) must see every field.
         self._fast = self.enabled and not (manager is not None and manager._middleware_resolvers)
-        shared = shared_plans(self.operation, self.fragments) if self._fast else None
+        self._direct_on = direct.ENABLED
+        fast, operation = self._fast, self.operation
+        shared = shared_plans(operation, self.fragments, self._direct_on) if fast else None
         # (type, AST nodes of the field) -> its plan; shared between requests when they may be.
         self._field_plans: dict[tuple[GraphQLObjectType, tuple[int, ...]], Entry | None]
         self._object_plans: dict[tuple[GraphQLObjectType, tuple[int, ...]], Completer | None]
-        self._field_plans, self._object_plans = shared or ({}, {})
+        self._direct_plans: dict[tuple[GraphQLObjectType, tuple[int, ...]], Any]
+        self._field_plans, self._object_plans, self._direct_plans = shared or ({}, {}, {})
 
     @classmethod
     def build(
@@ -219,7 +177,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         field = parent_type.fields.get(name)
         if field is None:
             return None
-        getter, attribute = _field_reading(field)
+        getter, attribute = field_reading(field)
         if getter is None:
             getter = _at_once(field, field_details_list)
         if getter is None:
@@ -273,6 +231,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         origin = getattr(definition, "origin", None)
         if not isinstance(origin, type):
             return None
+        view = direct.view_of(object_type) if self._direct_on else None
+        if view is not None and view.unwrap is not None:
+            viewed = self._direct(object_type, field_details_list)
+            if viewed is not None:  # a wrapper made above: from here on, its domain values
+                return direct.unwrapping(viewed, view.unwrap, origin, _Bail)
         grouped, defer_usages, *_ = self.collect_subfields(object_type, field_details_list)
         if defer_usages:
             return None
@@ -283,6 +246,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             entries.append(plan)
         return object_completer(origin, object_type.is_type_of is not None, entries, _Bail)
+
+    def _direct(self, object_type: GraphQLObjectType, details: list[FieldDetails]) -> Any:
+        """A viewed type's completion from its domain values (`api.runtime.direct`)."""
+        key = (object_type, ast_key(details))
+        if key not in self._direct_plans:
+            found = direct.compile_viewed(self, object_type, details, _Bail)
+            self._direct_plans[key] = found
+        return self._direct_plans[key]
 
     def _abstract(
         self, abstract_type: GraphQLAbstractType, field_details_list: list[FieldDetails]

@@ -27,6 +27,8 @@ KIND_TYPE_NAMES: dict[NodeKind, str] = {
     kind: "".join(word.title() for word in kind.name.split("_")) for kind in NodeKind
 }
 NODE_TYPE_NAMES = frozenset(KIND_TYPE_NAMES.values())
+# The same by the kind's value: hashing an Enum member calls Python code, a str does not.
+_BY_VALUE = {kind._value_: name for kind, name in KIND_TYPE_NAMES.items()}
 
 
 class MalformedIdError(ValueError):
@@ -69,7 +71,11 @@ def node_global_id(
 ) -> strawberry.ID:
     """The hot one (every node of a tree): one format string. Read in a language other than the
     plan's source, a node holds other texts, so its id names the language too (`…:kpi-1:fr`)."""
-    text = f"{KIND_TYPE_NAMES[kind]}:{part(plan_id)}:{version}:{part(node_id)}"
+    if ":" in plan_id or "%" in plan_id:  # `part`, inline: a tree reads one id per node
+        plan_id = part(plan_id)
+    if ":" in node_id or "%" in node_id:
+        node_id = part(node_id)
+    text = f"{_BY_VALUE[kind._value_]}:{plan_id}:{version}:{node_id}"
     return strawberry.ID(f"{text}:{lang}" if lang else text)
 
 

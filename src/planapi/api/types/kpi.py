@@ -13,7 +13,7 @@ from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
 from planapi.api.types.kpi_range import KpiRange
 from planapi.api.types.node_values import KpiDimension, PeriodValue
-from planapi.api.types.nodes import PlanNode, node_type
+from planapi.api.types.nodes import NODE_FIELDS, PlanNode, node_type
 from planapi.api.types.readings import (
     DimensionValueInput,
     KpiProgress,
@@ -22,6 +22,8 @@ from planapi.api.types.readings import (
     pairs,
     reading_page,
 )
+from planapi.api.types.views import node_view
+from planapi.domain import bounds
 from planapi.domain.errors import PeriodError, Problem, ValidationError
 from planapi.domain.nodes import Direction, Measure, NodeKind
 from planapi.domain.periods import Period, PeriodType, parse_period
@@ -143,6 +145,23 @@ class Kpi(KpiRange, PlanNode):
         dimension: str | None = None,
     ) -> KpiAggregateResult:
         return await kpi_aggregate(info, self.plan, self.node, str(by), period, dimension)
+
+
+# Its plain fields read from the domain node (`api.types.views`), as the resolvers above do:
+# a baseline or target is the `Measurement` itself (`PeriodValue`'s view), a dimension too.
+node_view(
+    Kpi,
+    NODE_FIELDS,
+    unit="unit",
+    measure="measure",
+    direction="direction",
+    baseline="baseline",
+    targets="targets",
+    dimensions="dimensions",
+    period_types="period_types",
+    minimum=lambda node, plan: bounds.kpi_range(node)[0],
+    maximum=lambda node, plan: bounds.kpi_range(node)[1],
+)
 
 
 def _page_size(name: str, given: int) -> None:

@@ -10,9 +10,21 @@ import strawberry
 from planapi.api.types import dashboard as dash
 from planapi.api.types.activity_reads import output_activities, priority_activities
 from planapi.api.types.kpi import Kpi
-from planapi.api.types.nodes import PlanNode, as_types, node_type
+from planapi.api.types.nodes import (
+    NODE_FIELDS,
+    PlanNode,
+    as_types,
+    children,
+    linked_from,
+    linked_to,
+    node_type,
+)
+from planapi.api.types.views import node_view
 from planapi.domain.links import LinkRelation
 from planapi.domain.nodes import NodeKind, Region, SectionContent
+
+K = NodeKind
+SERVES, SUPPORTS = LinkRelation.SERVES, LinkRelation.SUPPORTS
 
 
 @node_type(NodeKind.PRIORITY)
@@ -158,3 +170,35 @@ class Section(PlanNode):
 @strawberry.type(description="A term of the plan's terminology; `description` defines it.")
 class Term(PlanNode):
     pass
+
+
+# Their plain fields read from the domain node (`api.types.views`), as the resolvers above do.
+node_view(
+    Priority,
+    NODE_FIELDS,
+    outcomes=children(K.OUTCOME),
+    outputs=linked_from(SERVES, K.OUTPUT),
+    enablers=linked_from(SUPPORTS, K.ENABLER),
+)
+node_view(Outcome, NODE_FIELDS, kpis=children(K.KPI), outputs=linked_from(SERVES, K.OUTPUT))
+node_view(
+    Output,
+    NODE_FIELDS,
+    serves_priorities=linked_to(SERVES, K.PRIORITY),
+    serves_outcomes=linked_to(SERVES, K.OUTCOME),
+)
+node_view(
+    Enabler,
+    NODE_FIELDS,
+    outcomes=children(K.OUTCOME),
+    supports_priorities=linked_to(SUPPORTS, K.PRIORITY),
+    supports_outcomes=linked_to(SUPPORTS, K.OUTCOME),
+)
+CONTRIBUTING = {**NODE_FIELDS, "objective": "objective", "expected_results": "expected_results"}
+node_view(RegionalInitiative, CONTRIBUTING, region="region", projects=children(K.PROJECT))
+node_view(Project, CONTRIBUTING)
+node_view(Resolution, NODE_FIELDS, number="number", revision="revision")
+node_view(StudyGroup, NODE_FIELDS, questions=children(K.QUESTION))
+node_view(Question, NODE_FIELDS)
+node_view(Section, NODE_FIELDS, contents="contents", sections=children(K.SECTION))
+node_view(Term, NODE_FIELDS)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import strawberry
 
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
+from planapi.api.types.views import view
 from planapi.domain.code_lists import is_known_reference
 from planapi.domain.nodes import Dimension, Measurement, Reference, ReferenceVocabulary
 
@@ -50,3 +51,19 @@ class KpiDimension:
         return cls(
             name=dimension.name, values=list(dimension.values), code_list=dimension.code_list
         )
+
+
+# Read inside a node's view (`api.types.views`): the domain values themselves, same attributes.
+view(
+    PeriodValue,
+    lambda measurement, plan: PeriodValue.of(measurement),
+    period="period",
+    value="value",
+)
+view(
+    KpiDimension,
+    lambda dimension, plan: KpiDimension.of(dimension),
+    name="name",
+    values="values",
+    code_list="code_list",
+)

@@ -17,7 +17,15 @@ from planapi.api.types.history import Amendment
 from planapi.api.types.naming import camel
 from planapi.api.types.node_history import FieldBlame, NodeHistoryEntry, history_page
 from planapi.api.types.node_values import ExternalReference
-from planapi.api.types.translations import Translatable, global_node_id, source_node
+from planapi.api.types.translations import (
+    Translatable,
+    fallback_fields,
+    global_node_id,
+    source_node,
+    stale_fields,
+    text_language,
+)
+from planapi.api.types.views import Reader
 from planapi.application.primitives import field_to_primitive
 from planapi.domain.errors import ValidationError
 from planapi.domain.links import Link, LinkRelation
@@ -117,15 +125,48 @@ class PlanNode(GlobalNode, Translatable):
         ]
 
     def _children(self, kind: NodeKind) -> list[PlanNode]:
-        return as_types(self.plan.children_of(self.node.id, kind), self.plan)
+        return as_types(children(kind)(self.node, self.plan), self.plan)
 
     def _to(self, relation: LinkRelation, kind: NodeKind) -> list[PlanNode]:
-        nodes = self.plan.linked_to(self.node.id, relation)
-        return as_types([n for n in nodes if n.kind is kind], self.plan)
+        return as_types(linked_to(relation, kind)(self.node, self.plan), self.plan)
 
     def _from(self, relation: LinkRelation, kind: NodeKind) -> list[PlanNode]:
-        nodes = self.plan.linked_from(self.node.id, relation)
-        return as_types([n for n in nodes if n.kind is kind], self.plan)
+        return as_types(linked_from(relation, kind)(self.node, self.plan), self.plan)
+
+
+# -- the same, read from the domain node (`api.types.views`) ----------------------------------
+def children(kind: NodeKind) -> Callable[[Node, PlanState], list[Node]]:
+    """`plan.children_of(node.id, kind)`, without its generator (a tree reads it per node)."""
+
+    def read(node: Node, plan: PlanState) -> list[Node]:
+        nodes = plan.nodes
+        found = [nodes[child] for child in plan.children.get(node.id, ())]
+        return [each for each in found if each.kind is kind]
+
+    return read
+
+
+def linked_to(relation: LinkRelation, kind: NodeKind) -> Callable[[Node, PlanState], list[Node]]:
+    return lambda node, plan: [n for n in plan.linked_to(node.id, relation) if n.kind is kind]
+
+
+def linked_from(relation: LinkRelation, kind: NodeKind) -> Callable[[Node, PlanState], list[Node]]:
+    return lambda node, plan: [n for n in plan.linked_from(node.id, relation) if n.kind is kind]
+
+
+# Every node type's plain fields, as `PlanNode` and `Translatable` answer them.
+NODE_FIELDS: dict[str, Reader] = {
+    "id": global_node_id,
+    "node_id": "id",
+    "kind": "kind",
+    "code": "code",
+    "title": "title",
+    "description": "description",
+    "position": lambda node, plan: plan.position_of(node.id),
+    "lang": text_language,
+    "fallback_fields": fallback_fields,
+    "stale_fields": stale_fields,
+}
 
 
 @strawberry.type(description="A link between two nodes of the same version.")

@@ -136,7 +136,30 @@ def as_language_change(event: NodeEvent) -> LanguagesDeclared | TextTranslated |
 
 def global_node_id(node: Node, plan: PlanState) -> strawberry.ID:
     """A node's global id; read in a language other than the source, it names the language."""
-    return node_global_id(node.kind, plan.id, plan.version, node.id, plan.lang)
+    localized = plan.localized
+    lang = localized.lang if localized else None
+    return node_global_id(node.kind, plan.id, plan.version, node.id, lang)
+
+
+# The three as functions of (owner, state), so that a node's view reads them too (`views`).
+def text_language(owner: object, state: PlanState) -> str:
+    return state.lang or state.languages.source
+
+
+def _fallback(owner: str, state: PlanState) -> list[str]:
+    return [api_slot(slot) for slot in served(state, owner).fallback]
+
+
+def _stale(owner: str, state: PlanState) -> list[str]:
+    return [api_slot(slot) for slot in served(state, owner).stale]
+
+
+def fallback_fields(node: Node, state: PlanState) -> list[str]:
+    return _fallback(node.id, state)
+
+
+def stale_fields(node: Node, state: PlanState) -> list[str]:
+    return _stale(node.id, state)
 
 
 def source_node(read: Translatable) -> Node:
@@ -210,20 +233,19 @@ def _translation(slot: str, lang: str, item: Translation, now: str | None) -> No
 class Translatable:
     @strawberry.field(description="The language of the texts served (BCP 47).")
     def lang(self) -> str:
-        state = self._text_state()
-        return state.lang or state.languages.source
+        return text_language(None, self._text_state())
 
     @strawberry.field(
         description="Texts served in the source language because no translation exists."
     )
     def fallback_fields(self) -> list[str]:
-        return [api_slot(slot) for slot in served(self._text_state(), self._text_owner()).fallback]
+        return _fallback(self._text_owner(), self._text_state())
 
     @strawberry.field(
         description="Texts served from a translation whose source text has changed since."
     )
     def stale_fields(self) -> list[str]:
-        return [api_slot(slot) for slot in served(self._text_state(), self._text_owner()).stale]
+        return _stale(self._text_owner(), self._text_state())
 
     @strawberry.field(description="Every translation of these texts, in every language.")
     def translations(self) -> list[NodeTranslation]:
