@@ -1,8 +1,8 @@
 """`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
 readings, verify, verify_load, http, merkle, hostile, proposals, dashboard, operational, search,
-sdmx), one after another, each beside its own baseline. Issue 14's `latest` (every HTTP target
-beside PostGraphile, one table) and `soak` (`--minutes N`, 10 by default) take minutes and run
-only when named."""
+sdmx, tree_cpu), one after another, each beside its own baseline. Issue 14's `latest` (every
+HTTP target beside PostGraphile, one table) and `soak` (`--minutes N`, 10 by default) take
+minutes and run only when named."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from bench import (
     sdmx,
     search,
     soak,
+    tree_cpu,
     verify,
     verify_load,
 )
@@ -44,6 +45,7 @@ BENCHMARKS = {
     "dashboard": dashboard.main,
     "operational": operational.main,
     "search": search.main,
+    "tree_cpu": tree_cpu.main,
 }
 # Issue 14's: minutes each, run by name only (`./dev bench latest`, `./dev bench soak`).
 BY_NAME_ONLY = {"latest": latest.main, "soak": soak.main}
