@@ -56,8 +56,9 @@ class Part:
 
     entry: Entry  # how the wrapper's field is read and completed
     reader: Reader | None  # from the domain value; None: from the wrapper
-    nested: DirectCompleter | None  # the viewed type's (or list's) completion of what it reads
+    nested: DirectCompleter | None  # the viewed type's completion of what it reads
     typename: str | None = None
+    listed: bool | None = None  # a list of `nested`'s type: whether its items are non-null
 
 
 def view_of(object_type: GraphQLObjectType) -> View | None:
@@ -113,7 +114,7 @@ def _part(
             found = context._direct(item_type, details)
             if found is not None:
                 non_null = isinstance(item, GraphQLNonNull)
-                return Part(entry, reader, direct_list(found, non_null, bail))
+                return Part(entry, reader, found, listed=non_null)
     elif isinstance(named, GraphQLObjectType):
         found = context._direct(named, details)
         if found is not None:
@@ -123,20 +124,6 @@ def _part(
 
 def _nullable(type_: GraphQLOutputType) -> GraphQLOutputType:
     return type_.of_type if isinstance(type_, GraphQLNonNull) else type_
-
-
-def direct_list(item: DirectCompleter, non_null: bool, bail: type[Exception]) -> DirectCompleter:
-    def complete(value: Any, plan: Any) -> Any:
-        if value is None:
-            return None
-        if value.__class__ is not list and value.__class__ is not tuple:
-            raise bail  # a reader returns a list or a tuple, or the wrapper's path says why
-        completed = list(map(item, value, repeat(plan)))
-        if non_null and None in completed:
-            raise bail
-        return completed
-
-    return complete
 
 
 def unwrapping(
@@ -160,8 +147,8 @@ def unwrapping(
 def _generate(
     type_name: str, view: View, parts: Sequence[Part], bail: type[Exception]
 ) -> DirectCompleter:
-    names: list[str] = ["bail", "undefined", "wrap"]
-    values: list[object] = [bail, Undefined, view.wrap]
+    names: list[str] = ["bail", "undefined", "wrap", "repeat"]
+    values: list[object] = [bail, Undefined, view.wrap, repeat]
     lines: list[str] = []
     if any(part.reader is None and part.typename is None for part in parts):
         lines.append("    w = None")
@@ -204,10 +191,21 @@ def _reading(n: int, part: Part, names: list[str], values: list[object]) -> list
         return lines + completion(n, entry, names, values)
     names.append(f"d{n}")
     values.append(part.nested)
-    lines.append(f"    r{n} = d{n}(x, plan)")
-    if not entry.nullable:
-        lines += [f"    if r{n} is None:", "      raise bail"]
-    return lines
+    absent = f"      r{n} = None" if entry.nullable else "      raise bail"
+    if part.listed is None:
+        return [*lines, "    if x is None:", absent, "    else:", f"      r{n} = d{n}(x, plan)"]
+    # A list, inline: a reader returns a list or a tuple (anything else: the wrapper's path
+    # says why); items completed by `map`, without a frame per list.
+    return [
+        *lines,
+        "    if x is None:",
+        absent,
+        "    elif x.__class__ is list or x.__class__ is tuple:",
+        f"      r{n} = list(map(d{n}, x, repeat(plan)))",
+        *([f"      if None in r{n}:", "        raise bail"] if part.listed else []),
+        "    else:",
+        "      raise bail",
+    ]
 
 
 def _identifier(name: str) -> str:
