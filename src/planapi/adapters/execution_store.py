@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from planapi.adapters.advisory_locks import scoped
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.failures import committing
 from planapi.adapters.hashing import GENESIS, canonical, timestamp
@@ -109,7 +110,7 @@ class SqlExecutionStore:
         async with self._transaction() as conn:
             if not self._sqlite:
                 await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": _lock_id(plan_id)}
+                    text(f"SELECT pg_advisory_xact_lock({scoped('id')})"), {"id": _lock_id(plan_id)}
                 )
             known = await self._known(conn, plan_id, [r.key for r in records])
             fresh = [r for r in records if r.key not in known]
