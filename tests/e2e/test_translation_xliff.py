@@ -295,3 +295,18 @@ async def test_importing_over_http_needs_the_right_to_amend(
     assert missing.status_code == 400
     nowhere = await client.get("/plans/no-such-plan/translations", params={"lang": "fr"})
     assert nowhere.status_code == 404
+
+
+async def test_a_unit_the_amendment_refuses_is_named_by_its_unit(
+    graphql: GraphQL, amend: Amend, baku: str
+) -> None:
+    await amend(baku, 1, declare("en", "es"))
+    exported = await _export(graphql, baku, "es")
+    first, second = list(units(exported))[:2]
+    edited = translated(exported, {first: "Plan de Bakú", second: "x" * 100_001})
+    result = await _import(graphql, baku, 2, edited)
+    assert result["__typename"] == "ValidationFailed", result
+    [problem] = result["problems"]
+    assert problem["path"] == "units[1].target"
+    assert problem["message"].startswith(f"unit {second!r}: must be at most")
+    assert await _version(graphql, baku) == 2

@@ -23,8 +23,19 @@ from planapi.domain.plan import PlanState
 from planapi.domain.translations import PLAN_TEXTS, language, plan_slots, text_slots
 
 MAX_FILE = 20_000_000  # characters: the whole Baku plan in one language is far below
-# What a translators' file asks of a plan version: its changes, or a ValidationError.
-Reader = Callable[[PlanState, str], list[SetTranslation]]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A change a translators' file asks for, and where the file asks it (for problems)."""
+
+    change: SetTranslation
+    where: tuple[str | int, ...]  # ("entries", 3, "msgstr"), ("units", 3, "target")
+    name: str  # how a problem's message names it: "entry 'p#title'", "unit 'p:title'"
+
+
+# What a translators' file asks of a plan version: its entries, or a ValidationError.
+Reader = Callable[[PlanState, str], list[Entry]]
 
 
 def plan_texts(state: PlanState) -> list[tuple[str, str, str]]:
@@ -61,7 +72,7 @@ def export_po(state: PlanState, lang: str) -> str:
     return str(catalog)
 
 
-def read_po(state: PlanState, lang: str, text: str) -> list[SetTranslation]:
+def read_po(state: PlanState, lang: str, text: str) -> list[Entry]:
     """The changes a PO file asks for, or a ValidationError naming each entry it cannot take.
     Untranslated and fuzzy entries are left out, and so are translations already recorded."""
     try:
@@ -69,10 +80,11 @@ def read_po(state: PlanState, lang: str, text: str) -> list[SetTranslation]:
     except (OSError, ValueError) as error:
         raise ValidationError([Problem(("po",), f"is not a PO file: {error}")]) from error
     current = {(node_id, slot): source for node_id, slot, source in plan_texts(state)}
-    changes: list[SetTranslation] = []
+    changes: list[Entry] = []
     problems: list[Problem] = []
     for index, entry in enumerate(catalog):
-        if not entry.msgstr or entry.obsolete or "fuzzy" in entry.flags:
+        wanted = entry.msgstr.strip()  # as the amendment records it
+        if not wanted or entry.obsolete or "fuzzy" in entry.flags:
             continue
         node_id, hashed, slot = (entry.msgctxt or "").rpartition("#")
         where = ("entries", index)
@@ -85,9 +97,10 @@ def read_po(state: PlanState, lang: str, text: str) -> list[SetTranslation]:
             )
             continue
         known = state.translations.get((node_id, slot, lang))
-        if known is not None and known.text == entry.msgstr and known.source == entry.msgid:
+        if known is not None and known.text == wanted and known.source == entry.msgid:
             continue
-        changes.append(SetTranslation(node_id, slot, lang, entry.msgstr))
+        change = SetTranslation(node_id, slot, lang, wanted)
+        changes.append(Entry(change, (*where, "msgstr"), f"entry {entry.msgctxt!r}"))
     if problems:
         raise ValidationError(problems)
     return changes
@@ -130,8 +143,8 @@ async def import_file(
         if latest is None:
             raise PlanNotFoundError(command.plan_id)
         found = latest  # decide reports the conflict with the version expected
-    changes = read(found.state, command.text)
-    if not changes:
+    entries = read(found.state, command.text)
+    if not entries:
         why = "nothing to import: every text untranslated, marked for review or already recorded"
         raise ValidationError([Problem((field,), why)])
     amend = AmendPlan(
@@ -141,6 +154,20 @@ async def import_file(
         rationale=command.rationale,
         reference=command.reference,
         effective_from=command.effective_from,
-        changes=changes,
+        changes=[entry.change for entry in entries],
     )
-    return await plans.amend_plan(amend, actor), len(changes)
+    try:
+        return await plans.amend_plan(amend, actor), len(entries)
+    except ValidationError as error:
+        # `changes[3].text` means nothing to a translator: name the entry or unit instead.
+        raise ValidationError([_located(p, entries) for p in error.problems]) from error
+
+
+def _located(problem: Problem, entries: list[Entry]) -> Problem:
+    path = problem.path
+    if len(path) < 2 or path[0] != "changes" or not isinstance(path[1], int):
+        return problem
+    if not 0 <= path[1] < len(entries):
+        return problem
+    entry = entries[path[1]]
+    return Problem(entry.where, f"{entry.name}: {problem.message}")

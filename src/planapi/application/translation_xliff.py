@@ -24,7 +24,12 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from planapi.application.plans import PlanService, PlanVersion
-from planapi.application.translation_files import ImportTranslations, import_file, plan_texts
+from planapi.application.translation_files import (
+    Entry,
+    ImportTranslations,
+    import_file,
+    plan_texts,
+)
 from planapi.domain.changes import SetTranslation
 from planapi.domain.errors import Problem, ValidationError
 from planapi.domain.plan import PlanState
@@ -148,11 +153,11 @@ def _unit_problem(unit: ET.Element, current: dict[tuple[str, str], str]) -> tupl
     return None
 
 
-def read_xliff(state: PlanState, root: ET.Element, lang: str) -> list[SetTranslation]:
+def read_xliff(state: PlanState, root: ET.Element, lang: str) -> list[Entry]:
     """The changes an XLIFF document asks for, or a ValidationError naming each unit it cannot
     take (`units[3].target`, the message naming the unit's id)."""
     current = {(node_id, slot): source for node_id, slot, source in plan_texts(state)}
-    changes: list[SetTranslation] = []
+    changes: list[Entry] = []
     problems: list[Problem] = []
     seen: set[str] = set()
     for index, unit in enumerate(root.iter(_q("unit"))):
@@ -168,7 +173,7 @@ def read_xliff(state: PlanState, root: ET.Element, lang: str) -> list[SetTransla
         assert segment is not None
         node_id, slot = _slot_of(uid)
         source = _plain(segment.find(_q("source")))
-        target = _plain(segment.find(_q("target")))
+        target = (_plain(segment.find(_q("target"))) or "").strip()  # as amendments record it
         if segment.get("state", "initial") not in TAKEN or not target:
             continue
         if source != current[node_id, slot]:
@@ -178,7 +183,8 @@ def read_xliff(state: PlanState, root: ET.Element, lang: str) -> list[SetTransla
         known = state.translations.get((node_id, slot, lang))
         if known is not None and known.text == target and known.source == source:
             continue
-        changes.append(SetTranslation(node_id, slot, lang, target))
+        change = SetTranslation(node_id, slot, lang, target)
+        changes.append(Entry(change, ("units", index, "target"), f"unit {uid!r}"))
     if problems:
         raise ValidationError(problems)
     return changes
@@ -189,7 +195,7 @@ async def import_xliff(
 ) -> tuple[PlanVersion, int]:
     """As `import_po`, from an XLIFF 2.0 document: its `trgLang` is the language imported."""
 
-    def read(state: PlanState, text: str) -> list[SetTranslation]:
+    def read(state: PlanState, text: str) -> list[Entry]:
         root, lang = xliff_language(state, text)
         if command.lang is not None and language(command.lang) != lang:
             raise ValidationError([Problem(("lang",), f"must be the file's trgLang, {lang!r}")])
