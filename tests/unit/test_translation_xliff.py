@@ -4,6 +4,7 @@ unchanged asks for nothing; stale translations are marked and never imported as 
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -18,9 +19,9 @@ from planapi.domain.plan import PlanState, fold
 from tests.unit.test_translations import INFO, SLOTS, _plan
 
 UNITS = {f"{node}:{slot.replace('[', '.').rstrip(']')}": (node, slot) for node, slot in SLOTS}
-# What XML 1.0 carries as it is: no control characters, and no CR (parsers turn it into LF).
+# No CR: XML parsers turn it into LF. Control characters XML cannot hold travel as <cp>.
 texts = st.text(
-    alphabet="ab <&>\"'\t\nأبت中文джé🙂",
+    alphabet="ab <&>\"'\t\nأبت中文джé🙂\x0b\x01\ufffe",
     min_size=1,
     max_size=15,
 ).filter(str.strip)
@@ -28,6 +29,16 @@ texts = st.text(
 
 def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
+
+
+def _set(target: ET.Element, text: str) -> None:
+    """What a translation tool writes: characters XML cannot hold as <cp hex="…"/>."""
+    for child in list(target):
+        target.remove(child)
+    first, *rest = re.split(r"([\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff])", text)
+    target.text = first
+    for char, after in zip(rest[::2], rest[1::2], strict=True):
+        ET.SubElement(target, _q("cp"), {"hex": f"{ord(char):04X}"}).tail = after
 
 
 def _filled(document: str, targets: dict[str, str]) -> str:
@@ -39,7 +50,7 @@ def _filled(document: str, targets: dict[str, str]) -> str:
             target = segment.find(_q("target"))
             if target is None:
                 target = ET.SubElement(segment, _q("target"))
-            target.text = targets[unit.get("id", "")]
+            _set(target, targets[unit.get("id", "")])
             segment.set("state", "translated")
     return ET.tostring(root, encoding="unicode")
 
@@ -87,3 +98,19 @@ def test_the_plan_source_language_is_no_target() -> None:
     with pytest.raises(ValidationError) as refused:
         _read(state, export_xliff(state, "en"))
     assert [p.path for p in refused.value.problems] == [("xliff", "trgLang")]
+
+
+def test_characters_xml_cannot_hold_travel_as_cp_and_nothing_else_inline() -> None:
+    state = _plan()
+    state = fold([decide_amendment(state, INFO, [UpdateNode("p", {"title": "Tab\x0bbed"})])], state)
+    document = export_xliff(state, "ru")
+    assert '<source>Tab<cp hex="000B" />bed</source>' in document
+    revised = _read(state, _filled(document, {"p:title": "Ta\x0bb"}))
+    assert revised == [SetTranslation("p", "title", "ru", "Ta\x0bb")]
+    for hex_ in ("0000", "0041", "110000", "zz"):
+        bad = document.replace("</source>", f'<cp hex="{hex_}" /></source>', 1)
+        with pytest.raises(ValidationError) as refused:
+            _read(state, _filled(bad, {":title": "План"}))
+        [problem] = refused.value.problems
+        assert problem.path == ("units", 0, "source")
+        assert "<cp" in problem.message

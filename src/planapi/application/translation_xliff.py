@@ -12,7 +12,8 @@ translation tool shows it for review. The import takes units whose state is `tra
 
 Files come from outside, so they are parsed by defusedxml: a DTD, an entity declaration or an
 external reference is refused before anything is expanded (billion laughs, XXE). Inline
-markup (`<ph>`, `<pc>`, `<mrk>` …) is refused too: a plan's texts are plain text.
+markup (`<ph>`, `<pc>`, `<mrk>` …) is refused too: a plan's texts are plain text. Characters
+XML 1.0 cannot hold travel as `<cp hex="…"/>`, the one inline element read.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ XLIFF = "application/xliff+xml"
 STALE = "planapi:stale"
 TAKEN = frozenset({"translated", "reviewed", "final"})
 STATES = TAKEN | {"initial"}
+# What XML 1.0 cannot hold (U+0000 neither: no text may contain it); written as <cp hex="…"/>.
+_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_HEX = re.compile(r"^[0-9A-Fa-f]{1,6}\Z")
 _INDEXED = re.compile(r"^(\w+)\[(\d+)\]\Z")
 _DOTTED = re.compile(r"^(\w+)\.(\d+)\Z")
 
@@ -76,17 +80,49 @@ def export_xliff(state: PlanState, lang: str) -> str:
                 ET.SubElement(notes, "note", {"category": "location"}).text = where
             if found is not None and stale:
                 note = ET.SubElement(notes, "note", {"category": "stale", "priority": "1"})
-                note.text = f"The source text changed; this translated: {found.source}"
+                shown = _INVALID.sub("\ufffd", found.source)  # a note is only read by people
+                note.text = f"The source text changed; this translated: {shown}"
         segment = ET.SubElement(unit, "segment")
         segment.set("state", "translated" if found and not stale else "initial")
         if stale:
             segment.set("subState", STALE)
-        ET.SubElement(segment, "source").text = source
+        _write(segment, "source", source)
         if found is not None:
-            ET.SubElement(segment, "target").text = found.text
-    ET.indent(root)
+            _write(segment, "target", found.text)
+    _indent(root)
     body: str = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def _indent(element: ET.Element, level: int = 0) -> None:
+    """Lines and indentation between elements, never inside a text (ET.indent would pad the
+    text around a <cp>)."""
+    if element.tag in ("source", "target", "note") or not len(element):
+        return
+    pad = "\n" + "  " * (level + 1)
+    element.text = pad
+    for child in element:
+        _indent(child, level + 1)
+        child.tail = pad
+    element[-1].tail = "\n" + "  " * level
+
+
+def _write(parent: ET.Element, tag: str, text: str) -> None:
+    """`text` as an element; characters XML 1.0 cannot hold (a vertical tab pasted from a word
+    processor) as XLIFF's `<cp hex="000B"/>`, so the file stays well-formed and loses nothing."""
+    element = ET.SubElement(parent, tag)
+    element.text, last, start = "", None, 0
+    for match in _INVALID.finditer(text):
+        if last is None:
+            element.text += text[start : match.start()]
+        else:
+            last.tail = text[start : match.start()]
+        last = ET.SubElement(element, "cp", {"hex": f"{ord(match.group()):04X}"})
+        start = match.end()
+    if last is None:
+        element.text += text[start:]
+    else:
+        last.tail = text[start:]
 
 
 def _parsed(text: str) -> ET.Element:
@@ -123,13 +159,25 @@ def xliff_language(state: PlanState, text: str) -> tuple[ET.Element, str]:
     return root, lang
 
 
-def _plain(element: ET.Element | None) -> str | None:
-    """The text of a <source>/<target>, or None when it holds inline markup."""
+def _content(element: ET.Element | None) -> tuple[str, str | None]:
+    """The text of a <source>/<target> (each <cp> read back as its character), or why it
+    cannot be read."""
     if element is None:
-        return ""
-    if len(element):
-        return None
-    return element.text or ""
+        return "", None
+    out, markup = [element.text or ""], set()
+    for child in element:
+        if child.tag != _q("cp"):
+            markup.add(child.tag.rpartition("}")[2])
+            continue
+        given = child.get("hex", "")
+        code = int(given, 16) if _HEX.match(given) else 0
+        if not 0 < code <= 0x10FFFF or not _INVALID.match(chr(code)):
+            return "", f'<cp hex="{given}"> must name a character XML cannot hold, not U+0000'
+        out += [chr(code), child.tail or ""]
+    if markup:
+        found = ", ".join(f"<{tag}>" for tag in sorted(markup))
+        return "", f"inline markup ({found}) is not supported: plain text only"
+    return "".join(out), None
 
 
 def _unit_problem(unit: ET.Element, current: dict[tuple[str, str], str]) -> tuple[str, str] | None:
@@ -144,12 +192,9 @@ def _unit_problem(unit: ET.Element, current: dict[tuple[str, str], str]) -> tupl
     if segment.get("state", "initial") not in STATES:
         return "state", "must be initial, translated, reviewed or final"
     for field in ("source", "target"):
-        inner = segment.find(_q(field))
-        if _plain(inner) is None:
-            assert inner is not None
-            tags = sorted({child.tag.rpartition("}")[2] for child in inner})
-            found = ", ".join(f"<{tag}>" for tag in tags)
-            return field, f"inline markup ({found}) is not supported: plain text only"
+        why = _content(segment.find(_q(field)))[1]
+        if why is not None:
+            return field, why
     return None
 
 
@@ -172,8 +217,8 @@ def read_xliff(state: PlanState, root: ET.Element, lang: str) -> list[Entry]:
         segment = unit.find(_q("segment"))
         assert segment is not None
         node_id, slot = _slot_of(uid)
-        source = _plain(segment.find(_q("source")))
-        target = (_plain(segment.find(_q("target"))) or "").strip()  # as amendments record it
+        source = _content(segment.find(_q("source")))[0]
+        target = _content(segment.find(_q("target")))[0].strip()  # as amendments record it
         if segment.get("state", "initial") not in TAKEN or not target:
             continue
         if source != current[node_id, slot]:
