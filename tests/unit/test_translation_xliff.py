@@ -114,3 +114,31 @@ def test_characters_xml_cannot_hold_travel_as_cp_and_nothing_else_inline() -> No
         [problem] = refused.value.problems
         assert problem.path == ("units", 0, "source")
         assert "<cp" in problem.message
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        "<!DOCTYPE xliff>",
+        '<!DOCTYPE xliff [<!ENTITY a "aaaaaaaaaa">]>',
+        '<!DOCTYPE xliff SYSTEM "http://example.org/xliff.dtd">',
+    ],
+)
+def test_a_document_type_declaration_is_refused_before_anything_is_read(prolog: str) -> None:
+    state = _plan()
+    document = export_xliff(state, "fr").replace("?>\n", f"?>\n{prolog}\n", 1)
+    with pytest.raises(ValidationError) as refused:
+        _read(state, document)
+    [problem] = refused.value.problems
+    assert problem.path == ("xliff",)
+    assert "DTD" in problem.message
+
+
+def test_a_unit_id_without_its_colon_names_no_text() -> None:
+    state = _plan()
+    document = _filled(export_xliff(state, "es"), {":title": "Plan"}).replace(
+        'id=":title"', 'id="title"'
+    )
+    with pytest.raises(ValidationError) as refused:
+        _read(state, document)
+    assert [p.path for p in refused.value.problems] == [("units", 0, "id")]

@@ -57,7 +57,9 @@ def unit_id(node_id: str, slot: str) -> str:
 
 
 def _slot_of(uid: str) -> tuple[str, str]:
-    node_id, _, field = uid.rpartition(":")
+    node_id, colon, field = uid.rpartition(":")
+    if not colon:
+        return "", ""  # names no text
     return node_id, _DOTTED.sub(r"\1[\2]", field)
 
 
@@ -127,7 +129,7 @@ def _write(parent: ET.Element, tag: str, text: str) -> None:
 
 def _parsed(text: str) -> ET.Element:
     try:
-        root: ET.Element = SafeET.fromstring(text.encode())
+        root: ET.Element = SafeET.fromstring(text.encode(), forbid_dtd=True)
     except defusedxml.DefusedXmlException as error:
         why = "must not declare a DTD, entities or external references"
         raise ValidationError([Problem(("xliff",), f"{why} ({type(error).__name__})")]) from error
