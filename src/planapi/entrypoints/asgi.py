@@ -25,6 +25,7 @@ from planapi.api.routes.ingest import ingest_endpoint
 from planapi.api.routes.log_routes import log_endpoints
 from planapi.api.routes.proposal_documents import proposal_document_endpoint
 from planapi.api.routes.sdmx_export import series_endpoint
+from planapi.api.routes.translation_routes import translations_endpoint
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context, request_id
@@ -212,6 +213,11 @@ def _routes(
         *([Route("/metrics", metrics.endpoint)] if settings.metrics else []),
         Route("/plans/{plan_id}/document", document_endpoint(lambda: holder["app"].plans)),
         Route("/plans/{plan_id}/diff", diff_endpoint(lambda: holder["app"].plans)),
+        Route(
+            "/plans/{plan_id}/translations",
+            translations_endpoint(lambda: holder["app"].plans),
+            methods=["GET", "POST"],
+        ),
         Route(
             "/plans/{plan_id}/kpis/{kpi_id}/readings",
             readings_endpoint(lambda: holder["app"].readings),

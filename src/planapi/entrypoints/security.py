@@ -67,6 +67,8 @@ ROUTES: tuple[RouteRule, ...] = (
     # Readers can rebuild every version from GraphQL anyway; a link opened in a browser is
     # challenged for Basic credentials like the audit page.
     RouteRule(re.compile(r"^/plans/[^/]+/(document|diff)$"), Permission.READ, browser=True),
+    # Translators' files: reading one is reading the plan; POST checks AMEND itself.
+    RouteRule(re.compile(r"^/plans/[^/]+/translations$"), Permission.READ),
     RouteRule(re.compile(r"^/plans/[^/]+/kpis/[^/]+/readings$"), Permission.READ, browser=True),
     RouteRule(re.compile(r"^/proposals/[^/]+/document$"), Permission.READ, browser=True),
     RouteRule(re.compile(r"^/audit(/.*)?$"), Permission.AUDIT, browser=True),
