@@ -155,6 +155,47 @@ async def test_the_series_export_reads_back_against_its_structure(
     assert len(seen) == 24
 
 
+async def test_a_dimension_named_in_words_goes_out_and_back_as_an_sdmx_id(
+    client: httpx.AsyncClient, plan: str
+) -> None:
+    # The KPI's dimension is "itu region"; SDMX ids have no spaces, so its column is ITU_REGION.
+    rows = [
+        f"dataflow,{OWN_DATAFLOW},I,SCHOOLS,{region},2028,{n}"
+        for n, region in enumerate(("AFRICA", "EUROPE", "_T"), start=1)
+    ]
+    body = "\r\n".join(
+        ["STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,ITU_REGION,TIME_PERIOD,OBS_VALUE", *rows]
+    )
+    stored = await client.post(
+        "/ingest/readings",
+        params={"planId": plan},
+        content=body.encode(),
+        headers={"content-type": "application/vnd.sdmx.data+csv; version=2.0.0"},
+    )
+    assert stored.status_code == 200, stored.text
+    message = sdmx.read_sdmx(io.BytesIO((await structure(client)).content))
+    flow = next(f for f in message.dataflow.values() if f.id.endswith("kpi-regions"))
+    export = await client.get(f"/plans/{plan}/kpis/kpi-regions/series")
+
+    assert export.text.splitlines()[0].split(",")[4] == "ITU_REGION"
+    data = sdmx.read_sdmx(io.BytesIO(export.content), format="CSV", structure=flow)
+    back = {
+        (str(obs.dimension.values["ITU_REGION"].value), float(obs.value))
+        for dataset in data.data
+        for obs in dataset.obs
+    }
+    assert back == {("AFRICA", 1.0), ("EUROPE", 2.0), ("_T", 3.0)}
+    query = """query($id: ID!) { plan(id: $id) { node(id: "kpi-regions") {
+      ... on Kpi { readings { disaggregation { dimension value } } } } } }"""
+    read = await client.post("/graphql", json={"query": query, "variables": {"id": plan}})
+    series = [r["disaggregation"] for r in read.json()["data"]["plan"]["node"]["readings"]]
+    assert sorted(series, key=str) == [
+        [],
+        [{"dimension": "itu region", "value": "AFRICA"}],
+        [{"dimension": "itu region", "value": "EUROPE"}],
+    ]
+
+
 async def test_sdmx_json_names_the_same_structures(client: httpx.AsyncClient, plan: str) -> None:
     xml = sdmx.read_sdmx(io.BytesIO((await structure(client)).content))
     response = await structure(client, accept=f"{JSON}, {XML};q=0.5")
