@@ -235,6 +235,47 @@ async def test_sdmx_json_names_the_same_structures(client: httpx.AsyncClient, pl
     assert lists == {cl.id: set(cl.items) for cl in xml.codelist.values()}
 
 
+async def test_a_feed_named_otherwise_than_an_sdmx_reference_has_no_structure(
+    client: httpx.AsyncClient, amend: Amend, plan: str
+) -> None:
+    applied = await amend(
+        plan,
+        2,
+        add(
+            "KPI",
+            "Towers",
+            id="kpi-towers",
+            parentId="outcome-stats",
+            measure="UNIT",
+            unit="towers",
+            references=[
+                {"vocabulary": "OTHER", "code": "SDMX:TOWERS", "uri": "https://example.org/towers"}
+            ],
+        ),
+    )
+    assert applied["__typename"] == "AmendmentApplied", applied
+    body = "STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,TIME_PERIOD,OBS_VALUE\r\n"
+    body += "dataflow,https://example.org/towers,I,TOWERS,2028,5\r\n"
+    sent = await client.post(
+        "/ingest/readings",
+        params={"planId": plan},
+        content=body.encode(),
+        headers={"content-type": "application/vnd.sdmx.data+csv; version=2.0.0"},
+    )
+    assert sent.status_code == 200, sent.text
+    message = sdmx.read_sdmx(io.BytesIO((await structure(client)).content))
+    export = await client.get(f"/plans/{plan}/kpis/kpi-towers/series")
+
+    assert {f.id for f in message.dataflow.values()} == {"DF_ICT", "DF_baku-2026_kpi-regions"}
+    # The export keeps the name the plan gave, so what it writes ingests back.
+    assert export.text.splitlines()[1].split(",")[:4] == [
+        "dataflow",
+        "https://example.org/towers",
+        "I",
+        "TOWERS",
+    ]
+
+
 async def test_what_the_structure_route_refuses(client: httpx.AsyncClient, plan: str) -> None:
     refused = await structure(client, accept="text/csv")
     assert refused.status_code == 406

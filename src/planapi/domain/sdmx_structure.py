@@ -103,11 +103,11 @@ def parse_ref(text: str | None) -> ArtefactRef | None:
 
 
 def dataflow_of(plan_id: str, kpi: Node) -> str:
-    """The dataflow a KPI's series is exported as: the one its feed names, else its own."""
+    """The dataflow a KPI's series is exported as: the one its feed names (verbatim, so the
+    export ingests back), else its own."""
     feed = feed_of(kpi)
-    named = parse_ref(feed.dataflow) if feed else None
-    if named is not None:
-        return str(named)
+    if feed is not None and feed.dataflow:
+        return feed.dataflow
     return str(ArtefactRef(AGENCY, f"DF_{sdmx_id(plan_id)}_{sdmx_id(kpi.id)}", VERSION))
 
 
@@ -116,9 +116,10 @@ def plan_structures(plan_id: str, state: PlanState) -> StructureSet:
     fed: dict[ArtefactRef, list[Node]] = {}
     for node in state.walk():
         if node.kind is NodeKind.KPI and feed_of(node) is not None:
+            # A feed naming its dataflow otherwise than AGENCY:ID(VERSION) has no structure.
             ref = parse_ref(dataflow_of(plan_id, node))
-            assert ref is not None  # dataflow_of always gives a parseable reference
-            fed.setdefault(ref, []).append(node)
+            if ref is not None:
+                fed.setdefault(ref, []).append(node)
     lists: dict[ArtefactRef, SdmxCodelist] = {}
     status = _codelist("CL_OBS_STATUS", "Observation status", _status_codes())
     lists[status.ref] = status
