@@ -160,9 +160,12 @@ def _structure(
 ) -> DataStructure:
     owner = "" if dataflow.agency == AGENCY else f"{sdmx_id(dataflow.agency)}_"
     suffix = f"{sdmx_id(plan_id)}_{owner}{dataflow.id}"
-    indicators = tuple(
-        sorted({(feed.indicator, kpi.title) for kpi in kpis if (feed := feed_of(kpi))})
-    )
+    # One code per indicator: the first KPI it feeds names it, as ingestion picks that KPI.
+    named: dict[str, str] = {}
+    for kpi in kpis:
+        if (feed := feed_of(kpi)) is not None:
+            named.setdefault(feed.indicator, kpi.title)
+    indicators = tuple(sorted(named.items()))
     indicator = _codelist(f"CL_{suffix}_INDICATOR", "Indicators", indicators)
     lists[indicator.ref] = indicator
     by_column: dict[str, list[Dimension]] = {}
