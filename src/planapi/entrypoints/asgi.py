@@ -26,6 +26,7 @@ from planapi.api.routes.log_routes import log_endpoints
 from planapi.api.routes.proposal_documents import proposal_document_endpoint
 from planapi.api.routes.sdmx_export import series_endpoint
 from planapi.api.routes.translation_routes import translations_endpoint
+from planapi.api.routes.sdmx_structure import structure_endpoint
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context, request_id
@@ -230,6 +231,11 @@ def _routes(
         Route(
             "/plans/{plan_id}/kpis/{kpi_id}/series",
             series_endpoint(lambda: holder["app"].readings),
+            methods=["GET", "HEAD"],
+        ),
+        Route(
+            "/plans/{plan_id}/sdmx/structure",
+            structure_endpoint(lambda: holder["app"].plans),
             methods=["GET", "HEAD"],
         ),
         Route(

@@ -74,6 +74,8 @@ ROUTES: tuple[RouteRule, ...] = (
     RouteRule(re.compile(r"^/audit(/.*)?$"), Permission.AUDIT, browser=True),
     # A KPI's series as SDMX-CSV: what Kpi.readings gives a reader over GraphQL.
     RouteRule(re.compile(r"^/plans/[^/]+/kpis/[^/]+/series$"), Permission.READ),
+    # The SDMX structures of a plan's dataflows: what a reader of the series needs to parse it.
+    RouteRule(re.compile(r"^/plans/[^/]+/sdmx/structure$"), Permission.READ),
 )
 DEFAULT_PERMISSION = Permission.READ  # a path no rule names (it will 404 for those who may read)
 UNMETERED = frozenset({"/healthz", "/metrics"})
