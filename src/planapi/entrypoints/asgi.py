@@ -25,8 +25,8 @@ from planapi.api.routes.ingest import ingest_endpoint
 from planapi.api.routes.log_routes import log_endpoints
 from planapi.api.routes.proposal_documents import proposal_document_endpoint
 from planapi.api.routes.sdmx_export import series_endpoint
-from planapi.api.routes.translation_routes import translations_endpoint
 from planapi.api.routes.sdmx_structure import structure_endpoint
+from planapi.api.routes.translation_routes import translations_endpoint
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context, request_id
