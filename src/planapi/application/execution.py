@@ -23,13 +23,12 @@ from planapi.domain.execution import (
     fold_execution,
     record_problems,
 )
-from planapi.domain.implementation import Figures, activity_figures, figures_by
+from planapi.domain.implementation import Figures, figures_by, tally
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
 from planapi.domain.plan_kinds import PlanKind
 
 MAX_RECORDS = 10_000
-_NOTHING = ActivityExecution()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +99,10 @@ def implementation_of(
     year: int | None,
 ) -> Implementation:
     """The figures of `state`'s activities given what execution recorded (`seen`)."""
-    priority = priority_of(action)
+    bases = (AllocationBasis.OUTPUT, AllocationBasis.PRIORITY)
     activities = state.children_of(None, NodeKind.ACTIVITY)
-    per_activity = {a.id: activity_figures(a, seen.get(a.id, _NOTHING), year) for a in activities}
+    per_activity, (outputs, priorities) = tally(activities, seen, year, bases, priority_of(action))
     total = sum(per_activity.values(), Figures())
-    outputs = figures_by(activities, seen, year, AllocationBasis.OUTPUT, priority)
-    priorities = figures_by(activities, seen, year, AllocationBasis.PRIORITY, priority)
     return Implementation(total, per_activity, outputs, priorities)
 
 

@@ -21,11 +21,16 @@ UNALLOCATED = None  # the key of what an activity serves nothing of the basis fo
 
 def split(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     """`amount` (to the centime) in parts proportional to `weights` (positive), to the
-    centime, adding up to `amount` exactly. Integer arithmetic throughout: the weights are
-    scaled to whole numbers, so each exact share is `cents·w / W` with an integer remainder."""
+    centime, adding up to `amount` exactly."""
     cents = int(amount.quantize(CENTIME) * 100)
+    return [Decimal(part).scaleb(-2) for part in split_cents(cents, weights)]
+
+
+def split_cents(cents: int, weights: Sequence[Decimal]) -> list[int]:
+    """`split` in whole centimes. Integer arithmetic throughout: the weights are scaled to
+    whole numbers, so each exact share is `cents·w / W` with an integer remainder."""
     if len(weights) == 1 or not cents:
-        return [Decimal(cents if i == 0 else 0).scaleb(-2) for i in range(len(weights))]
+        return [cents if i == 0 else 0 for i in range(len(weights))]
     if all(w == 1 for w in weights):  # the default: equal shares
         whole = [1] * len(weights)
     else:
@@ -38,7 +43,7 @@ def split(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     by_remainder = sorted(range(len(shares)), key=lambda i: (-shares[i][1], i))
     for i in by_remainder[:left]:
         parts[i] += 1
-    return [Decimal(part).scaleb(-2) for part in parts]
+    return parts
 
 
 @dataclass(frozen=True, slots=True)
