@@ -15,7 +15,9 @@ from decimal import Decimal
 
 from planapi.domain.activities import runs_in
 from planapi.domain.activity_values import ActivityStatus, AllocationBasis
-from planapi.domain.allocation import CENTIME, split_cents, weighted
+from planapi.domain.allocation import cents_of as _cents
+from planapi.domain.allocation import francs as _francs
+from planapi.domain.allocation import split_cents, weighted
 from planapi.domain.execution import ActivityExecution
 from planapi.domain.nodes import Node
 
@@ -60,17 +62,6 @@ class _Tally:
 
     def figures(self) -> Figures:
         return Figures(self.planned, self.completed, _francs(self.budget), _francs(self.spent))
-
-
-def _cents(amount: Decimal) -> int:
-    scaled = amount.scaleb(2)
-    if scaled == scaled.to_integral_value():  # to the centime, as checked when recorded
-        return int(scaled)
-    return int(amount.quantize(CENTIME).scaleb(2))
-
-
-def _francs(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2) if cents else ZERO
 
 
 def status_of(activity: Node, seen: ActivityExecution) -> ActivityStatus:
