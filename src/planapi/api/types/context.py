@@ -117,9 +117,10 @@ class Context:
         as_of: dt.datetime | None,
         compute: Callable[[PlanState, PlanState | None, Seen, int | None], T],
     ) -> T:
-        seen = await self.execution_loader.load((state.id, as_of))
+        # Both loads asked before either is awaited: the two reads overlap.
+        seen = self.execution_loader.load((state.id, as_of))
         action = await self.latest_loader.load(state.implements) if state.implements else None
-        return compute(state, action, seen, year)
+        return compute(state, action, await seen, year)
 
     async def _load_execution(self, keys: list[ExecutionKey]) -> list[dict[str, ActivityExecution]]:
         assert self.execution is not None, "execution records need the database"
