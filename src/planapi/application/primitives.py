@@ -163,6 +163,10 @@ def field_to_primitive(name: str, value: object) -> Json:
     return to_primitive(value)
 
 
+# field → from primitive, for decoding whole nodes without a look-up of both ways per field.
+FROM_PRIMITIVE: dict[str, Callable[[Json], Any]] = {name: pair[1] for name, pair in _CODECS.items()}
+
+
 def field_from_primitive(name: str, raw: Json) -> object:
     if raw is None:
         return None
