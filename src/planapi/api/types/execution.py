@@ -203,7 +203,7 @@ async def plan_implementation(
     as_of: dt.datetime | None = None,
 ) -> PlanImplementation:
     state: PlanState = root._state  # type: ignore[attr-defined]
-    _service(info)
+    _service(info)  # a server without the database says so here, not in a loader
     found = await info.context.implementation(state, year, _instant(as_of))
     return PlanImplementation.of(year, found)
 
@@ -218,7 +218,7 @@ async def summary_figures(
     operational plan."""
     if plan.plan_kind is PlanKind.OPERATIONAL_PLAN:
         found = None if under else (await context.implementation(plan, year)).total
-        return ImplementationFigures.of(found) if found else None
+        return ImplementationFigures.of(found) if found is not None else None
     implementing = await context.implementing_loader.load(plan.id)
     if not implementing:
         return None
