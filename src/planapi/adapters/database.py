@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -56,8 +57,11 @@ def deployment_engine(
 
 
 def create_engine(url: str, *, pool_size: int = 10, **options: Any) -> AsyncEngine:
-    # JSON columns hold the canonical encoding, which the hash chain covers byte for byte.
+    # JSON columns hold the canonical encoding, which the hash chain covers byte for byte;
+    # msgspec reads it back several times faster than the standard library (a cold read of a
+    # plan of 500 activities spent most of its time in `json.loads`).
     options.setdefault("json_serializer", canonical_text)
+    options.setdefault("json_deserializer", msgspec.json.decode)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **options)
         _serialise_sqlite_writers(engine)

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from planapi.application.primitives import Json, field_from_primitive, field_to_primitive
+from planapi.application.primitives import (
+    FROM_PRIMITIVE,
+    Json,
+    field_from_primitive,
+    field_to_primitive,
+)
 from planapi.domain.nodes import Node, NodeKind
 
 
@@ -34,10 +39,20 @@ def node_to_primitive(node: Node) -> dict[str, Json]:
     return out
 
 
+_NAMED = frozenset({"id", "kind", "title"})
+
+
 def node_from_primitive(raw: Mapping[str, Json]) -> Node:
-    values = {
-        name: field_from_primitive(name, value)
-        for name, value in raw.items()
-        if name not in {"id", "kind", "title"}
-    }
-    return Node(id=raw["id"], kind=NodeKind(raw["kind"]), title=raw["title"], **values)  # type: ignore[arg-type]
+    # Inline `field_from_primitive`: a cold read of a large plan decodes every field of every
+    # node here, and a call per field was a good part of it.
+    values: dict[str, object] = {}
+    for name, value in raw.items():
+        if name in _NAMED:
+            continue
+        decode = FROM_PRIMITIVE.get(name) if value is not None else None
+        values[name] = decode(value) if decode is not None else value
+    kind = _KINDS.get(raw["kind"]) or NodeKind(raw["kind"])
+    return Node(id=raw["id"], kind=kind, title=raw["title"], **values)  # type: ignore[arg-type]
+
+
+_KINDS = {kind.value: kind for kind in NodeKind}
