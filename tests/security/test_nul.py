@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from tests.readings_fixtures import PLAN_ID
 from tests.security.conftest import http_client, post_graphql
+from tests.websocket_handshake import handshake
 
 NDJSON = {"content-type": "application/x-ndjson"}
 CSV = {"content-type": "text/csv"}
@@ -132,29 +133,7 @@ async def test_a_websocket_upgrade_with_a_nul_in_a_header_is_refused_like_a_requ
 ) -> None:
     """The upgrade's headers pass the door a request's do: 400 naming the header (by ASGI's
     denial response where the server offers it, as uvicorn does), never a subscription."""
-    scope: dict[str, Any] = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "scheme": "ws",
-        "server": ("planapi", 80),
-        "client": ("127.0.0.1", 50000),
-        "headers": [(b"host", b"planapi"), (b"x-trace", b"a\x00b")],
-        "subprotocols": ["graphql-transport-ws"],
-        "extensions": {"websocket.http.response": {}} if denial else {},
-    }
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "websocket.connect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
+    sent = await handshake(app, [(b"x-trace", b"a\x00b")], denial=denial)
 
     if not denial:
         assert sent == [{"type": "websocket.close", "code": 4400}]
