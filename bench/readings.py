@@ -221,23 +221,21 @@ async def beside_raw_copy(plan: dict[str, Any]) -> AsyncIterator[tuple[float, ht
                 yield raw, client
 
 
+def beside_raw(name: str, rate: float, raw: float, target: float | None = None) -> None:
+    """A row of rows/s, as a share of raw COPY's (and whether it meets `target`, a share)."""
+    verdict = "" if target is None else f"target >= {target:.0%}: "
+    if target is not None:
+        verdict += "met" if rate >= target * raw else "NOT met"
+    row(name, f"{rate:,.0f} rows/s", f"{rate / raw:.0%} of raw", verdict)
+
+
 async def main() -> None:
     print("Readings (PostgreSQL, over HTTP to one uvicorn worker)")
     async with beside_raw_copy(plan_input()) as (raw, client):
         ours = await graphql_batches(client, BATCHES)
-        row(
-            "recordReadings over HTTP, 1,000/batch",
-            f"{ours:,.0f} rows/s",
-            f"{ours / raw:.0%} of raw",
-            "target >= 25%: " + ("met" if ours >= 0.25 * raw else "NOT met"),
-        )
+        beside_raw("recordReadings over HTTP, 1,000/batch", ours, raw, target=0.25)
         bulk = await ndjson_requests(client, NDJSON_REQUESTS)
-        row(
-            "POST /ingest/readings NDJSON, 10,000/request",
-            f"{bulk:,.0f} rows/s",
-            f"{bulk / raw:.0%} of raw",
-            "target >= 50%: " + ("met" if bulk >= 0.5 * raw else "NOT met"),
-        )
+        beside_raw("POST /ingest/readings NDJSON, 10,000/request", bulk, raw, target=0.5)
         stored = (BATCHES + 1) * PER_GRAPHQL_BATCH + (NDJSON_REQUESTS + 1) * PER_NDJSON_REQUEST
         while stored < STORED_FOR_READS:
             await ndjson_requests(client, 1, warm_up=False)

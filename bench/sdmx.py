@@ -11,8 +11,7 @@ from typing import Any
 import httpx
 from tests.sdmx_messages import COUNTRIES, MEDIA_TYPE, sdmx_csv
 
-from bench.common import row
-from bench.readings import KPIS, beside_raw_copy, ndjson_requests
+from bench.readings import KPIS, beside_raw, beside_raw_copy, ndjson_requests
 
 PER_REQUEST = 10_000
 REQUESTS = 5
@@ -88,18 +87,9 @@ async def main() -> None:
     print("SDMX-CSV ingestion (PostgreSQL, over HTTP to one uvicorn worker)")
     async with beside_raw_copy(plan_input()) as (raw, client):
         ndjson = await ndjson_requests(client, REQUESTS)
-        row(
-            "POST /ingest/readings NDJSON, 10,000/request (same run)",
-            f"{ndjson:,.0f} rows/s",
-            f"{ndjson / raw:.0%} of raw",
-        )
+        beside_raw("POST /ingest/readings NDJSON, 10,000/request (same run)", ndjson, raw)
         sdmx = await sdmx_requests(client, REQUESTS)
-        row(
-            "POST /ingest/readings SDMX-CSV 2.0, 10,000/request",
-            f"{sdmx:,.0f} rows/s",
-            f"{sdmx / raw:.0%} of raw",
-            "target >= 50%: " + ("met" if sdmx >= 0.5 * raw else "NOT met"),
-        )
+        beside_raw("POST /ingest/readings SDMX-CSV 2.0, 10,000/request", sdmx, raw, target=0.5)
 
 
 if __name__ == "__main__":
