@@ -37,6 +37,7 @@ from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
 from planapi.entrypoints.caching import register_metrics, response_caching
 from planapi.entrypoints.cors import CorsMiddleware, allowed_origins
+from planapi.entrypoints.door_settings import batching, limits
 from planapi.entrypoints.graphiql import OfflineGraphiQL, graphiql_routes
 from planapi.entrypoints.graphql_access import (
     PlanGraphQLAccess,
@@ -46,12 +47,7 @@ from planapi.entrypoints.graphql_access import (
 )
 from planapi.entrypoints.log_follower import following
 from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
-from planapi.entrypoints.security import (
-    AccessMiddleware,
-    Limits,
-    batching,
-    limits,
-)
+from planapi.entrypoints.security import AccessMiddleware, Limits
 from planapi.entrypoints.seeding import seed
 from planapi.entrypoints.tracing import Tracing, tracing
 
