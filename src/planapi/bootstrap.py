@@ -87,7 +87,16 @@ class Services:
     proposals: ProposalService | None = None
     search: SearchService | None = None  # full-text search of plan versions (issue 18)
 
+    def warm(self) -> None:
+        """Build, in the background, the summaries of current readings of the plans that have
+        readings (the heads must have been read): a first dashboard read then does not pay for
+        it, and reads that come meanwhile wait for their plan's build (reading_summary.py)."""
+        if self.heads is not None and self.readings.current is not None:
+            self.readings.current.warm(self.heads.plans_with_readings())
+
     async def close(self) -> None:
+        if self.readings.current is not None:
+            await self.readings.current.close()
         if self.heads is not None:
             await self.heads.close()
         await self.notifier.close()

@@ -15,6 +15,9 @@ from planapi.domain.readings import Reading
 
 _HEAD = select(func.coalesce(func.max(reading_batches.c.id), 0).label("head")).subquery()
 _BY_ID = 10_000  # ids per statement (bound parameters: SQLite allows 32,766 since 3.32)
+# Rows fetched and converted at a time: a plan's whole total series (48,000 rows for 1,000
+# KPIs x 48 months) arrives in parts, the event loop served between them.
+_PART = 5_000
 
 
 class SqlTotalSeries:
@@ -36,14 +39,18 @@ class SqlTotalSeries:
             .select_from(_HEAD.outerjoin(readings, wanted))
             .order_by(readings.c.id)
         )
+        head = 0
+        found: list[CurrentValue] = []
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(statement)).all()
-        head = int(rows[0][0]) if rows else 0
-        return head, [
-            CurrentValue(id_, kpi_id, period, None if value is None else Decimal(value))
-            for _, id_, kpi_id, period, value in rows
-            if id_ is not None
-        ]
+            result = await conn.stream(statement)
+            async for rows in result.partitions(_PART):
+                head = int(rows[0][0])
+                found += [
+                    CurrentValue(id_, kpi_id, period, None if value is None else Decimal(value))
+                    for _, id_, kpi_id, period, value in rows
+                    if id_ is not None
+                ]
+        return head, found
 
     async def readings(self, ids: Sequence[int]) -> list[Reading]:
         found: list[Reading] = []

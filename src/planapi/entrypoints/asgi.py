@@ -183,6 +183,7 @@ def _lifespan(
         await services.notifier.start()
         # Then the heads, followed from the notifier's wake-ups (stopped by services.close()).
         await _heads(services).start()
+        services.warm()  # the dashboards' summaries, built in the background
         try:
             async with following(services.transparency, settings.log_follow_interval):
                 yield
