@@ -236,7 +236,7 @@ async def main() -> None:
 
 
 async def _warm(services: Services) -> tuple[float, float]:
-    """A new process's summary built as start-up builds it (ms), and the longest the event loop
+    """A new process's summary built as start-up builds it, with every KPI's progress (ms), and the longest the event loop
     went unserved meanwhile (ms: what any other request would have waited)."""
     source = services.readings.current.source  # type: ignore[union-attr]
     current = services.readings.current = CurrentReadings(source)
@@ -251,7 +251,7 @@ async def _warm(services: Services) -> tuple[float, float]:
 
     watching = asyncio.create_task(probe())
     start = time.perf_counter()
-    await current.warm([PLAN_ID])
+    await current.warm([PLAN_ID], services._kpis)
     built = time.perf_counter() - start
     watching.cancel()
     return built * 1000, longest * 1000

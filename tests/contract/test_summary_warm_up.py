@@ -23,7 +23,9 @@ from planapi.application.plans import PlanService
 from planapi.application.ports import CurrentValue
 from planapi.application.reading_summary import CurrentReadings
 from planapi.application.readings import ReadingService, RecordReadings
+from planapi.domain.nodes import Node, NodeKind
 from planapi.domain.readings import Reading
+from planapi.domain.rollups import Standing
 from tests.readings_fixtures import create_plan_command, reading
 
 
@@ -96,12 +98,24 @@ async def test_the_plans_with_readings_are_built_before_any_read_newest_first(
     source = Gated(SqlTotalSeries(engine))
     source.release.set()
     current = CurrentReadings(source)
-    await current.warm(heads.plans_with_readings())
+    asked: list[str] = []
+
+    async def kpis(plan_id: str) -> list[Node]:  # the latest version's, as start-up passes
+        asked.append(plan_id)
+        state = (await service.plan(plan_id)).state  # type: ignore[union-attr]
+        return [node for node in state.walk() if node.kind is NodeKind.KPI]
+
+    await current.warm(heads.plans_with_readings(), kpis)
+    assert asked == ["newer", "older"]
     assert [plan_id for plan_id, _ in source.reads] == ["newer", "older"]
     assert [current.held(p) for p in ("newer", "older", "empty")] == [True, True, False]
     # The first read only catches up, from the batch the build reached.
     assert _value(await current.plan("older"), "kpi-1") == Decimal("65")
     assert source.reads[-1] == ("older", 2)
+    kpi = (await service.plan("older")).state.node("kpi-1")  # type: ignore[union-attr]
+    assert kpi is not None
+    # 65 in 2026 against 70 by 2027 from 60 in 2025: ahead of the line, on track.
+    assert (await current.plan("older")).standing(kpi).standing is Standing.ON_TRACK
 
 
 async def test_a_failed_build_is_logged_and_the_first_read_builds_the_summary(

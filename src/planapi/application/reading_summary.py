@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from planapi.application.cache import LruCache
@@ -41,6 +41,9 @@ from planapi.domain.readings import Reading, ReadingVersion
 from planapi.domain.rollups import KpiStanding, ProgressCounts, count, standing
 
 log = logging.getLogger("planapi.readings")
+
+# The KPIs of a plan's latest version, whose progress a warm-up computes ahead of the first read.
+KpisOf = Callable[[str], Awaitable[Iterable[Node]]]
 
 # Readings applied between two yields to the event loop: about 10 ms of work on this machine.
 SLICE = 4_000
@@ -198,17 +201,22 @@ class CurrentReadings:
         """Whether the plan's summary is built (a read then only catches up)."""
         return self._plans.peek(plan_id) is not None
 
-    def warm(self, plan_ids: Sequence[str]) -> asyncio.Task[None]:
+    def warm(self, plan_ids: Sequence[str], kpis: KpisOf | None = None) -> asyncio.Task[None]:
         """Build the summaries of `plan_ids` (the most wanted first; as many as are kept) in
-        the background, one after another; the task is cancelled by `close`."""
+        the background, one after another, with the progress and standing of each KPI `kpis`
+        gives (the latest version's); the task is cancelled by `close`."""
         wanted = list(plan_ids)[: self.capacity]
-        self._warming = asyncio.create_task(self._warm(wanted), name="planapi-summaries")
+        self._warming = asyncio.create_task(self._warm(wanted, kpis), name="planapi-summaries")
         return self._warming
 
-    async def _warm(self, plan_ids: list[str]) -> None:
+    async def _warm(self, plan_ids: list[str], kpis: KpisOf | None) -> None:
         for plan_id in plan_ids:
             try:
-                await self.plan(plan_id)
+                summary = await self.plan(plan_id)
+                for index, kpi in enumerate(await kpis(plan_id) if kpis else ()):
+                    if index % 200 == 0:
+                        await asyncio.sleep(0)
+                    summary.standing(kpi)
             except Exception as error:  # the database is away: the first read builds it
                 log.warning("building the summary of %s failed (%r)", plan_id, error)
 
