@@ -236,8 +236,9 @@ async def main() -> None:
 
 
 async def _warm(services: Services) -> tuple[float, float]:
-    """A new process's summary built as start-up builds it, with every KPI's progress (ms), and the longest the event loop
-    went unserved meanwhile (ms: what any other request would have waited)."""
+    """A new process's summary built as start-up builds it, every KPI's progress with it (ms),
+    and the longest the event loop went unserved meanwhile (ms: what any other request would
+    have waited)."""
     source = services.readings.current.source  # type: ignore[union-attr]
     current = services.readings.current = CurrentReadings(source)
     longest = 0.0
