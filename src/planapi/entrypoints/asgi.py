@@ -161,6 +161,11 @@ def _schema(settings: Settings, observers: list[Any]) -> strawberry.Schema:
     )
 
 
+# Young collections every 50,000 net allocations of containers (default 700), older ones after
+# 20 of those, full ones after 10 of those (and only when a quarter of the heap is new).
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
 def _lifespan(
     settings: Settings,
     holder: dict[str, Services],
@@ -178,6 +183,11 @@ def _lifespan(
         # What start-up built lives as long as the process: keep the collector from re-scanning
         # it on every full collection (large ingest batches trigger many).
         gc.freeze()
+        # Fewer, not longer, collections: with the default 700 the caches' churn (versions,
+        # answers, parsed requests) promoted enough to trigger a full collection every ~8 s of
+        # the soak, each pausing every request 150-480 ms on the loaded 2-core machine; with
+        # these, one in 3 minutes (docs/performance.md, "Soak").
+        gc.set_threshold(*GC_THRESHOLDS)
         # Wake-ups for subscriptions (PostgreSQL: the LISTEN connection); closed, with every
         # open subscription, by services.close().
         await services.notifier.start()
