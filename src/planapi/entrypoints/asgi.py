@@ -183,10 +183,11 @@ def _lifespan(
         # What start-up built lives as long as the process: keep the collector from re-scanning
         # it on every full collection (large ingest batches trigger many).
         gc.freeze()
-        # Fewer, not longer, collections: with the default 700 the caches' churn (versions,
-        # answers, parsed requests) promoted enough to trigger a full collection every ~8 s of
-        # the soak, each pausing every request 150-480 ms on the loaded 2-core machine; with
-        # these, one in 3 minutes (docs/performance.md, "Soak").
+        # Fewer collections: with the default 700 the caches' churn (versions, answers) promoted
+        # enough to trigger a full collection every ~8 s of the soak, each pausing every request
+        # 150-480 ms on the loaded 2-core machine (10.6 s of 185 in the collector); with these,
+        # a young collection every ~30 s of similar length and no full one in 5 minutes (3.3 s
+        # of 305). docs/performance.md, "The soak".
         gc.set_threshold(*GC_THRESHOLDS)
         # Wake-ups for subscriptions (PostgreSQL: the LISTEN connection); closed, with every
         # open subscription, by services.close().

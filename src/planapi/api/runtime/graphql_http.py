@@ -343,7 +343,14 @@ class CachingGraphQL(GraphQL[Context, None]):
         # variables (1,000 readings: hundreds of kilobytes) are not serialised for nothing.
         base_key = self._base_key(text, variables, operation_name) if analysis.cacheable else b""
         prepared = Prepared(data, analysis, base_key, analysis.pinned(variables))
-        if protocol == "http" and len(raw) <= MAX_MEMO_REQUEST_BYTES:
+        # Queries only: a mutation's body is never sent twice (keys, expected versions), so
+        # memoising it only held its parsed variables (a readings batch: hundreds of objects)
+        # until 4,096 later requests pushed it out — the soak's memory growth after warm-up.
+        if (
+            protocol == "http"
+            and len(raw) <= MAX_MEMO_REQUEST_BYTES
+            and analysis.operation == "query"
+        ):
             self._memo[memo_key] = prepared
             if len(self._memo) > MAX_MEMO_ENTRIES:
                 self._memo.popitem(last=False)
