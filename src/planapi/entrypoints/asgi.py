@@ -159,6 +159,11 @@ def _schema(settings: Settings, observers: list[Any]) -> strawberry.Schema:
     )
 
 
+# Young collections every 50,000 net allocations of containers (default 700), older ones after
+# 20 of those, full ones after 10 of those (and only when a quarter of the heap is new).
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
 def _lifespan(
     settings: Settings,
     holder: dict[str, Services],
@@ -176,11 +181,18 @@ def _lifespan(
         # What start-up built lives as long as the process: keep the collector from re-scanning
         # it on every full collection (large ingest batches trigger many).
         gc.freeze()
+        # Fewer collections: with the default 700 the caches' churn (versions, answers) promoted
+        # enough to trigger a full collection every ~8 s of the soak, each pausing every request
+        # 150-480 ms on the loaded 2-core machine (10.6 s of 185 in the collector); with these,
+        # a young collection every ~30 s of similar length and no full one in 5 minutes (3.3 s
+        # of 305). docs/performance.md, "The soak".
+        gc.set_threshold(*GC_THRESHOLDS)
         # Wake-ups for subscriptions (PostgreSQL: the LISTEN connection); closed, with every
         # open subscription, by services.close().
         await services.notifier.start()
         # Then the heads, followed from the notifier's wake-ups (stopped by services.close()).
         await _heads(services).start()
+        services.warm()  # the dashboards' summaries, built in the background
         try:
             async with following(services.transparency, settings.log_follow_interval):
                 yield

@@ -311,8 +311,9 @@ class CachingGraphQL(GraphQL[Context, None]):
         if not raw:
             return None
         memo_key = (method, raw)
-        # A large body is never memoised: hashing it to look would cost for nothing.
-        found = self._memo.get(memo_key) if len(raw) <= MAX_MEMO_REQUEST_BYTES else None
+        # Never memoised: a large body (hashing it costs) nor a mutation's (never sent twice).
+        small = len(raw) <= MAX_MEMO_REQUEST_BYTES
+        found = self._memo.get(memo_key) if small else None
         protocol = _protocol(self, request, headers)
         if found is not None and protocol == "http":
             self._memo.move_to_end(memo_key)
@@ -343,7 +344,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         # variables (1,000 readings: hundreds of kilobytes) are not serialised for nothing.
         base_key = self._base_key(text, variables, operation_name) if analysis.cacheable else b""
         prepared = Prepared(data, analysis, base_key, analysis.pinned(variables))
-        if protocol == "http" and len(raw) <= MAX_MEMO_REQUEST_BYTES:
+        if protocol == "http" and small and analysis.operation == "query":
             self._memo[memo_key] = prepared
             if len(self._memo) > MAX_MEMO_ENTRIES:
                 self._memo.popitem(last=False)
