@@ -66,6 +66,8 @@ class Direct:
                 self.enabled = False
         self._schema = schema._schema
         self._executor = schema.execution_context_class
+        self.runs = 0  # answered here
+        self.errors = 0  # answered with errors here, then by the whole path
 
     async def run(
         self,
@@ -74,8 +76,10 @@ class Direct:
         variables: dict[str, Any] | None,
         operation_name: str | None,
         extensions: dict[str, Any] | None,
+        name: str | None = None,
     ) -> dict[str, Any] | None:
-        """The query's data; None when it answered with errors (take the whole path)."""
+        """The query's data; None when it answered with errors (take the whole path). `name`:
+        the operation's own (the metrics'), when the request named none."""
         noted: list[str] = []
         token = user_errors.set(noted)
         started = time.perf_counter()
@@ -95,11 +99,13 @@ class Direct:
         finally:
             user_errors.reset(token)
         if result.errors or result.data is None:
+            self.errors += 1
             return None
+        self.runs += 1
         elapsed = time.perf_counter() - started
         outcome = "user_error" if noted else "success"
         for observe in self.observers:
-            observe(operation_name, "query", outcome, elapsed)
+            observe(name, "query", outcome, elapsed)
         return result.data
 
 

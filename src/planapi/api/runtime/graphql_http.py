@@ -285,7 +285,12 @@ class CachingGraphQL(GraphQL[Context, None]):
             return None
         context = await self.get_context(request, await self.get_sub_response(request))
         return await self.direct.run(
-            prepared.document, context, data.variables, data.operation_name, data.extensions
+            prepared.document,
+            context,
+            data.variables,
+            data.operation_name,
+            data.extensions,
+            prepared.name,
         )
 
     async def _execute(

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, print_ast
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    get_operation_ast,
+    parse,
+    print_ast,
+)
 from strawberry.http import GraphQLRequestData
 
 from planapi.api.runtime.cacheability import NOT_CACHEABLE, Analysis, analyse
@@ -36,6 +43,7 @@ class Prepared:
     base_key: bytes  # everything but the role and the dependency; b"" if not cacheable
     pinned: bool
     document: DocumentNode | None = None  # None: strawberry parses it (large, or refused)
+    name: str | None = None  # the operation's own name (what metrics report), if it has one
     # Roles the whole path answered this body for without errors (its checks all passed).
     passed: set[str] = field(default_factory=set)
 
@@ -101,7 +109,14 @@ class Preparer:
         # The key is only for the cache, which only takes queries: a mutation's variables
         # (1,000 readings: hundreds of kilobytes) are not serialised for nothing.
         base_key = self._base_key(text, variables, operation_name) if analysis.cacheable else b""
-        prepared = Prepared(data, analysis, base_key, analysis.pinned(variables), parsed.document)
+        prepared = Prepared(
+            data,
+            analysis,
+            base_key,
+            analysis.pinned(variables),
+            parsed.document,
+            _name(parsed.document, operation_name),
+        )
         if memoised:
             self._memo[memo_key] = prepared
             if len(self._memo) > MAX_MEMO_ENTRIES:
@@ -147,3 +162,8 @@ class Preparer:
         if len(self._parsed) > MAX_ANALYSES:
             self._parsed.popitem(last=False)
         return result
+
+
+def _name(document: DocumentNode | None, operation_name: str | None) -> str | None:
+    operation = get_operation_ast(document, operation_name) if document is not None else None
+    return operation.name.value if operation is not None and operation.name else None
