@@ -8,7 +8,8 @@ loads every target once, for BENCH_LATEST_SECONDS, in an order rotated by one ea
 machine that slows down (other work on it) slows every target alike.
 
 Targets:
-- trivial: a starlette JSON endpoint (bench/trivial_app.py), the ceiling of the stack;
+- trivial: a starlette JSON endpoint (bench/trivial_app.py), the ceiling of the stack; and the
+  same app sending a prebuilt 176 KB body, the ceiling for an answer the size of the full tree;
 - planapi, small query (plan title, priority titles) and full tree (the Baku plan grown to
   5 priorities x 20 outcomes x 10 KPIs, with baselines and targets): the latest version
   (`plan(id:)`) repeated with the response cache on, and with it off
@@ -17,6 +18,9 @@ Targets:
   without any database round trip, the floor of the cache-off latest path once the latest
   version is known in the process (no target of its own);
 - PostGraphile v4, the same two shapes read from tables.
+
+`BENCH_ONLY` (comma-separated parts of target names) runs only those targets, with the
+baselines they stand beside.
 
 It is not part of CI or the tests: it takes minutes and its figures depend on the machine.
 """
