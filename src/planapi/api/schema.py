@@ -22,6 +22,7 @@ from planapi.api.runtime.cost import (
     VERIFY_PLAN_COST,
     QueryCostLimiter,
 )
+from planapi.api.runtime.direct import name_arguments
 from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.runtime.failures import Classify, UnavailableErrors, declared_only
 from planapi.api.runtime.fast_inputs import (
@@ -370,5 +371,6 @@ def build_schema(
     )
     schema.classify = classify
     install(schema._schema, "RecordReadingsInput", RECORD_READINGS_INPUT)
+    name_arguments(schema)
     guard(schema)  # last: every root field behind its permission (docs/security.md)
     return schema

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-import msgspec
 from graphql import (
     DocumentNode,
     GraphQLAbstractType,
@@ -39,9 +38,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
-    NamedTypeNode,
-    NonNullTypeNode,
-    OperationDefinitionNode,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
@@ -61,7 +57,7 @@ from planapi.api.runtime.compiled import (
     object_completer,
     shared_plans,
 )
-from planapi.api.runtime.fast_inputs import fast_input
+from planapi.api.runtime.fast_inputs import decode_variables
 from planapi.api.types.dashboard import AT_ONCE
 
 Getter = Callable[[Any], Any]
@@ -156,7 +152,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         the fast input's placeholder in their stead, then the decoded values replace it (and
         the sources keep the values as sent)."""
         sent = raw_variable_values
-        decoded = _decode_variables(schema, document, operation_name, sent) if cls.enabled else {}
+        decoded = decode_variables(schema, document, operation_name, sent) if cls.enabled else {}
         if sent is not None and decoded:
             raw_variable_values = {**sent, **{name: p for name, (p, _) in decoded.items()}}
         built = super().build(
@@ -317,45 +313,6 @@ def _at_once(field: GraphQLField, details_list: list[FieldDetails]) -> Getter | 
     if answer is None or any(details.node.arguments for details in details_list):
         return None
     return lambda source: answer(source, _REQUEST.get())
-
-
-def _decode_variables(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation_name: str | None,
-    raw: dict[str, Any] | None,
-) -> dict[str, tuple[object, object]]:
-    """(placeholder, decoded value) by name of each variable of the operation to run that is
-    of an input object type (nullable or not) with a fast input that accepts its value."""
-    if not raw:
-        return {}
-    operations = [
-        definition
-        for definition in document.definitions
-        if isinstance(definition, OperationDefinitionNode)
-        and (
-            operation_name is None or (definition.name and definition.name.value == operation_name)
-        )
-    ]
-    if len(operations) != 1:  # graphql-core says why
-        return {}
-    decoded: dict[str, tuple[object, object]] = {}
-    for definition in operations[0].variable_definitions or ():
-        name = definition.variable.name.value
-        value = raw.get(name)
-        type_node = definition.type
-        if isinstance(type_node, NonNullTypeNode):
-            type_node = type_node.type
-        if value is None or not isinstance(type_node, NamedTypeNode):
-            continue
-        fast = fast_input(schema, type_node.name.value)
-        if fast is None:
-            continue
-        try:
-            decoded[name] = (fast.placeholder, fast.decode(value))
-        except msgspec.ValidationError:
-            continue  # graphql-core coerces it, or says what is wrong with it
-    return decoded
 
 
 def _plain(field_details_list: list[FieldDetails]) -> bool:
