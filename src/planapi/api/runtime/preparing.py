@@ -117,14 +117,19 @@ class Preparer:
             parsed.document,
             _name(parsed.document, operation_name),
         )
+        if memoised:
+            self._remember(memo_key, prepared)
+        return prepared
+
+    def _remember(self, memo_key: tuple[str, bytes], prepared: Prepared) -> None:
         # Queries only: a mutation's body is never sent twice (keys, expected versions), so
         # memoising it only held its parsed variables (a readings batch: hundreds of objects)
         # until 4,096 later requests pushed it out — the soak's memory growth after warm-up.
-        if memoised and analysis.operation == "query":
-            self._memo[memo_key] = prepared
-            if len(self._memo) > MAX_MEMO_ENTRIES:
-                self._memo.popitem(last=False)
-        return prepared
+        if prepared.analysis.operation != "query":
+            return
+        self._memo[memo_key] = prepared
+        if len(self._memo) > MAX_MEMO_ENTRIES:
+            self._memo.popitem(last=False)
 
     def _base_key(
         self, text: str, variables: dict[str, Any] | None, operation_name: str | None
