@@ -4,7 +4,8 @@ implementation figures per priority and output) beside an action plan of 1,000 K
 dashboard rollup (`progressSummary(year:)` of both plans, each priority and outcome: KPI counts
 and implementation figures). Every sample uses new services (no cached version, no cached
 answer: the response cache is an HTTP layer this bypasses). Baseline, same run: the plain tree
-read of both plans, cold too.
+read of both plans, cold too. The collector is frozen after the warm-up, as the served
+process freezes it after start-up.
 
 `BENCH_BASE_SRC=/path/to/other/src` also runs the first dashboard and the tree with that
 tree's planapi, on the same data, in `BENCH_ROUNDS` rounds alternating with this tree's (one
