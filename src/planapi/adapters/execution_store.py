@@ -66,18 +66,24 @@ _SOURCES = {source.value: source for source in FundingSource}
 _READ = [table.c.id, *(table.c[name] for name in _FIELDS), table.c.actor, table.c.recorded_at]
 
 
-def _record(row: Any) -> ExecutionRecord:
-    return ExecutionRecord(
-        key=row.record_key,
-        activity_id=row.activity_id,
-        kind=_KINDS[row.kind],
-        occurred_on=row.occurred_on,
-        status=_STATUSES[row.status] if row.status else None,
-        milestone_key=row.milestone_key,
-        year=row.year,
-        source=_SOURCES[row.source] if row.source else None,
-        amount=Decimal(row.amount) if row.amount is not None else None,
+def _stored(row: Any) -> StoredExecution:
+    # Unpacked by position (the order of `_READ`): a Row's attribute look-up per column was a
+    # good part of reading a plan's rows.
+    id_, key, activity_id, kind, occurred_on, status, milestone, year, source, amount, actor, at = (
+        row
     )
+    record = ExecutionRecord(
+        key,
+        activity_id,
+        _KINDS[kind],
+        occurred_on,
+        _STATUSES[status] if status else None,
+        milestone,
+        year,
+        _SOURCES[source] if source else None,
+        Decimal(amount) if amount is not None else None,
+    )
+    return StoredExecution(id_, record, actor, at)
 
 
 def row_hash(prev_hash: bytes, plan_id: str, row: dict[str, Any]) -> bytes:
@@ -131,8 +137,9 @@ class SqlExecutionStore:
     async def _known(
         self, conn: AsyncConnection, plan_id: str, keys: list[str]
     ) -> dict[str, ExecutionRecord]:
-        query = select(table).where(table.c.plan_id == plan_id, table.c.record_key.in_(keys))
-        return {row.record_key: _record(row) for row in await conn.execute(query)}
+        query = select(*_READ).where(table.c.plan_id == plan_id, table.c.record_key.in_(keys))
+        found = [_stored(row).record for row in await conn.execute(query)]
+        return {record.key: record for record in found}
 
     async def _insert(
         self, conn: AsyncConnection, plan_id: str, actor: str, records: list[ExecutionRecord]
@@ -164,7 +171,7 @@ class SqlExecutionStore:
             query = query.where(table.c.recorded_at <= as_of)
         async with self.engine.connect() as conn:
             rows = await conn.execute(query)
-            return [StoredExecution(r.id, _record(r), r.actor, r.recorded_at) for r in rows]
+            return [_stored(row) for row in rows]
 
     async def verify(self, plan_id: str) -> ExecutionIntegrity:
         """Re-hash the plan's rows in id order; the first whose hash or link disagrees."""
