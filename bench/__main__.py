@@ -1,8 +1,9 @@
 """`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
 readings, verify, verify_load, http, merkle, hostile, proposals, dashboard, operational, search,
 sdmx, tree_cpu), one after another, each beside its own baseline. Issue 14's `latest` (every
-HTTP target beside PostGraphile, one table) and `soak` (`--minutes N`, 10 by default) take
-minutes and run only when named."""
+HTTP target beside PostGraphile, one table), `soak` (`--minutes N`, 10 by default) and
+`dashboard_http` (the dashboard repeated while readings are recorded) take minutes and run only
+when named."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import sys
 
 from bench import (
     dashboard,
+    dashboard_http,
     hostile,
     http,
     latest,
@@ -48,7 +50,7 @@ BENCHMARKS = {
     "tree_cpu": tree_cpu.main,
 }
 # Issue 14's: minutes each, run by name only (`./dev bench latest`, `./dev bench soak`).
-BY_NAME_ONLY = {"latest": latest.main, "soak": soak.main}
+BY_NAME_ONLY = {"latest": latest.main, "soak": soak.main, "dashboard_http": dashboard_http.main}
 
 
 async def main(names: list[str]) -> None:

@@ -10,6 +10,7 @@ no read here looks at. `BENCH_DASHBOARD_BACKEND=sqlite` runs it on a SQLite file
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import statistics
@@ -206,8 +207,9 @@ async def main() -> None:
             rate = (size - stored) / max(filled, 1e-9)
             stored = size
             print(f"  {size:,} readings stored ({rate:,.0f}/s to load the new ones)")
-            # A new process's summary: the first request builds it.
-            services.readings.current = CurrentReadings(services.readings.current.source)  # type: ignore[union-attr]
+            # A new process's summary: built in the background at start-up; the first request
+            # after it only catches up.
+            build, stall = await _warm(services)
             first = await _run(services, schema, DASHBOARD) * 1000
             tree, dashboard = await _interleaved(services, schema, TREE, DASHBOARD)
             at_first = at_first or (dashboard, tree)
@@ -223,9 +225,37 @@ async def main() -> None:
                 ("ok" if dashboard <= 50 else "MISSED <= 50 ms")
                 + ("" if size == SIZES[0] else (", ok" if growth <= 1.25 else ", MISSED <= 1.25x")),
             )
-            row("  its first request (builds the summary)", f"{first:,.1f} ms")
+            row(
+                "  summary built in the background at start",
+                f"{build:,.0f} ms",
+                f"longest event-loop stall meanwhile {stall:,.1f} ms",
+            )
+            row("  the first request after it", f"{first:,.1f} ms")
             if size == SIZES[0]:
                 await _query_path(services, schema)
+
+
+async def _warm(services: Services) -> tuple[float, float]:
+    """A new process's summary built as start-up builds it, every KPI's progress with it (ms),
+    and the longest the event loop went unserved meanwhile (ms: what any other request would
+    have waited)."""
+    source = services.readings.current.source  # type: ignore[union-attr]
+    current = services.readings.current = CurrentReadings(source)
+    longest = 0.0
+
+    async def probe() -> None:
+        nonlocal longest
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0)
+            longest = max(longest, time.perf_counter() - before)
+
+    watching = asyncio.create_task(probe())
+    start = time.perf_counter()
+    await current.warm([PLAN_ID], services._kpis)
+    built = time.perf_counter() - start
+    watching.cancel()
+    return built * 1000, longest * 1000
 
 
 async def _query_path(services: Services, schema: Any) -> None:

@@ -130,7 +130,12 @@ async def _search_figures(name: str, engine: AsyncEngine) -> PlanService:
         "target <= 20 ms: " + ("met" if p50_ms(samples) <= 20 else "NOT met"),
     )
     every = await timings(all_languages, 120)
-    row(f"{name}: search in all six languages", f"{p50_ms(every):,.2f} ms p50")
+    row(
+        f"{name}: search in all six languages",
+        f"{p50_ms(every):,.2f} ms p50",
+        f"one language: {p50_ms(samples):,.2f} ms",
+        "target <= 20 ms: " + ("met" if p50_ms(every) <= 20 else "NOT met"),
+    )
     return plans
 
 

@@ -169,13 +169,41 @@ def _create_plans(base: str, admin: str, state: State) -> None:
     state.versions[PLAN_ID] = state.latest_version
 
 
-async def _sample_memory(pid: int, state: State, rss: list[float]) -> None:
+# What the server's /metrics says of its bounded caches and its collector, each minute: so the
+# memory curve can be read as caches filling towards their bounds (warm-up) or not.
+SCRAPED = {
+    "planapi_response_cache_bytes": "cache MB",
+    "planapi_version_cache_entries": "versions",
+    'python_gc_collections_total{generation="2"}': "full GCs",
+}
+
+
+async def _scrape(base: str) -> dict[str, float]:
+    import httpx
+
+    found: dict[str, float] = {}
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            text = (await client.get(f"{base}/metrics")).text
+    except httpx.HTTPError:
+        return found
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name in SCRAPED:
+            found[SCRAPED[name]] = float(value)
+    return found
+
+
+async def _sample_memory(
+    pid: int, base: str, state: State, rss: list[float], scraped: list[dict[str, float]]
+) -> None:
     for minute in itertools.count(1):
         wait = state.started + 60 * minute - time.perf_counter()
         if time.perf_counter() + wait > state.deadline + 1:
             return
         await asyncio.sleep(max(0.0, wait))
         rss.append(resident_mb(pid))
+        scraped.append(await _scrape(base))
 
 
 def _p(samples: list[float], q: float) -> float:
@@ -185,10 +213,14 @@ def _p(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def report(state: State, rss: list[float], minutes: int) -> None:
+def report(
+    state: State, rss: list[float], minutes: int, scraped: list[dict[str, float]] | None = None
+) -> None:
+    scraped = scraped or []
     print(
         f"  {'minute':>6} {'req/s':>8} {'version p50':>12} {'version p99':>12} "
-        f"{'latest p50':>11} {'amend/s':>8} {'batches/s':>9} {'failed':>6} {'RSS MB':>7}"
+        f"{'latest p50':>11} {'amend/s':>8} {'batches/s':>9} {'failed':>6} {'RSS MB':>7} "
+        f"{'cache MB':>8} {'versions':>8} {'full GCs':>8}"
     )
     rates = []
     for minute in range(minutes):
@@ -201,10 +233,14 @@ def report(state: State, rss: list[float], minutes: int) -> None:
         batches = sum(1 for d in inside if d[0] == "readings") / 60
         failed = sum(1 for d in inside if not d[3])
         memory = rss[minute] if minute < len(rss) else float("nan")
+        metrics = scraped[minute] if minute < len(scraped) else {}
+        cache_mb = metrics.get("cache MB", float("nan")) / 2**20
         cells = (
             f"{minute + 1:>6} {rate:>8,.0f} {_p(versions, 0.5):>9.1f} ms",
             f"{_p(versions, 0.99):>9.1f} ms {_p(latest_reads, 0.5):>8.1f} ms",
             f"{amends:>8.1f} {batches:>9.1f} {failed:>6} {memory:>7.0f}",
+            f"{cache_mb:>8.1f} {metrics.get('versions', float('nan')):>8.0f}",
+            f"{metrics.get('full GCs', float('nan')):>8.0f}",
         )
         print("  " + " ".join(cells))
     every_version = [d[2] for d in state.done if d[0] == "version" and d[1] < minutes * 60]
@@ -242,11 +278,13 @@ async def main() -> None:
             _create_plans(base, admin, state)
             port = int(base.rsplit(":", 1)[1])
             rss: list[float] = []
+            scraped: list[dict[str, float]] = []
             state.started = time.perf_counter()
             state.deadline = state.started + 60 * minutes
-            await asyncio.gather(*_clients(port, state, admin), _sample_memory(pid, state, rss))
+            sampling = _sample_memory(pid, base, state, rss, scraped)
+            await asyncio.gather(*_clients(port, state, admin), sampling)
             final = state.latest_version
-    report(state, rss, minutes)
+    report(state, rss, minutes, scraped)
     print(
         f"  the grown plan went from version {version:,} to {final:,}; "
         f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}"

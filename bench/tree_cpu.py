@@ -9,7 +9,8 @@ every variant in turn:
 
 - `wrappers`: the compiled executor reading fields through the strawberry type instances
   (`api.types`) built per node, as before issue 14's direct reading;
-- `direct`: generated readers of the domain nodes (`api.runtime.direct`), no per-node wrapper;
+- `direct`: generated readers of the domain nodes (`api.runtime.direct_reading`), no
+  per-node wrapper;
 - `plain`: graphql-core's ordinary execution (no compiled executor), for scale.
 
 The small query (plan title, priority titles) beside them is what a request costs besides the
@@ -35,7 +36,7 @@ from bench.common import URL, scratch_schema
 from bench.growth import PLAN_ID, grow_inputs
 from bench.http import AMEND, FULL, LIMITS, SMALL, _tokens
 from bench.latest import FULL_LATEST
-from planapi.api.runtime import direct
+from planapi.api.runtime import direct_reading
 from planapi.api.runtime.execution import FastExecutionContext
 from planapi.config import Settings
 from planapi.entrypoints.asgi import create_app
@@ -51,7 +52,7 @@ App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 def variant(name: str) -> None:
     FastExecutionContext.enabled = name != "plain"
-    direct.ENABLED = name == "direct"
+    direct_reading.ENABLED = name == "direct"
 
 
 async def post(app: App, body: bytes, token: str | None = None) -> bytes:

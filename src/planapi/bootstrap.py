@@ -54,6 +54,7 @@ from planapi.application.search import SearchService
 from planapi.application.tokens import TokenService
 from planapi.application.transparency import LogSettings, Transparency
 from planapi.config import Settings
+from planapi.domain.nodes import Node, NodeKind
 
 
 class NotMigratedError(RuntimeError):
@@ -87,7 +88,22 @@ class Services:
     proposals: ProposalService | None = None
     search: SearchService | None = None  # full-text search of plan versions (issue 18)
 
+    def warm(self) -> None:
+        """Build, in the background, the summaries of current readings of the plans that have
+        readings (the heads must have been read): a first dashboard read then does not pay for
+        it, and reads that come meanwhile wait for their plan's build (reading_summary.py)."""
+        if self.heads is not None and self.readings.current is not None:
+            self.readings.current.warm(self.heads.plans_with_readings(), self._kpis)
+
+    async def _kpis(self, plan_id: str) -> list[Node]:
+        found = await self.plans.plan(plan_id)
+        if found is None:
+            return []
+        return [node for node in found.state.walk() if node.kind is NodeKind.KPI]
+
     async def close(self) -> None:
+        if self.readings.current is not None:
+            await self.readings.current.close()
         if self.heads is not None:
             await self.heads.close()
         await self.notifier.close()

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from planapi.adapters.database import create_engine
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.hashing import event_hash
 from planapi.adapters.merkle_log import LogRecomputation, SqlMerkleLog
@@ -20,6 +22,7 @@ from planapi.application.plans import PlanService
 from planapi.application.readings import ReadingService, RecordReadings
 from planapi.application.transparency import EVENTS, READINGS, LogSettings, Transparency
 from planapi.domain.notes import Checkpoint, NoteError, SignerKey
+from tests.conftest import drop_schema, make_database
 from tests.contract.builders import FakeClock, append_versions
 from tests.readings_fixtures import PLAN_ID, create_plan_command, reading
 
@@ -309,3 +312,21 @@ async def test_while_one_process_signs_another_skips_its_round(
         assert await log.round(force=True) == []
         assert await log.checkpoint(EVENTS) is None
     assert [c.tree_size for c in await log.round(force=True)] == [2]
+
+
+async def test_a_deployment_in_another_schema_of_the_database_does_not_take_this_ones_turn(
+    engine: AsyncEngine, event_store: SqlEventStore, log: Transparency, tmp_path: Path
+) -> None:
+    """Advisory locks belong to the database: unscoped, a neighbour's signer would hold ours."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite: one database per deployment")
+    await append_versions(event_store, "plan:a", 2)
+    url, options, schema = await make_database("postgres", tmp_path)
+    neighbour = create_engine(url, **options)  # type: ignore[arg-type]
+    try:
+        async with SqlMerkleLog(neighbour).leading() as leader:
+            assert leader
+            assert [c.tree_size for c in await log.round(force=True)] == [2]
+    finally:
+        await neighbour.dispose()
+        await drop_schema(schema)

@@ -105,7 +105,7 @@ async def test_an_operational_plan_folds_through_snapshots_asof_and_verifies(
     assert report.findings == ()
 
 
-async def test_links_are_checked_against_the_implemented_plans_latest_version(
+async def test_links_are_checked_against_the_latest_version_of_a_draft_never_adopted(
     service: PlanService,
 ) -> None:
     await service.create_plan(_action_plan())

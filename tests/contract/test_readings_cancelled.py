@@ -28,10 +28,14 @@ async def test_a_recording_cancelled_again_and_again_mid_copy_leaves_nothing_beh
     recorder: ReadingService, engine: AsyncEngine, after: float
 ) -> None:
     if engine.dialect.name == "sqlite":
-        # Known hole, left open: a cancellation that lands while aiosqlite's thread runs BEGIN
-        # IMMEDIATE leaves that transaction (and SQLite's write lock) open, and the next writer
-        # fails "database is locked" after the busy timeout; it shows on a loaded machine.
-        pytest.skip("SQLite: a cancel during BEGIN IMMEDIATE can keep the write lock (open)")
+        # Known hole, left open. A cancel during BEGIN IMMEDIATE no longer keeps the write
+        # lock (failures._begun), but something else still can (here 1 case in 115 on a loaded
+        # machine, 1 in 10 before _begun): the next writer fails "database is locked" after the
+        # busy timeout. Likely, by the code (not traced in a failing run): a
+        # cancel mid-statement makes SQLAlchemy invalidate the connection; when its close is
+        # cancelled too, aiosqlite's stop() ends the thread without closing the sqlite3
+        # connection, whose transaction holds the lock until the connection is collected.
+        pytest.skip("SQLite: a cancel mid-statement can keep the write lock (open)")
     task = asyncio.create_task(record(recorder, *sourced_months(9_000)))
     await asyncio.sleep(after)
     while not task.done():

@@ -115,6 +115,43 @@ async def test_unknown_reference_codes_are_refused_naming_the_field(
     assert body["data"]["plan"]["version"] == 1
 
 
+async def test_any_indicator_of_the_global_framework_is_accepted(
+    graphql: GraphQL, amend: Amend, baku: str
+) -> None:
+    body = await graphql('{ codeList(id: "SDG_INDICATORS") { codes { id parent } } }')
+    indicators = {c["id"]: c["parent"] for c in body["data"]["codeList"]["codes"]}
+    # Every code of the framework after the 2025 review, repeated indicators under each target.
+    assert len(indicators) == 251
+    assert indicators["3.8.1"] == "3.8"
+    assert indicators["17.19.2"] == "17.19"
+
+    # 3.8.1 (universal health coverage) was outside the ICT subset shipped before.
+    refused = await amend(
+        baku,
+        1,
+        update(
+            DIGITAL,
+            references=[
+                {"vocabulary": "SDG_INDICATOR", "code": "3.8.1"},
+                {"vocabulary": "SDG_INDICATOR", "code": "3.8.9"},
+            ],
+        ),
+    )
+    assert refused["__typename"] == "ValidationFailed"
+    assert [p["path"] for p in refused["problems"]] == ["changes[0].updateNode.references[1].code"]
+    applied = await amend(
+        baku, 1, update(DIGITAL, references=[{"vocabulary": "SDG_INDICATOR", "code": "3.8.1"}])
+    )
+    assert applied["__typename"] == "AmendmentApplied"
+    found = await graphql(BY_REFERENCE, plan=baku, vocabulary="SDG_INDICATOR", code="3.8.1")
+    assert found["data"]["nodesByReference"] == [
+        {
+            "nodeId": DIGITAL,
+            "references": [{"vocabulary": "SDG_INDICATOR", "code": "3.8.1", "known": True}],
+        }
+    ]
+
+
 async def test_nodes_are_found_by_the_code_they_serve(
     graphql: GraphQL, amend: Amend, baku: str
 ) -> None:

@@ -4,9 +4,7 @@ before the door, grants only for listed origins, the headers a page must read ex
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +13,7 @@ from starlette.applications import Starlette
 
 from planapi.config import Settings
 from planapi.entrypoints.asgi import create_app
+from tests.websocket_handshake import handshake as websocket_handshake
 
 FRONT_END = "http://localhost:3000"
 QUERY = '{ plan(id: "baku-2026", version: 1) { version } }'
@@ -42,27 +41,8 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 async def handshake(app: Starlette, headers: dict[str, str]) -> str:
     """The first thing the app says to a WebSocket handshake: accept, or an HTTP refusal."""
-    scope: dict[str, Any] = {
-        "type": "websocket",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "scheme": "ws",
-        "server": ("planapi", 80),
-        "client": ("127.0.0.1", 5000),
-        "subprotocols": ["graphql-transport-ws"],
-        "headers": [(b"host", b"planapi")] + [(k.encode(), v.encode()) for k, v in headers.items()],
-    }
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    await inbox.put({"type": "websocket.connect"})
-    said: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    task = asyncio.create_task(app(scope, inbox.get, said.put))
-    try:
-        first = await asyncio.wait_for(said.get(), 10)
-    finally:
-        await inbox.put({"type": "websocket.disconnect", "code": 1000})
-        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 10)
+    given = [(name.encode(), value.encode()) for name, value in headers.items()]
+    first = (await websocket_handshake(app, given))[0]
     if first["type"] == "websocket.http.response.start":
         return str(first["status"])
     return str(first["type"])

@@ -1,7 +1,8 @@
-"""The compiled executor reading plan nodes from the domain (`api.runtime.direct`) answers every
-selection exactly as it does through the wrappers and as plain strawberry does: generated
-selection sets over a grown plan with translations (one stale), read in its source language
-and in French, with aliases, fragments, `__typename` and fields read from wrappers mixed in."""
+"""The compiled executor reading plan nodes from the domain (`api.runtime.direct_reading`)
+answers every selection exactly as it does through the wrappers and as plain strawberry does:
+generated selection sets over a grown plan with translations (one stale), read in its source
+language and in French, with aliases, fragments, `__typename` and fields read from wrappers
+mixed in."""
 
 from __future__ import annotations
 

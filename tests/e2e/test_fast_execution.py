@@ -10,7 +10,7 @@ import pytest
 from bench.growth import PLAN_ID, grow_inputs
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from planapi.api.runtime import direct
+from planapi.api.runtime import direct_reading
 from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context
@@ -130,12 +130,12 @@ async def _both(
 
     monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counting)
     out = []
-    # Compiled reading the domain values (`api.runtime.direct`), compiled reading the
+    # Compiled reading the domain values (`api.runtime.direct_reading`), compiled reading the
     # wrappers, plain strawberry.
     for enabled, viewed in ((True, True), (True, False), (False, False)):
         counted[0] = 0
         monkeypatch.setattr(FastExecutionContext, "enabled", enabled)
-        monkeypatch.setattr(direct, "ENABLED", viewed)
+        monkeypatch.setattr(direct_reading, "ENABLED", viewed)
         context = Context(
             plans=services.plans, readings=services.readings, principal=system("tests")
         )
@@ -309,7 +309,7 @@ async def test_a_null_or_unsendable_decimal_is_reported_as_without_compilation(
         with monkeypatch.context() as patched:  # the wrappers' path alone
             made = classmethod(lambda cls, m, broken=broken: cls(period=m.period, value=broken))
             patched.setattr(node_values.PeriodValue, "of", made)
-            patched.setattr(direct, "ENABLED", False)
+            patched.setattr(direct_reading, "ENABLED", False)
             context = Context(
                 plans=services.plans, readings=services.readings, principal=system("tests")
             )

@@ -16,7 +16,7 @@ from planapi.application.cache import LruCache
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
 from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
-from tests.e2e.queries import CREATE
+from tests.e2e.queries import AMEND, CREATE
 from tests.operational_fixtures import activity, operational_input
 
 RECORD = """
@@ -27,7 +27,17 @@ query Dashboard($id: ID!) {
   plan(id: $id) {
     budget(by: PRIORITY, year: 2027) { total items { key amount } }
     implementation(year: 2027) { total { planned completed budgetExecuted } }
+    progressSummary(year: 2027) { kpis implementation { planned completed budgetExecuted } }
     activities { nodeId execution { status spent { amount } } }
+  }
+}
+"""
+# The action plan's dashboard: each priority's implementation, from the plans implementing it.
+ACTION_DASHBOARD = """
+query ActionDashboard($id: ID!) {
+  plan(id: $id) {
+    progressSummary(year: 2027) { kpis implementation { planned completed } }
+    priorities { progressSummary(year: 2027) { kpis implementation { planned completed } } }
   }
 }
 """
@@ -78,7 +88,9 @@ async def _operational(services: Services, plan_id: str, activities: int) -> Non
     assert result.data == {"recordExecution": {"__typename": "ExecutionRecorded"}}, result
 
 
-async def _statements(services: Services, plan_id: str) -> tuple[int, dict[str, Any]]:
+async def _statements(
+    services: Services, plan_id: str, query: str = DASHBOARD
+) -> tuple[int, dict[str, Any]]:
     schema = build_schema(cost_budgets=dict.fromkeys(Role, 10**9))
     counted: list[str] = []
 
@@ -91,7 +103,7 @@ async def _statements(services: Services, plan_id: str) -> tuple[int, dict[str, 
     try:
         services.plans.versions = LruCache(services.plans.versions.capacity)  # cold
         result = await schema.execute(
-            DASHBOARD, variable_values={"id": plan_id}, context_value=_context(services)
+            query, variable_values={"id": plan_id}, context_value=_context(services)
         )
     finally:
         event.remove(engine, "before_cursor_execute", count)
@@ -119,6 +131,42 @@ async def test_the_dashboards_statements_do_not_grow_with_the_activities(
         "completed": 3,
         "budgetExecuted": "0.00",
     }
+    assert small["plan"]["progressSummary"]["implementation"] == {
+        "planned": 3,
+        "completed": 3,
+        "budgetExecuted": "0.00",
+    }
     assert len(large["plan"]["activities"]) == 30
     assert all(a["execution"]["status"] == "COMPLETED" for a in large["plan"]["activities"])
+    assert many == few, (few, many)
+
+
+async def test_the_action_plans_dashboard_does_not_grow_with_the_activities(
+    services: Services,
+) -> None:
+    schema = build_schema()
+    baku = await schema.execute(
+        CREATE_PLAN, variable_values={"input": seed_input("baku")}, context_value=_context(services)
+    )
+    assert baku.data is not None
+    await _operational(services, "ops", 3)
+    few, small = await _statements(services, "baku-2026", ACTION_DASHBOARD)
+
+    more = [activity(f"more-{n}", f"M{n}") for n in range(30)]
+    given = {"planId": "ops", "expectedVersion": 1, "authority": "BDT", "rationale": "more"}
+    result = await schema.execute(
+        AMEND,
+        variable_values={"input": {**given, "changes": more}},
+        context_value=_context(services),
+    )
+    assert result.data is not None
+    assert result.data["amendPlan"]["__typename"] == "AmendmentApplied", result
+    many, large = await _statements(services, "baku-2026", ACTION_DASHBOARD)
+
+    implementation = small["plan"]["progressSummary"]["implementation"]
+    assert implementation == {"planned": 3, "completed": 3}
+    implementation = large["plan"]["progressSummary"]["implementation"]
+    assert implementation == {"planned": 33, "completed": 3}
+    priorities = [p["progressSummary"]["implementation"] for p in large["plan"]["priorities"]]
+    assert {"planned": 33, "completed": 3} in priorities
     assert many == few, (few, many)

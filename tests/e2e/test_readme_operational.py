@@ -42,6 +42,13 @@ async def test_the_readme_example_runs_as_written(graphql: GraphQL, baku: str) -
         for o in results["OperationalDashboard"]["actionPlan"]["outputs"]
     }
     assert outputs["output-toolkits"] == [{"nodeId": "act-toolkits"}]
+    action = results["OperationalDashboard"]["actionPlan"]
+    assert action["progressSummary"]["implementation"] == {
+        "planned": 1,
+        "implementationRate": "0.0000",
+    }
+    priorities = {p["nodeId"]: p["progressSummary"]["implementation"] for p in action["priorities"]}
+    assert priorities["priority-affordable-connectivity"] == {"budgetExecuted": "80000.00"}
 
 
 async def graphql_named(graphql: GraphQL, document: str, name: str) -> dict[str, object]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -19,8 +17,8 @@ from planapi.adapters.relay_positions import SqlRelayPositions
 from planapi.application.plans import PlanService
 from planapi.application.readings import ReadingService, RecordReadings
 from planapi.entrypoints.readings_relay import PART_SIZE, ReadingsRelay, messages_of
-from tests.integration.conftest import NATS_URL, JetStream
-from tests.processes import environment, planapi
+from tests.integration.conftest import JetStream
+from tests.integration.relay_harness import killed_after, relay_environment, restarted_until
 from tests.readings_fixtures import PLAN_ID, create_plan_command, reading
 
 
@@ -88,13 +86,6 @@ def test_a_large_batch_goes_out_in_parts_each_with_its_own_message_id() -> None:
     assert [len(json.loads(payload)["readings"]) for payload, _ in parts] == [PART_SIZE, 1]
 
 
-async def _wait_for(jetstream: JetStream, count: int, within: float = 30) -> None:
-    deadline = time.monotonic() + within
-    while len(await batch_messages(jetstream)) < count:
-        assert time.monotonic() < deadline, f"fewer than {count} batches after {within} s"
-        await asyncio.sleep(0.05)
-
-
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
 async def test_planapi_relay_killed_mid_way_and_restarted_publishes_each_batch_once(
     database: tuple[str, dict[str, object]],
@@ -103,31 +94,17 @@ async def test_planapi_relay_killed_mid_way_and_restarted_publishes_each_batch_o
     jetstream: JetStream,
     tmp_path: Path,
 ) -> None:
-    url, engine_options = database
-    schema = engine_options["connect_args"]["server_settings"]["search_path"]  # type: ignore[index]
-    env = environment(
-        PLANAPI_DATABASE_URL=url,
-        PLANAPI_DATABASE_SCHEMA=schema,
-        PLANAPI_NATS_URL=NATS_URL,
-        PLANAPI_RELAY_STREAM=jetstream.stream,
-        PLANAPI_RELAY_SUBJECT_PREFIX=jetstream.prefix,
-        PLANAPI_RELAY_BATCH_SIZE="3",
-        PLANAPI_RELAY_POLL_INTERVAL="0.05",
-    )
+    env = relay_environment(database, jetstream, batch_size=3)
     ids = await record_batches(service, engine, 120)
 
-    with planapi(["relay"], env, tmp_path / "first.log") as first:
-        await _wait_for(jetstream, 10)
-        first.process.send_signal(signal.SIGKILL)
-        first.process.wait(10)
-    assert len(await batch_messages(jetstream)) < 120, "the relay finished before it was killed"
+    async def published() -> int:
+        return len(await batch_messages(jetstream))
+
+    await killed_after(env, tmp_path, published, 10, total=120)
 
     ids += await record_batches(service, engine, 5)  # recorded while the relay is down
-    with planapi(["relay"], env, tmp_path / "second.log") as second:
-        await _wait_for(jetstream, len(ids))
-        await asyncio.sleep(0.3)  # anything published twice would show up by now
-        assert second.stop(signal.SIGTERM) == 0
-    assert "resumes after batch" in second.output()
+    output = await restarted_until(env, tmp_path, published, len(ids))
+    assert "resumes after batch" in output
 
     assert [m["batchId"] for m in await batch_messages(jetstream)] == ids  # once, in order
     assert await SqlRelayPositions(engine).get("default.readings") == ids[-1]

@@ -19,7 +19,8 @@ from planapi.adapters.relay_positions import SqlRelayPositions
 from planapi.adapters.tables import events
 from planapi.entrypoints.relay import Relay, RelayError, RelayOptions, _shown, subject_of
 from tests.contract.builders import amended, append_versions, info
-from tests.integration.conftest import NATS_URL, JetStream
+from tests.integration.conftest import JetStream
+from tests.integration.relay_harness import killed_after, relay_environment, restarted_until
 from tests.processes import environment, free_port, planapi
 
 STREAMS = ["plan:alpha", "plan:beta", "plan:gamma"]
@@ -163,14 +164,6 @@ async def test_the_stored_position_never_moves_backwards(engine: AsyncEngine) ->
 # -- the real process, killed with SIGKILL mid-way --------------------------------------------
 
 
-async def _wait_for(jetstream: JetStream, count: int, within: float = 30) -> int:
-    deadline = time.monotonic() + within
-    while (found := await jetstream.count()) < count:
-        assert time.monotonic() < deadline, f"{found} of {count} messages after {within} s"
-        await asyncio.sleep(0.02)
-    return found
-
-
 # On PostgreSQL, where processes on several machines share the log.
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
 async def test_planapi_relay_killed_mid_way_and_restarted_publishes_each_event_once(
@@ -179,36 +172,18 @@ async def test_planapi_relay_killed_mid_way_and_restarted_publishes_each_event_o
     jetstream: JetStream,
     tmp_path: Path,
 ) -> None:
-    url, engine_options = database
-    schema = engine_options["connect_args"]["server_settings"]["search_path"]  # type: ignore[index]
-    env = environment(
-        PLANAPI_DATABASE_URL=url,
-        PLANAPI_DATABASE_SCHEMA=schema,
-        PLANAPI_NATS_URL=NATS_URL,
-        PLANAPI_RELAY_STREAM=jetstream.stream,
-        PLANAPI_RELAY_SUBJECT_PREFIX=jetstream.prefix,
-        PLANAPI_RELAY_BATCH_SIZE="10",
-        PLANAPI_RELAY_POLL_INTERVAL="0.05",
-    )
+    env = relay_environment(database, jetstream, batch_size=10)
     for number in range(6):
         await append_versions(event_store, f"plan:p{number}", 40)
 
-    with planapi(["relay"], env, tmp_path / "first.log") as first:
-        await _wait_for(jetstream, 30)
-        first.process.send_signal(signal.SIGKILL)
-        first.process.wait(10)
-    published_before_restart = await jetstream.count()
-    assert published_before_restart < 240, "the relay finished before it could be killed"
+    await killed_after(env, tmp_path, jetstream.count, 30, total=240)
 
     # Events appended while the relay is down are published too.
     await append_versions(event_store, "plan:late", 5)
     logged = await logged_positions(event_store.engine)
 
-    with planapi(["relay"], env, tmp_path / "second.log") as second:
-        await _wait_for(jetstream, len(logged))
-        await asyncio.sleep(0.3)  # anything published twice would show up by now
-        assert second.stop(signal.SIGTERM) == 0
-    assert "resumes after position" in second.output()
+    output = await restarted_until(env, tmp_path, jetstream.count, len(logged))
+    assert "resumes after position" in output
 
     assert positions_in(await jetstream.messages()) == logged  # each once, in log order
     assert await SqlRelayPositions(event_store.engine).get("default") == logged[-1]

@@ -78,6 +78,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "events": ("GET", "/events?limit=5", "audit"),
     "document": ("GET", f"/plans/{PLAN_ID}/document", "read"),
     "diff": ("GET", f"/plans/{PLAN_ID}/diff?from=1&to=1", "read"),
+    "translations": ("GET", f"/plans/{PLAN_ID}/translations?lang=en", "read"),
     "audit page": ("GET", "/audit", "audit"),
     "audit assets": ("GET", "/audit/static/audit.js", "audit"),
     "ingest": ("POST", f"/ingest/readings?planId={PLAN_ID}", "record"),

@@ -4,6 +4,7 @@ and a traceback per request) — issue 11, item 6. Nothing is stored."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -13,6 +14,7 @@ from starlette.applications import Starlette
 
 from tests.readings_fixtures import PLAN_ID
 from tests.security.conftest import http_client, post_graphql
+from tests.websocket_handshake import handshake
 
 NDJSON = {"content-type": "application/x-ndjson"}
 CSV = {"content-type": "text/csv"}
@@ -123,6 +125,28 @@ async def test_a_path_or_query_parameter_is_refused_with_400(
     assert response.status_code == 400, response.text
     assert response.json()["field"] == field
     assert "NUL" in response.json()["message"]
+
+
+@pytest.mark.parametrize("denial", [True, False], ids=["denial-response", "close"])
+async def test_a_websocket_upgrade_with_a_nul_in_a_header_is_refused_like_a_request(
+    app: Starlette, denial: bool
+) -> None:
+    """The upgrade's headers pass the door a request's do: 400 naming the header (by ASGI's
+    denial response where the server offers it, as uvicorn does), never a subscription."""
+    sent = await handshake(app, [(b"x-trace", b"a\x00b")], denial=denial)
+
+    if not denial:
+        assert sent == [{"type": "websocket.close", "code": 4400}]
+        return
+    assert [m["type"] for m in sent] == [
+        "websocket.http.response.start",
+        "websocket.http.response.body",
+    ]
+    assert sent[0]["status"] == 400
+    answer = json.loads(sent[1]["body"])
+    assert answer["field"] == "header 'x-trace'"
+    assert "NUL" in answer["message"]
+    assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_ingest_refuses_a_nul_in_the_plan_or_the_idempotency_key(

@@ -15,6 +15,7 @@ from planapi.domain.activity_values import (
     Share,
 )
 from planapi.domain.allocation import breakdown, split
+from planapi.domain.implementation import tally
 from planapi.domain.nodes import Node, NodeKind, Region
 
 amounts = st.decimals(min_value=0, max_value=10**9, places=2)
@@ -105,3 +106,22 @@ def test_explicit_shares_weigh_and_the_rest_weigh_one() -> None:
     assert by_output == {"o1": Decimal("750.00"), "o2": Decimal("250.00")}
     _, by_region = breakdown([activity], 2027, AllocationBasis.REGION, _priority)
     assert by_region == {None: Decimal("1000.00")}  # serves no region: unallocated
+
+
+@given(
+    st.lists(activities(), max_size=8, unique_by=lambda node: node.id),
+    st.sampled_from([AllocationBasis.OUTPUT, AllocationBasis.PRIORITY, AllocationBasis.REGION]),
+    st.sampled_from([None, 2027, 2028]),
+)
+def test_implementation_figures_split_the_budget_as_the_breakdown_does(
+    plan: list[Node], basis: AllocationBasis, year: int | None
+) -> None:
+    per_activity, [by_key] = tally(plan, {}, year, (basis,), _priority)
+    _, budget = breakdown(plan, year, basis, _priority)
+
+    # Every part of the budget is the figures' budget; an activity without lines in the period
+    # still counts as planned, with nothing to split.
+    assert {key: by_key[key].budget_planned for key in budget} == budget
+    assert all(f.budget_planned == 0 for key, f in by_key.items() if key not in budget)
+    total = sum((f.budget_planned for f in per_activity.values()), Decimal(0))
+    assert sum((f.budget_planned for f in by_key.values()), Decimal(0)) == total

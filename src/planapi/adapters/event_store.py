@@ -44,6 +44,23 @@ _COLUMNS = (
 )
 
 
+async def expected_head(conn: AsyncConnection, stream_id: str, expected_version: int) -> Any:
+    """The stream's head row (version, hash, recorded_at; None for a new stream), read in the
+    writer's transaction so the append chains to it, provided it is still `expected_version`."""
+    head = (
+        await conn.execute(
+            select(events.c.version, events.c.hash, events.c.recorded_at)
+            .where(events.c.stream_id == stream_id)
+            .order_by(events.c.version.desc())
+            .limit(1)
+        )
+    ).first()
+    actual = head.version if head else 0
+    if actual != expected_version:
+        raise VersionConflictError(stream_id, expected_version, actual)
+    return head
+
+
 class SqlEventStore:
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self.engine = engine
@@ -100,17 +117,7 @@ class SqlEventStore:
         info: AmendmentInfo,
         command: CommandKey | None = None,
     ) -> Recorded:
-        head = (
-            await conn.execute(
-                select(events.c.version, events.c.hash, events.c.recorded_at)
-                .where(events.c.stream_id == stream_id)
-                .order_by(events.c.version.desc())
-                .limit(1)
-            )
-        ).first()
-        actual = head.version if head else 0
-        if actual != expected_version:
-            raise VersionConflictError(stream_id, expected_version, actual)
+        head = await expected_head(conn, stream_id, expected_version)
         return await self._insert(conn, stream_id, event, info, head, command)
 
     async def _insert(

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from planapi.adapters.advisory_locks import scoped
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.failures import committing
 from planapi.adapters.hashing import GENESIS, canonical, timestamp
@@ -57,18 +58,32 @@ def _row(record: ExecutionRecord) -> dict[str, Any]:
     }
 
 
-def _record(row: Any) -> ExecutionRecord:
-    return ExecutionRecord(
-        key=row.record_key,
-        activity_id=row.activity_id,
-        kind=ExecutionKind(row.kind),
-        occurred_on=row.occurred_on,
-        status=ActivityStatus(row.status) if row.status else None,
-        milestone_key=row.milestone_key,
-        year=row.year,
-        source=FundingSource(row.source) if row.source else None,
-        amount=Decimal(row.amount) if row.amount is not None else None,
+# Stored values to members by dict look-up: an Enum call per value costs several times more.
+_KINDS = {kind.value: kind for kind in ExecutionKind}
+_STATUSES = {status.value: status for status in ActivityStatus}
+_SOURCES = {source.value: source for source in FundingSource}
+# What a read needs: not the hashes, which only `verify` checks.
+_READ = [table.c.id, *(table.c[name] for name in _FIELDS), table.c.actor, table.c.recorded_at]
+
+
+def _stored(row: Any) -> StoredExecution:
+    # Unpacked by position (the order of `_READ`): a Row's attribute look-up per column was a
+    # good part of reading a plan's rows.
+    id_, key, activity_id, kind, occurred_on, status, milestone, year, source, amount, actor, at = (
+        row
     )
+    record = ExecutionRecord(
+        key,
+        activity_id,
+        _KINDS[kind],
+        occurred_on,
+        _STATUSES[status] if status else None,
+        milestone,
+        year,
+        _SOURCES[source] if source else None,
+        Decimal(amount) if amount is not None else None,
+    )
+    return StoredExecution(id_, record, actor, at)
 
 
 def row_hash(prev_hash: bytes, plan_id: str, row: dict[str, Any]) -> bytes:
@@ -109,7 +124,7 @@ class SqlExecutionStore:
         async with self._transaction() as conn:
             if not self._sqlite:
                 await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": _lock_id(plan_id)}
+                    text(f"SELECT pg_advisory_xact_lock({scoped('id')})"), {"id": _lock_id(plan_id)}
                 )
             known = await self._known(conn, plan_id, [r.key for r in records])
             fresh = [r for r in records if r.key not in known]
@@ -122,8 +137,9 @@ class SqlExecutionStore:
     async def _known(
         self, conn: AsyncConnection, plan_id: str, keys: list[str]
     ) -> dict[str, ExecutionRecord]:
-        query = select(table).where(table.c.plan_id == plan_id, table.c.record_key.in_(keys))
-        return {row.record_key: _record(row) for row in await conn.execute(query)}
+        query = select(*_READ).where(table.c.plan_id == plan_id, table.c.record_key.in_(keys))
+        found = [_stored(row).record for row in await conn.execute(query)]
+        return {record.key: record for record in found}
 
     async def _insert(
         self, conn: AsyncConnection, plan_id: str, actor: str, records: list[ExecutionRecord]
@@ -150,12 +166,12 @@ class SqlExecutionStore:
         return stored
 
     async def read(self, plan_id: str, as_of: dt.datetime | None = None) -> list[StoredExecution]:
-        query = select(table).where(table.c.plan_id == plan_id).order_by(table.c.id)
+        query = select(*_READ).where(table.c.plan_id == plan_id).order_by(table.c.id)
         if as_of is not None:
             query = query.where(table.c.recorded_at <= as_of)
         async with self.engine.connect() as conn:
             rows = await conn.execute(query)
-            return [StoredExecution(r.id, _record(r), r.actor, r.recorded_at) for r in rows]
+            return [_stored(row) for row in rows]
 
     async def verify(self, plan_id: str) -> ExecutionIntegrity:
         """Re-hash the plan's rows in id order; the first whose hash or link disagrees."""

@@ -15,14 +15,14 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from planapi.application.failures import StoreUnavailableError
 
@@ -104,7 +104,7 @@ async def committing(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
     """`conn.begin()`, except that a connection lost at COMMIT raises StoreUnavailableError
     with `outcome_unknown` (the server may have committed before the line dropped), and one lost
     before raises it without (the server rolled back)."""
-    transaction = await conn.begin()
+    transaction = await _begun(conn)
     try:
         yield conn
     except BaseException as error:
@@ -129,7 +129,25 @@ async def committing(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
         raise
 
 
-async def _to_the_end(cleanup: Coroutine[Any, Any, T]) -> T:
+async def _begun(conn: AsyncConnection) -> AsyncTransaction:
+    """`conn.begin()`, carried through a cancellation. On SQLite the BEGIN IMMEDIATE runs on in
+    aiosqlite's thread whatever becomes of the task awaiting it: cancelled there, it left the
+    transaction open and the write lock held, and the next writer failed "database is locked".
+    So a begin that was cancelled is awaited to its end and rolled back, then the cancellation
+    goes on. (asyncpg's BEGIN waits for the first statement: nothing to carry there.)"""
+    if conn.dialect.name != "sqlite":
+        return await conn.begin()
+    begin = asyncio.ensure_future(conn.begin())
+    try:
+        return await asyncio.shield(begin)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):  # a begin that failed has nothing to roll back
+            transaction = await _to_the_end(begin)
+            await _to_the_end(transaction.rollback())
+        raise
+
+
+async def _to_the_end(cleanup: Awaitable[T]) -> T:
     """Await a rollback (or a discard) through any cancellation: a request cancelled again and
     again (as a cancel scope does at every await) would otherwise leave its transaction open —
     on SQLite holding the write lock, so every later writer fails "database is locked". The

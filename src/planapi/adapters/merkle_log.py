@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Text, cast, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from planapi.adapters.advisory_locks import scoped
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.failures import committing, connection_lost
 from planapi.adapters.hashing import canonical, event_bytes_of_text, timestamp
@@ -150,7 +151,7 @@ class SqlMerkleLog:
                 conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
             async with committing(conn):  # a lost connection is closed, not rolled back through
                 if not self._sqlite:
-                    lock = text("SELECT pg_advisory_xact_lock(:id)")
+                    lock = text(f"SELECT pg_advisory_xact_lock({scoped('id')})")
                     await conn.execute(lock, {"id": _FOLLOWER_LOCK[log]})
                 yield conn
 
@@ -163,7 +164,7 @@ class SqlMerkleLog:
             return
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            query = text("SELECT pg_try_advisory_lock(:id)")
+            query = text(f"SELECT pg_try_advisory_lock({scoped('id')})")
             held = bool((await conn.execute(query, {"id": _SIGNER_LOCK})).scalar())
             lost = False
             try:
@@ -175,7 +176,7 @@ class SqlMerkleLog:
                 if lost:  # the server dropped the lock with the session: close, do not reuse
                     await conn.invalidate()
                 elif held:
-                    unlock = text("SELECT pg_advisory_unlock(:id)")
+                    unlock = text(f"SELECT pg_advisory_unlock({scoped('id')})")
                     await conn.execute(unlock, {"id": _SIGNER_LOCK})
 
     async def integrate(self, log: str, limit: int = 5_000) -> int:

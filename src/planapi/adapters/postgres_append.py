@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from planapi.adapters.advisory_locks import scoped
 from planapi.adapters.event_rows import key_row
 from planapi.adapters.hashing import canonical_text
 from planapi.application.ports import CommandKey
@@ -24,7 +25,7 @@ from planapi.application.ports import CommandKey
 APPEND_LOCK = 0x706C616E6576  # "planev"
 
 _PG_APPEND = text(
-    "WITH serialised AS MATERIALIZED (SELECT pg_advisory_xact_lock(:lock)),"
+    f"WITH serialised AS MATERIALIZED (SELECT pg_advisory_xact_lock({scoped('lock')})),"
     " appended AS ("
     " INSERT INTO events (stream_id, version, type, schema_version, data, meta, recorded_at,"
     " prev_hash, hash) SELECT :stream_id, :version, :type, :schema_version,"

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from planapi.adapters.event_rows import event_row, fact_from
-from planapi.adapters.event_store import SqlEventStore
+from planapi.adapters.event_store import SqlEventStore, expected_head
 from planapi.adapters.postgres_append import insert_postgres
 from planapi.adapters.tables import command_keys, events
 from planapi.application.ports import CommandKey, Recorded
@@ -98,24 +98,14 @@ class SqlProposalLog:
         event: ProposalEvent,
         info: AmendmentInfo,
     ) -> RecordedFact:
-        head = (
-            await conn.execute(
-                select(events.c.version, events.c.hash, events.c.recorded_at)
-                .where(events.c.stream_id == stream_id)
-                .order_by(events.c.version.desc())
-                .limit(1)
-            )
-        ).first()
-        actual = head.version if head else 0
-        if actual != expected_version:
-            raise VersionConflictError(stream_id, expected_version, actual)
+        head = await expected_head(conn, stream_id, expected_version)
         now = self.events.clock.now()
         recorded_at = max(now, head.recorded_at) if head else now
-        values = event_row(stream_id, actual + 1, event, info, recorded_at, head)
+        values = event_row(stream_id, expected_version + 1, event, info, recorded_at, head)
         position = await self._insert(conn, values)
         return RecordedFact(
             stream_id=stream_id,
-            version=actual + 1,
+            version=expected_version + 1,
             position=position,
             event=event,
             info=info,

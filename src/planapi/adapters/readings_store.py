@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from planapi.adapters.advisory_locks import scoped
 from planapi.adapters.batch_writing import (
     CHECKED_PER_TURN,
     ROWS_FOR_SOURCES,
@@ -77,7 +78,9 @@ class SqlReadingStore:
 
     async def _record(self, conn: AsyncConnection, attempt: _Attempt) -> BatchOutcome:
         if not self._sqlite:
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _BATCH_LOCK})
+            await conn.execute(
+                text(f"SELECT pg_advisory_xact_lock({scoped('id')})"), {"id": _BATCH_LOCK}
+            )
         key, batch = attempt.key, attempt.batch
         earlier = await self._batch_with_key(conn, key) if key is not None else None
         writing = await self._next_batch(conn, attempt.plan_id)

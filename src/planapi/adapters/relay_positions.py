@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from planapi.adapters.advisory_locks import scoped
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.tables import relay_positions
 
@@ -64,12 +65,14 @@ class RelayLock:
 
     async def try_acquire(self) -> bool:
         if not self.held and self._conn is not None:
-            query = text("SELECT pg_try_advisory_lock(:k)")
+            query = text(f"SELECT pg_try_advisory_lock({scoped('k')})")
             found = await self._conn.execute(query, {"k": self._key})
             self.held = bool(found.scalar())
         return self.held
 
     async def release(self) -> None:
         if self.held and self._conn is not None:
-            await self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+            await self._conn.execute(
+                text(f"SELECT pg_advisory_unlock({scoped('k')})"), {"k": self._key}
+            )
         self.held = False

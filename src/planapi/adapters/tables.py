@@ -270,6 +270,8 @@ execution_records = Table(
 
 
 # The search index's texts (migration 0012): derived from plan versions, deletable at will.
+# One GIN index over the version and its tsvectors (0013, btree_gin): a search reads only the
+# matching texts of one version.
 search_texts = Table(
     "search_texts",
     metadata,
@@ -283,5 +285,12 @@ search_texts = Table(
     Column("text", Text, nullable=False),
     Column("tsv", Text().with_variant(TSVECTOR(), "postgresql"), nullable=True),
     PrimaryKeyConstraint("plan_id", "version", "lang", "node_id", "field"),
-    Index("ix_search_texts_tsv", "tsv", postgresql_using="gin"),
+    Index(
+        "ix_search_texts_scope",
+        "plan_id",
+        "version",
+        "tsv",
+        postgresql_using="gin",
+        postgresql_with={"fastupdate": "off"},
+    ),
 )

@@ -22,6 +22,7 @@ from planapi.api.runtime.cost import (
     VERIFY_PLAN_COST,
     QueryCostLimiter,
 )
+from planapi.api.runtime.direct import name_arguments
 from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.runtime.failures import Classify, UnavailableErrors, declared_only
 from planapi.api.runtime.fast_inputs import (
@@ -310,11 +311,14 @@ async def _record(context: Context, command: RecordReadings) -> RecordReadingsRe
     )
 
 
-def _should_mask(error: GraphQLError) -> bool:
-    """Errors of our own making and GraphQL's own (syntax, validation) are for the client; the
-    rest are bugs: the client sees a generic message and the request id, the log the cause."""
+def _should_mask(error: GraphQLError, classify: Classify = declared_only) -> bool:
+    """Errors of our own making and GraphQL's own (syntax, validation) are for the client, and
+    so is a database out of reach (UnavailableErrors words it); the rest are bugs: the client
+    sees a generic message and the request id, the log the cause."""
     cause = error.original_error
     if cause is None or isinstance(cause, PlanApiError | GraphQLError | StoreUnavailableError):
+        return False
+    if classify(cause) is not None:
         return False
     log.error("unexpected error (request %s)", request_id.get(), exc_info=cause)
     return True
@@ -349,10 +353,12 @@ def build_schema(
         NulRefusal,  # before the cost: a NUL is the client's to fix whatever the cost
         lambda: QueryCostLimiter(budgets=cost_budgets),
         lambda: MaskErrors(
-            should_mask_error=_should_mask,
+            should_mask_error=lambda error: _should_mask(error, classify),
             error_message="Unexpected error; quote the request id to support.",
         ),
-        lambda: UnavailableErrors(classify=classify),  # after MaskErrors: runs before it
+        # After MaskErrors, so on the way out of an operation it runs first (MaskErrors leaves
+        # what `classify` knows alone either way: subscriptions' results pass in list order).
+        lambda: UnavailableErrors(classify=classify),
     ]
     schema = PlanSchema(
         query=Query,
@@ -365,5 +371,6 @@ def build_schema(
     )
     schema.classify = classify
     install(schema._schema, "RecordReadingsInput", RECORD_READINGS_INPUT)
+    name_arguments(schema)
     guard(schema)  # last: every root field behind its permission (docs/security.md)
     return schema

@@ -23,7 +23,7 @@ from planapi.domain.execution import (
     fold_execution,
     record_problems,
 )
-from planapi.domain.implementation import Figures, activity_figures, figures_by
+from planapi.domain.implementation import Figures, figures_by, tally
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
 from planapi.domain.plan_kinds import PlanKind
@@ -86,19 +86,42 @@ class ExecutionService:
         """The figures of an operational plan's version `state` (`action`: the action plan it
         implements, for the priorities its outcomes belong to), with execution as recorded by
         `as_of`."""
-        seen = await self.execution(state.id, as_of)
-        priority = priority_of(action)
-        activities = state.children_of(None, NodeKind.ACTIVITY)
-        per_activity = {
-            a.id: activity_figures(a, seen.get(a.id, ActivityExecution()), year) for a in activities
-        }
-        total = sum(per_activity.values(), Figures())
-        outputs = figures_by(activities, seen, year, AllocationBasis.OUTPUT, priority)
-        priorities = figures_by(activities, seen, year, AllocationBasis.PRIORITY, priority)
-        return Implementation(total, per_activity, outputs, priorities)
+        return implementation_of(state, action, await self.execution(state.id, as_of), year)
 
     async def verify(self, plan_id: str) -> ExecutionIntegrity:
         return await self.store.verify(plan_id)
+
+
+def implementation_of(
+    state: PlanState,
+    action: PlanState | None,
+    seen: dict[str, ActivityExecution],
+    year: int | None,
+) -> Implementation:
+    """The figures of `state`'s activities given what execution recorded (`seen`)."""
+    bases = (AllocationBasis.OUTPUT, AllocationBasis.PRIORITY)
+    activities = state.children_of(None, NodeKind.ACTIVITY)
+    per_activity, (outputs, priorities) = tally(activities, seen, year, bases, priority_of(action))
+    total = sum(per_activity.values(), Figures())
+    return Implementation(total, per_activity, outputs, priorities)
+
+
+def outcome_figures(
+    state: PlanState,
+    action: PlanState | None,
+    seen: dict[str, ActivityExecution],
+    year: int | None,
+) -> dict[str | None, Figures]:
+    """Figures per outcome of the action plan: the activities naming it among those they
+    serve, each counted whole, its money split among the outcomes it names (explicit shares
+    by outcome id, else equally); what names no outcome is under None."""
+
+    def outcome_of(node_id: str) -> str | None:
+        node = action.node(node_id) if action else None
+        return node.id if node is not None and node.kind is NodeKind.OUTCOME else None
+
+    activities = state.children_of(None, NodeKind.ACTIVITY)
+    return figures_by(activities, seen, year, AllocationBasis.PRIORITY, outcome_of)
 
 
 def _problems(state: PlanState, records: Sequence[ExecutionRecord]) -> list[Problem]:

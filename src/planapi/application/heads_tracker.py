@@ -72,6 +72,11 @@ class HeadsTracker:
     def heads(self) -> Heads:
         return self._seen
 
+    def plans_with_readings(self) -> list[str]:
+        """The plans known to have readings, the most recently recorded to first."""
+        held = [(heads.batch_id, plan_id) for plan_id, heads in self._plans.items()]
+        return [plan_id for batch_id, plan_id in sorted(held, reverse=True) if batch_id > 0]
+
     @property
     def synced(self) -> Heads:
         return self._synced

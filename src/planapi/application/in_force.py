@@ -55,3 +55,11 @@ async def read_plan(
             [Problem(("inForceOn",), "give inForceOn alone or with asOf, not with version")]
         )
     return await plan_in_force(service, plan_id, in_force_on, as_of)
+
+
+async def version_for_links(service: PlanService, plan_id: str, on: dt.date) -> PlanVersion | None:
+    """The version of action plan `plan_id` an operational plan's links are checked against on
+    day `on`: the one in force then; while none is (a draft never adopted, an adoption
+    effective later, a superseded plan), its latest. None: no such plan."""
+    found = await plan_in_force(service, plan_id, on)
+    return found if found is not None else await service.plan(plan_id)

@@ -1,8 +1,11 @@
-"""An operational plan's tie to the action plan it implements: the action plan's latest
-version, against which its activities' links are checked when it is created or amended."""
+"""An operational plan's tie to the action plan it implements: the action plan's version in
+force on the day of the creation or amendment (its effective date, else the day it is
+recorded), against which its activities' links are checked; the latest version while none is
+in force then (a draft never adopted, an adoption effective later, a superseded plan)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -15,36 +18,44 @@ if TYPE_CHECKING:
     from planapi.application.plan_commands import AmendPlan, CreatePlan
     from planapi.application.plan_views import PlanVersion
 
-Read = Callable[[str], Awaitable["PlanVersion | None"]]
+# (plan id, day) → the version of that action plan links are checked against on that day
+# (`application.in_force.version_for_links`), None when there is no such plan.
+Read = Callable[[str, dt.date], Awaitable["PlanVersion | None"]]
+
+
+def _day(effective_from: dt.date | None) -> dt.date:
+    """The day a command takes effect: its effective date, else the day it is recorded."""
+    return effective_from or dt.datetime.now(dt.UTC).date()
 
 
 async def creation_terms(read: Read, command: CreatePlan) -> dict[str, object]:
     """What `decide_creation` needs of a plan's kind: the kind, the action plan it implements,
-    and that plan's latest version to check activities' links against."""
+    and that plan's version in force to check activities' links against."""
     return {
         "plan_kind": command.plan_kind or PlanKind.ACTION_PLAN,
         "implements": command.implements,
-        "implemented": await implemented_plan(read, command.implements),
+        "implemented": await implemented_plan(
+            read, command.implements, _day(command.effective_from)
+        ),
     }
 
 
 async def amendment_terms(read: Read, state: PlanState, command: AmendPlan) -> dict[str, object]:
     """What `decide_amendment` needs beyond the changes: the edition a Council approval sets,
-    and the implemented action plan's latest version."""
+    and the implemented action plan's version in force on the amendment's day."""
     return {
         "edition": command.edition,
-        "implemented": await implemented_plan(read, state.implements),
+        "implemented": await implemented_plan(read, state.implements, _day(command.effective_from)),
     }
 
 
-async def implemented_plan(
-    read: Callable[[str], Awaitable[PlanVersion | None]], plan_id: str | None
-) -> PlanState | None:
-    """The latest version of the action plan `plan_id` (None: the plan implements none);
-    a ValidationError naming `implements` when there is no such action plan."""
+async def implemented_plan(read: Read, plan_id: str | None, on: dt.date) -> PlanState | None:
+    """The version of the action plan `plan_id` in force on `on`, else its latest (None: the
+    plan implements none); a ValidationError naming `implements` when there is no such action
+    plan."""
     if plan_id is None:
         return None
-    found = await read(plan_id)
+    found = await read(plan_id, on)
     if found is None:
         raise ValidationError([Problem(("implements",), f"no plan {plan_id!r}")])
     if found.state.plan_kind is not PlanKind.ACTION_PLAN:

@@ -80,7 +80,7 @@ class PlanService:
         keyed = command_key(command, info.actor)
         if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
             return replayed
-        event = succession.decided_creation(info, command, await command.terms(self.plan))
+        event = succession.decided_creation(info, command, await command.terms(self._for_links))
         await succession.predecessor_check(self.events, stream_of, command.succeeds)
         try:
             recorded = await self.events.append(stream, 0, event, info, command=keyed)
@@ -99,7 +99,7 @@ class PlanService:
         if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
             return replayed
         current = await self._current(command.plan_id, command.expected_version)
-        terms = await command.terms(self.plan, current.state)
+        terms = await command.terms(self._for_links, current.state)
         try:
             event = succession.decided_amendment(current.state, info, command, terms)
         except ValidationError:
@@ -121,6 +121,11 @@ class PlanService:
         return await succession.supersede(
             self, await self._remember(recorded, fold([event], current.state))
         )
+
+    async def _for_links(self, plan_id: str, on: dt.date) -> PlanVersion | None:
+        from planapi.application.in_force import version_for_links  # it imports this module
+
+        return await version_for_links(self, plan_id, on)
 
     async def _replay(self, plan_id: str, keyed: CommandKey) -> PlanVersion | None:
         """The version an earlier request with this key produced (None: the key is new);

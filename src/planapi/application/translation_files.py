@@ -10,6 +10,7 @@ is reported with its own problem (`entries[3].msgid`), and nothing is recorded.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polib
@@ -21,10 +22,23 @@ from planapi.domain.events import Authority
 from planapi.domain.plan import PlanState
 from planapi.domain.translations import PLAN_TEXTS, language, plan_slots, text_slots
 
-MAX_PO = 20_000_000  # characters: the whole Baku plan in one language is far below
+MAX_FILE = 20_000_000  # characters: the whole Baku plan in one language is far below
 
 
-def _texts(state: PlanState) -> list[tuple[str, str, str]]:
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A change a translators' file asks for, and where the file asks it (for problems)."""
+
+    change: SetTranslation
+    where: tuple[str | int, ...]  # ("entries", 3, "msgstr"), ("units", 3, "target")
+    name: str  # how a problem's message names it: "entry 'p#title'", "unit 'p:title'"
+
+
+# What a translators' file asks of a plan version: its entries, or a ValidationError.
+Reader = Callable[[PlanState, str], list[Entry]]
+
+
+def plan_texts(state: PlanState) -> list[tuple[str, str, str]]:
     """(node id, slot, source text) of the plan's texts and every node's, in document order."""
     own = plan_slots(state.title, state.description)
     out = [(PLAN_TEXTS, slot, text) for slot, text in own.items()]
@@ -43,7 +57,7 @@ def export_po(state: PlanState, lang: str) -> str:
         "Content-Transfer-Encoding": "8bit",
         "X-Source-Language": state.languages.source,
     }
-    for node_id, slot, source in _texts(state):
+    for node_id, slot, source in plan_texts(state):
         found = state.translations.get((node_id, slot, lang))
         entry = polib.POEntry(
             msgctxt=f"{node_id}#{slot}", msgid=source, msgstr=found.text if found else ""
@@ -58,18 +72,19 @@ def export_po(state: PlanState, lang: str) -> str:
     return str(catalog)
 
 
-def read_po(state: PlanState, lang: str, text: str) -> list[SetTranslation]:
+def read_po(state: PlanState, lang: str, text: str) -> list[Entry]:
     """The changes a PO file asks for, or a ValidationError naming each entry it cannot take.
     Untranslated and fuzzy entries are left out, and so are translations already recorded."""
     try:
         catalog = polib.pofile(text)
     except (OSError, ValueError) as error:
         raise ValidationError([Problem(("po",), f"is not a PO file: {error}")]) from error
-    current = {(node_id, slot): source for node_id, slot, source in _texts(state)}
-    changes: list[SetTranslation] = []
+    current = {(node_id, slot): source for node_id, slot, source in plan_texts(state)}
+    changes: list[Entry] = []
     problems: list[Problem] = []
     for index, entry in enumerate(catalog):
-        if not entry.msgstr or entry.obsolete or "fuzzy" in entry.flags:
+        wanted = entry.msgstr.strip()  # as the amendment records it
+        if not wanted or entry.obsolete or "fuzzy" in entry.flags:
             continue
         node_id, hashed, slot = (entry.msgctxt or "").rpartition("#")
         where = ("entries", index)
@@ -82,9 +97,10 @@ def read_po(state: PlanState, lang: str, text: str) -> list[SetTranslation]:
             )
             continue
         known = state.translations.get((node_id, slot, lang))
-        if known is not None and known.text == entry.msgstr and known.source == entry.msgid:
+        if known is not None and known.text == wanted and known.source == entry.msgid:
             continue
-        changes.append(SetTranslation(node_id, slot, lang, entry.msgstr))
+        change = SetTranslation(node_id, slot, lang, wanted)
+        changes.append(Entry(change, (*where, "msgstr"), f"entry {entry.msgctxt!r}"))
     if problems:
         raise ValidationError(problems)
     return changes
@@ -94,8 +110,8 @@ def read_po(state: PlanState, lang: str, text: str) -> list[SetTranslation]:
 class ImportTranslations:
     plan_id: str
     expected_version: int
-    lang: str
-    po: str
+    lang: str | None  # PO: required; XLIFF: the file's trgLang, which it must match if given
+    text: str  # the file
     authority: Authority
     rationale: str
     reference: str | None = None
@@ -107,21 +123,30 @@ async def import_po(
 ) -> tuple[PlanVersion, int]:
     """The new version and how many texts it translated; ValidationError when any entry (or the
     amendment) is refused, VersionConflictError when the plan moved on."""
-    lang = language(command.lang)
+    lang = language(command.lang or "")
     if lang is None:
         raise ValidationError([Problem(("lang",), "must be one of ar, zh, en, fr, ru, es")])
-    if len(command.po) > MAX_PO:
-        raise ValidationError([Problem(("po",), f"must be at most {MAX_PO:,} characters")])
+    return await import_file(
+        plans, command, actor, lambda state, text: read_po(state, lang, text), "po"
+    )
+
+
+async def import_file(
+    plans: PlanService, command: ImportTranslations, actor: str | None, read: Reader, field: str
+) -> tuple[PlanVersion, int]:
+    """One translators' file (`field` names it in problems) recorded as one amendment."""
+    if len(command.text) > MAX_FILE:
+        raise ValidationError([Problem((field,), f"must be at most {MAX_FILE:,} characters")])
     found = await plans.plan(command.plan_id, command.expected_version)
     if found is None:
         latest = await plans.plan(command.plan_id)
         if latest is None:
             raise PlanNotFoundError(command.plan_id)
         found = latest  # decide reports the conflict with the version expected
-    changes = read_po(found.state, lang, command.po)
-    if not changes:
-        why = "no entry to import: all untranslated, fuzzy or already recorded"
-        raise ValidationError([Problem(("po",), why)])
+    entries = read(found.state, command.text)
+    if not entries:
+        why = "nothing to import: every text untranslated, marked for review or already recorded"
+        raise ValidationError([Problem((field,), why)])
     amend = AmendPlan(
         plan_id=command.plan_id,
         expected_version=command.expected_version,
@@ -129,6 +154,20 @@ async def import_po(
         rationale=command.rationale,
         reference=command.reference,
         effective_from=command.effective_from,
-        changes=changes,
+        changes=[entry.change for entry in entries],
     )
-    return await plans.amend_plan(amend, actor), len(changes)
+    try:
+        return await plans.amend_plan(amend, actor), len(entries)
+    except ValidationError as error:
+        # `changes[3].text` means nothing to a translator: name the entry or unit instead.
+        raise ValidationError([_located(p, entries) for p in error.problems]) from error
+
+
+def _located(problem: Problem, entries: list[Entry]) -> Problem:
+    path = problem.path
+    if len(path) < 2 or path[0] != "changes" or not isinstance(path[1], int):
+        return problem
+    if not 0 <= path[1] < len(entries):
+        return problem
+    entry = entries[path[1]]
+    return Problem(entry.where, f"{entry.name}: {problem.message}")

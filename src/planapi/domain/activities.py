@@ -18,8 +18,9 @@ from planapi.domain.activity_values import (
     Share,
 )
 from planapi.domain.errors import Problem
+from planapi.domain.events import PlanStatus
 from planapi.domain.nodes import Node, NodeKind
-from planapi.domain.plan import PlanBuilder
+from planapi.domain.plan import PlanBuilder, PlanState
 
 Path = tuple[str | int, ...]
 CENTIME = Decimal("0.01")
@@ -47,12 +48,16 @@ def _linked(*kinds: NodeKind) -> Callable[[PlanBuilder, object, Path], list[Prob
         for i, node_id in enumerate(ids):
             node = plan.node(str(node_id))
             if node is None or node.kind not in kinds:
-                problems.append(
-                    Problem((*path, i), f"no {wanted} {node_id!r} in action plan {plan.id!r}")
-                )
+                problems.append(Problem((*path, i), f"no {wanted} {node_id!r} in {_version(plan)}"))
         return problems
 
     return check
+
+
+def _version(plan: PlanState) -> str:
+    """Which version of the action plan a link was checked against, as a reader needs it."""
+    which = "in force" if plan.status is PlanStatus.ADOPTED else "the latest: none in force"
+    return f"action plan {plan.id!r} as of version {plan.version} ({which})"
 
 
 def _check_countries(work: PlanBuilder, value: object, path: Path) -> list[Problem]:

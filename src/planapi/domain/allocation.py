@@ -21,11 +21,16 @@ UNALLOCATED = None  # the key of what an activity serves nothing of the basis fo
 
 def split(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     """`amount` (to the centime) in parts proportional to `weights` (positive), to the
-    centime, adding up to `amount` exactly. Integer arithmetic throughout: the weights are
-    scaled to whole numbers, so each exact share is `cents·w / W` with an integer remainder."""
+    centime, adding up to `amount` exactly."""
     cents = int(amount.quantize(CENTIME) * 100)
+    return [Decimal(part).scaleb(-2) for part in split_cents(cents, weights)]
+
+
+def split_cents(cents: int, weights: Sequence[Decimal]) -> list[int]:
+    """`split` in whole centimes. Integer arithmetic throughout: the weights are scaled to
+    whole numbers, so each exact share is `cents·w / W` with an integer remainder."""
     if len(weights) == 1 or not cents:
-        return [Decimal(cents if i == 0 else 0).scaleb(-2) for i in range(len(weights))]
+        return [cents if i == 0 else 0 for i in range(len(weights))]
     if all(w == 1 for w in weights):  # the default: equal shares
         whole = [1] * len(weights)
     else:
@@ -38,7 +43,7 @@ def split(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     by_remainder = sorted(range(len(shares)), key=lambda i: (-shares[i][1], i))
     for i in by_remainder[:left]:
         parts[i] += 1
-    return [Decimal(part).scaleb(-2) for part in parts]
+    return parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,18 @@ def allocate(
     return out
 
 
+def cents_of(amount: Decimal) -> int:
+    """`amount` in whole centimes (rounded to the centime, if it ever was not)."""
+    scaled = amount.scaleb(2)
+    if scaled == scaled.to_integral_value():  # to the centime, as checked when recorded
+        return int(scaled)
+    return int(amount.quantize(CENTIME).scaleb(2))
+
+
+def francs(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2) if cents else Decimal("0.00")
+
+
 def breakdown(
     activities: Iterable[Node],
     year: int | None,
@@ -97,16 +114,23 @@ def breakdown(
     priority_of: Callable[[str], str | None],
 ) -> tuple[Decimal, dict[str | None, Decimal]]:
     """The total of the activities' budget lines (of `year`, or all) and its breakdown by
-    `basis`, keys in first-seen order; the amounts add up exactly to the total."""
-    total = Decimal("0.00")
-    by_key: dict[str | None, Decimal] = {}
+    `basis`, keys in first-seen order; the amounts add up exactly to the total. Tallied in
+    whole centimes: each activity's lines of the year split once, as their sum (the same keys
+    and weights for all), or by line for SOURCE."""
+    total = 0
+    by_key: dict[str | None, int] = {}
     for activity in activities:
         lines = [line for line in activity.budget if year is None or line.year == year]
-        amount = sum((line.amount for line in lines), Decimal("0.00"))
-        total += amount
-        if basis is not AllocationBasis.SOURCE and lines:
-            # The activity's lines split once, as their sum: the same keys and weights for all.
-            lines = [BudgetLine(0, lines[0].source, amount)]
-        for each in allocate(activity, lines, basis, priority_of):
-            by_key[each.key] = by_key.get(each.key, Decimal("0.00")) + each.amount
-    return total, by_key
+        if not lines:
+            continue
+        parts: list[tuple[str | None, int]]
+        if basis is AllocationBasis.SOURCE:
+            parts = [(line.source.value, cents_of(line.amount)) for line in lines]
+        else:
+            cents = sum(cents_of(line.amount) for line in lines)
+            keys, weights = weighted(activity, basis, priority_of)
+            parts = list(zip(keys, split_cents(cents, weights), strict=True))
+        for key, part in parts:
+            total += part
+            by_key[key] = by_key.get(key, 0) + part
+    return francs(total), {key: francs(cents) for key, cents in by_key.items()}

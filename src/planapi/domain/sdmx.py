@@ -53,6 +53,7 @@ STATUSES = {
 }
 STATUS_CODES = {status: code for code, status in STATUSES.items() if code}
 APPEND, REPLACE = frozenset({"", "I", "A"}), frozenset({"R"})
+_NOT_NCNAME = re.compile(r"[^A-Z0-9_-]", re.ASCII)
 _PERIOD = re.compile(r"^(\d{4})(?:-(A1|M(\d{2})|(\d{2})|[QS]\d|W\d{2}))?$", re.ASCII)
 
 
@@ -98,13 +99,27 @@ def sdmx_period(text: str) -> str:
     return f"{year}-{month}" if month else f"{year}-{rest}"
 
 
+def column_id(name: str) -> str:
+    """The SDMX column (and component id) of a KPI dimension: its name in upper case, as an
+    SDMX NCName (a letter first, then letters, digits, `_` or `-`): `age group` → AGE_GROUP."""
+    text = _NOT_NCNAME.sub("_", name.upper())
+    return text if text[:1].isascii() and text[:1].isalpha() else f"D_{text}"
+
+
 def dimension_names(kpi: Node) -> dict[str, str]:
-    """SDMX column → the KPI's dimension it fills."""
+    """SDMX column → the KPI's dimension it fills (its name upper-cased, or as column_id)."""
     names = {d.name.upper(): d.name for d in kpi.dimensions}
+    names |= {column_id(d.name): d.name for d in kpi.dimensions}
     area = next((d.name for d in kpi.dimensions if d.code_list == ISO_3166), None)
     if area is not None:
         names["REF_AREA"] = area
     return names
+
+
+def sdmx_columns(kpi: Node) -> dict[str, str]:
+    """The SDMX dimension columns of a KPI's series, in its order → the dimension each carries."""
+    area = dimension_names(kpi).get("REF_AREA")
+    return {("REF_AREA" if d.name == area else column_id(d.name)): d.name for d in kpi.dimensions}
 
 
 def to_reading(row: dict[str, str], feed: Feed, dataflow: str, names: dict[str, str]) -> NewReading:

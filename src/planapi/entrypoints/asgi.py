@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -25,6 +27,8 @@ from planapi.api.routes.ingest import ingest_endpoint
 from planapi.api.routes.log_routes import log_endpoints
 from planapi.api.routes.proposal_documents import proposal_document_endpoint
 from planapi.api.routes.sdmx_export import series_endpoint
+from planapi.api.routes.sdmx_structure import structure_endpoint
+from planapi.api.routes.translation_routes import translations_endpoint
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context, request_id
@@ -35,6 +39,7 @@ from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
 from planapi.entrypoints.caching import register_metrics, response_caching
 from planapi.entrypoints.cors import CorsMiddleware, allowed_origins
+from planapi.entrypoints.door_settings import batching, limits
 from planapi.entrypoints.graphiql import OfflineGraphiQL, graphiql_routes
 from planapi.entrypoints.graphql_access import (
     PlanGraphQLAccess,
@@ -44,12 +49,7 @@ from planapi.entrypoints.graphql_access import (
 )
 from planapi.entrypoints.log_follower import following
 from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
-from planapi.entrypoints.security import (
-    AccessMiddleware,
-    Limits,
-    batching,
-    limits,
-)
+from planapi.entrypoints.security import AccessMiddleware, Limits
 from planapi.entrypoints.seeding import seed
 from planapi.entrypoints.tracing import Tracing, tracing
 
@@ -57,17 +57,24 @@ log = logging.getLogger("planapi")
 
 
 class RequestIdMiddleware:
-    """Every response carries the request id its log lines and masked errors mention."""
+    """Every response carries the request id its log lines and masked errors mention: the
+    client's, or 32 hex digits of a random per-process prefix and a counter — unique like a
+    uuid4 without reading the system's random source on every request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._prefix = uuid.uuid4().hex[:16]
+        self._count = itertools.count(secrets.randbits(32))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        current = given[:64] if given.isprintable() and given else uuid.uuid4().hex
+        if given and given.isprintable():
+            current = given[:64]
+        else:
+            current = f"{self._prefix}{next(self._count) & 0xFFFFFFFFFFFFFFFF:016x}"
         token = request_id.set(current)
 
         async def send_with_id(message: Message) -> None:
@@ -161,6 +168,11 @@ def _schema(settings: Settings, observers: list[Any]) -> strawberry.Schema:
     )
 
 
+# Young collections every 50,000 net allocations of containers (default 700), older ones after
+# 20 of those, full ones after 10 of those (and only when a quarter of the heap is new).
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
 def _lifespan(
     settings: Settings,
     holder: dict[str, Services],
@@ -178,11 +190,18 @@ def _lifespan(
         # What start-up built lives as long as the process: keep the collector from re-scanning
         # it on every full collection (large ingest batches trigger many).
         gc.freeze()
+        # Fewer collections: with the default 700 the caches' churn (versions, answers) promoted
+        # enough to trigger a full collection every ~8 s of the soak, each pausing every request
+        # 150-480 ms on the loaded 2-core machine (10.6 s of 185 in the collector); with these,
+        # a young collection every ~30 s of similar length and no full one in 5 minutes (3.3 s
+        # of 305). docs/performance.md, "The soak".
+        gc.set_threshold(*GC_THRESHOLDS)
         # Wake-ups for subscriptions (PostgreSQL: the LISTEN connection); closed, with every
         # open subscription, by services.close().
         await services.notifier.start()
         # Then the heads, followed from the notifier's wake-ups (stopped by services.close()).
         await _heads(services).start()
+        services.warm()  # the dashboards' summaries, built in the background
         try:
             async with following(services.transparency, settings.log_follow_interval):
                 yield
@@ -213,6 +232,11 @@ def _routes(
         Route("/plans/{plan_id}/document", document_endpoint(lambda: holder["app"].plans)),
         Route("/plans/{plan_id}/diff", diff_endpoint(lambda: holder["app"].plans)),
         Route(
+            "/plans/{plan_id}/translations",
+            translations_endpoint(lambda: holder["app"].plans),
+            methods=["GET", "POST"],
+        ),
+        Route(
             "/plans/{plan_id}/kpis/{kpi_id}/readings",
             readings_endpoint(lambda: holder["app"].readings),
             methods=["GET"],
@@ -224,6 +248,11 @@ def _routes(
         Route(
             "/plans/{plan_id}/kpis/{kpi_id}/series",
             series_endpoint(lambda: holder["app"].readings),
+            methods=["GET", "HEAD"],
+        ),
+        Route(
+            "/plans/{plan_id}/sdmx/structure",
+            structure_endpoint(lambda: holder["app"].plans),
             methods=["GET", "HEAD"],
         ),
         Route(

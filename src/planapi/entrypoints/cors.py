@@ -21,6 +21,7 @@ docs/security.md, "Browsers on other origins".
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -101,15 +102,21 @@ def _cors_headers(
     """`headers` with `Vary: Origin` (merged into an existing `Vary`) and, for a granted
     origin, the grant and the headers a page may read."""
     found = [(name, value) for name, value in headers if name.lower() != b"vary"]
-    varies = [value.decode("latin-1") for name, value in headers if name.lower() == b"vary"]
-    names = [part.strip() for value in varies for part in value.split(",") if part.strip()]
-    if "origin" not in {name.lower() for name in names}:
-        names.append("Origin")
-    found.append((b"vary", ", ".join(names).encode("latin-1")))
+    varies = tuple(value for name, value in headers if name.lower() == b"vary")
+    found.append((b"vary", _vary_with_origin(varies)))
     if origin is not None:
         found.append((b"access-control-allow-origin", origin.encode("latin-1")))
         found.append((b"access-control-expose-headers", EXPOSED))
     return found
+
+
+@lru_cache(maxsize=64)  # a handful of Vary values, on every response
+def _vary_with_origin(varies: tuple[bytes, ...]) -> bytes:
+    texts = [value.decode("latin-1") for value in varies]
+    names = [part.strip() for value in texts for part in value.split(",") if part.strip()]
+    if "origin" not in {name.lower() for name in names}:
+        names.append("Origin")
+    return ", ".join(names).encode("latin-1")
 
 
 def _json(body: bytes) -> list[tuple[bytes, bytes]]:

@@ -59,6 +59,8 @@ class Metrics:
         self._declare_writes()
         self.registry.register(ServicesCollector(services))
         self._operation_names: set[str] = set()
+        # Labelled children by their raw labels: `labels()` costs more than the update itself.
+        self._children: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     def _declare_http(self) -> None:
         self.http_requests = Counter(
@@ -136,11 +138,40 @@ class Metrics:
         if not isinstance(readings.store, _CountingReadings):
             readings.store = cast(ReadingStore, _CountingReadings(readings.store, self))
 
+    def observe_operation(self, name: str | None, kind: str, outcome: str, elapsed: float) -> None:
+        """One GraphQL operation ended: `outcome` success, user_error or error."""
+        found = self._children.get((name, kind, outcome))
+        if found is None:
+            label = self.operation_label(name)
+            found = (
+                self.operations.labels(label, kind, outcome),
+                self.operation_latency.labels(label, kind),
+            )
+            if len(self._children) < MAX_OPERATION_NAMES * 8:
+                self._children[(name, kind, outcome)] = found
+        found[0].inc()
+        found[1].observe(elapsed)
+
+    def observe_http(self, route: str, method: str, status: int, elapsed: float) -> None:
+        found = self._children.get((route, method, status))
+        if found is None:  # routes are templates and methods a fixed set: bounded
+            found = (
+                self.http_requests.labels(route, method, str(status)),
+                self.http_latency.labels(route, method),
+            )
+            self._children[(route, method, status)] = found
+        found[0].inc()
+        found[1].observe(elapsed)
+
     def extension(self) -> type[SchemaExtension]:
         """A strawberry extension class (one instance per operation) reporting to these metrics."""
         metrics = self
 
         class GraphQLMetrics(SchemaExtension):
+            # The view's direct path (`api.runtime.direct`) reports through this, without the
+            # extension, for the operations it runs itself.
+            observes_operations = staticmethod(metrics.observe_operation)
+
             def on_operation(self) -> Generator[None, None, None]:
                 noted: list[str] = []
                 token = user_errors.set(noted)
@@ -152,7 +183,6 @@ class Metrics:
                     with suppress(ValueError):  # reset from another context: nothing to undo
                         user_errors.reset(token)
                     context = self.execution_context
-                    name = metrics.operation_label(context.operation_name)
                     try:
                         kind = context.operation_type.value
                     except Exception:  # nothing parsed, or no such operation in the document
@@ -165,8 +195,7 @@ class Metrics:
                         outcome = "user_error"
                     else:
                         outcome = "success"
-                    metrics.operations.labels(name, kind, outcome).inc()
-                    metrics.operation_latency.labels(name, kind).observe(elapsed)
+                    metrics.observe_operation(context.operation_name, kind, outcome, elapsed)
 
         return GraphQLMetrics
 
@@ -287,8 +316,7 @@ class HttpMetricsMiddleware:
         finally:
             route = getattr(scope.get("route"), "path", None) or "other"
             method = scope["method"] if scope["method"] in _METHODS else "other"
-            self.metrics.http_requests.labels(route, method, str(status)).inc()
-            self.metrics.http_latency.labels(route, method).observe(time.perf_counter() - started)
+            self.metrics.observe_http(route, method, status, time.perf_counter() - started)
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

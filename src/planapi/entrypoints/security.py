@@ -28,7 +28,6 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planapi.adapters.failures import as_unavailable
-from planapi.api.runtime.batching import Batching
 from planapi.api.runtime.failures import note
 from planapi.api.runtime.nul import in_request
 from planapi.api.runtime.nul import message as nul_message
@@ -37,7 +36,6 @@ from planapi.application.access import Permission, Principal, Role, anonymous, r
 from planapi.application.authn import Authenticator
 from planapi.application.failures import StoreUnavailableError
 from planapi.application.tokens import InvalidCredentialsError
-from planapi.config import Settings
 from planapi.entrypoints.ratelimit import TokenBuckets
 
 log = logging.getLogger("planapi.security")
@@ -67,11 +65,15 @@ ROUTES: tuple[RouteRule, ...] = (
     # Readers can rebuild every version from GraphQL anyway; a link opened in a browser is
     # challenged for Basic credentials like the audit page.
     RouteRule(re.compile(r"^/plans/[^/]+/(document|diff)$"), Permission.READ, browser=True),
+    # Translators' files: reading one is reading the plan; POST checks AMEND itself.
+    RouteRule(re.compile(r"^/plans/[^/]+/translations$"), Permission.READ),
     RouteRule(re.compile(r"^/plans/[^/]+/kpis/[^/]+/readings$"), Permission.READ, browser=True),
     RouteRule(re.compile(r"^/proposals/[^/]+/document$"), Permission.READ, browser=True),
     RouteRule(re.compile(r"^/audit(/.*)?$"), Permission.AUDIT, browser=True),
     # A KPI's series as SDMX-CSV: what Kpi.readings gives a reader over GraphQL.
     RouteRule(re.compile(r"^/plans/[^/]+/kpis/[^/]+/series$"), Permission.READ),
+    # The SDMX structures of a plan's dataflows: what a reader of the series needs to parse it.
+    RouteRule(re.compile(r"^/plans/[^/]+/sdmx/structure$"), Permission.READ),
 )
 DEFAULT_PERMISSION = Permission.READ  # a path no rule names (it will 404 for those who may read)
 UNMETERED = frozenset({"/healthz", "/metrics"})
@@ -149,12 +151,7 @@ class AccessMiddleware:
         if path in UNMETERED:
             await self.app(scope, receive, send)
             return
-        where = in_request(path, scope.get("query_string", b""), scope.get("headers", []))
-        if where is not None:  # PostgreSQL cannot store one: refused alike on every backend
-            extra = {"field": where}
-            await _error(
-                scope, send, 400, "bad_request", nul_message(where), extra, code="BAD_USER_INPUT"
-            )
+        if await _nul_refused(scope, send):
             return
         if path == GRAPHQL and scope["method"] == "POST":
             kind = header_value(scope, b"content-type").split(";")[0].strip().lower()
@@ -188,6 +185,8 @@ class AccessMiddleware:
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The upgrade request's `Authorization` header (clients that can set one), else
         anonymous — browsers send the token in `connection_init` (see PlanGraphQLAccess)."""
+        if await _nul_refused(scope, _denial(scope, send)):
+            return
         try:
             principal = await self._principal(scope, allow_basic=False)
         except InvalidCredentialsError as error:
@@ -262,6 +261,29 @@ class AccessMiddleware:
 
 
 # -- answers ---------------------------------------------------------------------------------
+async def _nul_refused(scope: Scope, send: Send) -> bool:
+    """Refuse, 400 naming where, a request whose path, query or a header holds a NUL:
+    PostgreSQL cannot store one, so it is refused alike on every backend."""
+    where = in_request(scope["path"], scope.get("query_string", b""), scope.get("headers", []))
+    if where is not None:
+        message, extra = nul_message(where), {"field": where}
+        await _error(scope, send, 400, "bad_request", message, extra, code="BAD_USER_INPUT")
+    return where is not None
+
+
+def _denial(scope: Scope, send: Send) -> Send:
+    """`send` for an HTTP answer to a WebSocket upgrade (ASGI's denial response, which uvicorn
+    offers); without it, a close before accepting, which the server answers 403."""
+
+    async def denied(message: Message) -> None:
+        if "websocket.http.response" in scope.get("extensions", {}):
+            await send({**message, "type": f"websocket.{message['type']}"})
+        elif message["type"] == "http.response.start":
+            await send({"type": "websocket.close", "code": 4400})
+
+    return denied
+
+
 async def _credentials_refused(
     scope: Scope, send: Send, error: InvalidCredentialsError, rule: RouteRule | None
 ) -> None:
@@ -362,35 +384,3 @@ def header_value(scope: Scope, name: bytes) -> str:
 def _client(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else "-"
-
-
-def limits(settings: Settings) -> Limits:
-    rate = settings.rate_limit_per_second
-    return Limits(
-        max_graphql_bytes=settings.max_graphql_bytes,
-        max_ingest_bytes=settings.max_ingest_bytes,
-        rate=TokenBuckets(rate, settings.rate_limit_burst) if rate > 0 else None,
-        anonymous_grants=anonymous_grants(settings),
-        graphql_bytes_by_role={
-            role: getattr(settings, f"max_graphql_bytes_{role.value}") or settings.max_graphql_bytes
-            for role in Role
-        },
-    )
-
-
-def batching(settings: Settings, door: Limits) -> Batching:
-    """Batches: each operation beyond the first takes a request from the caller's bucket."""
-    rate = door.rate
-
-    def charge(scope: Scope, count: int) -> float | None:
-        principal = scope.get("state", {}).get("principal")
-        if rate is None or not isinstance(principal, Principal):
-            return None
-        decision = rate.take(principal.rate_key, count)
-        return None if decision.allowed else decision.retry_after
-
-    return Batching(settings.max_batch, charge)
-
-
-def anonymous_grants(settings: Settings) -> Role | None:
-    return None if settings.anonymous_role == "none" else Role(settings.anonymous_role)

@@ -14,7 +14,8 @@ from starlette.responses import JSONResponse, Response
 from planapi.application.readings import ReadingService
 from planapi.domain.nodes import Node, NodeKind
 from planapi.domain.readings import Reading, ReadingQuery
-from planapi.domain.sdmx import STATUS_CODES, dimension_names, feed_of
+from planapi.domain.sdmx import STATUS_CODES, feed_of, sdmx_columns
+from planapi.domain.sdmx_structure import dataflow_of
 
 MEDIA_TYPE = "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8"
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -40,7 +41,7 @@ def series_endpoint(readings: Callable[[], ReadingService]) -> Endpoint:
                 409, "no_dataflow", f"KPI {kpi_id} declares no SDMX indicator (OTHER 'SDMX:…')"
             )
         found = await service.readings(plan_id, [kpi_id], ReadingQuery())
-        dataflow = feed.dataflow or f"PLANAPI:{plan_id}({kpi_id})"
+        dataflow = dataflow_of(plan_id, kpi)
         body = _csv(kpi, feed.indicator, dataflow, [v.reading for v in found[kpi_id]])
         return Response(body, media_type=MEDIA_TYPE)
 
@@ -48,9 +49,7 @@ def series_endpoint(readings: Callable[[], ReadingService]) -> Endpoint:
 
 
 def _csv(kpi: Node, indicator: str, dataflow: str, readings: list[Reading]) -> str:
-    area = dimension_names(kpi).get("REF_AREA")
-    # SDMX column → the KPI dimension it carries, in the KPI's order.
-    columns = {("REF_AREA" if d.name == area else d.name.upper()): d.name for d in kpi.dimensions}
+    columns = sdmx_columns(kpi)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     header = ["STRUCTURE", "STRUCTURE_ID", "ACTION", "INDICATOR", *columns]

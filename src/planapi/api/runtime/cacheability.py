@@ -83,6 +83,7 @@ UNCACHED: frozenset[tuple[str, str]] = frozenset(
         ("Amendment", "inclusionProof"),
         ("Activity", "execution"),
         ("Plan", "implementation"),
+        ("ProgressSummary", "implementation"),
     }
 )
 # Fields that reach storage but read only what a given version fixes: the amendments up to it,

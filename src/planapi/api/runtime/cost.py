@@ -112,6 +112,8 @@ WORK: dict[tuple[str, str], int] = {
     # The plan's execution records are read and folded (one statement).
     ("Activity", "execution"): 100,
     ("Plan", "implementation"): 2_000,
+    # Figured once a request per operational plan and year, then looked up per node.
+    ("ProgressSummary", "implementation"): 100,
     ("Proposal", "preview"): PROPOSAL_MERGE_COST,
     ("Proposal", "diff"): PROPOSAL_MERGE_COST,
     ("Proposal", "conflicts"): PROPOSAL_MERGE_COST,

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-import msgspec
 from graphql import (
     DocumentNode,
     GraphQLAbstractType,
@@ -39,9 +38,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
-    NamedTypeNode,
-    NonNullTypeNode,
-    OperationDefinitionNode,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
@@ -53,7 +49,7 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from planapi.api.runtime import direct
+from planapi.api.runtime import direct_reading
 from planapi.api.runtime.compiled import (
     Entry,
     ast_key,
@@ -62,7 +58,7 @@ from planapi.api.runtime.compiled import (
     object_completer,
     shared_plans,
 )
-from planapi.api.runtime.fast_inputs import fast_input
+from planapi.api.runtime.fast_inputs import decode_variables
 from planapi.api.types.dashboard import AT_ONCE
 
 Getter = Callable[[Any], Any]
@@ -89,7 +85,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         # A schema extension that wraps every resolver (tracing, say) must see every field.
         self._fast = self.enabled and not (manager is not None and manager._middleware_resolvers)
-        self._direct_on = direct.ENABLED
+        self._direct_on = direct_reading.ENABLED
         fast, operation = self._fast, self.operation
         shared = shared_plans(operation, self.fragments, self._direct_on) if fast else None
         # (type, AST nodes of the field) -> its plan; shared between requests when they may be.
@@ -114,7 +110,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         the fast input's placeholder in their stead, then the decoded values replace it (and
         the sources keep the values as sent)."""
         sent = raw_variable_values
-        decoded = _decode_variables(schema, document, operation_name, sent) if cls.enabled else {}
+        decoded = decode_variables(schema, document, operation_name, sent) if cls.enabled else {}
         if sent is not None and decoded:
             raw_variable_values = {**sent, **{name: p for name, (p, _) in decoded.items()}}
         built = super().build(
@@ -231,11 +227,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         origin = getattr(definition, "origin", None)
         if not isinstance(origin, type):
             return None
-        view = direct.view_of(object_type) if self._direct_on else None
+        view = direct_reading.view_of(object_type) if self._direct_on else None
         if view is not None and view.unwrap is not None:
             viewed = self._direct(object_type, field_details_list)
             if viewed is not None:  # a wrapper made above: from here on, its domain values
-                return direct.unwrapping(viewed, view.unwrap, origin, _Bail)
+                return direct_reading.unwrapping(viewed, view.unwrap, origin, _Bail)
         grouped, defer_usages, *_ = self.collect_subfields(object_type, field_details_list)
         if defer_usages:
             return None
@@ -248,10 +244,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return object_completer(origin, object_type.is_type_of is not None, entries, _Bail)
 
     def _direct(self, object_type: GraphQLObjectType, details: list[FieldDetails]) -> Any:
-        """A viewed type's completion from its domain values (`api.runtime.direct`)."""
+        """A viewed type's completion from its domain values (`api.runtime.direct_reading`)."""
         key = (object_type, ast_key(details))
         if key not in self._direct_plans:
-            found = direct.compile_viewed(self, object_type, details, _Bail)
+            found = direct_reading.compile_viewed(self, object_type, details, _Bail)
             self._direct_plans[key] = found
         return self._direct_plans[key]
 
@@ -288,45 +284,6 @@ def _at_once(field: GraphQLField, details_list: list[FieldDetails]) -> Getter | 
     if answer is None or any(details.node.arguments for details in details_list):
         return None
     return lambda source: answer(source, _REQUEST.get())
-
-
-def _decode_variables(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation_name: str | None,
-    raw: dict[str, Any] | None,
-) -> dict[str, tuple[object, object]]:
-    """(placeholder, decoded value) by name of each variable of the operation to run that is
-    of an input object type (nullable or not) with a fast input that accepts its value."""
-    if not raw:
-        return {}
-    operations = [
-        definition
-        for definition in document.definitions
-        if isinstance(definition, OperationDefinitionNode)
-        and (
-            operation_name is None or (definition.name and definition.name.value == operation_name)
-        )
-    ]
-    if len(operations) != 1:  # graphql-core says why
-        return {}
-    decoded: dict[str, tuple[object, object]] = {}
-    for definition in operations[0].variable_definitions or ():
-        name = definition.variable.name.value
-        value = raw.get(name)
-        type_node = definition.type
-        if isinstance(type_node, NonNullTypeNode):
-            type_node = type_node.type
-        if value is None or not isinstance(type_node, NamedTypeNode):
-            continue
-        fast = fast_input(schema, type_node.name.value)
-        if fast is None:
-            continue
-        try:
-            decoded[name] = (fast.placeholder, fast.decode(value))
-        except msgspec.ValidationError:
-            continue  # graphql-core coerces it, or says what is wrong with it
-    return decoded
 
 
 def _plain(field_details_list: list[FieldDetails]) -> bool:

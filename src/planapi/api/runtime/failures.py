@@ -78,7 +78,15 @@ class UnavailableErrors(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        self._replace(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result a subscription sends (over graphql-transport-ws), a database lost
+        while it runs included: UNAVAILABLE, as over HTTP, not an unexpected error."""
+        self._replace(result)
+        yield
+
+    def _replace(self, result: Any) -> None:
         errors = getattr(result, "errors", None)
         if not errors:
             return
@@ -86,4 +94,4 @@ class UnavailableErrors(SchemaExtension):
         for error in errors:
             found = classified(error, self.classify)
             replaced.append(unavailable_error(found, error) if found else error)
-        result.errors = replaced  # type: ignore[union-attr]
+        result.errors = replaced

@@ -28,7 +28,14 @@ from functools import partial
 from typing import Annotated, Any, NamedTuple
 
 import msgspec
-from graphql import GraphQLInputObjectType, GraphQLSchema
+from graphql import (
+    DocumentNode,
+    GraphQLInputObjectType,
+    GraphQLSchema,
+    NamedTypeNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+)
 from graphql.pyutils import Undefined
 from graphql.utilities import coerce_input_value
 
@@ -108,3 +115,63 @@ def fast_input(schema: GraphQLSchema, type_name: str) -> FastInput | None:
         return None
     fast = found.extensions.get(EXTENSION)
     return fast if isinstance(fast, FastInput) else None
+
+
+def decode_variables(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    raw: dict[str, Any] | None,
+) -> dict[str, tuple[object, object]]:
+    """(placeholder, decoded value) by name of each variable of the operation to run that is
+    of an input object type (nullable or not) with a fast input that accepts its value."""
+    if not raw:
+        return {}
+    decoded: dict[str, tuple[object, object]] = {}
+    for name, fast in _fast_variables(schema, document, operation_name):
+        value = raw.get(name)
+        if value is None:
+            continue
+        try:
+            decoded[name] = (fast.placeholder, fast.decode(value))
+        except msgspec.ValidationError:
+            continue  # graphql-core coerces it, or says what is wrong with it
+    return decoded
+
+
+# Per operation (by the document's id, the document kept beside it): its variables of a type
+# with a fast input — none, nearly always; found once, not on every request.
+_FAST_VARIABLES: dict[tuple[int, str | None], tuple[DocumentNode, list[tuple[str, Any]]]] = {}
+MAX_FAST_VARIABLES = 256
+
+
+def _fast_variables(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+) -> list[tuple[str, Any]]:
+    key = (id(document), operation_name)
+    found = _FAST_VARIABLES.get(key)
+    if found is not None and found[0] is document:
+        return found[1]
+    operations = [
+        definition
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+        and (
+            operation_name is None or (definition.name and definition.name.value == operation_name)
+        )
+    ]
+    variables: list[tuple[str, Any]] = []
+    if len(operations) == 1:  # otherwise graphql-core says why
+        for definition in operations[0].variable_definitions or ():
+            type_node = definition.type
+            if isinstance(type_node, NonNullTypeNode):
+                type_node = type_node.type
+            if not isinstance(type_node, NamedTypeNode):
+                continue
+            fast = fast_input(schema, type_node.name.value)
+            if fast is not None:
+                variables.append((definition.variable.name.value, fast))
+    if len(_FAST_VARIABLES) >= MAX_FAST_VARIABLES:
+        _FAST_VARIABLES.pop(next(iter(_FAST_VARIABLES)))
+    _FAST_VARIABLES[key] = (document, variables)
+    return variables

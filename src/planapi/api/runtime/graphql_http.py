@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from cross_web import HTTPException as _HTTPException
-from graphql import DocumentNode, GraphQLError, parse, print_ast
 from starlette import status
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,16 +39,15 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from planapi.api.runtime.batching import Batching, is_batch, run_batch
-from planapi.api.runtime.cacheability import NOT_CACHEABLE, Analysis, analyse
 from planapi.api.runtime.dependencies import consistent, dependency_key
+from planapi.api.runtime.direct import Direct
 from planapi.api.runtime.graphql_request import (
     ANONYMOUS,
     Headers,
     audience_of,
-    body_fields,
     json_headers,
-    query_fields,
     read,
+    role_of,
     send_raw,
     tags,
 )
@@ -70,18 +68,15 @@ from planapi.api.runtime.http_protocol import (
     refused_http,
     send_refusal,
 )
-from planapi.api.runtime.parsing import parses_off_loop
+from planapi.api.runtime.preparing import Prepared, Preparer
 from planapi.api.runtime.response_cache import ByteLru
-from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS, shape_error
-from planapi.api.runtime.trusted import DocumentStore, PersistedQueryError, not_trusted, sha256_hex
+from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS
+from planapi.api.runtime.trusted import DocumentStore, PersistedQueryError
 from planapi.api.types.context import Context
 from planapi.application.heads_tracker import HeadsTracker
 
 log = logging.getLogger("planapi.api")
 
-MAX_MEMO_REQUEST_BYTES = 64 * 1024
-MAX_MEMO_ENTRIES = 4_096
-MAX_ANALYSES = 1_024
 _STREAMING_ACCEPT = (b"multipart/mixed", b"text/event-stream")
 
 # Set around strawberry's run for one request: the request data to execute (persisted query
@@ -102,14 +97,6 @@ class CachedResponse:
     headers: list[tuple[bytes, bytes]]
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    data: GraphQLRequestData
-    analysis: Analysis
-    base_key: bytes  # everything but the role and the dependency; b"" if not cacheable
-    pinned: bool
-
-
 @dataclass
 class ResponseCaching:
     """What the view needs: the cache (None: off), the documents, the heads."""
@@ -128,11 +115,13 @@ class CachingGraphQL(GraphQL[Context, None]):
         self.caching = caching
         self.batching = Batching()
         self.counters: Counter[str] = Counter()
-        self._fingerprint = schema_fingerprint(self.schema.as_str())
-        self._memo: OrderedDict[tuple[str, bytes], Prepared] = OrderedDict()
-        self._analyses: OrderedDict[tuple[str, str | None], tuple[Analysis, str | None]] = (
-            OrderedDict()
+        self._preparer = Preparer(
+            self.schema._schema,  # type: ignore[attr-defined]
+            schema_fingerprint(self.schema.as_str()),
+            caching.documents,
+            (caching.max_tokens, caching.max_selections, caching.max_field_pairs),
         )
+        self.direct = Direct(self.schema)  # type: ignore[arg-type]
 
     # -- HTTP ------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -150,7 +139,13 @@ class CachingGraphQL(GraphQL[Context, None]):
                 await run_batch(self, scope, raw, send, self.batching, headers.media)
                 return
             request = Request(scope, receive)
-            prepared = await self._prepare(request, headers, raw)
+            prepared = (
+                self._preparer.prepare(
+                    scope["method"], raw, _protocol(self, request, headers), request
+                )
+                if raw
+                else None
+            )
             if prepared is not None:
                 check_operation(
                     prepared.analysis.operation, scope["method"], prepared.data.protocol
@@ -166,7 +161,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             return
         if prepared is None or prepared.data.protocol != "http" or not prepared.analysis.cacheable:
             self.counters["uncacheable"] += 1
-            await self._respond(request, prepared, send, receive)
+            await self._respond(request, headers, prepared, send, receive)
             return
         await self._cached(request, headers, prepared, send, receive)
 
@@ -181,7 +176,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         scope = request.scope
         key = self._key(scope, headers, prepared)
         if key is None:  # the heads are not known yet: answer without the cache
-            await self._respond(request, prepared, send, receive)
+            await self._respond(request, headers, prepared, send, receive)
             return
         cache = self.caching.cache
         found = cache.get(key) if cache is not None else None
@@ -200,6 +195,17 @@ class CachingGraphQL(GraphQL[Context, None]):
         if headers.if_none_match and etag in tags(headers.if_none_match):
             self.counters["not_modified"] += 1
             await send_raw(send, 304, b"", cache_headers(etag, cache_control))
+            return
+        data = await self._direct(request, prepared)
+        if data is not None:
+            body = encode({"data": data})
+            sent = json_headers(body, headers.media)
+            # A pinned query's answer is kept only when each root field found what it named.
+            if not prepared.pinned or found_everything(data):
+                sent = [*cache_headers(etag, cache_control), *sent]
+                if cache is not None:
+                    cache.put(key, CachedResponse(body, etag, sent), len(body))
+            await send_raw(send, 200, body, sent)
             return
         outcome: list[ExecutionResult] = []
         response = await self._execute(request, prepared, outcome)
@@ -245,18 +251,53 @@ class CachingGraphQL(GraphQL[Context, None]):
                 response.headers[name.decode()] = value.decode()
 
     async def _respond(
-        self, request: Request, prepared: Prepared | None, send: Send, receive: Receive
+        self,
+        request: Request,
+        headers: Headers,
+        prepared: Prepared | None,
+        send: Send,
+        receive: Receive,
     ) -> None:
-        response = await self._execute(request, prepared, None)
+        data = await self._direct(request, prepared) if prepared is not None else None
+        if data is not None:
+            body = encode({"data": data})
+            sent = json_headers(body, headers.media)
+            if prepared is not None and prepared.analysis.uncached:
+                sent.append((b"cache-control", b"no-store"))
+            await send_raw(send, 200, body, sent)
+            return
+        response = await self._execute(request, prepared, [])
         if prepared is not None and prepared.analysis.uncached:
             response.headers["cache-control"] = "no-store"  # a verdict, a checkpoint: of its moment
         await response(request.scope, receive, send)
+
+    async def _direct(self, request: Request, prepared: Prepared) -> dict[str, Any] | None:
+        """The query's data run directly (`api.runtime.direct`), when the whole path answered
+        this body for this role before without an error; None: take the whole path."""
+        data = prepared.data
+        if (
+            prepared.document is None
+            or not self.direct.enabled
+            or prepared.analysis.operation != "query"
+            or data.protocol != "http"
+            or role_of(request.scope) not in prepared.passed
+        ):
+            return None
+        context = await self.get_context(request, await self.get_sub_response(request))
+        return await self.direct.run(
+            prepared.document,
+            context,
+            data.variables,
+            data.operation_name,
+            data.extensions,
+            prepared.name,
+        )
 
     async def _execute(
         self,
         request: Request,
         prepared: Prepared | None,
-        outcome: list[ExecutionResult] | None,
+        outcome: list[ExecutionResult],
     ) -> Response:
         data_token = _prepared.set(prepared.data if prepared else None)
         outcome_token = _outcome.set(outcome)
@@ -269,6 +310,14 @@ class CachingGraphQL(GraphQL[Context, None]):
             _prepared.reset(data_token)
         if response.headers.get("content-type", "").startswith("application/json"):
             response.headers["content-type"] = media_type(request.headers.get("accept", ""))
+        if (
+            prepared is not None
+            and response.status_code == 200
+            and len(outcome) == 1
+            and not outcome[0].errors
+            and outcome[0].data is not None
+        ):
+            prepared.passed.add(role_of(request.scope))  # every check passed: direct next time
         return response
 
     # -- strawberry's hooks ----------------------------------------------------------------
@@ -300,95 +349,6 @@ class CachingGraphQL(GraphQL[Context, None]):
         if sub_response.status_code:
             response.status_code = sub_response.status_code
         return response
-
-    # -- reading the request ---------------------------------------------------------------
-    async def _prepare(
-        self, request: Request, headers: Headers, raw: bytes | None
-    ) -> Prepared | None:
-        """The request to execute and how it may be cached; None when strawberry should see
-        it as sent (the IDE, batches, bodies it will refuse)."""
-        method = request.scope["method"]
-        if not raw:
-            return None
-        memo_key = (method, raw)
-        # A large body is never memoised: hashing it to look would cost for nothing.
-        found = self._memo.get(memo_key) if len(raw) <= MAX_MEMO_REQUEST_BYTES else None
-        protocol = _protocol(self, request, headers)
-        if found is not None and protocol == "http":
-            self._memo.move_to_end(memo_key)
-            return found
-        fields = query_fields(request, raw) if method == "GET" else body_fields(raw)
-        if fields is None:
-            if self.caching.documents.only_trusted:  # batches, bodies without a document
-                raise not_trusted()
-            return None
-        query, variables, operation_name, extensions, document_id = fields
-        documents = self.caching.documents
-        text = documents.resolve(query, extensions, document_id)
-        if text is None:
-            if documents.only_trusted:
-                raise not_trusted()
-            return None
-        analysis, normalised = self._analysis(text, operation_name)
-        if documents.only_trusted and not documents.is_trusted_text(text, normalised):
-            raise not_trusted()
-        data = GraphQLRequestData(
-            query=text,
-            variables=variables,
-            operation_name=operation_name,
-            extensions=extensions,
-            protocol=protocol,
-        )
-        # The key is only for the cache, which only takes queries (`_cached`): a mutation's
-        # variables (1,000 readings: hundreds of kilobytes) are not serialised for nothing.
-        base_key = self._base_key(text, variables, operation_name) if analysis.cacheable else b""
-        prepared = Prepared(data, analysis, base_key, analysis.pinned(variables))
-        if protocol == "http" and len(raw) <= MAX_MEMO_REQUEST_BYTES:
-            self._memo[memo_key] = prepared
-            if len(self._memo) > MAX_MEMO_ENTRIES:
-                self._memo.popitem(last=False)
-        return prepared
-
-    def _base_key(
-        self, text: str, variables: dict[str, Any] | None, operation_name: str | None
-    ) -> bytes:
-        return b"|".join(
-            (
-                self._fingerprint,
-                sha256_hex(text).encode(),
-                orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
-                (operation_name or "").encode(),
-            )
-        )
-
-    def _analysis(self, text: str, operation_name: str | None) -> tuple[Analysis, str | None]:
-        if parses_off_loop(text):  # not parsed on the loop, and not worth caching
-            return NOT_CACHEABLE, None
-        key = (sha256_hex(text), operation_name)
-        found = self._analyses.get(key)
-        if found is not None:
-            self._analyses.move_to_end(key)
-            return found
-        try:
-            document: DocumentNode | None = parse(
-                text, no_location=True, max_tokens=self.caching.max_tokens
-            )
-        except GraphQLError:
-            document = None
-        # Refused documents are left to strawberry to answer, never analysed: the analysis
-        # follows every spread.
-        limits = self.caching
-        if document is None or shape_error(document, limits.max_selections, limits.max_field_pairs):
-            result: tuple[Analysis, str | None] = (NOT_CACHEABLE, None)
-        else:
-            result = (
-                analyse(self.schema._schema, document, operation_name),  # type: ignore[attr-defined]
-                sha256_hex(print_ast(document)),
-            )
-        self._analyses[key] = result
-        if len(self._analyses) > MAX_ANALYSES:
-            self._analyses.popitem(last=False)
-        return result
 
 
 # -- helpers -------------------------------------------------------------------------------

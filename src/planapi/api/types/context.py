@@ -8,11 +8,17 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from planapi.application.access import Principal
-from planapi.application.execution import ExecutionService
+from planapi.application.execution import (
+    ExecutionService,
+    Implementation,
+    implementation_of,
+    outcome_figures,
+)
 from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
 from planapi.application.operational import implementing
@@ -23,6 +29,7 @@ from planapi.application.readings import ReadingService
 from planapi.application.search import SearchService
 from planapi.application.transparency import Transparency
 from planapi.domain.execution import ActivityExecution
+from planapi.domain.implementation import Figures
 from planapi.domain.plan import PlanState
 from planapi.domain.readings import ReadingQuery, ReadingVersion
 
@@ -31,6 +38,10 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 
 ReadingKey = tuple[str, str, ReadingQuery]  # (plan id, KPI id, what is asked)
 ExecutionKey = tuple[str, dt.datetime | None]  # (plan id, asOf)
+# (what, plan id, version, year, asOf): implementation figures computed once a request.
+FiguresKey = tuple[str, str, int, int | None, dt.datetime | None]
+T = TypeVar("T")
+Seen = dict[str, ActivityExecution]
 
 
 @dataclass
@@ -65,6 +76,9 @@ class Context:
 
     # Per plan, the summary of current readings this request reads (one catch-up each).
     _current: dict[str, asyncio.Future[PlanReadings]] = field(init=False)
+    # Implementation figures of an operational plan version, once a request: the plan's and
+    # every priority's and outcome's progressSummary and Plan.implementation share them.
+    _figures: dict[FiguresKey, asyncio.Future[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.reading_loader = DataLoader(load_fn=self._load_readings)
@@ -74,6 +88,39 @@ class Context:
         self.latest_loader = DataLoader(load_fn=self._load_latest)
         self.execution_loader = DataLoader(load_fn=self._load_execution)
         self._current = {}
+        self._figures = {}
+
+    async def implementation(
+        self, state: PlanState, year: int | None, as_of: dt.datetime | None = None
+    ) -> Implementation:
+        """`state`'s figures (an operational plan's version), computed once this request."""
+        key = ("plan", state.id, state.version, year, as_of)
+        return await self._once(key, lambda: self._figured(state, year, as_of, implementation_of))
+
+    async def outcome_figures(
+        self, state: PlanState, year: int | None
+    ) -> dict[str | None, Figures]:
+        """`state`'s figures per outcome of its action plan, computed once this request."""
+        key = ("outcomes", state.id, state.version, year, None)
+        return await self._once(key, lambda: self._figured(state, year, None, outcome_figures))
+
+    async def _once(self, key: FiguresKey, compute: Callable[[], Awaitable[T]]) -> T:
+        found = self._figures.get(key)
+        if found is None:
+            found = self._figures[key] = asyncio.ensure_future(compute())
+        return await asyncio.shield(found)
+
+    async def _figured(
+        self,
+        state: PlanState,
+        year: int | None,
+        as_of: dt.datetime | None,
+        compute: Callable[[PlanState, PlanState | None, Seen, int | None], T],
+    ) -> T:
+        # Both loads asked before either is awaited: the two reads overlap.
+        seen = self.execution_loader.load((state.id, as_of))
+        action = await self.latest_loader.load(state.implements) if state.implements else None
+        return compute(state, action, await seen, year)
 
     async def _load_execution(self, keys: list[ExecutionKey]) -> list[dict[str, ActivityExecution]]:
         assert self.execution is not None, "execution records need the database"

@@ -16,6 +16,7 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, Selection
 
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
+from planapi.api.types.execution import ImplementationFigures, summary_figures
 from planapi.api.types.readings import DimensionValueInput, KpiProgress, Reading
 from planapi.application.reading_summary import PlanReadings
 from planapi.application.readings import latest, progress
@@ -62,7 +63,18 @@ def progress_at_once(kpi: Any, context: Context) -> KpiProgress:
 
 def summary_at_once(node: Any, context: Context) -> ProgressSummary:
     plan: PlanState = node.plan
-    return _summary(_summary_now(context, plan), plan, node.node.id, None)
+    return _summary(_summary_now(context, plan), plan, node.node.id, None, None)
+
+
+IMPLEMENTATION_DESCRIPTION = (
+    "Activities completed against planned and CHF executed against planned, of the year the "
+    "summary was asked for (all years when none), with execution as recorded now. Of an "
+    "OPERATIONAL_PLAN: all its activities. Of an action plan, a priority or an outcome: the "
+    "activities of the operational plans implementing it (latest versions) serving it, each "
+    "counted whole, its money split as `Plan.budget` splits it (for an outcome: among the "
+    "outcomes the activity names). Null where no operational plan's activities count: an "
+    "action plan that none implements, or a node of an operational plan."
+)
 
 
 # Fields answered from the summary: a query of a plan selecting any of them has the summary
@@ -158,6 +170,16 @@ def _progress(kpi: Node, assessed: list[TargetProgressModel]) -> KpiProgress:
 )
 class ProgressSummary:
     counts: strawberry.Private[ProgressCounts]
+    # What `implementation` reads: the plan version, the node (None: the plan), the year.
+    plan: strawberry.Private[PlanState]
+    under: strawberry.Private[str | None]
+    year: strawberry.Private[int | None]
+
+    @strawberry.field(description=IMPLEMENTATION_DESCRIPTION)
+    async def implementation(
+        self, info: strawberry.Info[Context, None]
+    ) -> ImplementationFigures | None:
+        return await summary_figures(info.context, self.plan, self.under, self.year)
 
     @strawberry.field(description="KPIs under the node, in the version read.")
     def kpis(self) -> int:
@@ -209,20 +231,29 @@ class ProgressSummary:
 
 
 async def progress_summary(
-    context: Context, plan: PlanState, under: str | None, expected_period: str | None
+    context: Context,
+    plan: PlanState,
+    under: str | None,
+    expected_period: str | None,
+    year: int | None = None,
 ) -> ProgressSummary:
     """The rollup of the KPIs under node `under` (None: the whole plan)."""
     expected = _expected(expected_period)
     summary = await context.current_readings(plan.id)
     if summary is None:
         raise RuntimeError("progress summaries need the summary of current readings")
-    return _summary(summary, plan, under, expected)
+    return _summary(summary, plan, under, expected, year)
 
 
 def _summary(
-    summary: PlanReadings, plan: PlanState, under: str | None, expected: Period | None
+    summary: PlanReadings,
+    plan: PlanState,
+    under: str | None,
+    expected: Period | None,
+    year: int | None,
 ) -> ProgressSummary:
-    return ProgressSummary(counts=summary.rollup(plan, under, expected))
+    counts = summary.rollup(plan, under, expected)
+    return ProgressSummary(counts=counts, plan=plan, under=under, year=year)
 
 
 def _expected(given: str | None) -> Period | None:
@@ -237,7 +268,9 @@ def _expected(given: str | None) -> Period | None:
 SUMMARY_DESCRIPTION = (
     "Results rollup of the KPIs under this node: counts by standing and data completeness, "
     "in one batched read whatever the number of KPIs. `expectedPeriod` (2029, 2029-12, …) is "
-    "the period readings are due for; by default the latest any KPI of the plan reported."
+    "the period readings are due for; by default the latest any KPI of the plan reported. "
+    "`year`: the year of the `implementation` figures (null: every year of the plan), as "
+    "`Plan.implementation(year:)` and `Plan.budget(year:)` take it."
 )
 
 
@@ -245,8 +278,9 @@ async def _node_summary(
     root: strawberry.Parent[Any],
     info: strawberry.Info[Context, None],
     expected_period: str | None = None,
+    year: int | None = None,
 ) -> ProgressSummary:
-    return await progress_summary(info.context, root.plan, root.node.id, expected_period)
+    return await progress_summary(info.context, root.plan, root.node.id, expected_period, year)
 
 
 def node_progress_summary() -> Any:

@@ -12,7 +12,6 @@ from typing import Annotated
 import strawberry
 
 from planapi.api.types import scalars  # noqa: F401  (registers the domain enums)
-from planapi.api.types.budget import action_plan
 from planapi.api.types.context import Context
 from planapi.api.types.errors import (
     Forbidden,
@@ -29,7 +28,9 @@ from planapi.domain.activity_values import ActivityStatus, FundingSource
 from planapi.domain.errors import PlanApiError, Problem, ValidationError
 from planapi.domain.execution import ActivityExecution, ExecutionKind, ExecutionRecord
 from planapi.domain.implementation import Figures
+from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
+from planapi.domain.plan_kinds import PlanKind
 
 Info = strawberry.Info[Context, None]
 ExecutionKindEnum = strawberry.enum(
@@ -202,9 +203,35 @@ async def plan_implementation(
     as_of: dt.datetime | None = None,
 ) -> PlanImplementation:
     state: PlanState = root._state  # type: ignore[attr-defined]
-    action = await action_plan(state, info)
-    found = await _service(info).implementation(state, action, year, _instant(as_of))
+    _service(info)  # a server without the database says so here, not in a loader
+    found = await info.context.implementation(state, year, _instant(as_of))
     return PlanImplementation.of(year, found)
+
+
+async def summary_figures(
+    context: Context, plan: PlanState, under: str | None, year: int | None
+) -> ImplementationFigures | None:
+    """A progressSummary's implementation figures: of an operational plan, its own; of an
+    action plan (`under`: one of its priorities or outcomes, or None), those of the activities
+    of the operational plans implementing it (latest versions) serving it. None where no
+    operational plan's activities count: an action plan nothing implements, a node of an
+    operational plan."""
+    if plan.plan_kind is PlanKind.OPERATIONAL_PLAN:
+        found = None if under else (await context.implementation(plan, year)).total
+        return ImplementationFigures.of(found) if found is not None else None
+    implementing = await context.implementing_loader.load(plan.id)
+    if not implementing:
+        return None
+    node = plan.node(under) if under else None
+    total = Figures()
+    for state in implementing:
+        if node is None:
+            total += (await context.implementation(state, year)).total
+        elif node.kind is NodeKind.PRIORITY:
+            total += (await context.implementation(state, year)).priorities.get(node.id, Figures())
+        else:
+            total += (await context.outcome_figures(state, year)).get(node.id, Figures())
+    return ImplementationFigures.of(total)
 
 
 def _instant(as_of: dt.datetime | None) -> dt.datetime | None:

@@ -196,7 +196,8 @@ class CreatePlanInput:
     implements: strawberry.ID | None = strawberry.field(
         default=None,
         description="OPERATIONAL_PLAN: the id of the action plan it implements; its activities "
-        "link into that plan's latest version.",
+        "link into that plan's version in force on `effectiveFrom` (else the day it is "
+        "recorded), or its latest while none is in force (a draft never adopted).",
     )
     idempotency_key: str | None = _idempotency_key()
     status: PlanStatus | None = strawberry.field(

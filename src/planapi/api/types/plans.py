@@ -147,9 +147,12 @@ class Plan(GlobalNode, PlanLanguages, PlanPages, Translatable):
 
     @strawberry.field(description=SUMMARY_DESCRIPTION)
     async def progress_summary(
-        self, info: strawberry.Info[Context, None], expected_period: str | None = None
+        self,
+        info: strawberry.Info[Context, None],
+        expected_period: str | None = None,
+        year: int | None = None,
     ) -> ProgressSummary:
-        return await progress_summary(info.context, self._state, None, expected_period)
+        return await progress_summary(info.context, self._state, None, expected_period, year)
 
     @strawberry.field
     def title(self) -> str:

@@ -1,9 +1,11 @@
-"""Translators' files in GraphQL: `Plan.translationsPo(lang)` exports a language as gettext PO,
-`importTranslations` records a translated PO file as one amendment, all of it or nothing."""
+"""Translators' files in GraphQL: `Plan.translationsPo(lang)` / `translationsXliff(lang)` export
+a language as gettext PO / XLIFF 2.0; `importTranslations` / `importTranslationsXliff` record a
+translated file as one amendment, all of it or nothing."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import strawberry
@@ -20,7 +22,9 @@ from planapi.api.types.history import Amendment
 from planapi.api.types.plans import Plan
 from planapi.api.types.root_fields import Caching, declare
 from planapi.application.access import Permission
+from planapi.application.plans import PlanService, PlanVersion
 from planapi.application.translation_files import ImportTranslations, import_po
+from planapi.application.translation_xliff import import_xliff
 from planapi.domain.errors import PlanApiError
 from planapi.domain.events import Authority
 
@@ -39,7 +43,24 @@ class ImportTranslationsInput:
     effective_from: dt.date | None = None
 
 
-@strawberry.type(description="The PO file's translations were recorded as the next version.")
+@strawberry.input(
+    description="An XLIFF 2.0 document (as `Plan.translationsXliff` exports it, translated): "
+    "the language is its `trgLang`."
+)
+class ImportTranslationsXliffInput:
+    plan_id: strawberry.ID
+    expected_version: int
+    xliff: str
+    authority: Authority
+    rationale: str
+    lang: str | None = strawberry.field(
+        default=None, description="If given, must be the document's `trgLang`."
+    )
+    reference: str | None = None
+    effective_from: dt.date | None = None
+
+
+@strawberry.type(description="The file's translations were recorded as the next version.")
 class TranslationsImported:
     plan: Plan
     amendment: Amendment
@@ -67,16 +88,50 @@ class TranslationFileMutations:
             plan_id=input.plan_id,
             expected_version=input.expected_version,
             lang=input.lang,
-            po=input.po,
+            text=input.po,
             authority=input.authority,
             rationale=input.rationale,
             reference=input.reference,
             effective_from=input.effective_from,
         )
-        try:
-            found, count = await import_po(info.context.plans, command, info.context.actor)
-        except PlanApiError as error:
-            return as_union_member(error)  # type: ignore[no-any-return]
-        return TranslationsImported(
-            plan=Plan(found=found), amendment=Amendment(record=found.amendment), imported=count
+        return await _imported(info, command, import_po)
+
+    @strawberry.mutation(
+        description="Record the translations of an XLIFF 2.0 document as one amendment "
+        "(`setTranslation` for each unit whose segment is translated, reviewed or final and "
+        "not already recorded), or none of them: each unit refused is a problem naming its "
+        "index and field (`units[3].target`), the message its id. DTDs and entities are "
+        "refused, and so is inline markup.",
+        metadata=declare(Permission.AMEND, Caching.NOT_A_QUERY),
+    )
+    async def import_translations_xliff(
+        self, info: strawberry.Info[Context, None], input: ImportTranslationsXliffInput
+    ) -> ImportTranslationsResult:
+        command = ImportTranslations(
+            plan_id=input.plan_id,
+            expected_version=input.expected_version,
+            lang=input.lang,
+            text=input.xliff,
+            authority=input.authority,
+            rationale=input.rationale,
+            reference=input.reference,
+            effective_from=input.effective_from,
         )
+        return await _imported(info, command, import_xliff)
+
+
+Importer = Callable[
+    [PlanService, ImportTranslations, str | None], Awaitable[tuple[PlanVersion, int]]
+]
+
+
+async def _imported(
+    info: strawberry.Info[Context, None], command: ImportTranslations, importer: Importer
+) -> ImportTranslationsResult:
+    try:
+        found, count = await importer(info.context.plans, command, info.context.actor)
+    except PlanApiError as error:
+        return as_union_member(error)  # type: ignore[no-any-return]
+    return TranslationsImported(
+        plan=Plan(found=found), amendment=Amendment(record=found.amendment), imported=count
+    )

@@ -17,6 +17,7 @@ from planapi.api.types.global_ids import NODE_TYPE_NAMES, node_global_id
 from planapi.api.types.naming import camel
 from planapi.application.plans import PlanVersion
 from planapi.application.translation_files import export_po
+from planapi.application.translation_xliff import export_xliff
 from planapi.application.translations import (
     localize,
     requested_language,
@@ -302,6 +303,17 @@ class PlanLanguages:
         wanted = requested(lang)
         source = source_of(self._text_state())
         return export_po(source, wanted or source.languages.source)
+
+    @strawberry.field(
+        description="Every text of this version and its translation into `lang` as an XLIFF "
+        "2.0 document (a unit per text, id `nodeId:field`; stale translations `initial` with "
+        "`subState` `planapi:stale` and a note), for translators; `importTranslationsXliff` "
+        "takes it back."
+    )
+    def translations_xliff(self, lang: str) -> str:
+        wanted = requested(lang)
+        source = source_of(self._text_state())
+        return export_xliff(source, wanted or source.languages.source)
 
     def _text_state(self) -> PlanState:
         state: PlanState = getattr(self, "found").state  # noqa: B009

@@ -8,7 +8,8 @@ an attribute name, or a function of (value, plan) that returns what the resolver
 for a field of another viewed type, that type's domain value instead of its wrapper. Fields
 without a reader (arguments, storage, `info`) are read from the wrapper, built only then.
 
-`api.runtime.direct` generates the readers; tests compare every answer with plain strawberry's.
+`api.runtime.direct_reading` generates the readers; tests compare every answer with plain
+strawberry's.
 """
 
 from __future__ import annotations

@@ -1,0 +1,177 @@
+"""A GraphQL request's body, prepared once: what to execute and how it may be cached.
+
+Per body (up to MAX_MEMO_REQUEST_BYTES): the document (a persisted query's hash resolved, a
+document not trusted refused), its analysis for the response cache (`api.runtime.cacheability`)
+and its parsed form, the key of its answer but for the role and the dependencies — and the
+roles for which the whole path answered it without an error, whose next requests of the same
+body may run directly (`api.runtime.direct`). Per document text, the parse and the analysis,
+so bodies differing only in their variables share them. Both bounded, least recently used out.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    get_operation_ast,
+    parse,
+    print_ast,
+)
+from strawberry.http import GraphQLRequestData
+
+from planapi.api.runtime.cacheability import NOT_CACHEABLE, Analysis, analyse
+from planapi.api.runtime.graphql_request import body_fields, query_fields
+from planapi.api.runtime.parsing import parses_off_loop
+from planapi.api.runtime.shape import shape_error
+from planapi.api.runtime.trusted import DocumentStore, not_trusted, sha256_hex
+
+MAX_MEMO_REQUEST_BYTES = 64 * 1024
+MAX_MEMO_ENTRIES = 4_096
+MAX_ANALYSES = 1_024
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    data: GraphQLRequestData
+    analysis: Analysis
+    base_key: bytes  # everything but the role and the dependency; b"" if not cacheable
+    pinned: bool
+    document: DocumentNode | None = None  # None: strawberry parses it (large, or refused)
+    name: str | None = None  # the operation's own name (what metrics report), if it has one
+    # Roles the whole path answered this body for without errors (its checks all passed).
+    passed: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    analysis: Analysis
+    normalised: str | None  # the hash of the printed document (trusted documents)
+    document: DocumentNode | None
+
+
+_UNPARSED = _Parsed(NOT_CACHEABLE, None, None)
+
+
+class Preparer:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fingerprint: bytes,
+        documents: DocumentStore,
+        limits: tuple[int, int, int],  # tokens, selections, field pairs
+    ) -> None:
+        self.schema = schema
+        self.fingerprint = fingerprint
+        self.documents = documents
+        self.limits = limits
+        self._memo: OrderedDict[tuple[str, bytes], Prepared] = OrderedDict()
+        self._parsed: OrderedDict[tuple[str, str | None], _Parsed] = OrderedDict()
+
+    def prepare(self, method: str, raw: bytes, protocol: Any, request: Any) -> Prepared | None:
+        """The request to execute and how it may be cached; None when strawberry should see
+        it as sent (batches, bodies it will refuse)."""
+        memo_key = (method, raw)
+        # A large body is never memoised: hashing it to look would cost for nothing.
+        memoised = len(raw) <= MAX_MEMO_REQUEST_BYTES and protocol == "http"
+        found = self._memo.get(memo_key) if memoised else None
+        if found is not None:
+            self._memo.move_to_end(memo_key)
+            return found
+        fields = query_fields(request, raw) if method == "GET" else body_fields(raw)
+        documents = self.documents
+        if fields is None:
+            if documents.only_trusted:  # batches, bodies without a document
+                raise not_trusted()
+            return None
+        query, variables, operation_name, extensions, document_id = fields
+        text = documents.resolve(query, extensions, document_id)
+        if text is None:
+            if documents.only_trusted:
+                raise not_trusted()
+            return None
+        parsed = self._parse(text, operation_name)
+        if documents.only_trusted and not documents.is_trusted_text(text, parsed.normalised):
+            raise not_trusted()
+        data = GraphQLRequestData(
+            query=text,
+            variables=variables,
+            operation_name=operation_name,
+            extensions=extensions,
+            protocol=protocol,
+        )
+        analysis = parsed.analysis
+        # The key is only for the cache, which only takes queries: a mutation's variables
+        # (1,000 readings: hundreds of kilobytes) are not serialised for nothing.
+        base_key = self._base_key(text, variables, operation_name) if analysis.cacheable else b""
+        prepared = Prepared(
+            data,
+            analysis,
+            base_key,
+            analysis.pinned(variables),
+            parsed.document,
+            _name(parsed.document, operation_name),
+        )
+        if memoised:
+            self._remember(memo_key, prepared)
+        return prepared
+
+    def _remember(self, memo_key: tuple[str, bytes], prepared: Prepared) -> None:
+        # Queries only: a mutation's body is never sent twice (keys, expected versions), so
+        # memoising it only held its parsed variables (a readings batch: hundreds of objects)
+        # until 4,096 later requests pushed it out — the soak's memory growth after warm-up.
+        if prepared.analysis.operation != "query":
+            return
+        self._memo[memo_key] = prepared
+        if len(self._memo) > MAX_MEMO_ENTRIES:
+            self._memo.popitem(last=False)
+
+    def _base_key(
+        self, text: str, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> bytes:
+        return b"|".join(
+            (
+                self.fingerprint,
+                sha256_hex(text).encode(),
+                orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
+                (operation_name or "").encode(),
+            )
+        )
+
+    def _parse(self, text: str, operation_name: str | None) -> _Parsed:
+        if parses_off_loop(text):  # not parsed on the loop, and not worth caching
+            return _UNPARSED
+        key = (sha256_hex(text), operation_name)
+        found = self._parsed.get(key)
+        if found is not None:
+            self._parsed.move_to_end(key)
+            return found
+        max_tokens, max_selections, max_field_pairs = self.limits
+        try:
+            document: DocumentNode | None = parse(text, no_location=True, max_tokens=max_tokens)
+        except GraphQLError:
+            document = None
+        # Refused documents are left to strawberry to answer, never analysed: the analysis
+        # follows every spread.
+        if document is None or shape_error(document, max_selections, max_field_pairs):
+            result = _UNPARSED
+        else:
+            result = _Parsed(
+                analyse(self.schema, document, operation_name),
+                sha256_hex(print_ast(document)),
+                document,
+            )
+        self._parsed[key] = result
+        if len(self._parsed) > MAX_ANALYSES:
+            self._parsed.popitem(last=False)
+        return result
+
+
+def _name(document: DocumentNode | None, operation_name: str | None) -> str | None:
+    operation = get_operation_ast(document, operation_name) if document is not None else None
+    return operation.name.value if operation is not None and operation.name else None
