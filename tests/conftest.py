@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.clock import SystemClock
@@ -62,9 +64,21 @@ async def drop_schema(schema: str | None) -> None:
     if schema is None:
         return
     admin = create_engine(POSTGRES_URL)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await admin.dispose()
+    try:
+        # A connection the test's app closed may still be ending in the server, holding locks
+        # the drop needs in another order: PostgreSQL then aborts one of the two as a deadlock.
+        # The drop is only tidying up; it tries again rather than failing a test that passed.
+        for attempt in range(5):
+            try:
+                async with admin.begin() as conn:
+                    await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                return
+            except DBAPIError as error:
+                if "deadlock detected" not in str(error) or attempt == 4:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1))
+    finally:
+        await admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
