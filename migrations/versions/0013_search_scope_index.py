@@ -28,8 +28,13 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        # A trusted extension (PostgreSQL 13+): a database owner may create it.
-        op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
+        # A trusted extension (PostgreSQL 13+): a database owner may create it. Extensions
+        # belong to the database, not to a schema: created in the search path's schema, it
+        # would go with that schema's DROP ... CASCADE, taking the indexes of every other
+        # deployment in the database with it. It goes into `public`, once; the lock (database
+        # wide on purpose) keeps two deployments migrating at once from both creating it.
+        op.execute("SELECT pg_advisory_xact_lock(7020108789265743465)")  # "btree_gin"
+        op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin SCHEMA public")
     op.create_index(
         "ix_search_texts_scope",
         "search_texts",

@@ -175,3 +175,29 @@ def test_planapi_serve_refuses_an_unmigrated_postgres_and_migrate_fixes_it(
 def test_the_postgres_url_of_the_suite_is_the_one_the_fixtures_use() -> None:
     # The subprocess tests hand the same URL to `planapi`: it must be one Settings accepts.
     assert Settings(database_url=POSTGRES_URL).database_url.startswith("postgresql+asyncpg://")
+
+
+async def test_the_search_indexs_extension_outlives_the_schema_that_first_needed_it(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Extensions belong to the database: one made in a deployment's own schema would go with
+    that schema's DROP ... CASCADE, and take every other deployment's search index along."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has no extensions")
+    from tests.conftest import drop_schema, make_database
+
+    url, options, schema = await make_database("postgres", tmp_path)
+    neighbour = create_engine(url, **options)  # type: ignore[arg-type]
+    try:
+        await upgrade(neighbour)
+    finally:
+        await neighbour.dispose()
+    await drop_schema(schema)
+
+    query = text(
+        "SELECT e.extnamespace::regnamespace::text, count(i.indexrelid) FROM pg_extension e"
+        " LEFT JOIN pg_index i ON i.indexrelid = to_regclass('ix_search_texts_scope')"
+        " WHERE e.extname = 'btree_gin' GROUP BY 1"
+    )
+    async with engine.connect() as conn:
+        assert (await conn.execute(query)).all() == [("public", 1)]
