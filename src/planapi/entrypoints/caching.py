@@ -47,9 +47,11 @@ class ResponseCacheCollector(Collector):
         )
         yield CounterMetricFamily(
             "planapi_response_cache_misses",
-            "Cacheable GraphQL queries that had to be executed.",
+            "Cacheable GraphQL queries not found in the response cache (executed, or answered "
+            "by a concurrent execution of the same key: _coalesced).",
             value=stats.misses if stats else 0,
         )
+        yield from _flights(self.view)
         yield CounterMetricFamily(
             "planapi_response_cache_evictions",
             "Answers dropped to keep the cache within its bytes.",
@@ -80,6 +82,22 @@ class ResponseCacheCollector(Collector):
             "Answers the response cache holds.",
             value=len(cache) if cache else 0,
         )
+
+
+def _flights(view: CachingGraphQL) -> Iterable[Metric]:
+    flights = view.flights.stats
+    yield CounterMetricFamily(
+        "planapi_response_cache_coalesced",
+        "Misses answered by another request's execution of the same key under way (single "
+        "flight), not executed again; included in the misses.",
+        value=flights.coalesced,
+    )
+    yield CounterMetricFamily(
+        "planapi_response_cache_flight_fallbacks",
+        "Misses that waited for another request's execution of the same key, which failed, "
+        "answered with errors or was cancelled: executed on their own.",
+        value=flights.fell_back,
+    )
 
 
 class HeadsCollector(Collector):

@@ -11,8 +11,9 @@ In front of strawberry's view, for each GET or POST:
    otherwise the versions (and readings) of the plans it reads, or the heads of the logs, all
    from memory (`api.runtime.dependencies`). `PlanAPI-Consistent-With` first catches up.
 3. `If-None-Match` with the key's `ETag` → 304 without a body; a stored answer is sent as is;
-   otherwise strawberry executes it, and an answer without errors is stored (a pinned query's
-   only when each root field found what it named: a version that does not exist yet may).
+   otherwise it executes once for all concurrent misses of its key (`api.runtime.flight`), and
+   an answer without errors is stored (a pinned query's only when each root field found what
+   it named: a version that does not exist yet may).
 
 The role comes from the authentication middleware (`scope["state"]["principal"].role`; none is
 "anonymous"). Answers are kept per role, so no role is served what another role saw; answers for
@@ -41,6 +42,7 @@ from strawberry.types import ExecutionResult
 from planapi.api.runtime.batching import Batching, is_batch, run_batch
 from planapi.api.runtime.dependencies import consistent, dependency_key
 from planapi.api.runtime.direct import Direct
+from planapi.api.runtime.flight import Flight, Flights
 from planapi.api.runtime.graphql_request import (
     ANONYMOUS,
     Headers,
@@ -122,6 +124,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             (caching.max_tokens, caching.max_selections, caching.max_field_pairs),
         )
         self.direct = Direct(self.schema)  # type: ignore[arg-type]
+        self.flights: Flights[bytes, CachedResponse] = Flights()
 
     # -- HTTP ------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -187,30 +190,58 @@ class CachingGraphQL(GraphQL[Context, None]):
             else:
                 await send_raw(send, 200, found.body, found.headers)
             return
-        shared = "public" if audience_of(scope) == ANONYMOUS else "private"
-        if prepared.pinned:
-            etag, cache_control = etag_of("p", key), f"{shared}, {IMMUTABLE}"
-        else:
-            etag, cache_control = etag_of("h", key), f"{shared}, no-cache"
-        if headers.if_none_match and etag in tags(headers.if_none_match):
+        validators = _validators(scope, prepared, key)
+        if headers.if_none_match and validators[0] in tags(headers.if_none_match):
             self.counters["not_modified"] += 1
-            await send_raw(send, 304, b"", cache_headers(etag, cache_control))
+            await send_raw(send, 304, b"", cache_headers(*validators))
             return
+        # Single flight (`api.runtime.flight`): join an execution of this key under way.
+        running = self.flights.running(key) if cache is not None else None
+        if running is not None:
+            shared = await self.flights.follow(running)
+            if shared is not None:
+                await send_raw(send, 200, shared.body, shared.headers)
+                return
+        elif cache is not None:
+            with self.flights.leading(key) as flight:
+                await self._miss(request, headers, prepared, (key, validators), send, flight)
+            return
+        await self._miss(request, headers, prepared, (key, validators), send, None)
+
+    async def _miss(
+        self,
+        request: Request,
+        headers: Headers,
+        prepared: Prepared,
+        keyed: tuple[bytes, tuple[str, str]],  # the key, its ETag and Cache-Control
+        send: Send,
+        flight: Flight[CachedResponse] | None,
+    ) -> None:
+        """Execute, keep an answer without errors, and share it with the flight's followers."""
+        key, validators = keyed
         data = await self._direct(request, prepared)
         if data is not None:
             body = encode({"data": data})
             sent = json_headers(body, headers.media)
             # A pinned query's answer is kept only when each root field found what it named.
             if not prepared.pinned or found_everything(data):
-                sent = [*cache_headers(etag, cache_control), *sent]
-                if cache is not None:
-                    cache.put(key, CachedResponse(body, etag, sent), len(body))
+                sent = [*cache_headers(*validators), *sent]
+                self._keep(key, CachedResponse(body, validators[0], sent), flight)
             await send_raw(send, 200, body, sent)
             return
         outcome: list[ExecutionResult] = []
         response = await self._execute(request, prepared, outcome)
-        self._store(key, response, outcome, prepared, headers.media, (etag, cache_control))
-        await response(scope, receive, send)
+        self._store(key, response, outcome, prepared, headers.media, validators, flight)
+        await response(request.scope, request.receive, send)
+
+    def _keep(
+        self, key: bytes, entry: CachedResponse, flight: Flight[CachedResponse] | None
+    ) -> None:
+        cache = self.caching.cache
+        if cache is not None:
+            cache.put(key, entry, len(entry.body))
+        if flight is not None:
+            flight.land(entry)
 
     def _key(self, scope: Scope, headers: Headers, prepared: Prepared) -> bytes | None:
         """The answer's cache key; None when the heads are not known to be fresh (uncached)."""
@@ -231,6 +262,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         prepared: Prepared,
         media: str,
         validators: tuple[str, str],
+        flight: Flight[CachedResponse] | None,
     ) -> None:
         """Keep an answer without errors (a pinned query's only when it found everything)."""
         body = getattr(response, "body", None)
@@ -243,10 +275,9 @@ class CachingGraphQL(GraphQL[Context, None]):
         ):
             etag, cache_control = validators
             cached = cache_headers(etag, cache_control)
-            cache = self.caching.cache
-            if cache is not None:
-                entry = CachedResponse(body, etag, [*cached, *json_headers(body, media)])
-                cache.put(key, entry, len(body))
+            self._keep(
+                key, CachedResponse(body, etag, [*cached, *json_headers(body, media)]), flight
+            )
             for name, value in cached:
                 response.headers[name.decode()] = value.decode()
 
@@ -352,6 +383,14 @@ class CachingGraphQL(GraphQL[Context, None]):
 
 
 # -- helpers -------------------------------------------------------------------------------
+def _validators(scope: Scope, prepared: Prepared, key: bytes) -> tuple[str, str]:
+    """The answer's ETag and Cache-Control."""
+    shared = "public" if audience_of(scope) == ANONYMOUS else "private"
+    if prepared.pinned:
+        return etag_of("p", key), f"{shared}, {IMMUTABLE}"
+    return etag_of("h", key), f"{shared}, no-cache"
+
+
 def _protocol(view: CachingGraphQL, request: Request, headers: Headers) -> Any:
     if not any(kind in headers.accept for kind in _STREAMING_ACCEPT):
         return "http"
