@@ -4,6 +4,7 @@ tests (observations within the plan's period) and the ingestion benchmark (bench
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 MEDIA_TYPE = "application/vnd.sdmx.data+csv; version=2.0.0"
 HEADER = (
@@ -37,12 +38,43 @@ COUNTRIES = [
 Observation = tuple[str, str, str, str, str, str]
 
 
-def sdmx_csv(dataflow: str, rows: Iterable[Observation], action: str = "I") -> bytes:
-    """A message of `dataflow`'s observations, each with OBS_STATUS A (normal value)."""
+def sdmx_csv(
+    dataflow: str, rows: Iterable[Observation], action: str = "I", status: str = "A"
+) -> bytes:
+    """A message of `dataflow`'s observations, each with OBS_STATUS `status` (A: normal value)."""
     lines = [HEADER]
     for indicator, country, sex, urbanisation, period, value in rows:
         lines.append(
             f"dataflow,{dataflow},{action},{indicator},{country},{sex},{urbanisation},"
-            f"{period},{value},A"
+            f"{period},{value},{status}"
         )
     return ("\r\n".join(lines) + "\r\n").encode()
+
+
+DATAFLOW = "ITU:DF_ICT(1.0)"
+
+
+def statistics_changes() -> list[dict[str, Any]]:
+    """An outcome with the KPI the messages above feed (`IT_MOB_SUBS` of DATAFLOW: country,
+    sex and urbanisation), as `amendPlan` changes to the seeded Baku plan."""
+    from tests.e2e.queries import add
+
+    return [
+        add(
+            "OUTCOME", "Statistics", id="outcome-stats", parentId="priority-affordable-connectivity"
+        ),
+        add(
+            "KPI",
+            "Mobile subscriptions",
+            id="kpi-subs",
+            parentId="outcome-stats",
+            measure="UNIT",
+            unit="subscriptions",
+            dimensions=[
+                {"name": "country", "codeList": "ISO_3166_1_ALPHA3"},
+                {"name": "sex", "values": ["F", "M"]},
+                {"name": "urbanisation", "values": ["U", "R"]},
+            ],
+            references=[{"vocabulary": "OTHER", "code": "SDMX:IT_MOB_SUBS", "uri": DATAFLOW}],
+        ),
+    ]

@@ -13,38 +13,23 @@ import httpx
 import pytest
 
 from planapi.domain.sdmx import SdmxRowError, sdmx_period
-from tests.e2e.queries import add
-from tests.sdmx_messages import COUNTRIES, HEADER, MEDIA_TYPE, sdmx_csv
+from tests.sdmx_messages import (
+    COUNTRIES,
+    DATAFLOW,
+    HEADER,
+    MEDIA_TYPE,
+    sdmx_csv,
+    statistics_changes,
+)
 
 Amend = Callable[..., Awaitable[dict[str, Any]]]
 SDMX_20 = MEDIA_TYPE
 SDMX_10 = "application/vnd.sdmx.data+csv; version=1.0.0"
-DATAFLOW = "ITU:DF_ICT(1.0)"
 
 
 @pytest.fixture
 async def plan(amend: Amend, baku: str) -> str:
-    applied = await amend(
-        baku,
-        1,
-        add(
-            "OUTCOME", "Statistics", id="outcome-stats", parentId="priority-affordable-connectivity"
-        ),
-        add(
-            "KPI",
-            "Mobile subscriptions",
-            id="kpi-subs",
-            parentId="outcome-stats",
-            measure="UNIT",
-            unit="subscriptions",
-            dimensions=[
-                {"name": "country", "codeList": "ISO_3166_1_ALPHA3"},
-                {"name": "sex", "values": ["F", "M"]},
-                {"name": "urbanisation", "values": ["U", "R"]},
-            ],
-            references=[{"vocabulary": "OTHER", "code": "SDMX:IT_MOB_SUBS", "uri": DATAFLOW}],
-        ),
-    )
+    applied = await amend(baku, 1, *statistics_changes())
     assert applied["__typename"] == "AmendmentApplied", applied
     return baku
 

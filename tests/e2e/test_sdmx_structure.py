@@ -13,9 +13,9 @@ import pytest
 import sdmx
 
 from tests.e2e.queries import add
+from tests.sdmx_messages import DATAFLOW, sdmx_csv, statistics_changes
 
 Amend = Callable[..., Awaitable[dict[str, Any]]]
-DATAFLOW = "ITU:DF_ICT(1.0)"
 OWN_DATAFLOW = "PLANAPI:DF_baku-2026_kpi-regions(1.0)"
 XML = "application/vnd.sdmx.structure+xml; version=2.1"
 JSON = "application/vnd.sdmx.structure+json; version=2.0.0"
@@ -27,23 +27,7 @@ async def plan(amend: Amend, baku: str) -> str:
     applied = await amend(
         baku,
         1,
-        add(
-            "OUTCOME", "Statistics", id="outcome-stats", parentId="priority-affordable-connectivity"
-        ),
-        add(
-            "KPI",
-            "Mobile subscriptions",
-            id="kpi-subs",
-            parentId="outcome-stats",
-            measure="UNIT",
-            unit="subscriptions",
-            dimensions=[
-                {"name": "country", "codeList": "ISO_3166_1_ALPHA3"},
-                {"name": "sex", "values": ["F", "M"]},
-                {"name": "urbanisation", "values": ["U", "R"]},
-            ],
-            references=[{"vocabulary": "OTHER", "code": "SDMX:IT_MOB_SUBS", "uri": DATAFLOW}],
-        ),
+        *statistics_changes(),
         add(
             "KPI",
             "Schools connected",
@@ -60,19 +44,21 @@ async def plan(amend: Amend, baku: str) -> str:
 
 
 def csv_message() -> bytes:
-    lines = [
-        "STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,REF_AREA,SEX,URBANISATION,TIME_PERIOD,OBS_VALUE,OBS_STATUS"
+    rows = [
+        (
+            "IT_MOB_SUBS",
+            country,
+            sex,
+            urbanisation,
+            month,
+            str(100 * n + 10 * (sex == "F") + len(urbanisation)),
+        )
+        for n, country in enumerate(("KEN", "FRA"))
+        for sex in ("F", "M")
+        for urbanisation in ("U", "R", "_T")
+        for month in ("2027-01", "2027-M02")
     ]
-    for n, country in enumerate(("KEN", "FRA")):
-        for sex in ("F", "M"):
-            for urbanisation in ("U", "R", "_T"):
-                for month in ("2027-01", "2027-M02"):
-                    value = 100 * n + 10 * (sex == "F") + len(urbanisation)
-                    lines.append(
-                        f"dataflow,{DATAFLOW},I,IT_MOB_SUBS,{country},{sex},{urbanisation},"
-                        f"{month},{value},P"
-                    )
-    return ("\r\n".join(lines) + "\r\n").encode()
+    return sdmx_csv(DATAFLOW, rows, status="P")
 
 
 async def structure(client: httpx.AsyncClient, accept: str = XML, **params: Any) -> httpx.Response:
