@@ -84,16 +84,7 @@ class TranslationFileMutations:
     async def import_translations(
         self, info: strawberry.Info[Context, None], input: ImportTranslationsInput
     ) -> ImportTranslationsResult:
-        command = ImportTranslations(
-            plan_id=input.plan_id,
-            expected_version=input.expected_version,
-            lang=input.lang,
-            text=input.po,
-            authority=input.authority,
-            rationale=input.rationale,
-            reference=input.reference,
-            effective_from=input.effective_from,
-        )
+        command = _command(input, input.po)
         return await _imported(info, command, import_po)
 
     @strawberry.mutation(
@@ -107,17 +98,24 @@ class TranslationFileMutations:
     async def import_translations_xliff(
         self, info: strawberry.Info[Context, None], input: ImportTranslationsXliffInput
     ) -> ImportTranslationsResult:
-        command = ImportTranslations(
-            plan_id=input.plan_id,
-            expected_version=input.expected_version,
-            lang=input.lang,
-            text=input.xliff,
-            authority=input.authority,
-            rationale=input.rationale,
-            reference=input.reference,
-            effective_from=input.effective_from,
-        )
+        command = _command(input, input.xliff)
         return await _imported(info, command, import_xliff)
+
+
+def _command(
+    input: ImportTranslationsInput | ImportTranslationsXliffInput, text: str
+) -> ImportTranslations:
+    """The import of `text` (a PO or XLIFF file): the rest of both inputs is alike."""
+    return ImportTranslations(
+        plan_id=input.plan_id,
+        expected_version=input.expected_version,
+        lang=input.lang,
+        text=text,
+        authority=input.authority,
+        rationale=input.rationale,
+        reference=input.reference,
+        effective_from=input.effective_from,
+    )
 
 
 Importer = Callable[
