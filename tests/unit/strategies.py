@@ -137,10 +137,11 @@ def kind_values(draw: st.DrawFn, kind: NodeKind) -> dict[str, object]:
         # the node's, which may be a percentage.
         percentage = measure in (None, Measure.PERCENTAGE)
         fitting = st.decimals(0, 100, places=2) if percentage else amounts
-        # Always given (None clears it), so an update never leaves one outside the new range.
+        # An update leaves out what is None (the node keeps it): one that makes a KPI a
+        # percentage always brings a baseline in range, or the kept one may fall outside it.
         values["baseline"] = (
             Measurement(draw(st.sampled_from(["2023", "2024-Q4"])), draw(fitting))
-            if draw(st.booleans())
+            if measure is Measure.PERCENTAGE or draw(st.booleans())
             else None
         )
         periods = draw(st.lists(st.sampled_from(TARGET_PERIODS), unique=True, max_size=3))
