@@ -1,7 +1,8 @@
 """A recording cancelled while its COPY and duplicate lookup run beside it (as a cancel scope
 does: again at every await until the task ends) waits for them before its connection is rolled
 back and pooled: nothing is stored, and the next batch is served on a clean connection, never
-failing with "another operation is in progress"."""
+failing with "another operation is in progress" — nor, on SQLite, "database is locked" (a
+connection closed mid-statement rolls back first: `RollingBackOnClose`)."""
 
 from __future__ import annotations
 
@@ -27,15 +28,6 @@ __all__ = ["plans", "recorder", "store"]
 async def test_a_recording_cancelled_again_and_again_mid_copy_leaves_nothing_behind(
     recorder: ReadingService, engine: AsyncEngine, after: float
 ) -> None:
-    if engine.dialect.name == "sqlite":
-        # Known hole, left open. A cancel during BEGIN IMMEDIATE no longer keeps the write
-        # lock (failures._begun), but something else still can (here 1 case in 115 on a loaded
-        # machine, 1 in 10 before _begun): the next writer fails "database is locked" after the
-        # busy timeout. Likely, by the code (not traced in a failing run): a
-        # cancel mid-statement makes SQLAlchemy invalidate the connection; when its close is
-        # cancelled too, aiosqlite's stop() ends the thread without closing the sqlite3
-        # connection, whose transaction holds the lock until the connection is collected.
-        pytest.skip("SQLite: a cancel mid-statement can keep the write lock (open)")
     task = asyncio.create_task(record(recorder, *sourced_months(9_000)))
     await asyncio.sleep(after)
     while not task.done():

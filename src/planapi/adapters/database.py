@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,8 @@ def create_engine(url: str, *, pool_size: int = 10, **options: Any) -> AsyncEngi
     options.setdefault("json_serializer", canonical_text)
     options.setdefault("json_deserializer", msgspec.json.decode)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, **options)
+        connect_args = {"factory": RollingBackOnClose, **options.pop("connect_args", {})}
+        engine = create_async_engine(url, connect_args=connect_args, **options)
         _serialise_sqlite_writers(engine)
         watch(engine)
         return engine
@@ -87,6 +90,25 @@ def _skip_closed_on_checkout(engine: AsyncEngine) -> None:
         if dbapi_connection.driver_connection.is_closed():
             # The pool invalidates it and checks out another (or connects anew).
             raise DisconnectionError("the server closed this pooled connection")
+
+
+class RollingBackOnClose(sqlite3.Connection):
+    """A SQLite connection that rolls back its open transaction before it closes.
+
+    Closing alone may not end the transaction: `sqlite3_close_v2` leaves the connection a
+    "zombie", its transaction and write lock held, while a cursor still holds an unfinalized
+    statement, until the garbage collector frees that cursor. That happened to a task
+    cancelled again and again mid-statement: SQLAlchemy invalidates the connection, its
+    graceful close is cancelled in turn, and aiosqlite closes the sqlite3 connection in its
+    thread with the batch's cursor still alive; every later writer then failed "database is
+    locked" after the busy timeout. A ROLLBACK is allowed with statements pending (they are
+    aborted) and releases the lock at once."""
+
+    def close(self) -> None:
+        if self.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.rollback()
+        super().close()
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
