@@ -159,6 +159,34 @@ async def test_an_answer_survives_writes_it_did_not_read(
     assert retitled.json()["data"]["plan"]["version"] == 2
 
 
+ACTIVITIES = """query Activities($id: ID!) {
+  plan(id: $id) { outputs { nodeId activities { nodeId } } }
+}"""
+
+
+async def test_an_action_plans_activities_follow_plan_versions_not_readings(
+    client: httpx.AsyncClient, two_plans: tuple[str, str]
+) -> None:
+    """They read the operational plans implementing it (other streams): any plan's new version
+    may move them, a batch of readings may not."""
+    from tests.operational_fixtures import activity, operational_input
+
+    readings_plan, baku = two_plans
+    first = await post(client, ACTIVITIES, id=baku)
+    assert first.headers["cache-control"] != "immutable"
+
+    await record(client, readings_plan, "2026", "61.5")
+    kept = await post(client, ACTIVITIES, {"if-none-match": first.headers["etag"]}, id=baku)
+    assert kept.status_code == 304
+
+    created = await post(client, CREATE, input=operational_input(activity("act-1", "A1")))
+    assert created.json()["data"]["createPlan"]["__typename"] == "PlanCreated"
+    moved = await post(client, ACTIVITIES, {"if-none-match": first.headers["etag"]}, id=baku)
+    assert moved.status_code == 200
+    outputs = {o["nodeId"]: o["activities"] for o in moved.json()["data"]["plan"]["outputs"]}
+    assert outputs["output-toolkits"] == [{"nodeId": "act-1"}]
+
+
 async def test_no_read_on_this_process_is_older_than_a_write_it_answered(
     client: httpx.AsyncClient, baku: str
 ) -> None:

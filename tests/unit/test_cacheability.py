@@ -147,6 +147,34 @@ def test_an_answer_depends_on_the_plans_it_names_and_their_readings_if_it_reads_
     assert scope(document, variables) == expected
 
 
+@pytest.mark.parametrize(
+    ("document", "readings", "other_plans"),
+    [
+        ('{ plan(id: "p") { outputs { activities { nodeId } } } }', False, True),
+        ('{ plan(id: "p") { budget(by: SOURCE) { total } } }', False, True),
+        ('{ plan(id: "p") { priorities { activities { nodeId } } } }', False, True),
+        ('{ plan(id: "p") { outputs { title } } }', False, False),
+        # a selection on an interface counts what every type under it may read
+        (
+            '{ plan(id: "p") { nodes { ... on Output { activities { nodeId } } '
+            "... on Kpi { latest { value } } } } }",
+            True,
+            True,
+        ),
+    ],
+)
+def test_what_other_plans_feed_is_keyed_by_the_event_log_not_the_readings(
+    document: str, readings: bool, other_plans: bool
+) -> None:
+    analysis = analyse(SCHEMA, parse(document), None)
+    assert (analysis.plans, analysis.readings, analysis.other_plans) == (
+        ("=p",),
+        readings,
+        other_plans,
+    )
+    assert not analysis.pinned(None)
+
+
 def test_consistency_tokens_combine_part_by_part_and_refuse_anything_else() -> None:
     from planapi.application.freshness import BadTokenError, Heads, parse_tokens
 

@@ -44,23 +44,21 @@ from graphql.language import IntValueNode, NullValueNode, StringValueNode
 
 from planapi.api.types.root_fields import Caching, declared
 
+# Fields that read other plans' versions but no readings: an action plan's outputs and
+# priorities list the activities of the operational plans implementing it, and its budget sums
+# theirs. Which plans implement it is known only once it runs, so a scoped answer selecting one
+# depends on the event log's head too (any plan's new version): never pinned, but a batch of
+# readings leaves it where it was.
+OTHER_PLANS = frozenset({("Output", "activities"), ("Priority", "activities"), ("Plan", "budget")})
 # Fields below the roots whose answer changes without a new version of the plan being read
 # (type, field). A root field declares its own (`api.types.root_fields.Caching`).
-VOLATILE: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("Query", "__schema"),
-        ("Query", "__type"),
-        ("Kpi", "readings"),
-        ("Kpi", "latest"),
-        ("Kpi", "progress"),
-        # An action plan's outputs and priorities read the operational plans implementing it,
-        # and a plan's budget may too: other streams than the version read, so keyed by the
-        # heads of the logs (which move with any of them), never pinned.
-        ("Output", "activities"),
-        ("Priority", "activities"),
-        ("Plan", "budget"),
-    }
-)
+VOLATILE: frozenset[tuple[str, str]] = OTHER_PLANS | {
+    ("Query", "__schema"),
+    ("Query", "__type"),
+    ("Kpi", "readings"),
+    ("Kpi", "latest"),
+    ("Kpi", "progress"),
+}
 # Volatile fields whose answer changes only with their plan's readings (and version): a scoped
 # answer selecting one of them depends on the plan's newest batch too. Any other volatile field
 # below the roots makes the answer depend on the heads of the logs.
@@ -111,6 +109,7 @@ class Analysis:
     # The plans the root fields read (`=id` literally, `$name` a variable); None: any plan.
     plans: tuple[str, ...] | None = None
     readings: bool = False  # selects a field of READINGS
+    other_plans: bool = False  # selects a field of OTHER_PLANS
 
     @property
     def cacheable(self) -> bool:
@@ -151,10 +150,12 @@ def analyse(schema: GraphQLSchema, document: DocumentNode, operation_name: str |
     uncached = any(_uncached(root, parent, field) for parent, field in fields)
     versions = _version_arguments(schema, root, operation, fragments)
     plans = _plan_arguments(root, operation, fragments)
-    below = {_dependency(schema, parent, field) for parent, field in fields if parent is not root}
+    below = set().union(*(_dependencies(schema, p, f) for p, f in fields if p is not root))
     if "other" in below:
         plans = None
-    return Analysis(kind, volatile, versions, uncached, plans, "readings" in below)
+    return Analysis(
+        kind, volatile, versions, uncached, plans, "readings" in below, "other plans" in below
+    )
 
 
 def _plan_arguments(
@@ -183,16 +184,17 @@ def _plan_arguments(
     return tuple(dict.fromkeys(found)) if found else None
 
 
-def _dependency(schema: GraphQLSchema, parent: GraphQLNamedType, field_name: str) -> str:
-    """What a field below the roots adds to its plan's version: "none", "readings" or
-    "other" (something beyond the plan: the answer follows the heads of the logs)."""
+def _dependencies(schema: GraphQLSchema, parent: GraphQLNamedType, field_name: str) -> set[str]:
+    """What a field below the roots adds to its plan's version: "readings", "other plans" (the
+    event log's head), "other" (something beyond: the heads of the logs), or nothing."""
     if is_abstract_type(parent):
         possible = schema.get_possible_types(parent)
-        found = {_dependency(schema, each, field_name) for each in possible}
-        return "other" if "other" in found else "readings" if "readings" in found else "none"
+        return {found for each in possible for found in _dependencies(schema, each, field_name)}
     if not volatile_field(schema, parent, field_name):
-        return "none"
-    return "readings" if (parent.name, field_name) in READINGS else "other"
+        return set()
+    if (parent.name, field_name) in READINGS:
+        return {"readings"}
+    return {"other plans"} if (parent.name, field_name) in OTHER_PLANS else {"other"}
 
 
 def volatile_field(schema: GraphQLSchema, parent: GraphQLNamedType, field_name: str) -> bool:

@@ -1,11 +1,12 @@
 """What a cached answer read, as the part of its cache key that changes when that does.
 
 A scoped answer (every root field names its plan: `api.runtime.cacheability`) is keyed by each
-plan's latest version, and by each plan's newest batch of readings only when it selects readings;
-any other by the heads of the logs. All of it comes from memory (`application.heads_tracker`):
-no database round trip. So a readings batch for plan A leaves answers about plan B, and answers
-about A that read no readings, where they were; any write anywhere moves the heads, and with
-them the answers keyed by the heads.
+plan's latest version, by each plan's newest batch of readings only when it selects readings,
+and by the event log's head when it selects what other plans' versions feed (an action plan's
+activities and budget); any other by the heads of the logs. All of it comes from memory
+(`application.heads_tracker`): no database round trip. So a readings batch for plan A leaves
+answers about plan B, and answers about A that read no readings, where they were; any write
+anywhere moves the heads, and with them the answers keyed by the heads.
 
 A client that wrote through another process passes the consistency token its write answered in
 `PlanAPI-Consistent-With` (several: comma-separated, or the header repeated); `consistent` then
@@ -39,6 +40,8 @@ def dependency_key(
         parts: list[object] = [[p, h.version, h.batch_id] for p, h in zip(plans, held, strict=True)]
     else:
         parts = [[p, h.version] for p, h in zip(plans, held, strict=True)]
+    if analysis.other_plans:  # the event log's head, not the readings' (cacheability.OTHER_PLANS)
+        parts.append(heads.heads().last_position)
     return b"plans|" + orjson.dumps(parts)
 
 

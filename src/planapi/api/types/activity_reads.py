@@ -1,8 +1,9 @@
 """`Output.activities` and `Priority.activities` on an action plan: the activities of the
 operational plans implementing it (their latest versions). They read other plans' streams, so
-they reach the request context and the response cache keys them by the heads of the logs
-(api/runtime/cacheability.py names them). Imported by nodes.py, so nothing here imports it
-at load time: the types it returns are named lazily."""
+they reach the request context and the response cache keys them by the event log's head
+besides their plan's version (api/runtime/cacheability.py names them in OTHER_PLANS).
+Imported by nodes.py, so nothing here imports it at load time: the types it returns are named
+lazily."""
 
 from __future__ import annotations
 
