@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planapi.application.command_keys import command_key, request_hash
+from planapi.application.command_keys import KEY_FIELD, LATER_FIELDS, command_key, request_hash
 from planapi.application.plans import AmendPlan
 from planapi.domain.changes import RemoveNode, UpdateNode
 from planapi.domain.errors import ValidationError
 from planapi.domain.events import Authority
-from planapi.domain.nodes import Measurement
+from planapi.domain.nodes import Dimension, Measurement
 
 texts = st.text(min_size=1, max_size=30)
 
@@ -76,3 +76,74 @@ def test_a_key_stored_before_editions_existed_still_matches_its_retry() -> None:
 
     assert request_hash(amendment("t")) == before
     assert request_hash(dataclasses.replace(amendment("t"), edition=2027)) != before
+
+
+def test_a_key_stored_before_dimensions_had_code_lists_still_matches_its_retry() -> None:
+    # The hash of this amendment before Dimension gained `code_list` (issue 19).
+    before = hashlib.sha256(
+        b'{"":"AmendPlan","authority":"TDAG","changes":[{"":"UpdateNode","id":"k1","values":'
+        b'{"dimensions":[{"":"Dimension","name":"sex","values":["F","M"]}]}}],'
+        b'"effective_from":null,"expected_version":3,"plan_id":"plan","rationale":"why",'
+        b'"reference":null}'
+    ).digest()
+    sexes = Dimension("sex", ("F", "M"))
+    command = AmendPlan(
+        "plan", 3, Authority.TDAG, "why", [UpdateNode("k1", {"dimensions": (sexes,)})]
+    )
+
+    assert request_hash(command) == before
+    bound = UpdateNode("k1", {"dimensions": (dataclasses.replace(sexes, code_list="SEX"),)})
+    assert request_hash(dataclasses.replace(command, changes=[bound])) != before
+
+
+# The fields each hashed type had when idempotency keys were first stored, LATER_FIELDS aside.
+# A field added since must be in LATER_FIELDS with a default, or every key stored before it
+# would stop matching its retry (refused as a key reused for another request).
+HASHED_FIELDS = {
+    "CreatePlan": "plan_id title period_start period_end authority rationale description "
+    "reference effective_from changes",
+    "AmendPlan": "plan_id expected_version authority rationale changes reference effective_from",
+    "ProposeAmendment": "plan_id base_version title authority rationale changes reference "
+    "effective_from",
+    "AddNode": "kind title id parent_id position values",
+    "UpdateNode": "id values",
+    "RemoveNode": "id cascade",
+    "MoveNode": "id parent_id position",
+    "LinkNodes": "from_id to_id relation",
+    "UnlinkNodes": "from_id to_id relation",
+    "DeclareLanguages": "source languages",
+    "SetTranslation": "node_id field lang text",
+    "Reference": "vocabulary code uri",
+    "Measurement": "period value",
+    "Dimension": "name values",
+    "Milestone": "key title due",
+    "BudgetLine": "year source amount",
+    "Share": "key weight",
+}
+
+
+def _hashed_types() -> dict[str, type]:
+    from planapi.application import plan_commands, proposal_commands
+    from planapi.domain import activity_values, changes, nodes
+
+    modules = (plan_commands, proposal_commands, changes, nodes, activity_values)
+    return {
+        name: kind
+        for module in modules
+        for name, kind in vars(module).items()
+        if name in HASHED_FIELDS and dataclasses.is_dataclass(kind)
+    }
+
+
+def test_a_field_added_to_a_hashed_type_is_left_out_at_its_default() -> None:
+    found = _hashed_types()
+    assert found.keys() == HASHED_FIELDS.keys()
+    for name, kind in found.items():
+        for added in dataclasses.fields(kind):
+            if added.name in HASHED_FIELDS[name].split() or added.name == KEY_FIELD:
+                continue
+            assert added.name in LATER_FIELDS, f"{name}.{added.name}: add it to LATER_FIELDS"
+            has_default = added.default is not dataclasses.MISSING
+            assert has_default or added.default_factory is not dataclasses.MISSING, (
+                f"{name}.{added.name}: a field added later needs a default"
+            )
