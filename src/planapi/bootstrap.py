@@ -160,6 +160,7 @@ async def bootstrap(settings: Settings) -> Services:
         snapshot_interval=settings.snapshot_interval,
         cache_size=settings.version_cache_size,
         heads=heads,
+        clock=clock,
     )
     readings = ReadingService(
         NotifyingReadingStore(SqlReadingStore(engine, clock), notifier),

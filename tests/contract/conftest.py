@@ -68,6 +68,7 @@ def clocked_service(
         _snapshot_store(backend, request, clock),
         default_actor="tester",
         snapshot_interval=5,
+        clock=clock,
     )
 
 

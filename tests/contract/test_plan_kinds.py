@@ -15,7 +15,7 @@ from planapi.application.ports import EventStore
 from planapi.domain.activity_values import BudgetLine, FundingSource
 from planapi.domain.changes import AddNode, UpdateNode
 from planapi.domain.errors import ValidationError
-from planapi.domain.events import Authority
+from planapi.domain.events import Authority, PlanStatus
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan_kinds import PlanKind
 from tests.contract.builders import FakeClock, amend_command, create_command
@@ -155,3 +155,27 @@ async def test_the_edition_is_read_as_of_an_instant(
     assert then is not None
     assert now is not None
     assert (then.state.edition, now.state.edition) == (None, 2027)
+
+
+async def test_without_an_effective_date_links_are_checked_on_the_day_the_clock_says(
+    clocked_service: PlanService, clock: FakeClock
+) -> None:
+    """The day is the one the event is stamped with (the service's clock), not the wall clock:
+    an output in force from 2028 may be linked by an operational plan recorded in 2028."""
+    adopted = dataclasses.replace(_action_plan(), status=PlanStatus.ADOPTED)
+    await clocked_service.create_plan(adopted)
+    data = AddNode(NodeKind.OUTPUT, "Data", id="o2")
+    later = dataclasses.replace(
+        amend_command(ACTION, 1, [data]), effective_from=dt.date(2028, 1, 1)
+    )
+    await clocked_service.amend_plan(later)
+    linking = _operational(_activity(output_ids=("o2",)))
+
+    clock.set(dt.datetime(2027, 6, 1, tzinfo=dt.UTC))
+    with pytest.raises(ValidationError) as refused:
+        await clocked_service.create_plan(linking)
+    assert "o2" in refused.value.problems[0].message
+
+    clock.set(dt.datetime(2028, 6, 1, tzinfo=dt.UTC))
+    created = await clocked_service.create_plan(linking)
+    assert [n.id for n in created.state.walk() if n.kind is NodeKind.ACTIVITY] == ["a1"]

@@ -19,13 +19,10 @@ if TYPE_CHECKING:
     from planapi.application.plan_views import PlanVersion
 
 # (plan id, day) → the version of that action plan links are checked against on that day
-# (`application.in_force.version_for_links`), None when there is no such plan.
-Read = Callable[[str, dt.date], Awaitable["PlanVersion | None"]]
-
-
-def _day(effective_from: dt.date | None) -> dt.date:
-    """The day a command takes effect: its effective date, else the day it is recorded."""
-    return effective_from or dt.datetime.now(dt.UTC).date()
+# (`application.in_force.version_for_links`), None when there is no such plan. The day is the
+# command's effective date; None: the day it is recorded, by the service's clock (the one that
+# stamps the event), not the wall clock here.
+Read = Callable[[str, dt.date | None], Awaitable["PlanVersion | None"]]
 
 
 async def creation_terms(read: Read, command: CreatePlan) -> dict[str, object]:
@@ -34,9 +31,7 @@ async def creation_terms(read: Read, command: CreatePlan) -> dict[str, object]:
     return {
         "plan_kind": command.plan_kind or PlanKind.ACTION_PLAN,
         "implements": command.implements,
-        "implemented": await implemented_plan(
-            read, command.implements, _day(command.effective_from)
-        ),
+        "implemented": await implemented_plan(read, command.implements, command.effective_from),
     }
 
 
@@ -45,14 +40,14 @@ async def amendment_terms(read: Read, state: PlanState, command: AmendPlan) -> d
     and the implemented action plan's version in force on the amendment's day."""
     return {
         "edition": command.edition,
-        "implemented": await implemented_plan(read, state.implements, _day(command.effective_from)),
+        "implemented": await implemented_plan(read, state.implements, command.effective_from),
     }
 
 
-async def implemented_plan(read: Read, plan_id: str | None, on: dt.date) -> PlanState | None:
-    """The version of the action plan `plan_id` in force on `on`, else its latest (None: the
-    plan implements none); a ValidationError naming `implements` when there is no such action
-    plan."""
+async def implemented_plan(read: Read, plan_id: str | None, on: dt.date | None) -> PlanState | None:
+    """The version of the action plan `plan_id` in force on `on` (None: today), else its
+    latest (None: the plan implements none); a ValidationError naming `implements` when there
+    is no such action plan."""
     if plan_id is None:
         return None
     found = await read(plan_id, on)

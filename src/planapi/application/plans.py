@@ -18,6 +18,7 @@ from planapi.application.plan_views import AmendmentPage, FieldSource, NodeEntry
 from planapi.application.plan_views import PlanVersion as PlanVersion  # re-exported
 from planapi.application.plan_views import VersionDiff as VersionDiff  # re-exported
 from planapi.application.ports import (
+    Clock,
     CommandKey,
     EventStore,
     IntegrityReport,
@@ -60,8 +61,12 @@ class PlanService:
         snapshot_interval: int = 100,
         cache_size: int = 256,
         heads: HeadsTracker | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.events = events
+        # What "today" is for a command without an effective date: the clock that stamps its
+        # event (tests and replays set one); None: the wall clock.
+        self.clock = clock
         # Each plan's latest version in memory (None: "latest" is read from the store).
         self.heads = heads
         self.snapshots = snapshots
@@ -122,10 +127,11 @@ class PlanService:
             self, await self._remember(recorded, fold([event], current.state))
         )
 
-    async def _for_links(self, plan_id: str, on: dt.date) -> PlanVersion | None:
+    async def _for_links(self, plan_id: str, on: dt.date | None) -> PlanVersion | None:
         from planapi.application.in_force import version_for_links  # it imports this module
 
-        return await version_for_links(self, plan_id, on)
+        now = self.clock.now() if self.clock is not None else dt.datetime.now(dt.UTC)
+        return await version_for_links(self, plan_id, on or now.date())
 
     async def _replay(self, plan_id: str, keyed: CommandKey) -> PlanVersion | None:
         """The version an earlier request with this key produced (None: the key is new);
