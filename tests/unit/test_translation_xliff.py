@@ -142,3 +142,19 @@ def test_a_unit_id_without_its_colon_names_no_text() -> None:
     with pytest.raises(ValidationError) as refused:
         _read(state, document)
     assert [p.path for p in refused.value.problems] == [("units", 0, "id")]
+
+
+@pytest.mark.parametrize("hex_", ["D800", "DBFF", "DC00", "dfff"])
+def test_a_surrogate_code_point_is_refused_as_the_units_target(hex_: str) -> None:
+    # A lone surrogate is no character: it cannot be encoded, so the event holding it could
+    # never be written (a 500 where the translator should be told which unit is wrong).
+    state = _plan()
+    document = _filled(export_xliff(state, "fr"), {":title": "ab"}).replace(
+        "<ns0:target>a", f'<ns0:target>a<ns0:cp hex="{hex_}" />', 1
+    )
+    assert f'hex="{hex_}"' in document
+    with pytest.raises(ValidationError) as refused:
+        _read(state, document)
+    [problem] = refused.value.problems
+    assert problem.path == ("units", 0, "target")
+    assert "surrogate" in problem.message

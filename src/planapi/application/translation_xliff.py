@@ -173,6 +173,9 @@ def _content(element: ET.Element | None) -> tuple[str, str | None]:
             continue
         given = child.get("hex", "")
         code = int(given, 16) if _HEX.match(given) else 0
+        if 0xD800 <= code <= 0xDFFF:
+            # Half of a UTF-16 pair is no character: no text (nor event) can be encoded with it.
+            return "", f'<cp hex="{given}"> names a surrogate (U+D800-U+DFFF), not a character'
         if not 0 < code <= 0x10FFFF or not _INVALID.match(chr(code)):
             return "", f'<cp hex="{given}"> must name a character XML cannot hold, not U+0000'
         out += [chr(code), child.tail or ""]
