@@ -271,7 +271,10 @@ async def test_what_the_structure_route_refuses(client: httpx.AsyncClient, plan:
     before_kpis = await structure(client, version="1")
     assert before_kpis.status_code == 409
     assert before_kpis.json()["error"] == "no_dataflow"
-    assert (await structure(client, version="one")).status_code == 400
+    for bad in ("one", "²", "1.0", "", "-1"):  # '²'.isdigit() holds, yet int() refuses it
+        refused = await structure(client, version=bad)
+        assert refused.status_code == 400, (bad, refused.text)
+        assert refused.json()["message"].startswith("version: "), refused.json()
     missing = await client.get("/plans/no-such-plan/sdmx/structure")
     assert missing.status_code == 404
     anything = await structure(client, accept="*/*")

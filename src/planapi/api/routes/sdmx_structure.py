@@ -14,6 +14,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from planapi.api.routes.documents import BadQuery, _int
 from planapi.api.routes.sdmx_ml import TEXT_FORMATS, structure_xml
 from planapi.application.plans import PlanService
 from planapi.domain.errors import ValidationError
@@ -74,12 +75,9 @@ def structure_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
         chosen = wanted_format(request.headers.get("accept"))
         if chosen is None:
             return _error(406, "not_acceptable", f"Accept one of {XML_TYPE} or {JSON_TYPE}")
-        given = request.query_params.get("version")
-        if given is not None and not given.isdigit():
-            return _error(400, "bad_input", "version: a plan version number")
         try:
-            found = await plans().plan(plan_id, int(given) if given else None)
-        except ValidationError as error:
+            found = await plans().plan(plan_id, _int(request, "version"))
+        except (BadQuery, ValidationError) as error:
             return _error(400, "bad_input", str(error))
         if found is None:
             return _error(404, "not_found", f"no plan {plan_id!r} (at that version)")
