@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import xml.etree.ElementTree as ET
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from planapi.api.routes.sdmx_ml import structure_xml
 from planapi.api.routes.sdmx_structure import wanted_format
+from planapi.domain.changes import AddNode
+from planapi.domain.decide import decide_creation
 from planapi.domain.nodes import Dimension, Node, NodeKind, Reference, ReferenceVocabulary
+from planapi.domain.plan import PlanState, fold
 from planapi.domain.sdmx import column_id, dimension_names
-from planapi.domain.sdmx_structure import dataflow_of, parse_ref
+from planapi.domain.sdmx_structure import dataflow_of, parse_ref, plan_structures
+from tests.unit.test_translations import INFO
 
 NCNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
@@ -56,3 +63,29 @@ def test_a_series_names_its_feed_or_an_own_dataflow_that_is_an_sdmx_reference() 
     assert parse_ref(own) is not None
     # Named otherwise, the export keeps the name (it ingests back); no structure describes it.
     assert dataflow_of("baku-2026", _kpi("https://example.org/flow")) == "https://example.org/flow"
+
+
+def _fed(*kpis: AddNode) -> PlanState:
+    """A plan whose outcome holds these KPIs."""
+    outline = [AddNode(NodeKind.PRIORITY, "P", "p"), AddNode(NodeKind.OUTCOME, "O", "o", "p")]
+    return fold([decide_creation(INFO, "plan", "Plan", 2026, 2029, None, [*outline, *kpis])])
+
+
+def _sdmx_kpi(
+    node_id: str, title: str, indicator: str, uri: str | None = None, **values: object
+) -> AddNode:
+    ref = Reference(ReferenceVocabulary.OTHER, f"SDMX:{indicator}", uri)
+    return AddNode(NodeKind.KPI, title, node_id, "o", values={"references": (ref,), **values})
+
+
+def test_the_structure_message_is_well_formed_whatever_the_names_hold() -> None:
+    # Titles and dimension values accept control characters XML 1.0 cannot hold (a vertical
+    # tab pasted from a word processor); the message shows U+FFFD for them and stays XML.
+    dimension = Dimension("mode\x0b", values=("a\x0bb",))
+    state = _fed(_sdmx_kpi("k1", "Tab\x0bbed \x01", "IT\x0c", None, dimensions=(dimension,)))
+    written = structure_xml(plan_structures("plan", state), dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+    root = ET.fromstring(written)
+    texts = [t for e in root.iter() for t in (e.text or "", *e.attrib.values())]
+    assert "Tab\ufffdbed \ufffd" in texts
+    assert "IT\ufffd" in texts  # the indicator's code id
+    assert "mode\ufffd" in texts  # the dimension's concept

@@ -48,6 +48,12 @@ _INDEXED = re.compile(r"^(\w+)\[(\d+)\]\Z")
 _DOTTED = re.compile(r"^(\w+)\.(\d+)\Z")
 
 
+def xml_text(text: str) -> str:
+    """`text` with each character XML 1.0 cannot hold as U+FFFD: for what only people read
+    (a note, a name in an SDMX message), where `<cp>` would not be understood."""
+    return _INVALID.sub("\ufffd", text)
+
+
 def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
 
@@ -82,7 +88,7 @@ def export_xliff(state: PlanState, lang: str) -> str:
                 ET.SubElement(notes, "note", {"category": "location"}).text = where
             if found is not None and stale:
                 note = ET.SubElement(notes, "note", {"category": "stale", "priority": "1"})
-                shown = _INVALID.sub("\ufffd", found.source)  # a note is only read by people
+                shown = xml_text(found.source)
                 note.text = f"The source text changed; this translated: {shown}"
         segment = ET.SubElement(unit, "segment")
         segment.set("state", "translated" if found and not stale else "initial")
