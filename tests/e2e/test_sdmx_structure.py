@@ -12,6 +12,7 @@ import httpx
 import pytest
 import sdmx
 
+from planapi.domain import field_checks
 from tests.e2e.queries import add
 from tests.sdmx_messages import DATAFLOW, sdmx_csv, statistics_changes
 
@@ -279,3 +280,30 @@ async def test_what_the_structure_route_refuses(client: httpx.AsyncClient, plan:
     assert missing.status_code == 404
     anything = await structure(client, accept="*/*")
     assert anything.headers["content-type"] == XML
+
+
+async def test_a_kpi_stored_with_a_reserved_dimension_name_is_a_409_naming_both(
+    client: httpx.AsyncClient, amend: Amend, baku: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Declaring it is refused now; a plan stored before the rule may still hold one.
+    monkeypatch.setitem(field_checks._FIELD_CHECKS, "dimensions", lambda *_: [])
+    outcome = add("OUTCOME", "Stats", id="o-stats", parentId="priority-affordable-connectivity")
+    kpi = add(
+        "KPI",
+        "Towers",
+        id="kpi-towers",
+        parentId="o-stats",
+        measure="UNIT",
+        unit="towers",
+        dimensions=[{"name": "time period", "values": ["a"]}],
+        references=[{"vocabulary": "OTHER", "code": "SDMX:TOWERS"}],
+    )
+    applied = await amend(baku, 1, outcome, kpi)
+    assert applied["__typename"] == "AmendmentApplied", applied
+    monkeypatch.undo()
+    refused = await structure(client)
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["error"] == "structure_conflict"
+    assert "kpi-towers" in body["message"]
+    assert "'time period'" in body["message"]

@@ -6,17 +6,24 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from planapi.api.routes.sdmx_ml import structure_xml
 from planapi.api.routes.sdmx_structure import wanted_format
+from planapi.domain import field_checks
 from planapi.domain.changes import AddNode
 from planapi.domain.decide import decide_creation
 from planapi.domain.nodes import Dimension, Node, NodeKind, Reference, ReferenceVocabulary
 from planapi.domain.plan import PlanState, fold
 from planapi.domain.sdmx import column_id, dimension_names
-from planapi.domain.sdmx_structure import dataflow_of, parse_ref, plan_structures
+from planapi.domain.sdmx_structure import (
+    StructureConflict,
+    dataflow_of,
+    parse_ref,
+    plan_structures,
+)
 from tests.unit.test_translations import INFO
 
 NCNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -89,3 +96,43 @@ def test_the_structure_message_is_well_formed_whatever_the_names_hold() -> None:
     assert "Tab\ufffdbed \ufffd" in texts
     assert "IT\ufffd" in texts  # the indicator's code id
     assert "mode\ufffd" in texts  # the dimension's concept
+
+
+def test_two_versions_of_one_dataflow_are_two_structures_with_their_own_indicators() -> None:
+    state = _fed(
+        _sdmx_kpi("k1", "Subscriptions", "IT_MOB", "ESTAT:DF_X(1.0)"),
+        _sdmx_kpi("k2", "Households", "IT_HH", "ESTAT:DF_X(2.0)"),
+    )
+    found = plan_structures("plan", state)
+    assert [str(s.dataflow) for s in found.structures] == ["ESTAT:DF_X(1.0)", "ESTAT:DF_X(2.0)"]
+    assert len({s.ref for s in found.structures}) == 2
+    indicators = {s.dimensions[0].codelist for s in found.structures}
+    by_ref = {c.ref: c.codes for c in found.codelists}
+    assert sorted(by_ref[ref] for ref in indicators if ref is not None) == [
+        (("IT_HH", "Households"),),
+        (("IT_MOB", "Subscriptions"),),
+    ]
+    assert len(by_ref) == len(found.codelists)  # no artefact listed twice
+
+
+@pytest.mark.parametrize(
+    "dimensions",
+    [
+        (Dimension("indicator"),),
+        (Dimension("time period"),),
+        (Dimension("unit mult"),),
+        (Dimension("age group"), Dimension("Age_Group")),
+    ],
+)
+def test_a_kpi_stored_with_a_colliding_dimension_has_no_structure_but_a_typed_refusal(
+    monkeypatch: pytest.MonkeyPatch, dimensions: tuple[Dimension, ...]
+) -> None:
+    # Refused where the KPI is declared now (field_checks); a plan stored before may hold one.
+    monkeypatch.setitem(field_checks._FIELD_CHECKS, "dimensions", lambda *_: [])
+    state = _fed(_sdmx_kpi("k1", "Subs", "IT_MOB", None, dimensions=dimensions))
+    with pytest.raises(StructureConflict) as refused:
+        plan_structures("plan", state)
+    assert refused.value.kpi_id == "k1"
+    assert refused.value.dimension == dimensions[-1].name
+    assert "k1" in str(refused.value)
+    assert repr(dimensions[-1].name) in str(refused.value)

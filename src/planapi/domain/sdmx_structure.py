@@ -11,7 +11,8 @@ those values; one with neither is free text. Every enumeration also holds `_T`, 
 export writes where a reading does not disaggregate by that dimension.
 
 The DSDs, code lists and concept scheme are this service's (agency PLANAPI) and carry the plan
-in their ids: two plans mapping the same outside dataflow differently do not collide.
+and the dataflow (agency, id and version) in their ids: two plans mapping the same outside
+dataflow differently, or one plan fed by two versions of it, do not collide.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from planapi.domain.code_lists import code_list
 from planapi.domain.nodes import Dimension, Node, NodeKind
 from planapi.domain.plan import PlanState
 from planapi.domain.readings import ReadingStatus
-from planapi.domain.sdmx import STATUS_CODES, column_id, feed_of, sdmx_columns
+from planapi.domain.sdmx import (
+    NOT_DIMENSIONS,
+    STATUS_CODES,
+    column_id,
+    dimension_names,
+    feed_of,
+    sdmx_columns,
+)
 
 AGENCY = "PLANAPI"
 VERSION = "1.0"
@@ -91,6 +99,19 @@ class StructureSet:
     concept_names: tuple[tuple[str, str], ...]
 
 
+class StructureConflict(ValueError):
+    """A KPI's dimension whose SDMX column another dimension or a fixed component holds: the
+    structure could not say which one it means. Refused where dimensions are declared since
+    (field_checks); a plan stored before may still hold one."""
+
+    def __init__(self, kpi_id: str, dimension: str, column: str) -> None:
+        self.kpi_id, self.dimension, self.column = kpi_id, dimension, column
+        super().__init__(
+            f"KPI {kpi_id}: dimension {dimension!r} would be the SDMX component {column}, "
+            "which another dimension or the structure itself holds: rename the dimension"
+        )
+
+
 def sdmx_id(text: str) -> str:
     """Text as an SDMX identifier: characters outside [A-Za-z0-9_@$-] become `_`."""
     return _NOT_ID.sub("_", text)
@@ -123,7 +144,8 @@ def plan_structures(plan_id: str, state: PlanState) -> StructureSet:
     lists: dict[ArtefactRef, SdmxCodelist] = {}
     status = _codelist("CL_OBS_STATUS", "Observation status", _status_codes())
     lists[status.ref] = status
-    structures = tuple(_structure(plan_id, df, kpis, lists) for df, kpis in fed.items())
+    suffixes: set[str] = set()
+    structures = tuple(_structure(plan_id, df, kpis, lists, suffixes) for df, kpis in fed.items())
     concepts = {c.id for s in structures for c in (*s.dimensions, *s.attributes)}
     names = {**{c: c for c in sorted(concepts)}, **_dimension_names(fed), **CONCEPT_NAMES}
     return StructureSet(
@@ -152,14 +174,39 @@ def _dimension_names(fed: dict[ArtefactRef, list[Node]]) -> dict[str, str]:
 def _columns(kpi: Node) -> dict[str, Dimension]:
     """SDMX dimension id → the KPI's dimension, as the series export writes its columns."""
     by_name = {d.name: d for d in kpi.dimensions}
-    return {column: by_name[name] for column, name in sdmx_columns(kpi).items()}
+    columns = sdmx_columns(kpi)
+    area = dimension_names(kpi).get("REF_AREA")  # as sdmx_columns places it
+    seen: set[str] = set()
+    for dimension in kpi.dimensions:
+        column = "REF_AREA" if dimension.name == area else column_id(dimension.name)
+        if column in seen or column in NOT_DIMENSIONS:
+            raise StructureConflict(kpi.id, dimension.name, column)
+        seen.add(column)
+    return {column: by_name[name] for column, name in columns.items()}
+
+
+def _suffix(plan_id: str, dataflow: ArtefactRef, taken: set[str]) -> str:
+    """What the DSD's and code lists' ids carry for this dataflow: its agency, id and version
+    (two versions of one dataflow are two structures), unique within the plan's message."""
+    owner = "" if dataflow.agency == AGENCY else f"{sdmx_id(dataflow.agency)}_"
+    suffix = f"{sdmx_id(plan_id)}_{owner}{dataflow.id}_{sdmx_id(dataflow.version)}"
+    # Underscores join the parts, so `A_B:C` and `A:B_C` would read alike: number the second.
+    found, n = suffix, 1
+    while found in taken:
+        n += 1
+        found = f"{suffix}_{n}"
+    taken.add(found)
+    return found
 
 
 def _structure(
-    plan_id: str, dataflow: ArtefactRef, kpis: list[Node], lists: dict[ArtefactRef, SdmxCodelist]
+    plan_id: str,
+    dataflow: ArtefactRef,
+    kpis: list[Node],
+    lists: dict[ArtefactRef, SdmxCodelist],
+    suffixes: set[str],
 ) -> DataStructure:
-    owner = "" if dataflow.agency == AGENCY else f"{sdmx_id(dataflow.agency)}_"
-    suffix = f"{sdmx_id(plan_id)}_{owner}{dataflow.id}"
+    suffix = _suffix(plan_id, dataflow, suffixes)
     # One code per indicator: the first KPI it feeds names it, as ingestion picks that KPI.
     named: dict[str, str] = {}
     for kpi in kpis:

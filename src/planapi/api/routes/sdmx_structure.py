@@ -22,6 +22,7 @@ from planapi.domain.sdmx_structure import (
     ArtefactRef,
     Component,
     DataStructure,
+    StructureConflict,
     StructureSet,
     plan_structures,
 )
@@ -81,7 +82,10 @@ def structure_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
             return _error(400, "bad_input", str(error))
         if found is None:
             return _error(404, "not_found", f"no plan {plan_id!r} (at that version)")
-        structures = plan_structures(plan_id, found.state)
+        try:
+            structures = plan_structures(plan_id, found.state)
+        except StructureConflict as error:  # stored before such names were refused
+            return _error(409, "structure_conflict", str(error))
         if not structures.structures:
             return _error(
                 409,
