@@ -307,3 +307,27 @@ async def test_a_kpi_stored_with_a_reserved_dimension_name_is_a_409_naming_both(
     assert body["error"] == "structure_conflict"
     assert "kpi-towers" in body["message"]
     assert "'time period'" in body["message"]
+
+
+async def test_a_409_says_whether_no_kpi_is_fed_or_which_feed_names_no_sdmx_dataflow(
+    client: httpx.AsyncClient, amend: Amend, baku: str
+) -> None:
+    unfed = await structure(client)
+    assert unfed.status_code == 409
+    assert "declares an SDMX indicator" in unfed.json()["message"]
+    towers = {"vocabulary": "OTHER", "code": "SDMX:TOWERS", "uri": "https://example.org/towers"}
+    applied = await amend(
+        baku,
+        1,
+        add("OUTCOME", "Stats", id="o-stats", parentId="priority-affordable-connectivity"),
+        add("KPI", "Towers", id="kpi-towers", parentId="o-stats", references=[towers]),
+    )
+    assert applied["__typename"] == "AmendmentApplied", applied
+    malformed = await structure(client)
+    assert malformed.status_code == 409
+    body = malformed.json()
+    assert body["error"] == "no_dataflow"
+    assert "declares an SDMX indicator" not in body["message"]
+    assert "kpi-towers" in body["message"]
+    assert "'https://example.org/towers'" in body["message"]
+    assert "AGENCY:ID(VERSION)" in body["message"]

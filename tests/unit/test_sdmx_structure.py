@@ -136,3 +136,16 @@ def test_a_kpi_stored_with_a_colliding_dimension_has_no_structure_but_a_typed_re
     assert refused.value.dimension == dimensions[-1].name
     assert "k1" in str(refused.value)
     assert repr(dimensions[-1].name) in str(refused.value)
+
+
+def test_ref_area_is_a_dimension_only_where_one_is_bound_to_iso_3166_and_at_its_place() -> None:
+    country = Dimension("country", (), "ISO_3166_1_ALPHA3")
+    state = _fed(
+        _sdmx_kpi("k1", "A", "A", "X:DF_A(1.0)", dimensions=(Dimension("sex"), country)),
+        _sdmx_kpi("k2", "B", "B", "X:DF_B(1.0)", dimensions=(Dimension("sex"),)),
+    )
+    found = plan_structures("plan", state)
+    assert [[c.id for c in s.dimensions] for s in found.structures] == [
+        ["INDICATOR", "SEX", "REF_AREA"],
+        ["INDICATOR", "SEX"],
+    ]

@@ -3,12 +3,13 @@ export and to send data the ingestion takes, as one structure message (GET
 /plans/{planId}/sdmx/structure renders it as SDMX-ML 2.1 or SDMX-JSON 2.0).
 
 Each dataflow a KPI is fed by (`domain.sdmx`: the reference's uri, or this service's own
-`PLANAPI:DF_<plan>_<kpi>(1.0)`) gets a data structure definition: INDICATOR, REF_AREA and the
-KPI's other dimensions in its order (a dataflow feeding several KPIs takes the union), then
-TIME_PERIOD; the measure OBS_VALUE; the attributes OBS_STATUS, UNIT_MEASURE and UNIT_MULT. A
-dimension bound to a whole code list is enumerated by that list; one with declared values by
-those values; one with neither is free text. Every enumeration also holds `_T`, the total the
-export writes where a reading does not disaggregate by that dimension.
+`PLANAPI:DF_<plan>_<kpi>(1.0)`) gets a data structure definition: INDICATOR, then the KPI's
+dimensions in its order as the series export writes them (the first bound to ISO 3166 as
+REF_AREA, at its place; a dataflow feeding several KPIs takes the union), then TIME_PERIOD;
+the measure OBS_VALUE; the attributes OBS_STATUS, UNIT_MEASURE and UNIT_MULT. A dimension
+bound to a whole code list is enumerated by that list; one with declared values by those
+values; one with neither is free text. Every enumeration also holds `_T`, the total the export
+writes where a reading does not disaggregate by that dimension.
 
 The DSDs, code lists and concept scheme are this service's (agency PLANAPI) and carry the plan
 and the dataflow (agency, id and version) in their ids: two plans mapping the same outside
@@ -97,6 +98,9 @@ class StructureSet:
     codelists: tuple[SdmxCodelist, ...]
     concepts: ArtefactRef
     concept_names: tuple[tuple[str, str], ...]
+    # (KPI id, dataflow name) of each feed naming its dataflow otherwise than AGENCY:ID(VERSION):
+    # the export keeps the name, but no structure can describe it.
+    unstructured: tuple[tuple[str, str], ...] = ()
 
 
 class StructureConflict(ValueError):
@@ -135,11 +139,14 @@ def dataflow_of(plan_id: str, kpi: Node) -> str:
 def plan_structures(plan_id: str, state: PlanState) -> StructureSet:
     """The structures of every dataflow feeding a KPI of the plan, in the plan's order."""
     fed: dict[ArtefactRef, list[Node]] = {}
+    unstructured: list[tuple[str, str]] = []
     for node in state.walk():
         if node.kind is NodeKind.KPI and feed_of(node) is not None:
-            # A feed naming its dataflow otherwise than AGENCY:ID(VERSION) has no structure.
-            ref = parse_ref(dataflow_of(plan_id, node))
-            if ref is not None:
+            named = dataflow_of(plan_id, node)
+            ref = parse_ref(named)
+            if ref is None:
+                unstructured.append((node.id, named))
+            else:
                 fed.setdefault(ref, []).append(node)
     lists: dict[ArtefactRef, SdmxCodelist] = {}
     status = _codelist("CL_OBS_STATUS", "Observation status", _status_codes())
@@ -154,6 +161,7 @@ def plan_structures(plan_id: str, state: PlanState) -> StructureSet:
         codelists=tuple(lists.values()) if structures else (),
         concepts=ArtefactRef(AGENCY, f"CS_{sdmx_id(plan_id)}", VERSION),
         concept_names=tuple((c, names[c]) for c in ("OBS_VALUE", "TIME_PERIOD", *sorted(concepts))),
+        unstructured=tuple(unstructured),
     )
 
 

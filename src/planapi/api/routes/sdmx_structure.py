@@ -87,11 +87,7 @@ def structure_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
         except StructureConflict as error:  # stored before such names were refused
             return _error(409, "structure_conflict", str(error))
         if not structures.structures:
-            return _error(
-                409,
-                "no_dataflow",
-                f"no KPI of {plan_id} declares an SDMX indicator (OTHER 'SDMX:…')",
-            )
+            return _error(409, "no_dataflow", _why_none(plan_id, structures))
         prepared = found.amendment.recorded_at
         headers = {"vary": "accept"}
         if chosen == "json":
@@ -100,6 +96,16 @@ def structure_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
         return Response(structure_xml(structures, prepared), media_type=XML_TYPE, headers=headers)
 
     return structure
+
+
+def _why_none(plan_id: str, found: StructureSet) -> str:
+    if not found.unstructured:
+        return f"no KPI of {plan_id} declares an SDMX indicator (OTHER 'SDMX:…')"
+    named = "; ".join(
+        f"KPI {kpi}'s SDMX reference names {flow!r}" for kpi, flow in found.unstructured
+    )
+    why = f"no dataflow of {plan_id} is named AGENCY:ID(VERSION) (the reference's uri)"
+    return f"{why}, so none has a structure: {named}"
 
 
 def urn(kind: str, ref: ArtefactRef, item: str | None = None) -> str:
