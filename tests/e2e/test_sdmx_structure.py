@@ -12,6 +12,7 @@ import httpx
 import pytest
 import sdmx
 
+from planapi.domain import field_checks
 from tests.e2e.queries import add
 from tests.sdmx_messages import DATAFLOW, sdmx_csv, statistics_changes
 
@@ -271,8 +272,62 @@ async def test_what_the_structure_route_refuses(client: httpx.AsyncClient, plan:
     before_kpis = await structure(client, version="1")
     assert before_kpis.status_code == 409
     assert before_kpis.json()["error"] == "no_dataflow"
-    assert (await structure(client, version="one")).status_code == 400
+    for bad in ("one", "²", "1.0", "", "-1"):  # '²'.isdigit() holds, yet int() refuses it
+        refused = await structure(client, version=bad)
+        assert refused.status_code == 400, (bad, refused.text)
+        assert refused.json()["message"].startswith("version: "), refused.json()
     missing = await client.get("/plans/no-such-plan/sdmx/structure")
     assert missing.status_code == 404
     anything = await structure(client, accept="*/*")
     assert anything.headers["content-type"] == XML
+
+
+async def test_a_kpi_stored_with_a_reserved_dimension_name_is_a_409_naming_both(
+    client: httpx.AsyncClient, amend: Amend, baku: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Declaring it is refused now; a plan stored before the rule may still hold one.
+    monkeypatch.setitem(field_checks._FIELD_CHECKS, "dimensions", lambda *_: [])
+    outcome = add("OUTCOME", "Stats", id="o-stats", parentId="priority-affordable-connectivity")
+    kpi = add(
+        "KPI",
+        "Towers",
+        id="kpi-towers",
+        parentId="o-stats",
+        measure="UNIT",
+        unit="towers",
+        dimensions=[{"name": "time period", "values": ["a"]}],
+        references=[{"vocabulary": "OTHER", "code": "SDMX:TOWERS"}],
+    )
+    applied = await amend(baku, 1, outcome, kpi)
+    assert applied["__typename"] == "AmendmentApplied", applied
+    monkeypatch.undo()
+    refused = await structure(client)
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["error"] == "structure_conflict"
+    assert "kpi-towers" in body["message"]
+    assert "'time period'" in body["message"]
+
+
+async def test_a_409_says_whether_no_kpi_is_fed_or_which_feed_names_no_sdmx_dataflow(
+    client: httpx.AsyncClient, amend: Amend, baku: str
+) -> None:
+    unfed = await structure(client)
+    assert unfed.status_code == 409
+    assert "declares an SDMX indicator" in unfed.json()["message"]
+    towers = {"vocabulary": "OTHER", "code": "SDMX:TOWERS", "uri": "https://example.org/towers"}
+    applied = await amend(
+        baku,
+        1,
+        add("OUTCOME", "Stats", id="o-stats", parentId="priority-affordable-connectivity"),
+        add("KPI", "Towers", id="kpi-towers", parentId="o-stats", references=[towers]),
+    )
+    assert applied["__typename"] == "AmendmentApplied", applied
+    malformed = await structure(client)
+    assert malformed.status_code == 409
+    body = malformed.json()
+    assert body["error"] == "no_dataflow"
+    assert "declares an SDMX indicator" not in body["message"]
+    assert "kpi-towers" in body["message"]
+    assert "'https://example.org/towers'" in body["message"]
+    assert "AGENCY:ID(VERSION)" in body["message"]

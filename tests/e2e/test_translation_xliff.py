@@ -310,3 +310,18 @@ async def test_a_unit_the_amendment_refuses_is_named_by_its_unit(
     assert problem["path"] == "units[1].target"
     assert problem["message"].startswith(f"unit {second!r}: must be at most")
     assert await _version(graphql, baku) == 2
+
+
+async def test_a_surrogate_cp_is_a_problem_of_its_unit_not_a_server_error(
+    graphql: GraphQL, amend: Amend, baku: str
+) -> None:
+    await amend(baku, 1, declare("en", "fr"))
+    exported = await _export(graphql, baku, "fr")
+    first = next(iter(units(exported)))
+    edited = translated(exported, {first: "a@b"}).replace("a@b", 'a<cp hex="D800"/>b', 1)
+    result = await _import(graphql, baku, 2, edited)
+    assert result["__typename"] == "ValidationFailed", result
+    [problem] = result["problems"]
+    assert problem["path"] == "units[0].target"
+    assert "surrogate" in problem["message"]
+    assert await _version(graphql, baku) == 2

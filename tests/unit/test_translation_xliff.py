@@ -19,7 +19,8 @@ from planapi.domain.plan import PlanState, fold
 from tests.unit.test_translations import INFO, SLOTS, _plan
 
 UNITS = {f"{node}:{slot.replace('[', '.').rstrip(']')}": (node, slot) for node, slot in SLOTS}
-# No CR: XML parsers turn it into LF. Control characters XML cannot hold travel as <cp>.
+# No CR: ElementTree, the translation tool here, writes it raw and parsers read it as LF (the
+# export writes &#13;: tested below). Control characters XML cannot hold travel as <cp>.
 texts = st.text(
     alphabet="ab <&>\"'\t\nأبت中文джé🙂\x0b\x01\ufffe",
     min_size=1,
@@ -142,3 +143,36 @@ def test_a_unit_id_without_its_colon_names_no_text() -> None:
     with pytest.raises(ValidationError) as refused:
         _read(state, document)
     assert [p.path for p in refused.value.problems] == [("units", 0, "id")]
+
+
+@pytest.mark.parametrize("hex_", ["D800", "DBFF", "DC00", "dfff"])
+def test_a_surrogate_code_point_is_refused_as_the_units_target(hex_: str) -> None:
+    # A lone surrogate is no character: it cannot be encoded, so the event holding it could
+    # never be written (a 500 where the translator should be told which unit is wrong).
+    state = _plan()
+    document = _filled(export_xliff(state, "fr"), {":title": "ab"}).replace(
+        "<ns0:target>a", f'<ns0:target>a<ns0:cp hex="{hex_}" />', 1
+    )
+    assert f'hex="{hex_}"' in document
+    with pytest.raises(ValidationError) as refused:
+        _read(state, document)
+    [problem] = refused.value.problems
+    assert problem.path == ("units", 0, "target")
+    assert "surrogate" in problem.message
+
+
+@pytest.mark.parametrize("source", ["Line\r\nbreak", "Old\rMac", "Cr\r", "a\r\r\nb"])
+def test_a_source_holding_a_carriage_return_round_trips(source: str) -> None:
+    # XML parsers read a raw CR (or CR LF) as LF: the source read back would never match the
+    # plan's, and the unit could not be imported. Written as &#13;, it survives the parse.
+    state = _plan()
+    state = fold([decide_amendment(state, INFO, [UpdateNode("p", {"title": source})])], state)
+    document = export_xliff(state, "es")
+    unit = next(u for u in ET.fromstring(document).iter(_q("unit")) if u.get("id") == "p:title")
+    assert unit.findtext(f"{_q('segment')}/{_q('source')}") == state.nodes["p"].title
+    # What a translation tool sends back, edited as text (ElementTree would write the CR raw).
+    head, unit_text = document.split('<unit id="p:title"', 1)
+    unit_text = unit_text.replace('state="initial"', 'state="translated"', 1)
+    unit_text = unit_text.replace("</source>", "</source><target>Salto</target>", 1)
+    revised = _read(state, head + '<unit id="p:title"' + unit_text)
+    assert revised == [SetTranslation("p", "title", "es", "Salto")]

@@ -43,9 +43,19 @@ TAKEN = frozenset({"translated", "reviewed", "final"})
 STATES = TAKEN | {"initial"}
 # What XML 1.0 cannot hold (U+0000 neither: no text may contain it); written as <cp hex="…"/>.
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# ElementTree writes a CR in text raw, and XML parsers read a raw CR (or CR LF) as LF: the source
+# read back would never match. A text's CR is written as this stand-in (NUL: no text holds one),
+# which the finished document turns into the character reference &#13;, which parsers keep.
+_CR, _CR_STAND_IN = "\r", "\x00"
 _HEX = re.compile(r"^[0-9A-Fa-f]{1,6}\Z")
 _INDEXED = re.compile(r"^(\w+)\[(\d+)\]\Z")
 _DOTTED = re.compile(r"^(\w+)\.(\d+)\Z")
+
+
+def xml_text(text: str) -> str:
+    """`text` with each character XML 1.0 cannot hold as U+FFFD: for what only people read
+    (a note, a name in an SDMX message), where `<cp>` would not be understood."""
+    return _INVALID.sub("\ufffd", text)
 
 
 def _q(tag: str) -> str:
@@ -78,11 +88,11 @@ def export_xliff(state: PlanState, lang: str) -> str:
         if node is not None or stale:
             notes = ET.SubElement(unit, "notes")
             if node is not None:
-                where = f"{node.kind.value} {node.code or ''}".strip()
+                where = xml_text(f"{node.kind.value} {node.code or ''}".strip())
                 ET.SubElement(notes, "note", {"category": "location"}).text = where
             if found is not None and stale:
                 note = ET.SubElement(notes, "note", {"category": "stale", "priority": "1"})
-                shown = _INVALID.sub("\ufffd", found.source)  # a note is only read by people
+                shown = xml_text(found.source)
                 note.text = f"The source text changed; this translated: {shown}"
         segment = ET.SubElement(unit, "segment")
         segment.set("state", "translated" if found and not stale else "initial")
@@ -93,7 +103,7 @@ def export_xliff(state: PlanState, lang: str) -> str:
             _write(segment, "target", found.text)
     _indent(root)
     body: str = ET.tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body.replace(_CR_STAND_IN, "&#13;") + "\n"
 
 
 def _indent(element: ET.Element, level: int = 0) -> None:
@@ -116,15 +126,21 @@ def _write(parent: ET.Element, tag: str, text: str) -> None:
     element.text, last, start = "", None, 0
     for match in _INVALID.finditer(text):
         if last is None:
-            element.text += text[start : match.start()]
+            element.text += _kept(text[start : match.start()])
         else:
-            last.tail = text[start : match.start()]
+            last.tail = _kept(text[start : match.start()])
         last = ET.SubElement(element, "cp", {"hex": f"{ord(match.group()):04X}"})
         start = match.end()
     if last is None:
-        element.text += text[start:]
+        element.text += _kept(text[start:])
     else:
-        last.tail = text[start:]
+        last.tail = _kept(text[start:])
+
+
+def _kept(text: str) -> str:
+    """`text` with each CR as the stand-in export_xliff writes as &#13; (a piece _INVALID left:
+    it holds no NUL)."""
+    return text.replace(_CR, _CR_STAND_IN)
 
 
 def _parsed(text: str) -> ET.Element:
@@ -173,6 +189,9 @@ def _content(element: ET.Element | None) -> tuple[str, str | None]:
             continue
         given = child.get("hex", "")
         code = int(given, 16) if _HEX.match(given) else 0
+        if 0xD800 <= code <= 0xDFFF:
+            # Half of a UTF-16 pair is no character: no text (nor event) can be encoded with it.
+            return "", f'<cp hex="{given}"> names a surrogate (U+D800-U+DFFF), not a character'
         if not 0 < code <= 0x10FFFF or not _INVALID.match(chr(code)):
             return "", f'<cp hex="{given}"> must name a character XML cannot hold, not U+0000'
         out += [chr(code), child.tail or ""]

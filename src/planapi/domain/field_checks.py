@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from planapi.domain.activities import ACTIVITY_CHECKS
-from planapi.domain.code_lists import binding_problems, reference_problems
+from planapi.domain.code_lists import ISO_3166, binding_problems, reference_problems
 from planapi.domain.errors import PeriodError, Problem
 from planapi.domain.nodes import (
     NODE_ID,
@@ -23,6 +23,7 @@ from planapi.domain.nodes import (
 )
 from planapi.domain.periods import parse_period
 from planapi.domain.plan import PlanBuilder
+from planapi.domain.sdmx import NOT_DIMENSIONS, column_id
 
 MAX_TITLE = 500
 MAX_TEXT = 100_000
@@ -214,6 +215,32 @@ def _check_dimensions(work: PlanBuilder, value: object, path: Path) -> list[Prob
         if len(set(dimension.values)) != len(dimension.values):
             problems.append(Problem((*path, i, "values"), "values must be distinct"))
         problems += binding_problems(dimension, (*path, i))
+    return problems + _column_problems(_items(value, Dimension), path)
+
+
+def _column_problems(dimensions: list[Dimension], path: Path) -> list[Problem]:
+    """Each dimension is one SDMX column (`age group` → AGE_GROUP; REF_AREA for the first bound
+    to ISO 3166), and ingestion fills a dimension by its column: two names of one column could
+    not be told apart, and one taking a column the message keeps would never be filled.
+    Checked only where dimensions are given (as `bounds`): a plan stored before still folds."""
+    problems: list[Problem] = []
+    taken: dict[str, str] = {}
+    area = next((d.name for d in dimensions if d.code_list == ISO_3166), None)
+    for i, dimension in enumerate(dimensions):
+        name = dimension.name
+        columns = sorted({column_id(name)} | ({"REF_AREA"} if name == area else set()))
+        reserved = [c for c in columns if c in NOT_DIMENSIONS]
+        shared = [c for c in columns if taken.get(c, name) != name]
+        if reserved:
+            why = f"{name!r} would be the SDMX column {reserved[0]}, reserved by SDMX-CSV and "
+            problems.append(Problem((*path, i, "name"), why + "the structure message"))
+        elif shared:
+            why = f"{name!r} would be the SDMX column {shared[0]}, as {taken[shared[0]]!r} is"
+            problems.append(
+                Problem((*path, i, "name"), why + ": SDMX data could not tell them apart")
+            )
+        else:
+            taken |= dict.fromkeys(columns, name)
     return problems
 
 

@@ -3,15 +3,17 @@ export and to send data the ingestion takes, as one structure message (GET
 /plans/{planId}/sdmx/structure renders it as SDMX-ML 2.1 or SDMX-JSON 2.0).
 
 Each dataflow a KPI is fed by (`domain.sdmx`: the reference's uri, or this service's own
-`PLANAPI:DF_<plan>_<kpi>(1.0)`) gets a data structure definition: INDICATOR, REF_AREA and the
-KPI's other dimensions in its order (a dataflow feeding several KPIs takes the union), then
-TIME_PERIOD; the measure OBS_VALUE; the attributes OBS_STATUS, UNIT_MEASURE and UNIT_MULT. A
-dimension bound to a whole code list is enumerated by that list; one with declared values by
-those values; one with neither is free text. Every enumeration also holds `_T`, the total the
-export writes where a reading does not disaggregate by that dimension.
+`PLANAPI:DF_<plan>_<kpi>(1.0)`) gets a data structure definition: INDICATOR, then the KPI's
+dimensions in its order as the series export writes them (the first bound to ISO 3166 as
+REF_AREA, at its place; a dataflow feeding several KPIs takes the union), then TIME_PERIOD;
+the measure OBS_VALUE; the attributes OBS_STATUS, UNIT_MEASURE and UNIT_MULT. A dimension
+bound to a whole code list is enumerated by that list; one with declared values by those
+values; one with neither is free text. Every enumeration also holds `_T`, the total the export
+writes where a reading does not disaggregate by that dimension.
 
 The DSDs, code lists and concept scheme are this service's (agency PLANAPI) and carry the plan
-in their ids: two plans mapping the same outside dataflow differently do not collide.
+and the dataflow (agency, id and version) in their ids: two plans mapping the same outside
+dataflow differently, or one plan fed by two versions of it, do not collide.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from planapi.domain.code_lists import code_list
 from planapi.domain.nodes import Dimension, Node, NodeKind
 from planapi.domain.plan import PlanState
 from planapi.domain.readings import ReadingStatus
-from planapi.domain.sdmx import STATUS_CODES, column_id, feed_of, sdmx_columns
+from planapi.domain.sdmx import (
+    NOT_DIMENSIONS,
+    STATUS_CODES,
+    column_id,
+    dimension_names,
+    feed_of,
+    sdmx_columns,
+)
 
 AGENCY = "PLANAPI"
 VERSION = "1.0"
@@ -89,6 +98,22 @@ class StructureSet:
     codelists: tuple[SdmxCodelist, ...]
     concepts: ArtefactRef
     concept_names: tuple[tuple[str, str], ...]
+    # (KPI id, dataflow name) of each feed naming its dataflow otherwise than AGENCY:ID(VERSION):
+    # the export keeps the name, but no structure can describe it.
+    unstructured: tuple[tuple[str, str], ...] = ()
+
+
+class StructureConflict(ValueError):
+    """A KPI's dimension whose SDMX column another dimension or a fixed component holds: the
+    structure could not say which one it means. Refused where dimensions are declared since
+    (field_checks); a plan stored before may still hold one."""
+
+    def __init__(self, kpi_id: str, dimension: str, column: str) -> None:
+        self.kpi_id, self.dimension, self.column = kpi_id, dimension, column
+        super().__init__(
+            f"KPI {kpi_id}: dimension {dimension!r} would be the SDMX component {column}, "
+            "which another dimension or the structure itself holds: rename the dimension"
+        )
 
 
 def sdmx_id(text: str) -> str:
@@ -114,16 +139,20 @@ def dataflow_of(plan_id: str, kpi: Node) -> str:
 def plan_structures(plan_id: str, state: PlanState) -> StructureSet:
     """The structures of every dataflow feeding a KPI of the plan, in the plan's order."""
     fed: dict[ArtefactRef, list[Node]] = {}
+    unstructured: list[tuple[str, str]] = []
     for node in state.walk():
         if node.kind is NodeKind.KPI and feed_of(node) is not None:
-            # A feed naming its dataflow otherwise than AGENCY:ID(VERSION) has no structure.
-            ref = parse_ref(dataflow_of(plan_id, node))
-            if ref is not None:
+            named = dataflow_of(plan_id, node)
+            ref = parse_ref(named)
+            if ref is None:
+                unstructured.append((node.id, named))
+            else:
                 fed.setdefault(ref, []).append(node)
     lists: dict[ArtefactRef, SdmxCodelist] = {}
     status = _codelist("CL_OBS_STATUS", "Observation status", _status_codes())
     lists[status.ref] = status
-    structures = tuple(_structure(plan_id, df, kpis, lists) for df, kpis in fed.items())
+    suffixes: set[str] = set()
+    structures = tuple(_structure(plan_id, df, kpis, lists, suffixes) for df, kpis in fed.items())
     concepts = {c.id for s in structures for c in (*s.dimensions, *s.attributes)}
     names = {**{c: c for c in sorted(concepts)}, **_dimension_names(fed), **CONCEPT_NAMES}
     return StructureSet(
@@ -132,6 +161,7 @@ def plan_structures(plan_id: str, state: PlanState) -> StructureSet:
         codelists=tuple(lists.values()) if structures else (),
         concepts=ArtefactRef(AGENCY, f"CS_{sdmx_id(plan_id)}", VERSION),
         concept_names=tuple((c, names[c]) for c in ("OBS_VALUE", "TIME_PERIOD", *sorted(concepts))),
+        unstructured=tuple(unstructured),
     )
 
 
@@ -152,14 +182,39 @@ def _dimension_names(fed: dict[ArtefactRef, list[Node]]) -> dict[str, str]:
 def _columns(kpi: Node) -> dict[str, Dimension]:
     """SDMX dimension id → the KPI's dimension, as the series export writes its columns."""
     by_name = {d.name: d for d in kpi.dimensions}
-    return {column: by_name[name] for column, name in sdmx_columns(kpi).items()}
+    columns = sdmx_columns(kpi)
+    area = dimension_names(kpi).get("REF_AREA")  # as sdmx_columns places it
+    seen: set[str] = set()
+    for dimension in kpi.dimensions:
+        column = "REF_AREA" if dimension.name == area else column_id(dimension.name)
+        if column in seen or column in NOT_DIMENSIONS:
+            raise StructureConflict(kpi.id, dimension.name, column)
+        seen.add(column)
+    return {column: by_name[name] for column, name in columns.items()}
+
+
+def _suffix(plan_id: str, dataflow: ArtefactRef, taken: set[str]) -> str:
+    """What the DSD's and code lists' ids carry for this dataflow: its agency, id and version
+    (two versions of one dataflow are two structures), unique within the plan's message."""
+    owner = "" if dataflow.agency == AGENCY else f"{sdmx_id(dataflow.agency)}_"
+    suffix = f"{sdmx_id(plan_id)}_{owner}{dataflow.id}_{sdmx_id(dataflow.version)}"
+    # Underscores join the parts, so `A_B:C` and `A:B_C` would read alike: number the second.
+    found, n = suffix, 1
+    while found in taken:
+        n += 1
+        found = f"{suffix}_{n}"
+    taken.add(found)
+    return found
 
 
 def _structure(
-    plan_id: str, dataflow: ArtefactRef, kpis: list[Node], lists: dict[ArtefactRef, SdmxCodelist]
+    plan_id: str,
+    dataflow: ArtefactRef,
+    kpis: list[Node],
+    lists: dict[ArtefactRef, SdmxCodelist],
+    suffixes: set[str],
 ) -> DataStructure:
-    owner = "" if dataflow.agency == AGENCY else f"{sdmx_id(dataflow.agency)}_"
-    suffix = f"{sdmx_id(plan_id)}_{owner}{dataflow.id}"
+    suffix = _suffix(plan_id, dataflow, suffixes)
     # One code per indicator: the first KPI it feeds names it, as ingestion picks that KPI.
     named: dict[str, str] = {}
     for kpi in kpis:

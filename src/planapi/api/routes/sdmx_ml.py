@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from xml.etree import ElementTree as ET
 
+from planapi.application.translation_xliff import xml_text
 from planapi.domain.sdmx_structure import (
     AGENCY,
     ArtefactRef,
@@ -71,8 +72,19 @@ def structure_xml(found: StructureSet, prepared: dt.datetime) -> bytes:
     dsds = _el(structures, STR, "DataStructures")
     for dsd in found.structures:
         _data_structure(dsds, dsd, found.concepts)
+    _readable(root)
     written: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return written
+
+
+def _readable(root: ET.Element) -> None:
+    """Every text and attribute without the characters XML 1.0 cannot hold (a title may hold
+    a vertical tab): ElementTree writes them as they are, and the message would not parse."""
+    for element in root.iter():
+        element.text = xml_text(element.text) if element.text else element.text
+        element.tail = xml_text(element.tail) if element.tail else element.tail
+        for name, value in element.attrib.items():
+            element.set(name, xml_text(value))
 
 
 def _concept(parent: ET.Element, concepts: ArtefactRef, concept_id: str) -> None:

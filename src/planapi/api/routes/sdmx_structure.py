@@ -14,6 +14,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from planapi.api.routes.documents import BadQuery, _int
 from planapi.api.routes.sdmx_ml import TEXT_FORMATS, structure_xml
 from planapi.application.plans import PlanService
 from planapi.domain.errors import ValidationError
@@ -21,6 +22,7 @@ from planapi.domain.sdmx_structure import (
     ArtefactRef,
     Component,
     DataStructure,
+    StructureConflict,
     StructureSet,
     plan_structures,
 )
@@ -74,22 +76,18 @@ def structure_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
         chosen = wanted_format(request.headers.get("accept"))
         if chosen is None:
             return _error(406, "not_acceptable", f"Accept one of {XML_TYPE} or {JSON_TYPE}")
-        given = request.query_params.get("version")
-        if given is not None and not given.isdigit():
-            return _error(400, "bad_input", "version: a plan version number")
         try:
-            found = await plans().plan(plan_id, int(given) if given else None)
-        except ValidationError as error:
+            found = await plans().plan(plan_id, _int(request, "version"))
+        except (BadQuery, ValidationError) as error:
             return _error(400, "bad_input", str(error))
         if found is None:
             return _error(404, "not_found", f"no plan {plan_id!r} (at that version)")
-        structures = plan_structures(plan_id, found.state)
+        try:
+            structures = plan_structures(plan_id, found.state)
+        except StructureConflict as error:  # stored before such names were refused
+            return _error(409, "structure_conflict", str(error))
         if not structures.structures:
-            return _error(
-                409,
-                "no_dataflow",
-                f"no KPI of {plan_id} declares an SDMX indicator (OTHER 'SDMX:…')",
-            )
+            return _error(409, "no_dataflow", _why_none(plan_id, structures))
         prepared = found.amendment.recorded_at
         headers = {"vary": "accept"}
         if chosen == "json":
@@ -98,6 +96,16 @@ def structure_endpoint(plans: Callable[[], PlanService]) -> Endpoint:
         return Response(structure_xml(structures, prepared), media_type=XML_TYPE, headers=headers)
 
     return structure
+
+
+def _why_none(plan_id: str, found: StructureSet) -> str:
+    if not found.unstructured:
+        return f"no KPI of {plan_id} declares an SDMX indicator (OTHER 'SDMX:…')"
+    named = "; ".join(
+        f"KPI {kpi}'s SDMX reference names {flow!r}" for kpi, flow in found.unstructured
+    )
+    why = f"no dataflow of {plan_id} is named AGENCY:ID(VERSION) (the reference's uri)"
+    return f"{why}, so none has a structure: {named}"
 
 
 def urn(kind: str, ref: ArtefactRef, item: str | None = None) -> str:
