@@ -9,7 +9,10 @@ the caller's role (its token limit and cost budget). So once a body has been ans
 whole path for a role with data and without any error, the same body from the same role is
 executed here: graphql-core with the schema's own execution context (compiled execution), the
 request's context, the same resolvers — a root field's permission is checked in its resolver
-(`api.runtime.guard`), every time — and the metrics' observers told of the operation.
+(`api.runtime.guard`), every time — and the metrics' observers told of the operation. Before
+that, the body's root fields compiled once (`api.runtime.root_plan`: what graphql-core and
+strawberry do per request before a resolver runs, done once) answer when they can; whatever
+they cannot answer exactly goes on to graphql-core.
 
 An answer with errors is never sent from here: it is dropped and the request takes the whole
 path, which forms, masks, logs and counts its errors and sets its status. Only queries come
