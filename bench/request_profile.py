@@ -186,6 +186,7 @@ async def main() -> None:
             "small-version-on": ("", _body(SMALL_VERSION, version=version)),
             "small-version-off": ("0", _body(SMALL_VERSION, version=version)),
             "full-on": ("", _body(FULL_LATEST)),
+            "full-off": ("0", _body(FULL_LATEST)),
             "full-version-on": ("", _body(FULL_VERSION, version=version)),
         }
         trivial = trivial_app()

@@ -23,6 +23,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -79,6 +80,7 @@ DEFAULT_PERMISSION = Permission.READ  # a path no rule names (it will 404 for th
 UNMETERED = frozenset({"/healthz", "/metrics"})
 
 
+@lru_cache(maxsize=1_024)  # every request asks; /graphql alone would try every pattern
 def rule_for(path: str) -> RouteRule | None:
     return next((rule for rule in ROUTES if rule.pattern.match(path)), None)
 

@@ -9,7 +9,10 @@ the caller's role (its token limit and cost budget). So once a body has been ans
 whole path for a role with data and without any error, the same body from the same role is
 executed here: graphql-core with the schema's own execution context (compiled execution), the
 request's context, the same resolvers — a root field's permission is checked in its resolver
-(`api.runtime.guard`), every time — and the metrics' observers told of the operation.
+(`api.runtime.guard`), every time — and the metrics' observers told of the operation. Before
+that, the body's root fields compiled once (`api.runtime.root_plan`: what graphql-core and
+strawberry do per request before a resolver runs, done once) answer when they can; whatever
+they cannot answer exactly goes on to graphql-core.
 
 An answer with errors is never sent from here: it is dropped and the request takes the whole
 path, which forms, masks, logs and counts its errors and sets its status. Only queries come
@@ -35,6 +38,7 @@ from planapi.api.runtime.cost import QueryCostLimiter
 from planapi.api.runtime.failures import UnavailableErrors
 from planapi.api.runtime.nul import NulRefusal
 from planapi.api.runtime.parsing import OffLoopParser, RoleTokenLimiter
+from planapi.api.runtime.root_plan import RootPlan, compile_root_plan
 from planapi.api.runtime.shape import ShapeFirstValidation
 from planapi.api.types.outcomes import user_errors
 
@@ -64,6 +68,7 @@ class Direct:
                 self.observers.append(observe)
             elif not isinstance(extension, _DECIDED_BY_BODY_AND_ROLE):
                 self.enabled = False
+        self._strawberry = schema
         self._schema = schema._schema
         self._executor = schema.execution_context_class
         self.runs = 0  # answered here
@@ -77,13 +82,19 @@ class Direct:
         operation_name: str | None,
         extensions: dict[str, Any] | None,
         name: str | None = None,
+        compiled: list[RootPlan | None] | None = None,
     ) -> dict[str, Any] | None:
         """The query's data; None when it answered with errors (take the whole path). `name`:
-        the operation's own (the metrics'), when the request named none."""
+        the operation's own (the metrics'), when the request named none. `compiled`: where
+        the body keeps its root plan (`api.runtime.root_plan`), compiled on its first run."""
         noted: list[str] = []
         token = user_errors.set(noted)
         started = time.perf_counter()
         try:
+            plan = self._plan(compiled, document, context, variables, operation_name)
+            data = await plan.run(context) if plan is not None else None
+            if data is not None:
+                return self._answered(data, noted, name, started)
             result = execute(
                 self._schema,
                 document,
@@ -101,12 +112,37 @@ class Direct:
         if result.errors or result.data is None:
             self.errors += 1
             return None
+        return self._answered(result.data, noted, name, started)
+
+    def _answered(
+        self, data: dict[str, Any], noted: list[str], name: str | None, started: float
+    ) -> dict[str, Any]:
         self.runs += 1
         elapsed = time.perf_counter() - started
         outcome = "user_error" if noted else "success"
         for observe in self.observers:
             observe(name, "query", outcome, elapsed)
-        return result.data
+        return data
+
+    def _plan(
+        self,
+        compiled: list[RootPlan | None] | None,
+        document: DocumentNode,
+        context: Any,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> RootPlan | None:
+        if compiled is None:
+            return None
+        if not compiled:
+            try:
+                plan = compile_root_plan(
+                    self._strawberry, document, context, variables, operation_name
+                )
+            except Exception:  # what graphql-core refuses, it refuses on its own path
+                plan = None
+            compiled.append(plan)
+        return compiled[0]
 
 
 def name_arguments(schema: strawberry.Schema) -> None:

@@ -93,6 +93,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._object_plans: dict[tuple[GraphQLObjectType, tuple[int, ...]], Completer | None]
         self._direct_plans: dict[tuple[GraphQLObjectType, tuple[int, ...]], Any]
         self._field_plans, self._object_plans, self._direct_plans = shared or ({}, {}, {})
+        self._shared = shared is not None
 
     @classmethod
     def build(
@@ -155,6 +156,15 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+    def shared_completer(
+        self, return_type: GraphQLOutputType, field_details_list: list[FieldDetails]
+    ) -> Completer | None:
+        """A root field's whole completion, for `api.runtime.root_plan`: only when compiled
+        plans are on and shared between requests (the completion outlives this one)."""
+        if not self._fast or not self._shared or not _plain(field_details_list):
+            return None
+        return self._completer(return_type, field_details_list)
 
     # -- compiling -------------------------------------------------------------------------
     def _plan_field(
@@ -272,6 +282,15 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return found(value)
 
         return complete
+
+
+def complete_for(context: Any, complete: Completer, value: Any) -> Any:
+    """`complete(value)` for the request of `context` (what fields answered at once read)."""
+    request = _REQUEST.set(context)
+    try:
+        return complete(value)
+    finally:
+        _REQUEST.reset(request)
 
 
 def _at_once(field: GraphQLField, details_list: list[FieldDetails]) -> Getter | None:

@@ -322,6 +322,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             data.operation_name,
             data.extensions,
             prepared.name,
+            prepared.compiled,
         )
 
     async def _execute(

@@ -67,7 +67,28 @@ def _query(resolve: Callable[..., Any], permission: Permission) -> Callable[...,
             raise access_error(denied)
         return resolve(root, info, **arguments)
 
+    guarded.permission = permission  # type: ignore[attr-defined]
+    guarded.strawberry = _STRAWBERRY in getattr(resolve, "__qualname__", "")  # type: ignore[attr-defined]
     return guarded
+
+
+# strawberry's own resolver of a field (`GraphQLCoreConverter.from_resolver`'s closures).
+_STRAWBERRY = "GraphQLCoreConverter.from_resolver"
+
+
+def guarded_permission(resolve: Callable[..., Any] | None) -> Permission | None:
+    """The permission a query field's guard checks, when the guard sits right on strawberry's
+    resolver (what `api.runtime.root_plan` may call in its stead, checking the same)."""
+    if getattr(resolve, "strawberry", False) is not True:
+        return None
+    found = getattr(resolve, "permission", None)
+    return found if isinstance(found, Permission) else None
+
+
+def permitted(context: Any, permission: Permission) -> bool:
+    """Whether the query guard lets the request of `context` through."""
+    principal = context.principal if isinstance(context, Context) else None
+    return _denied(principal, permission) is None
 
 
 def _mutation(resolve: Callable[..., Any], permission: Permission) -> Callable[..., Any]:

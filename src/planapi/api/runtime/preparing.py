@@ -46,6 +46,8 @@ class Prepared:
     name: str | None = None  # the operation's own name (what metrics report), if it has one
     # Roles the whole path answered this body for without errors (its checks all passed).
     passed: set[str] = field(default_factory=set)
+    # Its compiled root plan (`api.runtime.root_plan`): empty until its first direct run.
+    compiled: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -64,16 +65,6 @@ class Context:
     still_valid: Callable[[], Awaitable[bool]] | None = None
     # The graphql-transport-ws `connection_init` payload (strawberry sets it); may carry a token.
     connection_params: dict[str, object] | None = None
-    # One loader per request, so every KPI of a tree asking the same question shares one query.
-    reading_loader: DataLoader[ReadingKey, list[ReadingVersion]] = field(init=False)
-    # Action plan id → the operational plans implementing it (latest versions), once a request.
-    implementing_loader: DataLoader[str, list[PlanState]] = field(init=False)
-    # Plan id → its latest version, once a request (an operational plan's action plan, read by
-    # the budget and the implementation figures side by side).
-    latest_loader: DataLoader[str, PlanState | None] = field(init=False)
-    # (plan id, asOf) → what its execution records say, once a request (every activity asks).
-    execution_loader: DataLoader[ExecutionKey, dict[str, ActivityExecution]] = field(init=False)
-
     # Per plan, the summary of current readings this request reads (one catch-up each).
     _current: dict[str, asyncio.Future[PlanReadings]] = field(init=False)
     # Implementation figures of an operational plan version, once a request: the plan's and
@@ -81,14 +72,34 @@ class Context:
     _figures: dict[FiguresKey, asyncio.Future[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.reading_loader = DataLoader(load_fn=self._load_readings)
-        self.implementing_loader = DataLoader(
-            load_fn=lambda ids: implementing(self.plans.plans, ids)
-        )
-        self.latest_loader = DataLoader(load_fn=self._load_latest)
-        self.execution_loader = DataLoader(load_fn=self._load_execution)
         self._current = {}
         self._figures = {}
+
+    # The loaders are made when a request first asks (most ask none: a plan's tree reads
+    # memory), then kept for the rest of it.
+    @cached_property
+    def reading_loader(self) -> DataLoader[ReadingKey, list[ReadingVersion]]:
+        """One loader per request, so every KPI of a tree asking the same question shares one
+        query."""
+        return DataLoader(load_fn=self._load_readings)
+
+    @cached_property
+    def implementing_loader(self) -> DataLoader[str, list[PlanState]]:
+        """Action plan id → the operational plans implementing it (latest versions), once a
+        request."""
+        return DataLoader(load_fn=lambda ids: implementing(self.plans.plans, ids))
+
+    @cached_property
+    def latest_loader(self) -> DataLoader[str, PlanState | None]:
+        """Plan id → its latest version, once a request (an operational plan's action plan,
+        read by the budget and the implementation figures side by side)."""
+        return DataLoader(load_fn=self._load_latest)
+
+    @cached_property
+    def execution_loader(self) -> DataLoader[ExecutionKey, dict[str, ActivityExecution]]:
+        """(plan id, asOf) → what its execution records say, once a request (every activity
+        asks)."""
+        return DataLoader(load_fn=self._load_execution)
 
     async def implementation(
         self, state: PlanState, year: int | None, as_of: dt.datetime | None = None

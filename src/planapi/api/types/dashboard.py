@@ -8,7 +8,7 @@ question the summary cannot answer (a disaggregated series) takes the per-reques
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import strawberry
@@ -87,11 +87,30 @@ async def prepare(info: strawberry.Info[Context, None], plan_id: str) -> None:
     it: then each KPI's `latest` and `progress` answer at once, without an await (through
     graphql-core, an awaited field per KPI cost more than all the rest of a dashboard)."""
     raw = info._raw_info
-    if any(_selects(node.selection_set, raw.fragments, set()) for node in raw.field_nodes):
+    if _reads_summary(raw.field_nodes, raw.fragments):
         # The plan itself is at hand: if the summary cannot be caught up, each field that
         # needs it reports the failure where it is, as the readings fields always did.
         with contextlib.suppress(Exception):
             await info.context.current_readings(plan_id)
+
+
+# Per root field's AST (kept alive beside its answer, so no other node takes its id): whether
+# it reads the summary. The same document's AST comes back for every request of its text.
+_READS: dict[int, tuple[object, bool]] = {}
+_MAX_READS = 1_024
+
+
+def _reads_summary(nodes: Sequence[FieldNode], fragments: Mapping[str, Any]) -> bool:
+    first = nodes[0]
+    found = _READS.get(id(first))
+    if found is not None and found[0] is first and len(nodes) == 1:
+        return found[1]
+    answer = any(_selects(node.selection_set, fragments, set()) for node in nodes)
+    if len(nodes) == 1:  # merged fields: walked each time (rare)
+        if len(_READS) >= _MAX_READS:
+            _READS.pop(next(iter(_READS)))
+        _READS[id(first)] = (first, answer)
+    return answer
 
 
 def _selects(
