@@ -162,3 +162,31 @@ async def test_an_answer_with_errors_always_takes_the_whole_path(
     refused = (await post(uncached, at, id=baku, v=-1)).json()  # a new body: the whole path
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert direct.errors == errors
+
+
+async def test_a_body_that_passed_but_fails_now_is_answered_as_the_whole_path_answers(
+    uncached: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database lost between two identical requests: the direct run's error is dropped
+    and the whole path answers, with its code, status and Retry-After, as it would for a body
+    it had never seen."""
+    from planapi.application.failures import StoreUnavailableError
+    from planapi.application.plans import PlanService
+
+    view = view_of(uncached)
+    direct = view.direct
+    assert "errors" not in (await post(uncached, LATEST, id=BAKU)).json()
+
+    async def lost(*args: Any, **kwargs: Any) -> Any:
+        raise StoreUnavailableError(detail="connection refused")
+
+    monkeypatch.setattr(PlanService, "plan", lost)
+    errors = direct.errors
+    failed = await uncached.post("/graphql", json={"query": LATEST, "variables": {"id": BAKU}})
+    assert direct.errors == errors + 1  # tried directly, then handed to the whole path
+    unseen = LATEST.replace("Latest", "Unseen")  # a body never answered: the whole path alone
+    expected = await uncached.post("/graphql", json={"query": unseen, "variables": {"id": BAKU}})
+    assert _sent(failed)[0] == _sent(expected)[0]
+    assert failed.headers.get("retry-after") == expected.headers.get("retry-after")
+    assert failed.json() == expected.json()
+    assert failed.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"

@@ -64,7 +64,7 @@ async def _compiled_and_plain(
 @st.composite
 def roots(draw: Any) -> str:
     """A generated plan selection under root fields varied as clients vary them."""
-    document = draw(documents())
+    document, _ = draw(documents())
     head = "plan(id: $id, lang: $lang)"
     others = [
         "__typename",
