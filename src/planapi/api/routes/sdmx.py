@@ -13,6 +13,7 @@ import csv
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from planapi.api.routes.csv_records import Record
 from planapi.domain.readings import NewReading
 from planapi.domain.sdmx import (
     INDICATOR_COLUMNS,
@@ -79,24 +80,25 @@ def _dataflow(row: dict[str, str]) -> str:
 
 
 async def parse_sdmx_csv(
-    records: AsyncIterator[tuple[int, str]], feeds: dict[str, Feed], into: Collects
+    blocks: AsyncIterator[list[Record]], feeds: dict[str, Feed], into: Collects
 ) -> None:
     """Each record (first line, text) of an SDMX-CSV body, as readings or problems `into`."""
     rows = _Rows(feeds)
-    async for line, text in records:
-        if not text.strip():
-            continue
-        try:
-            reading = rows.read(text)
-            if reading is None:
+    async for block in blocks:
+        for line, text in block:
+            if not text.strip():
                 continue
-        except SdmxRowError as error:
-            into.bad(line, str(error))
-            if isinstance(error, _BadHeaderError):
+            try:
+                reading = rows.read(text)
+                if reading is None:
+                    continue
+            except SdmxRowError as error:
+                into.bad(line, str(error))
+                if isinstance(error, _BadHeaderError):
+                    return
+                continue
+            if not into.take(reading, line):
                 return
-            continue
-        if not into.take(reading, line):
-            return
 
 
 def row_reading(
