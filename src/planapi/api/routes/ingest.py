@@ -70,7 +70,10 @@ def _csv_parser() -> Callable[[str], dict[str, Any] | None]:
     header: list[str] = []
 
     def parse(text: str) -> dict[str, Any] | None:
-        row = next(csv.reader([text]), [])
+        try:
+            row = next(csv.reader([text]), [])
+        except csv.Error as error:  # a line break outside quotes: this line's problem
+            raise BadRecord(f"is not a CSV record: {error}") from error
         if not header:
             unknown = [name for name in row if name.strip() not in CSV_COLUMNS]
             if unknown or "kpi_id" not in row:
