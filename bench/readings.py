@@ -200,13 +200,16 @@ async def ndjson_requests(client: httpx.AsyncClient, requests: int, warm_up: boo
 
 
 @asynccontextmanager
-async def beside_raw_copy(plan: dict[str, Any]) -> AsyncIterator[tuple[float, httpx.AsyncClient]]:
+async def beside_raw_copy(
+    plan: dict[str, Any], src: str | None = None
+) -> AsyncIterator[tuple[float, httpx.AsyncClient]]:
     """Raw COPY's rate into a scratch schema (printed: the baseline of the figures that follow),
-    then a server on that schema holding `plan`, and an admin client of it."""
+    then a server on that schema holding `plan` (running `src`'s planapi if given), and an
+    admin client of it."""
     async with scratch_schema() as (_, schema):
         raw = await raw_copy(schema, BATCHES, PER_GRAPHQL_BATCH)
         row("raw asyncpg copy_records_to_table, 1,000/batch (baseline)", f"{raw:,.0f} rows/s")
-        with running_server(schema) as base:
+        with running_server(schema, src) as base:
             headers = admin_headers(schema)
             async with httpx.AsyncClient(base_url=base, timeout=120, headers=headers) as client:
                 created = await client.post(

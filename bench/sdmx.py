@@ -1,10 +1,16 @@
 """SDMX-CSV ingestion over HTTP on PostgreSQL, beside raw asyncpg COPY into a table of the same
-shape (the physical limit on this machine) and the NDJSON route, all in the same run."""
+shape (the physical limit on this machine) and the NDJSON route, all in the same run.
+
+`BENCH_BASE_SRC=/path/to/other/src` runs BENCH_ROUNDS rounds, each measuring the server of that
+tree and then this tree's, each in a fresh schema beside its own raw COPY: the before and after
+of a change in one run."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import statistics
 import time
 from typing import Any
 
@@ -15,6 +21,7 @@ from bench.readings import KPIS, beside_raw, beside_raw_copy, ndjson_requests
 
 PER_REQUEST = 10_000
 REQUESTS = 5
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 
 
 def plan_input() -> dict[str, Any]:
@@ -85,11 +92,36 @@ async def sdmx_requests(client: httpx.AsyncClient, requests: int) -> float:
 
 async def main() -> None:
     print("SDMX-CSV ingestion (PostgreSQL, over HTTP to one uvicorn worker)")
+    base = os.environ.get("BENCH_BASE_SRC")
+    if base:
+        await _before_after(base)
+        return
     async with beside_raw_copy(plan_input()) as (raw, client):
         ndjson = await ndjson_requests(client, REQUESTS)
         beside_raw("POST /ingest/readings NDJSON, 10,000/request (same run)", ndjson, raw)
         sdmx = await sdmx_requests(client, REQUESTS)
         beside_raw("POST /ingest/readings SDMX-CSV 2.0, 10,000/request", sdmx, raw, target=0.5)
+
+
+async def _before_after(base: str) -> None:
+    """Rounds of (base tree, this tree), each beside its own raw COPY; then the medians."""
+    found: dict[str, list[tuple[float, float, float]]] = {"base": [], "this": []}
+    for _ in range(ROUNDS):  # interleaved: the load drifts alike for both
+        for name, src in (("base", base), ("this", None)):
+            print(f"  -- {name} --")
+            async with beside_raw_copy(plan_input(), src) as (raw, client):
+                ndjson = await ndjson_requests(client, REQUESTS)
+                beside_raw("NDJSON, 10,000/request", ndjson, raw)
+                sdmx = await sdmx_requests(client, REQUESTS)
+                beside_raw("SDMX-CSV 2.0, 10,000/request", sdmx, raw, target=0.5)
+                found[name].append((raw, ndjson, sdmx))
+    for name, rounds in found.items():
+        raw, ndjson, sdmx = (statistics.median(r[i] for r in rounds) for i in range(3))
+        ratios = ", ".join(f"{r[1] / r[0]:.0%}/{r[2] / r[0]:.0%}" for r in rounds)
+        print(
+            f"  {name}: raw {raw:,.0f}, NDJSON {ndjson:,.0f}, SDMX {sdmx:,.0f} rows/s (medians); "
+            f"NDJSON/SDMX of raw per round: {ratios}"
+        )
 
 
 if __name__ == "__main__":

@@ -22,9 +22,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(schema: str, **settings: str) -> Iterator[str]:
+def running_server(schema: str, src: str | None = None, **settings: str) -> Iterator[str]:
+    """`src`: another tree's `src` directory, whose planapi the server runs (a before/after)."""
     port = _free_port()
     env = {
+        **({"PYTHONPATH": src} if src else {}),
         **os.environ,
         "PLANAPI_DATABASE_URL": URL,
         "PLANAPI_DATABASE_SCHEMA": schema,

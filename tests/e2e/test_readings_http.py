@@ -550,6 +550,20 @@ async def test_only_the_columns_named_in_the_header_need_to_be_sent(
     assert await values(graphql) == [("2026", "66", ""), ("2027", "69", "")]
 
 
+async def test_a_csv_line_break_outside_quotes_is_refused_by_its_line(
+    client: httpx.AsyncClient, graphql: GraphQL, plan: str
+) -> None:
+    body = b"period,kpi_id,value,status\n2026,kpi-1,66,FINAL\n2027,kpi\r-1,69,FINAL\n"
+
+    response = await ingest(client, body, headers=CSV)
+
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem["line"] == 3
+    assert "new-line character seen in unquoted field" in problem["message"]
+    assert await values(graphql) == []
+
+
 async def test_malformed_ndjson_lines_are_each_reported_by_line_and_nothing_is_stored(
     client: httpx.AsyncClient, graphql: GraphQL, plan: str
 ) -> None:

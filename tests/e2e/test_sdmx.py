@@ -251,3 +251,18 @@ async def test_sdmx_json_data_messages_ingest_and_export_as_csv(
     garbage = await ingest(client, b'{"data": 3}', kind=SDMX_JSON)
     assert garbage.status_code == 422
     assert "SDMX-JSON" in garbage.json()["problems"][0]["message"]
+
+
+async def test_a_line_break_outside_quotes_is_refused_by_its_line(
+    client: httpx.AsyncClient, plan: str
+) -> None:
+    rows = [("KEN", "F", "U", "2028", "10"), ("FRA", "M", "R", "2028", "12")]
+    body = message(rows).replace(b"FRA", b"FR\rA")
+
+    response = await ingest(client, body)
+
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["problems"]
+    assert problem["line"] == 3
+    assert "new-line character seen in unquoted field" in problem["message"]
+    assert await exported(client) == []

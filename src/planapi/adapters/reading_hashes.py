@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import operator
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -28,21 +27,18 @@ _content_of = operator.attrgetter(*CONTENT)  # a stored row's content tuple, in 
 Content = tuple[Any, ...]
 
 
-def _number(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def content_of(plan_id: str, checked: CheckedReading) -> Content:
-    reading, source = checked.reading, checked.reading.source
-    return (
+    reading, source, value = checked.reading, checked.reading.source, checked.value
+    numerator, denominator = reading.numerator, reading.denominator
+    return (  # numbers as their text, inline: three calls a reading fewer (10,000 a batch)
         plan_id,
         reading.kpi_id,
         checked.series,
         checked.period.id,
         reading.status.value,
-        _number(checked.value),
-        _number(reading.numerator),
-        _number(reading.denominator),
+        None if value is None else str(value),
+        None if numerator is None else str(numerator),
+        None if denominator is None else str(denominator),
         reading.text,
         source.integration if source else None,
         source.reading_id if source else None,

@@ -20,7 +20,19 @@ _EMIN, _EMAX = DefaultContext.Emin, DefaultContext.Emax
 def check_value(
     kpi: Node, reading: NewReading, path: tuple[str | int, ...], problems: list[Problem]
 ) -> Decimal | None:
-    found = _value(kpi, reading, path, problems)
+    value = reading.value
+    if (
+        value is not None  # the common case: a finite value alone, for a numeric KPI
+        and reading.numerator is None
+        and reading.denominator is None
+        and reading.text is None
+        and kpi.measure is not Measure.QUALITATIVE
+        and value.is_finite()
+        and _EMIN <= value.adjusted() <= _EMAX
+    ):
+        found: Decimal | None = value
+    else:
+        found = _value(kpi, reading, path, problems)
     why = None if found is None else outside(kpi, found)
     if why is not None:
         field = "value" if reading.value is not None else "numerator"

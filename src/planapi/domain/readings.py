@@ -12,17 +12,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from planapi.domain.code_lists import dimension_codes
 from planapi.domain.errors import PeriodError, Problem
-from planapi.domain.nodes import Dimension, Node, NodeKind
+from planapi.domain.nodes import Node, NodeKind
 from planapi.domain.periods import Period, PeriodType, parse_period
+from planapi.domain.reading_series import SeriesChecks
+from planapi.domain.reading_series import parse_series as parse_series
+from planapi.domain.reading_series import series_key as series_key
 from planapi.domain.reading_values import check_value
 
 MAX_NOTE = 10_000
 MAX_TEXT = 10_000
 MAX_SOURCE = 200
-
-Declared = dict[str, frozenset[str]]
 
 _PERIOD_NAMES = {
     PeriodType.YEAR: "yearly",
@@ -83,23 +83,6 @@ class CheckedReading:
     series: str
 
 
-def series_key(disaggregation: Iterable[tuple[str, str]]) -> str:
-    """`sex=female;region=Africa` in dimension order; "" is the total (no disaggregation)."""
-    if not disaggregation:
-        return ""
-    pairs = sorted(disaggregation)
-    if len(pairs) == 1:
-        return f"{pairs[0][0]}={pairs[0][1]}"
-    return ";".join([f"{name}={value}" for name, value in pairs])
-
-
-def parse_series(key: str) -> tuple[tuple[str, str], ...]:
-    if not key:
-        return ()
-    pairs = (part.partition("=") for part in key.split(";"))
-    return tuple(sorted((name, value) for name, _, value in pairs))
-
-
 def check_readings(
     kpis: Mapping[str, Node | None], readings: Sequence[NewReading], plan_id: str
 ) -> tuple[list[CheckedReading], list[Problem]]:
@@ -150,13 +133,13 @@ class BatchCheck:
             raise RuntimeError("a batch is checked once")
         self._taken = True
         seen: dict[tuple[str, str, str], int] = {}
-        dimensions: dict[str, Declared] = {}  # per KPI, built once per batch
+        known = SeriesChecks()
         kpis, plan_id, problems = self.kpis, self.plan_id, self.problems
         for start in range(0, len(self.readings), size):
             checked: list[CheckedReading] = []
             for index in range(start, min(start + size, len(self.readings))):
                 reading = self.readings[index]
-                found = _check_one(kpis.get(reading.kpi_id), reading, index, plan_id, dimensions)
+                found = _check_one(kpis.get(reading.kpi_id), reading, index, plan_id, known)
                 if not isinstance(found, list):
                     found = _within(found, self.plan_years, kpis, index)
                 if isinstance(found, list):
@@ -181,7 +164,7 @@ def _check_one(
     reading: NewReading,
     index: int,
     plan_id: str,
-    dimensions: dict[str, Declared],
+    known: SeriesChecks,
 ) -> CheckedReading | list[Problem]:
     path: tuple[str | int, ...] = ("readings", index)
     if kpi is None:
@@ -196,15 +179,13 @@ def _check_one(
     problems: list[Problem] = []
     period = _period(kpi, reading.period, path, problems)
     value = check_value(kpi, reading, path, problems)
-    if reading.disaggregation:
-        declared = dimensions.get(kpi.id)
-        if declared is None:
-            declared = dimensions[kpi.id] = _declared(kpi.dimensions)
-        _disaggregation(kpi, declared, reading.disaggregation, path, problems)
+    series, wrong = known.series_key(kpi, reading.disaggregation, path)
+    if wrong:
+        problems += wrong
     _texts(reading, path, problems)
     if problems or period is None:
         return problems
-    return CheckedReading(reading, period, value, series_key(reading.disaggregation))
+    return CheckedReading(reading, period, value, series)
 
 
 def _within(
@@ -252,46 +233,6 @@ def _period(
         )
         return None
     return period
-
-
-def _declared(dimensions: tuple[Dimension, ...]) -> Declared:
-    """A KPI's dimensions as sets, built once per KPI and batch rather than once per reading."""
-    return {dimension.name: dimension_codes(dimension) for dimension in dimensions}
-
-
-def _disaggregation(
-    kpi: Node,
-    declared: Declared,
-    pairs: tuple[tuple[str, str], ...],
-    path: tuple[str | int, ...],
-    problems: list[Problem],
-) -> None:
-    names = [name for name, _ in pairs] if len(pairs) > 1 else []
-    for name, value in pairs:
-        values = declared.get(name)
-        if values is not None and (not values or value in values) and not names:
-            continue  # the common case: declared, a declared value, given once
-        at = (*path, "disaggregation")
-        if name not in declared:
-            known = ", ".join(sorted(declared)) or "none"
-            problems.append(
-                Problem(
-                    (*at, name),
-                    f"KPI {kpi.id} declares no dimension {name!r} (declared: {known})",
-                )
-            )
-        elif declared[name] and value not in declared[name]:
-            problems.append(Problem((*at, name), _not_allowed(kpi, name, value, declared[name])))
-        if names and names.count(name) > 1:
-            problems.append(Problem((*at, name), "is given twice"))
-            break
-
-
-def _not_allowed(kpi: Node, name: str, value: str, allowed: frozenset[str]) -> str:
-    bound = next((d.code_list for d in kpi.dimensions if d.name == name), None)
-    if bound is not None:
-        return f"{value!r} is not a code of {bound}"
-    return f"{value!r} is not one of {', '.join(sorted(allowed))}"
 
 
 def _texts(reading: NewReading, path: tuple[str | int, ...], problems: list[Problem]) -> None:

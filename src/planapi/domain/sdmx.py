@@ -124,16 +124,11 @@ def sdmx_columns(kpi: Node) -> dict[str, str]:
 
 def to_reading(row: dict[str, str], feed: Feed, dataflow: str, names: dict[str, str]) -> NewReading:
     """A reading from one row of a dataflow's data (its columns by id)."""
-    action = row.get("ACTION", "").strip().upper()
-    if action == "D":
-        raise SdmxRowError(
-            "ACTION D (delete) is refused: readings are never deleted; send the corrected "
-            "observation with ACTION R, which supersedes it (both stay in the log)"
-        )
-    if action not in APPEND | REPLACE:
-        raise SdmxRowError(f"ACTION {action!r} is not I, A or R")
-    if feed.dataflow is not None and feed.dataflow != dataflow:
-        raise SdmxRowError(f"KPI {feed.kpi.id} is fed by {feed.dataflow}, not {dataflow}")
+    problem = action_problem(row.get("ACTION", "").strip().upper())
+    if problem is None:
+        problem = dataflow_problem(feed, dataflow)
+    if problem is not None:
+        raise SdmxRowError(problem)
     pairs = tuple(
         sorted(
             (names.get(column, column.lower()), value)
@@ -144,28 +139,58 @@ def to_reading(row: dict[str, str], feed: Feed, dataflow: str, names: dict[str, 
     period = sdmx_period(row.get("TIME_PERIOD", ""))
     status = STATUSES.get(row.get("OBS_STATUS", "").strip())
     if status is None:
-        known = ", ".join(code for code in STATUSES if code)
-        raise SdmxRowError(f"OBS_STATUS {row['OBS_STATUS']!r} is not one of {known}")
+        raise SdmxRowError(status_problem(row["OBS_STATUS"]))
     key = f"{feed.indicator}:{series_key(pairs)}:{period}"
     return NewReading(
         kpi_id=feed.kpi.id,
         period=period,
         status=status,
-        value=_value(row),
+        value=obs_value(row.get("OBS_VALUE", ""), row.get("UNIT_MULT")),
         disaggregation=pairs,
         source=ReadingSource(dataflow[:200], key[:200]),
     )
 
 
-def _value(row: dict[str, str]) -> Decimal | None:
-    text = row.get("OBS_VALUE", "").strip()
-    if not text or text == "NaN":
+def unfed_problem(column: str, indicator: str) -> str:
+    return (
+        f"{column} {indicator!r} feeds no KPI of the plan (a KPI declares it with the "
+        f"reference OTHER 'SDMX:{indicator}')"
+    )
+
+
+def action_problem(action: str) -> str | None:
+    """What is wrong with a row's ACTION (stripped, upper case), if anything."""
+    if action == "D":
+        return (
+            "ACTION D (delete) is refused: readings are never deleted; send the corrected "
+            "observation with ACTION R, which supersedes it (both stay in the log)"
+        )
+    if action not in APPEND | REPLACE:
+        return f"ACTION {action!r} is not I, A or R"
+    return None
+
+
+def dataflow_problem(feed: Feed, dataflow: str) -> str | None:
+    if feed.dataflow is not None and feed.dataflow != dataflow:
+        return f"KPI {feed.kpi.id} is fed by {feed.dataflow}, not {dataflow}"
+    return None
+
+
+def status_problem(status: str) -> str:
+    known = ", ".join(code for code in STATUSES if code)
+    return f"OBS_STATUS {status!r} is not one of {known}"
+
+
+def obs_value(text: str, multiplier: str | None) -> Decimal | None:
+    """An OBS_VALUE times 10 to its UNIT_MULT (None: the column is absent); empty or NaN: none."""
+    number = text.strip()
+    if not number or number == "NaN":
         return None
     try:
-        value = Decimal(text)
-        multiplier = int(row.get("UNIT_MULT", "").strip() or 0)
-        if not -30 <= multiplier <= 30:  # SDMX's CL_UNIT_MULT spans 0-12 (and negatives)
-            raise ValueError(multiplier)
-        return value * Decimal(10) ** multiplier if multiplier else value
+        value = Decimal(number)
+        exponent = int((multiplier or "").strip() or 0)
+        if not -30 <= exponent <= 30:  # SDMX's CL_UNIT_MULT spans 0-12 (and negatives)
+            raise ValueError(exponent)
+        return value * Decimal(10) ** exponent if exponent else value
     except (InvalidOperation, ValueError) as error:
-        raise SdmxRowError(f"OBS_VALUE {text!r} (UNIT_MULT {row.get('UNIT_MULT')!r})") from error
+        raise SdmxRowError(f"OBS_VALUE {number!r} (UNIT_MULT {multiplier!r})") from error

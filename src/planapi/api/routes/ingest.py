@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from planapi.api.routes.csv_records import NOT_UTF8, record_blocks, records
 from planapi.api.routes.sdmx import SDMX_CSV_TYPES, parse_sdmx_csv
 from planapi.api.routes.sdmx_json import SDMX_JSON_TYPES, parse_sdmx_json
 from planapi.api.runtime.nul import NUL, in_json_line, nul_path
@@ -61,33 +62,6 @@ class _Parsed:
         return _take(self, reading, line, self.limit)
 
 
-async def _records(body: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, str]]:
-    """(first line number, text) of each record; CSV records may span lines inside quotes."""
-    buffer, line_no, start, pending = b"", 0, 1, ""
-    async for chunk in body:
-        buffer += chunk
-        *complete, buffer = buffer.split(b"\n")
-        for raw in complete:
-            line_no += 1
-            text = _decode(raw, line_no)
-            pending = f"{pending}\n{text}" if pending else text
-            if pending.count('"') % 2:
-                continue  # a quoted field goes on
-            yield start, pending
-            pending, start = "", line_no + 1
-    if buffer or pending:
-        line_no += 1
-        text = _decode(buffer, line_no) if buffer else ""
-        yield start, f"{pending}\n{text}" if pending else text
-
-
-def _decode(raw: bytes, line_no: int) -> str:
-    try:
-        return raw.decode("utf-8").rstrip("\r")
-    except UnicodeDecodeError:
-        return f"\x00not-utf8:{line_no}"
-
-
 class _BadHeader(BadRecord):
     """Without a usable header no row can be read: one problem, not one per row."""
 
@@ -96,7 +70,10 @@ def _csv_parser() -> Callable[[str], dict[str, Any] | None]:
     header: list[str] = []
 
     def parse(text: str) -> dict[str, Any] | None:
-        row = next(csv.reader([text]), [])
+        try:
+            row = next(csv.reader([text]), [])
+        except csv.Error as error:  # a line break outside quotes: this line's problem
+            raise BadRecord(f"is not a CSV record: {error}") from error
         if not header:
             unknown = [name for name in row if name.strip() not in CSV_COLUMNS]
             if unknown or "kpi_id" not in row:
@@ -118,10 +95,10 @@ async def parse_body(body: AsyncIterator[bytes], is_csv: bool, limit: int) -> _P
         return await _parse_ndjson(body, limit)
     parsed = _Parsed()
     parse_csv = _csv_parser()
-    async for line, text in _records(body):
+    async for line, text in records(body):
         if not text.strip():
             continue
-        if text.startswith("\x00not-utf8:"):
+        if text.startswith(NOT_UTF8):
             parsed.problems.append(_bad_line(line, "is not UTF-8"))
             continue
         try:
@@ -253,7 +230,7 @@ async def _parse_sdmx(
     if is_json:
         parse_sdmx_json(b"".join([chunk async for chunk in body]), feeds(latest.state), parsed)
     else:
-        await parse_sdmx_csv(_records(body), feeds(latest.state), parsed)
+        await parse_sdmx_csv(record_blocks(body), feeds(latest.state), parsed)
     return parsed
 
 
