@@ -8,6 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -81,12 +82,13 @@ class Context:
     _figures: dict[FiguresKey, asyncio.Future[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.reading_loader = DataLoader(load_fn=self._load_readings)
-        self.implementing_loader = DataLoader(
-            load_fn=lambda ids: implementing(self.plans.plans, ids)
-        )
-        self.latest_loader = DataLoader(load_fn=self._load_latest)
-        self.execution_loader = DataLoader(load_fn=self._load_execution)
+        # The loaders' functions hold the services they read, never this context: a context
+        # holding loaders that hold it is a reference cycle, which kept every request's
+        # context and loaders until the collector ran (docs/performance.md, "The soak").
+        self.reading_loader = DataLoader(load_fn=partial(_load_readings, self.readings))
+        self.implementing_loader = DataLoader(load_fn=partial(_load_implementing, self.plans))
+        self.latest_loader = DataLoader(load_fn=partial(_load_latest, self.plans))
+        self.execution_loader = DataLoader(load_fn=partial(_load_execution, self.execution))
         self._current = {}
         self._figures = {}
 
@@ -122,14 +124,6 @@ class Context:
         action = await self.latest_loader.load(state.implements) if state.implements else None
         return compute(state, action, await seen, year)
 
-    async def _load_execution(self, keys: list[ExecutionKey]) -> list[dict[str, ActivityExecution]]:
-        assert self.execution is not None, "execution records need the database"
-        return [await self.execution.execution(plan_id, as_of) for plan_id, as_of in keys]
-
-    async def _load_latest(self, plan_ids: list[str]) -> list[PlanState | None]:
-        found = [await self.plans.plan(plan_id) for plan_id in plan_ids]
-        return [each.state if each else None for each in found]
-
     async def current_readings(self, plan_id: str) -> PlanReadings | None:
         """The plan's current readings of the total, caught up once for this request, or None
         where the service keeps none (then ask `reading_loader`)."""
@@ -149,12 +143,31 @@ class Context:
             return None
         return found.result()
 
-    async def _load_readings(self, keys: list[ReadingKey]) -> list[list[ReadingVersion]]:
-        groups: defaultdict[tuple[str, ReadingQuery], list[str]] = defaultdict(list)
-        for plan_id, kpi_id, query in keys:
-            groups[plan_id, query].append(kpi_id)
-        found: dict[ReadingKey, list[ReadingVersion]] = {}
-        for (plan_id, query), kpi_ids in groups.items():
-            per_kpi = await self.readings.readings(plan_id, kpi_ids, query)
-            found.update({(plan_id, kpi_id, query): per_kpi[kpi_id] for kpi_id in kpi_ids})
-        return [found[key] for key in keys]
+
+async def _load_readings(
+    readings: ReadingService, keys: list[ReadingKey]
+) -> list[list[ReadingVersion]]:
+    groups: defaultdict[tuple[str, ReadingQuery], list[str]] = defaultdict(list)
+    for plan_id, kpi_id, query in keys:
+        groups[plan_id, query].append(kpi_id)
+    found: dict[ReadingKey, list[ReadingVersion]] = {}
+    for (plan_id, query), kpi_ids in groups.items():
+        per_kpi = await readings.readings(plan_id, kpi_ids, query)
+        found.update({(plan_id, kpi_id, query): per_kpi[kpi_id] for kpi_id in kpi_ids})
+    return [found[key] for key in keys]
+
+
+async def _load_execution(
+    execution: ExecutionService | None, keys: list[ExecutionKey]
+) -> list[dict[str, ActivityExecution]]:
+    assert execution is not None, "execution records need the database"
+    return [await execution.execution(plan_id, as_of) for plan_id, as_of in keys]
+
+
+async def _load_implementing(plans: PlanService, plan_ids: list[str]) -> list[list[PlanState]]:
+    return await implementing(plans.plans, plan_ids)
+
+
+async def _load_latest(plans: PlanService, plan_ids: list[str]) -> list[PlanState | None]:
+    found = [await plans.plan(plan_id) for plan_id in plan_ids]
+    return [each.state if each else None for each in found]
