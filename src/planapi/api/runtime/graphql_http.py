@@ -117,7 +117,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         self.caching = caching
         self.batching = Batching()
         self.counters: Counter[str] = Counter()
-        self._preparer = Preparer(
+        self.preparer = Preparer(
             self.schema._schema,  # type: ignore[attr-defined]
             schema_fingerprint(self.schema.as_str()),
             caching.documents,
@@ -143,7 +143,7 @@ class CachingGraphQL(GraphQL[Context, None]):
                 return
             request = Request(scope, receive)
             prepared = (
-                self._preparer.prepare(
+                self.preparer.prepare(
                     scope["method"], raw, _protocol(self, request, headers), request
                 )
                 if raw
