@@ -192,4 +192,5 @@ async def test_the_cache_and_its_refusals_are_in_the_metrics(
     text = (await client.get("/metrics")).text
     assert "planapi_response_cache_hits_total" in text
     assert "planapi_response_cache_bytes" in text
+    assert "planapi_prepared_requests 1.0" in text  # the one body, memoised once
     assert 'planapi_graphql_http_requests_total{outcome="not_modified"}' in text

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from planapi.api.runtime.graphql_request import ANONYMOUS, audience_of, role_of
+from planapi.api.runtime.graphql_http import CachedResponse, CachingGraphQL
+from planapi.api.runtime.graphql_request import ANONYMOUS, audience_of, json_headers, role_of
+from planapi.api.runtime.http_caching import cache_headers, encode
 from planapi.api.runtime.response_cache import ENTRY_OVERHEAD, ByteLru
 from planapi.application.batching import Batcher
 from planapi.application.freshness import CoalescedHeads, Heads
@@ -27,6 +31,37 @@ def test_the_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -
     assert cache.stats.evictions == 1
     assert cache.stats.hits == 2
     assert cache.stats.misses == 1
+
+
+def test_many_small_answers_kept_by_the_view_hold_no_more_memory_than_the_bound() -> None:
+    """Thousands of distinct small queries (a version read each) fill a 1 MiB cache through the
+    view's own keeping: the memory they hold stays within the bound. orjson's answers carry
+    4 KiB of buffer each, and the key was not counted: 8x the bound before."""
+    bound = 2**20
+    cache: ByteLru[bytes, CachedResponse] = ByteLru(max_bytes=bound)
+    view: Any = SimpleNamespace(caching=SimpleNamespace(cache=cache))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for version in range(5_000):
+            titles = [{"title": f"Priority {n}"} for n in range(5)]
+            body = encode({"data": {"plan": {"title": "Baku", "priorities": titles}}})
+            etag = f'W/"{version:032x}"'
+            sent = [
+                *cache_headers(etag, "private, no-cache"),
+                *json_headers(body, "application/json"),
+            ]
+            key = (
+                b"fingerprint|" + b"%064x" % version + b'|{"id":"baku-2026","version":%d}' % version
+            )
+            CachingGraphQL._keep(view, key, CachedResponse(body, etag, sent), None)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert cache.stats.evictions > 0  # filled past its bound, many times over
+    assert cache.bytes <= bound
+    per_entry, counted = held / len(cache), cache.bytes / len(cache)
+    assert held <= 1.15 * bound, f"{held:,} B held: {per_entry:.0f} an entry, {counted:.0f} counted"
 
 
 def test_an_answer_larger_than_a_quarter_of_the_cache_is_not_kept() -> None:

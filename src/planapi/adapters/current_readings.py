@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -17,8 +18,9 @@ from planapi.domain.readings import Reading
 _HEAD = select(func.coalesce(func.max(reading_batches.c.id), 0).label("head")).subquery()
 _BY_ID = 10_000  # ids per statement (bound parameters: SQLite allows 32,766 since 3.32)
 # Rows fetched and converted at a time: a plan's whole total series (48,000 rows for 1,000
-# KPIs x 48 months) arrives in parts, the event loop served between them.
-_PART = 5_000
+# KPIs x 48 months) arrives in parts, the event loop served between them (a part of 1,000
+# rows: about 2 ms of conversion on the 2-core machine, unloaded).
+PART = 1_000
 
 
 class SqlTotalSeries:
@@ -72,5 +74,8 @@ async def _parts(
         yield (await conn.execute(statement)).all()
         return
     result = await conn.stream(statement)
-    async for rows in result.partitions(_PART):
+    async for rows in result.partitions(PART):
         yield rows
+        # The cursor fetches ahead: a part may come from its buffer without a wait on the
+        # database, so the loop is served here, not only when the driver waits.
+        await asyncio.sleep(0)

@@ -19,8 +19,9 @@ disaggregated series are not here: those questions keep the query path.
 Built in the background at start-up (`warm`: the plans that have readings, newest batch first),
 not by the first dashboard read: a read that comes while its plan is being built waits for it
 (the same lock as a catch-up) and then catches up from where the build left, so it is never
-older than its heads. A build applies its readings a slice at a time, yielding to the event loop
-between slices, so other requests are not held up behind a large plan.
+older than its heads. A build applies its readings, computes progress and reads the KPIs' latest
+readings a slice at a time (each ~2 ms), yielding to the event loop between slices, so other
+requests are not held up behind a large plan.
 """
 
 from __future__ import annotations
@@ -45,8 +46,14 @@ log = logging.getLogger("planapi.readings")
 # The KPIs of a plan's latest version, whose progress a warm-up computes ahead of the first read.
 KpisOf = Callable[[str], Awaitable[Iterable[Node]]]
 
-# Readings applied between two yields to the event loop: about 10 ms of work on this machine.
-SLICE = 4_000
+# Work done between two yields to the event loop while a summary is built, so a request that
+# arrives meanwhile waits at most about a slice (docs/architecture.md, "Current readings for
+# dashboards"): readings applied (about 2 ms on the 2-core machine, unloaded) ...
+SLICE = 1_000
+# ... and KPIs whose progress and standing are computed (each folds its ~48 periods: ~2 ms).
+KPI_SLICE = 50
+# ... and KPIs whose latest reading is read whole and decoded (~2 ms).
+LATEST_SLICE = 250
 
 
 @dataclass(slots=True)
@@ -214,7 +221,7 @@ class CurrentReadings:
             try:
                 summary = await self.plan(plan_id)
                 for index, kpi in enumerate(await kpis(plan_id) if kpis else ()):
-                    if index % 200 == 0:
+                    if index % KPI_SLICE == 0:
                         await asyncio.sleep(0)
                     summary.standing(kpi)
             except Exception as error:  # the database is away: the first read builds it
@@ -235,8 +242,11 @@ class CurrentReadings:
             for kpi in changed
             if kpi.newest is not None and (kpi.latest is None or kpi.latest.id != kpi.newest.id)
         }
-        if stale:
-            for reading in await self.source.readings(list(stale)):
+        ids = list(stale)
+        for start in range(0, len(ids), LATEST_SLICE):
+            # A catch-up changes a few KPIs (one statement); a build, every KPI: read and
+            # decoded a slice at a time, each statement's wait serving the loop.
+            for reading in await self.source.readings(ids[start : start + LATEST_SLICE]):
                 stale[reading.id].latest = reading
 
 

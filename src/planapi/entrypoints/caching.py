@@ -52,6 +52,7 @@ class ResponseCacheCollector(Collector):
             value=stats.misses if stats else 0,
         )
         yield from _flights(self.view)
+        yield _prepared(self.view)
         yield CounterMetricFamily(
             "planapi_response_cache_evictions",
             "Answers dropped to keep the cache within its bytes.",
@@ -82,6 +83,15 @@ class ResponseCacheCollector(Collector):
             "Answers the response cache holds.",
             value=len(cache) if cache else 0,
         )
+
+
+def _prepared(view: CachingGraphQL) -> Metric:
+    return GaugeMetricFamily(
+        "planapi_prepared_requests",
+        "Request bodies whose parsed form the server keeps, so a repeated query is not read "
+        "again (a bounded memo: api/runtime/preparing.py).",
+        value=len(view.preparer),
+    )
 
 
 def _flights(view: CachingGraphQL) -> Iterable[Metric]:

@@ -23,7 +23,8 @@ decoded by it instead of graphql-core's coercion, when it accepts them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -47,6 +48,7 @@ from graphql import (
 from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path, Undefined
+from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from planapi.api.runtime import direct_reading
@@ -74,6 +76,31 @@ class _Bail(Exception):
     """A closure met something it does not handle: execute the field the ordinary way."""
 
 
+def _weak_helpers(executor: Executor[Any]) -> GraphQLResolveInfoHelpers:
+    """graphql-core's resolver helpers (`info.async_helpers`), holding the executor weakly.
+
+    graphql-core builds them from the executor's bound methods and keeps them on it: a reference
+    cycle, so every execution's whole object graph (context, loaders, variables, collected
+    fields: ~80 objects) outlived its request until a collection found it — and what a young
+    collection promoted waited for a full one, which the server's thresholds put off for tens
+    of minutes (docs/performance.md, "The soak"). A resolver calls them only while its
+    execution runs, which holds the executor; after that there is nothing left to track."""
+    gather = weakref.WeakMethod(executor.gather_async_work)
+    track = weakref.WeakMethod(executor.track_async_work)
+
+    def gathered(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        method = gather()
+        assert method is not None, "gathered after its execution ended"
+        return method(values)
+
+    def tracked(values: Sequence[Any]) -> None:
+        method = track()
+        if method is not None:
+            method(values)
+
+    return GraphQLResolveInfoHelpers(gather=gathered, track=tracked)
+
+
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context, with pure subtrees completed by compiled closures."""
 
@@ -82,6 +109,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.async_helpers = _weak_helpers(self)
         manager = self.middleware_manager
         # A schema extension that wraps every resolver (tracing, say) must see every field.
         self._fast = self.enabled and not (manager is not None and manager._middleware_resolvers)

@@ -26,7 +26,7 @@ import contextvars
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -71,7 +71,7 @@ from planapi.api.runtime.http_protocol import (
     send_refusal,
 )
 from planapi.api.runtime.preparing import Prepared, Preparer
-from planapi.api.runtime.response_cache import ByteLru
+from planapi.api.runtime.response_cache import ByteLru, exact
 from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS
 from planapi.api.runtime.trusted import DocumentStore, PersistedQueryError
 from planapi.api.types.context import Context
@@ -117,7 +117,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         self.caching = caching
         self.batching = Batching()
         self.counters: Counter[str] = Counter()
-        self._preparer = Preparer(
+        self.preparer = Preparer(
             self.schema._schema,  # type: ignore[attr-defined]
             schema_fingerprint(self.schema.as_str()),
             caching.documents,
@@ -143,7 +143,7 @@ class CachingGraphQL(GraphQL[Context, None]):
                 return
             request = Request(scope, receive)
             prepared = (
-                self._preparer.prepare(
+                self.preparer.prepare(
                     scope["method"], raw, _protocol(self, request, headers), request
                 )
                 if raw
@@ -239,7 +239,7 @@ class CachingGraphQL(GraphQL[Context, None]):
     ) -> None:
         cache = self.caching.cache
         if cache is not None:
-            cache.put(key, entry, len(entry.body))
+            cache.put(key, replace(entry, body=exact(entry.body)), len(entry.body) + len(key))
         if flight is not None:
             flight.land(entry)
 

@@ -75,6 +75,10 @@ class Preparer:
         self._memo: OrderedDict[tuple[str, bytes], Prepared] = OrderedDict()
         self._parsed: OrderedDict[tuple[str, str | None], _Parsed] = OrderedDict()
 
+    def __len__(self) -> int:
+        """The request bodies memoised (at most MAX_MEMO_ENTRIES)."""
+        return len(self._memo)
+
     def prepare(self, method: str, raw: bytes, protocol: Any, request: Any) -> Prepared | None:
         """The request to execute and how it may be cached; None when strawberry should see
         it as sent (batches, bodies it will refuse)."""

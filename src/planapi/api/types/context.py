@@ -8,7 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -76,30 +76,33 @@ class Context:
         self._figures = {}
 
     # The loaders are made when a request first asks (most ask none: a plan's tree reads
-    # memory), then kept for the rest of it.
+    # memory), then kept for the rest of it. Their functions hold the services they read, never
+    # this context: a context holding loaders that hold it is a reference cycle, which kept
+    # every request's context and loaders until the collector ran (docs/performance.md, "The
+    # soak").
     @cached_property
     def reading_loader(self) -> DataLoader[ReadingKey, list[ReadingVersion]]:
         """One loader per request, so every KPI of a tree asking the same question shares one
         query."""
-        return DataLoader(load_fn=self._load_readings)
+        return DataLoader(load_fn=partial(_load_readings, self.readings))
 
     @cached_property
     def implementing_loader(self) -> DataLoader[str, list[PlanState]]:
         """Action plan id → the operational plans implementing it (latest versions), once a
         request."""
-        return DataLoader(load_fn=lambda ids: implementing(self.plans.plans, ids))
+        return DataLoader(load_fn=partial(_load_implementing, self.plans))
 
     @cached_property
     def latest_loader(self) -> DataLoader[str, PlanState | None]:
         """Plan id → its latest version, once a request (an operational plan's action plan,
         read by the budget and the implementation figures side by side)."""
-        return DataLoader(load_fn=self._load_latest)
+        return DataLoader(load_fn=partial(_load_latest, self.plans))
 
     @cached_property
     def execution_loader(self) -> DataLoader[ExecutionKey, dict[str, ActivityExecution]]:
         """(plan id, asOf) → what its execution records say, once a request (every activity
         asks)."""
-        return DataLoader(load_fn=self._load_execution)
+        return DataLoader(load_fn=partial(_load_execution, self.execution))
 
     async def implementation(
         self, state: PlanState, year: int | None, as_of: dt.datetime | None = None
@@ -133,14 +136,6 @@ class Context:
         action = await self.latest_loader.load(state.implements) if state.implements else None
         return compute(state, action, await seen, year)
 
-    async def _load_execution(self, keys: list[ExecutionKey]) -> list[dict[str, ActivityExecution]]:
-        assert self.execution is not None, "execution records need the database"
-        return [await self.execution.execution(plan_id, as_of) for plan_id, as_of in keys]
-
-    async def _load_latest(self, plan_ids: list[str]) -> list[PlanState | None]:
-        found = [await self.plans.plan(plan_id) for plan_id in plan_ids]
-        return [each.state if each else None for each in found]
-
     async def current_readings(self, plan_id: str) -> PlanReadings | None:
         """The plan's current readings of the total, caught up once for this request, or None
         where the service keeps none (then ask `reading_loader`)."""
@@ -160,12 +155,31 @@ class Context:
             return None
         return found.result()
 
-    async def _load_readings(self, keys: list[ReadingKey]) -> list[list[ReadingVersion]]:
-        groups: defaultdict[tuple[str, ReadingQuery], list[str]] = defaultdict(list)
-        for plan_id, kpi_id, query in keys:
-            groups[plan_id, query].append(kpi_id)
-        found: dict[ReadingKey, list[ReadingVersion]] = {}
-        for (plan_id, query), kpi_ids in groups.items():
-            per_kpi = await self.readings.readings(plan_id, kpi_ids, query)
-            found.update({(plan_id, kpi_id, query): per_kpi[kpi_id] for kpi_id in kpi_ids})
-        return [found[key] for key in keys]
+
+async def _load_readings(
+    readings: ReadingService, keys: list[ReadingKey]
+) -> list[list[ReadingVersion]]:
+    groups: defaultdict[tuple[str, ReadingQuery], list[str]] = defaultdict(list)
+    for plan_id, kpi_id, query in keys:
+        groups[plan_id, query].append(kpi_id)
+    found: dict[ReadingKey, list[ReadingVersion]] = {}
+    for (plan_id, query), kpi_ids in groups.items():
+        per_kpi = await readings.readings(plan_id, kpi_ids, query)
+        found.update({(plan_id, kpi_id, query): per_kpi[kpi_id] for kpi_id in kpi_ids})
+    return [found[key] for key in keys]
+
+
+async def _load_execution(
+    execution: ExecutionService | None, keys: list[ExecutionKey]
+) -> list[dict[str, ActivityExecution]]:
+    assert execution is not None, "execution records need the database"
+    return [await execution.execution(plan_id, as_of) for plan_id, as_of in keys]
+
+
+async def _load_implementing(plans: PlanService, plan_ids: list[str]) -> list[list[PlanState]]:
+    return await implementing(plans.plans, plan_ids)
+
+
+async def _load_latest(plans: PlanService, plan_ids: list[str]) -> list[PlanState | None]:
+    found = [await plans.plan(plan_id) for plan_id in plan_ids]
+    return [each.state if each else None for each in found]
