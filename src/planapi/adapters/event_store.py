@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Text, cast, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -203,6 +203,14 @@ class SqlEventStore:
         if upto_version is not None:
             query = query.where(events.c.version <= upto_version)
         return await self._fetch(query)
+
+    async def record(self, stream_id: str, version: int) -> Recorded | None:
+        # The payload as its stored text, decoded only if the event is read.
+        columns = [cast(c, Text).label("data") if c is events.c.data else c for c in _COLUMNS]
+        query = select(*columns).where(events.c.stream_id == stream_id, events.c.version == version)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else event_rows.deferred_from(row)
 
     async def read_backwards(
         self, stream_id: str, before_version: int, limit: int
