@@ -24,6 +24,7 @@ from sqlalchemy import Text, cast, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from planapi.adapters.database import reading
 from planapi.adapters.hashing import canonical
 from planapi.adapters.node_json import node_from_primitive, node_to_primitive
 from planapi.adapters.snapshot_format import decode_state, encode_state
@@ -119,7 +120,7 @@ class SqlSnapshotStore:
         below = version + 1
         for _ in range(_CANDIDATES):
             query = _candidate(stream_id, below)
-            async with self.engine.connect() as conn:
+            async with reading(self.engine) as conn:
                 row = (await conn.execute(query)).first()
             if row is None:
                 return None
