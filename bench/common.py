@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import statistics
 import time
@@ -16,7 +17,7 @@ from planapi.adapters.clock import SystemClock
 from planapi.adapters.database import create_engine
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.migrations import upgrade
-from planapi.adapters.snapshots import SqlSnapshotStore
+from planapi.adapters.snapshots import SqlSnapshotStore, UnkeyedSnapshotStore
 from planapi.application.plans import PlanService
 
 URL = os.environ.get(
@@ -42,13 +43,28 @@ async def scratch_schema() -> AsyncIterator[tuple[AsyncEngine, str]]:
         await admin.dispose()
 
 
+# One sealing key for every service of a run (and its child processes), as a deployment's key
+# file gives every process: a service with a key of its own would ignore the others' snapshots.
+SNAPSHOT_KEY = hashlib.sha256(b"planapi benchmarks: not a secret").digest()
+
+
 def service(
-    engine: AsyncEngine, *, snapshot_interval: int = 100, cache_size: int = 512
+    engine: AsyncEngine,
+    *,
+    snapshot_interval: int = 100,
+    cache_size: int = 512,
+    snapshots: bool = True,
 ) -> PlanService:
+    """`snapshots=False`: none read or written (no key), every version folded from its events."""
     clock = SystemClock()
+    store = (
+        SqlSnapshotStore(engine, clock, SNAPSHOT_KEY)
+        if snapshots
+        else UnkeyedSnapshotStore(engine, clock)
+    )
     return PlanService(
         SqlEventStore(engine, clock),
-        SqlSnapshotStore(engine, clock),
+        store,
         default_actor="bench",
         snapshot_interval=snapshot_interval,
         cache_size=cache_size,

@@ -3,13 +3,17 @@ operational plan of 500 activities over 4 years (budget by priority and by sourc
 implementation figures per priority and output) beside an action plan of 1,000 KPIs; and the
 dashboard rollup (`progressSummary(year:)` of both plans, each priority and outcome: KPI counts
 and implementation figures). Every sample uses new services (no cached version, no cached
-answer: the response cache is an HTTP layer this bypasses). Baseline, same run: the plain tree
-read of both plans, cold too. The collector is frozen after the warm-up, as the served
-process freezes it after start-up.
+answer: the response cache is an HTTP layer this bypasses). Each query twice, in the same
+rounds: with the sealed snapshots as deployed (a key shared by every service, as a key file is
+by every process; the build's two large changes wrote one each), and without (no key: folded
+from the events). Baseline, same run: the plain tree read of both plans, cold and folded from
+the events. The collector is frozen after the warm-up, as the served process freezes it after
+start-up.
 
 `BENCH_BASE_SRC=/path/to/other/src` also runs the first dashboard and the tree with that
 tree's planapi, on the same data, in `BENCH_ROUNDS` rounds alternating with this tree's (one
-process each): the before/after of a change."""
+process each; the base without snapshots, as it deployed on PostgreSQL by default, this tree
+with them): the before/after of a change."""
 
 from __future__ import annotations
 
@@ -66,7 +70,7 @@ query {{
 """
 # The dashboard rollup of issue 16: KPI counts and implementation figures of both plans, per
 # priority and outcome too, in one query.
-ROLLUP_LABEL = "progressSummary of both plans, per priority and outcome"
+ROLLUP_LABEL = "rollup: progressSummary, plans + priorities + outcomes"
 SUMMARY = (
     f"progressSummary(year: 2027) {{ kpis onTrack withoutData implementation {{ {FIGURES} }} }}"
 )
@@ -156,9 +160,9 @@ def _activity(i: int) -> AddNode:
     return AddNode(NodeKind.ACTIVITY, f"Activity {i}", id=f"a{i}", values=values)
 
 
-async def _sample(engine: object, schema: object, query: str) -> float:
+async def _sample(engine: object, schema: object, query: str, snapshots: bool) -> float:
     clock = SystemClock()
-    plans = service(engine)  # type: ignore[arg-type]  # new: nothing cached
+    plans = service(engine, snapshots=snapshots)  # type: ignore[arg-type]  # new: nothing cached
     context = Context(
         plans=plans,
         readings=ReadingService(
@@ -169,40 +173,71 @@ async def _sample(engine: object, schema: object, query: str) -> float:
         execution=ExecutionService(SqlExecutionStore(engine, clock), plans),  # type: ignore[arg-type]
         principal=system("bench"),
     )
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = await schema.execute(query, context_value=context)  # type: ignore[attr-defined]
     elapsed = time.perf_counter() - start
     assert not result.errors, result.errors
+    _CPU.append(time.process_time() - cpu)
     return elapsed
 
 
-async def _round(engine: object, queries: dict[str, str], samples: int) -> dict[str, float]:
-    """p50 (ms) of each query, cold, their samples interleaved."""
+# This process's CPU time of each sample, beside its wall time: on the shared machine the wall
+# time swings with the load; the CPU time much less (the server's share is not in it).
+_CPU: list[float] = []
+
+
+# (name, query, read from the snapshots as deployed?)
+Case = tuple[str, str, bool]
+
+
+async def _round(engine: object, cases: list[Case], samples: int) -> dict[str, float]:
+    """p50 (ms) of each case, cold, their samples interleaved."""
     schema = build_schema()
-    for query in queries.values():  # warm the parser and validation caches, not the data
-        await _sample(engine, schema, query)
+    for _, query, snapshots in cases:  # warm the parser and validation caches, not the data
+        await _sample(engine, schema, query, snapshots)
     # As the served process does after start-up (entrypoints/asgi.py): what is built by now
     # lives on, and full collections during a cold fold should not re-scan it.
     gc.freeze()
-    found: dict[str, list[float]] = {name: [] for name in queries}
+    found: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+    cpu: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     for _ in range(samples):
-        for name, query in queries.items():
-            found[name].append(await _sample(engine, schema, query))
-    return {name: p50_ms(each) for name, each in found.items()}
+        for name, query, snapshots in cases:
+            found[name].append(await _sample(engine, schema, query, snapshots))
+            cpu[name].append(_CPU[-1])
+    return {
+        **{name: p50_ms(each) for name, each in found.items()},
+        **{f"{name} cpu": p50_ms(each) for name, each in cpu.items()},
+    }
+
+
+def _cases(snapshots: bool) -> list[Case]:
+    suffix = "" if snapshots else " (events)"
+    return [
+        (f"tree{suffix}", TREE, snapshots),
+        (f"dashboard{suffix}", DASHBOARD, snapshots),
+        (f"rollup{suffix}", ROLLUP, snapshots),
+    ]
 
 
 async def child(schema: str) -> None:
     """`python -m bench.operational <schema>`: one round in this process (whichever planapi
-    is first on its path), its p50s printed as JSON."""
+    is first on its path), its p50s printed as JSON. `BENCH_SNAPSHOTS=0`: without snapshots
+    (the base tree's default on PostgreSQL, and its snapshots would replace this tree's)."""
+    snapshots = os.environ.get("BENCH_SNAPSHOTS", "1") == "1"
     engine = create_engine(URL, connect_args={"server_settings": {"search_path": schema}})
+    cases = [(name, query, snapshots) for name, query in (("dashboard", DASHBOARD), ("tree", TREE))]
     try:
-        print(json.dumps(await _round(engine, {"dashboard": DASHBOARD, "tree": TREE}, SAMPLES)))
+        print(json.dumps(await _round(engine, cases, SAMPLES)))
     finally:
         await engine.dispose()
 
 
-def _in_process(src: str, schema: str) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{ROOT}"}
+def _in_process(src: str, schema: str, snapshots: bool) -> dict[str, float]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{src}{os.pathsep}{ROOT}",
+        "BENCH_SNAPSHOTS": "1" if snapshots else "0",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "bench.operational", schema],
         env=env,
@@ -220,31 +255,45 @@ async def main() -> None:
     )
     base = os.environ.get("BENCH_BASE_SRC")
     async with scratch_schema() as (engine, schema):
-        plans = service(engine)
+        plans = service(engine)  # with snapshots, as deployed: its writes save them
         await build(plans, ExecutionService(SqlExecutionStore(engine, SystemClock()), plans))
-        queries = {"dashboard": DASHBOARD, "tree": TREE, "rollup": ROLLUP}
-        here = await _round(engine, queries, SAMPLES)
+        stored = (
+            await plans.snapshots.versions("plan:action"),
+            await plans.snapshots.versions("plan:ops"),
+        )
+        here = await _round(engine, _cases(True) + _cases(False), SAMPLES)
         if base:
             this = str(ROOT / "src")
             rounds: dict[str, list[dict[str, float]]] = {"base": [], "this": []}
             for _ in range(ROUNDS):  # interleaved: the load drifts alike for both
-                rounds["base"].append(await asyncio.to_thread(_in_process, base, schema))
-                rounds["this"].append(await asyncio.to_thread(_in_process, this, schema))
+                rounds["base"].append(await asyncio.to_thread(_in_process, base, schema, False))
+                rounds["this"].append(await asyncio.to_thread(_in_process, this, schema, True))
+    print(f"  snapshots stored: action plan at versions {stored[0]}, operational plan {stored[1]}")
     _report(here, rounds if base else None)
 
 
 def _report(here: dict[str, float], rounds: dict[str, list[dict[str, float]]] | None) -> None:
-    tree = here["tree"]
-    row("plain tree read of both plans, cold (baseline)", f"{tree:,.2f} ms p50")
-    for name, label in (("dashboard", "budget x2 + implementation"), ("rollup", ROLLUP_LABEL)):
-        row(
-            f"dashboard: {label}, cold",
-            f"{here[name]:,.2f} ms p50",
-            f"{here[name] / tree:,.2f}x the tree read",
-            "target <= 20 ms: " + ("met" if here[name] <= 20 else "NOT met"),
-        )
+    tree = here["tree (events)"]
+    print("  (p50 wall time; in brackets this process's CPU time, p50)")
+    for key, label in (
+        ("tree (events)", "tree read of both plans, folded from events (baseline)"),
+        ("tree", "tree read of both plans, from snapshots"),
+    ):
+        row(label, f"{here[key]:,.2f} ms ({here[key + ' cpu']:,.1f})")
+    labels = (("dashboard", "dashboard: budget x2 + implementation"), ("rollup", ROLLUP_LABEL))
+    for name, label in labels:
+        for key, how in ((f"{name} (events)", "from events"), (name, "from snapshots")):
+            row(
+                f"{label}, {how}",
+                f"{here[key]:,.2f} ms ({here[key + ' cpu']:,.1f})",
+                f"{here[key] / tree:,.2f}x the tree read",
+                "target <= 20 ms: " + ("met" if here[key] <= 20 else "NOT met"),
+            )
     if rounds:
-        print(f"  A/B, {ROUNDS} interleaved rounds of {SAMPLES} samples, medians of their p50s:")
+        print(
+            f"  A/B, {ROUNDS} interleaved rounds of {SAMPLES} samples, medians of their p50s "
+            "(base without snapshots, this tree with them):"
+        )
         for name in ("tree", "dashboard"):
             before = statistics.median(r[name] for r in rounds["base"])
             after = statistics.median(r[name] for r in rounds["this"])

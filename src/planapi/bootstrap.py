@@ -243,7 +243,8 @@ def snapshot_store(engine: AsyncEngine, clock: Clock, settings: Settings) -> Sql
     if path is None:
         logging.getLogger("planapi.snapshots").warning(
             "no PLANAPI_SNAPSHOT_KEY_FILE: snapshots are off, every version is folded from "
-            "the events (docs/security.md)"
+            "the events, so cold reads of large plans decode their whole log; give every "
+            "process the same key file (docs/security.md)"
         )
         return UnkeyedSnapshotStore(engine, clock)
     return SqlSnapshotStore(engine, clock, load_or_create_key(path))

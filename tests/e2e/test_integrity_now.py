@@ -5,6 +5,7 @@ plan's verification covers the plan's own readings unless asked for all of them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import stat
@@ -20,6 +21,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from planapi.adapters.snapshot_format import decode_state, encode_state
 from planapi.adapters.tables import event_nodes, events, snapshots
 from planapi.config import Settings
 from planapi.entrypoints.asgi import create_app
@@ -141,7 +143,7 @@ async def test_a_forged_snapshot_is_ignored_after_a_restart_and_reported_by_veri
     genuine = (await graphql('{ plan(id: "baku-2026") { title version hash } }'))["data"]["plan"]
     where = (snapshots.c.stream_id == "plan:baku-2026") & (snapshots.c.version == 2)
     async with raw_engine.connect() as conn:
-        state = (await conn.execute(select(snapshots.c.state).where(where))).scalar_one()
+        payload = (await conn.execute(select(snapshots.c.payload).where(where))).scalar_one()
     key_file = Path(str(settings.snapshot_key_file))
     assert stat.S_IMODE((await asyncio.to_thread(key_file.stat)).st_mode) == 0o600
 
@@ -149,8 +151,9 @@ async def test_a_forged_snapshot_is_ignored_after_a_restart_and_reported_by_veri
         async with raw_engine.begin() as conn:
             await conn.execute(sql_update(snapshots).where(where).values(state={}))
     async with guards_lifted(raw_engine, "snapshots") as conn:  # ... unless its guard is lifted
-        forged = {**state, "title": "A forged plan"}
-        await conn.execute(sql_update(snapshots).where(where).values(state=forged))
+        # A well-formed state, as the snapshot's own format writes it, under the old seal.
+        forged = encode_state(dataclasses.replace(decode_state(payload), title="A forged plan"))
+        await conn.execute(sql_update(snapshots).where(where).values(payload=forged))
 
     caplog.set_level(logging.WARNING, logger="planapi.snapshots")
     async with restarted(settings, admin_token) as http:

@@ -14,7 +14,7 @@ from planapi.domain.activity_values import (
     FundingSource,
     Share,
 )
-from planapi.domain.allocation import breakdown, split
+from planapi.domain.allocation import breakdown, split, split_cents
 from planapi.domain.implementation import tally
 from planapi.domain.nodes import Node, NodeKind, Region
 
@@ -80,6 +80,18 @@ def test_a_split_is_within_a_centime_of_the_exact_share(
     whole = sum(shares)
     for part, weight in zip(parts, shares, strict=True):
         assert abs(part - amount * weight / whole) < Decimal("0.01")
+
+
+@given(st.integers(-(10**9), 10**11), st.integers(1, 9))
+def test_an_equal_split_is_the_largest_remainder_split(cents: int, keys: int) -> None:
+    # Hamilton's method spelled out: floors, then a centime each by largest remainder, ties to
+    # the earlier key. The equal-weights shortcut must give exactly this.
+    shares = [divmod(cents, keys) for _ in range(keys)]
+    parts = [floor for floor, _ in shares]
+    for i in sorted(range(keys), key=lambda i: (-shares[i][1], i))[: cents - sum(parts)]:
+        parts[i] += 1
+
+    assert split_cents(cents, [Decimal(1)] * keys) == parts
 
 
 def test_an_even_split_gives_the_odd_centime_to_the_first() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import msgspec
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from planapi.adapters.failures import watch
 from planapi.adapters.hashing import canonical_text
@@ -41,6 +43,17 @@ def seeds_itself(engine: AsyncEngine) -> bool:
     """The embedded SQLite default starts with the demo plan when it holds none; a shared
     PostgreSQL holds only what its operators and callers put in."""
     return is_sqlite(engine)
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for ONE read statement, which commits on its own: on asyncpg no BEGIN
+    before it and no ROLLBACK after it, one round trip where a transaction takes three (a cold
+    read of a plan makes three such reads, and on a loaded machine each round trip is a
+    context switch to the server and back). Never for several statements that must agree, nor
+    for a server-side cursor (which needs a transaction)."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def deployment_engine(

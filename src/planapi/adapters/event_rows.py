@@ -8,6 +8,8 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgspec
+
 from planapi.adapters.codec import decode_event, decode_info, encode_info
 from planapi.adapters.hashing import GENESIS, event_hash, event_hash_of_text
 from planapi.adapters.proposal_codec import decode_proposal_event, encode_any, is_proposal_type
@@ -105,6 +107,24 @@ def recorded_from(row: Any) -> Recorded:
         info=decode_info(row.meta),
         recorded_at=row.recorded_at,
         hash=bytes(row.hash),
+    )
+
+
+def deferred_from(row: Any) -> Recorded:
+    """`recorded_from` of a row whose `data` is the stored JSON text, decoded when first read."""
+    type_, schema_version, text = row.type, row.schema_version, row.data
+
+    def decode() -> PlanEvent:
+        return decode_event(type_, schema_version, msgspec.json.decode(text))
+
+    return Recorded.deferred(
+        row.stream_id,
+        row.version,
+        row.position,
+        decode,
+        decode_info(row.meta),
+        row.recorded_at,
+        bytes(row.hash),
     )
 
 

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Text, cast, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters import event_checks, event_rows
-from planapi.adapters.database import is_sqlite
+from planapi.adapters.database import is_sqlite, reading
 from planapi.adapters.event_rows import event_row, key_row, recorded_from
 from planapi.adapters.failures import committing, connection_lost
 from planapi.adapters.postgres_append import insert_postgres
@@ -182,7 +182,7 @@ class SqlEventStore:
 
     async def latest_version(self, stream_id: str) -> int:
         query = select(func.max(events.c.version)).where(events.c.stream_id == stream_id)
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             return (await conn.execute(query)).scalar() or 0
 
     async def version_at(self, stream_id: str, instant: dt.datetime) -> int:
@@ -203,6 +203,14 @@ class SqlEventStore:
         if upto_version is not None:
             query = query.where(events.c.version <= upto_version)
         return await self._fetch(query)
+
+    async def record(self, stream_id: str, version: int) -> Recorded | None:
+        # The payload as its stored text, decoded only if the event is read.
+        columns = [cast(c, Text).label("data") if c is events.c.data else c for c in _COLUMNS]
+        query = select(*columns).where(events.c.stream_id == stream_id, events.c.version == version)
+        async with reading(self.engine) as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else event_rows.deferred_from(row)
 
     async def read_backwards(
         self, stream_id: str, before_version: int, limit: int
@@ -269,7 +277,7 @@ class SqlEventStore:
             .group_by(events.c.stream_id)
             .order_by(func.min(events.c.position))
         )
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             rows = (await conn.execute(query)).all()
         return {stream_id: latest for stream_id, latest, _ in rows}
 
@@ -296,6 +304,6 @@ class SqlEventStore:
         return await event_checks.verify_index(self.engine, stream_id)
 
     async def _fetch(self, query: Any) -> list[Recorded]:
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             rows = (await conn.execute(query)).all()
         return [recorded_from(row) for row in rows]

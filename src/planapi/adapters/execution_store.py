@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters.advisory_locks import scoped
-from planapi.adapters.database import is_sqlite
+from planapi.adapters.database import is_sqlite, reading
 from planapi.adapters.failures import committing
 from planapi.adapters.hashing import GENESIS, canonical, timestamp
 from planapi.adapters.tables import execution_records as table
@@ -169,7 +169,7 @@ class SqlExecutionStore:
         query = select(*_READ).where(table.c.plan_id == plan_id).order_by(table.c.id)
         if as_of is not None:
             query = query.where(table.c.recorded_at <= as_of)
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             rows = await conn.execute(query)
             return [_stored(row) for row in rows]
 

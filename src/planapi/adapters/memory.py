@@ -134,6 +134,10 @@ class MemoryEventStore:
         rows = self._streams.get(stream_id, [])
         return [row.recorded for row in rows[max(after_version, 0) : upto_version]]
 
+    async def record(self, stream_id: str, version: int) -> Recorded | None:
+        rows = self._streams.get(stream_id, [])
+        return rows[version - 1].recorded if 1 <= version <= len(rows) else None
+
     async def read_backwards(
         self, stream_id: str, before_version: int, limit: int
     ) -> list[Recorded]:

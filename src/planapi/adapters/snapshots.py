@@ -1,12 +1,14 @@
-"""Snapshots of plan states every K versions, so reading version N folds only a few events.
+"""Snapshots of plan states every K versions and after large changes, so reading version N
+folds only a few events.
 
 Snapshots are a cache of the log, not part of the record: they may be deleted at any time, and a
-snapshot written in an older format is ignored rather than read. Each is sealed (migration 0007):
-bound to the chain hash of its version and authenticated by an HMAC-SHA256 with a key kept
-outside the database (`adapters.snapshot_key`), so a row changed behind the app's back (the
-table refuses UPDATE; an insider can drop the trigger) is noticed when loading, logged once,
-and ignored: the version is folded from the events instead. `PlanService.verify` re-folds
-every snapshot's version and compares.
+snapshot in a format this code does not read is ignored. Format 2 (MessagePack,
+`adapters.snapshot_format`) is written; format 1 (JSON, the functions below) is still read.
+Each is sealed (migration 0007): bound to the chain hash of its version and authenticated by
+an HMAC-SHA256 with a key kept outside the database (`adapters.snapshot_key`), so a row changed
+behind the app's back (the table refuses UPDATE; an insider can drop the trigger) is noticed
+when loading, logged once, and ignored: the version is folded from the events instead.
+`PlanService.verify` re-folds every snapshot's version and compares.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from sqlalchemy import Text, cast, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from planapi.adapters.database import reading
 from planapi.adapters.hashing import canonical
 from planapi.adapters.node_json import node_from_primitive, node_to_primitive
+from planapi.adapters.snapshot_format import decode_state, encode_state
 from planapi.adapters.snapshot_texts import languages_from_primitive, languages_to_primitive
 from planapi.adapters.tables import events, snapshots
 from planapi.application.ports import Clock
@@ -32,7 +36,11 @@ from planapi.domain.links import Link, LinkRelation
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState
 from planapi.domain.plan_kinds import PlanKind
 
-SNAPSHOT_FORMAT = 1
+# Written from now on: MessagePack (`adapters.snapshot_format`), decoded straight into the
+# domain's dataclasses. Format 1 (JSON, below) is still read, and replaced when next saved.
+SNAPSHOT_FORMAT = 2
+JSON_FORMAT = 1
+_READ = (JSON_FORMAT, SNAPSHOT_FORMAT)
 # Sealed snapshots looked at per load, newest first, before folding from the start instead.
 _CANDIDATES = 4
 
@@ -95,78 +103,80 @@ class SqlSnapshotStore:
         self._key = key if key is not None else secrets.token_bytes(32)
         self._warned: set[tuple[str, int]] = set()
 
-    def seal(self, stream_id: str, version: int, chain_hash: bytes, state_text: bytes) -> bytes:
-        message = canonical([stream_id, version, chain_hash.hex()]) + b"\x00" + state_text
+    def seal(
+        self, stream_id: str, version: int, chain_hash: bytes, body: bytes, fmt: int = 1
+    ) -> bytes:
+        """The HMAC over what a snapshot says it is (and, from format 2 on, its format) and
+        its bytes as stored."""
+        names: list[object] = [stream_id, version, chain_hash.hex()]
+        if fmt != JSON_FORMAT:
+            names.append(fmt)
+        message = canonical(names) + b"\x00" + body
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
     async def nearest(self, stream_id: str, version: int) -> PlanState | None:
-        query = (
-            select(
-                snapshots.c.version,
-                cast(snapshots.c.state, Text).label("state"),
-                snapshots.c.chain_hash,
-                snapshots.c.seal,
-                events.c.hash,
+        # The newest first, alone: its bytes are most of what is read. Older ones only when
+        # its seal fails.
+        below = version + 1
+        for _ in range(_CANDIDATES):
+            query = _candidate(stream_id, below)
+            async with reading(self.engine) as conn:
+                row = (await conn.execute(query)).first()
+            if row is None:
+                return None
+            state = self._open(stream_id, row)
+            if state is not None:
+                return state
+            below = row.version
+        return None
+
+    def _open(self, stream_id: str, row: Any) -> PlanState | None:
+        """The row's state when its seal holds and it decodes; otherwise None, logged once."""
+        body = _body(row)
+        problem = self._seal_problem(stream_id, row.version, bytes(row.hash), row, body)
+        if problem is None:
+            try:
+                return _decode(row.schema_version, body)
+            except msgspec.DecodeError as error:
+                problem = f"its sealed content does not decode ({error})"
+        if (stream_id, row.version) not in self._warned:
+            self._warned.add((stream_id, row.version))
+            log.warning(
+                "snapshot of %s version %d ignored: %s; folding from the events",
+                stream_id,
+                row.version,
+                problem,
             )
-            .join(
-                events,
-                (events.c.stream_id == snapshots.c.stream_id)
-                & (events.c.version == snapshots.c.version),
-            )
-            .where(
-                snapshots.c.stream_id == stream_id,
-                snapshots.c.version <= version,
-                snapshots.c.schema_version == SNAPSHOT_FORMAT,
-                snapshots.c.seal.is_not(None),  # written before sealing (0007): ignored
-            )
-            .order_by(snapshots.c.version.desc())
-            .limit(_CANDIDATES)
-        )
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        for row in rows:
-            text = row.state.encode()
-            problem = self._seal_problem(stream_id, row.version, bytes(row.hash), row, text)
-            if problem is None:
-                return state_from_primitive(msgspec.json.decode(text))
-            if (stream_id, row.version) not in self._warned:
-                self._warned.add((stream_id, row.version))
-                log.warning(
-                    "snapshot of %s version %d ignored: %s; folding from the events",
-                    stream_id,
-                    row.version,
-                    problem,
-                )
         return None
 
     def _seal_problem(
-        self, stream_id: str, version: int, chain_hash: bytes, row: Any, text: bytes
+        self, stream_id: str, version: int, chain_hash: bytes, row: Any, body: bytes
     ) -> str | None:
         if row.seal is None:
             return "it is unsealed (written before migration 0007)"
         if row.chain_hash is None or not hmac.compare_digest(bytes(row.chain_hash), chain_hash):
             return "it is bound to another chain hash than its version's"
-        expected = self.seal(stream_id, version, chain_hash, text)
+        expected = self.seal(stream_id, version, chain_hash, body, row.schema_version)
         if not hmac.compare_digest(bytes(row.seal), expected):
             return "its seal does not match its content (altered, or sealed with another key)"
         return None
 
     async def save(self, stream_id: str, state: PlanState, chain_hash: bytes) -> None:
-        primitive = state_to_primitive(state)
-        # The engine writes JSON columns in this same canonical encoding: the seal covers the
-        # bytes as stored.
-        seal = self.seal(stream_id, state.version, chain_hash, canonical(primitive))
+        payload = encode_state(state)
+        seal = self.seal(stream_id, state.version, chain_hash, payload, SNAPSHOT_FORMAT)
         row = {
             "stream_id": stream_id,
             "version": state.version,
             "schema_version": SNAPSHOT_FORMAT,
-            "state": primitive,
+            "state": None,  # JSON null: from format 2 on, the state is the payload
+            "payload": payload,
             "created_at": self.clock.now(),
             "chain_hash": chain_hash,
             "seal": seal,
         }
-        # A row for this version that does not carry this seal (unsealed, forged, another key)
-        # is replaced: the table refuses UPDATE but a snapshot, being a cache, may be deleted.
+        # A row for this version that does not carry this seal (unsealed, forged, another key,
+        # an older format) is replaced: the table refuses UPDATE but a snapshot, being a cache,
+        # may be deleted.
         stale = delete(snapshots).where(
             snapshots.c.stream_id == stream_id,
             snapshots.c.version == state.version,
@@ -189,26 +199,76 @@ class SqlSnapshotStore:
             return list((await conn.execute(query)).scalars())
 
     async def check(self, stream_id: str, state: PlanState, chain_hash: bytes) -> str | None:
-        query = select(
-            cast(snapshots.c.state, Text).label("state"),
-            snapshots.c.schema_version,
-            snapshots.c.chain_hash,
-            snapshots.c.seal,
-        ).where(snapshots.c.stream_id == stream_id, snapshots.c.version == state.version)
+        query = select(*_STORED).where(
+            snapshots.c.stream_id == stream_id, snapshots.c.version == state.version
+        )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        if row is None or row.schema_version != SNAPSHOT_FORMAT:
+        if row is None or row.schema_version not in _READ:
             return None  # deleted meanwhile, or of a format never read: harmless
-        text = row.state.encode()
-        try:
-            stored = canonical(msgspec.json.decode(text))
-        except msgspec.DecodeError:
-            stored = b""
-        if stored != canonical(state_to_primitive(state)):
+        body = _body(row)
+        if not _holds(row.schema_version, body, state):
             return "its state differs from the plan folded from the events"
         if row.seal is None:
             return None  # the right content, but ignored when loading: harmless
-        return self._seal_problem(stream_id, state.version, chain_hash, row, text)
+        return self._seal_problem(stream_id, state.version, chain_hash, row, body)
+
+
+_STORED = (
+    snapshots.c.version,
+    snapshots.c.schema_version,
+    cast(snapshots.c.state, Text).label("state"),
+    snapshots.c.payload,
+    snapshots.c.chain_hash,
+    snapshots.c.seal,
+)
+
+
+def _candidate(stream_id: str, below: int) -> Any:
+    """The newest snapshot of a format this reads below version `below`, with its version's
+    chain hash (the seal is bound to it); unsealed ones (before 0007) are never read."""
+    return (
+        select(*_STORED, events.c.hash)
+        .join(
+            events,
+            (events.c.stream_id == snapshots.c.stream_id)
+            & (events.c.version == snapshots.c.version),
+        )
+        .where(
+            snapshots.c.stream_id == stream_id,
+            snapshots.c.version < below,
+            snapshots.c.schema_version.in_(_READ),
+            snapshots.c.seal.is_not(None),
+        )
+        .order_by(snapshots.c.version.desc())
+        .limit(1)
+    )
+
+
+def _body(row: Any) -> bytes:
+    """The bytes a snapshot's seal covers: format 1's JSON text, or the payload."""
+    if row.schema_version == JSON_FORMAT:
+        return row.state.encode()  # type: ignore[no-any-return]
+    return bytes(row.payload) if row.payload is not None else b""
+
+
+def _decode(fmt: int, body: bytes) -> PlanState:
+    if fmt == JSON_FORMAT:
+        return state_from_primitive(msgspec.json.decode(body))
+    return decode_state(body)
+
+
+def _holds(fmt: int, body: bytes, state: PlanState) -> bool:
+    """Whether the stored bytes say exactly `state`."""
+    try:
+        if fmt == JSON_FORMAT:
+            return canonical(msgspec.json.decode(body)) == canonical(state_to_primitive(state))
+        # The bytes this code writes for it, or (written by an older release of format 2, a
+        # field added since) the same state once decoded; a NaN stored before today's rules
+        # is unequal to itself, but its bytes are not.
+        return body == encode_state(state) or decode_state(body) == state
+    except msgspec.DecodeError:
+        return False
 
 
 class UnkeyedSnapshotStore(SqlSnapshotStore):
@@ -222,6 +282,6 @@ class UnkeyedSnapshotStore(SqlSnapshotStore):
         return None
 
     def _seal_problem(
-        self, stream_id: str, version: int, chain_hash: bytes, row: Any, text: bytes
+        self, stream_id: str, version: int, chain_hash: bytes, row: Any, body: bytes
     ) -> str | None:
         return None  # without the key a seal proves nothing either way

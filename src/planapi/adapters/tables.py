@@ -95,12 +95,15 @@ snapshots = Table(
     Column("stream_id", Text, nullable=False),
     Column("version", Integer, nullable=False),
     Column("schema_version", Integer, nullable=False),
+    # Format 1's state as JSON; JSON null from format 2 on, whose state is `payload`.
     Column("state", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     # The chain hash of `version` in the log, and an HMAC-SHA256 (key outside the database)
     # over stream, version, chain hash and the state's bytes; null before migration 0007.
     Column("chain_hash", LargeBinary, nullable=True),
     Column("seal", LargeBinary, nullable=True),
+    # Format 2 on: the state as MessagePack (adapters/snapshot_format.py); null before 0014.
+    Column("payload", LargeBinary, nullable=True),
     PrimaryKeyConstraint("stream_id", "version"),
 )
 

@@ -35,7 +35,7 @@ from planapi.domain.errors import (
     VersionConflictError,
     VersionNotFoundError,
 )
-from planapi.domain.events import AmendmentInfo, Authority
+from planapi.domain.events import AmendmentInfo, Authority, PlanEvent
 from planapi.domain.history import blame, node_history
 from planapi.domain.nodes import Node
 from planapi.domain.plan import PlanState, fold
@@ -45,6 +45,9 @@ if TYPE_CHECKING:  # it imports this module
 
 STREAM_PREFIX = "plan:"
 MAX_PAGE = 100
+# The fewest facts folded since the last snapshot that make the next state worth one (besides
+# every `snapshot_interval` versions): decoding a fact costs about what a snapshot's node does.
+SNAPSHOT_FACTS = 256
 
 
 def stream_of(plan_id: str) -> str:
@@ -311,17 +314,35 @@ class PlanService:
         # From a cached version close below it rather than a snapshot: fewer events to read, and
         # the two versions share their unchanged nodes in memory (a decoded snapshot shares none).
         base = self._cached_below(plan_id, version) or await self.snapshots.nearest(stream, version)
+        if base is not None and base.version == version:
+            # A snapshot of this very version: its record says who made it and when; its
+            # changes, already in the snapshot, are decoded only if someone asks for them.
+            record = await self.events.record(stream, version)
+            return None if record is None else self._keep(PlanVersion(base, record))
         after = base.version if base else 0
         # Always read version N itself: its record says who made it and when.
         records = await self.events.read(stream, min(after, version - 1), version)
         if not records or records[-1].version != version:
             return None
-        state = fold((r.event for r in records if r.version > after), base)
-        found = PlanVersion(state, records[-1])
-        self.versions.put((plan_id, version), found)
-        if version - after >= self.snapshot_interval:
-            await self.snapshots.save(stream, state, records[-1].hash)
+        folded = [r.event for r in records if r.version > after]
+        found = self._keep(PlanVersion(fold(folded, base), records[-1]))
+        if self._worth_a_snapshot(version - after, folded, found.state):
+            await self.snapshots.save(stream, found.state, records[-1].hash)
         return found
+
+    def _keep(self, found: PlanVersion) -> PlanVersion:
+        self.versions.put((found.state.id, found.state.version), found)
+        return found
+
+    def _worth_a_snapshot(self, versions: int, folded: list[PlanEvent], state: PlanState) -> bool:
+        """Every `snapshot_interval` versions; and once the facts folded since the last one
+        outweigh half the plan's nodes (and SNAPSHOT_FACTS): a cold read then decodes the
+        state once instead of every fact, and the snapshots' bytes stay within a small
+        multiple of the facts' own."""
+        facts = sum(len(event.changes) for event in folded)
+        return versions >= self.snapshot_interval or facts >= max(
+            SNAPSHOT_FACTS, len(state.nodes) // 2
+        )
 
     def _cached_below(self, plan_id: str, version: int) -> PlanState | None:
         """The newest cached version of the plan below `version`, within a snapshot interval."""
@@ -339,7 +360,9 @@ class PlanService:
         # Committed: this process's later reads of the latest version see it (read-your-writes),
         # before the writer's answer goes out.
         self._note(found)
-        if state.version % self.snapshot_interval == 0:
+        if state.version % self.snapshot_interval == 0 or self._worth_a_snapshot(
+            0, [recorded.event], state
+        ):
             await self.snapshots.save(recorded.stream_id, state, recorded.hash)
         return found
 

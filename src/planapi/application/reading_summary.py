@@ -97,19 +97,23 @@ class KpiReadings:
         return found
 
     def standing(self, kpi: Node) -> KpiStanding:
+        newest = self.newest
+        if newest is None:
+            # Without data whatever its targets: nothing to assess. Every KPI without readings
+            # shares one empty summary, whose memo below would hold only the last of them.
+            return _WITHOUT_DATA
         held = self._standing
         if held is not None and (held[0] is kpi or held[0] == kpi):
             return held[1]
-        newest = self.newest
         found = KpiStanding(
-            standing(self.progress(kpi), newest is not None),
-            parse_period(newest.period) if newest is not None else None,
+            standing(self.progress(kpi), has_data=True), parse_period(newest.period)
         )
         self._standing = (kpi, found)
         return found
 
 
 _EMPTY = KpiReadings({})
+_WITHOUT_DATA = KpiStanding(standing([], has_data=False), None)
 
 
 def _rank(reading: CurrentValue) -> tuple[object, int]:

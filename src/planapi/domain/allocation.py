@@ -17,6 +17,7 @@ from planapi.domain.nodes import Node
 
 CENTIME = Decimal("0.01")
 UNALLOCATED = None  # the key of what an activity serves nothing of the basis for
+_ONE = Decimal(1)
 
 
 def split(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
@@ -31,11 +32,13 @@ def split_cents(cents: int, weights: Sequence[Decimal]) -> list[int]:
     whole numbers, so each exact share is `cents·w / W` with an integer remainder."""
     if len(weights) == 1 or not cents:
         return [cents if i == 0 else 0 for i in range(len(weights))]
-    if all(w == 1 for w in weights):  # the default: equal shares
-        whole = [1] * len(weights)
-    else:
-        scale = max(0, *(-w.as_tuple().exponent for w in weights))  # type: ignore[operator]
-        whole = [int(w.scaleb(scale)) for w in weights]
+    if all(w == 1 for w in weights):
+        # The default, equal shares: every remainder is the same, so the centimes left over go
+        # to the first keys. What the general way below gives, without sorting.
+        share, left = divmod(cents, len(weights))
+        return [share + 1 if i < left else share for i in range(len(weights))]
+    scale = max(0, *(-w.as_tuple().exponent for w in weights))  # type: ignore[operator]
+    whole = [int(w.scaleb(scale)) for w in weights]
     total = sum(whole)
     shares = [divmod(cents * w, total) for w in whole]
     parts = [floor for floor, _ in shares]
@@ -72,9 +75,11 @@ def weighted(
     shares, 1 for each without one); no key: one unallocated part."""
     keys = keys_of(activity, basis, priority_of)
     if not keys:
-        return [UNALLOCATED], [Decimal(1)]
+        return [UNALLOCATED], [_ONE]
+    if not activity.shares:
+        return list(keys), [_ONE] * len(keys)
     explicit = {share.key: share.weight for share in activity.shares}
-    return list(keys), [explicit.get(key, Decimal(1)) for key in keys]
+    return list(keys), [explicit.get(key, _ONE) for key in keys]
 
 
 def allocate(

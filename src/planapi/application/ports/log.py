@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -14,17 +14,88 @@ if TYPE_CHECKING:  # the use cases' own value types; they import this module at 
     from planapi.application.proposal_ports import RecordedFact
 
 
-@dataclass(frozen=True, slots=True)
 class Recorded:
-    """One stored event with everything the log knows about it: a plan version."""
+    """One stored event with everything the log knows about it: a plan version.
+
+    Immutable. Its event may be decoded when first read (`Recorded.deferred`): a version read
+    from a snapshot of itself needs its record's who, when and hash, not its changes, and
+    decoding those is what a snapshot saves."""
+
+    __slots__ = ("_event", "hash", "info", "position", "recorded_at", "stream_id", "version")
 
     stream_id: str
     version: int
     position: int
-    event: PlanEvent
     info: AmendmentInfo
     recorded_at: dt.datetime
     hash: bytes
+    _event: PlanEvent | Callable[[], PlanEvent]
+
+    def __init__(
+        self,
+        stream_id: str,
+        version: int,
+        position: int,
+        event: PlanEvent | Callable[[], PlanEvent],
+        info: AmendmentInfo,
+        recorded_at: dt.datetime,
+        hash: bytes,
+    ) -> None:
+        for name, value in (
+            ("stream_id", stream_id),
+            ("version", version),
+            ("position", position),
+            ("info", info),
+            ("recorded_at", recorded_at),
+            ("hash", hash),
+            ("_event", event),
+        ):
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def deferred(
+        cls,
+        stream_id: str,
+        version: int,
+        position: int,
+        decode: Callable[[], PlanEvent],
+        info: AmendmentInfo,
+        recorded_at: dt.datetime,
+        hash: bytes,
+    ) -> Recorded:
+        """A record whose event `decode` gives when first read, once."""
+        return cls(stream_id, version, position, decode, info, recorded_at, hash)
+
+    @property
+    def event(self) -> PlanEvent:
+        event = self._event
+        if callable(event):
+            event = event()
+            object.__setattr__(self, "_event", event)
+        return event
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Recorded is immutable: cannot set {name}")
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.stream_id,
+            self.version,
+            self.position,
+            self.event,
+            self.info,
+            self.recorded_at,
+            self.hash,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Recorded) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.stream_id, self.version, self.hash))
+
+    def __repr__(self) -> str:
+        return f"Recorded({self.stream_id!r}, version={self.version}, position={self.position})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +187,10 @@ class EventStore(Protocol):
         self, stream_id: str, after_version: int = 0, upto_version: int | None = None
     ) -> list[Recorded]:
         """Versions in (after_version, upto_version], oldest first."""
+
+    async def record(self, stream_id: str, version: int) -> Recorded | None:
+        """Version `version`'s record, its event decoded only when first read (None when the
+        stream has no such version): for a version whose state came from a snapshot."""
 
     async def read_backwards(
         self, stream_id: str, before_version: int, limit: int
