@@ -150,8 +150,12 @@ def test_a_surrogate_code_point_is_refused_as_the_units_target(hex_: str) -> Non
     # A lone surrogate is no character: it cannot be encoded, so the event holding it could
     # never be written (a 500 where the translator should be told which unit is wrong).
     state = _plan()
-    document = _filled(export_xliff(state, "fr"), {":title": "ab"}).replace(
-        "<ns0:target>a", f'<ns0:target>a<ns0:cp hex="{hex_}" />', 1
+    # Whatever prefix ElementTree gives the namespace (its registry is process-wide state).
+    document = re.sub(
+        r"<((?:\w+:)?)target>a",
+        lambda found: f'<{found[1]}target>a<{found[1]}cp hex="{hex_}" />',
+        _filled(export_xliff(state, "fr"), {":title": "ab"}),
+        count=1,
     )
     assert f'hex="{hex_}"' in document
     with pytest.raises(ValidationError) as refused:
