@@ -24,14 +24,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import orjson
 from tests.sdmx_messages import MEDIA_TYPE
 
 from bench.common import scratch_schema
 from bench.http import _tokens
-from bench.request_profile import App, _scope, call, planapi_app
+from bench.request_profile import App, _scope, call, planapi_app, run
 from bench.sdmx import message, plan_input
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,23 +66,7 @@ async def _call_query(
     """One POST through the app with these headers (`call` would send JSON's)."""
     headers = [(b"host", b"127.0.0.1"), *extra, (b"content-length", b"%d" % len(body))]
     scope = {**_scope("POST", path, [], b"planId=bench"), "headers": headers}
-    sent = [{"type": "http.request", "body": body, "more_body": False}]
-    status, chunks = [0], []
-
-    async def receive() -> dict[str, Any]:
-        if sent:
-            return sent.pop()
-        await asyncio.sleep(3600)  # the client never leaves
-        raise AssertionError
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            status[0] = message["status"]
-        else:
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status[0], b"".join(chunks)
+    return await run(app, scope, body)
 
 
 ROUTES = {

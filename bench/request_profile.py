@@ -78,7 +78,12 @@ async def call(
     if token:
         headers.append((b"authorization", f"Bearer {token}".encode()))
     scope = _scope("POST" if body is not None else "GET", path, headers, b"")
-    sent = [{"type": "http.request", "body": body or b"", "more_body": False}]
+    return await run(app, scope, body or b"")
+
+
+async def run(app: App, scope: dict[str, Any], body: bytes) -> tuple[int, bytes]:
+    """Drive `app` with one request of `scope` and `body`: the status and body it sends."""
+    sent = [{"type": "http.request", "body": body, "more_body": False}]
     status, chunks = [0], []
 
     async def receive() -> dict[str, Any]:
