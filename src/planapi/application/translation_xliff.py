@@ -43,10 +43,10 @@ TAKEN = frozenset({"translated", "reviewed", "final"})
 STATES = TAKEN | {"initial"}
 # What XML 1.0 cannot hold (U+0000 neither: no text may contain it); written as <cp hex="…"/>.
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-# ElementTree writes a CR in text raw, and XML parsers read a raw CR (or CR LF) as LF: the source
-# read back would never match. A text's CR is written as this stand-in (NUL: no text holds one),
-# which the finished document turns into the character reference &#13;, which parsers keep.
-_CR, _CR_STAND_IN = "\r", "\x00"
+# ElementTree writes a CR in text raw (in attributes it writes &#13;), and XML parsers read a raw
+# CR (or CR LF) as LF: the source read back would never match. Every raw CR of the finished
+# document is a text's, so it becomes the character reference &#13;, which parsers keep.
+_CR = "\r"
 _HEX = re.compile(r"^[0-9A-Fa-f]{1,6}\Z")
 _INDEXED = re.compile(r"^(\w+)\[(\d+)\]\Z")
 _DOTTED = re.compile(r"^(\w+)\.(\d+)\Z")
@@ -103,7 +103,7 @@ def export_xliff(state: PlanState, lang: str) -> str:
             _write(segment, "target", found.text)
     _indent(root)
     body: str = ET.tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body.replace(_CR_STAND_IN, "&#13;") + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body.replace(_CR, "&#13;") + "\n"
 
 
 def _indent(element: ET.Element, level: int = 0) -> None:
@@ -126,21 +126,15 @@ def _write(parent: ET.Element, tag: str, text: str) -> None:
     element.text, last, start = "", None, 0
     for match in _INVALID.finditer(text):
         if last is None:
-            element.text += _kept(text[start : match.start()])
+            element.text += text[start : match.start()]
         else:
-            last.tail = _kept(text[start : match.start()])
+            last.tail = text[start : match.start()]
         last = ET.SubElement(element, "cp", {"hex": f"{ord(match.group()):04X}"})
         start = match.end()
     if last is None:
-        element.text += _kept(text[start:])
+        element.text += text[start:]
     else:
-        last.tail = _kept(text[start:])
-
-
-def _kept(text: str) -> str:
-    """`text` with each CR as the stand-in export_xliff writes as &#13; (a piece _INVALID left:
-    it holds no NUL)."""
-    return text.replace(_CR, _CR_STAND_IN)
+        last.tail = text[start:]
 
 
 def _parsed(text: str) -> ET.Element:
