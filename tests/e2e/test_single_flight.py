@@ -73,13 +73,28 @@ async def _crowd(
     return leader, followers
 
 
-async def test_concurrent_misses_of_one_key_execute_once(
-    client: httpx.AsyncClient, baku: str, amend: Amend, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _missed(
+    client: httpx.AsyncClient,
+    baku: str,
+    amend: Amend,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    fail: bool = False,
+) -> tuple[CachingGraphQL, Gate, asyncio.Task[httpx.Response], list[asyncio.Task[httpx.Response]]]:
+    """The view, its gate (failing the leader's execution if `fail`), and a leader and its
+    followers missing one key that an amendment has just dropped."""
     view = view_of(client)
     await _invalidated(client, baku, amend)
     gate = Gate(view, monkeypatch)
+    gate.fail = fail
     leader, followers = await _crowd(client, view, gate, baku)
+    return view, gate, leader, followers
+
+
+async def test_concurrent_misses_of_one_key_execute_once(
+    client: httpx.AsyncClient, baku: str, amend: Amend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view, gate, leader, followers = await _missed(client, baku, amend, monkeypatch)
     coalesced = view.flights.stats.coalesced
     gate.release.set()
     answers = await asyncio.gather(leader, *followers)
@@ -97,11 +112,7 @@ async def test_concurrent_misses_of_one_key_execute_once(
 async def test_a_failed_leader_sends_its_followers_off_on_their_own(
     client: httpx.AsyncClient, baku: str, amend: Amend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    view = view_of(client)
-    await _invalidated(client, baku, amend)
-    gate = Gate(view, monkeypatch)
-    gate.fail = True
-    leader, followers = await _crowd(client, view, gate, baku)
+    view, gate, leader, followers = await _missed(client, baku, amend, monkeypatch, fail=True)
     fell_back = view.flights.stats.fell_back
     gate.release.set()
     failed, *answers = await asyncio.gather(leader, *followers, return_exceptions=True)
@@ -118,10 +129,7 @@ async def test_a_failed_leader_sends_its_followers_off_on_their_own(
 async def test_a_cancelled_leader_leaves_no_follower_waiting(
     client: httpx.AsyncClient, baku: str, amend: Amend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    view = view_of(client)
-    await _invalidated(client, baku, amend)
-    gate = Gate(view, monkeypatch)
-    leader, followers = await _crowd(client, view, gate, baku)
+    view, gate, leader, followers = await _missed(client, baku, amend, monkeypatch)
     leader.cancel()  # its client went away
     answers = await asyncio.gather(*followers)  # the gate was never released
     assert leader.cancelled()
@@ -133,10 +141,7 @@ async def test_a_cancelled_leader_leaves_no_follower_waiting(
 async def test_a_follower_going_away_leaves_the_leader_running(
     client: httpx.AsyncClient, baku: str, amend: Amend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    view = view_of(client)
-    await _invalidated(client, baku, amend)
-    gate = Gate(view, monkeypatch)
-    leader, followers = await _crowd(client, view, gate, baku)
+    _view, gate, leader, followers = await _missed(client, baku, amend, monkeypatch)
     followers[0].cancel()
     await asyncio.sleep(0)
     gate.release.set()
