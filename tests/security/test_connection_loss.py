@@ -71,8 +71,11 @@ async def own_database() -> AsyncIterator[tuple[str, asyncpg.Connection]]:
 
 
 async def _terminate(outside: asyncpg.Connection, url: str, where: str = "true") -> int:
+    # With a timeout, pg_terminate_backend waits until each backend has exited (PostgreSQL 14+):
+    # without it, it only signals, and a backend still alive when a request draws its pooled
+    # connection dies under that request a moment later.
     found = await outside.fetchval(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
         f"WHERE datname = $1 AND pid <> pg_backend_pid() AND {where}",
         url.rsplit("/", 1)[1],
     )
@@ -206,7 +209,7 @@ async def test_backends_terminated_under_load_are_told_to_retry_and_nothing_erro
     verified = await http.post(
         "/graphql", json={"query": f'{{ verifyIntegrity(planId: "{PLAN_ID}") {{ ok }} }}'}
     )
-    assert verified.json()["data"]["verifyIntegrity"]["ok"] is True, verified.text
+    assert (verified.json().get("data") or {}).get("verifyIntegrity") == {"ok": True}, verified.text
 
 
 async def test_a_database_refusing_connections_is_unavailable_on_every_route(
