@@ -9,7 +9,8 @@ the answer read (taken after `PlanAPI-Consistent-With` caught up), so no request
 execution for another role or for an older state than the one it asked for.
 
 A leader that fails, answers with errors, or is cancelled (its client went away) hands over
-nothing: its followers then execute on their own. A follower that goes away leaves the leader
+nothing: its followers look again (`Flights.join`), and the first of them to find no
+answer and no new leader leads the rest. A follower that goes away leaves the leader
 running (it waits through `asyncio.shield`). A follower waits at most FOLLOW_SECONDS, then
 executes on its own too.
 """
@@ -17,7 +18,7 @@ executes on its own too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -71,6 +72,26 @@ class Flights(Generic[K, V]):
                 del self._running[key]
             if not future.done():
                 future.set_result(None)
+
+    async def join(self, key: K, kept: Callable[[], V | None]) -> V | None:
+        """The answer of an execution of `key` under way, or None: lead one. Followers whose
+        leader handed over nothing look again — in the cache (`kept`), then for a new leader —
+        so the first of them to lead takes the others along instead of each executing on its
+        own at once; one retry, so a key whose executions keep failing costs a request at most
+        two waits."""
+        running = self.running(key)
+        for _ in range(2):
+            if running is None:
+                return None
+            shared = await self.follow(running)
+            if shared is not None:
+                return shared
+            found = kept()
+            if found is not None:  # the follower that led again has finished already
+                return found
+            again = self.running(key)
+            running = again if again is not running else None
+        return None
 
     async def follow(self, future: asyncio.Future[V | None]) -> V | None:
         """The leader's answer, or None: execute on your own."""

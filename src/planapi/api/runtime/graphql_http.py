@@ -27,6 +27,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import orjson
@@ -195,18 +196,15 @@ class CachingGraphQL(GraphQL[Context, None]):
             self.counters["not_modified"] += 1
             await send_raw(send, 304, b"", cache_headers(*validators))
             return
-        # Single flight (`api.runtime.flight`): join an execution of this key under way.
-        running = self.flights.running(key) if cache is not None else None
-        if running is not None:
-            shared = await self.flights.follow(running)
-            if shared is not None:
-                await send_raw(send, 200, shared.body, shared.headers)
-                return
-        elif cache is not None:
-            with self.flights.leading(key) as flight:
-                await self._miss(request, headers, prepared, (key, validators), send, flight)
+        if cache is None:
+            await self._miss(request, headers, prepared, (key, validators), send, None)
             return
-        await self._miss(request, headers, prepared, (key, validators), send, None)
+        shared = await self.flights.join(key, partial(cache.get, key))
+        if shared is not None:
+            await send_raw(send, 200, shared.body, shared.headers)
+            return
+        with self.flights.leading(key) as flight:
+            await self._miss(request, headers, prepared, (key, validators), send, flight)
 
     async def _miss(
         self,
