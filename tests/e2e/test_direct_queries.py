@@ -190,3 +190,13 @@ async def test_a_body_that_passed_but_fails_now_is_answered_as_the_whole_path_an
     assert failed.headers.get("retry-after") == expected.headers.get("retry-after")
     assert failed.json() == expected.json()
     assert failed.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+    # While it keeps failing, the body takes the whole path alone: one execution, not two.
+    again = await uncached.post("/graphql", json={"query": LATEST, "variables": {"id": BAKU}})
+    assert again.json() == expected.json()
+    assert direct.errors == errors + 1
+    # Answered again without an error, it runs directly from the next request on.
+    monkeypatch.undo()
+    runs = direct.runs
+    for _ in range(2):
+        assert "errors" not in (await post(uncached, LATEST, id=BAKU)).json()
+    assert direct.runs == runs + 1

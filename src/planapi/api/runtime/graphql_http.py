@@ -313,7 +313,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         ):
             return None
         context = await self.get_context(request, await self.get_sub_response(request))
-        return await self.direct.run(
+        answered = await self.direct.run(
             prepared.document,
             context,
             data.variables,
@@ -322,6 +322,9 @@ class CachingGraphQL(GraphQL[Context, None]):
             prepared.name,
             prepared.compiled,
         )
+        if answered is None:  # the whole path answers until it answers without an error again
+            prepared.passed.discard(role_of(request.scope))
+        return answered
 
     async def _execute(
         self,

@@ -44,7 +44,8 @@ class Prepared:
     pinned: bool
     document: DocumentNode | None = None  # None: strawberry parses it (large, or refused)
     name: str | None = None  # the operation's own name (what metrics report), if it has one
-    # Roles the whole path answered this body for without errors (its checks all passed).
+    # Roles the whole path answered this body for without errors (its checks all passed), until
+    # a direct run of it fails: then the whole path alone, rather than both each time.
     passed: set[str] = field(default_factory=set)
     # Its compiled root plan (`api.runtime.root_plan`): empty until its first direct run.
     compiled: list[Any] = field(default_factory=list)
