@@ -133,8 +133,10 @@ class PlanService:
     async def _for_links(self, plan_id: str, on: dt.date | None) -> PlanVersion | None:
         from planapi.application.in_force import version_for_links  # it imports this module
 
-        now = self.clock.now() if self.clock is not None else dt.datetime.now(dt.UTC)
-        return await version_for_links(self, plan_id, on or now.date())
+        if on is None:  # links checked against the version in force today
+            now = self.clock.now() if self.clock is not None else dt.datetime.now(dt.UTC)
+            on = now.date()
+        return await version_for_links(self, plan_id, on)
 
     async def _replay(self, plan_id: str, keyed: CommandKey) -> PlanVersion | None:
         """The version an earlier request with this key produced (None: the key is new);
