@@ -48,11 +48,21 @@ BASE = {"id": "a1", "kind": "ACTIVITY", "title": "Activity"}
         {"dimensions": [{"name": "sex", "values": ["f"], "codeList": "SEX"}]},
         {"minimum": "1E+3", "maximum": "sNaN"},
         {"output_ids": []},
+        # Decimals stored as JSON numbers (by hand, or another tool): the same either way.
+        {"budget": [{"year": 2027, "source": "IN_KIND", "amount": 0.1}]},
+        {"shares": [{"key": "x", "weight": 0.3}, {"key": "y", "weight": 2}]},
+        {"targets": [{"period": "2027", "value": 12.7}], "minimum": 0.5, "maximum": 99.9},
     ],
 )
 def test_stored_values_msgspec_refuses_still_fold_as_before(extra: dict[str, Any]) -> None:
     raw = {**BASE, **extra}
     assert repr(node_from_primitive(raw)) == repr(_node_by_field(raw))
+
+
+def test_a_decimal_stored_as_a_number_reads_as_its_shortest_text() -> None:
+    raw = {**BASE, "budget": [{"year": 2027, "source": "IN_KIND", "amount": 0.1}]}
+    for node in (node_from_primitive(raw), _node_by_field(raw)):
+        assert str(node.budget[0].amount) == "0.1"
 
 
 def test_an_unknown_stored_field_is_refused_as_before() -> None:

@@ -51,12 +51,19 @@ _FUNDING_SOURCE = _member(FundingSource)
 _VOCABULARY = _member(ReferenceVocabulary)
 
 
+def _decimal(raw: Json) -> Decimal:
+    """Stored decimals are strings; a number (written by hand, or by another tool) is read as
+    the shortest text that round-trips it, as msgspec reads it on the nodes' fast path
+    (`adapters/node_json.py`): 0.1 is 0.1, not Decimal(0.1)'s 55 binary digits."""
+    return Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+
+
 def _measurement_out(value: Measurement) -> Json:
     return {"period": value.period, "value": str(value.value)}
 
 
 def _measurement_in(raw: Json) -> Measurement:
-    return Measurement(period=raw["period"], value=Decimal(raw["value"]))
+    return Measurement(period=raw["period"], value=_decimal(raw["value"]))
 
 
 def _reference_out(value: Reference) -> Json:
@@ -91,7 +98,7 @@ def _budget_out(value: BudgetLine) -> Json:
 
 
 def _budget_in(raw: Json) -> BudgetLine:
-    return BudgetLine(raw["year"], _FUNDING_SOURCE(raw["source"]), Decimal(raw["amount"]))
+    return BudgetLine(raw["year"], _FUNDING_SOURCE(raw["source"]), _decimal(raw["amount"]))
 
 
 def _share_out(value: Share) -> Json:
@@ -99,7 +106,7 @@ def _share_out(value: Share) -> Json:
 
 
 def _share_in(raw: Json) -> Share:
-    return Share(raw["key"], Decimal(raw["weight"]))
+    return Share(raw["key"], _decimal(raw["weight"]))
 
 
 def _date_out(value: dt.date) -> Json:
@@ -140,8 +147,8 @@ _CODECS: dict[str, tuple[Callable[[Any], Json], Callable[[Json], Any]]] = {
     "expected_results": (list, tuple),
     "period_types": (_many(_enum_out), _many_in(_member(PeriodType))),
     "contents": (_many(_enum_out), _many_in(_member(SectionContent))),
-    "minimum": (str, Decimal),
-    "maximum": (str, Decimal),
+    "minimum": (str, _decimal),
+    "maximum": (str, _decimal),
     "output_ids": (list, tuple),
     "serves_ids": (list, tuple),
     "initiative_ids": (list, tuple),
