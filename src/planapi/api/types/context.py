@@ -9,17 +9,11 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from planapi.application.access import Principal
-from planapi.application.execution import (
-    ExecutionService,
-    Implementation,
-    implementation_of,
-    outcome_figures,
-)
+from planapi.application.execution import ExecutionService, Implementation, implementation_of
 from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
 from planapi.application.operational import implementing
@@ -30,7 +24,8 @@ from planapi.application.readings import ReadingService
 from planapi.application.search import SearchService
 from planapi.application.transparency import Transparency
 from planapi.domain.execution import ActivityExecution
-from planapi.domain.implementation import Figures
+from planapi.domain.ledger import Ledger
+from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
 from planapi.domain.readings import ReadingQuery, ReadingVersion
 
@@ -39,10 +34,8 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 
 ReadingKey = tuple[str, str, ReadingQuery]  # (plan id, KPI id, what is asked)
 ExecutionKey = tuple[str, dt.datetime | None]  # (plan id, asOf)
-# (what, plan id, version, year, asOf): implementation figures computed once a request.
-FiguresKey = tuple[str, str, int, int | None, dt.datetime | None]
-T = TypeVar("T")
-Seen = dict[str, ActivityExecution]
+# (plan id, version, year, asOf): implementation figures computed once a request.
+FiguresKey = tuple[str, int, int | None, dt.datetime | None]
 
 
 @dataclass
@@ -69,11 +62,15 @@ class Context:
     _current: dict[str, asyncio.Future[PlanReadings]] = field(init=False)
     # Implementation figures of an operational plan version, once a request: the plan's and
     # every priority's and outcome's progressSummary and Plan.implementation share them.
-    _figures: dict[FiguresKey, asyncio.Future[Any]] = field(init=False)
+    _figures: dict[FiguresKey, asyncio.Future[Implementation]] = field(init=False)
+    # An operational plan version's activities made ready for budget figures, once a request:
+    # Plan.budget of each basis and the implementation figures share them.
+    _ledgers: dict[tuple[str, int], Ledger] = field(init=False)
 
     def __post_init__(self) -> None:
         self._current = {}
         self._figures = {}
+        self._ledgers = {}
 
     # The loaders are made when a request first asks (most ask none: a plan's tree reads
     # memory), then kept for the rest of it. Their functions hold the services they read, never
@@ -104,37 +101,32 @@ class Context:
         asks)."""
         return DataLoader(load_fn=partial(_load_execution, self.execution))
 
+    def ledger(self, state: PlanState) -> Ledger:
+        """`state`'s activities (an operational plan's version) ready for budget figures, made
+        once this request."""
+        key = (state.id, state.version)
+        found = self._ledgers.get(key)
+        if found is None:
+            found = self._ledgers[key] = Ledger(state.children_of(None, NodeKind.ACTIVITY))
+        return found
+
     async def implementation(
         self, state: PlanState, year: int | None, as_of: dt.datetime | None = None
     ) -> Implementation:
         """`state`'s figures (an operational plan's version), computed once this request."""
-        key = ("plan", state.id, state.version, year, as_of)
-        return await self._once(key, lambda: self._figured(state, year, as_of, implementation_of))
-
-    async def outcome_figures(
-        self, state: PlanState, year: int | None
-    ) -> dict[str | None, Figures]:
-        """`state`'s figures per outcome of its action plan, computed once this request."""
-        key = ("outcomes", state.id, state.version, year, None)
-        return await self._once(key, lambda: self._figured(state, year, None, outcome_figures))
-
-    async def _once(self, key: FiguresKey, compute: Callable[[], Awaitable[T]]) -> T:
+        key = (state.id, state.version, year, as_of)
         found = self._figures.get(key)
         if found is None:
-            found = self._figures[key] = asyncio.ensure_future(compute())
+            found = self._figures[key] = asyncio.ensure_future(self._figured(state, year, as_of))
         return await asyncio.shield(found)
 
     async def _figured(
-        self,
-        state: PlanState,
-        year: int | None,
-        as_of: dt.datetime | None,
-        compute: Callable[[PlanState, PlanState | None, Seen, int | None], T],
-    ) -> T:
+        self, state: PlanState, year: int | None, as_of: dt.datetime | None
+    ) -> Implementation:
         # Both loads asked before either is awaited: the two reads overlap.
         seen = self.execution_loader.load((state.id, as_of))
         action = await self.latest_loader.load(state.implements) if state.implements else None
-        return compute(state, action, await seen, year)
+        return implementation_of(state, action, await seen, year, self.ledger(state))
 
     async def current_readings(self, plan_id: str) -> PlanReadings | None:
         """The plan's current readings of the total, caught up once for this request, or None

@@ -172,28 +172,33 @@ class KeyedFigures:
     figures: ImplementationFigures
 
 
+def _keyed(items: dict[str, Figures] | dict[str | None, Figures]) -> list[KeyedFigures]:
+    return [KeyedFigures(key=k, figures=ImplementationFigures.of(f)) for k, f in items.items()]
+
+
 @strawberry.type(description="Implementation of an operational plan, as of `asOf`.")
 class PlanImplementation:
+    """Each list made when selected: a dashboard reading the outputs' figures does not pay for
+    every activity's."""
+
     year: int | None
-    total: ImplementationFigures
-    activities: list[KeyedFigures]
-    outputs: list[KeyedFigures]
-    priorities: list[KeyedFigures]
+    found: strawberry.Private[Implementation]
 
-    @classmethod
-    def of(cls, year: int | None, found: Implementation) -> PlanImplementation:
-        def keyed(items: dict[str, Figures] | dict[str | None, Figures]) -> list[KeyedFigures]:
-            return [
-                KeyedFigures(key=k, figures=ImplementationFigures.of(f)) for k, f in items.items()
-            ]
+    @strawberry.field
+    def total(self) -> ImplementationFigures:
+        return ImplementationFigures.of(self.found.total)
 
-        return cls(
-            year=year,
-            total=ImplementationFigures.of(found.total),
-            activities=keyed(found.activities),
-            outputs=keyed(found.outputs),
-            priorities=keyed(found.priorities),
-        )
+    @strawberry.field
+    def activities(self) -> list[KeyedFigures]:
+        return _keyed(self.found.activities)
+
+    @strawberry.field
+    def outputs(self) -> list[KeyedFigures]:
+        return _keyed(self.found.outputs)
+
+    @strawberry.field
+    def priorities(self) -> list[KeyedFigures]:
+        return _keyed(self.found.priorities)
 
 
 async def plan_implementation(
@@ -205,7 +210,7 @@ async def plan_implementation(
     state: PlanState = root._state  # type: ignore[attr-defined]
     _service(info)  # a server without the database says so here, not in a loader
     found = await info.context.implementation(state, year, _instant(as_of))
-    return PlanImplementation.of(year, found)
+    return PlanImplementation(year=year, found=found)
 
 
 async def summary_figures(
@@ -230,7 +235,7 @@ async def summary_figures(
         elif node.kind is NodeKind.PRIORITY:
             total += (await context.implementation(state, year)).priorities.get(node.id, Figures())
         else:
-            total += (await context.outcome_figures(state, year)).get(node.id, Figures())
+            total += (await context.implementation(state, year)).outcomes.get(node.id, Figures())
     return ImplementationFigures.of(total)
 
 

@@ -1,0 +1,173 @@
+"""An operational plan's activities made ready once for every budget figure a request asks of
+them: each one's budget of a year in whole centimes (its lines' Decimal amounts converted once,
+not once per breakdown), and per basis the keys it is split among with their weights as whole
+numbers (resolved once, not once per breakdown). A dashboard asks the same 500 activities for the
+budget by priority, by source, and the implementation figures by output, priority and outcome:
+each question is then a loop of integer arithmetic over what is ready.
+
+A ledger is made per request (api/types/context.py) and dropped with it: it keeps nothing beyond
+the versions the request read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from planapi.domain.activity_values import AllocationBasis
+from planapi.domain.allocation import cents_of, francs, split_whole, weighted, whole_weights
+from planapi.domain.nodes import Node, NodeKind
+from planapi.domain.plan import PlanState
+
+_UNKNOWN = object()
+# Node id of the action plan → what it counts for (a priority, an outcome), None for nothing.
+# Hashable: a ledger keeps the splits it resolved by basis and resolver.
+Resolve = Callable[[str], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """What one activity's money is split among for a basis: the keys, and their weights as
+    whole numbers with their sum (None: equal shares, the usual case)."""
+
+    keys: tuple[str | None, ...]
+    weights: tuple[int, ...] | None
+    total: int
+
+    def parts(self, cents: int) -> Sequence[int]:
+        """`cents` split among the keys by largest remainder (`allocation.split_cents`)."""
+        if len(self.keys) == 1:
+            return (cents,)
+        if self.weights is None:
+            share, left = divmod(cents, len(self.keys))
+            return [share + 1 if i < left else share for i in range(len(self.keys))]
+        return split_whole(cents, self.weights, self.total)
+
+
+def split_of(activity: Node, basis: AllocationBasis, resolve: Resolve) -> Split:
+    keys, weights = weighted(activity, basis, resolve)
+    if all(weight == 1 for weight in weights):
+        return Split(tuple(keys), None, len(keys))
+    whole = whole_weights(weights)
+    return Split(tuple(keys), tuple(whole), sum(whole))
+
+
+class Ledger:
+    """`activities` (of one plan version, or of several plans for an action plan's budget), in
+    their order; figures keep first-seen key order, as the activities give it."""
+
+    __slots__ = ("_budgets", "_splits", "activities")
+
+    def __init__(self, activities: Iterable[Node]) -> None:
+        self.activities: tuple[Node, ...] = tuple(activities)
+        self._budgets: dict[int | None, list[int | None]] = {}
+        self._splits: dict[tuple[AllocationBasis, Hashable], list[Split]] = {}
+
+    def budget(self, year: int | None) -> list[int | None]:
+        """Each activity's budget lines of `year` (None: all years) summed in centimes; None
+        for an activity with no line then (which a breakdown leaves out)."""
+        found = self._budgets.get(year)
+        if found is None:
+            found = self._budgets[year] = [_cents_in(node, year) for node in self.activities]
+        return found
+
+    def splits(self, basis: AllocationBasis, resolve: Resolve) -> list[Split]:
+        """Each activity's split for `basis` (not SOURCE: that splits no line)."""
+        key = (basis, resolve if basis is AllocationBasis.PRIORITY else None)
+        found = self._splits.get(key)
+        if found is None:
+            found = self._splits[key] = [split_of(node, basis, resolve) for node in self.activities]
+        return found
+
+    def breakdown(
+        self, year: int | None, basis: AllocationBasis, resolve: Resolve
+    ) -> tuple[int, dict[str | None, int]]:
+        """The total of the activities' lines of `year` (None: all) and its parts by `basis`,
+        in centimes, keys in first-seen order; the parts add up to the total."""
+        if basis is AllocationBasis.SOURCE:
+            return self._by_source(year)
+        total = 0
+        by_key: dict[str | None, int] = {}
+        for cents, split in zip(self.budget(year), self.splits(basis, resolve), strict=True):
+            if cents is None:
+                continue
+            total += cents
+            for key, part in zip(split.keys, split.parts(cents), strict=True):
+                by_key[key] = by_key.get(key, 0) + part
+        return total, by_key
+
+    def _by_source(self, year: int | None) -> tuple[int, dict[str | None, int]]:
+        total = 0
+        by_source: dict[str | None, int] = {}
+        for node in self.activities:
+            for line in node.budget:
+                if year is None or line.year == year:
+                    cents = cents_of(line.amount)
+                    total += cents
+                    # `_value_`, not `value`: a plain attribute, where `value` is a property
+                    # and hashing the member a call into Python — per line of 4,000.
+                    source = line.source._value_
+                    by_source[source] = by_source.get(source, 0) + cents
+        return total, by_source
+
+
+def _cents_in(activity: Node, year: int | None) -> int | None:
+    found = None
+    for line in activity.budget:
+        if year is None or line.year == year:
+            found = (found or 0) + cents_of(line.amount)
+    return found
+
+
+class Served:
+    """What the ids an activity serves count for in `action` (its action plan, or None): the
+    priority each belongs to (itself, or an outcome's parent), or with `outcomes` the outcome
+    it is; None for anything else. Equal for the same version of the same plan, so a ledger
+    resolves each activity's split once however many fields ask."""
+
+    __slots__ = ("_found", "action", "outcomes")
+
+    def __init__(self, action: PlanState | None, outcomes: bool = False) -> None:
+        self.action = action
+        self.outcomes = outcomes
+        # Each id once: activities serve the same few priorities and outcomes.
+        self._found: dict[str, str | None] = {}
+
+    def __call__(self, node_id: str) -> str | None:
+        found = self._found.get(node_id, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._found[node_id] = self._resolve(node_id)
+        return found  # type: ignore[return-value]
+
+    def _resolve(self, node_id: str) -> str | None:
+        action = self.action
+        node = action.nodes.get(node_id) if action is not None else None
+        if node is None or action is None:
+            return None
+        if self.outcomes:
+            return node.id if node.kind is NodeKind.OUTCOME else None
+        if node.kind is NodeKind.PRIORITY:
+            return node.id
+        parent = action.nodes.get(node.parent_id) if node.parent_id else None
+        return parent.id if parent is not None and parent.kind is NodeKind.PRIORITY else None
+
+    def _identity(self) -> tuple[object, ...]:
+        action = self.action
+        return (action.id, action.version, self.outcomes) if action else (None, self.outcomes)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Served) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+
+def breakdown(
+    activities: Iterable[Node], year: int | None, basis: AllocationBasis, resolve: Resolve
+) -> tuple[Decimal, dict[str | None, Decimal]]:
+    """The total of the activities' budget lines (of `year`, or all) and its breakdown by
+    `basis`, keys in first-seen order, in francs; the amounts add up exactly to the total.
+    Each activity's lines of the year are split once, as their sum (the same keys and weights
+    for all), or by line for SOURCE."""
+    total, by_key = Ledger(activities).breakdown(year, basis, resolve)
+    return francs(total), {key: francs(cents) for key, cents in by_key.items()}
