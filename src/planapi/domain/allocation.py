@@ -70,13 +70,17 @@ def keys_of(
     activity: Node, basis: AllocationBasis, priority_of: Callable[[str], str | None]
 ) -> list[str]:
     """What `activity`'s budget is split among for `basis`, each once, in its order."""
+    found: Iterable[str | None]
     if basis is AllocationBasis.OUTPUT:
-        found: Iterable[str | None] = activity.output_ids
+        found = activity.output_ids
     elif basis is AllocationBasis.REGION:
-        found = (region.value for region in activity.regions)
+        found = [region.value for region in activity.regions]
     else:
-        found = (priority_of(node_id) for node_id in activity.serves_ids)
-    return list(dict.fromkeys(key for key in found if key is not None))
+        found = [priority_of(node_id) for node_id in activity.serves_ids]
+    keys = list(dict.fromkeys(found))  # each once, in order: one C call
+    if None in keys:
+        keys.remove(None)
+    return keys  # type: ignore[return-value]
 
 
 def weighted(

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from planapi.domain.activity_values import AllocationBasis
-from planapi.domain.allocation import cents_of, francs, split_whole, weighted, whole_weights
+from planapi.domain.allocation import (
+    UNALLOCATED,
+    cents_of,
+    francs,
+    keys_of,
+    split_whole,
+    weighted,
+    whole_weights,
+)
 from planapi.domain.nodes import Node, NodeKind
 from planapi.domain.plan import PlanState
 
@@ -45,11 +53,17 @@ class Split:
 
 
 def split_of(activity: Node, basis: AllocationBasis, resolve: Resolve) -> Split:
-    keys, weights = weighted(activity, basis, resolve)
+    if not activity.shares:  # equal shares: no weights to read
+        keys = keys_of(activity, basis, resolve)
+        return Split(tuple(keys), None, len(keys)) if keys else _UNALLOCATED
+    found, weights = weighted(activity, basis, resolve)
     if all(weight == 1 for weight in weights):
-        return Split(tuple(keys), None, len(keys))
+        return Split(tuple(found), None, len(found))
     whole = whole_weights(weights)
-    return Split(tuple(keys), tuple(whole), sum(whole))
+    return Split(tuple(found), tuple(whole), sum(whole))
+
+
+_UNALLOCATED = Split((UNALLOCATED,), None, 1)
 
 
 class Ledger:
