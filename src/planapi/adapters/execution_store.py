@@ -28,6 +28,7 @@ from planapi.domain.execution import (
     ExecutionIntegrity,
     ExecutionKind,
     ExecutionRecord,
+    Fact,
     StoredExecution,
 )
 
@@ -64,6 +65,9 @@ _STATUSES = {status.value: status for status in ActivityStatus}
 _SOURCES = {source.value: source for source in FundingSource}
 # What a read needs: not the hashes, which only `verify` checks.
 _READ = [table.c.id, *(table.c[name] for name in _FIELDS), table.c.actor, table.c.recorded_at]
+# What the fold needs (`Fact`), in its order: neither keys, actors, nor instants to sort by.
+_FACTS = [table.c[name] for name in _FIELDS if name != "record_key"]
+_FOLD_ORDER = (table.c.occurred_on, table.c.recorded_at, table.c.id)
 
 
 def _stored(row: Any) -> StoredExecution:
@@ -172,6 +176,26 @@ class SqlExecutionStore:
         async with reading(self.engine) as conn:
             rows = await conn.execute(query)
             return [_stored(row) for row in rows]
+
+    async def facts(self, plan_id: str, as_of: dt.datetime | None = None) -> list[Fact]:
+        query = select(*_FACTS).where(table.c.plan_id == plan_id).order_by(*_FOLD_ORDER)
+        if as_of is not None:
+            query = query.where(table.c.recorded_at <= as_of)
+        async with reading(self.engine) as conn:
+            rows = await conn.execute(query)
+            return [
+                (
+                    activity_id,
+                    _KINDS[kind],
+                    occurred_on,
+                    _STATUSES[status] if status else None,
+                    milestone,
+                    year,
+                    _SOURCES[source] if source else None,
+                    Decimal(amount) if amount is not None else None,
+                )
+                for activity_id, kind, occurred_on, status, milestone, year, source, amount in rows
+            ]
 
     async def verify(self, plan_id: str) -> ExecutionIntegrity:
         """Re-hash the plan's rows in id order; the first whose hash or link disagrees."""

@@ -20,7 +20,7 @@ from planapi.domain.execution import (
     ExecutionIntegrity,
     ExecutionRecord,
     StoredExecution,
-    fold_execution,
+    fold_facts,
     record_problems,
 )
 from planapi.domain.implementation import Figures, Tallied
@@ -95,7 +95,7 @@ class ExecutionService:
         self, plan_id: str, as_of: dt.datetime | None = None
     ) -> dict[str, ActivityExecution]:
         """Activity id → what its records say, as recorded by `as_of` (now when None)."""
-        return fold_execution(await self.store.read(plan_id, as_of))
+        return fold_facts(await self.store.facts(plan_id, as_of))
 
     async def implementation(
         self,
