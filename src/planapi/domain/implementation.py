@@ -96,12 +96,12 @@ class Tallied:
     funding source), each basis in one more pass when first asked, keys in first-seen order,
     None gathering what serves none of them."""
 
-    __slots__ = ("_by", "_ledger", "_wholes", "total")
+    __slots__ = ("_by", "_ledger", "_wholes", "_year", "total")
 
     def __init__(
         self, ledger: Ledger, execution: Mapping[str, ActivityExecution], year: int | None
     ) -> None:
-        self._ledger = ledger
+        self._ledger, self._year = ledger, year
         self._by: dict[tuple[AllocationBasis, Resolve], dict[str | None, Figures]] = {}
         self._wholes: list[Whole | None] = []
         total = _Tally()
@@ -128,20 +128,24 @@ class Tallied:
         return found
 
     def _spread(self, basis: AllocationBasis, resolve: Resolve) -> dict[str | None, Figures]:
-        into: dict[str | None, _Tally] = {}
-        splits = self._ledger.splits(basis, resolve)
-        for whole, split in zip(self._wholes, splits, strict=True):
+        into: dict[str | None, list[int]] = {}  # planned, completed, budget, spent
+        ledger = self._ledger
+        splits = ledger.splits(basis, resolve)
+        budgets = ledger.parts(self._year, basis, resolve)  # split as Plan.budget splits
+        for whole, split, budget_parts in zip(self._wholes, splits, budgets, strict=True):
             if whole is None or not any(whole):
                 continue  # nothing to add anywhere
-            planned, completed, budget, spent = whole
-            for key, budget_part, spent_part in zip(
-                split.keys, split.parts(budget), split.parts(spent), strict=True
-            ):
+            planned, completed, _, spent = whole
+            spent_parts = split.parts(spent)
+            for i, key in enumerate(split.keys):
                 tally = into.get(key)
                 if tally is None:
-                    tally = into[key] = _Tally()
-                tally.add(planned, completed, budget_part, spent_part)
-        return {key: tally.figures() for key, tally in into.items()}
+                    tally = into[key] = [0, 0, 0, 0]
+                tally[0] += planned
+                tally[1] += completed
+                tally[2] += budget_parts[i] if budget_parts is not None else 0
+                tally[3] += spent_parts[i]
+        return {key: _figures(*tally) for key, tally in into.items()}
 
 
 def _figures(planned: int, completed: int, budget: int, spent: int) -> Figures:

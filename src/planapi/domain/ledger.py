@@ -11,8 +11,8 @@ the versions the request read."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from planapi.domain.activity_values import AllocationBasis
 from planapi.domain.allocation import (
@@ -33,22 +33,26 @@ _UNKNOWN = object()
 Resolve = Callable[[str], str | None]
 
 
-@dataclass(frozen=True, slots=True)
 class Split:
     """What one activity's money is split among for a basis: the keys, and their weights as
-    whole numbers with their sum (None: equal shares, the usual case)."""
+    whole numbers with their sum (None: equal shares, the usual case). A plain slotted class:
+    one is made per activity and basis on every cold read."""
 
-    keys: tuple[str | None, ...]
-    weights: tuple[int, ...] | None
-    total: int
+    __slots__ = ("keys", "total", "weights")
+
+    def __init__(
+        self, keys: tuple[str | None, ...], weights: tuple[int, ...] | None, total: int
+    ) -> None:
+        self.keys, self.weights, self.total = keys, weights, total
 
     def parts(self, cents: int) -> Sequence[int]:
         """`cents` split among the keys by largest remainder (`allocation.split_cents`)."""
-        if len(self.keys) == 1:
-            return (cents,)
+        count = len(self.keys)
+        if count == 1 or not cents:
+            return (cents,) if count == 1 else (0,) * count
         if self.weights is None:
-            share, left = divmod(cents, len(self.keys))
-            return [share + 1 if i < left else share for i in range(len(self.keys))]
+            share, left = divmod(cents, count)
+            return [share + 1 if i < left else share for i in range(count)]
         return split_whole(cents, self.weights, self.total)
 
 
@@ -70,12 +74,13 @@ class Ledger:
     """`activities` (of one plan version, or of several plans for an action plan's budget), in
     their order; figures keep first-seen key order, as the activities give it."""
 
-    __slots__ = ("_budgets", "_splits", "activities")
+    __slots__ = ("_budgets", "_parts", "_splits", "activities")
 
     def __init__(self, activities: Iterable[Node]) -> None:
         self.activities: tuple[Node, ...] = tuple(activities)
         self._budgets: dict[int | None, list[int | None]] = {}
         self._splits: dict[tuple[AllocationBasis, Hashable], list[Split]] = {}
+        self._parts: dict[tuple[int | None, AllocationBasis, Hashable], list[Any]] = {}
 
     def budget(self, year: int | None) -> list[int | None]:
         """Each activity's budget lines of `year` (None: all years) summed in centimes; None
@@ -93,6 +98,21 @@ class Ledger:
             found = self._splits[key] = [split_of(node, basis, resolve) for node in self.activities]
         return found
 
+    def parts(
+        self, year: int | None, basis: AllocationBasis, resolve: Resolve
+    ) -> list[Sequence[int] | None]:
+        """Each activity's budget of `year` split by `basis` (`Split.parts`), once however
+        many fields ask (a budget by priority and the priorities' figures split the same);
+        None for an activity with no line then."""
+        key = (year, basis, resolve if basis is AllocationBasis.PRIORITY else None)
+        found = self._parts.get(key)
+        if found is None:
+            found = self._parts[key] = [
+                None if cents is None else split.parts(cents)
+                for cents, split in zip(self.budget(year), self.splits(basis, resolve), strict=True)
+            ]
+        return found
+
     def breakdown(
         self, year: int | None, basis: AllocationBasis, resolve: Resolve
     ) -> tuple[int, dict[str | None, int]]:
@@ -102,11 +122,14 @@ class Ledger:
             return self._by_source(year)
         total = 0
         by_key: dict[str | None, int] = {}
-        for cents, split in zip(self.budget(year), self.splits(basis, resolve), strict=True):
-            if cents is None:
+        splits = self.splits(basis, resolve)
+        for cents, split, parts in zip(
+            self.budget(year), splits, self.parts(year, basis, resolve), strict=True
+        ):
+            if cents is None or parts is None:
                 continue
             total += cents
-            for key, part in zip(split.keys, split.parts(cents), strict=True):
+            for key, part in zip(split.keys, parts, strict=True):
                 by_key[key] = by_key.get(key, 0) + part
         return total, by_key
 
