@@ -10,10 +10,11 @@ from the events). Baseline, same run: the plain tree read of both plans, cold an
 the events. The collector is frozen after the warm-up, as the served process freezes it after
 start-up.
 
-`BENCH_BASE_SRC=/path/to/other/src` also runs the first dashboard and the tree with that
-tree's planapi, on the same data, in `BENCH_ROUNDS` rounds alternating with this tree's (one
-process each; the base without snapshots, as it deployed on PostgreSQL by default, this tree
-with them): the before/after of a change."""
+`BENCH_BASE_SRC=/path/to/other/src` also runs the tree and both dashboards with that tree's
+planapi, on the same data, in `BENCH_ROUNDS` rounds alternating with this tree's (one process
+each, both reading the snapshots as deployed; `BENCH_BASE_SNAPSHOTS=0`: the base folds from the
+events, for a base older than snapshot format 2, whose snapshots would replace this tree's):
+the before/after of a change."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ ACTIVITIES = 500
 KPIS = 1_000
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "30"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+BASE_SNAP = os.environ.get("BENCH_BASE_SNAPSHOTS", "1") == "1"
 FIGURES = "planned completed implementationRate budgetPlanned budgetExecuted"
 DASHBOARD = f"""
 query {{
@@ -221,11 +223,10 @@ def _cases(snapshots: bool) -> list[Case]:
 
 async def child(schema: str) -> None:
     """`python -m bench.operational <schema>`: one round in this process (whichever planapi
-    is first on its path), its p50s printed as JSON. `BENCH_SNAPSHOTS=0`: without snapshots
-    (the base tree's default on PostgreSQL, and its snapshots would replace this tree's)."""
+    is first on its path), its p50s printed as JSON. `BENCH_SNAPSHOTS=0`: without snapshots."""
     snapshots = os.environ.get("BENCH_SNAPSHOTS", "1") == "1"
     engine = create_engine(URL, connect_args={"server_settings": {"search_path": schema}})
-    cases = [(name, query, snapshots) for name, query in (("dashboard", DASHBOARD), ("tree", TREE))]
+    cases = [(name, query, snapshots) for name, query, _ in _cases(True)]
     try:
         print(json.dumps(await _round(engine, cases, SAMPLES)))
     finally:
@@ -266,7 +267,7 @@ async def main() -> None:
             this = str(ROOT / "src")
             rounds: dict[str, list[dict[str, float]]] = {"base": [], "this": []}
             for _ in range(ROUNDS):  # interleaved: the load drifts alike for both
-                rounds["base"].append(await asyncio.to_thread(_in_process, base, schema, False))
+                rounds["base"].append(await asyncio.to_thread(_in_process, base, schema, BASE_SNAP))
                 rounds["this"].append(await asyncio.to_thread(_in_process, this, schema, True))
     print(f"  snapshots stored: action plan at versions {stored[0]}, operational plan {stored[1]}")
     _report(here, rounds if base else None)
@@ -290,17 +291,23 @@ def _report(here: dict[str, float], rounds: dict[str, list[dict[str, float]]] | 
                 "target <= 20 ms: " + ("met" if here[key] <= 20 else "NOT met"),
             )
     if rounds:
+        base = "with" if BASE_SNAP else "without"
         print(
             f"  A/B, {ROUNDS} interleaved rounds of {SAMPLES} samples, medians of their p50s "
-            "(base without snapshots, this tree with them):"
+            f"(base {base} snapshots, this tree with them; CPU in brackets):"
         )
-        for name in ("tree", "dashboard"):
-            before = statistics.median(r[name] for r in rounds["base"])
-            after = statistics.median(r[name] for r in rounds["this"])
+        for name in ("tree", "dashboard", "rollup"):
+            before, after = (
+                statistics.median(r[name] for r in rounds[side]) for side in ("base", "this")
+            )
+            cpu = [statistics.median(r[f"{name} cpu"] for r in rounds[s]) for s in ("base", "this")]
             row(
                 f"{name}: base -> this tree",
                 f"{before:,.2f} -> {after:,.2f} ms",
-                f"{after / before:.2f}x",
+                f"{after / before:.2f}x ({cpu[0]:,.1f} -> {cpu[1]:,.1f} ms CPU)",
+                "target <= 20 ms: " + ("met" if after <= 20 else "NOT met")
+                if name != "tree"
+                else "",
             )
     print(f"  load average: {os.getloadavg()[0]:.2f}")
 
