@@ -118,6 +118,8 @@ class Context:
         found = self._figures.get(key)
         if found is None:
             found = self._figures[key] = asyncio.ensure_future(self._figured(state, year, as_of))
+        elif found.done() and not found.cancelled():
+            return found.result()  # every summary after the first: no shield to wrap it in
         return await asyncio.shield(found)
 
     async def _figured(
