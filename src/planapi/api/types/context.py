@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -28,6 +29,8 @@ from planapi.domain.ledger import Ledger
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
 from planapi.domain.readings import ReadingQuery, ReadingVersion
+
+T = TypeVar("T")
 
 # Set by the HTTP middleware; read by logging and error masking.
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -122,6 +125,43 @@ class Context:
             return found.result()  # every summary after the first: no shield to wrap it in
         return await asyncio.shield(found)
 
+    def implementation_now(self, state: PlanState, year: int | None) -> Implementation | None:
+        """`implementation(state, year)` without an await, when what it reads is read already
+        (`preload_figures`): computed now if need be; None when a read is still to be made."""
+        key = (state.id, state.version, year, None)
+        found = self._figures.get(key)
+        if found is not None:
+            return _result(found)
+        seen = _result(self.execution_loader.cache_map.get((state.id, None)))
+        if seen is None:
+            return None
+        action = None
+        if state.implements:
+            held = self.latest_loader.cache_map.get(state.implements)
+            if held is None or not _ok(held):
+                return None
+            action = held.result()
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(implementation_of(state, action, seen, year, self.ledger(state)))
+        self._figures[key] = done
+        return done.result()  # type: ignore[no-any-return]
+
+    def implementing_now(self, plan_id: str) -> list[PlanState] | None:
+        """What `implementing_loader` has already loaded for `plan_id`, if it has."""
+        return _result(self.implementing_loader.cache_map.get(plan_id))
+
+    async def preload_figures(self, state: PlanState, operational: bool) -> None:
+        """The reads `state`'s implementation figures need (the operational plans counted:
+        itself, or those implementing it; each one's execution records and action plan), made
+        before its tree resolves: then every progressSummary's figures answer at once."""
+        plans = [state] if operational else await self.implementing_loader.load(state.id)
+        loads: list[Awaitable[object]] = []
+        for each in plans:
+            loads.append(self.execution_loader.load((each.id, None)))
+            if each.implements:
+                loads.append(self.latest_loader.load(each.implements))
+        await asyncio.gather(*loads)
+
     async def _figured(
         self, state: PlanState, year: int | None, as_of: dt.datetime | None
     ) -> Implementation:
@@ -148,6 +188,15 @@ class Context:
         if found is None or not found.done() or found.cancelled() or found.exception():
             return None
         return found.result()
+
+
+def _ok(found: asyncio.Future[Any]) -> bool:
+    return found.done() and not found.cancelled() and found.exception() is None
+
+
+def _result(found: asyncio.Future[T] | None) -> T | None:
+    """A future's result when it has one, else None (not done, failed: the field awaits it)."""
+    return found.result() if found is not None and _ok(found) else None
 
 
 async def _load_readings(

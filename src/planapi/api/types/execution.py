@@ -6,6 +6,7 @@ records move no log head the response cache keys by, so these reads are never ca
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Annotated
 
@@ -213,29 +214,54 @@ async def plan_implementation(
     return PlanImplementation(year=year, found=found)
 
 
-async def summary_figures(
+def summary_figures(
     context: Context, plan: PlanState, under: str | None, year: int | None
-) -> ImplementationFigures | None:
+) -> ImplementationFigures | Awaitable[ImplementationFigures | None] | None:
     """A progressSummary's implementation figures: of an operational plan, its own; of an
     action plan (`under`: one of its priorities or outcomes, or None), those of the activities
     of the operational plans implementing it (latest versions) serving it. None where no
     operational plan's activities count: an action plan nothing implements, a node of an
-    operational plan."""
+    operational plan. At once when the plan query read what they need (`prepare`), as a
+    dashboard's 31 summaries do; otherwise an awaitable."""
     if plan.plan_kind is PlanKind.OPERATIONAL_PLAN:
-        found = None if under else (await context.implementation(plan, year)).total
-        return ImplementationFigures.of(found) if found is not None else None
+        if under:
+            return None
+        found = context.implementation_now(plan, year)
+        return (
+            _summed(plan, None, [found]) if found else _summary_figures(context, plan, None, year)
+        )
+    implementing = context.implementing_now(plan.id)
+    if implementing is not None:
+        each = [context.implementation_now(state, year) for state in implementing]
+        if all(found is not None for found in each):
+            return _summed(plan, under, each)  # type: ignore[arg-type]
+    return _summary_figures(context, plan, under, year)
+
+
+async def _summary_figures(
+    context: Context, plan: PlanState, under: str | None, year: int | None
+) -> ImplementationFigures | None:
+    if plan.plan_kind is PlanKind.OPERATIONAL_PLAN:
+        return _summed(plan, under, [await context.implementation(plan, year)])
     implementing = await context.implementing_loader.load(plan.id)
-    if not implementing:
+    return _summed(plan, under, [await context.implementation(s, year) for s in implementing])
+
+
+def _summed(
+    plan: PlanState, under: str | None, found: list[Implementation]
+) -> ImplementationFigures | None:
+    """The figures of `under` (None: the whole plan) from each implementing plan's."""
+    if not found:
         return None
     node = plan.node(under) if under else None
     total = Figures()
-    for state in implementing:
+    for each in found:
         if node is None:
-            total += (await context.implementation(state, year)).total
+            total += each.total
         elif node.kind is NodeKind.PRIORITY:
-            total += (await context.implementation(state, year)).priorities.get(node.id, Figures())
+            total += each.priorities.get(node.id, Figures())
         else:
-            total += (await context.implementation(state, year)).outcomes.get(node.id, Figures())
+            total += each.outcomes.get(node.id, Figures())
     return ImplementationFigures.of(total)
 
 
