@@ -94,8 +94,7 @@ class Ledger:
         key = (basis, resolve if basis is AllocationBasis.PRIORITY else None)
         found = self._splits.get(key)
         if found is None:
-            each = resolve.lookup() if isinstance(resolve, Served) else resolve
-            found = self._splits[key] = [split_of(node, basis, each) for node in self.activities]
+            found = self._splits[key] = _splits(self.activities, basis, resolve)
         return found
 
     def parts(
@@ -146,6 +145,26 @@ class Ledger:
                     source = line.source._value_
                     by_source[source] = by_source.get(source, 0) + cents
         return total, by_source
+
+
+def _splits(activities: Iterable[Node], basis: AllocationBasis, resolve: Resolve) -> list[Split]:
+    """Each activity's split, made once per distinct (ids, shares): a split depends on nothing
+    else, and activities serve the same few outputs, priorities and regions."""
+    each = resolve.lookup() if isinstance(resolve, Served) else resolve
+    made: dict[tuple[object, ...], Split] = {}
+    found: list[Split] = []
+    for node in activities:
+        if basis is AllocationBasis.OUTPUT:
+            key: tuple[object, ...] = (node.output_ids, node.shares)
+        elif basis is AllocationBasis.REGION:
+            key = (node.regions, node.shares)
+        else:
+            key = (node.serves_ids, node.shares)
+        split = made.get(key)
+        if split is None:
+            split = made[key] = split_of(node, basis, each)
+        found.append(split)
+    return found
 
 
 def _cents_in(activity: Node, year: int | None) -> int | None:
