@@ -16,7 +16,12 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, Selection
 
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
-from planapi.api.types.execution import ImplementationFigures, summary_figures
+from planapi.api.types.execution import (
+    NOT_READ,
+    ImplementationFigures,
+    figures_now,
+    summary_figures,
+)
 from planapi.api.types.readings import DimensionValueInput, KpiProgress, Reading
 from planapi.application.reading_summary import PlanReadings
 from planapi.application.readings import latest, progress
@@ -226,11 +231,20 @@ class ProgressSummary:
     under: strawberry.Private[str | None]
     year: strawberry.Private[int | None]
 
-    @strawberry.field(description=IMPLEMENTATION_DESCRIPTION)
+    @strawberry.field(
+        description=IMPLEMENTATION_DESCRIPTION, metadata=at_once(lambda s, c: s._figures_now(c))
+    )
     def implementation(self, info: strawberry.Info[Context, None]) -> ImplementationFigures | None:
         # At once where the plan query read what the figures need (`prepare`); an awaitable,
         # which graphql-core awaits, where it did not.
         return summary_figures(info.context, self.plan, self.under, self.year)  # type: ignore[return-value]
+
+    def _figures_now(self, context: Context) -> ImplementationFigures | None:
+        """`implementation` for the compiled execution: at once, or NotYet."""
+        found = figures_now(context, self.plan, self.under, self.year)
+        if found is NOT_READ:
+            raise NotYet(self.plan.id)
+        return found  # type: ignore[no-any-return]
 
     @strawberry.field(description="KPIs under the node, in the version read.")
     def kpis(self) -> int:

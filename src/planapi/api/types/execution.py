@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -223,19 +223,27 @@ def summary_figures(
     operational plan's activities count: an action plan nothing implements, a node of an
     operational plan. At once when the plan query read what they need (`prepare`), as a
     dashboard's 31 summaries do; otherwise an awaitable."""
+    found = figures_now(context, plan, under, year)
+    return _summary_figures(context, plan, under, year) if found is NOT_READ else found
+
+
+NOT_READ = object()  # what the figures need is not read yet
+
+
+def figures_now(context: Context, plan: PlanState, under: str | None, year: int | None) -> Any:
+    """`summary_figures` from what this request has read, or NOT_READ."""
     if plan.plan_kind is PlanKind.OPERATIONAL_PLAN:
         if under:
             return None
-        found = context.implementation_now(plan, year)
-        return (
-            _summed(plan, None, [found]) if found else _summary_figures(context, plan, None, year)
-        )
-    implementing = context.implementing_now(plan.id)
-    if implementing is not None:
-        each = [context.implementation_now(state, year) for state in implementing]
-        if all(found is not None for found in each):
-            return _summed(plan, under, each)  # type: ignore[arg-type]
-    return _summary_figures(context, plan, under, year)
+        implementing: list[PlanState] | None = [plan]
+    else:
+        implementing = context.implementing_now(plan.id)
+    if implementing is None:
+        return NOT_READ
+    each = [context.implementation_now(state, year) for state in implementing]
+    if any(found is None for found in each):
+        return NOT_READ
+    return _summed(plan, under, each)  # type: ignore[arg-type]
 
 
 async def _summary_figures(
