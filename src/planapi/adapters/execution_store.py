@@ -73,11 +73,14 @@ _FOLD_ORDER = (table.c.occurred_on, table.c.recorded_at, table.c.id)
 def _stored(row: Any) -> StoredExecution:
     # Unpacked by position (the order of `_READ`): a Row's attribute look-up per column was a
     # good part of reading a plan's rows.
-    id_, key, activity_id, kind, occurred_on, status, milestone, year, source, amount, actor, at = (
-        row
-    )
-    record = ExecutionRecord(
-        key,
+    id_, key, *fields, actor, at = row
+    return StoredExecution(id_, ExecutionRecord(key, *_fact(fields)), actor, at)
+
+
+def _fact(fields: Sequence[Any]) -> Fact:
+    """A record's stored values from its activity on (the order of `_FACTS`), as the domain's."""
+    activity_id, kind, occurred_on, status, milestone, year, source, amount = fields
+    return (
         activity_id,
         _KINDS[kind],
         occurred_on,
@@ -87,7 +90,6 @@ def _stored(row: Any) -> StoredExecution:
         _SOURCES[source] if source else None,
         Decimal(amount) if amount is not None else None,
     )
-    return StoredExecution(id_, record, actor, at)
 
 
 def row_hash(prev_hash: bytes, plan_id: str, row: dict[str, Any]) -> bytes:
@@ -182,20 +184,7 @@ class SqlExecutionStore:
         if as_of is not None:
             query = query.where(table.c.recorded_at <= as_of)
         async with reading(self.engine) as conn:
-            rows = await conn.execute(query)
-            return [
-                (
-                    activity_id,
-                    _KINDS[kind],
-                    occurred_on,
-                    _STATUSES[status] if status else None,
-                    milestone,
-                    year,
-                    _SOURCES[source] if source else None,
-                    Decimal(amount) if amount is not None else None,
-                )
-                for activity_id, kind, occurred_on, status, milestone, year, source, amount in rows
-            ]
+            return [_fact(row) for row in await conn.execute(query)]
 
     async def verify(self, plan_id: str) -> ExecutionIntegrity:
         """Re-hash the plan's rows in id order; the first whose hash or link disagrees."""
