@@ -7,8 +7,8 @@ answer: the response cache is an HTTP layer this bypasses). Each query twice, in
 rounds: with the sealed snapshots as deployed (a key shared by every service, as a key file is
 by every process; the build's two large changes wrote one each), and without (no key: folded
 from the events). Baseline, same run: the plain tree read of both plans, cold and folded from
-the events. The collector is frozen after the warm-up, as the served process freezes it after
-start-up.
+the events. The collector is frozen after the warm-up and set to the served thresholds, as the
+served process does after start-up (`BENCH_GC=default`: Python's thresholds).
 
 `BENCH_BASE_SRC=/path/to/other/src` also runs the tree and both dashboards with that tree's
 planapi, on the same data, in `BENCH_ROUNDS` rounds alternating with this tree's (one process
@@ -49,6 +49,7 @@ from planapi.domain.events import Authority
 from planapi.domain.execution import ExecutionKind, ExecutionRecord
 from planapi.domain.nodes import NodeKind, Region
 from planapi.domain.plan_kinds import PlanKind
+from planapi.entrypoints.asgi import GC_THRESHOLDS
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTIVITIES = 500
@@ -56,6 +57,7 @@ KPIS = 1_000
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "30"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 BASE_SNAP = os.environ.get("BENCH_BASE_SNAPSHOTS", "1") == "1"
+GC = os.environ.get("BENCH_GC", "served")
 FIGURES = "planned completed implementationRate budgetPlanned budgetExecuted"
 DASHBOARD = f"""
 query {{
@@ -198,8 +200,11 @@ async def _round(engine: object, cases: list[Case], samples: int) -> dict[str, f
     for _, query, snapshots in cases:  # warm the parser and validation caches, not the data
         await _sample(engine, schema, query, snapshots)
     # As the served process does after start-up (entrypoints/asgi.py): what is built by now
-    # lives on, and full collections during a cold fold should not re-scan it.
+    # lives on, and full collections during a cold fold should not re-scan it; and it collects
+    # with the served thresholds (BENCH_GC=default: Python's, as this bench did before).
     gc.freeze()
+    if GC == "served":
+        gc.set_threshold(*GC_THRESHOLDS)
     found: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     cpu: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     for _ in range(samples):
@@ -309,7 +314,10 @@ def _report(here: dict[str, float], rounds: dict[str, list[dict[str, float]]] | 
                 if name != "tree"
                 else "",
             )
-    print(f"  load average: {os.getloadavg()[0]:.2f}")
+    print(
+        f"  collector: thresholds {gc.get_threshold()} ({GC}); load average: "
+        f"{os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":
