@@ -7,13 +7,14 @@ answer: the response cache is an HTTP layer this bypasses). Each query twice, in
 rounds: with the sealed snapshots as deployed (a key shared by every service, as a key file is
 by every process; the build's two large changes wrote one each), and without (no key: folded
 from the events). Baseline, same run: the plain tree read of both plans, cold and folded from
-the events. The collector is frozen after the warm-up, as the served process freezes it after
-start-up.
+the events. The collector is frozen after the warm-up and set to the served thresholds, as the
+served process does after start-up (`BENCH_GC=default`: Python's thresholds).
 
-`BENCH_BASE_SRC=/path/to/other/src` also runs the first dashboard and the tree with that
-tree's planapi, on the same data, in `BENCH_ROUNDS` rounds alternating with this tree's (one
-process each; the base without snapshots, as it deployed on PostgreSQL by default, this tree
-with them): the before/after of a change."""
+`BENCH_BASE_SRC=/path/to/other/src` also runs the tree and both dashboards with that tree's
+planapi, on the same data, in `BENCH_ROUNDS` rounds alternating with this tree's (one process
+each, both reading the snapshots as deployed; `BENCH_BASE_SNAPSHOTS=0`: the base folds from the
+events, for a base older than snapshot format 2, whose snapshots would replace this tree's):
+the before/after of a change."""
 
 from __future__ import annotations
 
@@ -48,12 +49,15 @@ from planapi.domain.events import Authority
 from planapi.domain.execution import ExecutionKind, ExecutionRecord
 from planapi.domain.nodes import NodeKind, Region
 from planapi.domain.plan_kinds import PlanKind
+from planapi.entrypoints.asgi import GC_THRESHOLDS
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTIVITIES = 500
 KPIS = 1_000
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "30"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+BASE_SNAP = os.environ.get("BENCH_BASE_SNAPSHOTS", "1") == "1"
+GC = os.environ.get("BENCH_GC", "served")
 FIGURES = "planned completed implementationRate budgetPlanned budgetExecuted"
 DASHBOARD = f"""
 query {{
@@ -196,8 +200,11 @@ async def _round(engine: object, cases: list[Case], samples: int) -> dict[str, f
     for _, query, snapshots in cases:  # warm the parser and validation caches, not the data
         await _sample(engine, schema, query, snapshots)
     # As the served process does after start-up (entrypoints/asgi.py): what is built by now
-    # lives on, and full collections during a cold fold should not re-scan it.
+    # lives on, and full collections during a cold fold should not re-scan it; and it collects
+    # with the served thresholds (BENCH_GC=default: Python's, as this bench did before).
     gc.freeze()
+    if GC == "served":
+        gc.set_threshold(*GC_THRESHOLDS)
     found: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     cpu: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     for _ in range(samples):
@@ -221,11 +228,10 @@ def _cases(snapshots: bool) -> list[Case]:
 
 async def child(schema: str) -> None:
     """`python -m bench.operational <schema>`: one round in this process (whichever planapi
-    is first on its path), its p50s printed as JSON. `BENCH_SNAPSHOTS=0`: without snapshots
-    (the base tree's default on PostgreSQL, and its snapshots would replace this tree's)."""
+    is first on its path), its p50s printed as JSON. `BENCH_SNAPSHOTS=0`: without snapshots."""
     snapshots = os.environ.get("BENCH_SNAPSHOTS", "1") == "1"
     engine = create_engine(URL, connect_args={"server_settings": {"search_path": schema}})
-    cases = [(name, query, snapshots) for name, query in (("dashboard", DASHBOARD), ("tree", TREE))]
+    cases = [(name, query, snapshots) for name, query, _ in _cases(True)]
     try:
         print(json.dumps(await _round(engine, cases, SAMPLES)))
     finally:
@@ -266,7 +272,7 @@ async def main() -> None:
             this = str(ROOT / "src")
             rounds: dict[str, list[dict[str, float]]] = {"base": [], "this": []}
             for _ in range(ROUNDS):  # interleaved: the load drifts alike for both
-                rounds["base"].append(await asyncio.to_thread(_in_process, base, schema, False))
+                rounds["base"].append(await asyncio.to_thread(_in_process, base, schema, BASE_SNAP))
                 rounds["this"].append(await asyncio.to_thread(_in_process, this, schema, True))
     print(f"  snapshots stored: action plan at versions {stored[0]}, operational plan {stored[1]}")
     _report(here, rounds if base else None)
@@ -290,19 +296,28 @@ def _report(here: dict[str, float], rounds: dict[str, list[dict[str, float]]] | 
                 "target <= 20 ms: " + ("met" if here[key] <= 20 else "NOT met"),
             )
     if rounds:
+        base = "with" if BASE_SNAP else "without"
         print(
             f"  A/B, {ROUNDS} interleaved rounds of {SAMPLES} samples, medians of their p50s "
-            "(base without snapshots, this tree with them):"
+            f"(base {base} snapshots, this tree with them; CPU in brackets):"
         )
-        for name in ("tree", "dashboard"):
-            before = statistics.median(r[name] for r in rounds["base"])
-            after = statistics.median(r[name] for r in rounds["this"])
+        for name in ("tree", "dashboard", "rollup"):
+            before, after = (
+                statistics.median(r[name] for r in rounds[side]) for side in ("base", "this")
+            )
+            cpu = [statistics.median(r[f"{name} cpu"] for r in rounds[s]) for s in ("base", "this")]
             row(
                 f"{name}: base -> this tree",
                 f"{before:,.2f} -> {after:,.2f} ms",
-                f"{after / before:.2f}x",
+                f"{after / before:.2f}x ({cpu[0]:,.1f} -> {cpu[1]:,.1f} ms CPU)",
+                "target <= 20 ms: " + ("met" if after <= 20 else "NOT met")
+                if name != "tree"
+                else "",
             )
-    print(f"  load average: {os.getloadavg()[0]:.2f}")
+    print(
+        f"  collector: thresholds {gc.get_threshold()} ({GC}); load average: "
+        f"{os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -88,3 +88,35 @@ async def test_the_chain_names_the_first_row_changed_behind_the_apps_back(
     report = await store.verify("op")
     assert not report.ok
     assert (report.first_break, report.checked) == (stored[1].id, 1)
+
+
+async def test_facts_come_in_the_order_they_fold(
+    store: SqlExecutionStore, clock: FakeClock
+) -> None:
+    # Recorded out of occurrence order, over three instants, one occurrence day shared: the
+    # fold reads them by occurrence, then recording, then id, as sorting what `read` returns.
+    def status(key: str, day: int, status: ActivityStatus) -> ExecutionRecord:
+        return ExecutionRecord(key, "a1", ExecutionKind.STATUS, dt.date(2027, 3, day), status)
+
+    await store.append(
+        "op", "bot", [status("s3", 9, ActivityStatus.COMPLETED), _spent("e1", "1.00")]
+    )
+    clock.advance(seconds=5)
+    await store.append("op", "bot", [status("s1", 2, ActivityStatus.ONGOING), _spent("e2", "2.00")])
+    between = clock.advance(seconds=5)
+    clock.advance(seconds=5)
+    await store.append("op", "bot", [status("s2", 9, ActivityStatus.ONGOING)])
+
+    for as_of in (None, between):
+        stored = await store.read("op", as_of)
+        ordered = sorted(stored, key=lambda s: (s.record.occurred_on, s.recorded_at, s.id))
+        facts = await store.facts("op", as_of)
+        assert [(f[0], f[1], f[2], f[3], f[7]) for f in facts] == [
+            (r.activity_id, r.kind, r.occurred_on, r.status, r.amount)
+            for r in (s.record for s in ordered)
+        ]
+    assert [f[3] for f in await store.facts("op") if f[1] is ExecutionKind.STATUS] == [
+        ActivityStatus.ONGOING,
+        ActivityStatus.COMPLETED,
+        ActivityStatus.ONGOING,  # the same day as s3, recorded later: it wins
+    ]

@@ -67,6 +67,32 @@ async def test_the_nearest_snapshot_is_the_latest_at_or_below_a_version(
 
 
 @ports_and_memory
+async def test_a_snapshot_read_with_its_record_says_what_the_log_says_of_that_version(
+    service: PlanService, snapshot_store: SqlSnapshotStore, event_store: SqlEventStore
+) -> None:
+    # A cold read of a version that has a snapshot takes its record from the same statement:
+    # who, when, its hash and (decoded when read) its event must be the log's own.
+    await build_history(service)
+
+    for version in (5, 7, 10):
+        found = await snapshot_store.nearest_recorded(STREAM, version)
+        assert found is not None
+        state, record = found
+        if record is None:  # the memory store: the log is asked instead
+            continue
+        logged = await event_store.record(STREAM, state.version)
+        assert logged is not None
+        assert (record.version, record.position, record.hash) == (
+            logged.version,
+            logged.position,
+            logged.hash,
+        )
+        assert (record.info, record.recorded_at) == (logged.info, logged.recorded_at)
+        assert record.event == logged.event
+    assert await snapshot_store.nearest_recorded("plan:nobody", 13) is None
+
+
+@ports_and_memory
 async def test_a_snapshot_holds_exactly_the_state_folded_from_scratch(
     service: PlanService, event_store: SqlEventStore, snapshot_store: SqlSnapshotStore
 ) -> None:

@@ -137,7 +137,10 @@ async def _both(
         monkeypatch.setattr(FastExecutionContext, "enabled", enabled)
         monkeypatch.setattr(direct_reading, "ENABLED", viewed)
         context = Context(
-            plans=services.plans, readings=services.readings, principal=system("tests")
+            plans=services.plans,
+            readings=services.readings,
+            execution=services.execution,
+            principal=system("tests"),
         )
         result = await schema.execute(query, variable_values=variables, context_value=context)
         errors = [(e.message, e.path) for e in result.errors or []]
@@ -194,7 +197,7 @@ query Dashboard($id: ID!) {
   plan(id: $id) {
     progressSummary { kpis achieved onTrack offTrack notAssessed withoutData reported }
     priorities {
-      progressSummary { onTrack offTrack withoutData }
+      progressSummary { onTrack offTrack withoutData implementation { planned completed } }
       outcomes {
         progressSummary { onTrack offTrack withoutData dataCompleteness expectedPeriod }
         kpis {

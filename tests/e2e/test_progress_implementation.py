@@ -64,15 +64,21 @@ async def test_an_action_plan_nothing_implements_has_no_implementation_figures(
     assert all(p["progressSummary"]["implementation"] is None for p in found["priorities"])
 
 
-async def test_the_dashboard_rolls_the_activities_up_to_the_plan_priority_and_outcome(
-    graphql: GraphQL, baku: str
-) -> None:
+async def _two_activities(graphql: GraphQL) -> None:
+    """An outcome under DIGITAL; act-toolkit (the fixture's), act-skills serving CONNECTIVITY
+    and that outcome, without budget."""
     await _outcome(graphql)
     skills = activity(
         "act-skills", "A2", servesIds=[CONNECTIVITY, OUTCOME], budget=[], milestones=[]
     )
     body = await graphql(CREATE, input=operational_input(activity("act-toolkit", "A1"), skills))
     assert body["data"]["createPlan"]["__typename"] == "PlanCreated", body
+
+
+async def test_the_dashboard_rolls_the_activities_up_to_the_plan_priority_and_outcome(
+    graphql: GraphQL, baku: str
+) -> None:
+    await _two_activities(graphql)
     body = await graphql(
         RECORD,
         input={
@@ -104,3 +110,40 @@ async def test_the_dashboard_rolls_the_activities_up_to_the_plan_priority_and_ou
     )
     every = (await _dashboard(graphql, None))["ops"]["progressSummary"]["implementation"]
     assert every == figures(2, 2, "1.0000", "165000.50", "100.01")
+
+
+async def test_a_node_read_alone_has_the_figures_the_dashboard_gives_at_once(
+    graphql: GraphQL, baku: str
+) -> None:
+    # Through `plan(...)` the figures' reads are made before the tree (prepare) and every
+    # summary answers at once; through `node(id:)` nothing was read first and each awaits.
+    await _two_activities(graphql)
+    await graphql(RECORD, input={"planId": PLAN_ID, "records": [completed(), spent("s", "7.50")]})
+    dashboard = await _dashboard(graphql, 2027)
+    ids = await graphql(
+        '{ plan(id: "baku-2026") { priorities { id nodeId outcomes { id nodeId } } } }'
+    )
+    nodes = [
+        (node["id"], node["nodeId"])
+        for priority in ids["data"]["plan"]["priorities"]
+        for node in [priority, *priority["outcomes"]]
+    ]
+    at_once = {
+        node["nodeId"]: node["progressSummary"]["implementation"]
+        for priority in dashboard["action"]["priorities"]
+        for node in [priority, *priority["outcomes"]]
+    }
+
+    alone = {}
+    for global_id, node_id in nodes:
+        body = await graphql(
+            "query($id: ID!) { node(id: $id) { ... on Priority { progressSummary(year: 2027) "
+            f"{{ implementation {{ {FIGURES} }} }} }} ... on Outcome {{ progressSummary(year: "
+            f"2027) {{ implementation {{ {FIGURES} }} }} }} }} }}",
+            id=global_id,
+        )
+        assert "errors" not in body, body
+        alone[node_id] = body["data"]["node"]["progressSummary"]["implementation"]
+
+    assert alone == at_once
+    assert alone[OUTCOME] == figures(1, 0, "0.0000", "0.00", "0.00")

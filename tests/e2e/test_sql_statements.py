@@ -147,7 +147,9 @@ async def test_the_statements_of_a_whole_tree_with_readings_do_not_grow_with_the
             await drop_schema(large_settings.database_schema)
     kpis = [k for p in data["plan"]["priorities"] for o in p["outcomes"] for k in o["kpis"]]
     assert len(kpis) == 200
-    assert many == few, (few, many)
+    # Not more; one fewer where the large plan's snapshot is of its latest version itself (its
+    # record comes with the snapshot) and the small one's is older (then its events are read).
+    assert many <= few, (few, many)
     # The plan (latest version, snapshot, events), history and blame per level of the tree,
     # readings per distinct question: about ten, whatever the size.
     assert many <= 15, many

@@ -14,8 +14,9 @@ from planapi.domain.activity_values import (
     FundingSource,
     Share,
 )
-from planapi.domain.allocation import breakdown, split, split_cents
-from planapi.domain.implementation import tally
+from planapi.domain.allocation import split, split_cents
+from planapi.domain.implementation import Tallied, tally
+from planapi.domain.ledger import Ledger, breakdown
 from planapi.domain.nodes import Node, NodeKind, Region
 
 amounts = st.decimals(min_value=0, max_value=10**9, places=2)
@@ -137,3 +138,26 @@ def test_implementation_figures_split_the_budget_as_the_breakdown_does(
     assert all(f.budget_planned == 0 for key, f in by_key.items() if key not in budget)
     total = sum((f.budget_planned for f in per_activity.values()), Decimal(0))
     assert sum((f.budget_planned for f in by_key.values()), Decimal(0)) == total
+
+
+@given(
+    st.lists(activities(), max_size=8, unique_by=lambda node: node.id),
+    st.lists(
+        st.tuples(st.sampled_from(AllocationBasis), st.sampled_from([None, 2027, 2028])),
+        min_size=2,
+        max_size=6,
+    ),
+)
+def test_a_ledger_asked_many_questions_answers_each_as_a_fresh_one(
+    plan: list[Node], questions: list[tuple[AllocationBasis, int | None]]
+) -> None:
+    # A request asks one ledger for every breakdown and figure: what it made ready for one
+    # question (a year's budgets, a basis's splits) must not change another's answer.
+    shared = Ledger(plan)
+    for basis, year in questions:
+        assert shared.breakdown(year, basis, _priority) == Ledger(plan).breakdown(
+            year, basis, _priority
+        )
+        if basis is not AllocationBasis.SOURCE:
+            tallied = Tallied(shared, {}, year)
+            assert tallied.by(basis, _priority) == tally(plan, {}, year, (basis,), _priority)[1][0]

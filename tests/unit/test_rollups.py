@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from planapi.domain.periods import parse_period
 from planapi.domain.progress import Observation, TargetProgress
-from planapi.domain.rollups import KpiStanding, Standing, count, standing
+from planapi.domain.rollups import KpiStanding, Standing, count, count_every, standing
+
+PERIODS = [None, "2027", "2028-06", "2029", "2029-12"]
 
 
 def target(period: str, *, on_track: bool | None, achieved: bool = False) -> TargetProgress:
@@ -57,3 +59,41 @@ def test_the_counts_add_up_to_the_kpis(standings: list[Standing]) -> None:
     )
     assert sum(parts) == counts.kpis == len(standings)
     assert counts.reported == 0
+
+
+# A tree of node ids: each node's parent is an earlier node or the plan (None).
+trees = st.integers(1, 12).flatmap(
+    lambda size: st.tuples(
+        *(st.sampled_from([None, *(f"n{j}" for j in range(i))]) for i in range(size))
+    )
+)
+kpis_under = st.lists(
+    st.tuples(st.integers(0, 11), st.sampled_from(list(Standing)), st.sampled_from(PERIODS)),
+    max_size=30,
+)
+
+
+@given(trees, kpis_under, st.sampled_from(PERIODS))
+def test_counting_every_node_at_once_counts_each_as_counting_it_alone(
+    tree: tuple[str | None, ...],
+    kpis: list[tuple[int, Standing, str | None]],
+    expected: str | None,
+) -> None:
+    parent = {f"n{i}": above for i, above in enumerate(tree)}
+    placed = [
+        (f"n{at % len(tree)}", KpiStanding(s, parse_period(p) if p else None)) for at, s, p in kpis
+    ]
+    period = parse_period(expected) if expected else None
+
+    every = count_every(placed, parent.__getitem__, period)
+
+    def below(node: str | None, above: str | None) -> bool:
+        while node is not None:
+            if node == above:
+                return True
+            node = parent[node]
+        return above is None
+
+    for node in [None, *parent]:
+        alone = count((kpi for at, kpi in placed if below(at, node)), period)
+        assert every.get(node, count((), period)) == alone

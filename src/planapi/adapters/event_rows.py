@@ -112,19 +112,35 @@ def recorded_from(row: Any) -> Recorded:
 
 def deferred_from(row: Any) -> Recorded:
     """`recorded_from` of a row whose `data` is the stored JSON text, decoded when first read."""
-    type_, schema_version, text = row.type, row.schema_version, row.data
+    return deferred(
+        row.stream_id,
+        row.version,
+        row.position,
+        (row.type, row.schema_version, row.data),
+        row.meta,
+        row.recorded_at,
+        bytes(row.hash),
+    )
+
+
+def deferred(
+    stream_id: str,
+    version: int,
+    position: int,
+    stored: tuple[str, int, str],
+    meta: Any,
+    recorded_at: Any,
+    hash: bytes,
+) -> Recorded:
+    """A record from its stored columns; `stored`: the event's type, schema version and JSON
+    text, decoded when first read."""
+    type_, schema_version, text = stored
 
     def decode() -> PlanEvent:
         return decode_event(type_, schema_version, msgspec.json.decode(text))
 
     return Recorded.deferred(
-        row.stream_id,
-        row.version,
-        row.position,
-        decode,
-        decode_info(row.meta),
-        row.recorded_at,
-        bytes(row.hash),
+        stream_id, version, position, decode, decode_info(meta), recorded_at, hash
     )
 
 

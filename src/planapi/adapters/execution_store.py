@@ -28,6 +28,7 @@ from planapi.domain.execution import (
     ExecutionIntegrity,
     ExecutionKind,
     ExecutionRecord,
+    Fact,
     StoredExecution,
 )
 
@@ -64,16 +65,22 @@ _STATUSES = {status.value: status for status in ActivityStatus}
 _SOURCES = {source.value: source for source in FundingSource}
 # What a read needs: not the hashes, which only `verify` checks.
 _READ = [table.c.id, *(table.c[name] for name in _FIELDS), table.c.actor, table.c.recorded_at]
+# What the fold needs (`Fact`), in its order: neither keys, actors, nor instants to sort by.
+_FACTS = [table.c[name] for name in _FIELDS if name != "record_key"]
+_FOLD_ORDER = (table.c.occurred_on, table.c.recorded_at, table.c.id)
 
 
 def _stored(row: Any) -> StoredExecution:
     # Unpacked by position (the order of `_READ`): a Row's attribute look-up per column was a
     # good part of reading a plan's rows.
-    id_, key, activity_id, kind, occurred_on, status, milestone, year, source, amount, actor, at = (
-        row
-    )
-    record = ExecutionRecord(
-        key,
+    id_, key, *fields, actor, at = row
+    return StoredExecution(id_, ExecutionRecord(key, *_fact(fields)), actor, at)
+
+
+def _fact(fields: Sequence[Any]) -> Fact:
+    """A record's stored values from its activity on (the order of `_FACTS`), as the domain's."""
+    activity_id, kind, occurred_on, status, milestone, year, source, amount = fields
+    return (
         activity_id,
         _KINDS[kind],
         occurred_on,
@@ -83,7 +90,6 @@ def _stored(row: Any) -> StoredExecution:
         _SOURCES[source] if source else None,
         Decimal(amount) if amount is not None else None,
     )
-    return StoredExecution(id_, record, actor, at)
 
 
 def row_hash(prev_hash: bytes, plan_id: str, row: dict[str, Any]) -> bytes:
@@ -172,6 +178,13 @@ class SqlExecutionStore:
         async with reading(self.engine) as conn:
             rows = await conn.execute(query)
             return [_stored(row) for row in rows]
+
+    async def facts(self, plan_id: str, as_of: dt.datetime | None = None) -> list[Fact]:
+        query = select(*_FACTS).where(table.c.plan_id == plan_id).order_by(*_FOLD_ORDER)
+        if as_of is not None:
+            query = query.where(table.c.recorded_at <= as_of)
+        async with reading(self.engine) as conn:
+            return [_fact(row) for row in await conn.execute(query)]
 
     async def verify(self, plan_id: str) -> ExecutionIntegrity:
         """Re-hash the plan's rows in id order; the first whose hash or link disagrees."""

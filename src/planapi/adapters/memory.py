@@ -207,6 +207,12 @@ class MemorySnapshotStore:
         below = [v for v in kept if v <= version]
         return kept[max(below)] if below else None
 
+    async def nearest_recorded(
+        self, stream_id: str, version: int
+    ) -> tuple[PlanState, Recorded | None] | None:
+        found = await self.nearest(stream_id, version)
+        return (found, None) if found else None  # the log in memory is as near as this
+
     async def save(self, stream_id: str, state: PlanState, chain_hash: bytes) -> None:
         # The first save of a version wins, as with the database's unique key: same content.
         # Nothing outside this process can alter a state kept here, so there is no seal to make

@@ -157,7 +157,7 @@ class Query(NodeQueries, ProposalQueries, SearchQueries, CodeListQueries):
             raise bad_input(error) from error
         if found is None:
             return None
-        await prepare(info, found.state.id)
+        await prepare(info, found.state)
         return Plan(found=in_language(found, wanted))
 
     @strawberry.field(

@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from planapi.application.access import ANY, Scope, check_reading_scope
-from planapi.application.operational import priority_of
 from planapi.application.plans import PlanService
 from planapi.application.ports import ExecutionStore
 from planapi.domain.activity_values import AllocationBasis
@@ -20,10 +20,11 @@ from planapi.domain.execution import (
     ExecutionIntegrity,
     ExecutionRecord,
     StoredExecution,
-    fold_execution,
+    fold_facts,
     record_problems,
 )
-from planapi.domain.implementation import Figures, figures_by, tally
+from planapi.domain.implementation import Figures, Tallied
+from planapi.domain.ledger import Ledger, Served
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
 from planapi.domain.plan_kinds import PlanKind
@@ -37,14 +38,34 @@ class Recorded:
     duplicates: int
 
 
-@dataclass(frozen=True, slots=True)
 class Implementation:
-    """A plan's figures: overall, and per activity, output and priority."""
+    """A plan's figures: overall, and per activity, output, and priority and outcome of the
+    action plan it implements — each worked out when first read (a dashboard reads some, not
+    all), then kept with it: a request reads them all from one `Implementation`."""
 
-    total: Figures
-    activities: dict[str, Figures]
-    outputs: dict[str | None, Figures]
-    priorities: dict[str | None, Figures]
+    def __init__(self, tallied: Tallied, action: PlanState | None) -> None:
+        self._tallied = tallied
+        self._action = action
+        self.total: Figures = tallied.total
+
+    @cached_property
+    def activities(self) -> dict[str, Figures]:
+        return self._tallied.activities()
+
+    @property
+    def outputs(self) -> dict[str | None, Figures]:
+        return self._tallied.by(AllocationBasis.OUTPUT, Served(None))
+
+    @property
+    def priorities(self) -> dict[str | None, Figures]:
+        return self._tallied.by(AllocationBasis.PRIORITY, Served(self._action))
+
+    @property
+    def outcomes(self) -> dict[str | None, Figures]:
+        """Per outcome of the action plan: the activities naming it among those they serve,
+        each counted whole, its money split among the outcomes it names (explicit shares by
+        outcome id, else equally); what names no outcome is under None."""
+        return self._tallied.by(AllocationBasis.PRIORITY, Served(self._action, outcomes=True))
 
 
 class ExecutionService:
@@ -74,7 +95,7 @@ class ExecutionService:
         self, plan_id: str, as_of: dt.datetime | None = None
     ) -> dict[str, ActivityExecution]:
         """Activity id → what its records say, as recorded by `as_of` (now when None)."""
-        return fold_execution(await self.store.read(plan_id, as_of))
+        return fold_facts(await self.store.facts(plan_id, as_of))
 
     async def implementation(
         self,
@@ -97,31 +118,12 @@ def implementation_of(
     action: PlanState | None,
     seen: dict[str, ActivityExecution],
     year: int | None,
+    ledger: Ledger | None = None,
 ) -> Implementation:
-    """The figures of `state`'s activities given what execution recorded (`seen`)."""
-    bases = (AllocationBasis.OUTPUT, AllocationBasis.PRIORITY)
-    activities = state.children_of(None, NodeKind.ACTIVITY)
-    per_activity, (outputs, priorities) = tally(activities, seen, year, bases, priority_of(action))
-    total = sum(per_activity.values(), Figures())
-    return Implementation(total, per_activity, outputs, priorities)
-
-
-def outcome_figures(
-    state: PlanState,
-    action: PlanState | None,
-    seen: dict[str, ActivityExecution],
-    year: int | None,
-) -> dict[str | None, Figures]:
-    """Figures per outcome of the action plan: the activities naming it among those they
-    serve, each counted whole, its money split among the outcomes it names (explicit shares
-    by outcome id, else equally); what names no outcome is under None."""
-
-    def outcome_of(node_id: str) -> str | None:
-        node = action.node(node_id) if action else None
-        return node.id if node is not None and node.kind is NodeKind.OUTCOME else None
-
-    activities = state.children_of(None, NodeKind.ACTIVITY)
-    return figures_by(activities, seen, year, AllocationBasis.PRIORITY, outcome_of)
+    """The figures of `state`'s activities given what execution recorded (`seen`); `ledger`:
+    its activities as the request made them ready (`Ledger`), if it did."""
+    ready = ledger or Ledger(state.children_of(None, NodeKind.ACTIVITY))
+    return Implementation(Tallied(ready, seen, year), action)
 
 
 def _problems(state: PlanState, records: Sequence[ExecutionRecord]) -> list[Problem]:

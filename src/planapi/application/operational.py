@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from planapi.domain.errors import Problem, ValidationError
-from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
 from planapi.domain.plan_kinds import PlanKind
 
@@ -71,19 +70,3 @@ async def implementing(
         key=lambda state: state.id,
     )
     return [[state for state in every if state.implements == wanted] for wanted in action_plan_ids]
-
-
-def priority_of(action_plan: PlanState | None) -> Callable[[str], str | None]:
-    """Node id → the priority it belongs to in `action_plan` (itself, or an outcome's parent);
-    None for anything else, or without the action plan."""
-
-    def find(node_id: str) -> str | None:
-        node = action_plan.node(node_id) if action_plan else None
-        if node is None:
-            return None
-        if node.kind is NodeKind.PRIORITY:
-            return node.id
-        parent = action_plan.node(node.parent_id) if action_plan and node.parent_id else None
-        return parent.id if parent and parent.kind is NodeKind.PRIORITY else None
-
-    return find

@@ -315,11 +315,14 @@ class PlanService:
         stream = stream_of(plan_id)
         # From a cached version close below it rather than a snapshot: fewer events to read, and
         # the two versions share their unchanged nodes in memory (a decoded snapshot shares none).
-        base = self._cached_below(plan_id, version) or await self.snapshots.nearest(stream, version)
+        base, held = self._cached_below(plan_id, version), None
+        if base is None:
+            base, held = await self.snapshots.nearest_recorded(stream, version) or (None, None)
         if base is not None and base.version == version:
-            # A snapshot of this very version: its record says who made it and when; its
-            # changes, already in the snapshot, are decoded only if someone asks for them.
-            record = await self.events.record(stream, version)
+            # A snapshot of this very version: its record says who made it and when (read with
+            # the snapshot, else now); its changes, already in the snapshot, are decoded only
+            # if someone asks for them.
+            record = held or await self.events.record(stream, version)
             return None if record is None else self._keep(PlanVersion(base, record))
         after = base.version if base else 0
         # Always read version N itself: its record says who made it and when.

@@ -39,7 +39,7 @@ from planapi.domain.periods import Period, parse_period
 from planapi.domain.plan import PlanState
 from planapi.domain.progress import Observation, TargetProgress, assess
 from planapi.domain.readings import Reading, ReadingVersion
-from planapi.domain.rollups import KpiStanding, ProgressCounts, count, standing
+from planapi.domain.rollups import KpiStanding, ProgressCounts, count, count_every, standing
 
 log = logging.getLogger("planapi.readings")
 
@@ -146,14 +146,36 @@ class PlanReadings:
 
     def rollup(self, plan: PlanState, under: str | None, expected: Period | None) -> ProgressCounts:
         """The KPIs under node `under` (None: the whole plan) of this version, counted;
-        `expected` defaults to the latest period reported."""
+        `expected` defaults to the latest period reported. The first asked of a version counts
+        under every node in one walk: a dashboard asks the plan's, each priority's and each
+        outcome's, which one by one walked each KPI once per level."""
         key = (plan.id, plan.version, under, expected)
         found = self._rollups.get(key)
         if found is None:
+            self._count_every(plan, expected)
+            found = self._rollups.get(key)
+        if found is None:  # no KPI under `under`
             kpis = (node for node in plan.walk(under) if node.kind is NodeKind.KPI)
             found = count((self.standing(kpi) for kpi in kpis), expected or self.reported)
             self._rollups[key] = found
         return found
+
+    def _count_every(self, plan: PlanState, expected: Period | None) -> None:
+        everywhere = (plan.id, plan.version, None, expected)
+        if everywhere in self._rollups:
+            return  # counted already: what is missing has no KPI under it
+        nodes = plan.nodes
+        kpis = (
+            (node.parent_id, self.standing(node))
+            for node in plan.walk()
+            if node.kind is NodeKind.KPI
+        )
+        every = count_every(
+            kpis, lambda node_id: nodes[node_id].parent_id, expected or self.reported
+        )
+        for node_id, counts in every.items():
+            self._rollups.setdefault((plan.id, plan.version, node_id, expected), counts)
+        self._rollups.setdefault(everywhere, count((), expected or self.reported))
 
     def after(
         self, head: int, readings: Iterable[CurrentValue]

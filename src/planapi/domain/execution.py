@@ -120,17 +120,32 @@ class ActivityExecution:
         )
 
 
-def fold_execution(records: Iterable[StoredExecution]) -> dict[str, ActivityExecution]:
-    """Activity id → what its records say; later occurrences (then later recordings) win."""
-    ordered = sorted(records, key=lambda s: (s.record.occurred_on, s.recorded_at, s.id))
+# One record as the fold reads it: activity id, kind, occurred on, status, milestone key, year,
+# funding source, amount. A plain tuple: a dashboard folds every record of a plan per request.
+Fact = tuple[
+    str,
+    ExecutionKind,
+    dt.date,
+    ActivityStatus | None,
+    str | None,
+    int | None,
+    FundingSource | None,
+    Decimal | None,
+]
+
+
+def fold_facts(facts: Iterable[Fact]) -> dict[str, ActivityExecution]:
+    """Activity id → what its records say, `facts` in the order they fold: by occurrence, then
+    by recording (the store's `facts`), so later ones win."""
     out: dict[str, ActivityExecution] = {}
-    for stored in ordered:
-        record = stored.record
-        seen = out.setdefault(record.activity_id, ActivityExecution())
-        if record.kind is ExecutionKind.STATUS:
-            seen.status = record.status
-        elif record.kind is ExecutionKind.MILESTONE and record.milestone_key is not None:
-            seen.milestones.setdefault(record.milestone_key, record.occurred_on)
-        elif record.year is not None and record.source is not None and record.amount is not None:
-            seen.spent[(record.year, record.source)] = record.amount
+    for activity_id, kind, occurred_on, status, milestone, year, source, amount in facts:
+        seen = out.get(activity_id)
+        if seen is None:
+            seen = out[activity_id] = ActivityExecution()
+        if kind is ExecutionKind.STATUS:
+            seen.status = status
+        elif kind is ExecutionKind.MILESTONE and milestone is not None:
+            seen.milestones.setdefault(milestone, occurred_on)
+        elif year is not None and source is not None and amount is not None:
+            seen.spent[(year, source)] = amount
     return out

@@ -9,7 +9,7 @@ was most of its cost."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,13 +17,13 @@ from planapi.domain.activities import runs_in
 from planapi.domain.activity_values import ActivityStatus, AllocationBasis
 from planapi.domain.allocation import cents_of as _cents
 from planapi.domain.allocation import francs as _francs
-from planapi.domain.allocation import split_cents, weighted
 from planapi.domain.execution import ActivityExecution
+from planapi.domain.ledger import Ledger, Resolve
 from planapi.domain.nodes import Node
 
 _NOTHING = ActivityExecution()
 ZERO = Decimal("0.00")
-PriorityOf = Callable[[str], str | None]
+Whole = tuple[int, int, int, int]  # planned, completed, budget and spent in centimes
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +60,14 @@ class _Tally:
     def __init__(self) -> None:
         self.planned = self.completed = self.budget = self.spent = 0
 
+    def add(self, planned: int, completed: int, budget: int, spent: int) -> None:
+        self.planned += planned
+        self.completed += completed
+        self.budget += budget
+        self.spent += spent
+
     def figures(self) -> Figures:
-        return Figures(self.planned, self.completed, _francs(self.budget), _francs(self.spent))
+        return _figures(self.planned, self.completed, self.budget, self.spent)
 
 
 def status_of(activity: Node, seen: ActivityExecution) -> ActivityStatus:
@@ -72,80 +78,87 @@ def status_of(activity: Node, seen: ActivityExecution) -> ActivityStatus:
     return seen.status
 
 
-def _whole(activity: Node, seen: ActivityExecution, year: int | None) -> tuple[int, ...] | None:
-    """(planned, completed, budget cents, spent cents); None when it does not run in `year`."""
+def _whole(activity: Node, seen: ActivityExecution, year: int | None, budget: int) -> Whole | None:
+    """(planned, completed, budget cents, spent cents); None when it does not run in `year`.
+    `budget`: its lines of `year` in centimes (`Ledger.budget`)."""
     if not runs_in(activity, year):
         return None
     status = status_of(activity, seen)
-    budget = sum(
-        _cents(line.amount) for line in activity.budget if year is None or line.year == year
-    )
     spent = sum(_cents(amount) for (y, _), amount in seen.spent.items() if year in (None, y))
     counted = int(status is not ActivityStatus.CANCELLED)
     return counted, int(status is ActivityStatus.COMPLETED), budget, spent
 
 
-def activity_figures(activity: Node, seen: ActivityExecution, year: int | None) -> Figures:
-    whole = _whole(activity, seen, year)
-    if whole is None:
-        return _NONE
-    return Figures(whole[0], whole[1], _francs(whole[2]), _francs(whole[3]))
+class Tallied:
+    """The figures of a ledger's activities in `year` (None: all years) given what execution
+    recorded: each activity's worked out once, in one pass; the total; and the figures per key
+    of each basis asked (output, priority, region; not SOURCE: an activity's count has no
+    funding source), each basis in one more pass when first asked, keys in first-seen order,
+    None gathering what serves none of them."""
+
+    __slots__ = ("_by", "_ledger", "_wholes", "_year", "total")
+
+    def __init__(
+        self, ledger: Ledger, execution: Mapping[str, ActivityExecution], year: int | None
+    ) -> None:
+        self._ledger, self._year = ledger, year
+        self._by: dict[tuple[AllocationBasis, Resolve], dict[str | None, Figures]] = {}
+        self._wholes: list[Whole | None] = []
+        total = _Tally()
+        for activity, budget in zip(ledger.activities, ledger.budget(year), strict=True):
+            whole = _whole(activity, execution.get(activity.id, _NOTHING), year, budget or 0)
+            self._wholes.append(whole)
+            if whole is not None:
+                total.add(*whole)
+        self.total = total.figures()
+
+    def activities(self) -> dict[str, Figures]:
+        """Each activity's figures, by id."""
+        return {
+            activity.id: _NONE if whole is None else _figures(*whole)
+            for activity, whole in zip(self._ledger.activities, self._wholes, strict=True)
+        }
+
+    def by(self, basis: AllocationBasis, resolve: Resolve) -> dict[str | None, Figures]:
+        """The figures per key of `basis`, each activity counted whole for every key it is split
+        among, its money split as `Plan.budget` splits it (domain/allocation.py)."""
+        found = self._by.get((basis, resolve))
+        if found is None:
+            found = self._by[(basis, resolve)] = self._spread(basis, resolve)
+        return found
+
+    def _spread(self, basis: AllocationBasis, resolve: Resolve) -> dict[str | None, Figures]:
+        into: dict[str | None, list[int]] = {}  # planned, completed, budget, spent
+        ledger = self._ledger
+        splits = ledger.splits(basis, resolve)
+        budgets = ledger.parts(self._year, basis, resolve)  # split as Plan.budget splits
+        for whole, split, budget_parts in zip(self._wholes, splits, budgets, strict=True):
+            if whole is None or not any(whole):
+                continue  # nothing to add anywhere
+            planned, completed, _, spent = whole
+            spent_parts = split.parts(spent)
+            for i, key in enumerate(split.keys):
+                tally = into.get(key)
+                if tally is None:
+                    tally = into[key] = [0, 0, 0, 0]
+                tally[0] += planned
+                tally[1] += completed
+                tally[2] += budget_parts[i] if budget_parts is not None else 0
+                tally[3] += spent_parts[i]
+        return {key: _figures(*tally) for key, tally in into.items()}
 
 
-def _spread(
-    whole: tuple[int, ...],
-    activity: Node,
-    basis: AllocationBasis,
-    priority_of: PriorityOf,
-    into: dict[str | None, _Tally],
-) -> None:
-    planned, completed, budget, spent = whole
-    keys, weights = weighted(activity, basis, priority_of)
-    budgets = split_cents(budget, weights)
-    spents = split_cents(spent, weights)
-    for key, budget_part, spent_part in zip(keys, budgets, spents, strict=True):
-        tally = into.get(key)
-        if tally is None:
-            tally = into[key] = _Tally()
-        tally.planned += planned
-        tally.completed += completed
-        tally.budget += budget_part
-        tally.spent += spent_part
+def _figures(planned: int, completed: int, budget: int, spent: int) -> Figures:
+    return Figures(planned, completed, _francs(budget), _francs(spent))
 
 
 def tally(
     activities: Iterable[Node],
-    execution: dict[str, ActivityExecution],
+    execution: Mapping[str, ActivityExecution],
     year: int | None,
     bases: tuple[AllocationBasis, ...],
-    priority_of: PriorityOf,
+    resolve: Resolve,
 ) -> tuple[dict[str, Figures], list[dict[str | None, Figures]]]:
-    """In one pass over the activities: each one's figures, and the figures per key of each of
-    `bases` (output, priority or region; not SOURCE: an activity's count has no funding
-    source), keys in first-seen order, None gathering what serves none of them."""
-    per_activity: dict[str, Figures] = {}
-    by: list[dict[str | None, _Tally]] = [{} for _ in bases]
-    for activity in activities:
-        whole = _whole(activity, execution.get(activity.id, _NOTHING), year)
-        if whole is None:
-            per_activity[activity.id] = _NONE
-            continue
-        per_activity[activity.id] = Figures(
-            whole[0], whole[1], _francs(whole[2]), _francs(whole[3])
-        )
-        if not any(whole):
-            continue  # nothing to add anywhere
-        for basis, into in zip(bases, by, strict=True):
-            _spread(whole, activity, basis, priority_of, into)
-    return per_activity, [{k: t.figures() for k, t in each.items()} for each in by]
-
-
-def figures_by(
-    activities: Iterable[Node],
-    execution: dict[str, ActivityExecution],
-    year: int | None,
-    basis: AllocationBasis,
-    priority_of: PriorityOf,
-) -> dict[str | None, Figures]:
-    """Figures per output, priority or region (`basis`)."""
-    return tally(activities, execution, year, (basis,), priority_of)[1][0]
+    """Each activity's figures, and the figures per key of each of `bases` (`Tallied`)."""
+    found = Tallied(Ledger(activities), execution, year)
+    return found.activities(), [found.by(basis, resolve) for basis in bases]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from planapi.domain.periods import Period
@@ -58,23 +58,74 @@ class ProgressCounts:
         return self.reported / self.kpis if self.kpis else None
 
 
+class _Tally:
+    """KPIs being counted: by standing (keyed by the member's plain `_value_`: hashing the
+    member is a call into Python, per KPI per level), how many, how many reported."""
+
+    __slots__ = ("by", "kpis", "reported")
+
+    def __init__(self) -> None:
+        self.by = dict.fromkeys((standing.value for standing in Standing), 0)
+        self.kpis = self.reported = 0
+
+    def take(self, kpi: KpiStanding, expected: Period | None) -> None:
+        self.kpis += 1
+        self.by[kpi.standing._value_] += 1
+        if expected is not None and kpi.latest is not None and kpi.latest.end >= expected.end:
+            self.reported += 1
+
+    def add(self, other: _Tally) -> None:
+        self.kpis += other.kpis
+        self.reported += other.reported
+        for key, found in other.by.items():
+            self.by[key] += found
+
+    def counts(self, expected: Period | None) -> ProgressCounts:
+        by = self.by
+        return ProgressCounts(
+            kpis=self.kpis,
+            achieved=by["ACHIEVED"],
+            on_track=by["ON_TRACK"],
+            off_track=by["OFF_TRACK"],
+            not_assessed=by["NOT_ASSESSED"],
+            without_data=by["WITHOUT_DATA"],
+            expected=expected,
+            reported=self.reported,
+        )
+
+
 def count(kpis: Iterable[KpiStanding], expected: Period | None) -> ProgressCounts:
     """A KPI has reported `expected` when its latest reading's period ends on or after it
     ends: a yearly KPI's 2029 covers the month 2029-12, a monthly KPI's 2029-12 the year."""
-    tally = dict.fromkeys(Standing, 0)
-    total = reported = 0
+    tally = _Tally()
     for kpi in kpis:
-        total += 1
-        tally[kpi.standing] += 1
-        if expected is not None and kpi.latest is not None and kpi.latest.end >= expected.end:
-            reported += 1
-    return ProgressCounts(
-        kpis=total,
-        achieved=tally[Standing.ACHIEVED],
-        on_track=tally[Standing.ON_TRACK],
-        off_track=tally[Standing.OFF_TRACK],
-        not_assessed=tally[Standing.NOT_ASSESSED],
-        without_data=tally[Standing.WITHOUT_DATA],
-        expected=expected,
-        reported=reported,
-    )
+        tally.take(kpi, expected)
+    return tally.counts(expected)
+
+
+def count_every(
+    kpis: Iterable[tuple[str | None, KpiStanding]],
+    parent_of: Callable[[str], str | None],
+    expected: Period | None,
+) -> dict[str | None, ProgressCounts]:
+    """`count` of the KPIs under every node that has any below it, and of the whole plan
+    (None), in one pass: each KPI (given with its parent's id) counted for its parent, then
+    each parent's counts added to every node above it."""
+    parents: dict[str | None, _Tally] = {}
+    for parent, kpi in kpis:
+        tally = parents.get(parent)
+        if tally is None:
+            tally = parents[parent] = _Tally()
+        tally.take(kpi, expected)
+    every: dict[str | None, _Tally] = {}
+    for parent, tally in parents.items():
+        node = parent
+        while True:
+            above = every.get(node)
+            if above is None:
+                above = every[node] = _Tally()
+            above.add(tally)
+            if node is None:
+                break
+            node = parent_of(node)
+    return {node: tally.counts(expected) for node, tally in every.items()}

@@ -10,10 +10,9 @@ import strawberry
 
 from planapi.api.types.activity_reads import operational_plans
 from planapi.api.types.context import Context
-from planapi.application.operational import priority_of
 from planapi.domain.activity_values import AllocationBasis
-from planapi.domain.allocation import breakdown
-from planapi.domain.nodes import NodeKind
+from planapi.domain.allocation import francs
+from planapi.domain.ledger import Served
 from planapi.domain.plan import PlanState
 from planapi.domain.plan_kinds import PlanKind
 
@@ -50,7 +49,11 @@ async def plan_budget(
     state: PlanState = root._state  # type: ignore[attr-defined]
     plans = await operational_plans(state, info)
     action = await action_plan(state, info) if by is AllocationBasis.PRIORITY else None
-    nodes = (node for plan in plans for node in plan.children_of(None, NodeKind.ACTIVITY))
-    total, by_key = breakdown(nodes, year, by, priority_of(action))
-    items = [BudgetAmount(key=key, amount=amount) for key, amount in by_key.items()]
-    return BudgetBreakdown(year=year, by=by, total=total, items=items)
+    total, by_key = 0, dict[str | None, int]()
+    for plan in plans:  # in order: keys in first-seen order over all their activities
+        cents, parts = info.context.ledger(plan).breakdown(year, by, Served(action))
+        total += cents
+        for key, part in parts.items():
+            by_key[key] = by_key.get(key, 0) + part
+    items = [BudgetAmount(key=key, amount=francs(amount)) for key, amount in by_key.items()]
+    return BudgetBreakdown(year=year, by=by, total=francs(total), items=items)

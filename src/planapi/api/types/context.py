@@ -14,12 +14,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from planapi.application.access import Principal
-from planapi.application.execution import (
-    ExecutionService,
-    Implementation,
-    implementation_of,
-    outcome_figures,
-)
+from planapi.application.execution import ExecutionService, Implementation, implementation_of
 from planapi.application.feed import EventFeed
 from planapi.application.live import LiveUpdates
 from planapi.application.operational import implementing
@@ -30,19 +25,20 @@ from planapi.application.readings import ReadingService
 from planapi.application.search import SearchService
 from planapi.application.transparency import Transparency
 from planapi.domain.execution import ActivityExecution
-from planapi.domain.implementation import Figures
+from planapi.domain.ledger import Ledger
+from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import PlanState
 from planapi.domain.readings import ReadingQuery, ReadingVersion
+
+T = TypeVar("T")
 
 # Set by the HTTP middleware; read by logging and error masking.
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 ReadingKey = tuple[str, str, ReadingQuery]  # (plan id, KPI id, what is asked)
 ExecutionKey = tuple[str, dt.datetime | None]  # (plan id, asOf)
-# (what, plan id, version, year, asOf): implementation figures computed once a request.
-FiguresKey = tuple[str, str, int, int | None, dt.datetime | None]
-T = TypeVar("T")
-Seen = dict[str, ActivityExecution]
+# (plan id, version, year, asOf): implementation figures computed once a request.
+FiguresKey = tuple[str, int, int | None, dt.datetime | None]
 
 
 @dataclass
@@ -69,11 +65,15 @@ class Context:
     _current: dict[str, asyncio.Future[PlanReadings]] = field(init=False)
     # Implementation figures of an operational plan version, once a request: the plan's and
     # every priority's and outcome's progressSummary and Plan.implementation share them.
-    _figures: dict[FiguresKey, asyncio.Future[Any]] = field(init=False)
+    _figures: dict[FiguresKey, asyncio.Future[Implementation]] = field(init=False)
+    # An operational plan version's activities made ready for budget figures, once a request:
+    # Plan.budget of each basis and the implementation figures share them.
+    _ledgers: dict[tuple[str, int], Ledger] = field(init=False)
 
     def __post_init__(self) -> None:
         self._current = {}
         self._figures = {}
+        self._ledgers = {}
 
     # The loaders are made when a request first asks (most ask none: a plan's tree reads
     # memory), then kept for the rest of it. Their functions hold the services they read, never
@@ -104,37 +104,71 @@ class Context:
         asks)."""
         return DataLoader(load_fn=partial(_load_execution, self.execution))
 
+    def ledger(self, state: PlanState) -> Ledger:
+        """`state`'s activities (an operational plan's version) ready for budget figures, made
+        once this request."""
+        key = (state.id, state.version)
+        found = self._ledgers.get(key)
+        if found is None:
+            found = self._ledgers[key] = Ledger(state.children_of(None, NodeKind.ACTIVITY))
+        return found
+
     async def implementation(
         self, state: PlanState, year: int | None, as_of: dt.datetime | None = None
     ) -> Implementation:
         """`state`'s figures (an operational plan's version), computed once this request."""
-        key = ("plan", state.id, state.version, year, as_of)
-        return await self._once(key, lambda: self._figured(state, year, as_of, implementation_of))
-
-    async def outcome_figures(
-        self, state: PlanState, year: int | None
-    ) -> dict[str | None, Figures]:
-        """`state`'s figures per outcome of its action plan, computed once this request."""
-        key = ("outcomes", state.id, state.version, year, None)
-        return await self._once(key, lambda: self._figured(state, year, None, outcome_figures))
-
-    async def _once(self, key: FiguresKey, compute: Callable[[], Awaitable[T]]) -> T:
+        key = (state.id, state.version, year, as_of)
         found = self._figures.get(key)
         if found is None:
-            found = self._figures[key] = asyncio.ensure_future(compute())
+            found = self._figures[key] = asyncio.ensure_future(self._figured(state, year, as_of))
+        elif found.done() and not found.cancelled():
+            return found.result()  # every summary after the first: no shield to wrap it in
         return await asyncio.shield(found)
 
+    def implementation_now(self, state: PlanState, year: int | None) -> Implementation | None:
+        """`implementation(state, year)` without an await, when what it reads is read already
+        (`preload_figures`): computed now if need be; None when a read is still to be made."""
+        key = (state.id, state.version, year, None)
+        found = self._figures.get(key)
+        if found is not None:
+            return _result(found)
+        seen = _result(self.execution_loader.cache_map.get((state.id, None)))
+        if seen is None:
+            return None
+        action = None
+        if state.implements:
+            held = self.latest_loader.cache_map.get(state.implements)
+            if held is None or not _ok(held):
+                return None
+            action = held.result()
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(implementation_of(state, action, seen, year, self.ledger(state)))
+        self._figures[key] = done
+        return done.result()  # type: ignore[no-any-return]
+
+    def implementing_now(self, plan_id: str) -> list[PlanState] | None:
+        """What `implementing_loader` has already loaded for `plan_id`, if it has."""
+        return _result(self.implementing_loader.cache_map.get(plan_id))
+
+    async def preload_figures(self, state: PlanState, operational: bool) -> None:
+        """The reads `state`'s implementation figures need (the operational plans counted:
+        itself, or those implementing it; each one's execution records and action plan), made
+        before its tree resolves: then every progressSummary's figures answer at once."""
+        plans = [state] if operational else await self.implementing_loader.load(state.id)
+        loads: list[Awaitable[object]] = []
+        for each in plans:
+            loads.append(self.execution_loader.load((each.id, None)))
+            if each.implements:
+                loads.append(self.latest_loader.load(each.implements))
+        await asyncio.gather(*loads)
+
     async def _figured(
-        self,
-        state: PlanState,
-        year: int | None,
-        as_of: dt.datetime | None,
-        compute: Callable[[PlanState, PlanState | None, Seen, int | None], T],
-    ) -> T:
+        self, state: PlanState, year: int | None, as_of: dt.datetime | None
+    ) -> Implementation:
         # Both loads asked before either is awaited: the two reads overlap.
         seen = self.execution_loader.load((state.id, as_of))
         action = await self.latest_loader.load(state.implements) if state.implements else None
-        return compute(state, action, await seen, year)
+        return implementation_of(state, action, await seen, year, self.ledger(state))
 
     async def current_readings(self, plan_id: str) -> PlanReadings | None:
         """The plan's current readings of the total, caught up once for this request, or None
@@ -154,6 +188,15 @@ class Context:
         if found is None or not found.done() or found.cancelled() or found.exception():
             return None
         return found.result()
+
+
+def _ok(found: asyncio.Future[Any]) -> bool:
+    return found.done() and not found.cancelled() and found.exception() is None
+
+
+def _result(found: asyncio.Future[T] | None) -> T | None:
+    """A future's result when it has one, else None (not done, failed: the field awaits it)."""
+    return found.result() if found is not None and _ok(found) else None
 
 
 async def _load_readings(

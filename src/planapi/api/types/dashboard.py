@@ -7,7 +7,7 @@ question the summary cannot answer (a disaggregated series) takes the per-reques
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -16,7 +16,12 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, Selection
 
 from planapi.api.types.context import Context
 from planapi.api.types.errors import bad_input
-from planapi.api.types.execution import ImplementationFigures, summary_figures
+from planapi.api.types.execution import (
+    NOT_READ,
+    ImplementationFigures,
+    figures_now,
+    summary_figures,
+)
 from planapi.api.types.readings import DimensionValueInput, KpiProgress, Reading
 from planapi.application.reading_summary import PlanReadings
 from planapi.application.readings import latest, progress
@@ -24,6 +29,7 @@ from planapi.domain.errors import PeriodError, Problem, ValidationError
 from planapi.domain.nodes import Node
 from planapi.domain.periods import Period, parse_period
 from planapi.domain.plan import PlanState
+from planapi.domain.plan_kinds import PlanKind
 from planapi.domain.progress import TargetProgress as TargetProgressModel
 from planapi.domain.readings import ReadingQuery
 from planapi.domain.rollups import ProgressCounts
@@ -82,30 +88,44 @@ IMPLEMENTATION_DESCRIPTION = (
 _FROM_SUMMARY = frozenset({"latest", "progress", "progressSummary"})
 
 
-async def prepare(info: strawberry.Info[Context, None], plan_id: str) -> None:
+async def prepare(info: strawberry.Info[Context, None], state: PlanState) -> None:
     """Catches the plan's summary up once, before the tree below resolves, when the query reads
     it: then each KPI's `latest` and `progress` answer at once, without an await (through
-    graphql-core, an awaited field per KPI cost more than all the rest of a dashboard)."""
+    graphql-core, an awaited field per KPI cost more than all the rest of a dashboard). Reads
+    what the implementation figures need too, when a progressSummary asks for them: then each
+    one's figures answer at once (an awaited leaf makes graphql-core await every object above
+    it: for the 30 priorities and outcomes of a dashboard, more than computing the figures)."""
     raw = info._raw_info
-    if _reads_summary(raw.field_nodes, raw.fragments):
-        # The plan itself is at hand: if the summary cannot be caught up, each field that
-        # needs it reports the failure where it is, as the readings fields always did.
-        with contextlib.suppress(Exception):
-            await info.context.current_readings(plan_id)
+    summary, figures = _reads(raw.field_nodes, raw.fragments)
+    context = info.context
+    reads: list[Awaitable[object]] = []
+    if summary:
+        reads.append(context.current_readings(state.id))
+    if figures and context.execution is not None:
+        operational = state.plan_kind is PlanKind.OPERATIONAL_PLAN
+        reads.append(context.preload_figures(state, operational))
+    # The plan itself is at hand: if a read fails, each field that needs it reports the
+    # failure where it is (it awaits the same read), as the readings fields always did.
+    await asyncio.gather(*reads, return_exceptions=True)
 
 
 # Per root field's AST (kept alive beside its answer, so no other node takes its id): whether
-# it reads the summary. The same document's AST comes back for every request of its text.
-_READS: dict[int, tuple[object, bool]] = {}
+# it reads the summary, and the implementation figures of a progressSummary. The same
+# document's AST comes back for every request of its text.
+_READS: dict[int, tuple[object, tuple[bool, bool]]] = {}
 _MAX_READS = 1_024
+Wanted = Callable[[FieldNode, Mapping[str, Any]], bool]
 
 
-def _reads_summary(nodes: Sequence[FieldNode], fragments: Mapping[str, Any]) -> bool:
+def _reads(nodes: Sequence[FieldNode], fragments: Mapping[str, Any]) -> tuple[bool, bool]:
     first = nodes[0]
     found = _READS.get(id(first))
     if found is not None and found[0] is first and len(nodes) == 1:
         return found[1]
-    answer = any(_selects(node.selection_set, fragments, set()) for node in nodes)
+    answer = (
+        any(_selects(node.selection_set, fragments, set(), _from_summary) for node in nodes),
+        any(_selects(node.selection_set, fragments, set(), _summary_figures) for node in nodes),
+    )
     if len(nodes) == 1:  # merged fields: walked each time (rare)
         if len(_READS) >= _MAX_READS:
             _READS.pop(next(iter(_READS)))
@@ -113,22 +133,39 @@ def _reads_summary(nodes: Sequence[FieldNode], fragments: Mapping[str, Any]) -> 
     return answer
 
 
+def _from_summary(field: FieldNode, fragments: Mapping[str, Any]) -> bool:
+    return field.name.value in _FROM_SUMMARY
+
+
+def _summary_figures(field: FieldNode, fragments: Mapping[str, Any]) -> bool:
+    return field.name.value == "progressSummary" and _selects(
+        field.selection_set, fragments, set(), _implementation
+    )
+
+
+def _implementation(field: FieldNode, fragments: Mapping[str, Any]) -> bool:
+    return field.name.value == "implementation"
+
+
 def _selects(
-    selections: SelectionSetNode | None, fragments: Mapping[str, Any], seen: set[str]
+    selections: SelectionSetNode | None,
+    fragments: Mapping[str, Any],
+    seen: set[str],
+    wanted: Wanted,
 ) -> bool:
-    """Whether any field below is one of `_FROM_SUMMARY` (the document's own AST, walked
-    without building strawberry's selection objects: every plan query passes here)."""
+    """Whether any field below is `wanted` (the document's own AST, walked without building
+    strawberry's selection objects: every plan query passes here)."""
     for item in selections.selections if selections else ():
         if isinstance(item, FieldNode):
-            if item.name.value in _FROM_SUMMARY or _selects(item.selection_set, fragments, seen):
+            if wanted(item, fragments) or _selects(item.selection_set, fragments, seen, wanted):
                 return True
         elif isinstance(item, InlineFragmentNode):
-            if _selects(item.selection_set, fragments, seen):
+            if _selects(item.selection_set, fragments, seen, wanted):
                 return True
         elif isinstance(item, FragmentSpreadNode) and item.name.value not in seen:
             seen.add(item.name.value)
             fragment = fragments.get(item.name.value)
-            if fragment is not None and _selects(fragment.selection_set, fragments, seen):
+            if fragment is not None and _selects(fragment.selection_set, fragments, seen, wanted):
                 return True
     return False
 
@@ -194,11 +231,20 @@ class ProgressSummary:
     under: strawberry.Private[str | None]
     year: strawberry.Private[int | None]
 
-    @strawberry.field(description=IMPLEMENTATION_DESCRIPTION)
-    async def implementation(
-        self, info: strawberry.Info[Context, None]
-    ) -> ImplementationFigures | None:
-        return await summary_figures(info.context, self.plan, self.under, self.year)
+    @strawberry.field(
+        description=IMPLEMENTATION_DESCRIPTION, metadata=at_once(lambda s, c: s._figures_now(c))
+    )
+    def implementation(self, info: strawberry.Info[Context, None]) -> ImplementationFigures | None:
+        # At once where the plan query read what the figures need (`prepare`); an awaitable,
+        # which graphql-core awaits, where it did not.
+        return summary_figures(info.context, self.plan, self.under, self.year)  # type: ignore[return-value]
+
+    def _figures_now(self, context: Context) -> ImplementationFigures | None:
+        """`implementation` for the compiled execution: at once, or NotYet."""
+        found = figures_now(context, self.plan, self.under, self.year)
+        if found is NOT_READ:
+            raise NotYet(self.plan.id)
+        return found  # type: ignore[no-any-return]
 
     @strawberry.field(description="KPIs under the node, in the version read.")
     def kpis(self) -> int:
@@ -293,13 +339,20 @@ SUMMARY_DESCRIPTION = (
 )
 
 
-async def _node_summary(
+def _node_summary(
     root: strawberry.Parent[Any],
     info: strawberry.Info[Context, None],
     expected_period: str | None = None,
     year: int | None = None,
 ) -> ProgressSummary:
-    return await progress_summary(info.context, root.plan, root.node.id, expected_period, year)
+    """At once when the plan query caught the summary up (`prepare`), as it does whenever the
+    query reads one: a dashboard asks this of every priority and outcome, and an awaited
+    field each cost graphql-core more than counting; an awaitable only where it did not."""
+    context: Context = info.context
+    caught_up = context.current_readings_now(root.plan.id)
+    if caught_up is None:
+        return progress_summary(context, root.plan, root.node.id, expected_period, year)  # type: ignore[return-value]
+    return _summary(caught_up, root.plan, root.node.id, _expected(expected_period), year)
 
 
 def node_progress_summary() -> Any:

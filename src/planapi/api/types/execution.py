@@ -6,8 +6,9 @@ records move no log head the response cache keys by, so these reads are never ca
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -172,28 +173,33 @@ class KeyedFigures:
     figures: ImplementationFigures
 
 
+def _keyed(items: dict[str, Figures] | dict[str | None, Figures]) -> list[KeyedFigures]:
+    return [KeyedFigures(key=k, figures=ImplementationFigures.of(f)) for k, f in items.items()]
+
+
 @strawberry.type(description="Implementation of an operational plan, as of `asOf`.")
 class PlanImplementation:
+    """Each list made when selected: a dashboard reading the outputs' figures does not pay for
+    every activity's."""
+
     year: int | None
-    total: ImplementationFigures
-    activities: list[KeyedFigures]
-    outputs: list[KeyedFigures]
-    priorities: list[KeyedFigures]
+    found: strawberry.Private[Implementation]
 
-    @classmethod
-    def of(cls, year: int | None, found: Implementation) -> PlanImplementation:
-        def keyed(items: dict[str, Figures] | dict[str | None, Figures]) -> list[KeyedFigures]:
-            return [
-                KeyedFigures(key=k, figures=ImplementationFigures.of(f)) for k, f in items.items()
-            ]
+    @strawberry.field
+    def total(self) -> ImplementationFigures:
+        return ImplementationFigures.of(self.found.total)
 
-        return cls(
-            year=year,
-            total=ImplementationFigures.of(found.total),
-            activities=keyed(found.activities),
-            outputs=keyed(found.outputs),
-            priorities=keyed(found.priorities),
-        )
+    @strawberry.field
+    def activities(self) -> list[KeyedFigures]:
+        return _keyed(self.found.activities)
+
+    @strawberry.field
+    def outputs(self) -> list[KeyedFigures]:
+        return _keyed(self.found.outputs)
+
+    @strawberry.field
+    def priorities(self) -> list[KeyedFigures]:
+        return _keyed(self.found.priorities)
 
 
 async def plan_implementation(
@@ -205,32 +211,65 @@ async def plan_implementation(
     state: PlanState = root._state  # type: ignore[attr-defined]
     _service(info)  # a server without the database says so here, not in a loader
     found = await info.context.implementation(state, year, _instant(as_of))
-    return PlanImplementation.of(year, found)
+    return PlanImplementation(year=year, found=found)
 
 
-async def summary_figures(
+def summary_figures(
     context: Context, plan: PlanState, under: str | None, year: int | None
-) -> ImplementationFigures | None:
+) -> ImplementationFigures | Awaitable[ImplementationFigures | None] | None:
     """A progressSummary's implementation figures: of an operational plan, its own; of an
     action plan (`under`: one of its priorities or outcomes, or None), those of the activities
     of the operational plans implementing it (latest versions) serving it. None where no
     operational plan's activities count: an action plan nothing implements, a node of an
-    operational plan."""
+    operational plan. At once when the plan query read what they need (`prepare`), as a
+    dashboard's 31 summaries do; otherwise an awaitable."""
+    found = figures_now(context, plan, under, year)
+    return _summary_figures(context, plan, under, year) if found is NOT_READ else found
+
+
+NOT_READ = object()  # what the figures need is not read yet
+
+
+def figures_now(context: Context, plan: PlanState, under: str | None, year: int | None) -> Any:
+    """`summary_figures` from what this request has read, or NOT_READ."""
     if plan.plan_kind is PlanKind.OPERATIONAL_PLAN:
-        found = None if under else (await context.implementation(plan, year)).total
-        return ImplementationFigures.of(found) if found is not None else None
+        if under:
+            return None
+        implementing: list[PlanState] | None = [plan]
+    else:
+        implementing = context.implementing_now(plan.id)
+    if implementing is None:
+        return NOT_READ
+    each = [context.implementation_now(state, year) for state in implementing]
+    if any(found is None for found in each):
+        return NOT_READ
+    return _summed(plan, under, each)  # type: ignore[arg-type]
+
+
+async def _summary_figures(
+    context: Context, plan: PlanState, under: str | None, year: int | None
+) -> ImplementationFigures | None:
+    if plan.plan_kind is PlanKind.OPERATIONAL_PLAN:
+        return _summed(plan, under, [await context.implementation(plan, year)])
     implementing = await context.implementing_loader.load(plan.id)
-    if not implementing:
+    return _summed(plan, under, [await context.implementation(s, year) for s in implementing])
+
+
+def _summed(
+    plan: PlanState, under: str | None, found: list[Implementation]
+) -> ImplementationFigures | None:
+    """The figures of `under` (None: the whole plan) from each implementing plan's."""
+    if not found:
         return None
     node = plan.node(under) if under else None
     total = Figures()
-    for state in implementing:
+    for each in found:
         if node is None:
-            total += (await context.implementation(state, year)).total
+            total += each.total
         elif node.kind is NodeKind.PRIORITY:
-            total += (await context.implementation(state, year)).priorities.get(node.id, Figures())
+            total += each.priorities.get(node.id, Figures())
         else:
-            total += (await context.outcome_figures(state, year)).get(node.id, Figures())
+            total += each.outcomes.get(node.id, Figures())
     return ImplementationFigures.of(total)
 
 

@@ -225,6 +225,12 @@ class SnapshotStore(Protocol):
     async def nearest(self, stream_id: str, version: int) -> PlanState | None:
         """The latest snapshot at or below `version` whose seal holds (others are ignored)."""
 
+    async def nearest_recorded(
+        self, stream_id: str, version: int
+    ) -> tuple[PlanState, Recorded | None] | None:
+        """`nearest`, with its version's record when the store reads it in the same round
+        trip (None: ask the log for it)."""
+
     async def save(self, stream_id: str, state: PlanState, chain_hash: bytes) -> None:
         """Store `state`, sealed to `chain_hash` (the hash of its version in the log)."""
 

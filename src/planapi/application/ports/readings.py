@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from planapi.application.ports.log import ChainBreak
-from planapi.domain.execution import ExecutionIntegrity, ExecutionRecord, StoredExecution
+from planapi.domain.execution import ExecutionIntegrity, ExecutionRecord, Fact, StoredExecution
 from planapi.domain.readings import BatchCheck, Reading, ReadingQuery
 
 if TYPE_CHECKING:  # the use cases' own value types; they import this module at run time
@@ -99,6 +99,10 @@ class ExecutionStore(Protocol):
 
     async def read(self, plan_id: str, as_of: dt.datetime | None = None) -> list[StoredExecution]:
         """The plan's records recorded at or before `as_of` (all when None), oldest first."""
+
+    async def facts(self, plan_id: str, as_of: dt.datetime | None = None) -> list[Fact]:
+        """The same records as the fold reads them (`fold_facts`), in its order: by occurrence,
+        then recording."""
 
     async def verify(self, plan_id: str) -> ExecutionIntegrity:
         """Re-hash the plan's chain of records."""
