@@ -67,9 +67,7 @@ class PlanService:
         clock: Clock | None = None,
     ) -> None:
         self.events = events
-        # What "today" is for a command without an effective date: the clock that stamps its
-        # event (tests and replays set one); None: the wall clock.
-        self.clock = clock
+        self.clock = clock  # "today" for a command without an effective date; None: wall clock
         # Each plan's latest version in memory (None: "latest" is read from the store).
         self.heads = heads
         self.snapshots = snapshots
@@ -134,8 +132,7 @@ class PlanService:
         from planapi.application.in_force import version_for_links  # it imports this module
 
         if on is None:  # links checked against the version in force today
-            now = self.clock.now() if self.clock is not None else dt.datetime.now(dt.UTC)
-            on = now.date()
+            on = (self.clock.now() if self.clock else dt.datetime.now(dt.UTC)).date()
         return await version_for_links(self, plan_id, on)
 
     async def _replay(self, plan_id: str, keyed: CommandKey) -> PlanVersion | None:
