@@ -197,32 +197,40 @@ async def profile(
     stats.sort_stats("tottime").print_stats(30)
 
 
-def _loads(version: int, reader: str) -> dict[str, tuple[str, bytes, str | None]]:
-    """Each load: the response cache setting ("" default, "0" off), the body, the token."""
+OFF = {"RESPONSE_CACHE_BYTES": "0"}
+STACK = {"RESPONSE_CACHE_HIT_LAYER": "false"}  # hits through every layer (hit_layer.py)
+
+
+def _loads(version: int, token: str) -> dict[str, tuple[dict[str, str], bytes, str | None]]:
+    """Each load: the settings it runs with, the body, the token (None: anonymous)."""
+    small, full = _body(SMALL_LATEST), _body(FULL_LATEST)
+    small_version = _body(SMALL_VERSION, version=version)
     loads = {
-        "small-on": ("", _body(SMALL_LATEST), None),
-        "small-off": ("0", _body(SMALL_LATEST), None),
-        "small-version-on": ("", _body(SMALL_VERSION, version=version), None),
-        "small-version-off": ("0", _body(SMALL_VERSION, version=version), None),
-        "full-on": ("", _body(FULL_LATEST), None),
-        "full-off": ("0", _body(FULL_LATEST), None),
-        "full-version-on": ("", _body(FULL_VERSION, version=version), None),
-        "small-on-token": ("", _body(SMALL_LATEST), reader),  # a role's cached answer
+        "small-on": ({}, small, None),
+        "small-on-stack": (STACK, small, None),
+        "small-off": (OFF, small, None),
+        "small-version-on": ({}, small_version, None),
+        "small-version-off": (OFF, small_version, None),
+        "full-on": ({}, full, None),
+        "full-on-stack": (STACK, full, None),
+        "full-off": (OFF, full, None),
+        "full-version-on": ({}, _body(FULL_VERSION, version=version), None),
+        "small-on-token": ({}, small, token),  # a role's cached answer
+        "small-on-token-stack": (STACK, small, token),
     }
     return {name: found for name, found in loads.items() if not LOADS or name in LOADS}
 
 
-async def measure(schema: str, version: int, reader: str) -> dict[str, tuple[float, float]]:
+async def measure(schema: str, version: int, token: str) -> dict[str, tuple[float, float]]:
     """µs per request (wall, CPU) of each load and the trivial endpoint, on grown data."""
     figures: dict[str, tuple[float, float]] = {}
     trivial = trivial_app()
     figures["trivial"] = await per_request(trivial, None, "/")
-    for name, (cache, body, token) in _loads(version, reader).items():
-        settings = {"RESPONSE_CACHE_BYTES": cache} if cache else {}
+    for name, (settings, body, caller) in _loads(version, token).items():
         async with planapi_app(schema, **settings) as app:
-            figures[name] = await per_request(app, body, "/graphql", token)
+            figures[name] = await per_request(app, body, "/graphql", caller)
             if name == PROFILE:
-                await profile(app, body, "/graphql", name, token)
+                await profile(app, body, "/graphql", name, caller)
     figures["trivial (again)"] = await per_request(trivial, None, "/")
     return figures
 
