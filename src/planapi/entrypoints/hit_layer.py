@@ -139,7 +139,7 @@ class HitLayer:
         authorization = given.get(b"authorization", b"").decode("latin-1")
         try:
             principal = await principal_of(
-                authorization, scope, self.authenticator(), self.limits, True
+                authorization, scope, self.authenticator, self.limits, True
             )
         except Exception as error:  # the door answers it (401, 403, 503...)
             scope[AUTHENTICATED] = error
@@ -156,7 +156,8 @@ class HitLayer:
             return None, _replay(read, receive)
         rate = self.limits.rate
         if rate is not None and not rate.take(principal.rate_key).allowed:
-            # The door takes again, is refused again, and answers 429.
+            # The door takes again a moment later: refused again (429), or allowed if a token
+            # refilled meanwhile — either way the request is charged once.
             return None, _replay(read, receive)
         del scope[AUTHENTICATED]
         return self.hits.take(hit, headers.if_none_match), receive

@@ -217,7 +217,7 @@ class AccessMiddleware:
         if isinstance(handed, Exception):
             raise handed
         given = header_value(scope, b"authorization")
-        return await principal_of(given, scope, self.authenticator(), self.limits, allow_basic)
+        return await principal_of(given, scope, self.authenticator, self.limits, allow_basic)
 
     async def _within_rate(self, scope: Scope, send: Send, principal: Principal) -> bool:
         rate = self.limits.rate
@@ -272,12 +272,16 @@ class AccessMiddleware:
 
 
 async def principal_of(
-    given: str, scope: Scope, authenticator: Authenticator, limits: Limits, allow_basic: bool
+    given: str,
+    scope: Scope,
+    authenticator: Callable[[], Authenticator],
+    limits: Limits,
+    allow_basic: bool,
 ) -> Principal:
     """Who sends `given` (an `Authorization` header's value) from the scope's client."""
     if not given.strip():  # no database needed to know who nobody is
         return _anonymous(limits.anonymous_grants, _client(scope))
-    return await authenticator.authenticate(given, _client(scope), allow_basic=allow_basic)
+    return await authenticator().authenticate(given, _client(scope), allow_basic=allow_basic)
 
 
 def is_json(content_type: str) -> bool:
