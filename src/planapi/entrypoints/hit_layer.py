@@ -23,12 +23,14 @@ with their own code, in their order:
 Anything else is handed on to the ordinary stack as it came (a body already read is replayed):
 another path or method, a query string, a header it reads sent twice, no `Content-Length` or
 one beyond what is memoised, a consistency token, a streaming `Accept`, a body not prepared
-before, no stored answer. `PLANAPI_RESPONSE_CACHE_HIT_LAYER=false` leaves every request to the
+before, no stored answer — or an error looking it up, logged: the stack then answers and masks
+whatever fails there. `PLANAPI_RESPONSE_CACHE_HIT_LAYER=false` leaves every request to the
 stack. `tests/e2e/test_hit_layer.py` compares its answers with the stack's, byte for byte.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -50,6 +52,8 @@ from planapi.entrypoints.security import (
     principal_of,
     rule_for,
 )
+
+log = logging.getLogger("planapi.security")
 
 # The headers this layer, or a layer it stands in for, reads: given twice, the layers would
 # not all read the same one (first or last), so such a request is handed on.
@@ -151,7 +155,11 @@ class HitLayer:
             return None, receive
         raw, read = await _body(receive, limit)
         headers = Headers(scope)
-        hit = self.hits.find(scope, headers, raw) if raw is not None else None
+        try:
+            hit = self.hits.find(scope, headers, raw) if raw is not None else None
+        except Exception:  # the stack answers (and masks whatever fails there again)
+            log.exception("the hit layer could not look this request up; handed on")
+            hit = None
         if hit is None:
             return None, _replay(read, receive)
         rate = self.limits.rate
