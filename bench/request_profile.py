@@ -5,7 +5,13 @@ The ASGI app (`create_app`, the whole middleware stack) is driven directly with 
 1,000 KPIs, one request at a time: µs per request (median of BENCH_PROFILE_ROUNDS rounds of
 BENCH_PROFILE_REQUESTS) for each load of `bench/latest.py`, beside a trivial starlette JSON
 endpoint driven the same way. `BENCH_PROFILE=small-off` (a load's name) also prints cProfile's
-top functions for that load, cumulative and own time.
+top functions for that load, cumulative and own time. `BENCH_PROFILE_LOADS=small-on,full-on`
+runs only those loads (the trivial endpoint always).
+
+`BENCH_BASE_SRC=/path/to/other/checkout/src` measures that tree's planapi too, on the same
+data: the plan is grown once, then `BENCH_PROFILE_AB` (3) fresh processes per tree take turns
+(base, this, base, this, ...), each timing the loads and the trivial endpoint; each figure is
+the median over its tree's processes, printed beside the other tree's and the trivial's.
 
 What wrk measures on top of this (uvicorn, httptools, the loopback, wrk itself) is about what
 the trivial endpoint pays there beyond here: compare the trivial rows.
@@ -15,12 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import json
 import os
 import pstats
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -41,6 +51,10 @@ from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
 REQUESTS = int(os.environ.get("BENCH_PROFILE_REQUESTS", "2000"))
 ROUNDS = int(os.environ.get("BENCH_PROFILE_ROUNDS", "5"))
 PROFILE = os.environ.get("BENCH_PROFILE", "")
+LOADS = [name for name in os.environ.get("BENCH_PROFILE_LOADS", "").split(",") if name]
+BASE_SRC = os.environ.get("BENCH_BASE_SRC", "")
+AB_ROUNDS = int(os.environ.get("BENCH_PROFILE_AB", "3"))
+ROOT = Path(__file__).resolve().parent.parent
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -151,27 +165,31 @@ def _body(query: str, **variables: Any) -> bytes:
     return orjson.dumps({"query": query, "variables": {"id": PLAN_ID, **variables}})
 
 
-async def per_request(app: App, body: bytes | None, path: str) -> tuple[float, float]:
+async def per_request(
+    app: App, body: bytes | None, path: str, token: str | None = None
+) -> tuple[float, float]:
     """µs per request, wall clock and this process's CPU: the medians of ROUNDS rounds of
     REQUESTS, one after another (wall above CPU: waiting, for the database say)."""
-    status, answer = await call(app, body, path=path)
+    status, answer = await call(app, body, path=path, token=token)
     assert status == 200, (status, answer[:300])
     assert b'"errors"' not in answer[:200], answer[:300]
     walls, cpus = [], []
     for _ in range(ROUNDS):
         started, cpu = time.perf_counter(), time.process_time()
         for _ in range(REQUESTS):
-            await call(app, body, path=path)
+            await call(app, body, path=path, token=token)
         walls.append((time.perf_counter() - started) / REQUESTS * 1e6)
         cpus.append((time.process_time() - cpu) / REQUESTS * 1e6)
     return statistics.median(walls), statistics.median(cpus)
 
 
-async def profile(app: App, body: bytes | None, path: str, name: str) -> None:
+async def profile(
+    app: App, body: bytes | None, path: str, name: str, token: str | None = None
+) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(REQUESTS):
-        await call(app, body, path=path)
+        await call(app, body, path=path, token=token)
     profiler.disable()
     stats = pstats.Stats(profiler)
     print(f"\n--- cProfile, {name}, {REQUESTS} requests ---")
@@ -179,33 +197,95 @@ async def profile(app: App, body: bytes | None, path: str, name: str) -> None:
     stats.sort_stats("tottime").print_stats(30)
 
 
-async def main() -> None:
+OFF = {"RESPONSE_CACHE_BYTES": "0"}
+STACK = {"RESPONSE_CACHE_HIT_LAYER": "false"}  # hits through every layer (hit_layer.py)
+
+
+def _loads(version: int, token: str) -> dict[str, tuple[dict[str, str], bytes, str | None]]:
+    """Each load: the settings it runs with, the body, the token (None: anonymous)."""
+    small, full = _body(SMALL_LATEST), _body(FULL_LATEST)
+    small_version = _body(SMALL_VERSION, version=version)
+    loads = {
+        "small-on": ({}, small, None),
+        "small-on-stack": (STACK, small, None),
+        "small-off": (OFF, small, None),
+        "small-version-on": ({}, small_version, None),
+        "small-version-off": (OFF, small_version, None),
+        "full-on": ({}, full, None),
+        "full-on-stack": (STACK, full, None),
+        "full-off": (OFF, full, None),
+        "full-version-on": ({}, _body(FULL_VERSION, version=version), None),
+        "small-on-token": ({}, small, token),  # a role's cached answer
+        "small-on-token-stack": (STACK, small, token),
+    }
+    return {name: found for name, found in loads.items() if not LOADS or name in LOADS}
+
+
+async def measure(schema: str, version: int, token: str) -> dict[str, tuple[float, float]]:
+    """µs per request (wall, CPU) of each load and the trivial endpoint, on grown data."""
     figures: dict[str, tuple[float, float]] = {}
-    async with scratch_schema() as (engine, schema):
-        admin, _ = await _tokens(engine)
-        async with planapi_app(schema) as app:
-            version = await grow(app, admin)
-        loads = {
-            "small-on": ("", _body(SMALL_LATEST)),
-            "small-off": ("0", _body(SMALL_LATEST)),
-            "small-version-on": ("", _body(SMALL_VERSION, version=version)),
-            "small-version-off": ("0", _body(SMALL_VERSION, version=version)),
-            "full-on": ("", _body(FULL_LATEST)),
-            "full-off": ("0", _body(FULL_LATEST)),
-            "full-version-on": ("", _body(FULL_VERSION, version=version)),
-        }
-        trivial = trivial_app()
-        figures["trivial"] = await per_request(trivial, None, "/")
-        for name, (cache, body) in loads.items():
-            settings = {"RESPONSE_CACHE_BYTES": cache} if cache else {}
-            async with planapi_app(schema, **settings) as app:
-                figures[name] = await per_request(app, body, "/graphql")
-                if name == PROFILE:
-                    await profile(app, body, "/graphql", name)
-        figures["trivial (again)"] = await per_request(trivial, None, "/")
+    trivial = trivial_app()
+    figures["trivial"] = await per_request(trivial, None, "/")
+    for name, (settings, body, caller) in _loads(version, token).items():
+        async with planapi_app(schema, **settings) as app:
+            figures[name] = await per_request(app, body, "/graphql", caller)
+            if name == PROFILE:
+                await profile(app, body, "/graphql", name, caller)
+    figures["trivial (again)"] = await per_request(trivial, None, "/")
+    return figures
+
+
+def _in_process(src: str, schema: str, version: int, reader: str) -> dict[str, list[float]]:
+    """`measure` in a fresh process whose planapi is the one under `src`."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(ROOT)]), "BENCH_PROFILE": ""}
+    code = "import asyncio, json; from bench.request_profile import measure; "
+    code += f"print(json.dumps(asyncio.run(measure({schema!r}, {version}, {reader!r}))))"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    found: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def _print(figures: dict[str, tuple[float, float]]) -> None:
     print(f"\nIn process, µs per request (medians of {ROUNDS} rounds of {REQUESTS}):")
     for name, (wall, cpu) in figures.items():
         print(f"  {name:<20} {wall:8.1f} µs wall {cpu:8.1f} µs CPU {1e6 / wall:9,.0f} /s")
+
+
+def _print_ab(rounds: dict[str, list[dict[str, list[float]]]]) -> None:
+    print(
+        f"\nIn process, µs CPU per request, base and this tree in {AB_ROUNDS} interleaved "
+        f"processes each (each: medians of {ROUNDS} rounds of {REQUESTS}); median (each process):"
+    )
+    for name in rounds["this"][0]:
+        base = [found[name][1] for found in rounds["base"] if name in found]
+        this = [found[name][1] for found in rounds["this"]]
+        each = ", ".join(f"{b:.1f}/{t:.1f}" for b, t in zip(base, this, strict=False))
+        before = f"{statistics.median(base):8.1f}" if base else "       -"
+        print(f"  {name:<20} base {before} µs  this {statistics.median(this):8.1f} µs  ({each})")
+
+
+@asynccontextmanager
+async def _grown() -> AsyncIterator[tuple[str, int, str]]:
+    async with scratch_schema() as (engine, schema):
+        admin, reader = await _tokens(engine)  # the second: an editor's token
+        async with planapi_app(schema) as app:
+            version = await grow(app, admin)
+        yield schema, version, reader
+
+
+async def main() -> None:
+    async with _grown() as (schema, version, reader):
+        if not BASE_SRC:
+            _print(await measure(schema, version, reader))
+            return
+        rounds: dict[str, list[dict[str, list[float]]]] = {"base": [], "this": []}
+        for _ in range(AB_ROUNDS):  # interleaved: the machine's load drifts alike for both
+            for tree, src in (("base", BASE_SRC), ("this", str(ROOT / "src"))):
+                found = await asyncio.to_thread(_in_process, src, schema, version, reader)
+                rounds[tree].append(found)
+        _print_ab(rounds)
 
 
 if __name__ == "__main__":

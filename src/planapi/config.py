@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     response_cache_bytes: int = Field(
         64 * 1024 * 1024, ge=0, description="Memory for cached GraphQL answers; 0: no cache."
     )
+    response_cache_hit_layer: bool = Field(
+        True,
+        description="Answer the response cache's hits in one layer in front of the middleware "
+        "(entrypoints/hit_layer.py); false: through every layer.",
+    )
     trusted_documents_file: str = Field(
         "schema/trusted-documents.json", description="The trusted documents (persisted queries)."
     )

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from planapi.api.runtime.graphql_http import CachedResponse, CachingGraphQL
+from planapi.api.runtime.cache_hits import CachedResponse
+from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.runtime.graphql_request import ANONYMOUS, audience_of, json_headers, role_of
 from planapi.api.runtime.http_caching import cache_headers, encode
 from planapi.api.runtime.response_cache import ENTRY_OVERHEAD, ByteLru

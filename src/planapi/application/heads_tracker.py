@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from planapi.application.ports import HeadChanges, HeadsLog, Notifier, NotifierC
 
 log = logging.getLogger("planapi.heads")
 
+_GENERATIONS = itertools.count(1)
 POLL_SECONDS = 1.0
 # Held heads older than this many polls (the database out of reach, a partition) are not
 # trusted: "latest" is read from the store again, which then says it is unavailable.
@@ -61,6 +63,9 @@ class HeadsTracker:
         self._plans: dict[str, PlanHeads] = {}
         self._synced = Heads(0, 0)  # everything at or below was read from the database
         self._seen = Heads(0, 0)  # the highest heads known by any means (own writes too)
+        # Changes (from a process-wide count) whenever a plan's heads or the seen heads move:
+        # what was derived from them at one generation holds while it stays the same.
+        self.generation = next(_GENERATIONS)
         self._catch_up: Coalesced[None] = Coalesced(self._read)
         self._tasks: list[asyncio.Task[None]] = []
         self._failing = False
@@ -101,13 +106,21 @@ class HeadsTracker:
         held = self._plans.get(plan_id, UNKNOWN)
         if version > held.version:
             self._plans[plan_id] = PlanHeads(version, held.batch_id)
-        self._seen = self._seen.join(Heads(position, 0))
+            self.generation = next(_GENERATIONS)
+        self._see(Heads(position, 0))
 
     def note_batch(self, plan_id: str, batch_id: int) -> None:
         held = self._plans.get(plan_id, UNKNOWN)
         if batch_id > held.batch_id:
             self._plans[plan_id] = PlanHeads(held.version, batch_id)
-        self._seen = self._seen.join(Heads(0, batch_id))
+            self.generation = next(_GENERATIONS)
+        self._see(Heads(0, batch_id))
+
+    def _see(self, heads: Heads) -> None:
+        seen = self._seen.join(heads)
+        if seen is not self._seen:
+            self._seen = seen
+            self.generation = next(_GENERATIONS)
 
     async def catch_up(self) -> None:
         await self._catch_up()
@@ -132,7 +145,7 @@ class HeadsTracker:
             self.note_batch(plan_id, batch_id)
         synced = Heads(changes.last_position, changes.last_batch_id)
         self._synced = self._synced.join(synced)
-        self._seen = self._seen.join(self._synced)
+        self._see(self._synced)
         self.ready = True
 
     # -- following other processes -------------------------------------------------------------

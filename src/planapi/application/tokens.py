@@ -105,6 +105,7 @@ class TokenService:
         # digest -> (token, when it was read): a revocation reaches this process within
         # `cache_seconds`, without a database read on every request.
         self._cache: dict[bytes, tuple[ApiToken | None, float]] = {}
+        self._principals: dict[str, tuple[ApiToken, Principal]] = {}  # by token id
 
     async def create(
         self,
@@ -164,7 +165,15 @@ class TokenService:
             await self.store.touch(token.id, now)
             if key in self._cache:
                 self._cache[key] = (replace(token, last_used_at=now), self._cache[key][1])
-        return principal_for(
+        return self._principal(token)
+
+    def _principal(self, token: ApiToken) -> Principal:
+        """The token's Principal, made once per token as read (immutable, and making it cost
+        more than the rest of authenticating a cached token)."""
+        held = self._principals.get(token.id)
+        if held is not None and held[0] is token:
+            return held[1]
+        principal = principal_for(
             token.name,
             token.role,
             "token",
@@ -174,6 +183,10 @@ class TokenService:
             rate_key=f"token:{token.id}",
             grants=token.grants,
         )
+        if len(self._principals) >= 10_000:  # bounded like the tokens' cache
+            self._principals.clear()
+        self._principals[token.id] = (token, principal)
+        return principal
 
     async def _lookup(self, key: bytes) -> ApiToken | None:
         cached = self._cache.get(key)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import gc
-import itertools
 import logging
-import secrets
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -16,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 
 from planapi.adapters.failures import as_unavailable
@@ -47,8 +45,10 @@ from planapi.entrypoints.graphql_access import (
     cost_budgets,
     token_limits,
 )
+from planapi.entrypoints.hit_layer import HitLayer
 from planapi.entrypoints.log_follower import following
 from planapi.entrypoints.metrics import HttpMetricsMiddleware, Metrics
+from planapi.entrypoints.request_ids import RequestIdMiddleware, RequestIds
 from planapi.entrypoints.security import AccessMiddleware, Limits
 from planapi.entrypoints.seeding import seed
 from planapi.entrypoints.tracing import Tracing, tracing
@@ -56,37 +56,15 @@ from planapi.entrypoints.tracing import Tracing, tracing
 log = logging.getLogger("planapi")
 
 
-class RequestIdMiddleware:
-    """Every response carries the request id its log lines and masked errors mention: the
-    client's, or 32 hex digits of a random per-process prefix and a counter — unique like a
-    uuid4 without reading the system's random source on every request."""
+class PlanApp(Starlette):
+    """Starlette with one layer in front of its whole stack, its error middleware included:
+    the response cache's hits, answered there (`entrypoints.hit_layer`) when `front` is set."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self._prefix = uuid.uuid4().hex[:16]
-        self._count = itertools.count(secrets.randbits(32))
+    front: Callable[[ASGIApp], ASGIApp] | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        if given and given.isprintable():
-            current = given[:64]
-        else:
-            current = f"{self._prefix}{next(self._count) & 0xFFFFFFFFFFFFFFFF:016x}"
-        token = request_id.set(current)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", current.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id.reset(token)
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return stack if self.front is None else self.front(stack)
 
 
 class PlanGraphQL(OfflineGraphiQL, PlanGraphQLAccess, CachingGraphQL):
@@ -140,11 +118,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     door = limits(settings)
     graphql.batching = batching(settings, door)
     register_metrics(metrics.registry, graphql)
-    app = Starlette(
+    app = PlanApp(
         routes=_routes(settings, holder, graphql, metrics),
         lifespan=_lifespan(settings, holder, schema, metrics, traced),
     )
-    _add_middleware(app, settings, holder, door, metrics)
+    _add_middleware(app, settings, holder, door, metrics, graphql)
     from planapi.entrypoints.audit import audit_routes  # the auditor page: /audit
 
     app.router.routes.extend(audit_routes())
@@ -266,22 +244,35 @@ def _routes(
 
 
 def _add_middleware(
-    app: Starlette,
+    app: PlanApp,
     settings: Settings,
     holder: dict[str, Services],
     door: Limits,
     metrics: Metrics,
+    graphql: PlanGraphQL,
 ) -> None:
+    def authenticator() -> Authenticator:
+        return _authenticator(holder["app"])
+
     # Inside the request id (its refusals carry it), around everything else (docs/security.md).
-    app.add_middleware(
-        AccessMiddleware,
-        authenticator=lambda: _authenticator(holder["app"]),
-        limits=door,
-    )
+    app.add_middleware(AccessMiddleware, authenticator=authenticator, limits=door)
     # Outside the door: preflights need no credentials, refusals carry the CORS grant.
-    app.add_middleware(CorsMiddleware, origins=allowed_origins(settings.cors_origins))
-    app.add_middleware(RequestIdMiddleware)
+    origins = allowed_origins(settings.cors_origins)
+    app.add_middleware(CorsMiddleware, origins=origins)
+    ids = RequestIds()
+    app.add_middleware(RequestIdMiddleware, ids=ids)
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
+    # In front of them all: the response cache's hits, doing what each of them would do.
+    if settings.response_cache_hit_layer and graphql.caching.cache is not None:
+        app.front = partial(
+            HitLayer,
+            hits=graphql.hits,
+            authenticator=authenticator,
+            limits=door,
+            origins=origins,
+            ids=ids,
+            metrics=metrics,
+        )
 
 
 def _transparency(services: Services) -> Transparency:

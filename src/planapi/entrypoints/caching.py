@@ -9,7 +9,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from planapi.api.runtime.graphql_http import CachedResponse, CachingGraphQL, ResponseCaching
+from planapi.api.runtime.cache_hits import CachedResponse, ResponseCaching
+from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.runtime.response_cache import ByteLru
 from planapi.api.runtime.trusted import DocumentStore
 from planapi.application.heads_tracker import HeadsTracker

@@ -39,16 +39,21 @@ def allowed_origins(setting: str) -> frozenset[str]:
     return normalize_allowed_origins([part.strip() for part in setting.split(",") if part.strip()])
 
 
+def allows(origins: frozenset[str], origin: str) -> bool:
+    """May a page on `origin` (as the browser sent it) read answers?"""
+    if "*" in origins:
+        return True
+    normalised = normalize_origin(origin)
+    return normalised is not None and normalised in origins
+
+
 class CorsMiddleware:
     def __init__(self, app: ASGIApp, origins: frozenset[str]) -> None:
         self.app = app
         self.origins = origins
 
     def allows(self, origin: str) -> bool:
-        if "*" in self.origins:
-            return True
-        normalised = normalize_origin(origin)
-        return normalised is not None and normalised in self.origins
+        return allows(self.origins, origin)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +68,7 @@ class CorsMiddleware:
 
         async def with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _cors_headers(
+                message["headers"] = cors_headers(
                     list(message.get("headers", ())), origin if granted else None
                 )
             await send(message)
@@ -81,7 +86,7 @@ class CorsMiddleware:
                     "message": f"origin {origin!r} is not in PLANAPI_CORS_ORIGINS",
                 }
             )
-            await _answer(send, 403, _cors_headers(_json(body), None), body)
+            await _answer(send, 403, cors_headers(_json(body), None), body)
             return
         requested = headers.get(b"access-control-request-headers", b"").decode("latin-1")
         names = [name.strip() for name in requested.split(",") if name.strip()]
@@ -93,10 +98,10 @@ class CorsMiddleware:
         # origin is trusted, and what the page may send is what any non-browser client may.
         if names and all(_HEADER_NAME.match(name) for name in names):
             grants.append((b"access-control-allow-headers", ", ".join(names).encode()))
-        await _answer(send, 204, _cors_headers(grants, origin), b"")
+        await _answer(send, 204, cors_headers(grants, origin), b"")
 
 
-def _cors_headers(
+def cors_headers(
     headers: list[tuple[bytes, bytes]], origin: str | None
 ) -> list[tuple[bytes, bytes]]:
     """`headers` with `Vary: Origin` (merged into an existing `Vary`) and, for a granted

@@ -18,31 +18,33 @@ In order, for each request (docs/security.md says why each is there):
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planapi.adapters.failures import as_unavailable
-from planapi.api.runtime.failures import note
-from planapi.api.runtime.nul import in_request
-from planapi.api.runtime.nul import message as nul_message
 from planapi.api.types.context import request_id
 from planapi.application.access import Permission, Principal, Role, anonymous, refusal
 from planapi.application.authn import Authenticator
-from planapi.application.failures import StoreUnavailableError
 from planapi.application.tokens import InvalidCredentialsError
 from planapi.entrypoints.ratelimit import TokenBuckets
+from planapi.entrypoints.refusals import (
+    GRAPHQL,
+    credentials_refused,
+    denial,
+    error_answer,
+    nul_refused,
+    permission_refused,
+    unavailable_answer,
+)
 
 log = logging.getLogger("planapi.security")
 
 MASKED = "Unexpected error; quote the request id to support."
-GRAPHQL = "/graphql"
 INGEST = "/ingest/readings"
 
 
@@ -76,8 +78,17 @@ ROUTES: tuple[RouteRule, ...] = (
     # The SDMX structures of a plan's dataflows: what a reader of the series needs to parse it.
     RouteRule(re.compile(r"^/plans/[^/]+/sdmx/structure$"), Permission.READ),
 )
+# What the response cache's hit layer (`entrypoints.hit_layer`), in front of the door, found
+# authenticating a request it then handed on: a Principal, or the exception authenticating
+# raised. The door takes it instead of authenticating the same request again.
+AUTHENTICATED = "planapi.authenticated"
 DEFAULT_PERMISSION = Permission.READ  # a path no rule names (it will 404 for those who may read)
 UNMETERED = frozenset({"/healthz", "/metrics"})
+
+
+# Anonymous callers by address: a Principal is immutable, and making one cost more than the
+# rest of a cached answer's door.
+_anonymous = lru_cache(maxsize=4_096)(anonymous)
 
 
 @lru_cache(maxsize=1_024)  # every request asks; /graphql alone would try every pattern
@@ -139,12 +150,12 @@ class AccessMiddleware:
         except Exception as error:
             unavailable = as_unavailable(error)
             if unavailable is not None and not started:
-                await _unavailable(scope, observed, unavailable)
+                await unavailable_answer(scope, observed, unavailable)
                 return
             log.exception("unexpected error (request %s)", request_id.get())
             if started:
                 raise  # the answer has begun: all that is left is to cut the connection
-            await _error(
+            await error_answer(
                 scope, observed, 500, "internal_error", MASKED, {"requestId": request_id.get()}
             )
 
@@ -153,24 +164,21 @@ class AccessMiddleware:
         if path in UNMETERED:
             await self.app(scope, receive, send)
             return
-        if await _nul_refused(scope, send):
+        if await nul_refused(scope, send):
             return
-        if path == GRAPHQL and scope["method"] == "POST":
-            kind = header_value(scope, b"content-type").split(";")[0].strip().lower()
-            if "application/json" not in kind:
-                await _error(
-                    scope,
-                    send,
-                    415,
-                    "unsupported_media_type",
-                    "send the GraphQL request as application/json",
-                )
-                return
+        if (
+            path == GRAPHQL
+            and scope["method"] == "POST"
+            and not is_json(header_value(scope, b"content-type"))
+        ):
+            json_only = "send the GraphQL request as application/json"
+            await error_answer(scope, send, 415, "unsupported_media_type", json_only)
+            return
         rule = rule_for(path)
         try:
             principal = await self._principal(scope, allow_basic=True)
         except InvalidCredentialsError as error:
-            await _credentials_refused(scope, send, error, rule)
+            await credentials_refused(scope, send, error, _browser(rule))
             return
         scope.setdefault("state", {})["principal"] = principal
         if not await self._within_rate(scope, send, principal):
@@ -180,14 +188,14 @@ class AccessMiddleware:
         if permission is not None:
             denied = refusal(principal, permission)
             if denied is not None:
-                await _refused(scope, send, principal, str(denied), rule)
+                await permission_refused(scope, send, principal, str(denied), _browser(rule))
                 return
         await self.app(scope, receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The upgrade request's `Authorization` header (clients that can set one), else
         anonymous — browsers send the token in `connection_init` (see PlanGraphQLAccess)."""
-        if await _nul_refused(scope, _denial(scope, send)):
+        if await nul_refused(scope, denial(scope, send)):
             return
         try:
             principal = await self._principal(scope, allow_basic=False)
@@ -203,12 +211,13 @@ class AccessMiddleware:
         await self.app(scope, receive, send)
 
     async def _principal(self, scope: Scope, *, allow_basic: bool) -> Principal:
+        handed = scope.pop(AUTHENTICATED, None)
+        if isinstance(handed, Principal):
+            return handed
+        if isinstance(handed, Exception):
+            raise handed
         given = header_value(scope, b"authorization")
-        if not given.strip():  # no database needed to know who nobody is
-            return anonymous(self.limits.anonymous_grants, _client(scope))
-        return await self.authenticator().authenticate(
-            given, _client(scope), allow_basic=allow_basic
-        )
+        return await principal_of(given, scope, self.authenticator, self.limits, allow_basic)
 
     async def _within_rate(self, scope: Scope, send: Send, principal: Principal) -> bool:
         rate = self.limits.rate
@@ -217,7 +226,7 @@ class AccessMiddleware:
         decision = rate.take(principal.rate_key)
         if decision.allowed:
             return True
-        await _error(
+        await error_answer(
             scope,
             send,
             429,
@@ -251,7 +260,7 @@ class AccessMiddleware:
         return bounded
 
     async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
-        await _error(
+        await error_answer(
             scope,
             send,
             413,
@@ -262,118 +271,22 @@ class AccessMiddleware:
         )
 
 
-# -- answers ---------------------------------------------------------------------------------
-async def _nul_refused(scope: Scope, send: Send) -> bool:
-    """Refuse, 400 naming where, a request whose path, query or a header holds a NUL:
-    PostgreSQL cannot store one, so it is refused alike on every backend."""
-    where = in_request(scope["path"], scope.get("query_string", b""), scope.get("headers", []))
-    if where is not None:
-        message, extra = nul_message(where), {"field": where}
-        await _error(scope, send, 400, "bad_request", message, extra, code="BAD_USER_INPUT")
-    return where is not None
-
-
-def _denial(scope: Scope, send: Send) -> Send:
-    """`send` for an HTTP answer to a WebSocket upgrade (ASGI's denial response, which uvicorn
-    offers); without it, a close before accepting, which the server answers 403."""
-
-    async def denied(message: Message) -> None:
-        if "websocket.http.response" in scope.get("extensions", {}):
-            await send({**message, "type": f"websocket.{message['type']}"})
-        elif message["type"] == "http.response.start":
-            await send({"type": "websocket.close", "code": 4400})
-
-    return denied
-
-
-async def _credentials_refused(
-    scope: Scope, send: Send, error: InvalidCredentialsError, rule: RouteRule | None
-) -> None:
-    if error.reason == "temporarily_unavailable":
-        await _error(scope, send, 503, "unavailable", str(error), headers=[(b"retry-after", b"30")])
-        return
-    if error.reason == "no_role":
-        await _error(scope, send, 403, "forbidden", str(error))
-        return
-    description = str(error).replace('"', "'")
-    challenge = f'Bearer error="invalid_token", error_description="{description}"'
-    await _error(
-        scope,
-        send,
-        401,
-        "invalid_token",
-        str(error),
-        headers=_challenges(challenge, rule),
-        code="UNAUTHENTICATED",
-    )
-
-
-async def _unavailable(scope: Scope, send: Send, found: StoreUnavailableError) -> None:
-    """503 with Retry-After: the database is out of reach, the request itself is fine."""
-    note(found, request_id.get())
-    extra: dict[str, Any] = {"retryAfter": found.retry_after}
-    if found.outcome_unknown:
-        extra["outcomeUnknown"] = True
-    retry = [(b"retry-after", str(found.retry_after).encode())]
-    await _error(scope, send, 503, "unavailable", found.advice, extra, headers=retry)
-
-
-async def _refused(
-    scope: Scope, send: Send, principal: Principal, message: str, rule: RouteRule | None
-) -> None:
-    if principal.authenticated:
-        await _error(scope, send, 403, "forbidden", message, code="FORBIDDEN")
-        return
-    await _error(
-        scope,
-        send,
-        401,
-        "unauthenticated",
-        message,
-        headers=_challenges("Bearer", rule),
-        code="UNAUTHENTICATED",
-    )
-
-
-def _challenges(bearer: str, rule: RouteRule | None) -> list[tuple[bytes, bytes]]:
-    found = [(b"www-authenticate", bearer.encode("latin-1", "replace"))]
-    if rule is not None and rule.browser:
-        # Lets a person open the audit page: the browser asks for the token (as the password).
-        found.append((b"www-authenticate", b'Basic realm="planapi", charset="UTF-8"'))
-    return found
-
-
-async def _error(
+async def principal_of(
+    given: str,
     scope: Scope,
-    send: Send,
-    status: int,
-    error: str,
-    message: str,
-    extra: dict[str, Any] | None = None,
-    *,
-    headers: list[tuple[bytes, bytes]] | None = None,
-    code: str | None = None,
-) -> None:
-    """A JSON refusal; on /graphql it also carries GraphQL's `errors` with `extensions.code`."""
-    body: dict[str, Any] = {"error": error, "message": message, **(extra or {})}
-    if scope["path"] == GRAPHQL:
-        body["errors"] = [
-            {"message": message, "extensions": {"code": code or error.upper(), **(extra or {})}}
-        ]
-    payload = json.dumps(body, ensure_ascii=False).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"cache-control", b"no-store"),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    authenticator: Callable[[], Authenticator],
+    limits: Limits,
+    allow_basic: bool,
+) -> Principal:
+    """Who sends `given` (an `Authorization` header's value) from the scope's client."""
+    if not given.strip():  # no database needed to know who nobody is
+        return _anonymous(limits.anonymous_grants, _client(scope))
+    return await authenticator().authenticate(given, _client(scope), allow_basic=allow_basic)
+
+
+def is_json(content_type: str) -> bool:
+    """Is a `POST /graphql` of this `Content-Type` JSON (else 415)?"""
+    return "application/json" in content_type.split(";")[0].strip().lower()
 
 
 def header_value(scope: Scope, name: bytes) -> str:
@@ -381,6 +294,10 @@ def header_value(scope: Scope, name: bytes) -> str:
         if key == name:
             return str(value.decode("latin-1"))
     return ""
+
+
+def _browser(rule: RouteRule | None) -> bool:
+    return rule is not None and rule.browser
 
 
 def _client(scope: Scope) -> str:

@@ -25,8 +25,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -41,7 +40,14 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from planapi.api.runtime.batching import Batching, is_batch, run_batch
-from planapi.api.runtime.dependencies import consistent, dependency_key
+from planapi.api.runtime.cache_hits import (
+    CachedResponse,
+    Hits,
+    ResponseCaching,
+    answer_key,
+    stored_answer,
+)
+from planapi.api.runtime.dependencies import consistent
 from planapi.api.runtime.direct import Direct
 from planapi.api.runtime.flight import Flight, Flights
 from planapi.api.runtime.graphql_request import (
@@ -52,6 +58,7 @@ from planapi.api.runtime.graphql_request import (
     read,
     role_of,
     send_raw,
+    streaming,
     tags,
 )
 from planapi.api.runtime.http_caching import (
@@ -72,15 +79,11 @@ from planapi.api.runtime.http_protocol import (
     send_refusal,
 )
 from planapi.api.runtime.preparing import Prepared, Preparer
-from planapi.api.runtime.response_cache import ByteLru, exact
-from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS
-from planapi.api.runtime.trusted import DocumentStore, PersistedQueryError
+from planapi.api.runtime.response_cache import exact
+from planapi.api.runtime.trusted import PersistedQueryError
 from planapi.api.types.context import Context
-from planapi.application.heads_tracker import HeadsTracker
 
 log = logging.getLogger("planapi.api")
-
-_STREAMING_ACCEPT = (b"multipart/mixed", b"text/event-stream")
 
 # Set around strawberry's run for one request: the request data to execute (persisted query
 # resolved), and where its execution result's outcome is noted.
@@ -90,26 +93,6 @@ _prepared: contextvars.ContextVar[GraphQLRequestData | None] = contextvars.Conte
 _outcome: contextvars.ContextVar[list[ExecutionResult] | None] = contextvars.ContextVar(
     "planapi_outcome", default=None
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CachedResponse:
-    body: bytes
-    etag: str
-    # etag, cache-control and vary first (what a 304 repeats), then content type and length.
-    headers: list[tuple[bytes, bytes]]
-
-
-@dataclass
-class ResponseCaching:
-    """What the view needs: the cache (None: off), the documents, the heads."""
-
-    cache: ByteLru[bytes, CachedResponse] | None
-    documents: DocumentStore
-    heads: Callable[[], HeadsTracker]
-    max_tokens: int = 5_000
-    max_selections: int = DEFAULT_MAX_SELECTIONS
-    max_field_pairs: int = DEFAULT_MAX_FIELD_PAIRS
 
 
 class CachingGraphQL(GraphQL[Context, None]):
@@ -126,6 +109,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         )
         self.direct = Direct(self.schema)  # type: ignore[arg-type]
         self.flights: Flights[bytes, CachedResponse] = Flights()
+        self.hits = Hits(caching, self.preparer, self.counters)  # entrypoints.hit_layer's
 
     # -- HTTP ------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -178,18 +162,14 @@ class CachingGraphQL(GraphQL[Context, None]):
         receive: Receive,
     ) -> None:
         scope = request.scope
-        key = self._key(scope, headers, prepared)
+        key = answer_key(self.caching, scope, headers.media, prepared)
         if key is None:  # the heads are not known yet: answer without the cache
             await self._respond(request, headers, prepared, send, receive)
             return
         cache = self.caching.cache
         found = cache.get(key) if cache is not None else None
         if found is not None:
-            if headers.if_none_match and found.etag in tags(headers.if_none_match):
-                self.counters["not_modified"] += 1
-                await send_raw(send, 304, b"", found.headers[:3])
-            else:
-                await send_raw(send, 200, found.body, found.headers)
+            await send_raw(send, *stored_answer(found, headers.if_none_match, self.counters))
             return
         validators = _validators(scope, prepared, key)
         if headers.if_none_match and validators[0] in tags(headers.if_none_match):
@@ -240,17 +220,6 @@ class CachingGraphQL(GraphQL[Context, None]):
             cache.put(key, replace(entry, body=exact(entry.body)), len(entry.body) + len(key))
         if flight is not None:
             flight.land(entry)
-
-    def _key(self, scope: Scope, headers: Headers, prepared: Prepared) -> bytes | None:
-        """The answer's cache key; None when the heads are not known to be fresh (uncached)."""
-        role = audience_of(scope) + "|" + headers.media
-        if prepared.pinned:
-            return prepared.base_key + b"|pinned|" + role.encode()
-        heads = self.caching.heads()
-        if not heads.fresh:
-            return None
-        read = dependency_key(prepared.analysis, prepared.data.variables, heads)
-        return prepared.base_key + b"|" + read + b"|" + role.encode()
 
     def _store(
         self,
@@ -394,7 +363,7 @@ def _validators(scope: Scope, prepared: Prepared, key: bytes) -> tuple[str, str]
 
 
 def _protocol(view: CachingGraphQL, request: Request, headers: Headers) -> Any:
-    if not any(kind in headers.accept for kind in _STREAMING_ACCEPT):
+    if not streaming(headers.accept):
         return "http"
     transport = view._get_stream_transport_from_headers(request.headers)
     return transport.protocol if transport else "http"

@@ -12,6 +12,7 @@ when that finds something.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import chain
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -146,6 +147,9 @@ def in_request(path: str, query_string: bytes, headers: list[tuple[bytes, bytes]
             if NUL in name or NUL in value:
                 return f"query parameter {name.replace(NUL, '')!r}"
         return "the query string"
+    # One search over all of them (every request asks): a third of a search per header.
+    if b"\x00" not in b"".join(chain.from_iterable(headers)):
+        return None
     for header, content in headers:
         if b"\x00" in content or b"\x00" in header:
             return f"header {header.decode('latin-1').replace(NUL, '')!r}"

@@ -49,6 +49,8 @@ class Prepared:
     passed: set[str] = field(default_factory=set)
     # Its compiled root plan (`api.runtime.root_plan`): empty until its first direct run.
     compiled: list[Any] = field(default_factory=list)
+    # Its dependency key (`api.runtime.dependencies`) as last taken: [heads generation, key].
+    read: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +88,8 @@ class Preparer:
         memo_key = (method, raw)
         # A large body is never memoised: hashing it to look would cost for nothing.
         memoised = len(raw) <= MAX_MEMO_REQUEST_BYTES and protocol == "http"
-        found = self._memo.get(memo_key) if memoised else None
+        found = self.memoised(method, raw) if memoised else None
         if found is not None:
-            self._memo.move_to_end(memo_key)
             return found
         fields = query_fields(request, raw) if method == "GET" else body_fields(raw)
         documents = self.documents
@@ -127,6 +128,14 @@ class Preparer:
         if memoised:
             self._remember(memo_key, prepared)
         return prepared
+
+    def memoised(self, method: str, raw: bytes) -> Prepared | None:
+        """The body as prepared before for plain HTTP (not streamed), if it still is."""
+        memo_key = (method, raw)
+        found = self._memo.get(memo_key)
+        if found is not None:
+            self._memo.move_to_end(memo_key)
+        return found
 
     def _remember(self, memo_key: tuple[str, bytes], prepared: Prepared) -> None:
         # Queries only: a mutation's body is never sent twice (keys, expected versions), so

@@ -1,0 +1,113 @@
+"""The response cache's hits: the key an answer is kept under, what a stored answer sends, and
+a stored answer found for a raw `POST /graphql` body before any middleware ran.
+
+The view (`api.runtime.graphql_http`) keys and answers its hits with `answer_key` and
+`stored_answer`; the hit layer in front of the whole ASGI stack (`entrypoints.hit_layer`)
+asks `Hits.find` with the same pieces — the body's memoised preparation, the same key from the
+same in-memory heads — and nothing is counted until `Hits.take` says the answer is sent. What
+`find` does not find the way the view would (a body not prepared yet, a consistency token,
+a streaming `Accept`, heads not known to be fresh, no stored answer) it leaves to the view.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.types import Scope
+
+from planapi.api.runtime.dependencies import dependency_key
+from planapi.api.runtime.graphql_request import Headers, audience_of, streaming, tags
+from planapi.api.runtime.preparing import Prepared, Preparer
+from planapi.api.runtime.response_cache import ByteLru
+from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS
+from planapi.api.runtime.trusted import DocumentStore
+from planapi.application.heads_tracker import HeadsTracker
+
+Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, headers
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    body: bytes
+    etag: str
+    # etag, cache-control and vary first (what a 304 repeats), then content type and length.
+    headers: list[tuple[bytes, bytes]]
+
+
+@dataclass
+class ResponseCaching:
+    """What the view needs: the cache (None: off), the documents, the heads."""
+
+    cache: ByteLru[bytes, CachedResponse] | None
+    documents: DocumentStore
+    heads: Callable[[], HeadsTracker]
+    max_tokens: int = 5_000
+    max_selections: int = DEFAULT_MAX_SELECTIONS
+    max_field_pairs: int = DEFAULT_MAX_FIELD_PAIRS
+
+
+def answer_key(
+    caching: ResponseCaching, scope: Scope, media: str, prepared: Prepared
+) -> bytes | None:
+    """The answer's cache key; None when the heads are not known to be fresh (uncached)."""
+    role = audience_of(scope) + "|" + media
+    if prepared.pinned:
+        return prepared.base_key + b"|pinned|" + role.encode()
+    heads = caching.heads()
+    if not heads.fresh:
+        return None
+    taken = prepared.read  # the same heads give the same key: taken once per generation
+    if taken and taken[0] == heads.generation:
+        read: bytes = taken[1]
+    else:
+        read = dependency_key(prepared.analysis, prepared.data.variables, heads)
+        taken[:] = [heads.generation, read]
+    return prepared.base_key + b"|" + read + b"|" + role.encode()
+
+
+def stored_answer(found: CachedResponse, if_none_match: bytes, counters: Counter[str]) -> Answer:
+    """A stored answer as sent: `304` without a body (its ETag, Cache-Control and Vary) when
+    `If-None-Match` names its ETag, else `200` with the body and every header."""
+    if if_none_match and found.etag in tags(if_none_match):
+        counters["not_modified"] += 1
+        return 304, b"", found.headers[:3]
+    return 200, found.body, found.headers
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    key: bytes
+    found: CachedResponse
+
+
+class Hits:
+    """Stored answers for raw `POST /graphql` bodies, as the view would find them."""
+
+    def __init__(self, caching: ResponseCaching, preparer: Preparer, counters: Counter[str]):
+        self.caching = caching
+        self.preparer = preparer
+        self.counters = counters
+
+    def find(self, scope: Scope, headers: Headers, raw: bytes) -> Hit | None:
+        """The stored answer for this body, the caller's principal in the scope's state;
+        nothing counted. None: the view is to answer (see the module's docstring)."""
+        cache = self.caching.cache
+        if cache is None or headers.consistent_with or streaming(headers.accept):
+            return None
+        # Only bodies the view prepared are found: never a batch (the view runs each of its
+        # operations on its own), nor a document it has not parsed and analysed yet.
+        prepared = self.preparer.memoised("POST", raw)
+        if prepared is None or not prepared.analysis.cacheable:
+            return None
+        key = answer_key(self.caching, scope, headers.media, prepared)
+        found = cache.peek(key) if key is not None else None
+        return Hit(key, found) if key is not None and found is not None else None
+
+    def take(self, hit: Hit, if_none_match: bytes) -> Answer:
+        """What `hit` sends, counted as the view counts a hit (and kept recently used)."""
+        cache = self.caching.cache
+        if cache is not None:
+            cache.get(hit.key)
+        return stored_answer(hit.found, if_none_match, self.counters)

@@ -1,0 +1,242 @@
+"""The response cache's hit layer (`entrypoints.hit_layer`) answers a hit exactly as the whole
+stack does: the same status, body bytes and headers (in order) as an app with the layer off, on
+the same database, for the same request — anonymous or with a role's token, from a listed
+origin or another, revalidated with `If-None-Match` — while the rate limit, bad credentials and
+read-your-writes hold as they do without it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from starlette.applications import Starlette
+
+from planapi.config import Settings
+from planapi.entrypoints.asgi import create_app
+from planapi.entrypoints.hit_layer import HitLayer
+from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
+from tests.e2e.conftest import bearer, issue_token
+from tests.e2e.queries import update
+
+LATEST = "query Latest($id: ID!) { plan(id: $id) { version title priorities { code title } } }"
+PINNED = "query Pinned($id: ID!) { plan(id: $id, version: 1) { version title } }"
+AMEND = """mutation Amend($input: AmendPlanInput!) {
+  amendPlan(input: $input) { __typename ... on AmendmentApplied { plan { version } } }
+}"""
+LISTED = "https://dash.example.org"
+PLAN = "baku-2026"
+
+
+@dataclass
+class Served:
+    app: Starlette
+    http: httpx.AsyncClient
+
+    @property
+    def layer(self) -> HitLayer | None:
+        stack = self.app.middleware_stack
+        return stack if isinstance(stack, HitLayer) else None
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Served]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://planapi") as http:
+            yield Served(app, http)
+
+
+def body(query: str = LATEST) -> bytes:
+    return orjson.dumps({"query": query, "variables": {"id": PLAN}})
+
+
+async def ask(served: Served, headers: dict[str, str], query: str = LATEST) -> httpx.Response:
+    given = {"content-type": "application/json", "x-request-id": "same-id", **headers}
+    return await served.http.post("/graphql", content=body(query), headers=given)
+
+
+@pytest.fixture
+def listed(settings: Settings) -> Settings:
+    return settings.model_copy(update={"cors_origins": LISTED})
+
+
+@pytest.fixture
+async def pair(listed: Settings, admin_token: str) -> AsyncIterator[tuple[Served, Served]]:
+    """The same app with the layer on and off, on one database holding the Baku plan."""
+    async with serving(listed) as on:
+        created = await on.http.post(
+            "/graphql",
+            json={"query": CREATE_PLAN, "variables": {"input": seed_input("baku")}},
+            headers=bearer(admin_token),
+        )
+        kind = created.json()["data"]["createPlan"]["__typename"]
+        assert kind in {"PlanCreated", "PlanAlreadyExists"}
+        off_settings = listed.model_copy(update={"response_cache_hit_layer": False})
+        async with serving(off_settings) as off:
+            yield on, off
+
+
+async def hit_of_both(
+    pair: tuple[Served, Served], headers: dict[str, str], query: str = LATEST
+) -> tuple[httpx.Response, httpx.Response]:
+    """The request's answer from each app once it is stored (the first of each stores it),
+    after checking the layer answered it and the other app's stack did."""
+    on, off = pair
+    unconditional = {name: value for name, value in headers.items() if name != "if-none-match"}
+    for served in pair:
+        assert (await ask(served, unconditional, query)).status_code == 200
+    assert on.layer is not None
+    assert off.layer is None
+    answered = on.layer.answered
+    found = await ask(on, headers, query), await ask(off, headers, query)
+    assert on.layer.answered == answered + 1
+    return found
+
+
+def same(found: tuple[httpx.Response, httpx.Response]) -> httpx.Response:
+    on, off = found
+    assert on.status_code == off.status_code
+    assert on.content == off.content
+    assert on.headers.raw == off.headers.raw
+    return on
+
+
+async def test_an_anonymous_hit_is_the_stack_s_answer_byte_for_byte(
+    pair: tuple[Served, Served],
+) -> None:
+    answer = same(await hit_of_both(pair, {}))
+    assert answer.status_code == 200
+    assert answer.json()["data"]["plan"]["title"]
+    assert answer.headers["cache-control"] == "public, no-cache"
+    assert answer.headers["x-request-id"] == "same-id"
+    pinned = same(await hit_of_both(pair, {}, PINNED))
+    assert "immutable" in pinned.headers["cache-control"]
+
+
+async def test_a_role_s_hit_is_the_stack_s_answer(
+    pair: tuple[Served, Served], listed: Settings
+) -> None:
+    token = await issue_token(listed, "hit-reader", "reader")
+    answer = same(await hit_of_both(pair, bearer(token)))
+    assert answer.headers["cache-control"] == "private, no-cache"
+
+
+@pytest.mark.parametrize("origin", [LISTED, "https://elsewhere.example.org"])
+async def test_cors_on_a_hit_is_the_stack_s(pair: tuple[Served, Served], origin: str) -> None:
+    answer = same(await hit_of_both(pair, {"origin": origin}))
+    granted = answer.headers.get("access-control-allow-origin")
+    assert granted == (origin if origin == LISTED else None)
+    assert answer.headers["vary"] == "Accept, Authorization, Cookie, Origin"
+
+
+async def test_if_none_match_is_answered_304_as_the_stack_does(
+    pair: tuple[Served, Served],
+) -> None:
+    etag = (await ask(pair[0], {})).headers["etag"]
+    answer = same(await hit_of_both(pair, {"if-none-match": etag, "origin": LISTED}))
+    assert answer.status_code == 304
+    assert answer.content == b""
+
+
+async def test_a_request_id_is_made_when_none_is_sent(pair: tuple[Served, Served]) -> None:
+    on, _ = pair
+    await hit_of_both(pair, {})
+    given = {"content-type": "application/json"}
+    first = await on.http.post("/graphql", content=body(), headers=given)
+    second = await on.http.post("/graphql", content=body(), headers=given)
+    ids = {first.headers["x-request-id"], second.headers["x-request-id"]}
+    assert len(ids) == 2
+    assert all(len(found) == 32 and int(found, 16) >= 0 for found in ids)
+
+
+async def test_bad_credentials_are_refused_on_a_would_be_hit(
+    pair: tuple[Served, Served],
+) -> None:
+    await hit_of_both(pair, {})
+    on, off = pair
+    assert on.layer is not None
+    answered = on.layer.answered
+    for credentials in ("Bearer planapi_" + "x" * 43, "Bearer not-a-token", "Digest abc"):
+        headers = {"authorization": credentials}
+        refused = same((await ask(on, headers), await ask(off, headers)))
+        assert refused.status_code == 401
+        assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert on.layer.answered == answered
+
+
+async def test_the_rate_limit_still_refuses_a_would_be_hit(
+    settings: Settings, admin_token: str
+) -> None:
+    limited = settings.model_copy(update={"rate_limit_per_second": 0.01, "rate_limit_burst": 3})
+    async with serving(limited) as on:
+        created = await on.http.post(
+            "/graphql",
+            json={"query": CREATE_PLAN, "variables": {"input": seed_input("baku")}},
+            headers=bearer(admin_token),
+        )
+        assert created.status_code == 200
+        statuses = [(await ask(on, {})).status_code for _ in range(4)]
+        assert on.layer is not None
+        assert statuses == [200, 200, 200, 429]  # a miss, two hits, and the bucket is empty
+        assert on.layer.answered == 2
+        refused = await ask(on, {})
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"]
+        assert on.layer.answered == 2
+
+
+async def test_a_write_is_never_followed_by_a_stale_hit(
+    pair: tuple[Served, Served], admin_token: str
+) -> None:
+    on, _ = pair
+    assert (await ask(on, {})).json()["data"]["plan"]["version"] == 1
+    for version in range(1, 4):
+        hit = await ask(on, {})
+        assert hit.json()["data"]["plan"]["version"] == version
+        given = {
+            "planId": PLAN,
+            "expectedVersion": version,
+            "authority": "TDAG",
+            "rationale": "Retitled",
+            "changes": [update("output-toolkits", title=f"Kits {version}")],
+        }
+        amended = await on.http.post(
+            "/graphql",
+            json={"query": AMEND, "variables": {"input": given}},
+            headers=bearer(admin_token),
+        )
+        result: dict[str, Any] = amended.json()["data"]["amendPlan"]
+        assert result["plan"]["version"] == version + 1
+        after = await ask(on, {})  # the very next read, through the layer
+        assert after.json()["data"]["plan"]["version"] == version + 1
+
+
+async def test_hits_are_counted_as_the_stack_counts_them(pair: tuple[Served, Served]) -> None:
+    await hit_of_both(pair, {})
+    for served in pair:
+        before = _counts((await served.http.get("/metrics")).text)
+        await ask(served, {})
+        after = _counts((await served.http.get("/metrics")).text)
+        assert set(before) == set(COUNTED)
+        assert all(after[name] == before[name] + 1 for name in COUNTED), (before, after)
+
+
+COUNTED = (
+    'planapi_http_requests_total{method="POST",route="/graphql",status="200"}',
+    "planapi_response_cache_hits_total",
+)
+
+
+def _counts(exposition: str) -> dict[str, float]:
+    found = {}
+    for line in exposition.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name in COUNTED:
+            found[name] = float(value)
+    return found
