@@ -6,6 +6,8 @@ read-your-writes hold as they do without it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -189,6 +191,59 @@ async def test_the_rate_limit_still_refuses_a_would_be_hit(
         assert refused.status_code == 429
         assert refused.headers["retry-after"]
         assert on.layer.answered == 2
+
+
+async def _stalled(app: Any, raw: bytes) -> list[int]:
+    """The statuses answered within a second to a POST /graphql from 1.2.3.4 whose client sends
+    the first 10 bytes of its body, then nothing."""
+    sent: list[int] = []
+    first = [{"type": "http.request", "body": raw[:10], "more_body": True}]
+
+    async def receive() -> dict[str, Any]:
+        if first:
+            return first.pop()
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            sent.append(message["status"])
+
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(raw))]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "root_path": "",
+        "query_string": b"", "client": ("1.2.3.4", 1), "server": ("planapi", 80),
+        "headers": headers, "state": {},
+    }  # fmt: skip
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(app(scope, receive, send), 1.0)
+    return sent
+
+
+@pytest.mark.parametrize("layer", [True, False])
+async def test_a_caller_over_its_rate_is_refused_before_its_body_is_read(
+    settings: Settings, admin_token: str, layer: bool
+) -> None:
+    """As the door does: the bucket first, so a refused caller holds no worker while it sends
+    its body slowly (or never), and a stalled request is charged as any other."""
+    limited = settings.model_copy(
+        update={
+            "rate_limit_per_second": 0.001,
+            "rate_limit_burst": 1,
+            "response_cache_hit_layer": layer,
+        }
+    )
+    async with serving(limited) as on:
+        created = await on.http.post(
+            "/graphql",
+            json={"query": CREATE_PLAN, "variables": {"input": seed_input("baku")}},
+            headers=bearer(admin_token),
+        )
+        assert created.status_code == 200
+        assert (await ask(on, {})).status_code == 200  # stored: the next is a would-be hit
+        assert await _stalled(on.app, body()) == []  # 1.2.3.4's only token, its body awaited
+        assert await _stalled(on.app, body()) == [429]  # no token left: refused at once
 
 
 async def test_a_write_is_never_followed_by_a_stale_hit(

@@ -9,12 +9,13 @@ with their own code, in their order:
 
 - the door (`entrypoints.security`): a NUL anywhere or a body that is not JSON → handed on
   (the door refuses it); the `Authorization` header → the Principal (`principal_of`), which
-  the cache key depends on; the body limit of its role (declared, then counted while read);
-  its token bucket, charged only once the answer is found — a request the bucket refuses is
-  handed on, and the door answers `429`. Credentials that cannot be used are handed on with
-  what authenticating raised (`security.AUTHENTICATED`): the door answers 401, 403 or 503
-  without asking the database again; a request handed on carries the Principal found, so the
-  door does not authenticate it twice either;
+  the cache key depends on; its token bucket, charged before the body is read as the door
+  charges it (`security.RATED` carries the decision to the door for a request handed on, so
+  it is charged once, and one refused is answered `429` without its body being waited for);
+  the body limit of its role (declared, then counted while read). Credentials that cannot be
+  used are handed on with what authenticating raised (`security.AUTHENTICATED`): the door
+  answers 401, 403 or 503 without asking the database again; a request handed on carries the
+  Principal found, so the door does not authenticate it twice either;
 - the view (`api.runtime.cache_hits`): the body's memoised preparation, the key from the
   in-memory heads — which this process's writes move before their answers go out, so
   read-your-writes holds as on the view's own path — `If-None-Match` → `304`, the counters;
@@ -47,6 +48,7 @@ from planapi.entrypoints.refusals import GRAPHQL
 from planapi.entrypoints.request_ids import HEADER, RequestIds
 from planapi.entrypoints.security import (
     AUTHENTICATED,
+    RATED,
     Limits,
     is_json,
     principal_of,
@@ -150,6 +152,11 @@ class HitLayer:
             return None, receive
         scope[AUTHENTICATED] = principal
         scope.setdefault("state", {})["principal"] = principal
+        rate = self.limits.rate
+        if rate is not None:  # the door's order: charged before the body is read
+            scope[RATED] = rate.take(principal.rate_key)
+            if not scope[RATED].allowed:  # the door answers 429 by it
+                return None, receive
         limit = self.limits.graphql_bytes(principal.role)
         if int(length) > limit:  # the door answers 413
             return None, receive
@@ -162,12 +169,8 @@ class HitLayer:
             hit = None
         if hit is None:
             return None, _replay(read, receive)
-        rate = self.limits.rate
-        if rate is not None and not rate.take(principal.rate_key).allowed:
-            # The door takes again a moment later: refused again (429), or allowed if a token
-            # refilled meanwhile — either way the request is charged once.
-            return None, _replay(read, receive)
         del scope[AUTHENTICATED]
+        scope.pop(RATED, None)
         return self.hits.take(hit, headers.if_none_match), receive
 
 

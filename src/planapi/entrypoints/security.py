@@ -82,6 +82,9 @@ ROUTES: tuple[RouteRule, ...] = (
 # authenticating a request it then handed on: a Principal, or the exception authenticating
 # raised. The door takes it instead of authenticating the same request again.
 AUTHENTICATED = "planapi.authenticated"
+# The token bucket's decision the hit layer took for a request it then handed on, in the door's
+# own order (before reading the body): the door answers by it instead of charging again.
+RATED = "planapi.rated"
 DEFAULT_PERMISSION = Permission.READ  # a path no rule names (it will 404 for those who may read)
 UNMETERED = frozenset({"/healthz", "/metrics"})
 
@@ -223,7 +226,7 @@ class AccessMiddleware:
         rate = self.limits.rate
         if rate is None:
             return True
-        decision = rate.take(principal.rate_key)
+        decision = scope.pop(RATED, None) or rate.take(principal.rate_key)
         if decision.allowed:
             return True
         await error_answer(
