@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     response_cache_bytes: int = Field(
         64 * 1024 * 1024, ge=0, description="Memory for cached GraphQL answers; 0: no cache."
     )
+    prepared_requests_bytes: int = Field(
+        2 * 1024 * 1024,
+        ge=0,
+        description="Memory for GraphQL request bodies kept parsed, so a repeated query is not "
+        "parsed, keyed and planned again; 0: none kept.",
+    )
     trusted_documents_file: str = Field(
         "schema/trusted-documents.json", description="The trusted documents (persisted queries)."
     )

@@ -15,9 +15,8 @@ In front of strawberry's view, for each GET or POST:
    an answer without errors is stored (a pinned query's only when each root field found what
    it named: a version that does not exist yet may).
 
-The role comes from the authentication middleware (`scope["state"]["principal"].role`; none is
-"anonymous"). Answers are kept per role, so no role is served what another role saw; answers for
-roles other than anonymous are marked `private` for HTTP caches.
+The role is the authentication middleware's (`scope["state"]["principal"].role`; none: anonymous).
+Answers are kept per role, so none is served what another saw; all but anonymous's are `private`.
 """
 
 from __future__ import annotations
@@ -70,7 +69,7 @@ from planapi.api.runtime.http_protocol import (
     refused_http,
     send_refusal,
 )
-from planapi.api.runtime.preparing import Prepared, Preparer
+from planapi.api.runtime.preparing import DEFAULT_MEMO_BYTES, Prepared, Preparer
 from planapi.api.runtime.response_cache import ByteLru, exact
 from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS
 from planapi.api.runtime.trusted import DocumentStore, PersistedQueryError
@@ -109,6 +108,7 @@ class ResponseCaching:
     max_tokens: int = 5_000
     max_selections: int = DEFAULT_MAX_SELECTIONS
     max_field_pairs: int = DEFAULT_MAX_FIELD_PAIRS
+    memo_bytes: int = DEFAULT_MEMO_BYTES  # for request bodies kept parsed (`Preparer`)
 
 
 class CachingGraphQL(GraphQL[Context, None]):
@@ -122,6 +122,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             schema_fingerprint(self.schema.as_str()),
             caching.documents,
             (caching.max_tokens, caching.max_selections, caching.max_field_pairs),
+            caching.memo_bytes,
         )
         self.direct = Direct(self.schema)  # type: ignore[arg-type]
         self.flights: Flights[bytes, CachedResponse] = Flights()
