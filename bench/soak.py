@@ -178,6 +178,7 @@ SCRAPED = {
     "planapi_response_cache_entries": "answers",
     "planapi_version_cache_entries": "versions",
     "planapi_prepared_requests": "memo",
+    "planapi_prepared_requests_bytes": "memo bytes",
     'python_gc_collections_total{generation="2"}': "full GCs",
     **{
         f'python_gc_objects_collected_total{{generation="{g}"}}': f"collected {g}" for g in range(3)
@@ -296,7 +297,8 @@ def _bounded(scraped: list[dict[str, float]]) -> None:
     print(
         f"  meanwhile, held within bounds: response cache {pair('cache MB', 2**20)} MB "
         f"({pair('answers')} answers), versions {pair('versions')} (of 512), parsed-request "
-        f"memo {pair('memo')} bodies (of 4,096); objects the collector freed "
+        f"memo {pair('memo')} bodies ({pair('memo bytes', 1024)} KiB, bounded in bytes); "
+        "objects the collector freed "
         f"{_freed(last) - _freed(first):,.0f}"
     )
 

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         description="Answer the response cache's hits in one layer in front of the middleware "
         "(entrypoints/hit_layer.py); false: through every layer.",
     )
+    prepared_requests_bytes: int = Field(
+        2 * 1024 * 1024,
+        ge=0,
+        description="Memory for GraphQL request bodies kept parsed, so a repeated query is not "
+        "parsed, keyed and planned again; 0: none kept.",
+    )
     trusted_documents_file: str = Field(
         "schema/trusted-documents.json", description="The trusted documents (persisted queries)."
     )

@@ -35,6 +35,7 @@ from planapi.application.heads_tracker import HeadsTracker
 from planapi.application.transparency import Transparency
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
+from planapi.entrypoints.allocator import map_large_blocks
 from planapi.entrypoints.caching import register_metrics, response_caching
 from planapi.entrypoints.cors import CorsMiddleware, allowed_origins
 from planapi.entrypoints.door_settings import batching, limits
@@ -174,6 +175,9 @@ def _lifespan(
         # a young collection every ~30 s of similar length and no full one in 5 minutes (3.3 s
         # of 305). docs/performance.md, "The soak".
         gc.set_threshold(*GC_THRESHOLDS)
+        # Large blocks (answers of 128 KiB and more) unmapped when freed, not kept by the heap
+        # when smaller ones take their place: entrypoints/allocator.py.
+        map_large_blocks()
         # Wake-ups for subscriptions (PostgreSQL: the LISTEN connection); closed, with every
         # open subscription, by services.close().
         await services.notifier.start()

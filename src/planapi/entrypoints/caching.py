@@ -31,6 +31,7 @@ def response_caching(settings: Settings, heads: Callable[[], HeadsTracker]) -> R
         max_tokens=settings.max_query_tokens,
         max_selections=settings.max_query_selections,
         max_field_pairs=settings.max_query_field_pairs,
+        memo_bytes=settings.prepared_requests_bytes,
     )
 
 
@@ -53,7 +54,7 @@ class ResponseCacheCollector(Collector):
             value=stats.misses if stats else 0,
         )
         yield from _flights(self.view)
-        yield _prepared(self.view)
+        yield from _prepared(self.view)
         yield CounterMetricFamily(
             "planapi_response_cache_evictions",
             "Answers dropped to keep the cache within its bytes.",
@@ -86,12 +87,18 @@ class ResponseCacheCollector(Collector):
         )
 
 
-def _prepared(view: CachingGraphQL) -> Metric:
-    return GaugeMetricFamily(
+def _prepared(view: CachingGraphQL) -> Iterable[Metric]:
+    memo = view.preparer.memo
+    yield GaugeMetricFamily(
         "planapi_prepared_requests",
         "Request bodies whose parsed form the server keeps, so a repeated query is not read "
-        "again (a bounded memo: api/runtime/preparing.py).",
-        value=len(view.preparer),
+        "again (a memo bounded in bytes: api/runtime/preparing.py).",
+        value=len(memo),
+    )
+    yield GaugeMetricFamily(
+        "planapi_prepared_requests_bytes",
+        "Bytes the memo of parsed request bodies holds (at most PLANAPI_PREPARED_REQUESTS_BYTES).",
+        value=memo.bytes,
     )
 
 

@@ -19,7 +19,7 @@ from starlette.types import Scope
 
 from planapi.api.runtime.dependencies import dependency_key
 from planapi.api.runtime.graphql_request import Headers, audience_of, streaming, tags
-from planapi.api.runtime.preparing import Prepared, Preparer
+from planapi.api.runtime.preparing import DEFAULT_MEMO_BYTES, Prepared, Preparer
 from planapi.api.runtime.response_cache import ByteLru
 from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS
 from planapi.api.runtime.trusted import DocumentStore
@@ -46,6 +46,7 @@ class ResponseCaching:
     max_tokens: int = 5_000
     max_selections: int = DEFAULT_MAX_SELECTIONS
     max_field_pairs: int = DEFAULT_MAX_FIELD_PAIRS
+    memo_bytes: int = DEFAULT_MEMO_BYTES  # for request bodies kept parsed (`Preparer`)
 
 
 def answer_key(

@@ -15,9 +15,8 @@ In front of strawberry's view, for each GET or POST:
    an answer without errors is stored (a pinned query's only when each root field found what
    it named: a version that does not exist yet may).
 
-The role comes from the authentication middleware (`scope["state"]["principal"].role`; none is
-"anonymous"). Answers are kept per role, so no role is served what another role saw; answers for
-roles other than anonymous are marked `private` for HTTP caches.
+The role is the authentication middleware's (`scope["state"]["principal"].role`; none: anonymous).
+Answers are kept per role, so none is served what another saw; all but anonymous's are `private`.
 """
 
 from __future__ import annotations
@@ -106,6 +105,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             schema_fingerprint(self.schema.as_str()),
             caching.documents,
             (caching.max_tokens, caching.max_selections, caching.max_field_pairs),
+            caching.memo_bytes,
         )
         self.direct = Direct(self.schema)  # type: ignore[arg-type]
         self.flights: Flights[bytes, CachedResponse] = Flights()

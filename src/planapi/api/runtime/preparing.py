@@ -5,7 +5,8 @@ document not trusted refused), its analysis for the response cache (`api.runtime
 and its parsed form, the key of its answer but for the role and the dependencies — and the
 roles for which the whole path answered it without an error, whose next requests of the same
 body may run directly (`api.runtime.direct`). Per document text, the parse and the analysis,
-so bodies differing only in their variables share them. Both bounded, least recently used out.
+so bodies differing only in their variables share them. Both bounded, least recently used out:
+the bodies by the memory they hold (bodies differ in size a hundredfold), the documents by count.
 """
 
 from __future__ import annotations
@@ -28,12 +29,21 @@ from strawberry.http import GraphQLRequestData
 from planapi.api.runtime.cacheability import NOT_CACHEABLE, Analysis, analyse
 from planapi.api.runtime.graphql_request import body_fields, query_fields
 from planapi.api.runtime.parsing import parses_off_loop
+from planapi.api.runtime.response_cache import ByteLru
 from planapi.api.runtime.shape import shape_error
 from planapi.api.runtime.trusted import DocumentStore, not_trusted, sha256_hex
 
 MAX_MEMO_REQUEST_BYTES = 64 * 1024
-MAX_MEMO_ENTRIES = 4_096
 MAX_ANALYSES = 1_024
+DEFAULT_MEMO_BYTES = 2 * 1024 * 1024
+# What a memoised body holds is about three times its length (the body itself, the key; its
+# decoded query and variables; its answers' cache key, the variables again) and this besides
+# (the Prepared, the request data, the compiled root plan). Measured with tracemalloc through
+# the app (tests/e2e/test_prepared_memory.py): 1,511 bytes held for a 178-byte version read,
+# 4,505 for 1,178 bytes, 31,490 for 10,178. A count of entries was no bound: 4,096 bodies of
+# 64 KiB would have held 800 MB, and the soak's 4,096 small ones took 8 minutes to arrive.
+MEMO_ENTRY_OVERHEAD = 1_000
+MEMO_BYTES_PER_BODY_BYTE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +80,20 @@ class Preparer:
         fingerprint: bytes,
         documents: DocumentStore,
         limits: tuple[int, int, int],  # tokens, selections, field pairs
+        memo_bytes: int = DEFAULT_MEMO_BYTES,
     ) -> None:
         self.schema = schema
         self.fingerprint = fingerprint
         self.documents = documents
         self.limits = limits
-        self._memo: OrderedDict[tuple[str, bytes], Prepared] = OrderedDict()
+        self.memo: ByteLru[tuple[str, bytes], Prepared] = ByteLru(
+            memo_bytes, overhead=MEMO_ENTRY_OVERHEAD
+        )
         self._parsed: OrderedDict[tuple[str, str | None], _Parsed] = OrderedDict()
 
     def __len__(self) -> int:
-        """The request bodies memoised (at most MAX_MEMO_ENTRIES)."""
-        return len(self._memo)
+        """The request bodies memoised."""
+        return len(self.memo)
 
     def prepare(self, method: str, raw: bytes, protocol: Any, request: Any) -> Prepared | None:
         """The request to execute and how it may be cached; None when strawberry should see
@@ -131,21 +144,15 @@ class Preparer:
 
     def memoised(self, method: str, raw: bytes) -> Prepared | None:
         """The body as prepared before for plain HTTP (not streamed), if it still is."""
-        memo_key = (method, raw)
-        found = self._memo.get(memo_key)
-        if found is not None:
-            self._memo.move_to_end(memo_key)
-        return found
+        return self.memo.get((method, raw))
 
     def _remember(self, memo_key: tuple[str, bytes], prepared: Prepared) -> None:
         # Queries only: a mutation's body is never sent twice (keys, expected versions), so
         # memoising it only held its parsed variables (a readings batch: hundreds of objects)
-        # until 4,096 later requests pushed it out — the soak's memory growth after warm-up.
+        # until later requests pushed it out — the soak's memory growth after warm-up.
         if prepared.analysis.operation != "query":
             return
-        self._memo[memo_key] = prepared
-        if len(self._memo) > MAX_MEMO_ENTRIES:
-            self._memo.popitem(last=False)
+        self.memo.put(memo_key, prepared, MEMO_BYTES_PER_BODY_BYTE * len(memo_key[1]))
 
     def _base_key(
         self, text: str, variables: dict[str, Any] | None, operation_name: str | None

@@ -34,13 +34,17 @@ class CacheStats:
 
 
 class ByteLru(Generic[K, V]):
-    """`put(key, value, size)`: `size` is what the value holds (its body's length, say).
+    """`put(key, value, size)`: `size` is what the value holds (its body's length, say), to
+    which `overhead` is added: what every entry holds besides.
 
     The total never exceeds `max_bytes`; an entry larger than `max_entry_bytes` is not kept."""
 
-    def __init__(self, max_bytes: int, max_entry_bytes: int | None = None) -> None:
+    def __init__(
+        self, max_bytes: int, max_entry_bytes: int | None = None, overhead: int = ENTRY_OVERHEAD
+    ) -> None:
         self.max_bytes = max_bytes
         self.max_entry_bytes = max_bytes // 4 if max_entry_bytes is None else max_entry_bytes
+        self.overhead = overhead
         self.bytes = 0
         self.stats = CacheStats()
         self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
@@ -60,7 +64,7 @@ class ByteLru(Generic[K, V]):
         return None if found is None else found[0]
 
     def put(self, key: K, value: V, size: int) -> bool:
-        cost = size + ENTRY_OVERHEAD
+        cost = size + self.overhead
         if self.max_bytes <= 0 or cost > self.max_entry_bytes:
             self.stats.too_large += 1
             return False
