@@ -1,10 +1,11 @@
 """Where a cold read's snapshot decode goes (issue 16), in process, no database time: the two
-plans of `bench/operational.py` (1,000 KPIs; 500 activities of 8 budget lines) sealed as
-format 2 is written, then their payloads decoded whole (the baseline, same run) and in parts,
-each as msgspec would read a layout a new format could choose. The parts answer whether a
-layout alone could make the decode cheap while it still ends in the domain's dataclasses, or
-whether only a lazier snapshot (a skeleton of id, kind and parent; each node read when first
-asked for) could: `skeleton` is what such a read would cost before any node is asked for."""
+plans of `bench/operational.py` (1,000 KPIs; 500 activities of 8 budget lines) as format 2
+wrote them (every field of every node; the baseline, same run) and as format 3 writes them
+(each node's fields that differ from their default), then their nodes in parts, each as msgspec
+would read a layout a format could choose: as the frozen dataclass `Node` was until format 3,
+as the msgspec struct it is, as an array-like struct; budget lines three ways; and a lazier
+snapshot's skeleton (id, kind, parent and each node's bytes, what such a read would cost
+before any node is asked for)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import dataclasses
 import gc
 import statistics
 import time
-import typing
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -27,6 +27,7 @@ from planapi.adapters.snapshot_format import decode_state, encode_state
 from planapi.application.execution import ExecutionService
 from planapi.domain.activity_values import BudgetLine, FundingSource
 from planapi.domain.nodes import Node, NodeKind
+from planapi.domain.plan import PlanState
 from planapi.entrypoints.asgi import GC_THRESHOLDS
 
 SAMPLES = 200
@@ -45,43 +46,62 @@ class _Skeleton(msgspec.Struct, array_like=True, frozen=True):
     body: msgspec.Raw
 
 
-# What decoding would cost were Node itself an array-like struct (its fields by position, no
-# names): the ceiling of any layout that still builds every node whole.
-_HINTS = typing.get_type_hints(Node)
-_NodeRow: Any = msgspec.defstruct(
-    "_NodeRow",
+_FIELDS = msgspec.structs.fields(Node)
+
+
+def _with(**options: Any) -> Any:
+    """A type with Node's fields and defaults, as another shape."""
+    fields = [(f.name, f.type) if f.required else (f.name, f.type, f.default) for f in _FIELDS]
+    return msgspec.defstruct("_Node", fields, frozen=True, **options)
+
+
+# What decoding costs were Node an array-like struct (its fields by position, no names), or the
+# frozen dataclass it was until format 3.
+_NodeRow: Any = _with(array_like=True)
+_NodeDataclass: Any = dataclasses.make_dataclass(
+    "_NodeDataclass",
     [
-        (f.name, _HINTS[f.name])
-        if f.default is dataclasses.MISSING
-        else (f.name, _HINTS[f.name], f.default)
-        for f in dataclasses.fields(Node)
+        (f.name, f.type) if f.required else (f.name, f.type, dataclasses.field(default=f.default))
+        for f in _FIELDS
     ],
-    array_like=True,
     frozen=True,
+    slots=True,
 )
 
-_EMPTY = msgspec.to_builtins(Node(id="", kind=NodeKind.SECTION, title=""))
-_ALWAYS = frozenset({"id", "kind", "title"})
+
+def _whole(node: Node) -> dict[str, Any]:
+    """Every field of `node` as MessagePack has it, defaults too (format 2's node)."""
+    every = {f.name: getattr(node, f.name) for f in _FIELDS}
+    return msgspec.msgpack.decode(msgspec.msgpack.encode(every))  # type: ignore[no-any-return]
 
 
-def _cases(payload: bytes) -> dict[str, Callable[[], object]]:
+def _cases(state: PlanState) -> dict[str, Callable[[], object]]:
     """Each layout's bytes made once, their decode timed."""
-    nodes = msgspec.msgpack.decode(payload)[13]  # format 2's node list, as maps
-    pack = msgspec.msgpack.encode
+    pack, decode = msgspec.msgpack.encode, msgspec.msgpack.decode
+    nodes = [_whole(node) for node in state.walk()]
+    written = encode_state(state)
+    raw = decode(written)
+    raw[13] = nodes
+    format_2 = pack(raw)
     lines = [node["budget"] for node in nodes]
+    whole, sparse = pack(nodes), pack(list(state.walk()))
     bare = pack([{k: v for k, v in node.items() if k != "budget"} for node in nodes])
-    sparse = pack([{k: v for k, v in n.items() if k in _ALWAYS or v != _EMPTY[k]} for n in nodes])
     maps = pack(lines)
     arrays = pack([[[it["year"], it["source"], it["amount"]] for it in each] for each in lines])
     cents = pack([[[it["year"], it["source"], _cents(it["amount"])] for it in e] for e in lines])
     rows = pack([list(node.values()) for node in nodes])
     skeleton = pack([[n["id"], n["kind"], n["parent_id"], pack(n)] for n in nodes])
-    decode = msgspec.msgpack.decode
     return {
-        "whole state (format 2, baseline)": lambda: decode_state(payload),
-        "nodes without their budget lines": lambda: decode(bare, type=list[Node]),
-        "nodes, defaults left out": lambda: decode(sparse, type=list[Node]),
-        "nodes were Node an array-like struct": lambda: decode(rows, type=list[_NodeRow]),
+        "state, format 2 (every field; baseline)": lambda: decode_state(format_2),
+        "state, format 3 (as written)": lambda: decode_state(written),
+        "nodes, every field, as the dataclass": lambda: decode(whole, type=list[_NodeDataclass]),
+        "nodes, defaults left out, as the dataclass": lambda: decode(
+            sparse, type=list[_NodeDataclass]
+        ),
+        "nodes, every field, as Node": lambda: decode(whole, type=list[Node]),
+        "nodes, defaults left out, as Node (format 3)": lambda: decode(sparse, type=list[Node]),
+        "nodes without their budget lines, as Node": lambda: decode(bare, type=list[Node]),
+        "nodes as an array-like struct": lambda: decode(rows, type=list[_NodeRow]),
         "budget lines as dataclass maps": lambda: decode(maps, type=list[tuple[BudgetLine, ...]]),
         "budget lines as array-like structs": lambda: decode(arrays, type=list[list[_Line]]),
         "budget lines as [year, source, cents]": lambda: decode(
@@ -107,7 +127,7 @@ def _p50s(cases: dict[str, Callable[[], object]]) -> dict[str, float]:
 
 
 async def main() -> None:
-    print("Snapshot decode, in process (the plans of bench/operational.py, format 2)")
+    print("Snapshot decode, in process (the plans of bench/operational.py)")
     async with scratch_schema() as (engine, _):
         plans = service(engine)
         await build(plans, ExecutionService(SqlExecutionStore(engine, SystemClock()), plans))
@@ -117,8 +137,8 @@ async def main() -> None:
     for plan, state in states.items():
         payload = encode_state(state)
         assert decode_state(payload) == state
-        figures = _p50s(_cases(payload))
-        whole = figures["whole state (format 2, baseline)"]
+        figures = _p50s(_cases(state))
+        whole = figures["state, format 2 (every field; baseline)"]
         print(f"  {plan}: {len(state.nodes):,} nodes, {len(payload):,} bytes (p50 of {SAMPLES})")
         for name, ms in figures.items():
-            row(name, f"{ms:,.3f} ms", f"{ms / whole:,.2f}x the whole state")
+            row(name, f"{ms:,.3f} ms", f"{ms / whole:,.2f}x format 2's state")

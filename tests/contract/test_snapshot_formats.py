@@ -14,6 +14,7 @@ from planapi.adapters.hashing import canonical
 from planapi.adapters.snapshots import (
     JSON_FORMAT,
     SNAPSHOT_FORMAT,
+    WHOLE_NODES_FORMAT,
     SqlSnapshotStore,
     state_to_primitive,
 )
@@ -24,6 +25,7 @@ from planapi.domain.events import Authority
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import fold
 from tests.contract.builders import T0, build_history, create_command
+from tests.unit.test_snapshot_format import whole_nodes_payload
 
 PLAN, STREAM = "baku-2026", "plan:baku-2026"
 
@@ -105,6 +107,38 @@ async def test_a_format_1_snapshot_is_still_read_then_replaced_when_saved_again(
                 created_at=T0,
                 chain_hash=record.hash,
                 seal=snapshot_store.seal(STREAM, 10, record.hash, canonical(primitive)),
+            )
+        )
+
+    assert await snapshot_store.nearest(STREAM, 13) == state
+    assert (await service.verify(PLAN)).ok
+    await snapshot_store.save(STREAM, state, record.hash)
+    assert await _rows(engine) == [(10, SNAPSHOT_FORMAT)]
+    assert await snapshot_store.nearest(STREAM, 13) == state
+
+
+async def test_a_format_2_snapshot_is_still_read_then_replaced_when_saved_again(
+    service: PlanService,
+    event_store: SqlEventStore,
+    snapshot_store: SqlSnapshotStore,
+    engine: AsyncEngine,
+) -> None:
+    await build_history(service)
+    record = (await event_store.read(STREAM, 9, 10))[0]
+    state = fold(r.event for r in await event_store.read(STREAM, 0, 10))
+    payload = whole_nodes_payload(state)
+    async with engine.begin() as conn:
+        await conn.execute(delete(snapshots))
+        await conn.execute(
+            insert(snapshots).values(
+                stream_id=STREAM,
+                version=10,
+                schema_version=WHOLE_NODES_FORMAT,
+                state=None,
+                payload=payload,
+                created_at=T0,
+                chain_hash=record.hash,
+                seal=snapshot_store.seal(STREAM, 10, record.hash, payload, WHOLE_NODES_FORMAT),
             )
         )
 
