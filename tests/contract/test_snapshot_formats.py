@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -86,7 +87,9 @@ async def test_a_tampered_payload_is_ignored_for_an_older_snapshot_and_reported(
     assert [(f.kind, f.version) for f in report.findings] == [("snapshot", 10)]
 
 
-async def test_a_format_1_snapshot_is_still_read_then_replaced_when_saved_again(
+@pytest.mark.parametrize("fmt", [JSON_FORMAT, WHOLE_NODES_FORMAT])
+async def test_an_older_format_is_still_read_then_replaced_when_saved_again(
+    fmt: int,
     service: PlanService,
     event_store: SqlEventStore,
     snapshot_store: SqlSnapshotStore,
@@ -95,50 +98,24 @@ async def test_a_format_1_snapshot_is_still_read_then_replaced_when_saved_again(
     await build_history(service)
     record = (await event_store.read(STREAM, 9, 10))[0]
     state = fold(r.event for r in await event_store.read(STREAM, 0, 10))
-    primitive = state_to_primitive(state)
+    stored: dict[str, object]
+    if fmt == JSON_FORMAT:
+        primitive = state_to_primitive(state)
+        body, stored = canonical(primitive), {"state": primitive}
+    else:
+        body = whole_nodes_payload(state)
+        stored = {"state": None, "payload": body}
     async with engine.begin() as conn:
         await conn.execute(delete(snapshots))
         await conn.execute(
             insert(snapshots).values(
                 stream_id=STREAM,
                 version=10,
-                schema_version=JSON_FORMAT,
-                state=primitive,
+                schema_version=fmt,
                 created_at=T0,
                 chain_hash=record.hash,
-                seal=snapshot_store.seal(STREAM, 10, record.hash, canonical(primitive)),
-            )
-        )
-
-    assert await snapshot_store.nearest(STREAM, 13) == state
-    assert (await service.verify(PLAN)).ok
-    await snapshot_store.save(STREAM, state, record.hash)
-    assert await _rows(engine) == [(10, SNAPSHOT_FORMAT)]
-    assert await snapshot_store.nearest(STREAM, 13) == state
-
-
-async def test_a_format_2_snapshot_is_still_read_then_replaced_when_saved_again(
-    service: PlanService,
-    event_store: SqlEventStore,
-    snapshot_store: SqlSnapshotStore,
-    engine: AsyncEngine,
-) -> None:
-    await build_history(service)
-    record = (await event_store.read(STREAM, 9, 10))[0]
-    state = fold(r.event for r in await event_store.read(STREAM, 0, 10))
-    payload = whole_nodes_payload(state)
-    async with engine.begin() as conn:
-        await conn.execute(delete(snapshots))
-        await conn.execute(
-            insert(snapshots).values(
-                stream_id=STREAM,
-                version=10,
-                schema_version=WHOLE_NODES_FORMAT,
-                state=None,
-                payload=payload,
-                created_at=T0,
-                chain_hash=record.hash,
-                seal=snapshot_store.seal(STREAM, 10, record.hash, payload, WHOLE_NODES_FORMAT),
+                seal=snapshot_store.seal(STREAM, 10, record.hash, body, fmt),
+                **stored,
             )
         )
 
