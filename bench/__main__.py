@@ -1,9 +1,9 @@
 """`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
 readings, verify, verify_load, http, merkle, hostile, proposals, dashboard, operational, search,
-sdmx, tree_cpu), one after another, each beside its own baseline. Issue 14's `latest` (every
-HTTP target beside PostGraphile, one table), `soak` (`--minutes N`, 10 by default) and
-`dashboard_http` (the dashboard repeated while readings are recorded) take minutes and run only
-when named."""
+sdmx, tree_cpu, snapshot_decode), one after another, each beside its own baseline. Issue 14's
+`latest` (every HTTP target beside PostGraphile, one table), `soak` (`--minutes N`, 10 by
+default) and `dashboard_http` (the dashboard repeated while readings are recorded) take minutes
+and run only when named."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from bench import (
     readings,
     sdmx,
     search,
+    snapshot_decode,
     soak,
     tree_cpu,
     verify,
@@ -48,6 +49,7 @@ BENCHMARKS = {
     "operational": operational.main,
     "search": search.main,
     "tree_cpu": tree_cpu.main,
+    "snapshot_decode": snapshot_decode.main,
 }
 # Issue 14's: minutes each, run by name only (`./dev bench latest`, `./dev bench soak`).
 BY_NAME_ONLY = {"latest": latest.main, "soak": soak.main, "dashboard_http": dashboard_http.main}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,6 +15,7 @@ from planapi.adapters.hashing import canonical
 from planapi.adapters.snapshots import (
     JSON_FORMAT,
     SNAPSHOT_FORMAT,
+    WHOLE_NODES_FORMAT,
     SqlSnapshotStore,
     state_to_primitive,
 )
@@ -24,6 +26,7 @@ from planapi.domain.events import Authority
 from planapi.domain.nodes import NodeKind
 from planapi.domain.plan import fold
 from tests.contract.builders import T0, build_history, create_command
+from tests.unit.test_snapshot_format import whole_nodes_payload
 
 PLAN, STREAM = "baku-2026", "plan:baku-2026"
 
@@ -84,7 +87,9 @@ async def test_a_tampered_payload_is_ignored_for_an_older_snapshot_and_reported(
     assert [(f.kind, f.version) for f in report.findings] == [("snapshot", 10)]
 
 
-async def test_a_format_1_snapshot_is_still_read_then_replaced_when_saved_again(
+@pytest.mark.parametrize("fmt", [JSON_FORMAT, WHOLE_NODES_FORMAT])
+async def test_an_older_format_is_still_read_then_replaced_when_saved_again(
+    fmt: int,
     service: PlanService,
     event_store: SqlEventStore,
     snapshot_store: SqlSnapshotStore,
@@ -93,18 +98,24 @@ async def test_a_format_1_snapshot_is_still_read_then_replaced_when_saved_again(
     await build_history(service)
     record = (await event_store.read(STREAM, 9, 10))[0]
     state = fold(r.event for r in await event_store.read(STREAM, 0, 10))
-    primitive = state_to_primitive(state)
+    stored: dict[str, object]
+    if fmt == JSON_FORMAT:
+        primitive = state_to_primitive(state)
+        body, stored = canonical(primitive), {"state": primitive}
+    else:
+        body = whole_nodes_payload(state)
+        stored = {"state": None, "payload": body}
     async with engine.begin() as conn:
         await conn.execute(delete(snapshots))
         await conn.execute(
             insert(snapshots).values(
                 stream_id=STREAM,
                 version=10,
-                schema_version=JSON_FORMAT,
-                state=primitive,
+                schema_version=fmt,
                 created_at=T0,
                 chain_hash=record.hash,
-                seal=snapshot_store.seal(STREAM, 10, record.hash, canonical(primitive)),
+                seal=snapshot_store.seal(STREAM, 10, record.hash, body, fmt),
+                **stored,
             )
         )
 

@@ -18,7 +18,7 @@ from planapi.domain.changes import (
 )
 from planapi.domain.links import LinkRelation
 from planapi.domain.merge import NOTHING_LEFT, Conflict, Merged, merge, proposed
-from planapi.domain.nodes import NodeKind
+from planapi.domain.nodes import Node, NodeKind
 from planapi.domain.plan import EMPTY, PlanState
 from tests.unit.strategies import (
     INFO,
@@ -121,11 +121,11 @@ def test_a_clean_merge_keeps_every_field_the_proposal_changed(data: st.DataObjec
                 }
 
 
-def _changed(old: object, new: object) -> list[str]:
+def _changed(old: Node, new: Node) -> list[str]:
     return [
-        f.name
-        for f in dataclasses.fields(new)  # type: ignore[arg-type]
-        if f.name not in ("parent_id",) and getattr(old, f.name) != getattr(new, f.name)
+        name
+        for name in new.__struct_fields__
+        if name not in ("parent_id",) and getattr(old, name) != getattr(new, name)
     ]
 
 

@@ -3,9 +3,9 @@ dashboard colours green or red and an evaluator quotes."""
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from planapi.application.readings import latest, progress
@@ -35,7 +35,7 @@ def with_targets(
     baseline: tuple[str, str] | None,
     *targets: tuple[str, str],
 ) -> Node:
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         kpi("kpi-1"),
         direction=direction,
         baseline=Measurement(baseline[0], Decimal(baseline[1])) if baseline else None,
@@ -147,7 +147,7 @@ def test_without_a_baseline_the_target_itself_is_the_bar() -> None:
 
 
 def test_a_kpi_without_a_direction_is_read_as_one_that_should_rise() -> None:
-    undirected = dataclasses.replace(RISING, direction=None)
+    undirected = msgspec.structs.replace(RISING, direction=None)
 
     assert assess(undirected, seen(y2026="66")) == assess(RISING, seen(y2026="66"))
 

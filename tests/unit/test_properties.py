@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,13 +43,15 @@ def patch(before: PlanState, changes: PlanDiff, source: PlanState) -> Patched:
         del nodes[node_id]
     for change in changes.changed:
         after = {f.field: f.after for f in change.fields}
-        nodes[change.node_id] = dataclasses.replace(nodes[change.node_id], **after)  # type: ignore[arg-type]
+        nodes[change.node_id] = msgspec.structs.replace(nodes[change.node_id], **after)
     arrivals: list[tuple[str | None, int, str]] = []
     for move in changes.moved:
         assert nodes[move.node_id].parent_id == move.from_parent_id
         assert before.position_of(move.node_id) == move.from_position
         detach(move.node_id)
-        nodes[move.node_id] = dataclasses.replace(nodes[move.node_id], parent_id=move.to_parent_id)
+        nodes[move.node_id] = msgspec.structs.replace(
+            nodes[move.node_id], parent_id=move.to_parent_id
+        )
         arrivals.append((move.to_parent_id, move.to_position, move.node_id))
     for placement in changes.added:
         assert placement.node_id not in nodes

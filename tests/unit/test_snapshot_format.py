@@ -1,6 +1,7 @@
-"""Snapshot format 2 (MessagePack): any state written and read back is the state folded from
-the events — action and operational plans, activities with budget lines, milestones, shares and
-statuses, languages and translations, links, retired nodes, a plan's status and edition."""
+"""Snapshot formats 3 and 2 (MessagePack): any state written and read back is the state folded
+from the events — action and operational plans, activities with budget lines, milestones, shares
+and statuses, languages and translations, links, retired nodes, a plan's status and edition —
+and a payload written by format 2 (every field of every node) still reads as that state."""
 
 from __future__ import annotations
 
@@ -141,3 +142,32 @@ def test_bytes_that_are_not_a_snapshot_are_refused() -> None:
         decode_state(b"\x93not a snapshot")
     with pytest.raises(msgspec.DecodeError):  # a format 1 state's JSON is no format 2 payload
         decode_state(b'{"id": "p", "nodes": []}')
+
+
+def whole_nodes_payload(state: PlanState) -> bytes:
+    """`state` as format 2 wrote it: the same layout, every node with every field, defaults
+    too (its nodes were dataclasses, which msgspec encodes whole)."""
+    raw = msgspec.msgpack.decode(encode_state(state))
+    raw[13] = [msgspec.structs.asdict(node) for node in state.walk()]
+    return msgspec.msgpack.encode(raw)
+
+
+@settings(max_examples=200)
+@given(folded_plans())
+def test_any_state_written_by_format_2_reads_back_as_folded(state: PlanState) -> None:
+    assert _seen(decode_state(whole_nodes_payload(state))) == _seen(state)
+
+
+@settings(max_examples=200)
+@given(folded_plans())
+def test_any_node_reads_back_as_it_was(state: PlanState) -> None:
+    read = decode_state(encode_state(state))
+    assert [repr(node) for node in read.walk()] == [repr(node) for node in state.walk()]
+
+
+def test_a_node_is_written_with_its_fields_that_differ_from_their_default() -> None:
+    priority = Node(id="p1", kind=NodeKind.PRIORITY, title="P", code="1")
+    state = fold([PlanCreated("p", "Plan", 2027, 2030, None, (NodeAdded(priority, 0),))])
+    nodes = msgspec.msgpack.decode(encode_state(state))[13]
+    assert nodes == [{"id": "p1", "kind": "PRIORITY", "title": "P", "code": "1"}]
+    assert len(encode_state(state)) < len(whole_nodes_payload(state)) / 3

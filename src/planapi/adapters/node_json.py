@@ -33,7 +33,7 @@ _EMPTY = Node(id="", kind=NodeKind.SECTION, title="")
 def node_to_primitive(node: Node) -> dict[str, Json]:
     """Only fields that differ from their default, to keep stored events small."""
     out: dict[str, Json] = {"id": node.id, "kind": node.kind.value, "title": node.title}
-    for name in Node.__slots__:
+    for name in Node.__struct_fields__:
         value = getattr(node, name)
         if name in out or value == getattr(_EMPTY, name):
             continue
@@ -49,7 +49,7 @@ _NAMED = frozenset({"id", "kind", "title"})
 # cost of an activity of 8 budget lines. Any other key, or a value msgspec refuses (a null
 # tuple, a date or a number in a form only Python parses), takes the per-field way below, so
 # what folds and how stays as it was. Stored decimals are strings (the encoder writes `str`).
-_DIRECT = frozenset(Node.__slots__) - {"dimensions"}
+_DIRECT = frozenset(Node.__struct_fields__) - {"dimensions"}
 # Worth it only for nodes with nested values: msgspec fills all of Node's defaults itself, which
 # makes a plain node of 4 keys (a KPI of the bench's action plan) slower than field by field.
 _NESTED = frozenset({"budget", "milestones", "shares", "targets", "baseline", "references"})

@@ -2,8 +2,9 @@
 folds only a few events.
 
 Snapshots are a cache of the log, not part of the record: they may be deleted at any time, and a
-snapshot in a format this code does not read is ignored. Format 2 (MessagePack,
-`adapters.snapshot_format`) is written; format 1 (JSON, the functions below) is still read.
+snapshot in a format this code does not read is ignored. Format 3 (MessagePack, a node's
+non-default fields, `adapters.snapshot_format`) is written; formats 2 (MessagePack, every field)
+and 1 (JSON, the functions below) are still read.
 Each is sealed (migration 0007): bound to the chain hash of its version and authenticated by
 an HMAC-SHA256 with a key kept outside the database (`adapters.snapshot_key`), so a row changed
 behind the app's back (the table refuses UPDATE; an insider can drop the trigger) is noticed
@@ -37,11 +38,14 @@ from planapi.domain.links import Link, LinkRelation
 from planapi.domain.plan import EMPTY, PlanBuilder, PlanState
 from planapi.domain.plan_kinds import PlanKind
 
-# Written from now on: MessagePack (`adapters.snapshot_format`), decoded straight into the
-# domain's dataclasses. Format 1 (JSON, below) is still read, and replaced when next saved.
-SNAPSHOT_FORMAT = 2
+# Written from now on: MessagePack with each node's non-default fields
+# (`adapters.snapshot_format`), decoded straight into the domain's types. Formats 2 (every field
+# written, read by the same decoder) and 1 (JSON, below) are still read, and replaced when next
+# saved.
+SNAPSHOT_FORMAT = 3
+WHOLE_NODES_FORMAT = 2
 JSON_FORMAT = 1
-_READ = (JSON_FORMAT, SNAPSHOT_FORMAT)
+_READ = (JSON_FORMAT, WHOLE_NODES_FORMAT, SNAPSHOT_FORMAT)
 # Sealed snapshots looked at per load, newest first, before folding from the start instead.
 _CANDIDATES = 4
 
@@ -296,9 +300,9 @@ def _holds(fmt: int, body: bytes, state: PlanState) -> bool:
     try:
         if fmt == JSON_FORMAT:
             return canonical(msgspec.json.decode(body)) == canonical(state_to_primitive(state))
-        # The bytes this code writes for it, or (written by an older release of format 2, a
-        # field added since) the same state once decoded; a NaN stored before today's rules
-        # is unequal to itself, but its bytes are not.
+        # The bytes this code writes for it, or (format 2, or written by an older release of
+        # format 3, a field added since) the same state once decoded; a NaN stored before
+        # today's rules is unequal to itself, but its bytes are not.
         return body == encode_state(state) or decode_state(body) == state
     except msgspec.DecodeError:
         return False

@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Mapping
 from types import MappingProxyType
 
+import msgspec
+
 from planapi.application.cache import LruCache
 from planapi.domain.errors import Problem, ValidationError
 from planapi.domain.nodes import Node
@@ -130,10 +132,10 @@ def _count(source: PlanState) -> list[LanguageStatus]:
     # The plan's own title and description count as texts too.
     nodes = [*source.nodes.values()]
     if nodes:
-        own = dataclasses.replace(
+        own = msgspec.structs.replace(
             nodes[0], id=PLAN_TEXTS, title=source.title, description=source.description
         )
-        nodes.append(dataclasses.replace(own, objective=None, expected_results=()))
+        nodes.append(msgspec.structs.replace(own, objective=None, expected_results=()))
     return [
         status(nodes, lang, source.translations)
         for lang in source.languages.published

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+import msgspec
 
 from planapi.domain.events import (
     LanguagesDeclared,
@@ -185,7 +186,7 @@ class PlanBuilder:
                 node = self.nodes[node_id]
                 self.children[node.parent_id].remove(node_id)
                 self.children.setdefault(parent_id, []).insert(position, node_id)
-                self.nodes[node_id] = dataclasses.replace(node, parent_id=parent_id)
+                self.nodes[node_id] = msgspec.structs.replace(node, parent_id=parent_id)
             case NodesLinked(link=link):
                 self.links.add(link)
             case NodesUnlinked(link=link):
@@ -233,7 +234,7 @@ def updated(node: Node, values: Mapping[str, object]) -> Node:
         name: (() if value is None and name in LIST_FIELDS else value)
         for name, value in values.items()
     }
-    return dataclasses.replace(node, **clean)  # type: ignore[arg-type]
+    return msgspec.structs.replace(node, **clean)
 
 
 EMPTY = PlanState(

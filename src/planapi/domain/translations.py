@@ -8,12 +8,13 @@ new translation revises it. Nothing here ever writes a source text.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from planapi.domain.nodes import Node
 
@@ -124,7 +125,7 @@ def translate_node(
             changed[slot] = found.text
     if results != list(node.expected_results):
         changed["expected_results"] = tuple(results)
-    translated = dataclasses.replace(node, **changed) if changed else node  # type: ignore[arg-type]
+    translated = msgspec.structs.replace(node, **changed) if changed else node
     return translated, Served(tuple(fallback), tuple(stale))
 
 
