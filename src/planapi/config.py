@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         description="Answer the response cache's hits in one layer in front of the middleware "
         "(entrypoints/hit_layer.py); false: through every layer.",
     )
+    response_gzip: bool = Field(
+        True,
+        description="gzip GraphQL answers of 1400 bytes or more for clients whose "
+        "Accept-Encoding takes it, a stored answer's once (api/runtime/compression.py); "
+        "false: always identity.",
+    )
     trusted_documents_file: str = Field(
         "schema/trusted-documents.json", description="The trusted documents (persisted queries)."
     )

@@ -31,6 +31,7 @@ def response_caching(settings: Settings, heads: Callable[[], HeadsTracker]) -> R
         max_tokens=settings.max_query_tokens,
         max_selections=settings.max_query_selections,
         max_field_pairs=settings.max_query_field_pairs,
+        gzip=settings.response_gzip,
     )
 
 
