@@ -6,7 +6,8 @@ The ASGI app (`create_app`, the whole middleware stack) is driven directly with 
 BENCH_PROFILE_REQUESTS) for each load of `bench/latest.py`, beside a trivial starlette JSON
 endpoint driven the same way. `BENCH_PROFILE=small-off` (a load's name) also prints cProfile's
 top functions for that load, cumulative and own time. `BENCH_PROFILE_LOADS=small-on,full-on`
-runs only those loads (the trivial endpoint always).
+runs only those loads (the trivial endpoint always). The `-gzip` loads send a browser's
+`Accept-Encoding: gzip, deflate, br` (planapi gzips answers of 1400 bytes or more).
 
 `BENCH_BASE_SRC=/path/to/other/checkout/src` measures that tree's planapi too, on the same
 data: the plan is grown once, then `BENCH_PROFILE_AB` (3) fresh processes per tree take turns
