@@ -19,6 +19,11 @@ Targets:
   version is known in the process (no target of its own);
 - PostGraphile v4, the same two shapes read from tables.
 
+The two "browser's Accept-Encoding" rows send `Accept-Encoding: gzip, deflate, br`, as every
+browser does: the full tree goes out gzipped (made once per stored answer), the small answer is
+below the 1400 bytes planapi compresses from. Every other row asks for identity (wrk and the
+asyncio generator send no Accept-Encoding).
+
 `BENCH_ONLY` (comma-separated parts of target names) runs only those targets, with the
 baselines they stand beside.
 
@@ -58,6 +63,7 @@ TREE = (
     "title unit baseline { period value } targets { period value } } } } }"
 )
 FULL_LATEST = "query Full($id: ID!) { plan(id: $id) " + TREE + " }"
+BROWSER = "gzip, deflate, br"  # what every browser sends: planapi gzips answers >= 1400 bytes
 FULL_VERSION = (
     "query Full($id: ID!, $version: Int!) { plan(id: $id, version: $version) " + TREE + " }"
 )
@@ -76,6 +82,7 @@ class Target:
     peer: str | None = None  # the PostGraphile target of the same shape
     target: str = ""
     meets: Callable[[float, float, float], bool] | None = None  # (figure, trivial, peer)
+    encoding: str | None = None  # Accept-Encoding sent (None: none, identity)
 
 
 def _body(query: str, **variables: Any) -> bytes:
@@ -99,6 +106,16 @@ def targets(version: int) -> list[Target]:
             "PostGraphile v4, small query",
             ">= 50% of trivial",
             half,
+        ),
+        Target(
+            "planapi small, latest, repeated (cache on), browser's Accept-Encoding",
+            "on",
+            "/graphql",
+            _body(SMALL_LATEST),
+            "PostGraphile v4, small query",
+            ">= 50% of trivial",
+            half,
+            BROWSER,
         ),
         Target(
             "planapi small, latest, response cache off",
@@ -134,6 +151,16 @@ def targets(version: int) -> list[Target]:
             "PostGraphile v4, full tree",
             ">= 50% of trivial",
             half,
+        ),
+        Target(
+            "planapi full tree, latest, repeated (cache on), browser's Accept-Encoding",
+            "on",
+            "/graphql",
+            _body(FULL_LATEST),
+            "PostGraphile v4, full tree",
+            ">= 50% of trivial",
+            half,
+            BROWSER,
         ),
         Target(
             "planapi full tree, latest, response cache off",
@@ -174,6 +201,8 @@ def chosen(every: list[Target]) -> list[Target]:
 
 def _load(base: str, target: Target) -> Load:
     headers = {"Content-Type": "application/json"} if target.body else {}
+    if target.encoding is not None:
+        headers["Accept-Encoding"] = target.encoding
     wrk = ensure_wrk()
     url = base + target.path
     if wrk is not None:
@@ -193,26 +222,30 @@ def _grow(base: str, admin: str) -> int:
     return version
 
 
-def _check(bases: dict[str, str], every: list[Target]) -> dict[str, int]:
-    """Each target answers 200 without errors; the same KPIs on both sides. Sizes by name."""
+def _check(bases: dict[str, str], every: list[Target]) -> dict[str, tuple[int, int]]:
+    """Each target answers 200 without errors; the same KPIs on both sides. Sizes by name:
+    the body's, and the bytes sent (gzipped or not)."""
     import httpx
 
     sizes = {}
     kpis = {}
     for target in every:
         url = bases[target.server] + target.path
+        given = {"accept-encoding": target.encoding or "identity"}
         if target.body is None:
-            response = httpx.get(url, timeout=120)
+            response = httpx.get(url, headers=given, timeout=120)
         else:
-            response = httpx.post(
-                url, content=target.body, headers={"content-type": "application/json"}, timeout=120
-            )
+            given["content-type"] = "application/json"
+            response = httpx.post(url, content=target.body, headers=given, timeout=120)
         assert response.status_code == 200, (target.name, response.text[:500])
         assert b'"errors"' not in response.content[:200], response.text[:500]
-        sizes[target.name] = len(response.content)
+        sent = int(response.headers["content-length"])
+        sizes[target.name] = (len(response.content), sent)
         kpis[target.name] = response.content.count(b'"Indicator ')
     peer = kpis.get("PostGraphile v4, full tree", KPIS)
     ours = [count for name, count in kpis.items() if name.startswith("planapi full tree")]
+    gzipped = [name for name, (size, sent) in sizes.items() if size != sent]
+    assert all("Accept-Encoding" in name for name in gzipped), gzipped
     assert peer == KPIS, peer
     assert all(count == KPIS for count in ours), ours
     return sizes
@@ -231,10 +264,12 @@ def _median(loads: list[Load]) -> float:
     return statistics.median(load.requests_per_second for load in loads)
 
 
-def report(every: list[Target], found: dict[str, list[Load]], sizes: dict[str, int]) -> None:
+def report(
+    every: list[Target], found: dict[str, list[Load]], sizes: dict[str, tuple[int, int]]
+) -> None:
     trivial = _median(found["trivial starlette JSON endpoint"])
     print(
-        f"  {'target':<66} {'req/s (median)':>15} {'rounds min-max':>17} "
+        f"  {'target':<92} {'req/s (median)':>15} {'rounds min-max':>17} "
         f"{'x PostGraphile':>15} {'of trivial':>10}  target"
     )
     for target in every:
@@ -254,10 +289,13 @@ def report(every: list[Target], found: dict[str, list[Load]], sizes: dict[str, i
         if failures:
             verdict += f" ({failures} failed)"
         name = target.name
-        if sizes.get(target.name, 0) > 10_000:
-            name += f" ({sizes[target.name] / 1024:,.0f} KB)"
+        size, sent = sizes.get(target.name, (0, 0))
+        if size > 10_000:
+            name += f" ({size / 1024:,.0f} KB" + (
+                f", {sent / 1024:,.1f} KB sent)" if sent < size else ")"
+            )
         print(
-            f"  {name:<66} {figure:>15,.0f} {f'{low:,.0f}-{high:,.0f}':>17} "
+            f"  {name:<92} {figure:>15,.0f} {f'{low:,.0f}-{high:,.0f}':>17} "
             f"{ratio:>15} {figure / trivial:>10.0%}  {verdict}"
         )
 

@@ -6,7 +6,8 @@ The ASGI app (`create_app`, the whole middleware stack) is driven directly with 
 BENCH_PROFILE_REQUESTS) for each load of `bench/latest.py`, beside a trivial starlette JSON
 endpoint driven the same way. `BENCH_PROFILE=small-off` (a load's name) also prints cProfile's
 top functions for that load, cumulative and own time. `BENCH_PROFILE_LOADS=small-on,full-on`
-runs only those loads (the trivial endpoint always).
+runs only those loads (the trivial endpoint always). The `-gzip` loads send a browser's
+`Accept-Encoding: gzip, deflate, br` (planapi gzips answers of 1400 bytes or more).
 
 `BENCH_BASE_SRC=/path/to/other/checkout/src` measures that tree's planapi too, on the same
 data: the plan is grown once, then `BENCH_PROFILE_AB` (3) fresh processes per tree take turns
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import gzip
 import json
 import os
 import pstats
@@ -57,6 +59,7 @@ AB_ROUNDS = int(os.environ.get("BENCH_PROFILE_AB", "3"))
 ROOT = Path(__file__).resolve().parent.parent
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+Extra = tuple[tuple[bytes, bytes], ...]
 
 
 def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]], query: bytes) -> dict:
@@ -166,30 +169,32 @@ def _body(query: str, **variables: Any) -> bytes:
 
 
 async def per_request(
-    app: App, body: bytes | None, path: str, token: str | None = None
+    app: App, body: bytes | None, path: str, token: str | None = None, extra: Extra = ()
 ) -> tuple[float, float]:
     """µs per request, wall clock and this process's CPU: the medians of ROUNDS rounds of
     REQUESTS, one after another (wall above CPU: waiting, for the database say)."""
-    status, answer = await call(app, body, path=path, token=token)
+    status, answer = await call(app, body, path=path, token=token, extra=[*extra])
     assert status == 200, (status, answer[:300])
+    if extra:
+        answer = gzip.decompress(answer) if answer[:2] == b"\x1f\x8b" else answer
     assert b'"errors"' not in answer[:200], answer[:300]
     walls, cpus = [], []
     for _ in range(ROUNDS):
         started, cpu = time.perf_counter(), time.process_time()
         for _ in range(REQUESTS):
-            await call(app, body, path=path, token=token)
+            await call(app, body, path=path, token=token, extra=[*extra])
         walls.append((time.perf_counter() - started) / REQUESTS * 1e6)
         cpus.append((time.process_time() - cpu) / REQUESTS * 1e6)
     return statistics.median(walls), statistics.median(cpus)
 
 
 async def profile(
-    app: App, body: bytes | None, path: str, name: str, token: str | None = None
+    app: App, body: bytes | None, path: str, name: str, token: str | None = None, extra: Extra = ()
 ) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(REQUESTS):
-        await call(app, body, path=path, token=token)
+        await call(app, body, path=path, token=token, extra=[*extra])
     profiler.disable()
     stats = pstats.Stats(profiler)
     print(f"\n--- cProfile, {name}, {REQUESTS} requests ---")
@@ -201,22 +206,30 @@ OFF = {"RESPONSE_CACHE_BYTES": "0"}
 STACK = {"RESPONSE_CACHE_HIT_LAYER": "false"}  # hits through every layer (hit_layer.py)
 
 
-def _loads(version: int, token: str) -> dict[str, tuple[dict[str, str], bytes, str | None]]:
-    """Each load: the settings it runs with, the body, the token (None: anonymous)."""
+BROWSER: Extra = ((b"accept-encoding", b"gzip, deflate, br"),)  # what browsers send
+Load = tuple[dict[str, str], bytes, str | None, Extra]
+
+
+def _loads(version: int, token: str) -> dict[str, Load]:
+    """Each load: the settings it runs with, the body, the token (None: anonymous), the
+    headers it adds."""
     small, full = _body(SMALL_LATEST), _body(FULL_LATEST)
     small_version = _body(SMALL_VERSION, version=version)
     loads = {
-        "small-on": ({}, small, None),
-        "small-on-stack": (STACK, small, None),
-        "small-off": (OFF, small, None),
-        "small-version-on": ({}, small_version, None),
-        "small-version-off": (OFF, small_version, None),
-        "full-on": ({}, full, None),
-        "full-on-stack": (STACK, full, None),
-        "full-off": (OFF, full, None),
-        "full-version-on": ({}, _body(FULL_VERSION, version=version), None),
-        "small-on-token": ({}, small, token),  # a role's cached answer
-        "small-on-token-stack": (STACK, small, token),
+        "small-on": ({}, small, None, ()),
+        "small-on-stack": (STACK, small, None, ()),
+        "small-off": (OFF, small, None, ()),
+        "small-version-on": ({}, small_version, None, ()),
+        "small-version-off": (OFF, small_version, None, ()),
+        "full-on": ({}, full, None, ()),
+        "full-on-stack": (STACK, full, None, ()),
+        "full-off": (OFF, full, None, ()),
+        "full-version-on": ({}, _body(FULL_VERSION, version=version), None, ()),
+        "small-on-token": ({}, small, token, ()),  # a role's cached answer
+        "small-on-token-stack": (STACK, small, token, ()),
+        "small-on-gzip": ({}, small, None, BROWSER),  # below 1400 bytes: identity all the same
+        "full-on-gzip": ({}, full, None, BROWSER),  # the stored gzip variant, sent as is
+        "full-on-gzip-stack": (STACK, full, None, BROWSER),
     }
     return {name: found for name, found in loads.items() if not LOADS or name in LOADS}
 
@@ -226,11 +239,11 @@ async def measure(schema: str, version: int, token: str) -> dict[str, tuple[floa
     figures: dict[str, tuple[float, float]] = {}
     trivial = trivial_app()
     figures["trivial"] = await per_request(trivial, None, "/")
-    for name, (settings, body, caller) in _loads(version, token).items():
+    for name, (settings, body, caller, extra) in _loads(version, token).items():
         async with planapi_app(schema, **settings) as app:
-            figures[name] = await per_request(app, body, "/graphql", caller)
+            figures[name] = await per_request(app, body, "/graphql", caller, extra)
             if name == PROFILE:
-                await profile(app, body, "/graphql", name, caller)
+                await profile(app, body, "/graphql", name, caller, extra)
     figures["trivial (again)"] = await per_request(trivial, None, "/")
     return figures
 

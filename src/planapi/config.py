@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         description="Memory for GraphQL request bodies kept parsed, so a repeated query is not "
         "parsed, keyed and planned again; 0: none kept.",
     )
+    response_gzip: bool = Field(
+        True,
+        description="gzip GraphQL answers of 1400 bytes or more for clients whose "
+        "Accept-Encoding takes it, a stored answer's once (api/runtime/compression.py); "
+        "false: always identity.",
+    )
     trusted_documents_file: str = Field(
         "schema/trusted-documents.json", description="The trusted documents (persisted queries)."
     )

@@ -2,7 +2,7 @@
 stack does: the same status, body bytes and headers (in order) as an app with the layer off, on
 the same database, for the same request — anonymous or with a role's token, from a listed
 origin or another, revalidated with `If-None-Match` — while the rate limit, bad credentials and
-read-your-writes hold as they do without it."""
+read-your-writes hold as they do without it. A browser's gzip answer too, byte for byte as sent."""
 
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ AMEND = """mutation Amend($input: AmendPlanInput!) {
 }"""
 LISTED = "https://dash.example.org"
 PLAN = "baku-2026"
+_PLAN = (
+    "plan(id: $id) { id title version priorities { id code title "
+    "outcomes { id code title kpis { id code title unit } } } }"
+)
+# The seeded plan is small (~0.9 KB): four aliases of it make an answer worth compressing.
+TREE = "query Tree($id: ID!) { " + " ".join(f"p{n}: {_PLAN}" for n in range(4)) + " }"
+BROWSER = "gzip, deflate, br"  # what browsers send
 
 
 @dataclass
@@ -61,6 +68,22 @@ def body(query: str = LATEST) -> bytes:
 async def ask(served: Served, headers: dict[str, str], query: str = LATEST) -> httpx.Response:
     given = {"content-type": "application/json", "x-request-id": "same-id", **headers}
     return await served.http.post("/graphql", content=body(query), headers=given)
+
+
+Raw = tuple[int, bytes, dict[str, str]]
+
+
+async def raw(served: Served, encoding: str, query: str = TREE, **headers: str) -> Raw:
+    """Status, the body's bytes as sent (not decoded) and the headers."""
+    given = {
+        "content-type": "application/json",
+        "accept-encoding": encoding,
+        "x-request-id": "same-id",
+        **headers,
+    }
+    async with served.http.stream("POST", "/graphql", content=body(query), headers=given) as got:
+        sent = b"".join([chunk async for chunk in got.aiter_raw()])
+        return got.status_code, sent, dict(got.headers)
 
 
 @pytest.fixture
@@ -134,7 +157,7 @@ async def test_cors_on_a_hit_is_the_stack_s(pair: tuple[Served, Served], origin:
     answer = same(await hit_of_both(pair, {"origin": origin}))
     granted = answer.headers.get("access-control-allow-origin")
     assert granted == (origin if origin == LISTED else None)
-    assert answer.headers["vary"] == "Accept, Authorization, Cookie, Origin"
+    assert answer.headers["vary"] == "Accept, Accept-Encoding, Authorization, Cookie, Origin"
 
 
 async def test_if_none_match_is_answered_304_as_the_stack_does(
@@ -144,6 +167,20 @@ async def test_if_none_match_is_answered_304_as_the_stack_does(
     answer = same(await hit_of_both(pair, {"if-none-match": etag, "origin": LISTED}))
     assert answer.status_code == 304
     assert answer.content == b""
+
+
+async def test_the_hit_layer_sends_the_stack_s_gzip_bytes_and_headers(
+    pair: tuple[Served, Served],
+) -> None:
+    on, _off = pair
+    for served in pair:
+        await raw(served, BROWSER, origin="https://dash.example.org")
+    answered = on.layer.answered if on.layer else 0
+    found = [await raw(served, BROWSER, origin="https://dash.example.org") for served in pair]
+    assert on.layer is not None
+    assert on.layer.answered == answered + 1
+    assert found[0] == found[1]
+    assert found[0][2]["content-encoding"] == "gzip"
 
 
 async def test_a_request_id_is_made_when_none_is_sent(pair: tuple[Served, Served]) -> None:

@@ -49,7 +49,7 @@ def test_many_small_answers_kept_by_the_view_hold_no_more_memory_than_the_bound(
             body = encode({"data": {"plan": {"title": "Baku", "priorities": titles}}})
             etag = f'W/"{version:032x}"'
             sent = [
-                *cache_headers(etag, "private, no-cache"),
+                *cache_headers(etag, "private, no-cache", False),
                 *json_headers(body, "application/json"),
             ]
             key = (

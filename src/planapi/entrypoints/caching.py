@@ -32,6 +32,7 @@ def response_caching(settings: Settings, heads: Callable[[], HeadsTracker]) -> R
         max_selections=settings.max_query_selections,
         max_field_pairs=settings.max_query_field_pairs,
         memo_bytes=settings.prepared_requests_bytes,
+        gzip=settings.response_gzip,
     )
 
 

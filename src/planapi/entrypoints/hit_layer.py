@@ -18,7 +18,9 @@ with their own code, in their order:
   Principal found, so the door does not authenticate it twice either;
 - the view (`api.runtime.cache_hits`): the body's memoised preparation, the key from the
   in-memory heads — which this process's writes move before their answers go out, so
-  read-your-writes holds as on the view's own path — `If-None-Match` → `304`, the counters;
+  read-your-writes holds as on the view's own path — `If-None-Match` → `304`, the counters,
+  and the answer's gzip variant for a client whose `Accept-Encoding` takes it, made once per
+  stored answer (`api.runtime.compression`);
 - CORS (`Vary: Origin`, the grant for a listed origin), the request id, the HTTP metrics.
 
 Anything else is handed on to the ordinary stack as it came (a body already read is replayed):
@@ -62,6 +64,7 @@ log = logging.getLogger("planapi.security")
 _READ = frozenset(
     {
         b"accept",
+        b"accept-encoding",
         b"authorization",
         b"content-length",
         b"content-type",
@@ -171,7 +174,7 @@ class HitLayer:
             return None, _replay(read, receive)
         del scope[AUTHENTICATED]
         scope.pop(RATED, None)
-        return self.hits.take(hit, headers.if_none_match), receive
+        return self.hits.take(hit, headers), receive
 
 
 def _given(scope: Scope) -> dict[bytes, bytes] | None:

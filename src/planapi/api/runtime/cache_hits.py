@@ -13,10 +13,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.types import Scope
 
+from planapi.api.runtime.compression import (
+    STORED_LEVEL,
+    compressible,
+    gzip_etag,
+    gzipped,
+    takes_gzip,
+)
 from planapi.api.runtime.dependencies import dependency_key
 from planapi.api.runtime.graphql_request import Headers, audience_of, streaming, tags
 from planapi.api.runtime.preparing import DEFAULT_MEMO_BYTES, Prepared, Preparer
@@ -26,6 +33,7 @@ from planapi.api.runtime.trusted import DocumentStore
 from planapi.application.heads_tracker import HeadsTracker
 
 Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, headers
+Variant = tuple[bytes, list[tuple[bytes, bytes]]]  # body, headers
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +42,16 @@ class CachedResponse:
     etag: str
     # etag, cache-control and vary first (what a 304 repeats), then content type and length.
     headers: list[tuple[bytes, bytes]]
+    # The gzip variant, made by the first request that wants it (`gzip_variant`); shared by
+    # the copy the cache keeps and the one a flight's followers send.
+    variant: list[Variant] = field(default_factory=list, compare=False)
+
+
+def gzip_variant(found: CachedResponse) -> Variant:
+    """The stored answer gzipped, made once (no await between looking and keeping)."""
+    if not found.variant:
+        found.variant.append(gzipped(found.body, found.headers, STORED_LEVEL))
+    return found.variant[0]
 
 
 @dataclass
@@ -47,6 +65,10 @@ class ResponseCaching:
     max_selections: int = DEFAULT_MAX_SELECTIONS
     max_field_pairs: int = DEFAULT_MAX_FIELD_PAIRS
     memo_bytes: int = DEFAULT_MEMO_BYTES  # for request bodies kept parsed (`Preparer`)
+    gzip: bool = True  # gzip answers for clients that take it (`api.runtime.compression`)
+
+    def wants_gzip(self, headers: Headers) -> bool:
+        return self.gzip and bool(headers.accept_encoding) and takes_gzip(headers.accept_encoding)
 
 
 def answer_key(
@@ -68,12 +90,23 @@ def answer_key(
     return prepared.base_key + b"|" + read + b"|" + role.encode()
 
 
-def stored_answer(found: CachedResponse, if_none_match: bytes, counters: Counter[str]) -> Answer:
-    """A stored answer as sent: `304` without a body (its ETag, Cache-Control and Vary) when
-    `If-None-Match` names its ETag, else `200` with the body and every header."""
-    if if_none_match and found.etag in tags(if_none_match):
-        counters["not_modified"] += 1
-        return 304, b"", found.headers[:3]
+def stored_answer(
+    found: CachedResponse, if_none_match: bytes, counters: Counter[str], gzip: bool = False
+) -> Answer:
+    """A stored answer as sent: `304` without a body (the ETag of the variant a `200` would
+    send, Cache-Control and Vary) when `If-None-Match` names either variant's ETag, else `200`
+    with the body and every header — gzipped when `gzip` (the client takes it) and it is large
+    enough."""
+    packed = gzip and compressible(found.body)
+    if if_none_match:
+        named = tags(if_none_match)
+        if found.etag in named or gzip_etag(found.etag) in named:
+            counters["not_modified"] += 1
+            if packed:
+                return 304, b"", [(b"etag", gzip_etag(found.etag).encode()), *found.headers[1:3]]
+            return 304, b"", found.headers[:3]
+    if packed:
+        return 200, *gzip_variant(found)
     return 200, found.body, found.headers
 
 
@@ -106,9 +139,10 @@ class Hits:
         found = cache.peek(key) if key is not None else None
         return Hit(key, found) if key is not None and found is not None else None
 
-    def take(self, hit: Hit, if_none_match: bytes) -> Answer:
+    def take(self, hit: Hit, headers: Headers) -> Answer:
         """What `hit` sends, counted as the view counts a hit (and kept recently used)."""
         cache = self.caching.cache
         if cache is not None:
             cache.get(hit.key)
-        return stored_answer(hit.found, if_none_match, self.counters)
+        gzip = self.caching.wants_gzip(headers)
+        return stored_answer(hit.found, headers.if_none_match, self.counters, gzip)

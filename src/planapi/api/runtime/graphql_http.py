@@ -46,6 +46,7 @@ from planapi.api.runtime.cache_hits import (
     answer_key,
     stored_answer,
 )
+from planapi.api.runtime.compression import encoded, gzip_etag
 from planapi.api.runtime.dependencies import consistent
 from planapi.api.runtime.direct import Direct
 from planapi.api.runtime.flight import Flight, Flights
@@ -57,6 +58,7 @@ from planapi.api.runtime.graphql_request import (
     read,
     role_of,
     send_raw,
+    send_response,
     streaming,
     tags,
 )
@@ -168,20 +170,25 @@ class CachingGraphQL(GraphQL[Context, None]):
             return
         cache = self.caching.cache
         found = cache.get(key) if cache is not None else None
+        gzip = self.caching.wants_gzip(headers)
         if found is not None:
-            await send_raw(send, *stored_answer(found, headers.if_none_match, self.counters))
+            answer = stored_answer(found, headers.if_none_match, self.counters, gzip)
+            await send_raw(send, *answer)
             return
         validators = _validators(scope, prepared, key)
-        if headers.if_none_match and validators[0] in tags(headers.if_none_match):
-            self.counters["not_modified"] += 1
-            await send_raw(send, 304, b"", cache_headers(*validators))
-            return
+        named = tags(headers.if_none_match) if headers.if_none_match else set()
+        for form in (validators[0], gzip_etag(validators[0])):
+            if form in named:  # nothing stored: the 304 repeats the form named
+                self.counters["not_modified"] += 1
+                sent = cache_headers(form, validators[1], self.caching.gzip)
+                await send_raw(send, 304, b"", sent)
+                return
         if cache is None:
             await self._miss(request, headers, prepared, (key, validators), send, None)
             return
         shared = await self.flights.join(key, partial(cache.get, key))
         if shared is not None:
-            await send_raw(send, 200, shared.body, shared.headers)
+            await send_raw(send, *stored_answer(shared, b"", self.counters, gzip))
             return
         with self.flights.leading(key) as flight:
             await self._miss(request, headers, prepared, (key, validators), send, flight)
@@ -197,20 +204,29 @@ class CachingGraphQL(GraphQL[Context, None]):
     ) -> None:
         """Execute, keep an answer without errors, and share it with the flight's followers."""
         key, validators = keyed
+        gzip = self.caching.wants_gzip(headers)
         data = await self._direct(request, prepared)
         if data is not None:
             body = encode({"data": data})
             sent = json_headers(body, headers.media)
             # A pinned query's answer is kept only when each root field found what it named.
             if not prepared.pinned or found_everything(data):
-                sent = [*cache_headers(*validators), *sent]
-                self._keep(key, CachedResponse(body, validators[0], sent), flight)
-            await send_raw(send, 200, body, sent)
+                sent = [*cache_headers(*validators, self.caching.gzip), *sent]
+                entry = CachedResponse(body, validators[0], sent)
+                self._keep(key, entry, flight)
+                if self.caching.cache is not None:  # its gzip variant is made once, for all
+                    await send_raw(send, *stored_answer(entry, b"", self.counters, gzip))
+                    return
+            await send_raw(send, 200, *encoded(body, sent, *self._gzip(headers)))
             return
         outcome: list[ExecutionResult] = []
         response = await self._execute(request, prepared, outcome)
-        self._store(key, response, outcome, prepared, headers.media, validators, flight)
-        await response(request.scope, request.receive, send)
+        kept = self._store(key, response, outcome, prepared, headers.media, validators, flight)
+        stored = kept is not None and self.caching.cache is not None
+        if stored and gzip and kept is not None and response.background is None:
+            await send_raw(send, *stored_answer(kept, b"", self.counters, gzip))
+            return
+        await send_response(response, request.scope, request.receive, send, self._gzip(headers))
 
     def _keep(
         self, key: bytes, entry: CachedResponse, flight: Flight[CachedResponse] | None
@@ -230,7 +246,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         media: str,
         validators: tuple[str, str],
         flight: Flight[CachedResponse] | None,
-    ) -> None:
+    ) -> CachedResponse | None:
         """Keep an answer without errors (a pinned query's only when it found everything)."""
         body = getattr(response, "body", None)
         if (
@@ -241,12 +257,13 @@ class CachingGraphQL(GraphQL[Context, None]):
             and (not prepared.pinned or found_everything(outcome[0].data))
         ):
             etag, cache_control = validators
-            cached = cache_headers(etag, cache_control)
-            self._keep(
-                key, CachedResponse(body, etag, [*cached, *json_headers(body, media)]), flight
-            )
+            cached = cache_headers(etag, cache_control, self.caching.gzip)
+            entry = CachedResponse(body, etag, [*cached, *json_headers(body, media)])
+            self._keep(key, entry, flight)
             for name, value in cached:
                 response.headers[name.decode()] = value.decode()
+            return entry
+        return None
 
     async def _respond(
         self,
@@ -262,12 +279,16 @@ class CachingGraphQL(GraphQL[Context, None]):
             sent = json_headers(body, headers.media)
             if prepared is not None and prepared.analysis.uncached:
                 sent.append((b"cache-control", b"no-store"))
-            await send_raw(send, 200, body, sent)
+            await send_raw(send, 200, *encoded(body, sent, *self._gzip(headers)))
             return
         response = await self._execute(request, prepared, [])
         if prepared is not None and prepared.analysis.uncached:
             response.headers["cache-control"] = "no-store"  # a verdict, a checkpoint: of its moment
-        await response(request.scope, receive, send)
+        await send_response(response, request.scope, receive, send, self._gzip(headers))
+
+    def _gzip(self, headers: Headers) -> tuple[bool, bool]:
+        """Compression on; the client takes gzip."""
+        return self.caching.gzip, self.caching.wants_gzip(headers)
 
     async def _direct(self, request: Request, prepared: Prepared) -> dict[str, Any] | None:
         """The query's data run directly (`api.runtime.direct`), when the whole path answered

@@ -9,8 +9,10 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from planapi.api.runtime.compression import encoded
 from planapi.api.runtime.http_protocol import RequestRefused, check_parameters, media_type
 
 ANONYMOUS = "anonymous"
@@ -51,10 +53,18 @@ def _role(principal: object) -> str:
 class Headers:
     """The request headers this view reads, in one pass over the scope's list."""
 
-    __slots__ = ("accept", "consistent_with", "content_type", "if_none_match", "media")
+    __slots__ = (
+        "accept",
+        "accept_encoding",
+        "consistent_with",
+        "content_type",
+        "if_none_match",
+        "media",
+    )
 
     def __init__(self, scope: Scope) -> None:
         self.accept = self.content_type = self.if_none_match = self.consistent_with = b""
+        self.accept_encoding = b""
         for name, value in scope.get("headers", ()):
             if name == b"content-type":
                 self.content_type = value
@@ -62,6 +72,8 @@ class Headers:
                 self.accept = value
             elif name == b"if-none-match":
                 self.if_none_match = value
+            elif name == b"accept-encoding":
+                self.accept_encoding = value
             elif name == b"planapi-consistent-with":  # api.runtime.dependencies
                 self.consistent_with = (
                     self.consistent_with + b"," + value if self.consistent_with else value
@@ -158,3 +170,19 @@ async def send_raw(
     # A copy: whoever wraps `send` (the request id) may add to the list.
     await send({"type": "http.response.start", "status": status_code, "headers": [*headers]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def send_response(
+    response: Response, scope: Scope, receive: Receive, send: Send, gzip: tuple[bool, bool]
+) -> None:
+    """strawberry's response, through `compression.encoded` (compression on, the client takes
+    gzip) when it is whole bytes: never a stream, nor one with a background task."""
+    body = getattr(response, "body", None)
+    if (
+        not isinstance(body, bytes)
+        or response.background is not None
+        or "content-encoding" in response.headers
+    ):
+        await response(scope, receive, send)
+        return
+    await send_raw(send, response.status_code, *encoded(body, response.raw_headers, *gzip))

@@ -13,6 +13,7 @@ import orjson
 IMMUTABLE = "max-age=31536000, immutable"
 # The answer depends on the credentials, the media type asked for and (CORS) the origin.
 VARY = "Accept, Authorization, Cookie, Origin"
+VARY_GZIP = "Accept, Accept-Encoding, Authorization, Cookie, Origin"  # compression on
 
 
 def encode(data: object) -> bytes:
@@ -35,11 +36,12 @@ def etag_of(kind: str, key: bytes) -> str:
     return f'"{kind}-{hashlib.blake2b(key, digest_size=16).hexdigest()}"'
 
 
-def cache_headers(etag: str, cache_control: str) -> list[tuple[bytes, bytes]]:
+def cache_headers(etag: str, cache_control: str, gzip: bool) -> list[tuple[bytes, bytes]]:
+    """ETag, Cache-Control and Vary (with Accept-Encoding when answers may be gzipped)."""
     return [
         (b"etag", etag.encode()),
         (b"cache-control", cache_control.encode()),
-        (b"vary", VARY.encode()),
+        (b"vary", (VARY_GZIP if gzip else VARY).encode()),
     ]
 
 
