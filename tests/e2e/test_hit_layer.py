@@ -209,17 +209,26 @@ async def test_bad_credentials_are_refused_on_a_would_be_hit(
     assert on.layer.answered == answered
 
 
-async def test_the_rate_limit_still_refuses_a_would_be_hit(
-    settings: Settings, admin_token: str
-) -> None:
-    limited = settings.model_copy(update={"rate_limit_per_second": 0.01, "rate_limit_burst": 3})
-    async with serving(limited) as on:
+@asynccontextmanager
+async def _limited(
+    settings: Settings, admin_token: str, update: dict[str, Any]
+) -> AsyncIterator[Served]:
+    """The app with these rate-limit settings, holding the Baku plan."""
+    async with serving(settings.model_copy(update=update)) as on:
         created = await on.http.post(
             "/graphql",
             json={"query": CREATE_PLAN, "variables": {"input": seed_input("baku")}},
             headers=bearer(admin_token),
         )
         assert created.status_code == 200
+        yield on
+
+
+async def test_the_rate_limit_still_refuses_a_would_be_hit(
+    settings: Settings, admin_token: str
+) -> None:
+    update = {"rate_limit_per_second": 0.01, "rate_limit_burst": 3}
+    async with _limited(settings, admin_token, update) as on:
         statuses = [(await ask(on, {})).status_code for _ in range(4)]
         assert on.layer is not None
         assert statuses == [200, 200, 200, 429]  # a miss, two hits, and the bucket is empty
@@ -264,20 +273,12 @@ async def test_a_caller_over_its_rate_is_refused_before_its_body_is_read(
 ) -> None:
     """As the door does: the bucket first, so a refused caller holds no worker while it sends
     its body slowly (or never), and a stalled request is charged as any other."""
-    limited = settings.model_copy(
-        update={
-            "rate_limit_per_second": 0.001,
-            "rate_limit_burst": 1,
-            "response_cache_hit_layer": layer,
-        }
-    )
-    async with serving(limited) as on:
-        created = await on.http.post(
-            "/graphql",
-            json={"query": CREATE_PLAN, "variables": {"input": seed_input("baku")}},
-            headers=bearer(admin_token),
-        )
-        assert created.status_code == 200
+    update = {
+        "rate_limit_per_second": 0.001,
+        "rate_limit_burst": 1,
+        "response_cache_hit_layer": layer,
+    }
+    async with _limited(settings, admin_token, update) as on:
         assert (await ask(on, {})).status_code == 200  # stored: the next is a would-be hit
         assert await _stalled(on.app, body()) == []  # 1.2.3.4's only token, its body awaited
         assert await _stalled(on.app, body()) == [429]  # no token left: refused at once
