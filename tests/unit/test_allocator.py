@@ -24,10 +24,18 @@ class Info(ctypes.Structure):
 libc = ctypes.CDLL(None)
 libc.mallinfo2.restype = Info
 configured = map_large_blocks() if sys.argv[1] == "on" else False
-first = bytearray(200_000)
-del first  # one large block freed: by default, the threshold rises past it
-held = [bytearray(200_000) for _ in range(100)]  # 20 MB of answers
-pinned = bytearray(2_000)  # something small after them, as the heap always has
+# One large block freed: by default, the threshold rises past it. 4 MB, not a size like the
+# answers': a fresh interpreter's heap may hold a free chunk of a few hundred KB (left by its
+# imports), which would serve the block without mmap and leave the threshold where it was.
+first = bytearray(4_000_000)
+del first
+# 20 MB of answers, each with something small allocated after it, as a server's heap always
+# has: a small block could come from a free chunk anywhere, so one pin after the last answer
+# might not sit above it, and glibc would then trim the freed answers off the heap's top.
+held, pinned = [], []
+for _ in range(100):
+    held.append(bytearray(200_000))
+    pinned.append(bytearray(2_000))
 del held
 print(json.dumps({"configured": configured, "free_in_heap": libc.mallinfo2().fordblks}))
 """
