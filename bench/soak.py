@@ -24,6 +24,7 @@ import json
 import os
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -311,7 +312,11 @@ async def main() -> None:
     )
     async with scratch_schema() as (engine, schema):
         admin, _ = await _tokens(engine)
-        with planapi(schema) as (base, pid):
+        # Snapshots on, as deployed (docs/security.md: every process gets the key file): without
+        # a key, PostgreSQL folds each cold version from the plan's first event, and the soak
+        # makes thousands of versions.
+        key_file = os.path.join(tempfile.mkdtemp(prefix="planapi-soak-"), "snapshot.key")
+        with planapi(schema, SNAPSHOT_KEY_FILE=key_file) as (base, pid):
             version = latest._grow(base, admin)
             state = State(deadline=0.0, started=0.0, latest_version=version, first_version=version)
             _create_plans(base, admin, state)
