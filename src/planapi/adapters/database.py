@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from planapi.adapters.failures import watch
+from planapi.adapters.failures import committing, watch
 from planapi.adapters.hashing import canonical_text
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -54,6 +54,19 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     for a server-side cursor (which needs a transaction)."""
     async with engine.connect() as conn:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@asynccontextmanager
+async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A write transaction (see `committing`). On SQLite it holds the write lock from BEGIN:
+    a DEFERRED transaction that reads first and then writes fails "database is locked" at
+    once, without waiting out busy_timeout, when another connection wrote in between (its read
+    snapshot is stale), as a `tokens revoke` did while the app recorded a checkpoint."""
+    async with engine.connect() as conn:
+        if is_sqlite(engine):
+            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+        async with committing(conn):
+            yield conn
 
 
 def deployment_engine(

@@ -12,9 +12,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters import event_checks, event_rows
-from planapi.adapters.database import is_sqlite, reading
+from planapi.adapters.database import is_sqlite, reading, writing
 from planapi.adapters.event_rows import event_row, key_row, recorded_from
-from planapi.adapters.failures import committing, connection_lost
+from planapi.adapters.failures import connection_lost
 from planapi.adapters.postgres_append import insert_postgres
 from planapi.adapters.tables import command_keys, event_nodes, events
 from planapi.application.failures import StoreUnavailableError
@@ -71,11 +71,8 @@ class SqlEventStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: on SQLite it holds the write lock from its first statement."""
-        async with self.engine.connect() as conn:
-            if self._sqlite:
-                conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with committing(conn):
-                yield conn
+        async with writing(self.engine) as conn:
+            yield conn
 
     async def append(
         self,

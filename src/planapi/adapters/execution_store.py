@@ -17,8 +17,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters.advisory_locks import scoped
-from planapi.adapters.database import is_sqlite, reading
-from planapi.adapters.failures import committing
+from planapi.adapters.database import is_sqlite, reading, writing
 from planapi.adapters.hashing import GENESIS, canonical, timestamp
 from planapi.adapters.tables import execution_records as table
 from planapi.application.ports import Clock
@@ -116,11 +115,8 @@ class SqlExecutionStore:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            if self._sqlite:
-                conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with committing(conn):
-                yield conn
+        async with writing(self.engine) as conn:
+            yield conn
 
     async def append(
         self, plan_id: str, actor: str, records: Sequence[ExecutionRecord]

@@ -20,8 +20,8 @@ from sqlalchemy import Text, cast, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters.advisory_locks import scoped
-from planapi.adapters.database import is_sqlite
-from planapi.adapters.failures import committing, connection_lost
+from planapi.adapters.database import is_sqlite, writing
+from planapi.adapters.failures import connection_lost
 from planapi.adapters.hashing import canonical, event_bytes_of_text, timestamp
 from planapi.adapters.readings_store import batch_bytes
 from planapi.adapters.tables import (
@@ -146,14 +146,11 @@ class SqlMerkleLog:
 
     @asynccontextmanager
     async def _follower(self, log: str) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            if self._sqlite:
-                conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with committing(conn):  # a lost connection is closed, not rolled back through
-                if not self._sqlite:
-                    lock = text(f"SELECT pg_advisory_xact_lock({scoped('id')})")
-                    await conn.execute(lock, {"id": _FOLLOWER_LOCK[log]})
-                yield conn
+        async with writing(self.engine) as conn:  # a lost connection is closed, not rolled back
+            if not self._sqlite:
+                lock = text(f"SELECT pg_advisory_xact_lock({scoped('id')})")
+                await conn.execute(lock, {"id": _FOLLOWER_LOCK[log]})
+            yield conn
 
     @asynccontextmanager
     async def leading(self) -> AsyncIterator[bool]:

@@ -21,8 +21,7 @@ from planapi.adapters.batch_writing import (
     Writing,
     source_pairs,
 )
-from planapi.adapters.database import is_sqlite
-from planapi.adapters.failures import committing
+from planapi.adapters.database import is_sqlite, writing
 from planapi.adapters.hashing import GENESIS, canonical
 from planapi.adapters.in_flight import done, let_run, settled
 from planapi.adapters.reading_hashes import CONTENT, Content, batch_hash
@@ -61,11 +60,8 @@ class SqlReadingStore:
             if readings_.problems:
                 raise ValidationError(readings_.problems)
         try:
-            async with self.engine.connect() as conn:
-                if self._sqlite:
-                    conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-                async with committing(conn):
-                    return await self._record(conn, attempt)
+            async with writing(self.engine) as conn:
+                return await self._record(conn, attempt)
         except IntegrityError:
             # Only a racing twin with the same idempotency key gets here; it has committed.
             if idempotency_key is None or attempt.request is None:

@@ -10,6 +10,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from planapi.adapters.database import writing
 from planapi.adapters.tables import api_tokens
 from planapi.application.access import Role
 from planapi.application.tokens import ApiToken, TokenNameTakenError
@@ -75,7 +76,7 @@ class SqlTokenStore:
             or_(api_tokens.c.id == token_id_or_name, api_tokens.c.name == token_id_or_name),
             api_tokens.c.revoked_at.is_(None),
         )
-        async with self.engine.begin() as conn:
+        async with writing(self.engine) as conn:
             found = [_token(row) for row in await conn.execute(select(*_COLUMNS).where(*which))]
             if found:
                 await conn.execute(update(api_tokens).where(*which).values(revoked_at=at))
