@@ -299,13 +299,16 @@ def _holds(fmt: int, body: bytes, state: PlanState) -> bool:
     """Whether the stored bytes say exactly `state`."""
     try:
         if fmt == JSON_FORMAT:
-            return canonical(msgspec.json.decode(body)) == canonical(state_to_primitive(state))
-        # The bytes this code writes for it, or (format 2, or written by an older release of
-        # format 3, a field added since) the same state once decoded; a NaN stored before
-        # today's rules is unequal to itself, but its bytes are not.
-        return body == encode_state(state) or decode_state(body) == state
+            stored = msgspec.json.decode(body)
+        elif body == encode_state(state):
+            return True
+        else:  # format 2, or an older release's format 3 (a field added since)
+            stored = state_to_primitive(decode_state(body))
     except msgspec.DecodeError:
         return False
+    # Compared as canonical text, not as decoded states: a NaN stored before today's rules is
+    # unequal to itself, so an older format's snapshot holding one would read as altered.
+    return canonical(stored) == canonical(state_to_primitive(state))
 
 
 class UnkeyedSnapshotStore(SqlSnapshotStore):
