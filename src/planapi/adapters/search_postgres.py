@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.database import reading
@@ -74,8 +74,9 @@ class PostgresSearchIndex:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._known: set[tuple[str, int]] = set()
-        self._analysing = asyncio.Lock()
-        self._stale = False
+        self._analysing = asyncio.Lock()  # FIFO: callers queued behind one ANALYZE share the next
+        self._committed = 0  # inserts committed by this index
+        self._covered = 0  # of them, those an ANALYZE that has run began after
 
     async def indexed(self, plan_id: str, version: int) -> bool:
         if (plan_id, version) in self._known:
@@ -113,21 +114,23 @@ class PostgresSearchIndex:
         new version's rows for a handful and tests each one instead of reading the index (15 ms
         rather than 2 for six languages of 1,000 KPIs). After the commit, not inside the
         insert's transaction (where ANALYZE's lock would be held until commit, queueing every
-        other version's indexing behind it), and one at a time: versions indexed while one runs
-        mark the statistics stale, and the running one goes round again for them."""
-        self._stale = True
-        if self._analysing.locked():
-            return
+        other version's indexing behind it), and one at a time: a caller returns once an
+        ANALYZE begun after its commit has run — the one it runs, or one another caller ran —
+        so it waits for two at most however many versions are indexed meanwhile."""
+        self._committed += 1
+        mine = self._committed
         async with self._analysing:
-            while self._stale:
-                self._stale = False
-                try:
-                    async with reading(self.engine) as conn:
-                        await conn.execute(text("ANALYZE search_texts"))
-                except DBAPIError as failure:
-                    # The rows are committed: only the planner's estimate waits for autovacuum.
-                    log.warning("ANALYZE search_texts failed (%s); autovacuum will", failure.orig)
-                    return
+            if self._covered >= mine:
+                return
+            covers = self._committed  # every commit before this ANALYZE starts
+            try:
+                async with reading(self.engine) as conn:
+                    await conn.execute(text("ANALYZE search_texts"))
+            except SQLAlchemyError as failure:
+                # The rows are committed: only the planner's estimate waits for autovacuum.
+                log.warning("ANALYZE search_texts failed (%s); autovacuum will", failure)
+                return
+            self._covered = max(self._covered, covers)
 
     async def search(
         self,
