@@ -115,12 +115,14 @@ async def test_a_failed_leader_hands_its_followers_to_the_first_of_them(
 ) -> None:
     view, gate, leader, followers = await _missed(client, baku, amend, monkeypatch, fail=True)
     fell_back = view.flights.stats.fell_back
+    coalesced = view.flights.stats.coalesced
     gate.release.set()
     failed, *answers = await asyncio.gather(leader, *followers, return_exceptions=True)
     assert isinstance(failed, Exception) or failed.status_code >= 500
     # One follower executed again; the others joined it rather than each executing at once.
     assert gate.calls == 2
-    assert view.flights.stats.fell_back == fell_back + FOLLOWERS
+    assert view.flights.stats.fell_back == fell_back + 1  # as the metrics say
+    assert view.flights.stats.coalesced == coalesced + FOLLOWERS - 1
     for answer in answers:
         assert isinstance(answer, httpx.Response)
         assert answer.status_code == 200

@@ -78,32 +78,30 @@ class Flights(Generic[K, V]):
         leader handed over nothing look again — in the cache (`kept`), then for a new leader —
         so the first of them to lead takes the others along instead of each executing on its
         own at once; one retry, so a key whose executions keep failing costs a request at most
-        two waits."""
+        two waits. Each follower is counted once: coalesced, or fell back."""
         running = self.running(key)
+        if running is None:
+            return None
         for _ in range(2):
-            if running is None:
-                return None
             shared = await self.follow(running)
+            if shared is None:
+                shared = kept()  # the follower that led again may have finished already
             if shared is not None:
+                self.stats.coalesced += 1
                 return shared
-            found = kept()
-            if found is not None:  # the follower that led again has finished already
-                return found
             again = self.running(key)
-            running = again if again is not running else None
+            if again is None or again is running:
+                break
+            running = again
+        self.stats.fell_back += 1
         return None
 
     async def follow(self, future: asyncio.Future[V | None]) -> V | None:
-        """The leader's answer, or None: execute on your own."""
+        """The leader's answer, or None (it handed over nothing, or took too long)."""
         try:
-            entry = await asyncio.wait_for(asyncio.shield(future), self.follow_seconds)
+            return await asyncio.wait_for(asyncio.shield(future), self.follow_seconds)
         except TimeoutError:
-            entry = None
-        if entry is None:
-            self.stats.fell_back += 1
-        else:
-            self.stats.coalesced += 1
-        return entry
+            return None
 
     def __len__(self) -> int:
         return len(self._running)

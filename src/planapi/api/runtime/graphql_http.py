@@ -186,7 +186,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         if cache is None:
             await self._miss(request, headers, prepared, (key, validators), send, None)
             return
-        shared = await self.flights.join(key, partial(cache.get, key))
+        shared = await self.flights.join(key, partial(cache.peek, key))
         if shared is not None:
             await send_raw(send, *stored_answer(shared, b"", self.counters, gzip))
             return
