@@ -82,11 +82,11 @@ def answer_key(
     if not heads.fresh:
         return None
     taken = prepared.read  # the same heads give the same key: taken once per generation
-    if taken and taken[0] == heads.generation:
-        read: bytes = taken[1]
+    if taken and taken[0][0] == heads.generation:
+        read = taken[0][1]
     else:
         read = dependency_key(prepared.analysis, prepared.data.variables, heads)
-        taken[:] = [heads.generation, read]
+        taken[:] = [(heads.generation, read)]
     return prepared.base_key + b"|" + read + b"|" + role.encode()
 
 
