@@ -41,11 +41,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from planapi.api.runtime.cache_hits import Answer, Hits
 from planapi.api.runtime.graphql_request import Headers, read
 from planapi.api.runtime.preparing import MAX_MEMO_REQUEST_BYTES
+from planapi.api.types.context import request_id
 from planapi.application.authn import Authenticator
 from planapi.entrypoints.cors import allows, cors_headers
 from planapi.entrypoints.metrics import Metrics
 from planapi.entrypoints.refusals import GRAPHQL, too_large
-from planapi.entrypoints.request_ids import HEADER, RequestIds
+from planapi.entrypoints.request_ids import ASSIGNED, HEADER, RequestIds
 from planapi.entrypoints.security import (
     ADMITTED,
     BodyTooLargeError,
@@ -106,16 +107,22 @@ class HitLayer:
             return
         started = time.perf_counter()
         given = _given(scope)
-        answer, receive = (
-            await self._answer(scope, receive, given) if given is not None else (None, receive)
-        )
-        if answer is None or given is None:
+        if given is None:
+            await self.app(scope, receive, send)
+            return
+        current = scope[ASSIGNED] = self.ids.for_request(given.get(HEADER, b""))
+        token = request_id.set(current)  # for the log lines of this layer (and of admit)
+        try:
+            answer, receive = await self._answer(scope, receive, given)
+        finally:
+            request_id.reset(token)
+        if answer is None:
             await self.app(scope, receive, send)
             return
         status, body, headers = answer
         origin = given.get(b"origin", b"").decode("latin-1")
         sent = cors_headers(headers, origin if origin and allows(self.origins, origin) else None)
-        sent.append((HEADER, self.ids.for_request(given.get(HEADER, b"")).encode()))
+        sent.append((HEADER, current.encode()))
         self.answered += 1
         try:
             await send({"type": "http.response.start", "status": status, "headers": sent})
