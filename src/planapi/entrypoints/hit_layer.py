@@ -25,8 +25,11 @@ Anything else is handed on to the ordinary stack as it came (a body already read
 another path or method, a query string, a header it reads sent twice, no `Content-Length` or
 one beyond what is memoised, a consistency token, a streaming `Accept`, a body not prepared
 before, no stored answer — or an error looking it up, logged: the stack then answers and masks
-whatever fails there. `PLANAPI_RESPONSE_CACHE_HIT_LAYER=false` leaves every request to the
-stack. `tests/e2e/test_hit_layer.py` compares its answers with the stack's, byte for byte.
+whatever fails there. Anything else failing in the layer, before its answer begins, is
+answered as the door answers a failure: logged with the request id, `500` with the masked
+message and the id (`tests/e2e/test_hit_layer_failures.py`). `PLANAPI_RESPONSE_CACHE_HIT_LAYER=
+false` leaves every request to the stack. `tests/e2e/test_hit_layer.py` compares its answers
+with the stack's, byte for byte.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planapi.api.runtime.cache_hits import Answer, Hits
 from planapi.api.runtime.graphql_request import Headers, read
@@ -45,10 +48,11 @@ from planapi.api.types.context import request_id
 from planapi.application.authn import Authenticator
 from planapi.entrypoints.cors import allows, cors_headers
 from planapi.entrypoints.metrics import Metrics
-from planapi.entrypoints.refusals import GRAPHQL, too_large
+from planapi.entrypoints.refusals import GRAPHQL, error_answer, too_large
 from planapi.entrypoints.request_ids import ASSIGNED, HEADER, RequestIds
 from planapi.entrypoints.security import (
     ADMITTED,
+    MASKED,
     BodyTooLargeError,
     Limits,
     Refused,
@@ -114,21 +118,48 @@ class HitLayer:
         token = request_id.set(current)  # for the log lines of this layer (and of admit)
         try:
             answer, receive = await self._answer(scope, receive, given)
+            sent = self._headers(answer[2], given, current) if answer is not None else []
+        except Exception:  # as the door answers one: logged, masked, with the request id
+            log.exception("unexpected error (request %s)", current)
+            await self._masked(scope, send, given, current, started)
+            return
         finally:
             request_id.reset(token)
         if answer is None:
             await self.app(scope, receive, send)
             return
-        status, body, headers = answer
-        origin = given.get(b"origin", b"").decode("latin-1")
-        sent = cors_headers(headers, origin if origin and allows(self.origins, origin) else None)
-        sent.append((HEADER, current.encode()))
+        status, body = answer[0], answer[1]
         self.answered += 1
         try:
             await send({"type": "http.response.start", "status": status, "headers": sent})
             await send({"type": "http.response.body", "body": body})
         finally:
             self.metrics.observe_http(GRAPHQL, "POST", status, time.perf_counter() - started)
+
+    def _headers(
+        self, headers: list[tuple[bytes, bytes]], given: dict[bytes, bytes], current: str
+    ) -> list[tuple[bytes, bytes]]:
+        """An answer's headers as CORS and the request id layers would send them."""
+        origin = given.get(b"origin", b"").decode("latin-1")
+        sent = cors_headers(headers, origin if origin and allows(self.origins, origin) else None)
+        sent.append((HEADER, current.encode()))
+        return sent
+
+    async def _masked(
+        self, scope: Scope, send: Send, given: dict[bytes, bytes], current: str, started: float
+    ) -> None:
+        """The door's `500` for an unexpected failure, as the stack's layers would carry it."""
+
+        async def carried(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": self._headers(message["headers"], given, current)}
+            await send(message)
+
+        extra = {"requestId": current}
+        try:
+            await error_answer(scope, carried, 500, "internal_error", MASKED, extra)
+        finally:
+            self.metrics.observe_http(GRAPHQL, "POST", 500, time.perf_counter() - started)
 
     async def _answer(
         self, scope: Scope, receive: Receive, given: dict[bytes, bytes]
