@@ -3,7 +3,8 @@
 A repeated read answered from the response cache cost ~33 µs in process against a trivial
 starlette endpoint's ~12 µs (docs/performance.md), spread thinly over the layers it passed:
 metrics, request id, CORS, the door, starlette's error and exception layers and router, the
-view — each wrapping `send`. For a `POST /graphql` whose answer is stored, this layer, the
+view — each wrapping `send`. For a `POST /graphql` whose answer is stored, or a `GET /graphql`
+with the request in its query string (Apollo's `useGETForQueries`, CDNs), this layer, the
 outermost (`entrypoints.asgi.PlanApp`), does in one place what those layers would have done,
 with their own code, in their order:
 
@@ -14,16 +15,18 @@ with their own code, in their order:
   admitted but then not a hit, is handed on with its admission (`security.ADMITTED`): the door
   sends the refusal, or goes on with that Principal, without authenticating or charging it
   again (one refused is answered `429` without its body being waited for);
-- the view (`api.runtime.cache_hits`): the body's memoised preparation, the key from the
-  in-memory heads — which this process's writes move before their answers go out, so
-  read-your-writes holds as on the view's own path — `If-None-Match` → `304`, the counters,
-  and the answer's gzip variant for a client whose `Accept-Encoding` takes it, made once per
-  stored answer (`api.runtime.compression`);
+- the view (`api.runtime.cache_hits`): the memoised preparation of the body (of a GET's
+  query string, kept apart as the view keeps it), the key from the in-memory heads — which
+  this process's writes move before their answers go out, so read-your-writes holds as on the
+  view's own path — `If-None-Match` → `304`, the counters, and the answer's gzip variant for
+  a client whose `Accept-Encoding` takes it, made once per stored answer
+  (`api.runtime.compression`);
 - CORS (`Vary: Origin`, the grant for a listed origin), the request id, the HTTP metrics.
 
 Anything else is handed on to the ordinary stack as it came (a body already read is replayed):
-another path or method, a query string, a header it reads sent twice, no `Content-Length` or
-one beyond what is memoised, a consistency token, a streaming `Accept`, a body not prepared
+another path or method, a POST with a query string, a GET without one or with one longer
+than is memoised, a header it reads sent twice, a POST without `Content-Length` or with one
+beyond what is memoised, a consistency token, a streaming `Accept`, a body not prepared
 before, no stored answer — or an error looking it up, logged: the stack then answers and masks
 whatever fails there. Anything else failing in the layer, before its answer begins, is
 answered as the door answers a failure: logged with the request id, `500` with the masked
@@ -100,13 +103,7 @@ class HitLayer:
         self.answered = 0  # hits this layer sent (the view's counters count them too)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["path"] != GRAPHQL
-            or scope["method"] != "POST"
-            or scope.get("query_string")
-            or scope.get("root_path")
-        ):
+        if scope["type"] != "http" or scope["path"] != GRAPHQL or not _looked_at(scope):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -134,7 +131,9 @@ class HitLayer:
             await send({"type": "http.response.start", "status": status, "headers": sent})
             await send({"type": "http.response.body", "body": body})
         finally:
-            self.metrics.observe_http(GRAPHQL, "POST", status, time.perf_counter() - started)
+            self.metrics.observe_http(
+                GRAPHQL, scope["method"], status, time.perf_counter() - started
+            )
 
     def _headers(
         self, headers: list[tuple[bytes, bytes]], given: dict[bytes, bytes], current: str
@@ -159,7 +158,7 @@ class HitLayer:
         try:
             await error_answer(scope, carried, 500, "internal_error", MASKED, extra)
         finally:
-            self.metrics.observe_http(GRAPHQL, "POST", 500, time.perf_counter() - started)
+            self.metrics.observe_http(GRAPHQL, scope["method"], 500, time.perf_counter() - started)
 
     async def _answer(
         self, scope: Scope, receive: Receive, given: dict[bytes, bytes]
@@ -167,7 +166,7 @@ class HitLayer:
         """The stored answer to send, admitted as the door admits; None: hand on (with
         `receive` replaying what was read, and the admission in the scope for the door)."""
         length = given.get(b"content-length", b"")
-        if (
+        if scope["method"] == "POST" and (
             b"application/json" not in given.get(b"content-type", b"")  # what the view reads
             or not length.isdigit()
             or int(length) > MAX_MEMO_REQUEST_BYTES
@@ -196,6 +195,16 @@ class HitLayer:
             scope[ADMITTED] = admission
             return None, replayed
         return self.hits.take(hit, headers), receive
+
+
+def _looked_at(scope: Scope) -> bool:
+    """A POST with its body alone, or a GET with its query string (one the view memoises)."""
+    query: bytes = scope.get("query_string", b"")
+    if scope.get("root_path"):
+        return False
+    if scope["method"] == "POST":
+        return not query
+    return scope["method"] == "GET" and 0 < len(query) <= MAX_MEMO_REQUEST_BYTES
 
 
 def _given(scope: Scope) -> dict[bytes, bytes] | None:

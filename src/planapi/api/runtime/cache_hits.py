@@ -1,5 +1,6 @@
 """The response cache's hits: the key an answer is kept under, what a stored answer sends, and
-a stored answer found for a raw `POST /graphql` body before any middleware ran.
+a stored answer found for a raw `POST /graphql` body or `GET /graphql` query string before any
+middleware ran.
 
 The view (`api.runtime.graphql_http`) keys and answers its hits with `answer_key` and
 `stored_answer`; the hit layer in front of the whole ASGI stack (`entrypoints.hit_layer`)
@@ -133,7 +134,8 @@ class Hit:
 
 
 class Hits:
-    """Stored answers for raw `POST /graphql` bodies, as the view would find them."""
+    """Stored answers for raw `POST /graphql` bodies and `GET /graphql` query strings (memoised
+    per method, as the view prepares them), as the view would find them."""
 
     def __init__(self, caching: ResponseCaching, preparer: Preparer, counters: Counter[str]):
         self.caching = caching
@@ -148,7 +150,7 @@ class Hits:
             return None
         # Only bodies the view prepared are found: never a batch (the view runs each of its
         # operations on its own), nor a document it has not parsed and analysed yet.
-        prepared = self.preparer.memoised("POST", raw)
+        prepared = self.preparer.memoised(scope["method"], raw)
         if prepared is None or not prepared.analysis.cacheable:
             return None
         key = answer_key(self.caching, scope, headers.media, prepared)
