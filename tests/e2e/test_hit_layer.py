@@ -102,8 +102,9 @@ async def raw(served: Served, encoding: str, query: str = TREE, **headers: str) 
 
 
 @pytest.fixture
-def listed(settings: Settings) -> Settings:
-    return settings.model_copy(update={"cors_origins": LISTED})
+def listed(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The settings with a listed origin (and what a test parametrizes it with, indirectly)."""
+    return settings.model_copy(update={"cors_origins": LISTED, **getattr(request, "param", {})})
 
 
 @pytest.fixture
@@ -230,6 +231,27 @@ async def test_bad_credentials_are_refused_on_a_would_be_hit(
         refused = same((await ask(on, headers), await ask(off, headers)))
         assert refused.status_code == 401
         assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert on.layer.answered == answered
+
+
+# The same query with a comment: a body over a reader's smallest limit, 1 KiB.
+PADDED = LATEST + "\n# " + "x" * 1_100
+
+
+@pytest.mark.parametrize("listed", [{"max_graphql_bytes_reader": 1024}], indirect=True)
+async def test_a_body_over_the_role_s_limit_is_the_door_s_413_on_a_would_be_hit(
+    pair: tuple[Served, Served], listed: Settings
+) -> None:
+    """The layer's admission refuses it (the declared length) and hands the refusal on: the
+    door sends it, as it does with the layer off."""
+    await hit_of_both(pair, {}, PADDED)  # stored for anonymous callers, whose limit is larger
+    on, off = pair
+    assert on.layer is not None
+    answered = on.layer.answered
+    reader = bearer(await issue_token(listed, "small-reader", "reader"))
+    refused = same((await ask(on, reader, PADDED), await ask(off, reader, PADDED)))
+    assert refused.status_code == 413
+    assert refused.json()["maxBytes"] == 1024
     assert on.layer.answered == answered
 
 
