@@ -1,17 +1,19 @@
 """The response cache's hit layer (`entrypoints.hit_layer`) answers a hit exactly as the whole
 stack does: the same status, body bytes and headers (in order) as an app with the layer off, on
-the same database, for the same request — anonymous or with a role's token, from a listed
-origin or another, revalidated with `If-None-Match` — while the rate limit, bad credentials and
-read-your-writes hold as they do without it. A browser's gzip answer too, byte for byte as sent."""
+the same database, for the same request — a POST or a GET, anonymous or with a role's token,
+from a listed origin or another, revalidated with `If-None-Match`, and counted alike — while
+the rate limit, bad credentials and read-your-writes hold as they do without it. A browser's
+gzip answer too, byte for byte as sent."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -70,6 +72,19 @@ async def ask(served: Served, headers: dict[str, str], query: str = LATEST) -> h
     return await served.http.post("/graphql", content=body(query), headers=given)
 
 
+def url(query: str = LATEST, variables: object = None) -> str:
+    """GraphQL over GET: the request in the query string (Apollo's `useGETForQueries`)."""
+    given = {"query": query, "variables": orjson.dumps(variables or {"id": PLAN}).decode()}
+    return "/graphql?" + urlencode(given)
+
+
+async def get(served: Served, headers: dict[str, str], query: str = LATEST) -> httpx.Response:
+    return await served.http.get(url(query), headers={"x-request-id": "same-id", **headers})
+
+
+# Each method the layer answers hits for: the request in a POST's body, or in a GET's URL.
+METHODS = pytest.mark.parametrize("asking", [ask, get], ids=["POST", "GET"])
+
 Raw = tuple[int, bytes, dict[str, str]]
 
 
@@ -87,8 +102,9 @@ async def raw(served: Served, encoding: str, query: str = TREE, **headers: str) 
 
 
 @pytest.fixture
-def listed(settings: Settings) -> Settings:
-    return settings.model_copy(update={"cors_origins": LISTED})
+def listed(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The settings with a listed origin (and what a test parametrizes it with, indirectly)."""
+    return settings.model_copy(update={"cors_origins": LISTED, **getattr(request, "param", {})})
 
 
 @pytest.fixture
@@ -107,19 +123,22 @@ async def pair(listed: Settings, admin_token: str) -> AsyncIterator[tuple[Served
             yield on, off
 
 
+Asking = Callable[[Served, dict[str, str], str], Awaitable[httpx.Response]]
+
+
 async def hit_of_both(
-    pair: tuple[Served, Served], headers: dict[str, str], query: str = LATEST
+    pair: tuple[Served, Served], headers: dict[str, str], query: str = LATEST, asking: Asking = ask
 ) -> tuple[httpx.Response, httpx.Response]:
     """The request's answer from each app once it is stored (the first of each stores it),
     after checking the layer answered it and the other app's stack did."""
     on, off = pair
     unconditional = {name: value for name, value in headers.items() if name != "if-none-match"}
     for served in pair:
-        assert (await ask(served, unconditional, query)).status_code == 200
+        assert (await asking(served, unconditional, query)).status_code == 200
     assert on.layer is not None
     assert off.layer is None
     answered = on.layer.answered
-    found = await ask(on, headers, query), await ask(off, headers, query)
+    found = await asking(on, headers, query), await asking(off, headers, query)
     assert on.layer.answered == answered + 1
     return found
 
@@ -132,39 +151,45 @@ def same(found: tuple[httpx.Response, httpx.Response]) -> httpx.Response:
     return on
 
 
+@METHODS
 async def test_an_anonymous_hit_is_the_stack_s_answer_byte_for_byte(
-    pair: tuple[Served, Served],
+    pair: tuple[Served, Served], asking: Asking
 ) -> None:
-    answer = same(await hit_of_both(pair, {}))
+    answer = same(await hit_of_both(pair, {}, asking=asking))
     assert answer.status_code == 200
     assert answer.json()["data"]["plan"]["title"]
     assert answer.headers["cache-control"] == "public, no-cache"
     assert answer.headers["x-request-id"] == "same-id"
-    pinned = same(await hit_of_both(pair, {}, PINNED))
+    pinned = same(await hit_of_both(pair, {}, PINNED, asking))
     assert "immutable" in pinned.headers["cache-control"]
 
 
+@METHODS
 async def test_a_role_s_hit_is_the_stack_s_answer(
-    pair: tuple[Served, Served], listed: Settings
+    pair: tuple[Served, Served], listed: Settings, asking: Asking
 ) -> None:
     token = await issue_token(listed, "hit-reader", "reader")
-    answer = same(await hit_of_both(pair, bearer(token)))
+    answer = same(await hit_of_both(pair, bearer(token), asking=asking))
     assert answer.headers["cache-control"] == "private, no-cache"
 
 
+@METHODS
 @pytest.mark.parametrize("origin", [LISTED, "https://elsewhere.example.org"])
-async def test_cors_on_a_hit_is_the_stack_s(pair: tuple[Served, Served], origin: str) -> None:
-    answer = same(await hit_of_both(pair, {"origin": origin}))
+async def test_cors_on_a_hit_is_the_stack_s(
+    pair: tuple[Served, Served], origin: str, asking: Asking
+) -> None:
+    answer = same(await hit_of_both(pair, {"origin": origin}, asking=asking))
     granted = answer.headers.get("access-control-allow-origin")
     assert granted == (origin if origin == LISTED else None)
     assert answer.headers["vary"] == "Accept, Accept-Encoding, Authorization, Cookie, Origin"
 
 
+@METHODS
 async def test_if_none_match_is_answered_304_as_the_stack_does(
-    pair: tuple[Served, Served],
+    pair: tuple[Served, Served], asking: Asking
 ) -> None:
-    etag = (await ask(pair[0], {})).headers["etag"]
-    answer = same(await hit_of_both(pair, {"if-none-match": etag, "origin": LISTED}))
+    etag = (await asking(pair[0], {}, LATEST)).headers["etag"]
+    answer = same(await hit_of_both(pair, {"if-none-match": etag, "origin": LISTED}, asking=asking))
     assert answer.status_code == 304
     assert answer.content == b""
 
@@ -206,6 +231,27 @@ async def test_bad_credentials_are_refused_on_a_would_be_hit(
         refused = same((await ask(on, headers), await ask(off, headers)))
         assert refused.status_code == 401
         assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert on.layer.answered == answered
+
+
+# The same query with a comment: a body over a reader's smallest limit, 1 KiB.
+PADDED = LATEST + "\n# " + "x" * 1_100
+
+
+@pytest.mark.parametrize("listed", [{"max_graphql_bytes_reader": 1024}], indirect=True)
+async def test_a_body_over_the_role_s_limit_is_the_door_s_413_on_a_would_be_hit(
+    pair: tuple[Served, Served], listed: Settings
+) -> None:
+    """The layer's admission refuses it (the declared length) and hands the refusal on: the
+    door sends it, as it does with the layer off."""
+    await hit_of_both(pair, {}, PADDED)  # stored for anonymous callers, whose limit is larger
+    on, off = pair
+    assert on.layer is not None
+    answered = on.layer.answered
+    reader = bearer(await issue_token(listed, "small-reader", "reader"))
+    refused = same((await ask(on, reader, PADDED), await ask(off, reader, PADDED)))
+    assert refused.status_code == 413
+    assert refused.json()["maxBytes"] == 1024
     assert on.layer.answered == answered
 
 
@@ -310,26 +356,28 @@ async def test_a_write_is_never_followed_by_a_stale_hit(
         assert after.json()["data"]["plan"]["version"] == version + 1
 
 
-async def test_hits_are_counted_as_the_stack_counts_them(pair: tuple[Served, Served]) -> None:
-    await hit_of_both(pair, {})
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_hits_are_counted_as_the_stack_counts_them(
+    pair: tuple[Served, Served], method: str
+) -> None:
+    asking = ask if method == "POST" else get
+    counted = (
+        f'planapi_http_requests_total{{method="{method}",route="/graphql",status="200"}}',
+        "planapi_response_cache_hits_total",
+    )
+    await hit_of_both(pair, {}, asking=asking)
     for served in pair:
-        before = _counts((await served.http.get("/metrics")).text)
-        await ask(served, {})
-        after = _counts((await served.http.get("/metrics")).text)
-        assert set(before) == set(COUNTED)
-        assert all(after[name] == before[name] + 1 for name in COUNTED), (before, after)
+        before = _counts((await served.http.get("/metrics")).text, counted)
+        await asking(served, {}, LATEST)
+        after = _counts((await served.http.get("/metrics")).text, counted)
+        assert set(before) == set(counted)
+        assert all(after[name] == before[name] + 1 for name in counted), (before, after)
 
 
-COUNTED = (
-    'planapi_http_requests_total{method="POST",route="/graphql",status="200"}',
-    "planapi_response_cache_hits_total",
-)
-
-
-def _counts(exposition: str) -> dict[str, float]:
+def _counts(exposition: str, counted: tuple[str, ...]) -> dict[str, float]:
     found = {}
     for line in exposition.splitlines():
         name, _, value = line.rpartition(" ")
-        if name in COUNTED:
+        if name in counted:
             found[name] = float(value)
     return found

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import tracemalloc
+from collections import Counter
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from planapi.api.runtime.cache_hits import CachedResponse
+from planapi.api.runtime.cache_hits import VARIANT_OVERHEAD, CachedResponse, stored_answer
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.runtime.graphql_request import ANONYMOUS, audience_of, json_headers, role_of
 from planapi.api.runtime.http_caching import cache_headers, encode
 from planapi.api.runtime.response_cache import ENTRY_OVERHEAD, ByteLru
 from planapi.application.batching import Batcher
 from planapi.application.freshness import CoalescedHeads, Heads
+
+JSON = "application/json"
 
 
 def test_the_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -> None:
@@ -63,6 +67,44 @@ def test_many_small_answers_kept_by_the_view_hold_no_more_memory_than_the_bound(
     assert cache.bytes <= bound
     per_entry, counted = held / len(cache), cache.bytes / len(cache)
     assert held <= 1.15 * bound, f"{held:,} B held: {per_entry:.0f} an entry, {counted:.0f} counted"
+
+
+def test_gzip_variants_made_for_kept_answers_are_counted_in_the_bound() -> None:
+    """Answers kept by the view, each then sent gzipped to a browser (the variant made once
+    and kept beside the identity bytes): the memory they hold, variants included, stays within
+    the bound, and the cache counts each variant it keeps. Before, the variants were not
+    counted: with answers that compress to about half, the cache held half as much again."""
+    bound = 2**20
+    cache: ByteLru[bytes, CachedResponse] = ByteLru(max_bytes=bound)
+    view: Any = SimpleNamespace(caching=SimpleNamespace(cache=cache))
+    counters: Counter[str] = Counter()
+    keys: list[bytes] = []
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(400):
+            # Hex digits compress to about half: a variant worth counting.
+            body = encode({"data": {"readings": [secrets.token_hex(32) for _ in range(40)]}})
+            etag = f'"h-{number:032x}"'
+            sent = [*cache_headers(etag, "public, no-cache", True), *json_headers(body, JSON)]
+            key = b"fingerprint|" + b"%064x" % number
+            CachingGraphQL._keep(view, key, CachedResponse(body, etag, sent), None)
+            kept = cache.peek(key)
+            assert kept is not None
+            counted, evicted = cache.bytes, cache.stats.evictions
+            status, packed, _ = stored_answer((cache, key), kept, b"", counters, gzip=True)
+            assert status == 200
+            assert len(packed) < len(body) * 0.7
+            if cache.stats.evictions == evicted:
+                assert cache.bytes == counted + len(packed) + VARIANT_OVERHEAD
+            keys.append(key)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert cache.stats.evictions > 0  # filled past its bound
+    assert cache.bytes <= bound
+    assert all(entry.variant for entry in map(cache.peek, keys) if entry is not None)
+    assert held <= 1.15 * bound, f"{held:,} B held for {cache.bytes:,} counted"
 
 
 def test_an_answer_larger_than_a_quarter_of_the_cache_is_not_kept() -> None:

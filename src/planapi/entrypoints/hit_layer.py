@@ -3,32 +3,36 @@
 A repeated read answered from the response cache cost ~33 µs in process against a trivial
 starlette endpoint's ~12 µs (docs/performance.md), spread thinly over the layers it passed:
 metrics, request id, CORS, the door, starlette's error and exception layers and router, the
-view — each wrapping `send`. For a `POST /graphql` whose answer is stored, this layer, the
+view — each wrapping `send`. For a `POST /graphql` whose answer is stored, or a `GET /graphql`
+with the request in its query string (Apollo's `useGETForQueries`, CDNs), this layer, the
 outermost (`entrypoints.asgi.PlanApp`), does in one place what those layers would have done,
 with their own code, in their order:
 
-- the door (`entrypoints.security`): a NUL anywhere or a body that is not JSON → handed on
-  (the door refuses it); the `Authorization` header → the Principal (`principal_of`), which
-  the cache key depends on; its token bucket, charged before the body is read as the door
-  charges it (`security.RATED` carries the decision to the door for a request handed on, so
-  it is charged once, and one refused is answered `429` without its body being waited for);
-  the body limit of its role (declared, then counted while read). Credentials that cannot be
-  used are handed on with what authenticating raised (`security.AUTHENTICATED`): the door
-  answers 401, 403 or 503 without asking the database again; a request handed on carries the
-  Principal found, so the door does not authenticate it twice either;
-- the view (`api.runtime.cache_hits`): the body's memoised preparation, the key from the
-  in-memory heads — which this process's writes move before their answers go out, so
-  read-your-writes holds as on the view's own path — `If-None-Match` → `304`, the counters,
-  and the answer's gzip variant for a client whose `Accept-Encoding` takes it, made once per
-  stored answer (`api.runtime.compression`);
+- the door (`entrypoints.security`): its own `admit` — a NUL, a body that is not JSON, the
+  `Authorization` header → the Principal (which the cache key depends on), its token bucket
+  charged before the body is read, the body limit of its role (declared, then counted while
+  the body is read, by `graphql_request.read` as the view reads it). A request refused, or one
+  admitted but then not a hit, is handed on with its admission (`security.ADMITTED`): the door
+  sends the refusal, or goes on with that Principal, without authenticating or charging it
+  again (one refused is answered `429` without its body being waited for);
+- the view (`api.runtime.cache_hits`): the memoised preparation of the body (of a GET's
+  query string, kept apart as the view keeps it), the key from the in-memory heads — which
+  this process's writes move before their answers go out, so read-your-writes holds as on the
+  view's own path — `If-None-Match` → `304`, the counters, and the answer's gzip variant for
+  a client whose `Accept-Encoding` takes it, made once per stored answer
+  (`api.runtime.compression`);
 - CORS (`Vary: Origin`, the grant for a listed origin), the request id, the HTTP metrics.
 
 Anything else is handed on to the ordinary stack as it came (a body already read is replayed):
-another path or method, a query string, a header it reads sent twice, no `Content-Length` or
-one beyond what is memoised, a consistency token, a streaming `Accept`, a body not prepared
+another path or method, a POST with a query string, a GET without one or with one longer
+than is memoised, a header it reads sent twice, a POST without `Content-Length` or with one
+beyond what is memoised, a consistency token, a streaming `Accept`, a body not prepared
 before, no stored answer — or an error looking it up, logged: the stack then answers and masks
-whatever fails there. `PLANAPI_RESPONSE_CACHE_HIT_LAYER=false` leaves every request to the
-stack. `tests/e2e/test_hit_layer.py` compares its answers with the stack's, byte for byte.
+whatever fails there. Anything else failing in the layer, before its answer begins, is
+answered as the door answers a failure: logged with the request id, `500` with the masked
+message and the id (`tests/e2e/test_hit_layer_failures.py`). `PLANAPI_RESPONSE_CACHE_HIT_LAYER=
+false` leaves every request to the stack. `tests/e2e/test_hit_layer.py` compares its answers
+with the stack's, byte for byte.
 """
 
 from __future__ import annotations
@@ -36,25 +40,26 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planapi.api.runtime.cache_hits import Answer, Hits
-from planapi.api.runtime.graphql_request import Headers
-from planapi.api.runtime.nul import in_request
+from planapi.api.runtime.graphql_request import Headers, read
 from planapi.api.runtime.preparing import MAX_MEMO_REQUEST_BYTES
+from planapi.api.types.context import request_id
 from planapi.application.authn import Authenticator
 from planapi.entrypoints.cors import allows, cors_headers
 from planapi.entrypoints.metrics import Metrics
-from planapi.entrypoints.refusals import GRAPHQL
-from planapi.entrypoints.request_ids import HEADER, RequestIds
+from planapi.entrypoints.refusals import GRAPHQL, error_answer, too_large
+from planapi.entrypoints.request_ids import ASSIGNED, HEADER, RequestIds
 from planapi.entrypoints.security import (
-    AUTHENTICATED,
-    RATED,
+    ADMITTED,
+    MASKED,
+    BodyTooLargeError,
     Limits,
-    is_json,
-    principal_of,
-    rule_for,
+    Refused,
+    admit,
 )
 
 log = logging.getLogger("planapi.security")
@@ -96,85 +101,110 @@ class HitLayer:
         self.ids = ids
         self.metrics = metrics
         self.answered = 0  # hits this layer sent (the view's counters count them too)
-        # The door's route permission is not repeated here: /graphql must keep having none.
-        rule = rule_for(GRAPHQL)
-        if rule is None or rule.permission is not None:
-            raise ValueError("the hit layer stands in for a door that lets anyone at /graphql")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["path"] != GRAPHQL
-            or scope["method"] != "POST"
-            or scope.get("query_string")
-            or scope.get("root_path")
-        ):
+        if scope["type"] != "http" or scope["path"] != GRAPHQL or not _looked_at(scope):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         given = _given(scope)
-        answer, receive = (
-            await self._answer(scope, receive, given) if given is not None else (None, receive)
-        )
-        if answer is None or given is None:
+        if given is None:
             await self.app(scope, receive, send)
             return
-        status, body, headers = answer
-        origin = given.get(b"origin", b"").decode("latin-1")
-        sent = cors_headers(headers, origin if origin and allows(self.origins, origin) else None)
-        sent.append((HEADER, self.ids.for_request(given.get(HEADER, b"")).encode()))
+        current = scope[ASSIGNED] = self.ids.for_request(given.get(HEADER, b""))
+        token = request_id.set(current)  # for the log lines of this layer (and of admit)
+        try:
+            answer, receive = await self._answer(scope, receive, given)
+            sent = self._headers(answer[2], given, current) if answer is not None else []
+        except Exception:  # as the door answers one: logged, masked, with the request id
+            log.exception("unexpected error (request %s)", current)
+            await self._masked(scope, send, given, current, started)
+            return
+        finally:
+            request_id.reset(token)
+        if answer is None:
+            await self.app(scope, receive, send)
+            return
+        status, body = answer[0], answer[1]
         self.answered += 1
         try:
             await send({"type": "http.response.start", "status": status, "headers": sent})
             await send({"type": "http.response.body", "body": body})
         finally:
-            self.metrics.observe_http(GRAPHQL, "POST", status, time.perf_counter() - started)
+            self.metrics.observe_http(
+                GRAPHQL, scope["method"], status, time.perf_counter() - started
+            )
+
+    def _headers(
+        self, headers: list[tuple[bytes, bytes]], given: dict[bytes, bytes], current: str
+    ) -> list[tuple[bytes, bytes]]:
+        """An answer's headers as CORS and the request id layers would send them."""
+        origin = given.get(b"origin", b"").decode("latin-1")
+        sent = cors_headers(headers, origin if origin and allows(self.origins, origin) else None)
+        sent.append((HEADER, current.encode()))
+        return sent
+
+    async def _masked(
+        self, scope: Scope, send: Send, given: dict[bytes, bytes], current: str, started: float
+    ) -> None:
+        """The door's `500` for an unexpected failure, as the stack's layers would carry it."""
+
+        async def carried(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": self._headers(message["headers"], given, current)}
+            await send(message)
+
+        extra = {"requestId": current}
+        try:
+            await error_answer(scope, carried, 500, "internal_error", MASKED, extra)
+        finally:
+            self.metrics.observe_http(GRAPHQL, scope["method"], 500, time.perf_counter() - started)
 
     async def _answer(
         self, scope: Scope, receive: Receive, given: dict[bytes, bytes]
     ) -> tuple[Answer | None, Receive]:
-        """The stored answer to send, in the door's and the view's order; None: hand on (with
-        `receive` replaying what was read)."""
-        kind = given.get(b"content-type", b"")
+        """The stored answer to send, admitted as the door admits; None: hand on (with
+        `receive` replaying what was read, and the admission in the scope for the door)."""
         length = given.get(b"content-length", b"")
-        if (
-            in_request(GRAPHQL, b"", scope["headers"]) is not None
-            or not is_json(kind.decode("latin-1"))
-            or b"application/json" not in kind  # what the view reads as JSON
+        if scope["method"] == "POST" and (
+            b"application/json" not in given.get(b"content-type", b"")  # what the view reads
             or not length.isdigit()
             or int(length) > MAX_MEMO_REQUEST_BYTES
         ):
             return None, receive
-        authorization = given.get(b"authorization", b"").decode("latin-1")
         try:
-            principal = await principal_of(
-                authorization, scope, self.authenticator, self.limits, True
-            )
-        except Exception as error:  # the door answers it (401, 403, 503...)
-            scope[AUTHENTICATED] = error
+            admission = await admit(scope, receive, self.authenticator, self.limits)
+        except Exception as error:  # the door answers it (503...) and logs what it must
+            scope[ADMITTED] = Refused(partial(_raise, error))
             return None, receive
-        scope[AUTHENTICATED] = principal
-        scope.setdefault("state", {})["principal"] = principal
-        rate = self.limits.rate
-        if rate is not None:  # the door's order: charged before the body is read
-            scope[RATED] = rate.take(principal.rate_key)
-            if not scope[RATED].allowed:  # the door answers 429 by it
-                return None, receive
-        limit = self.limits.graphql_bytes(principal.role)
-        if int(length) > limit:  # the door answers 413
+        if isinstance(admission, Refused):  # the door sends it
+            scope[ADMITTED] = admission
             return None, receive
-        raw, read = await _body(receive, limit)
         headers = Headers(scope)
+        try:
+            raw, replayed = await read(scope, headers, admission.receive)
+        except BodyTooLargeError as error:  # more than it declared: the door answers 413
+            scope[ADMITTED] = Refused(partial(too_large, scope, limit=error.args[0]))
+            return None, receive
         try:
             hit = self.hits.find(scope, headers, raw) if raw is not None else None
         except Exception:  # the stack answers (and masks whatever fails there again)
             log.exception("the hit layer could not look this request up; handed on")
             hit = None
         if hit is None:
-            return None, _replay(read, receive)
-        del scope[AUTHENTICATED]
-        scope.pop(RATED, None)
+            scope[ADMITTED] = admission
+            return None, replayed
         return self.hits.take(hit, headers), receive
+
+
+def _looked_at(scope: Scope) -> bool:
+    """A POST with its body alone, or a GET with its query string (one the view memoises)."""
+    query: bytes = scope.get("query_string", b"")
+    if scope.get("root_path"):
+        return False
+    if scope["method"] == "POST":
+        return not query
+    return scope["method"] == "GET" and 0 < len(query) <= MAX_MEMO_REQUEST_BYTES
 
 
 def _given(scope: Scope) -> dict[bytes, bytes] | None:
@@ -188,31 +218,5 @@ def _given(scope: Scope) -> dict[bytes, bytes] | None:
     return found
 
 
-async def _body(receive: Receive, limit: int) -> tuple[bytes | None, list[Message]]:
-    """The whole body (None: the client left, or it went beyond `limit`), and the messages
-    read, for `_replay`."""
-    read: list[Message] = []
-    size = 0
-    while True:
-        message = await receive()
-        read.append(message)
-        if message["type"] != "http.request":
-            return None, read
-        size += len(message.get("body", b""))
-        if size > limit:
-            return None, read
-        if not message.get("more_body", False):
-            break
-    return b"".join(message.get("body", b"") for message in read), read
-
-
-def _replay(read: list[Message], receive: Receive) -> Receive:
-    """`receive`, giving the messages already read first."""
-    pending = read[::-1]
-
-    async def replayed() -> Message:
-        if pending:
-            return pending.pop()
-        return await receive()
-
-    return replayed
+async def _raise(error: Exception, send: Send) -> None:
+    raise error

@@ -5,6 +5,7 @@ of reach, and the denial of a WebSocket upgrade."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.types import Message, Scope, Send
@@ -20,14 +21,18 @@ from planapi.application.tokens import InvalidCredentialsError
 GRAPHQL = "/graphql"
 
 
-async def nul_refused(scope: Scope, send: Send) -> bool:
-    """Refuse, 400 naming where, a request whose path, query or a header holds a NUL:
+def nul_refusal(scope: Scope) -> Callable[[Send], Awaitable[None]] | None:
+    """The refusal, 400 naming where, of a request whose path, query or a header holds a NUL:
     PostgreSQL cannot store one, so it is refused alike on every backend."""
     where = in_request(scope["path"], scope.get("query_string", b""), scope.get("headers", []))
-    if where is not None:
-        message, extra = nul_message(where), {"field": where}
+    if where is None:
+        return None
+    message, extra = nul_message(where), {"field": where}
+
+    async def refuse(send: Send) -> None:
         await error_answer(scope, send, 400, "bad_request", message, extra, code="BAD_USER_INPUT")
-    return where is not None
+
+    return refuse
 
 
 def denial(scope: Scope, send: Send) -> Send:
@@ -91,6 +96,18 @@ async def permission_refused(
         message,
         headers=challenges("Bearer", browser),
         code="UNAUTHENTICATED",
+    )
+
+
+async def too_large(scope: Scope, send: Send, limit: int) -> None:
+    await error_answer(
+        scope,
+        send,
+        413,
+        "too_large",
+        f"the body may be at most {limit:,} bytes",
+        {"maxBytes": limit},
+        headers=[(b"connection", b"close")],
     )
 
 

@@ -3,7 +3,9 @@ mention: the client's, or 32 hex digits of a random per-process prefix and a cou
 like a uuid4 without reading the system's random source on every request.
 
 One `RequestIds` per app, shared by the middleware and the response cache's hit layer
-(`entrypoints.hit_layer`), so ids stay unique whichever of them answers."""
+(`entrypoints.hit_layer`), so ids stay unique whichever of them answers. The hit layer gives
+every request it looks at its id first (its own log lines carry it); one it hands on keeps
+that id (`ASSIGNED`), so the stack's log lines and answer carry the same."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from planapi.api.types.context import request_id
 
 HEADER = b"x-request-id"
+ASSIGNED = "planapi.request_id"  # the id the hit layer gave a request it then handed on
 
 
 class RequestIds:
@@ -41,7 +44,9 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        current = self.ids.for_request(dict(scope.get("headers", [])).get(HEADER, b""))
+        current = scope.get(ASSIGNED) or self.ids.for_request(
+            dict(scope.get("headers", [])).get(HEADER, b"")
+        )
         token = request_id.set(current)
 
         async def send_with_id(message: Message) -> None:

@@ -6,21 +6,26 @@ In order, for each request (docs/security.md says why each is there):
 1. unexpected exceptions below are logged with the request id and answered `500` with that id
    (never a traceback);
 2. `/healthz` (and `/metrics`, which the deployment fences off) pass straight through;
-3. bodies larger than the route allows answer `413` (declared or found out while streaming);
-   `POST /graphql` must be `application/json` (`415` otherwise);
+3. a NUL in the path, query or a header answers `400`; `POST /graphql` must be
+   `application/json` (`415` otherwise);
 4. the `Authorization` header becomes a `Principal`, put in `scope["state"]["principal"]` for
    everything after (the GraphQL context, the response cache, the endpoints). Credentials that
    were sent but cannot be used answer `401` — never a silent downgrade to anonymous;
-5. the principal's token bucket must hold a token (`429` with `Retry-After` otherwise);
-6. the route's permission (`ROUTES`): `401` without usable credentials, `403` with them.
+5. the principal's token bucket must hold a token (`429` with `Retry-After` otherwise), taken
+   before the body is read, so a refused caller holds nothing while it sends one slowly;
+6. bodies larger than the principal's limit answer `413` (declared, or found out while read);
+7. the route's permission (`ROUTES`): `401` without usable credentials, `403` with them.
    GraphQL decides per root field (`api.runtime.guard`).
+
+Steps 3 to 7 are `admit`, which the response cache's hit layer (`entrypoints.hit_layer`), in
+front of the whole stack, calls too: one admission, whichever layer answers.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -37,8 +42,9 @@ from planapi.entrypoints.refusals import (
     credentials_refused,
     denial,
     error_answer,
-    nul_refused,
+    nul_refusal,
     permission_refused,
+    too_large,
     unavailable_answer,
 )
 
@@ -78,13 +84,10 @@ ROUTES: tuple[RouteRule, ...] = (
     # The SDMX structures of a plan's dataflows: what a reader of the series needs to parse it.
     RouteRule(re.compile(r"^/plans/[^/]+/sdmx/structure$"), Permission.READ),
 )
-# What the response cache's hit layer (`entrypoints.hit_layer`), in front of the door, found
-# authenticating a request it then handed on: a Principal, or the exception authenticating
-# raised. The door takes it instead of authenticating the same request again.
-AUTHENTICATED = "planapi.authenticated"
-# The token bucket's decision the hit layer took for a request it then handed on, in the door's
-# own order (before reading the body): the door answers by it instead of charging again.
-RATED = "planapi.rated"
+# What `admit` decided for a request the response cache's hit layer (`entrypoints.hit_layer`),
+# in front of the door, then handed on: the door takes it instead of admitting the request again
+# (authenticating it twice, charging its token bucket twice).
+ADMITTED = "planapi.admitted"
 DEFAULT_PERMISSION = Permission.READ  # a path no rule names (it will 404 for those who may read)
 UNMETERED = frozenset({"/healthz", "/metrics"})
 
@@ -149,7 +152,7 @@ class AccessMiddleware:
         except BodyTooLargeError as error:
             if started:
                 raise
-            await self._too_large(scope, observed, error.args[0])
+            await too_large(scope, observed, error.args[0])
         except Exception as error:
             unavailable = as_unavailable(error)
             if unavailable is not None and not started:
@@ -163,45 +166,25 @@ class AccessMiddleware:
             )
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
-        if path in UNMETERED:
+        if scope["path"] in UNMETERED:
             await self.app(scope, receive, send)
             return
-        if await nul_refused(scope, send):
+        admission = await admit(scope, receive, self.authenticator, self.limits)
+        if isinstance(admission, Refused):
+            await admission.answer(send)
             return
-        if (
-            path == GRAPHQL
-            and scope["method"] == "POST"
-            and not is_json(header_value(scope, b"content-type"))
-        ):
-            json_only = "send the GraphQL request as application/json"
-            await error_answer(scope, send, 415, "unsupported_media_type", json_only)
-            return
-        rule = rule_for(path)
-        try:
-            principal = await self._principal(scope, allow_basic=True)
-        except InvalidCredentialsError as error:
-            await credentials_refused(scope, send, error, _browser(rule))
-            return
-        scope.setdefault("state", {})["principal"] = principal
-        if not await self._within_rate(scope, send, principal):
-            return
-        receive = self._bounded(scope, receive, self.limits.graphql_bytes(principal.role))
-        permission = rule.permission if rule is not None else DEFAULT_PERMISSION
-        if permission is not None:
-            denied = refusal(principal, permission)
-            if denied is not None:
-                await permission_refused(scope, send, principal, str(denied), _browser(rule))
-                return
-        await self.app(scope, receive, send)
+        await self.app(scope, admission.receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The upgrade request's `Authorization` header (clients that can set one), else
         anonymous — browsers send the token in `connection_init` (see PlanGraphQLAccess)."""
-        if await nul_refused(scope, denial(scope, send)):
+        refused = nul_refusal(scope)
+        if refused is not None:
+            await refused(denial(scope, send))
             return
         try:
-            principal = await self._principal(scope, allow_basic=False)
+            given = header_value(scope, b"authorization")
+            principal = await principal_of(given, scope, self.authenticator, self.limits, False)
         except InvalidCredentialsError as error:
             log.info("websocket refused: %s", error)
             await send({"type": "websocket.close", "code": 4401, "reason": "invalid credentials"})
@@ -213,65 +196,98 @@ class AccessMiddleware:
             return
         await self.app(scope, receive, send)
 
-    async def _principal(self, scope: Scope, *, allow_basic: bool) -> Principal:
-        handed = scope.pop(AUTHENTICATED, None)
-        if isinstance(handed, Principal):
-            return handed
-        if isinstance(handed, Exception):
-            raise handed
-        given = header_value(scope, b"authorization")
-        return await principal_of(given, scope, self.authenticator, self.limits, allow_basic)
 
-    async def _within_rate(self, scope: Scope, send: Send, principal: Principal) -> bool:
-        rate = self.limits.rate
-        if rate is None:
-            return True
-        decision = scope.pop(RATED, None) or rate.take(principal.rate_key)
-        if decision.allowed:
-            return True
-        await error_answer(
-            scope,
-            send,
-            429,
-            "rate_limited",
-            f"too many requests: at most {rate.burst} at once and {rate.rate:g} a second "
-            f"per token; retry after {decision.retry_after_header} s",
-            {"retryAfter": int(decision.retry_after_header)},
-            headers=[(b"retry-after", decision.retry_after_header.encode())],
-        )
-        return False
+# Not frozen: made for every request, and a frozen dataclass's __init__ costs several times more.
+@dataclass(slots=True)
+class Admitted:
+    principal: Principal
+    receive: Receive  # the body, counted against the principal's limit while it is read
 
-    def _bounded(self, scope: Scope, receive: Receive, limit: int) -> Receive:
-        """`receive`, counting body bytes against the route's limit (ingest counts its own
-        while it streams, with its larger limit, and answers 413 itself)."""
-        if scope["path"] == INGEST:
-            return receive
-        declared = header_value(scope, b"content-length")
-        if declared.isdigit() and int(declared) > limit:
-            raise BodyTooLargeError(limit)
-        seen = 0
 
-        async def bounded() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise BodyTooLargeError(limit)
-            return message
+@dataclass(slots=True)
+class Refused:
+    answer: Callable[[Send], Awaitable[None]]  # sends the refusal (or raises what failed)
 
-        return bounded
 
-    async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
-        await error_answer(
-            scope,
-            send,
-            413,
-            "too_large",
-            f"the body may be at most {limit:,} bytes",
-            {"maxBytes": limit},
-            headers=[(b"connection", b"close")],
-        )
+async def admit(
+    scope: Scope, receive: Receive, authenticator: Callable[[], Authenticator], limits: Limits
+) -> Admitted | Refused:
+    """Steps 3 to 7 of the door (the module's docstring), for the door and the response cache's
+    hit layer alike; the principal is put in `scope["state"]`. Taken from `scope[ADMITTED]`
+    instead when the hit layer admitted a request it then handed on (its `receive`, passed on,
+    already counts the body). Failures other than unusable credentials are raised."""
+    handed = scope.pop(ADMITTED, None)
+    if handed is not None:
+        return handed if isinstance(handed, Refused) else Admitted(handed.principal, receive)
+    nul = nul_refusal(scope)
+    if nul is not None:
+        return Refused(nul)
+    path: str = scope["path"]
+    kind, given, declared = _door_headers(scope)
+    if path == GRAPHQL and scope["method"] == "POST" and not is_json(kind):
+        refused_as = "unsupported_media_type"
+        json_only = "send the GraphQL request as application/json"
+        return Refused(lambda send: error_answer(scope, send, 415, refused_as, json_only))
+    rule = rule_for(path)
+    try:
+        principal = await principal_of(given, scope, authenticator, limits, allow_basic=True)
+    except InvalidCredentialsError as error:
+        return _unusable(scope, error, _browser(rule))
+    scope.setdefault("state", {})["principal"] = principal
+    rated = _over_rate(scope, limits, principal)
+    if rated is not None:
+        return rated
+    limit = limits.graphql_bytes(principal.role)
+    if path != INGEST and declared.isdigit() and int(declared) > limit:
+        return Refused(lambda send: too_large(scope, send, limit))
+    permission = rule.permission if rule is not None else DEFAULT_PERMISSION
+    denied = refusal(principal, permission) if permission is not None else None
+    if denied is not None:
+        why, browser = str(denied), _browser(rule)
+        return Refused(lambda send: permission_refused(scope, send, principal, why, browser))
+    return Admitted(principal, bounded(scope, receive, limit))
+
+
+def _unusable(scope: Scope, error: InvalidCredentialsError, browser: bool) -> Refused:
+    return Refused(lambda send: credentials_refused(scope, send, error, browser))
+
+
+def _over_rate(scope: Scope, limits: Limits, principal: Principal) -> Refused | None:
+    """The 429 when the principal's token bucket is empty (a token taken otherwise)."""
+    rate = limits.rate
+    if rate is None:
+        return None
+    decision = rate.take(principal.rate_key)
+    if decision.allowed:
+        return None
+    message = (
+        f"too many requests: at most {rate.burst} at once and {rate.rate:g} a second "
+        f"per token; retry after {decision.retry_after_header} s"
+    )
+    extra = {"retryAfter": int(decision.retry_after_header)}
+    retry = [(b"retry-after", decision.retry_after_header.encode())]
+    return Refused(
+        lambda send: error_answer(scope, send, 429, "rate_limited", message, extra, headers=retry)
+    )
+
+
+def bounded(scope: Scope, receive: Receive, limit: int) -> Receive:
+    """`receive`, counting body bytes against the route's limit: BodyTooLargeError beyond it
+    (ingest counts its own while it streams, with its larger limit, and answers 413 itself)."""
+    if scope["path"] == INGEST:
+        return receive
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLargeError(limit)
+        return message
+
+    return counted
 
 
 async def principal_of(
@@ -290,6 +306,24 @@ async def principal_of(
 def is_json(content_type: str) -> bool:
     """Is a `POST /graphql` of this `Content-Type` JSON (else 415)?"""
     return "application/json" in content_type.split(";")[0].strip().lower()
+
+
+def _door_headers(scope: Scope) -> tuple[str, str, str]:
+    """`Content-Type`, `Authorization` and `Content-Length` (each the first sent, as
+    `header_value` reads it), in one pass: every request asks."""
+    kind = authorization = length = None
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            kind = value if kind is None else kind
+        elif name == b"authorization":
+            authorization = value if authorization is None else authorization
+        elif name == b"content-length":
+            length = value if length is None else length
+    return (
+        kind.decode("latin-1") if kind else "",
+        authorization.decode("latin-1") if authorization else "",
+        length.decode("latin-1") if length else "",
+    )
 
 
 def header_value(scope: Scope, name: bytes) -> str:

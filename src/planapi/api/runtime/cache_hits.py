@@ -1,5 +1,6 @@
 """The response cache's hits: the key an answer is kept under, what a stored answer sends, and
-a stored answer found for a raw `POST /graphql` body before any middleware ran.
+a stored answer found for a raw `POST /graphql` body or `GET /graphql` query string before any
+middleware ran.
 
 The view (`api.runtime.graphql_http`) keys and answers its hits with `answer_key` and
 `stored_answer`; the hit layer in front of the whole ASGI stack (`entrypoints.hit_layer`)
@@ -47,10 +48,21 @@ class CachedResponse:
     variant: list[Variant] = field(default_factory=list, compare=False)
 
 
-def gzip_variant(found: CachedResponse) -> Variant:
-    """The stored answer gzipped, made once (no await between looking and keeping)."""
+Cache = ByteLru[bytes, CachedResponse]
+# What a gzip variant holds beside its body (its headers' list and tuples, the pair), measured
+# with tracemalloc for a stored answer's usual headers: ~390 bytes.
+VARIANT_OVERHEAD = 400
+
+
+def gzip_variant(found: CachedResponse, cache: Cache | None, key: bytes) -> Variant:
+    """The stored answer gzipped, made once (no await between looking and keeping), and counted
+    in the cache's bytes while the cache keeps this answer (the copy it keeps shares the list)."""
     if not found.variant:
-        found.variant.append(gzipped(found.body, found.headers, STORED_LEVEL))
+        variant = gzipped(found.body, found.headers, STORED_LEVEL)
+        found.variant.append(variant)
+        kept = cache.peek(key) if cache is not None else None
+        if cache is not None and kept is not None and kept.variant is found.variant:
+            cache.grow(key, len(variant[0]) + VARIANT_OVERHEAD)
     return found.variant[0]
 
 
@@ -82,21 +94,26 @@ def answer_key(
     if not heads.fresh:
         return None
     taken = prepared.read  # the same heads give the same key: taken once per generation
-    if taken and taken[0] == heads.generation:
-        read: bytes = taken[1]
+    if taken and taken[0][0] == heads.generation:
+        read = taken[0][1]
     else:
         read = dependency_key(prepared.analysis, prepared.data.variables, heads)
-        taken[:] = [heads.generation, read]
+        taken[:] = [(heads.generation, read)]
     return prepared.base_key + b"|" + read + b"|" + role.encode()
 
 
 def stored_answer(
-    found: CachedResponse, if_none_match: bytes, counters: Counter[str], gzip: bool = False
+    kept: tuple[Cache | None, bytes],
+    found: CachedResponse,
+    if_none_match: bytes,
+    counters: Counter[str],
+    gzip: bool = False,
 ) -> Answer:
     """A stored answer as sent: `304` without a body (the ETag of the variant a `200` would
     send, Cache-Control and Vary) when `If-None-Match` names either variant's ETag, else `200`
     with the body and every header — gzipped when `gzip` (the client takes it) and it is large
-    enough."""
+    enough. `kept`: the cache and the key it keeps `found` under, which the gzip variant's bytes
+    are counted in."""
     packed = gzip and compressible(found.body)
     if if_none_match:
         named = tags(if_none_match)
@@ -106,7 +123,7 @@ def stored_answer(
                 return 304, b"", [(b"etag", gzip_etag(found.etag).encode()), *found.headers[1:3]]
             return 304, b"", found.headers[:3]
     if packed:
-        return 200, *gzip_variant(found)
+        return 200, *gzip_variant(found, *kept)
     return 200, found.body, found.headers
 
 
@@ -117,7 +134,8 @@ class Hit:
 
 
 class Hits:
-    """Stored answers for raw `POST /graphql` bodies, as the view would find them."""
+    """Stored answers for raw `POST /graphql` bodies and `GET /graphql` query strings (memoised
+    per method, as the view prepares them), as the view would find them."""
 
     def __init__(self, caching: ResponseCaching, preparer: Preparer, counters: Counter[str]):
         self.caching = caching
@@ -132,7 +150,7 @@ class Hits:
             return None
         # Only bodies the view prepared are found: never a batch (the view runs each of its
         # operations on its own), nor a document it has not parsed and analysed yet.
-        prepared = self.preparer.memoised("POST", raw)
+        prepared = self.preparer.memoised(scope["method"], raw)
         if prepared is None or not prepared.analysis.cacheable:
             return None
         key = answer_key(self.caching, scope, headers.media, prepared)
@@ -145,4 +163,5 @@ class Hits:
         if cache is not None:
             cache.get(hit.key)
         gzip = self.caching.wants_gzip(headers)
-        return stored_answer(hit.found, headers.if_none_match, self.counters, gzip)
+        kept = cache, hit.key
+        return stored_answer(kept, hit.found, headers.if_none_match, self.counters, gzip)

@@ -172,7 +172,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         found = cache.get(key) if cache is not None else None
         gzip = self.caching.wants_gzip(headers)
         if found is not None:
-            answer = stored_answer(found, headers.if_none_match, self.counters, gzip)
+            answer = stored_answer((cache, key), found, headers.if_none_match, self.counters, gzip)
             await send_raw(send, *answer)
             return
         validators = _validators(scope, prepared, key)
@@ -188,7 +188,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             return
         shared = await self.flights.join(key, partial(cache.peek, key))
         if shared is not None:
-            await send_raw(send, *stored_answer(shared, b"", self.counters, gzip))
+            await send_raw(send, *stored_answer((cache, key), shared, b"", self.counters, gzip))
             return
         with self.flights.leading(key) as flight:
             await self._miss(request, headers, prepared, (key, validators), send, flight)
@@ -204,6 +204,7 @@ class CachingGraphQL(GraphQL[Context, None]):
     ) -> None:
         """Execute, keep an answer without errors, and share it with the flight's followers."""
         key, validators = keyed
+        cached = self.caching.cache, key  # where its gzip variant is counted
         gzip = self.caching.wants_gzip(headers)
         data = await self._direct(request, prepared)
         if data is not None:
@@ -215,7 +216,7 @@ class CachingGraphQL(GraphQL[Context, None]):
                 entry = CachedResponse(body, validators[0], sent)
                 self._keep(key, entry, flight)
                 if self.caching.cache is not None:  # its gzip variant is made once, for all
-                    await send_raw(send, *stored_answer(entry, b"", self.counters, gzip))
+                    await send_raw(send, *stored_answer(cached, entry, b"", self.counters, gzip))
                     return
             await send_raw(send, 200, *encoded(body, sent, *self._gzip(headers)))
             return
@@ -224,7 +225,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         kept = self._store(key, response, outcome, prepared, headers.media, validators, flight)
         stored = kept is not None and self.caching.cache is not None
         if stored and gzip and kept is not None and response.background is None:
-            await send_raw(send, *stored_answer(kept, b"", self.counters, gzip))
+            await send_raw(send, *stored_answer(cached, kept, b"", self.counters, gzip))
             return
         await send_response(response, request.scope, request.receive, send, self._gzip(headers))
 

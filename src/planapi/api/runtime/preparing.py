@@ -59,8 +59,9 @@ class Prepared:
     passed: set[str] = field(default_factory=set)
     # Its compiled root plan (`api.runtime.root_plan`): empty until its first direct run.
     compiled: list[Any] = field(default_factory=list)
-    # Its dependency key (`api.runtime.dependencies`) as last taken: [heads generation, key].
-    read: list[Any] = field(default_factory=list)
+    # Its dependency key (`api.runtime.dependencies`) as last taken, with the heads' generation
+    # it was taken at: at most one pair, replaced whole (a frozen dataclass holds the list).
+    read: list[tuple[int, bytes]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

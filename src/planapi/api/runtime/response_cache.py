@@ -74,11 +74,24 @@ class ByteLru(Generic[K, V]):
         self._items[key] = (value, cost)
         self.bytes += cost
         self.stats.stores += 1
+        self._evict()
+        return True
+
+    def grow(self, key: K, size: int) -> None:
+        """Count `size` more bytes for the entry under `key`, if it is still kept (what was made
+        for it after it was put); the least recently used go until the total fits again."""
+        found = self._items.get(key)
+        if found is None:
+            return
+        self._items[key] = (found[0], found[1] + size)  # its place in the order kept
+        self.bytes += size
+        self._evict()
+
+    def _evict(self) -> None:
         while self.bytes > self.max_bytes:
             _, (_, freed) = self._items.popitem(last=False)
             self.bytes -= freed
             self.stats.evictions += 1
-        return True
 
     def clear(self) -> None:
         self._items.clear()
