@@ -11,7 +11,7 @@ import gzip
 import httpx
 import pytest
 
-from planapi.api.runtime.compression import MIN_BYTES
+from planapi.api.runtime.compression import FAST_LEVEL, MIN_BYTES, gzip_bytes
 from planapi.config import Settings
 from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
 from tests.e2e.conftest import bearer
@@ -108,6 +108,24 @@ async def test_without_a_response_cache_a_large_answer_is_gzipped_per_request(
         assert headers["content-encoding"] == "gzip"
         assert gzip.decompress(packed) == plain
         assert headers["etag"] == identity["etag"][:-1] + '-gzip"'
+
+
+async def test_an_answer_too_large_to_keep_is_gzipped_per_request_at_the_fast_level(
+    settings: Settings, admin_token: str
+) -> None:
+    """Not the stored level's CPU on every request for an answer the cache will never hold
+    (a quarter of its bytes at most), and one byte string for its ETag on every request."""
+    small = settings.model_copy(update={"response_cache_bytes": 4 * (MIN_BYTES - 400)})
+    async with serving(small) as served:
+        await _create_plan(served, admin_token)
+        _, plain, _ = await raw(served, "identity")
+        answers = [await raw(served, BROWSER) for _ in range(2)]
+        assert answers[0] == answers[1]
+        status, packed, headers = answers[0]
+        assert status == 200
+        assert len(plain) > MIN_BYTES
+        assert headers["content-encoding"] == "gzip"
+        assert packed == gzip_bytes(plain, FAST_LEVEL)
 
 
 async def test_compression_can_be_turned_off(settings: Settings, admin_token: str) -> None:

@@ -214,29 +214,34 @@ class CachingGraphQL(GraphQL[Context, None]):
             if not prepared.pinned or found_everything(data):
                 sent = [*cache_headers(*validators, self.caching.gzip), *sent]
                 entry = CachedResponse(body, validators[0], sent)
-                self._keep(key, entry, flight)
-                if self.caching.cache is not None:  # its gzip variant is made once, for all
+                if self._keep(key, entry, flight):  # its gzip variant is made once, for all
                     await send_raw(send, *stored_answer(cached, entry, b"", self.counters, gzip))
                     return
+                sent = entry.headers  # too large to keep: compressed per request, fast
             await send_raw(send, 200, *encoded(body, sent, *self._gzip(headers)))
             return
         outcome: list[ExecutionResult] = []
         response = await self._execute(request, prepared, outcome)
         kept = self._store(key, response, outcome, prepared, headers.media, validators, flight)
-        stored = kept is not None and self.caching.cache is not None
-        if stored and gzip and kept is not None and response.background is None:
+        if kept is not None and gzip and self.caching.cache is not None:
+            # The stored variant, never a per-request one: one ETag, one byte string.
             await send_raw(send, *stored_answer(cached, kept, b"", self.counters, gzip))
+            if response.background is not None:
+                await response.background()
             return
         await send_response(response, request.scope, request.receive, send, self._gzip(headers))
 
     def _keep(
         self, key: bytes, entry: CachedResponse, flight: Flight[CachedResponse] | None
-    ) -> None:
+    ) -> bool:
+        """Keep `entry` and share it with the flight's followers; whether the cache took it."""
         cache = self.caching.cache
-        if cache is not None:
-            cache.put(key, replace(entry, body=exact(entry.body)), len(entry.body) + len(key))
+        kept = cache is not None and cache.put(
+            key, replace(entry, body=exact(entry.body)), len(entry.body) + len(key)
+        )
         if flight is not None:
             flight.land(entry)
+        return kept
 
     def _store(
         self,
@@ -248,7 +253,8 @@ class CachingGraphQL(GraphQL[Context, None]):
         validators: tuple[str, str],
         flight: Flight[CachedResponse] | None,
     ) -> CachedResponse | None:
-        """Keep an answer without errors (a pinned query's only when it found everything)."""
+        """Keep an answer without errors (a pinned query's only when it found everything); the
+        entry if the cache took it."""
         body = getattr(response, "body", None)
         if (
             response.status_code == 200
@@ -260,10 +266,10 @@ class CachingGraphQL(GraphQL[Context, None]):
             etag, cache_control = validators
             cached = cache_headers(etag, cache_control, self.caching.gzip)
             entry = CachedResponse(body, etag, [*cached, *json_headers(body, media)])
-            self._keep(key, entry, flight)
+            kept = self._keep(key, entry, flight)
             for name, value in cached:
                 response.headers[name.decode()] = value.decode()
-            return entry
+            return entry if kept else None  # one too large to keep is compressed per request
         return None
 
     async def _respond(
