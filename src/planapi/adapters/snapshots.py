@@ -21,7 +21,7 @@ import secrets
 from typing import Any
 
 import msgspec
-from sqlalchemy import Text, cast, delete, insert, or_, select
+from sqlalchemy import Text, bindparam, cast, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -131,9 +131,10 @@ class SqlSnapshotStore:
         # reads that row anyway): a cold read of a plan is one round trip fewer.
         below = version + 1
         for _ in range(_CANDIDATES):
-            query = _candidate(stream_id, below)
             async with reading(self.engine) as conn:
-                row = (await conn.execute(query)).first()
+                row = (
+                    await conn.execute(_CANDIDATE, {"stream_id": stream_id, "below": below})
+                ).first()
             if row is None:
                 return None
             state = self._open(stream_id, row)
@@ -247,26 +248,24 @@ _RECORD = (
 )
 
 
-def _candidate(stream_id: str, below: int) -> Any:
-    """The newest snapshot of a format this reads below version `below`, with its version's
-    chain hash (the seal is bound to it) and record; unsealed ones (before 0007) are never
-    read."""
-    return (
-        select(*_STORED, events.c.hash, *_RECORD)
-        .join(
-            events,
-            (events.c.stream_id == snapshots.c.stream_id)
-            & (events.c.version == snapshots.c.version),
-        )
-        .where(
-            snapshots.c.stream_id == stream_id,
-            snapshots.c.version < below,
-            snapshots.c.schema_version.in_(_READ),
-            snapshots.c.seal.is_not(None),
-        )
-        .order_by(snapshots.c.version.desc())
-        .limit(1)
+# The newest snapshot of a format this reads below version `below`, with its version's chain
+# hash (the seal is bound to it) and record; unsealed ones (before 0007) are never read. Built
+# once, its values bound per call (as `event_store._LATEST`).
+_CANDIDATE = (
+    select(*_STORED, events.c.hash, *_RECORD)
+    .join(
+        events,
+        (events.c.stream_id == snapshots.c.stream_id) & (events.c.version == snapshots.c.version),
     )
+    .where(
+        snapshots.c.stream_id == bindparam("stream_id"),
+        snapshots.c.version < bindparam("below"),
+        snapshots.c.schema_version.in_(_READ),
+        snapshots.c.seal.is_not(None),
+    )
+    .order_by(snapshots.c.version.desc())
+    .limit(1)
+)
 
 
 def _record(stream_id: str, row: Any) -> Recorded:
