@@ -112,10 +112,12 @@ async def test_the_head_read_with_the_newest_snapshot_is_the_logs_head_and_neare
         assert head == LATEST + 1 == await event_store.latest_version(STREAM)
         assert near is not None
         assert near[0] == await snapshot_store.nearest(STREAM, head)
-        assert near[1] is not None and near[1].version == near[0].version == 10
+        assert near[1] is not None
+        assert near[1].version == near[0].version == 10
         assert nobody == (0, None)
     latest = await fresh_service().plan(PLAN)
-    assert latest is not None and latest.state.version == LATEST + 1
+    assert latest is not None
+    assert latest.state.version == LATEST + 1
     assert latest.state == await _from_scratch(event_store, LATEST + 1)
     assert "after-the-head-was-read" in latest.state.nodes
 
