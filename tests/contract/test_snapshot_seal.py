@@ -59,6 +59,7 @@ async def test_a_snapshot_sealed_with_another_key_is_ignored_and_reported(
     elsewhere = SqlSnapshotStore(engine, SystemClock())  # another key than the one that sealed
 
     assert await elsewhere.nearest(STREAM, 13) is None
+    assert await elsewhere.newest_recorded(STREAM) == (13, None)  # the head, no snapshot
     report = await service_with(event_store, elsewhere).verify(PLAN)
 
     assert [(f.kind, f.version) for f in report.findings] == [("snapshot", 5), ("snapshot", 10)]

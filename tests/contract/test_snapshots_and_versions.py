@@ -93,6 +93,36 @@ async def test_a_snapshot_read_with_its_record_says_what_the_log_says_of_that_ve
 
 
 @ports_and_memory
+async def test_the_head_read_with_the_newest_snapshot_is_the_logs_head_and_nearest_snapshot(
+    service: PlanService,
+    snapshot_store: SqlSnapshotStore,
+    event_store: SqlEventStore,
+    fresh_service: Callable[[], PlanService],
+) -> None:
+    # A cold read of the latest version asks for both at once: the head must be the log's,
+    # the snapshot the one `nearest_recorded` gives for it, and the version read the latest.
+    await build_history(service)
+    await service.amend_plan(amend_command(PLAN, LATEST, _a_section("after-the-head-was-read")))
+
+    found = await snapshot_store.newest_recorded(STREAM)
+    nobody = await snapshot_store.newest_recorded("plan:nobody")
+
+    if found is not None:  # the memory store cannot tell the head: the log is asked
+        head, near = found
+        assert head == LATEST + 1 == await event_store.latest_version(STREAM)
+        assert near is not None
+        assert near[0] == await snapshot_store.nearest(STREAM, head)
+        assert near[1] is not None
+        assert near[1].version == near[0].version == 10
+        assert nobody == (0, None)
+    latest = await fresh_service().plan(PLAN)
+    assert latest is not None
+    assert latest.state.version == LATEST + 1
+    assert latest.state == await _from_scratch(event_store, LATEST + 1)
+    assert "after-the-head-was-read" in latest.state.nodes
+
+
+@ports_and_memory
 async def test_a_snapshot_holds_exactly_the_state_folded_from_scratch(
     service: PlanService, event_store: SqlEventStore, snapshot_store: SqlSnapshotStore
 ) -> None:

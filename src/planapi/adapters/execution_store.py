@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters.advisory_locks import scoped
@@ -67,6 +67,9 @@ _READ = [table.c.id, *(table.c[name] for name in _FIELDS), table.c.actor, table.
 # What the fold needs (`Fact`), in its order: neither keys, actors, nor instants to sort by.
 _FACTS = [table.c[name] for name in _FIELDS if name != "record_key"]
 _FOLD_ORDER = (table.c.occurred_on, table.c.recorded_at, table.c.id)
+# Built once, the plan bound per call (as `event_store._LATEST`): every cold dashboard of an
+# operational plan reads its facts.
+_FACTS_OF = select(*_FACTS).where(table.c.plan_id == bindparam("plan_id")).order_by(*_FOLD_ORDER)
 
 
 def _stored(row: Any) -> StoredExecution:
@@ -176,11 +179,11 @@ class SqlExecutionStore:
             return [_stored(row) for row in rows]
 
     async def facts(self, plan_id: str, as_of: dt.datetime | None = None) -> list[Fact]:
-        query = select(*_FACTS).where(table.c.plan_id == plan_id).order_by(*_FOLD_ORDER)
+        query = _FACTS_OF
         if as_of is not None:
             query = query.where(table.c.recorded_at <= as_of)
         async with reading(self.engine) as conn:
-            return [_fact(row) for row in await conn.execute(query)]
+            return [_fact(row) for row in await conn.execute(query, {"plan_id": plan_id})]
 
     async def verify(self, plan_id: str) -> ExecutionIntegrity:
         """Re-hash the plan's rows in id order; the first whose hash or link disagrees."""

@@ -213,6 +213,11 @@ class MemorySnapshotStore:
         found = await self.nearest(stream_id, version)
         return (found, None) if found else None  # the log in memory is as near as this
 
+    async def newest_recorded(
+        self, stream_id: str
+    ) -> tuple[int, tuple[PlanState, Recorded | None] | None] | None:
+        return None  # the head is the log's: ask it
+
     async def save(self, stream_id: str, state: PlanState, chain_hash: bytes) -> None:
         # The first save of a version wins, as with the database's unique key: same content.
         # Nothing outside this process can alter a state kept here, so there is no seal to make

@@ -21,7 +21,7 @@ import secrets
 from typing import Any
 
 import msgspec
-from sqlalchemy import Text, cast, delete, insert, or_, select
+from sqlalchemy import Text, and_, bindparam, cast, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -131,9 +131,10 @@ class SqlSnapshotStore:
         # reads that row anyway): a cold read of a plan is one round trip fewer.
         below = version + 1
         for _ in range(_CANDIDATES):
-            query = _candidate(stream_id, below)
             async with reading(self.engine) as conn:
-                row = (await conn.execute(query)).first()
+                row = (
+                    await conn.execute(_CANDIDATE, {"stream_id": stream_id, "below": below})
+                ).first()
             if row is None:
                 return None
             state = self._open(stream_id, row)
@@ -141,6 +142,21 @@ class SqlSnapshotStore:
                 return state, _record(stream_id, row)
             below = row.version
         return None
+
+    async def newest_recorded(
+        self, stream_id: str
+    ) -> tuple[int, tuple[PlanState, Recorded | None] | None] | None:
+        # The head and the newest snapshot in one statement: a cold read of a plan's latest
+        # version is one round trip where asking the log for its head first made two.
+        async with reading(self.engine) as conn:
+            row = (await conn.execute(_NEWEST, {"stream_id": stream_id})).first()
+        head = row.head or 0 if row is not None else 0
+        if row is None or row.version is None:
+            return head, None
+        state = self._open(stream_id, row)
+        if state is not None:
+            return head, (state, _record(stream_id, row))
+        return head, await self.nearest_recorded(stream_id, row.version - 1)
 
     def _open(self, stream_id: str, row: Any) -> PlanState | None:
         """The row's state when its seal holds and it decodes; otherwise None, logged once."""
@@ -247,26 +263,53 @@ _RECORD = (
 )
 
 
-def _candidate(stream_id: str, below: int) -> Any:
-    """The newest snapshot of a format this reads below version `below`, with its version's
-    chain hash (the seal is bound to it) and record; unsealed ones (before 0007) are never
-    read."""
-    return (
-        select(*_STORED, events.c.hash, *_RECORD)
-        .join(
-            events,
-            (events.c.stream_id == snapshots.c.stream_id)
-            & (events.c.version == snapshots.c.version),
-        )
-        .where(
-            snapshots.c.stream_id == stream_id,
-            snapshots.c.version < below,
-            snapshots.c.schema_version.in_(_READ),
-            snapshots.c.seal.is_not(None),
-        )
-        .order_by(snapshots.c.version.desc())
-        .limit(1)
+# The newest snapshot of a format this reads below version `below`, with its version's chain
+# hash (the seal is bound to it) and record; unsealed ones (before 0007) are never read. Built
+# once, its values bound per call (as `event_store._LATEST`).
+_CANDIDATE = (
+    select(*_STORED, events.c.hash, *_RECORD)
+    .join(
+        events,
+        (events.c.stream_id == snapshots.c.stream_id) & (events.c.version == snapshots.c.version),
     )
+    .where(
+        snapshots.c.stream_id == bindparam("stream_id"),
+        snapshots.c.version < bindparam("below"),
+        snapshots.c.schema_version.in_(_READ),
+        snapshots.c.seal.is_not(None),
+    )
+    .order_by(snapshots.c.version.desc())
+    .limit(1)
+)
+
+
+# The stream's latest version and its newest snapshot a reader would take first (as
+# `_CANDIDATE`); the outer join keeps the head when the stream has no snapshot.
+_HEAD = (
+    select(func.max(events.c.version).label("head"))
+    .where(events.c.stream_id == bindparam("stream_id"))
+    .subquery()
+)
+_NEWEST = (
+    select(_HEAD.c.head, *_STORED, events.c.hash, *_RECORD)
+    .select_from(
+        _HEAD.outerjoin(
+            snapshots.join(
+                events,
+                (events.c.stream_id == snapshots.c.stream_id)
+                & (events.c.version == snapshots.c.version),
+            ),
+            and_(
+                snapshots.c.stream_id == bindparam("stream_id"),
+                snapshots.c.version <= _HEAD.c.head,
+                snapshots.c.schema_version.in_(_READ),
+                snapshots.c.seal.is_not(None),
+            ),
+        )
+    )
+    .order_by(snapshots.c.version.desc())
+    .limit(1)
+)
 
 
 def _record(stream_id: str, row: Any) -> Recorded:
@@ -321,6 +364,11 @@ class UnkeyedSnapshotStore(SqlSnapshotStore):
     async def nearest_recorded(
         self, stream_id: str, version: int
     ) -> tuple[PlanState, Recorded | None] | None:
+        return None
+
+    async def newest_recorded(
+        self, stream_id: str
+    ) -> tuple[int, tuple[PlanState, Recorded | None] | None] | None:
         return None
 
     async def save(self, stream_id: str, state: PlanState, chain_hash: bytes) -> None:

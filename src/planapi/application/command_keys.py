@@ -14,6 +14,9 @@ import json
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
+import msgspec
+import msgspec.structs
+
 from planapi.application.ports import CommandKey
 from planapi.domain.errors import Problem, ValidationError
 
@@ -44,12 +47,12 @@ def request_hash(command: object) -> bytes:
 
 def _plain(value: object) -> object:
     """`value` as JSON-able data that two equal requests spell alike."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    named = _fields(value)
+    if named is not None:
         fields = {
-            f.name: _plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.name != KEY_FIELD
-            and not (f.name in LATER_FIELDS and getattr(value, f.name) == f.default)
+            name: _plain(getattr(value, name))
+            for name, default in named
+            if name != KEY_FIELD and not (name in LATER_FIELDS and getattr(value, name) == default)
         }
         return {"": type(value).__name__, **fields}
     if isinstance(value, enum.Enum):
@@ -63,3 +66,14 @@ def _plain(value: object) -> object:
     if value is None or isinstance(value, str | int | float):
         return value
     raise TypeError(f"no canonical form for {type(value).__name__}")
+
+
+def _fields(value: object) -> list[tuple[str, object]] | None:
+    """Each field's name and default, in order, of a dataclass or a msgspec struct (the same
+    spelling for both: a type that became a struct, as `BudgetLine` did, keeps its keys);
+    None for any other value."""
+    if isinstance(value, msgspec.Struct):
+        return [(f.name, f.default) for f in msgspec.structs.fields(value)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [(f.name, f.default) for f in dataclasses.fields(value)]
+    return None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from planapi.application.operational import Read, amendment_terms, creation_terms
 from planapi.domain.changes import Change
-from planapi.domain.events import Authority, PlanStatus
+from planapi.domain.events import AmendmentInfo, Authority, PlanStatus
 from planapi.domain.plan import PlanState
 from planapi.domain.plan_kinds import PlanKind
 
@@ -54,3 +54,14 @@ class AmendPlan:
     async def terms(self, read: Read, state: PlanState) -> dict[str, object]:
         """What deciding it against `state` needs beyond its fields."""
         return await amendment_terms(read, state, self)
+
+
+def amendment_info(command: CreatePlan | AmendPlan, actor: str) -> AmendmentInfo:
+    """Who records `command`, on what authority, why, and from when."""
+    return AmendmentInfo(
+        actor=actor,
+        authority=command.authority,
+        rationale=command.rationale.strip(),
+        reference=command.reference,
+        effective_from=command.effective_from,
+    )

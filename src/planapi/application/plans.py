@@ -14,6 +14,7 @@ from planapi.application.command_keys import command_key
 from planapi.application.integrity import stored_findings
 from planapi.application.plan_commands import AmendPlan as AmendPlan
 from planapi.application.plan_commands import CreatePlan as CreatePlan
+from planapi.application.plan_commands import amendment_info
 from planapi.application.plan_views import AmendmentPage, FieldSource, NodeEntry
 from planapi.application.plan_views import PlanVersion as PlanVersion  # re-exported
 from planapi.application.plan_views import VersionDiff as VersionDiff  # re-exported
@@ -35,7 +36,7 @@ from planapi.domain.errors import (
     VersionConflictError,
     VersionNotFoundError,
 )
-from planapi.domain.events import AmendmentInfo, Authority, PlanEvent
+from planapi.domain.events import PlanEvent
 from planapi.domain.history import blame, node_history
 from planapi.domain.nodes import Node
 from planapi.domain.plan import PlanState, fold
@@ -48,6 +49,10 @@ MAX_PAGE = 100
 # The fewest facts folded since the last snapshot that make the next state worth one (besides
 # every `snapshot_interval` versions): decoding a fact costs about what a snapshot's node does.
 SNAPSHOT_FACTS = 256
+
+
+# The nearest snapshot of a version with its record, as `SnapshotStore.nearest_recorded` answers.
+Near = tuple[PlanState, Recorded | None] | None
 
 
 def stream_of(plan_id: str) -> str:
@@ -79,9 +84,7 @@ class PlanService:
 
     # -- commands --------------------------------------------------------------------------
     async def create_plan(self, command: CreatePlan, actor: str | None = None) -> PlanVersion:
-        info = self._info(
-            actor, command.authority, command.rationale, command.reference, command.effective_from
-        )
+        info = amendment_info(command, actor or self.default_actor)
         stream = stream_of(command.plan_id)
         keyed = command_key(command, info.actor)
         if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
@@ -98,9 +101,7 @@ class PlanService:
 
     async def amend_plan(self, command: AmendPlan, actor: str | None = None) -> PlanVersion:
         stream = stream_of(command.plan_id)
-        info = self._info(
-            actor, command.authority, command.rationale, command.reference, command.effective_from
-        )
+        info = amendment_info(command, actor or self.default_actor)
         keyed = command_key(command, info.actor)
         if keyed is not None and (replayed := await self._replay(command.plan_id, keyed)):
             return replayed
@@ -189,10 +190,25 @@ class PlanService:
         return await self._version(plan_id, version)
 
     async def _latest(self, plan_id: str) -> PlanVersion | None:
-        version = await self.latest_version(plan_id)
+        # Cold (no version of it in memory, its head not followed): the head and the newest
+        # snapshot in one round trip, where the store can.
+        cold = not self._warm(plan_id)
+        newest = await self.snapshots.newest_recorded(stream_of(plan_id)) if cold else None
+        if newest is None:
+            return await self._head(plan_id, await self.latest_version(plan_id))
+        if newest[0] and self.heads is not None:
+            self.heads.note_version(plan_id, newest[0])
+        return await self._head(plan_id, newest[0], newest[1])
+
+    async def _head(self, plan_id: str, version: int, *near: Near) -> PlanVersion | None:
         if version == 0:
             return None
-        return self.versions.get((plan_id, version)) or await self._version(plan_id, version)
+        found = self.versions.get((plan_id, version))
+        return found or await self._version(plan_id, version, *near)
+
+    def _warm(self, plan_id: str) -> bool:
+        followed = self.heads is not None and self.heads.fresh
+        return followed or any(held == plan_id for held, _ in self.versions.held())
 
     async def latest_version(self, plan_id: str) -> int:
         """The plan's latest version (0: none), from memory when the heads are followed: as
@@ -297,15 +313,15 @@ class PlanService:
         return dataclasses.replace(report, findings=findings)
 
     # -- reconstruction --------------------------------------------------------------------
-    async def _version(self, plan_id: str, version: int) -> PlanVersion:
-        found = await self._read_version(plan_id, version)
+    async def _version(self, plan_id: str, version: int, *near: Near) -> PlanVersion:
+        found = await self._read_version(plan_id, version, *near)
         if found is None:
             raise PlanNotFoundError(plan_id)
         return found
 
-    async def _read_version(self, plan_id: str, version: int) -> PlanVersion | None:
-        """Fold from the nearest snapshot at or below `version`; cache the (immutable) result.
-        None when the plan has no such version."""
+    async def _read_version(self, plan_id: str, version: int, *near: Near) -> PlanVersion | None:
+        """Fold from the nearest snapshot at or below `version` (`near`, when given: as read
+        already); cache the (immutable) result. None when the plan has no such version."""
         cached = self.versions.get((plan_id, version))
         if cached is not None:
             return cached
@@ -314,7 +330,8 @@ class PlanService:
         # the two versions share their unchanged nodes in memory (a decoded snapshot shares none).
         base, held = self._cached_below(plan_id, version), None
         if base is None:
-            base, held = await self.snapshots.nearest_recorded(stream, version) or (None, None)
+            nearest = near[0] if near else await self.snapshots.nearest_recorded(stream, version)
+            base, held = nearest or (None, None)
         if base is not None and base.version == version:
             # A snapshot of this very version: its record says who made it and when (read with
             # the snapshot, else now); its changes, already in the snapshot, are decoded only
@@ -371,22 +388,6 @@ class PlanService:
     def _note(self, found: PlanVersion) -> None:
         if self.heads is not None:
             self.heads.note_version(found.state.id, found.state.version, found.amendment.position)
-
-    def _info(
-        self,
-        actor: str | None,
-        authority: Authority,
-        rationale: str,
-        reference: str | None,
-        effective_from: dt.date | None,
-    ) -> AmendmentInfo:
-        return AmendmentInfo(
-            actor=actor or self.default_actor,
-            authority=authority,
-            rationale=rationale.strip(),
-            reference=reference,
-            effective_from=effective_from,
-        )
 
 
 def _utc(instant: dt.datetime) -> dt.datetime:

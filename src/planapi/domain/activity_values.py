@@ -8,6 +8,8 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
+import msgspec
+
 
 class ActivityStatus(enum.Enum):
     PLANNED = "PLANNED"
@@ -47,8 +49,12 @@ class Milestone:
     due: dt.date
 
 
-@dataclass(frozen=True, slots=True)
-class BudgetLine:
+# A msgspec struct, as `Node` is: a cold read of an operational plan builds every activity's
+# lines from its snapshot (4,000 for 500 activities), and msgspec builds these structs in 0.6 ms
+# where the frozen dataclass took 1.1 ms. Encoded alike (a map of the three fields, in this
+# order), so snapshots are unchanged; idempotency keys spell it as they spelled the dataclass
+# (`application/command_keys.py`). Immutable values only: no cycle to collect (gc=False).
+class BudgetLine(msgspec.Struct, frozen=True, gc=False):
     year: int
     source: FundingSource
     amount: Decimal

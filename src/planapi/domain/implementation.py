@@ -84,7 +84,11 @@ def _whole(activity: Node, seen: ActivityExecution, year: int | None, budget: in
     if not runs_in(activity, year):
         return None
     status = status_of(activity, seen)
-    spent = sum(_cents(amount) for (y, _), amount in seen.spent.items() if year in (None, y))
+    spent = (  # most activities have spent nothing: no generator for them
+        sum(_cents(amount) for (y, _), amount in seen.spent.items() if year in (None, y))
+        if seen.spent
+        else 0
+    )
     counted = int(status is not ActivityStatus.CANCELLED)
     return counted, int(status is ActivityStatus.COMPLETED), budget, spent
 

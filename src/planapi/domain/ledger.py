@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from planapi.domain.activity_values import AllocationBasis
@@ -147,19 +148,23 @@ class Ledger:
         return total, by_source
 
 
+# What an activity's split for a basis depends on.
+_SERVED = attrgetter("serves_ids", "shares")
+_SPLIT_BY = {
+    AllocationBasis.OUTPUT: attrgetter("output_ids", "shares"),
+    AllocationBasis.REGION: attrgetter("regions", "shares"),
+}
+
+
 def _splits(activities: Iterable[Node], basis: AllocationBasis, resolve: Resolve) -> list[Split]:
     """Each activity's split, made once per distinct (ids, shares): a split depends on nothing
     else, and activities serve the same few outputs, priorities and regions."""
     each = resolve.lookup() if isinstance(resolve, Served) else resolve
+    key_of = _SPLIT_BY.get(basis, _SERVED)  # one C call an activity
     made: dict[tuple[object, ...], Split] = {}
     found: list[Split] = []
     for node in activities:
-        if basis is AllocationBasis.OUTPUT:
-            key: tuple[object, ...] = (node.output_ids, node.shares)
-        elif basis is AllocationBasis.REGION:
-            key = (node.regions, node.shares)
-        else:
-            key = (node.serves_ids, node.shares)
+        key = key_of(node)
         split = made.get(key)
         if split is None:
             split = made[key] = split_of(node, basis, each)
@@ -206,14 +211,14 @@ class Served:
         nodes = action.nodes
         if self.outcomes:
             return {node.id: node.id for node in nodes.values() if node.kind is NodeKind.OUTCOME}
-        table: dict[str, str] = {}
-        for node in nodes.values():
-            if node.kind is NodeKind.PRIORITY:
-                table[node.id] = node.id
-            elif node.parent_id is not None:
-                parent = nodes.get(node.parent_id)
-                if parent is not None and parent.kind is NodeKind.PRIORITY:
-                    table[node.id] = parent.id
+        # Through the children index: a priority's children, not every node's parent.
+        priorities = [node.id for node in nodes.values() if node.kind is NodeKind.PRIORITY]
+        table = {
+            child: priority
+            for priority in priorities
+            for child in action.children.get(priority, ())
+        }
+        table.update((priority, priority) for priority in priorities)  # a priority is its own
         return table
 
     def _identity(self) -> tuple[object, ...]:

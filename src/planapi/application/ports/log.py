@@ -231,6 +231,13 @@ class SnapshotStore(Protocol):
         """`nearest`, with its version's record when the store reads it in the same round
         trip (None: ask the log for it)."""
 
+    async def newest_recorded(
+        self, stream_id: str
+    ) -> tuple[int, tuple[PlanState, Recorded | None] | None] | None:
+        """The stream's latest version (0: none) and `nearest_recorded` of it, read together
+        (a cold read's one round trip); None where the store cannot tell the head: ask the
+        log, then `nearest_recorded`."""
+
     async def save(self, stream_id: str, state: PlanState, chain_hash: bytes) -> None:
         """Store `state`, sealed to `chain_hash` (the hash of its version in the log)."""
 
