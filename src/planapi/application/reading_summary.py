@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -112,6 +113,9 @@ class KpiReadings:
         return found
 
 
+# (plan, version, expected period) rollups a summary keeps: a dashboard's few, and room for
+# several clients each reading another version or period.
+ROLLUPS_KEPT = 64
 _EMPTY = KpiReadings({})
 _WITHOUT_DATA = KpiStanding(standing([], has_data=False), None)
 
@@ -128,10 +132,11 @@ class PlanReadings:
     applied: int
     kpis: Mapping[str, KpiReadings]
     reported: Period | None  # the latest period any KPI has a reading for
-    # Rollups asked of this snapshot, by plan, version, node and expected period: a dashboard
-    # read again before the next batch counts nothing again.
-    _rollups: dict[tuple[str, int, str | None, Period | None], ProgressCounts] = field(
-        default_factory=dict, compare=False, repr=False
+    # Rollups asked of this snapshot, by plan, version and expected period, then node: a
+    # dashboard read again before the next batch counts nothing again. The least recently
+    # asked go beyond ROLLUPS_KEPT, so a client scanning versions or periods holds no more.
+    _rollups: OrderedDict[tuple[str, int, Period | None], dict[str | None, ProgressCounts]] = field(
+        default_factory=OrderedDict, compare=False, repr=False
     )
 
     def latest(self, kpi_id: str) -> ReadingVersion | None:
@@ -149,21 +154,22 @@ class PlanReadings:
         `expected` defaults to the latest period reported. The first asked of a version counts
         under every node in one walk: a dashboard asks the plan's, each priority's and each
         outcome's, which one by one walked each KPI once per level."""
-        key = (plan.id, plan.version, under, expected)
-        found = self._rollups.get(key)
-        if found is None:
-            self._count_every(plan, expected)
-            found = self._rollups.get(key)
+        counted = self._counted(plan, expected)
+        found = counted.get(under)
         if found is None:  # no KPI under `under`
             kpis = (node for node in plan.walk(under) if node.kind is NodeKind.KPI)
             found = count((self.standing(kpi) for kpi in kpis), expected or self.reported)
-            self._rollups[key] = found
+            counted[under] = found
         return found
 
-    def _count_every(self, plan: PlanState, expected: Period | None) -> None:
-        everywhere = (plan.id, plan.version, None, expected)
-        if everywhere in self._rollups:
-            return  # counted already: what is missing has no KPI under it
+    def _counted(
+        self, plan: PlanState, expected: Period | None
+    ) -> dict[str | None, ProgressCounts]:
+        key = (plan.id, plan.version, expected)
+        kept = self._rollups.get(key)
+        if kept is not None:
+            self._rollups.move_to_end(key)
+            return kept
         nodes = plan.nodes
         kpis = (
             (node.parent_id, self.standing(node))
@@ -173,9 +179,12 @@ class PlanReadings:
         every = count_every(
             kpis, lambda node_id: nodes[node_id].parent_id, expected or self.reported
         )
-        for node_id, counts in every.items():
-            self._rollups.setdefault((plan.id, plan.version, node_id, expected), counts)
-        self._rollups.setdefault(everywhere, count((), expected or self.reported))
+        counted = dict(every)
+        counted.setdefault(None, count((), expected or self.reported))  # a plan without KPIs
+        self._rollups[key] = counted
+        if len(self._rollups) > ROLLUPS_KEPT:
+            self._rollups.popitem(last=False)
+        return counted
 
     def after(
         self, head: int, readings: Iterable[CurrentValue]
