@@ -33,12 +33,16 @@ def split_cents(cents: int, weights: Sequence[Decimal]) -> list[int]:
     if len(weights) == 1 or not cents:
         return [cents if i == 0 else 0 for i in range(len(weights))]
     if all(w == 1 for w in weights):
-        # The default, equal shares: every remainder is the same, so the centimes left over go
-        # to the first keys. What the general way below gives, without sorting.
-        share, left = divmod(cents, len(weights))
-        return [share + 1 if i < left else share for i in range(len(weights))]
+        return equal_cents(cents, len(weights))
     whole = whole_weights(weights)
     return split_whole(cents, whole, sum(whole))
+
+
+def equal_cents(cents: int, count: int) -> list[int]:
+    """`cents` in `count` equal shares, the default: every remainder is the same, so the
+    centimes left over go to the first keys. What `split_whole` gives, without sorting."""
+    share, left = divmod(cents, count)
+    return [share + 1 if i < left else share for i in range(count)]
 
 
 def whole_weights(weights: Sequence[Decimal]) -> list[int]:

@@ -19,6 +19,7 @@ from planapi.domain.activity_values import AllocationBasis
 from planapi.domain.allocation import (
     UNALLOCATED,
     cents_of,
+    equal_cents,
     francs,
     keys_of,
     split_whole,
@@ -51,8 +52,7 @@ class Split:
         if count == 1 or not cents:
             return (cents,) if count == 1 else (0,) * count
         if self.weights is None:
-            share, left = divmod(cents, count)
-            return [share + 1 if i < left else share for i in range(count)]
+            return equal_cents(cents, count)
         return split_whole(cents, self.weights, self.total)
 
 
