@@ -3,8 +3,9 @@ a stored answer found for a raw `POST /graphql` body before any middleware ran.
 
 The view (`api.runtime.graphql_http`) keys and answers its hits with `answer_key` and
 `stored_answer`; the hit layer in front of the whole ASGI stack (`entrypoints.hit_layer`)
-asks `Hits.find` with the same pieces — the body's memoised preparation, the same key from the
-same in-memory heads — and nothing is counted until `Hits.take` says the answer is sent. What
+asks `Hits.find` with the same pieces — the body's preparation (memoised, or made from its
+document parsed before: `Preparer.known`), the same key from the same in-memory heads — and
+nothing is counted until `Hits.take` says the answer is sent. What
 `find` does not find the way the view would (a body not prepared yet, a consistency token,
 a streaming `Accept`, heads not known to be fresh, no stored answer) it leaves to the view.
 """
@@ -130,9 +131,9 @@ class Hits:
         cache = self.caching.cache
         if cache is None or headers.consistent_with or streaming(headers.accept):
             return None
-        # Only bodies the view prepared are found: never a batch (the view runs each of its
-        # operations on its own), nor a document it has not parsed and analysed yet.
-        prepared = self.preparer.memoised("POST", raw)
+        # Only bodies prepared as the view would, from documents it has parsed and analysed:
+        # never a batch (the view runs each of its operations on its own), nor a new document.
+        prepared = self.preparer.known(raw)
         if prepared is None or not prepared.analysis.cacheable:
             return None
         key = answer_key(self.caching, scope, headers.media, prepared)
