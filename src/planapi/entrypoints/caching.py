@@ -61,6 +61,12 @@ class ResponseCacheCollector(Collector):
             "Answers dropped to keep the cache within its bytes.",
             value=stats.evictions if stats else 0,
         )
+        yield CounterMetricFamily(
+            "planapi_response_cache_superseded",
+            "Answers dropped when one of the same query and role at newer heads was kept: "
+            "nothing could ask for them again.",
+            value=stats.superseded if stats else 0,
+        )
         requests = CounterMetricFamily(
             "planapi_graphql_http_requests",
             "GraphQL HTTP requests by how the cache met them: not_modified (304), uncacheable "

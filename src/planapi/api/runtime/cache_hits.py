@@ -88,7 +88,18 @@ def answer_key(
     else:
         read = dependency_key(prepared.analysis, prepared.data.variables, heads)
         taken[:] = [heads.generation, read]
-    return prepared.base_key + b"|" + read + b"|" + role.encode()
+    return prepared.base_key + b"|" + role.encode() + SLOT_END + read
+
+
+# Ends a non-pinned key's slot — its body and role — before what it read, which never holds a
+# NUL (a heads token, or plan ids and versions as JSON): the answers of one slot differ only in
+# the heads they read, which never go back, so each new one makes the one before unreachable.
+SLOT_END = b"\x00"
+
+
+def slot_of(key: bytes) -> bytes:
+    """A non-pinned answer's slot: the answers of the same body and role at other heads."""
+    return key.rpartition(SLOT_END)[0]
 
 
 def stored_answer(

@@ -44,6 +44,7 @@ from planapi.api.runtime.cache_hits import (
     Hits,
     ResponseCaching,
     answer_key,
+    slot_of,
     stored_answer,
 )
 from planapi.api.runtime.compression import encoded, gzip_etag
@@ -213,7 +214,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             if not prepared.pinned or found_everything(data):
                 sent = [*cache_headers(*validators, self.caching.gzip), *sent]
                 entry = CachedResponse(body, validators[0], sent)
-                self._keep(key, entry, flight)
+                self._keep(key, entry, flight, prepared.pinned)
                 if self.caching.cache is not None:  # its gzip variant is made once, for all
                     await send_raw(send, *stored_answer(entry, b"", self.counters, gzip))
                     return
@@ -229,11 +230,14 @@ class CachingGraphQL(GraphQL[Context, None]):
         await send_response(response, request.scope, request.receive, send, self._gzip(headers))
 
     def _keep(
-        self, key: bytes, entry: CachedResponse, flight: Flight[CachedResponse] | None
+        self, key: bytes, entry: CachedResponse, flight: Flight[CachedResponse] | None, pinned: bool
     ) -> None:
         cache = self.caching.cache
         if cache is not None:
-            cache.put(key, replace(entry, body=exact(entry.body)), len(entry.body) + len(key))
+            kept = replace(entry, body=exact(entry.body))
+            # A latest answer replaces its slot's older one: dead, it held the place of live ones.
+            slot = None if pinned else slot_of(key)
+            cache.put(key, kept, len(entry.body) + len(key), slot)
         if flight is not None:
             flight.land(entry)
 
@@ -259,7 +263,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             etag, cache_control = validators
             cached = cache_headers(etag, cache_control, self.caching.gzip)
             entry = CachedResponse(body, etag, [*cached, *json_headers(body, media)])
-            self._keep(key, entry, flight)
+            self._keep(key, entry, flight, prepared.pinned)
             for name, value in cached:
                 response.headers[name.decode()] = value.decode()
             return entry
