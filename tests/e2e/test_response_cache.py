@@ -127,6 +127,7 @@ async def test_a_latest_answer_replaces_the_one_before_and_pinned_ones_stay(
     assert latest.json()["data"]["plan"]["version"] == 6
     assert len(cache) == held  # the version-5 answer gave its place to version 6's
     assert cache.stats.superseded == 5
+    assert "planapi_response_cache_superseded_total 5.0" in (await client.get("/metrics")).text
     pinned = await post(client, PINNED, id=baku, version=1)
     assert pinned.headers["cache-control"].endswith("immutable")
     assert cache.stats.hits >= 1
