@@ -137,15 +137,17 @@ def register_metrics(registry: CollectorRegistry, view: CachingGraphQL) -> None:
     registry.register(HeadsCollector(view))
 
 
+_DROPPED = (
+    ("evictions", "Answers dropped to keep the cache within its bytes."),
+    (
+        "superseded",
+        "Answers dropped when one of the same query and role at newer heads was kept: nothing "
+        "could ask for them again.",
+    ),
+)
+
+
 def _dropped(stats: CacheStats | None) -> Iterable[Metric]:
-    yield CounterMetricFamily(
-        "planapi_response_cache_evictions",
-        "Answers dropped to keep the cache within its bytes.",
-        value=stats.evictions if stats else 0,
-    )
-    yield CounterMetricFamily(
-        "planapi_response_cache_superseded",
-        "Answers dropped when one of the same query and role at newer heads was kept: "
-        "nothing could ask for them again.",
-        value=stats.superseded if stats else 0,
-    )
+    for name, description in _DROPPED:
+        value = getattr(stats, name) if stats else 0
+        yield CounterMetricFamily(f"planapi_response_cache_{name}", description, value=value)
