@@ -180,6 +180,8 @@ SCRAPED = {
     "planapi_version_cache_entries": "versions",
     "planapi_prepared_requests": "memo",
     "planapi_prepared_requests_bytes": "memo bytes",
+    # Versions not in memory, folded from a cached one or a snapshot: the cold reads.
+    "planapi_version_cache_misses_total": "cold reads",
     'python_gc_collections_total{generation="2"}': "full GCs",
     **{
         f'python_gc_objects_collected_total{{generation="{g}"}}': f"collected {g}" for g in range(3)
@@ -238,8 +240,8 @@ def report(
     print(
         f"  {'minute':>6} {'req/s':>8} {'version p50':>12} {'version p99':>12} "
         f"{'latest p50':>11} {'amend/s':>8} {'batches/s':>9} {'failed':>6} {'RSS MB':>7} "
-        f"{'cache MB':>8} {'answers':>7} {'versions':>8} {'memo':>5} {'full GCs':>8} "
-        f"{'GC freed':>9}"
+        f"{'cache MB':>8} {'answers':>7} {'versions':>8} {'cold/s':>6} {'memo':>5} "
+        f"{'full GCs':>8} {'GC freed':>9}"
     )
     rates = []
     for minute in range(minutes):
@@ -254,12 +256,15 @@ def report(
         memory = rss[minute] if minute < len(rss) else float("nan")
         metrics = scraped[minute] if minute < len(scraped) else {}
         cache_mb = metrics.get("cache MB", float("nan")) / 2**20
+        before = scraped[minute - 1] if 0 < minute <= len(scraped) else {}
+        cold = (metrics.get("cold reads", nan) - before.get("cold reads", 0)) / 60
         cells = (
             f"{minute + 1:>6} {rate:>8,.0f} {_p(versions, 0.5):>9.1f} ms",
             f"{_p(versions, 0.99):>9.1f} ms {_p(latest_reads, 0.5):>8.1f} ms",
             f"{amends:>8.1f} {batches:>9.1f} {failed:>6} {memory:>7.0f}",
             f"{cache_mb:>8.1f} {metrics.get('answers', float('nan')):>7.0f}",
-            f"{metrics.get('versions', float('nan')):>8.0f} {metrics.get('memo', nan):>5.0f}",
+            f"{metrics.get('versions', float('nan')):>8.0f} {cold:>6.1f}",
+            f"{metrics.get('memo', nan):>5.0f}",
             f"{metrics.get('full GCs', nan):>8.0f} {_freed(metrics):>9,.0f}",
         )
         print("  " + " ".join(cells))

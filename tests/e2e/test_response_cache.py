@@ -109,6 +109,30 @@ async def test_anything_else_follows_the_heads_of_the_logs(
     assert volatile.headers["cache-control"].endswith("no-cache")
 
 
+async def test_a_latest_answer_replaces_the_one_before_and_pinned_ones_stay(
+    client: httpx.AsyncClient, baku: str, amend: Amend
+) -> None:
+    """Once the plan moves on, no request can ask for its older latest answer: the cache drops
+    it for the new one rather than leaving it to push out answers still asked for."""
+    cache = view_of(client).caching.cache
+    assert cache is not None
+    await post(client, PINNED, id=baku, version=1)
+    for version in range(1, 6):
+        title = {"updateNode": {"id": "output-toolkits", "title": f"Kits {version}"}}
+        assert (await post(client, LATEST, id=baku)).json()["data"]["plan"]["version"] == version
+        assert (await amend(baku, version, title))["__typename"] == "AmendmentApplied"
+    held = len(cache)
+    latest = await post(client, LATEST, id=baku)
+
+    assert latest.json()["data"]["plan"]["version"] == 6
+    assert len(cache) == held  # the version-5 answer gave its place to version 6's
+    assert cache.stats.superseded == 5
+    assert "planapi_response_cache_superseded_total 5.0" in (await client.get("/metrics")).text
+    pinned = await post(client, PINNED, id=baku, version=1)
+    assert pinned.headers["cache-control"].endswith("immutable")
+    assert cache.stats.hits >= 1
+
+
 async def test_a_version_that_does_not_exist_yet_is_never_pinned(
     client: httpx.AsyncClient, baku: str, amend: Amend
 ) -> None:

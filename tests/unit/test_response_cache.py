@@ -59,7 +59,7 @@ def test_many_small_answers_kept_by_the_view_hold_no_more_memory_than_the_bound(
             key = (
                 b"fingerprint|" + b"%064x" % version + b'|{"id":"baku-2026","version":%d}' % version
             )
-            CachingGraphQL._keep(view, key, CachedResponse(body, etag, sent), None)
+            CachingGraphQL._keep(view, key, CachedResponse(body, etag, sent), None, True)
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
@@ -88,7 +88,7 @@ def test_gzip_variants_made_for_kept_answers_are_counted_in_the_bound() -> None:
             etag = f'"h-{number:032x}"'
             sent = [*cache_headers(etag, "public, no-cache", True), *json_headers(body, JSON)]
             key = b"fingerprint|" + b"%064x" % number
-            CachingGraphQL._keep(view, key, CachedResponse(body, etag, sent), None)
+            CachingGraphQL._keep(view, key, CachedResponse(body, etag, sent), None, True)
             kept = cache.peek(key)
             assert kept is not None
             counted, evicted = cache.bytes, cache.stats.evictions
@@ -105,6 +105,29 @@ def test_gzip_variants_made_for_kept_answers_are_counted_in_the_bound() -> None:
     assert cache.bytes <= bound
     assert all(entry.variant for entry in map(cache.peek, keys) if entry is not None)
     assert held <= 1.15 * bound, f"{held:,} B held for {cache.bytes:,} counted"
+
+
+def test_a_value_put_in_a_slot_replaces_the_slot_s_older_one_and_no_other() -> None:
+    cache: ByteLru[str, bytes] = ByteLru(max_bytes=10_000, overhead=0)
+    cache.put("plan@1", b"a", 100, slot="plan")
+    cache.put("other@1", b"b", 100, slot="other")
+    cache.put("pinned", b"c", 100)
+    cache.put("plan@2", b"d", 100, slot="plan")
+
+    assert cache.peek("plan@1") is None
+    assert [cache.peek(k) for k in ("plan@2", "other@1", "pinned")] == [b"d", b"b", b"c"]
+    assert (cache.bytes, cache.stats.superseded, cache.stats.evictions) == (300, 1, 0)
+
+
+def test_an_evicted_slot_s_value_is_not_dropped_again_by_its_successor() -> None:
+    cache: ByteLru[str, bytes] = ByteLru(max_bytes=200, max_entry_bytes=200, overhead=0)
+    cache.put("plan@1", b"a", 100, slot="plan")
+    cache.put("x", b"x", 100)
+    cache.put("y", b"y", 100)  # evicts plan@1
+    cache.put("plan@2", b"b", 100, slot="plan")  # evicts x, supersedes nothing
+
+    assert (cache.peek("plan@2"), cache.peek("y"), cache.peek("x")) == (b"b", b"y", None)
+    assert (cache.stats.superseded, cache.stats.evictions, cache.bytes) == (0, 2, 200)
 
 
 def test_an_answer_larger_than_a_quarter_of_the_cache_is_not_kept() -> None:

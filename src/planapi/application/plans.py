@@ -11,6 +11,7 @@ from planapi.application import succession
 from planapi.application.batching import Batcher
 from planapi.application.cache import LruCache
 from planapi.application.command_keys import command_key
+from planapi.application.held_versions import cached_below, shared
 from planapi.application.integrity import stored_findings
 from planapi.application.plan_commands import AmendPlan as AmendPlan
 from planapi.application.plan_commands import CreatePlan as CreatePlan
@@ -328,10 +329,12 @@ class PlanService:
         stream = stream_of(plan_id)
         # From a cached version close below it rather than a snapshot: fewer events to read, and
         # the two versions share their unchanged nodes in memory (a decoded snapshot shares none).
-        base, held = self._cached_below(plan_id, version), None
+        base, held = cached_below(self.versions, plan_id, version, self.snapshot_interval), None
         if base is None:
             nearest = near[0] if near else await self.snapshots.nearest_recorded(stream, version)
             base, held = nearest or (None, None)
+            if base is not None:  # shares nothing yet with the versions held
+                base = shared(self.versions, base)
         if base is not None and base.version == version:
             # A snapshot of this very version: its record says who made it and when (read with
             # the snapshot, else now); its changes, already in the snapshot, are decoded only
@@ -362,16 +365,6 @@ class PlanService:
         return versions >= self.snapshot_interval or facts >= max(
             SNAPSHOT_FACTS, len(state.nodes) // 2
         )
-
-    def _cached_below(self, plan_id: str, version: int) -> PlanState | None:
-        """The newest cached version of the plan below `version`, within a snapshot interval."""
-        best = max(
-            (v for p, v in self.versions.held() if p == plan_id and v < version), default=None
-        )
-        if best is None or version - best >= self.snapshot_interval:
-            return None
-        found = self.versions.peek((plan_id, best))
-        return found.state if found else None
 
     async def _remember(self, recorded: Recorded, state: PlanState) -> PlanVersion:
         found = PlanVersion(state, recorded)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -259,3 +260,40 @@ def fold(events: Iterable[PlanEvent], start: PlanState | None = None) -> PlanSta
     for event in events:
         builder.apply_plan_event(event)
     return builder.freeze()
+
+
+_ENCODE = msgspec.msgpack.Encoder().encode
+
+
+def sharing(state: PlanState, other: PlanState) -> PlanState:
+    """`state`, its nodes and child lists that are identical to `other`'s taken from `other`.
+
+    A state decoded from a snapshot shares no object with the versions held beside it, where
+    one folded from another shares every node the events left alone: a cache of versions
+    bounded by their number then held a whole plan (about 1 MB for 1,000 KPIs) per decoded
+    version. Identical means the same encoding, not `==`: Decimal("40") == Decimal("40.0"),
+    and a version must read as it was written."""
+    theirs = other.nodes
+    nodes: dict[str, Node] = {}
+    for node_id, node in state.nodes.items():
+        held = theirs.get(node_id)
+        if held is not None and (held is node or _ENCODE(held) == _ENCODE(node)):
+            nodes[held.id] = held  # its id's string too: one per plan, not one per version
+        else:
+            nodes[node_id] = node
+    their_children = other.children
+    children = {}
+    for parent, kids in state.children.items():
+        held_kids = their_children.get(parent)
+        children[parent] = held_kids if held_kids == kids else kids
+    same_links = other.links == state.links  # outgoing and incoming are made of the links
+    retired = other.retired_ids if other.retired_ids == state.retired_ids else state.retired_ids
+    return dataclasses.replace(
+        state,
+        nodes=MappingProxyType(nodes),
+        children=MappingProxyType(children),
+        links=other.links if same_links else state.links,
+        outgoing=other.outgoing if same_links else state.outgoing,
+        incoming=other.incoming if same_links else state.incoming,
+        retired_ids=retired,
+    )

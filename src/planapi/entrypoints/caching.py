@@ -11,7 +11,7 @@ from prometheus_client.registry import Collector
 
 from planapi.api.runtime.cache_hits import CachedResponse, ResponseCaching
 from planapi.api.runtime.graphql_http import CachingGraphQL
-from planapi.api.runtime.response_cache import ByteLru
+from planapi.api.runtime.response_cache import ByteLru, CacheStats
 from planapi.api.runtime.trusted import DocumentStore
 from planapi.application.heads_tracker import HeadsTracker
 from planapi.config import Settings
@@ -56,11 +56,7 @@ class ResponseCacheCollector(Collector):
         )
         yield from _flights(self.view)
         yield from _prepared(self.view)
-        yield CounterMetricFamily(
-            "planapi_response_cache_evictions",
-            "Answers dropped to keep the cache within its bytes.",
-            value=stats.evictions if stats else 0,
-        )
+        yield from _dropped(stats)
         requests = CounterMetricFamily(
             "planapi_graphql_http_requests",
             "GraphQL HTTP requests by how the cache met them: not_modified (304), uncacheable "
@@ -139,3 +135,19 @@ class HeadsCollector(Collector):
 def register_metrics(registry: CollectorRegistry, view: CachingGraphQL) -> None:
     registry.register(ResponseCacheCollector(view))
     registry.register(HeadsCollector(view))
+
+
+_DROPPED = (
+    ("evictions", "Answers dropped to keep the cache within its bytes."),
+    (
+        "superseded",
+        "Answers dropped when one of the same query and role at newer heads was kept: nothing "
+        "could ask for them again.",
+    ),
+)
+
+
+def _dropped(stats: CacheStats | None) -> Iterable[Metric]:
+    for name, description in _DROPPED:
+        value = getattr(stats, name) if stats else 0
+        yield CounterMetricFamily(f"planapi_response_cache_{name}", description, value=value)

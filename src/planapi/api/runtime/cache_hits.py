@@ -4,8 +4,9 @@ middleware ran.
 
 The view (`api.runtime.graphql_http`) keys and answers its hits with `answer_key` and
 `stored_answer`; the hit layer in front of the whole ASGI stack (`entrypoints.hit_layer`)
-asks `Hits.find` with the same pieces — the body's memoised preparation, the same key from the
-same in-memory heads — and nothing is counted until `Hits.take` says the answer is sent. What
+asks `Hits.find` with the same pieces — the body's preparation (memoised, or made from its
+document parsed before: `Preparer.known`), the same key from the same in-memory heads — and
+nothing is counted until `Hits.take` says the answer is sent. What
 `find` does not find the way the view would (a body not prepared yet, a consistency token,
 a streaming `Accept`, heads not known to be fresh, no stored answer) it leaves to the view.
 """
@@ -99,7 +100,18 @@ def answer_key(
     else:
         read = dependency_key(prepared.analysis, prepared.data.variables, heads)
         taken[:] = [(heads.generation, read)]
-    return prepared.base_key + b"|" + read + b"|" + role.encode()
+    return prepared.base_key + b"|" + role.encode() + SLOT_END + read
+
+
+# Ends a non-pinned key's slot — its body and role — before what it read, which never holds a
+# NUL (a heads token, or plan ids and versions as JSON): the answers of one slot differ only in
+# the heads they read, which never go back, so each new one makes the one before unreachable.
+SLOT_END = b"\x00"
+
+
+def slot_of(key: bytes) -> bytes:
+    """A non-pinned answer's slot: the answers of the same body and role at other heads."""
+    return key.rpartition(SLOT_END)[0]
 
 
 def stored_answer(
@@ -148,9 +160,9 @@ class Hits:
         cache = self.caching.cache
         if cache is None or headers.consistent_with or streaming(headers.accept):
             return None
-        # Only bodies the view prepared are found: never a batch (the view runs each of its
-        # operations on its own), nor a document it has not parsed and analysed yet.
-        prepared = self.preparer.memoised(scope["method"], raw)
+        # Only requests prepared as the view would, from documents it has parsed and analysed:
+        # never a batch (the view runs each of its operations on its own), nor a new document.
+        prepared = self.preparer.known(scope["method"], raw)
         if prepared is None or not prepared.analysis.cacheable:
             return None
         key = answer_key(self.caching, scope, headers.media, prepared)

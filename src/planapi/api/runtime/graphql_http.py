@@ -44,6 +44,7 @@ from planapi.api.runtime.cache_hits import (
     Hits,
     ResponseCaching,
     answer_key,
+    slot_of,
     stored_answer,
 )
 from planapi.api.runtime.compression import encoded, gzip_etag
@@ -214,7 +215,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             if not prepared.pinned or found_everything(data):
                 sent = [*cache_headers(*validators, self.caching.gzip), *sent]
                 entry = CachedResponse(body, validators[0], sent)
-                if self._keep(key, entry, flight):  # its gzip variant is made once, for all
+                if self._keep(key, entry, flight, prepared.pinned):  # gzipped once, for all
                     await send_raw(send, *stored_answer(cached, entry, b"", self.counters, gzip))
                     return
                 sent = entry.headers  # too large to keep: compressed per request, fast
@@ -232,12 +233,14 @@ class CachingGraphQL(GraphQL[Context, None]):
         await send_response(response, request.scope, request.receive, send, self._gzip(headers))
 
     def _keep(
-        self, key: bytes, entry: CachedResponse, flight: Flight[CachedResponse] | None
+        self, key: bytes, entry: CachedResponse, flight: Flight[CachedResponse] | None, pinned: bool
     ) -> bool:
         """Keep `entry` and share it with the flight's followers; whether the cache took it."""
         cache = self.caching.cache
+        # A latest answer replaces its slot's older one: dead, it held the place of live ones.
+        slot = None if pinned else slot_of(key)
         kept = cache is not None and cache.put(
-            key, replace(entry, body=exact(entry.body)), len(entry.body) + len(key)
+            key, replace(entry, body=exact(entry.body)), len(entry.body) + len(key), slot
         )
         if flight is not None:
             flight.land(entry)
@@ -266,7 +269,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             etag, cache_control = validators
             cached = cache_headers(etag, cache_control, self.caching.gzip)
             entry = CachedResponse(body, etag, [*cached, *json_headers(body, media)])
-            kept = self._keep(key, entry, flight)
+            kept = self._keep(key, entry, flight, prepared.pinned)
             for name, value in cached:
                 response.headers[name.decode()] = value.decode()
             return entry if kept else None  # one too large to keep is compressed per request

@@ -28,6 +28,7 @@ from strawberry.http import GraphQLRequestData
 
 from planapi.api.runtime.cacheability import NOT_CACHEABLE, Analysis, analyse
 from planapi.api.runtime.graphql_request import body_fields, query_fields
+from planapi.api.runtime.http_protocol import RequestRefused
 from planapi.api.runtime.parsing import parses_off_loop
 from planapi.api.runtime.response_cache import ByteLru
 from planapi.api.runtime.shape import shape_error
@@ -120,6 +121,52 @@ class Preparer:
         parsed = self._parse(text, operation_name)
         if documents.only_trusted and not documents.is_trusted_text(text, parsed.normalised):
             raise not_trusted()
+        return self._prepared(
+            text,
+            variables,
+            operation_name,
+            extensions,
+            protocol,
+            parsed,
+            memo_key if memoised else None,
+        )
+
+    def known(self, method: str, raw: bytes) -> Prepared | None:
+        """A plain HTTP body (POST) or query string (GET) as `prepare` makes it, if it is
+        memoised or is a POST query whose document was parsed and analysed before (bodies
+        differing only in their variables: the soak's reads of thousands of versions, far more
+        than the memo holds); else None. Nothing is parsed, resolved or refused here: whatever
+        needs that is the view's."""
+        found = self.memoised(method, raw)
+        if (
+            found is not None
+            or method != "POST"
+            or len(raw) > MAX_MEMO_REQUEST_BYTES
+            or self.documents.only_trusted
+        ):
+            return found
+        try:
+            fields = body_fields(raw)
+        except RequestRefused:
+            return None
+        if fields is None or fields[0] is None or fields[3] is not None or fields[4] is not None:
+            return None  # no document, or a persisted query's extensions or id: the view's
+        text, variables, operation_name = fields[0], fields[1], fields[2]
+        parsed = self._parsed.get((sha256_hex(text), operation_name))
+        if parsed is None or parsed.analysis.operation != "query":
+            return None
+        return self._prepared(text, variables, operation_name, None, "http", parsed, ("POST", raw))
+
+    def _prepared(
+        self,
+        text: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        extensions: dict[str, Any] | None,
+        protocol: Any,
+        parsed: _Parsed,
+        memo_key: tuple[str, bytes] | None,
+    ) -> Prepared:
         data = GraphQLRequestData(
             query=text,
             variables=variables,
@@ -139,7 +186,7 @@ class Preparer:
             parsed.document,
             _name(parsed.document, operation_name),
         )
-        if memoised:
+        if memo_key is not None:
             self._remember(memo_key, prepared)
         return prepared
 

@@ -31,6 +31,7 @@ class CacheStats:
     stores: int = 0
     evictions: int = 0
     too_large: int = 0
+    superseded: int = 0  # dropped for a newer value of their slot
 
 
 class ByteLru(Generic[K, V]):
@@ -47,7 +48,8 @@ class ByteLru(Generic[K, V]):
         self.overhead = overhead
         self.bytes = 0
         self.stats = CacheStats()
-        self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self._items: OrderedDict[K, tuple[V, int, Hashable | None]] = OrderedDict()
+        self._slots: dict[Hashable, K] = {}  # each slot's latest key
 
     def get(self, key: K) -> V | None:
         found = self._items.get(key)
@@ -63,15 +65,21 @@ class ByteLru(Generic[K, V]):
         found = self._items.get(key)
         return None if found is None else found[0]
 
-    def put(self, key: K, value: V, size: int) -> bool:
+    def put(self, key: K, value: V, size: int, slot: Hashable | None = None) -> bool:
+        """`slot`: the value replaces the one last put in the same slot under another key
+        (an answer superseded: nothing will ask for it again)."""
         cost = size + self.overhead
         if self.max_bytes <= 0 or cost > self.max_entry_bytes:
             self.stats.too_large += 1
             return False
-        old = self._items.pop(key, None)
-        if old is not None:
-            self.bytes -= old[1]
-        self._items[key] = (value, cost)
+        self._drop(key)
+        if slot is not None:
+            before = self._slots.get(slot)
+            if before is not None and before != key:
+                self._drop(before)
+                self.stats.superseded += 1
+            self._slots[slot] = key
+        self._items[key] = (value, cost, slot)
         self.bytes += cost
         self.stats.stores += 1
         self._evict()
@@ -83,18 +91,28 @@ class ByteLru(Generic[K, V]):
         found = self._items.get(key)
         if found is None:
             return
-        self._items[key] = (found[0], found[1] + size)  # its place in the order kept
+        self._items[key] = (found[0], found[1] + size, found[2])  # its place in the order kept
         self.bytes += size
         self._evict()
 
     def _evict(self) -> None:
         while self.bytes > self.max_bytes:
-            _, (_, freed) = self._items.popitem(last=False)
-            self.bytes -= freed
+            oldest = next(iter(self._items))
+            self._drop(oldest)
             self.stats.evictions += 1
+
+    def _drop(self, key: K) -> None:
+        found = self._items.pop(key, None)
+        if found is None:
+            return
+        self.bytes -= found[1]
+        slot = found[2]
+        if slot is not None and self._slots.get(slot) == key:
+            del self._slots[slot]
 
     def clear(self) -> None:
         self._items.clear()
+        self._slots.clear()
         self.bytes = 0
 
     def __len__(self) -> int:
