@@ -65,6 +65,7 @@ async def test_versions_read_from_snapshots_hold_little_more_than_one_plan(
     reader = fresh_service()
     latest = await reader.plan(PLAN)  # warms the store's statements and connections
     assert latest is not None
+    assert await reader.plan(PLAN, version=60) is not None  # and those of a version's snapshot
     one_plan = decode_state(encode_state(latest.state))
     tracemalloc.start()
     try:
