@@ -160,7 +160,7 @@ class Query(NodeQueries, ProposalQueries, SearchQueries, CodeListQueries):
         if version is None and as_of is None and in_force_on is None:
             # The latest version read once a request: an operational plan's figures, beside
             # its action plan in the same query, ask the loader for it (one statement fewer).
-            info.context.latest_loader.prime(id, found.state)
+            info.context.read_latest(id, found.state)
         await prepare(info, found.state)
         return Plan(found=in_language(found, wanted))
 

@@ -69,11 +69,22 @@ class Context:
     # An operational plan version's activities made ready for budget figures, once a request:
     # Plan.budget of each basis and the implementation figures share them.
     _ledgers: dict[tuple[str, int], Ledger] = field(init=False)
+    # Latest versions the query's root read, for `latest_loader` if the request makes one.
+    _latest_read: dict[str, PlanState] = field(init=False)
 
     def __post_init__(self) -> None:
         self._current = {}
         self._figures = {}
         self._ledgers = {}
+        self._latest_read = {}
+
+    def read_latest(self, plan_id: str, state: PlanState) -> None:
+        """The root read `plan_id`'s latest version: an operational plan's figures beside it
+        in the same query need not ask the store again. A plain dict until a loader is made:
+        most requests make none, and making one cost every plan read a few microseconds."""
+        self._latest_read[plan_id] = state
+        if "latest_loader" in self.__dict__:
+            self.latest_loader.prime(plan_id, state)
 
     # The loaders are made when a request first asks (most ask none: a plan's tree reads
     # memory), then kept for the rest of it. Their functions hold the services they read, never
@@ -96,7 +107,12 @@ class Context:
     def latest_loader(self) -> DataLoader[str, PlanState | None]:
         """Plan id → its latest version, once a request (an operational plan's action plan,
         read by the budget and the implementation figures side by side)."""
-        return DataLoader(load_fn=partial(_load_latest, self.plans))
+        loader: DataLoader[str, PlanState | None] = DataLoader(
+            load_fn=partial(_load_latest, self.plans)
+        )
+        for plan_id, state in self._latest_read.items():
+            loader.prime(plan_id, state)
+        return loader
 
     @cached_property
     def execution_loader(self) -> DataLoader[ExecutionKey, dict[str, ActivityExecution]]:
