@@ -106,7 +106,8 @@ async def prepare(info: strawberry.Info[Context, None], state: PlanState) -> Non
         reads.append(context.preload_figures(state, operational))
     # The plan itself is at hand: if a read fails, each field that needs it reports the
     # failure where it is (it awaits the same read), as the readings fields always did.
-    await asyncio.gather(*reads, return_exceptions=True)
+    if reads:  # most queries read neither: no future made and awaited for nothing
+        await asyncio.gather(*reads, return_exceptions=True)
 
 
 # Per root field's AST (kept alive beside its answer, so no other node takes its id): whether
