@@ -192,6 +192,16 @@ class PlanSchema(strawberry.Schema):
 
     classify: Classify = staticmethod(declared_only)
 
+    async def stream(  # type: ignore[override]
+        self, query: str | None, variable_values: Any = None, context_value: Any = None, **rest: Any
+    ) -> Any:
+        """Every operation a WebSocket connection streams (queries and subscriptions alike, on
+        both protocols: `subscribe` streams too) gets its own context (`Context.for_operation`);
+        HTTP makes one per request already."""
+        if isinstance(context_value, Context):
+            context_value = context_value.for_operation()
+        return await super().stream(query, variable_values, context_value, **rest)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: Any | None = None
     ) -> None:

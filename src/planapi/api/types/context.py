@@ -7,7 +7,7 @@ import contextvars
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from typing import Any, TypeVar
 
@@ -77,6 +77,14 @@ class Context:
         self._figures = {}
         self._ledgers = {}
         self._latest_read = {}
+
+    def for_operation(self) -> Context:
+        """This context for one operation of a WebSocket connection: the same services and
+        caller, none of the memos. strawberry makes one context per connection and runs every
+        operation on it, so the memos, meant to last one request, would outlive it: a budget
+        asked on a connection after the action plan moved on was priced against the version
+        an earlier operation had read (`PlanSchema.stream`)."""
+        return replace(self)
 
     def read_latest(self, plan_id: str, state: PlanState) -> None:
         """The root read `plan_id`'s latest version: an operational plan's figures beside it
