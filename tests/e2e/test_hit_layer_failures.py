@@ -7,11 +7,23 @@ from __future__ import annotations
 
 import logging
 
+import orjson
 import pytest
 
 from planapi.entrypoints.logs import RequestIdFilter
 from planapi.entrypoints.security import MASKED
-from tests.e2e.test_hit_layer import LISTED, Served, ask, body, hit_of_both, listed, pair, same
+from tests.e2e.test_hit_layer import (
+    LATEST,
+    LISTED,
+    PLAN,
+    Served,
+    ask,
+    body,
+    hit_of_both,
+    listed,
+    pair,
+    same,
+)
 
 __all__ = ["listed", "pair"]  # fixtures
 
@@ -65,3 +77,46 @@ async def test_a_failure_in_the_layer_is_the_stack_s_500(
     logged = [record for record in caplog.records if "failing-id" in record.getMessage()]
     assert len(logged) == 2  # the layer's and the door's
     assert all(record.exc_info for record in logged)
+
+
+def _nested(depth: int) -> bytes:
+    """A body whose variables hold an unused list `depth` levels deep."""
+    junk = b"[" * depth + b"1" + b"]" * depth
+    return b'{"query": %s, "variables": {"id": "%s", "junk": %s}}' % (
+        orjson.dumps(LATEST),
+        PLAN.encode(),
+        junk,
+    )
+
+
+async def test_variables_deeper_than_orjson_writes_are_answered_and_kept_without_an_error(
+    pair: tuple[Served, Served], caplog: pytest.LogCaptureFixture
+) -> None:
+    """orjson reads 1,024 levels but writes 254: the answer's key is written by the standard
+    library then, as the answers are — not a failure logged by the layer and masked by the
+    door (a 500 any anonymous caller could cause)."""
+    await hit_of_both(pair, {})  # the document known to the layer
+    given = {"content-type": "application/json"}
+    with caplog.at_level(logging.ERROR):
+        for served in pair:
+            answers = [await served.http.post("/graphql", content=_nested(300), headers=given)]
+            answers.append(await served.http.post("/graphql", content=_nested(300), headers=given))
+            assert [answer.status_code for answer in answers] == [200, 200]
+            assert answers[0].json()["data"]["plan"]["version"] >= 1
+            assert answers[0].headers["etag"] == answers[1].headers["etag"]
+    assert not caplog.records
+    assert pair[0].layer is not None
+    assert pair[0].layer.answered >= 2  # the second was a hit
+
+
+async def test_variables_too_deep_for_any_encoder_are_refused_as_bad_input(
+    pair: tuple[Served, Served], caplog: pytest.LogCaptureFixture
+) -> None:
+    await hit_of_both(pair, {})
+    given = {"content-type": "application/json"}
+    with caplog.at_level(logging.ERROR):
+        for served in pair:
+            refused = await served.http.post("/graphql", content=_nested(1_020), headers=given)
+            assert refused.status_code == 400
+            assert "variables are nested too deeply" in refused.text
+    assert not caplog.records

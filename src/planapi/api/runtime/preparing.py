@@ -11,6 +11,7 @@ the bodies by the memory they hold (bodies differ in size a hundredfold), the do
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,7 +156,12 @@ class Preparer:
         parsed = self._parsed.get((sha256_hex(text), operation_name))
         if parsed is None or parsed.analysis.operation != "query":
             return None
-        return self._prepared(text, variables, operation_name, None, "http", parsed, ("POST", raw))
+        try:
+            return self._prepared(
+                text, variables, operation_name, None, "http", parsed, ("POST", raw)
+            )
+        except RequestRefused:  # the view refuses it
+            return None
 
     def _prepared(
         self,
@@ -209,7 +215,7 @@ class Preparer:
             (
                 self.fingerprint,
                 sha256_hex(text).encode(),
-                orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
+                _variables_key(variables or {}),
                 (operation_name or "").encode(),
             )
         )
@@ -241,6 +247,20 @@ class Preparer:
         if len(self._parsed) > MAX_ANALYSES:
             self._parsed.popitem(last=False)
         return result
+
+
+def _variables_key(variables: dict[str, Any]) -> bytes:
+    """The variables in the answer's key: orjson, or the standard library for what orjson
+    refuses to write though it read it (nested deeper than 254, integers beyond 64 bits), as
+    the answers themselves are encoded; variables deeper than even that are refused."""
+    try:
+        return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        pass
+    try:
+        return json.dumps(variables, sort_keys=True, separators=(",", ":")).encode()
+    except (RecursionError, ValueError) as error:
+        raise RequestRefused(400, "variables are nested too deeply") from error
 
 
 def _name(document: DocumentNode | None, operation_name: str | None) -> str | None:
