@@ -127,9 +127,10 @@ class PostgresSearchIndex:
                 async with reading(self.engine) as conn:
                     await conn.execute(text("ANALYZE search_texts"))
             except SQLAlchemyError as failure:
-                # The rows are committed: only the planner's estimate waits for autovacuum.
+                # The rows are committed: only the planner's estimate waits for autovacuum. The
+                # callers queued behind this one give up with it: each running its own ANALYZE,
+                # failing as slowly (a pool's timeout), they would return one after another.
                 log.warning("ANALYZE search_texts failed (%s); autovacuum will", failure)
-                return
             self._covered = max(self._covered, covers)
 
     async def search(
