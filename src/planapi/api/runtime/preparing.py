@@ -251,8 +251,8 @@ class Preparer:
 
 def _variables_key(variables: dict[str, Any]) -> bytes:
     """The variables in the answer's key: orjson, or the standard library for what orjson
-    refuses to write though it read it (nested deeper than 254, integers beyond 64 bits), as
-    the answers themselves are encoded; variables deeper than even that are refused."""
+    refuses to write though it read it (nested deeper than 254 levels; it reads 1,024), as the
+    answers themselves are encoded; variables deeper than even that are refused."""
     try:
         return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
     except TypeError:
