@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from planapi.api.runtime.compression import encoded
+from planapi.api.runtime.http_caching import content_length, header
 from planapi.api.runtime.http_protocol import RequestRefused, check_parameters, media_type
 
 ANONYMOUS = "anonymous"
@@ -121,7 +122,7 @@ def _replay(receive: Receive, first: Message) -> Receive:
 
 
 def json_headers(body: bytes, media: str) -> list[tuple[bytes, bytes]]:
-    return [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
+    return [header(b"content-type", media), content_length(len(body))]
 
 
 Fields = tuple[str | None, dict[str, Any] | None, str | None, dict[str, Any] | None, Any]
