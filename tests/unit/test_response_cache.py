@@ -331,3 +331,31 @@ def test_the_role_comes_from_the_principal_the_middleware_left() -> None:
     assert audience_of(confined) == "integrator|plans p1"
     free = {"state": {"principal": Principal("i", "integrator", Confined(True))}}
     assert audience_of(free) == "integrator"
+
+
+@pytest.mark.parametrize(
+    ("if_none_match", "gzip", "status"),
+    [
+        (b'"p-0a"', False, 304),
+        (b'W/"p-0a"', False, 304),
+        (b'"other", \xa0W/"p-0a"\t', False, 304),  # what str.strip strips, as before
+        (b'"p-0a-gzip"', True, 304),
+        (b'"p-0a-gzip"', False, 304),  # either variant's ETag
+        (b'"p-0a"x', False, 200),
+        (b'"p-0b"', True, 200),
+    ],
+)
+def test_a_stored_answer_is_not_modified_for_either_of_its_etags_however_spelled(
+    if_none_match: bytes, gzip: bool, status: int
+) -> None:
+    """`If-None-Match` read as before the ETag was compared as the bytes its header holds: a
+    `304` with the ETag of the variant a `200` would send, Cache-Control and Vary."""
+    cache: Cache = ByteLru(max_bytes=2**20)
+    body = encode({"data": {"titles": [f"KPI {n}" for n in range(400)]}})  # gzipped: large
+    entry = answer_entry(body, ('"p-0a"', "public, no-cache"), JSON, True, cache)
+    counters: Counter[str] = Counter()
+    sent, _, headers = stored_answer((cache, b"k"), entry, if_none_match, counters, gzip)
+    assert sent == status
+    if status == 304:
+        assert headers[0] == (b"etag", b'"p-0a-gzip"' if gzip else b'"p-0a"')
+        assert headers[1:] == entry.headers[1:3]

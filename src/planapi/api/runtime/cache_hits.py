@@ -22,7 +22,6 @@ from starlette.types import Scope
 from planapi.api.runtime.compression import (
     STORED_LEVEL,
     compressible,
-    gzip_etag,
     gzipped,
     takes_gzip,
 )
@@ -32,7 +31,7 @@ from planapi.api.runtime.graphql_request import (
     audience_of,
     json_headers,
     streaming,
-    tags,
+    tag_bytes,
 )
 from planapi.api.runtime.http_caching import SHARED_LENGTHS, cache_headers
 from planapi.api.runtime.preparing import DEFAULT_MEMO_BYTES, Prepared, Preparer
@@ -170,16 +169,21 @@ def stored_answer(
     are counted in."""
     packed = gzip and compressible(found.body)
     if if_none_match:
-        named = tags(if_none_match)
-        etag = found.etag
-        if etag in named or gzip_etag(etag) in named:
+        named = tag_bytes(if_none_match)
+        etag = found.headers[0][1]
+        if etag in named or _gzip_tag(etag) in named:
             counters["not_modified"] += 1
             if packed:
-                return 304, b"", [(b"etag", gzip_etag(etag).encode()), *found.headers[1:3]]
+                return 304, b"", [(b"etag", _gzip_tag(etag)), *found.headers[1:3]]
             return 304, b"", found.headers[:3]
     if packed:
         return 200, *gzip_variant(found, *kept)
     return 200, found.body, found.headers
+
+
+def _gzip_tag(etag: bytes) -> bytes:
+    """`compression.gzip_etag` of an ETag header's bytes."""
+    return etag[:-1] + b'-gzip"'
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,16 @@ def tags(header: bytes) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.decode("latin-1").split(",")}
 
 
+# What `str.strip` strips from a Latin-1 header, as bytes.
+_SPACE = bytes(code for code in range(256) if chr(code).isspace())
+
+
+def tag_bytes(header: bytes) -> set[bytes]:
+    """`tags` as bytes (the same tags): a stored answer's ETag is compared as the bytes its
+    header holds, whose hash is kept, rather than as a str made for each request."""
+    return {tag.strip(_SPACE).removeprefix(b"W/") for tag in header.split(b",")}
+
+
 async def read(scope: Scope, headers: Headers, receive: Receive) -> tuple[bytes | None, Receive]:
     """The raw request: a GET's query string, or a JSON POST's body (then handed on to whoever
     reads the body next by a `receive` that replays it). None: not for this view to read."""
