@@ -79,7 +79,9 @@ def answer_entry(
     Accept-Encoding when answers may be gzipped), its media type and length. Its body is the
     one the cache keeps for an equal answer when there is one (version reads of one plan
     differ only in the versions they name), else a copy of its own length (`exact`)."""
-    held = cache.shared(body) if cache is not None else None
+    if cache is None:  # nothing keeps it: no copy
+        return CachedResponse(body, [*cache_headers(*validators, gzip), *json_headers(body, media)])
+    held = cache.shared(body)
     kept = held if held is not None else exact(body)
     return CachedResponse(kept, [*cache_headers(*validators, gzip), *json_headers(kept, media)])
 
