@@ -1,9 +1,9 @@
 """`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
 readings, verify, verify_load, http, merkle, hostile, proposals, dashboard, operational, search,
-sdmx, tree_cpu, snapshot_decode), one after another, each beside its own baseline. Issue 14's
-`latest` (every HTTP target beside PostGraphile, one table), `soak` (`--minutes N`, 10 by
-default) and `dashboard_http` (the dashboard repeated while readings are recorded) take minutes
-and run only when named."""
+sdmx, tree_cpu, snapshot_decode, cache_entries), one after another, each beside its own
+baseline. Issue 14's `latest` (every HTTP target beside PostGraphile, one table), `soak`
+(`--minutes N`, 10 by default) and `dashboard_http` (the dashboard repeated while readings are
+recorded) take minutes and run only when named."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import platform
 import sys
 
 from bench import (
+    cache_entries,
     dashboard,
     dashboard_http,
     hostile,
@@ -50,6 +51,7 @@ BENCHMARKS = {
     "search": search.main,
     "tree_cpu": tree_cpu.main,
     "snapshot_decode": snapshot_decode.main,
+    "cache_entries": cache_entries.main,
 }
 # Issue 14's: minutes each, run by name only (`./dev bench latest`, `./dev bench soak`).
 BY_NAME_ONLY = {"latest": latest.main, "soak": soak.main, "dashboard_http": dashboard_http.main}

@@ -12,15 +12,21 @@ from typing import Any
 
 import pytest
 
-from planapi.api.runtime.cache_hits import VARIANT_OVERHEAD, CachedResponse, stored_answer
+from planapi.api.runtime.cache_hits import (
+    VARIANT_OVERHEAD,
+    CachedResponse,
+    answer_entry,
+    stored_answer,
+)
 from planapi.api.runtime.graphql_http import CachingGraphQL
-from planapi.api.runtime.graphql_request import ANONYMOUS, audience_of, json_headers, role_of
-from planapi.api.runtime.http_caching import cache_headers, encode
-from planapi.api.runtime.response_cache import ENTRY_OVERHEAD, ByteLru
+from planapi.api.runtime.graphql_request import ANONYMOUS, audience_of, role_of
+from planapi.api.runtime.http_caching import encode
+from planapi.api.runtime.response_cache import ENTRY_OVERHEAD, SHARED_OVERHEAD, ByteLru
 from planapi.application.batching import Batcher
 from planapi.application.freshness import CoalescedHeads, Heads
 
 JSON = "application/json"
+Cache = ByteLru[bytes, CachedResponse]
 
 
 def test_the_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -> None:
@@ -51,15 +57,12 @@ def test_many_small_answers_kept_by_the_view_hold_no_more_memory_than_the_bound(
         for version in range(5_000):
             titles = [{"title": f"Priority {n}"} for n in range(5)]
             body = encode({"data": {"plan": {"title": "Baku", "priorities": titles}}})
-            etag = f'W/"{version:032x}"'
-            sent = [
-                *cache_headers(etag, "private, no-cache", False),
-                *json_headers(body, "application/json"),
-            ]
+            validators = f'"p-{version:032x}"', "private, no-cache"
+            entry = answer_entry(body, validators, JSON, False, cache)
             key = (
                 b"fingerprint|" + b"%064x" % version + b'|{"id":"baku-2026","version":%d}' % version
             )
-            CachingGraphQL._keep(view, key, CachedResponse(body, etag, sent), None, True)
+            CachingGraphQL._keep(view, key, entry, None, True)
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
@@ -85,10 +88,11 @@ def test_gzip_variants_made_for_kept_answers_are_counted_in_the_bound() -> None:
         for number in range(400):
             # Hex digits compress to about half: a variant worth counting.
             body = encode({"data": {"readings": [secrets.token_hex(32) for _ in range(40)]}})
-            etag = f'"h-{number:032x}"'
-            sent = [*cache_headers(etag, "public, no-cache", True), *json_headers(body, JSON)]
+            entry = answer_entry(
+                body, (f'"h-{number:032x}"', "public, no-cache"), JSON, True, cache
+            )
             key = b"fingerprint|" + b"%064x" % number
-            CachingGraphQL._keep(view, key, CachedResponse(body, etag, sent), None, True)
+            CachingGraphQL._keep(view, key, entry, None, True)
             kept = cache.peek(key)
             assert kept is not None
             counted, evicted = cache.bytes, cache.stats.evictions
@@ -105,6 +109,118 @@ def test_gzip_variants_made_for_kept_answers_are_counted_in_the_bound() -> None:
     assert cache.bytes <= bound
     assert all(entry.variant for entry in map(cache.peek, keys) if entry is not None)
     assert held <= 1.15 * bound, f"{held:,} B held for {cache.bytes:,} counted"
+
+
+def _small(titles: str) -> bytes:
+    priorities = [{"title": f"Priority {n}: {titles}"} for n in range(5)]
+    return encode({"data": {"plan": {"title": "Baku 2026 action plan", "priorities": priorities}}})
+
+
+def _key(number: int, latest: bool) -> bytes:
+    base = b"0f3c2a9b81d4e6f7|" + b"%064x" % 7 + b'|{"id":"baku-2026","version":%d}|V' % number
+    if latest:  # a slot of its own each: none supersedes another
+        return base + b"|reader|application/json\x00plans|[[%d,5]]" % number
+    return base + b"|pinned|reader|application/json"
+
+
+@pytest.mark.parametrize(
+    ("latest", "distinct", "large"),
+    [
+        (False, False, False),  # the soak's version reads: one body, 10,000 versions
+        (False, True, False),
+        (True, False, False),
+        (True, True, False),
+        (True, True, True),  # latest trees: a Content-Length pair of their own
+    ],
+)
+def test_the_cache_counts_what_the_answers_the_view_keeps_hold(
+    latest: bool, distinct: bool, large: bool
+) -> None:
+    """ENTRY_OVERHEAD, SHARED_OVERHEAD and the view's sizes, measured: what answers kept by
+    the view hold (tracemalloc) is what the cache counts for them, pinned or
+    latest, their bodies shared or their own (give or take: more answers fill the tables'
+    slots better)."""
+    count = 200 if large else 5_000
+    cache: Cache = ByteLru(max_bytes=2**34, max_entry_bytes=2**34)
+    view: Any = SimpleNamespace(caching=SimpleNamespace(cache=cache))
+    padding = "x" * 5_000 if large else ""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(count):
+            body = _small((f"v{number}" if distinct else "same") + padding)
+            key = _key(number, latest)
+            entry = answer_entry(
+                body, (f'"p-{number:032x}"', "private, no-cache"), JSON, True, cache
+            )
+            CachingGraphQL._keep(view, key, entry, None, not latest)
+        del body, key, entry
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(cache) == count
+    bodies = sum(len(body) for body in cache._shared)
+    # What they hold beside their bodies' bytes, against what is counted for it: never more
+    # than 5% beyond, and not counted 10% more than they hold.
+    own, counted = held - bodies, cache.bytes - bodies
+    assert 0.9 * counted <= own <= 1.05 * counted, (own, counted)
+
+
+def test_answers_with_equal_bodies_hold_one_copy_counted_while_any_of_them_is_kept() -> None:
+    """Version reads whose bodies are the same bytes (amendments change KPI titles only): the
+    cache keeps one copy, counts it once, still counts it when the answer that brought it goes,
+    and lets it go with the last answer holding it."""
+    cache: Cache = ByteLru(max_bytes=2**20)
+    view: Any = SimpleNamespace(caching=SimpleNamespace(cache=cache))
+    body = _small("same")
+
+    def keep(number: int) -> CachedResponse:
+        fresh = bytes(bytearray(body))  # each execution encodes its own
+        entry = answer_entry(fresh, (f'"p-{number:032x}"', "private, no-cache"), JSON, False, cache)
+        assert CachingGraphQL._keep(view, _key(number, False), entry, None, True)
+        return entry
+
+    first, second, third = keep(1), keep(2), keep(3)
+    assert first.body is second.body is third.body
+    assert first.headers[1:] == second.headers[1:]  # Cache-Control, Vary, type, length:
+    assert all(a is b for a, b in zip(first.headers[1:], second.headers[1:], strict=True))
+    one = cache.bytes - 2 * (cache.bytes - len(body) - SHARED_OVERHEAD) // 3
+    each = (cache.bytes - len(body) - SHARED_OVERHEAD) // 3
+    assert cache.bytes == 3 * each + len(body) + SHARED_OVERHEAD == one + 2 * each
+
+    cache._drop(_key(1, False))  # the answer that brought the body
+    assert cache.bytes == 2 * each + len(body) + SHARED_OVERHEAD
+    assert keep(4).body is second.body
+    for number in (2, 3, 4):
+        cache._drop(_key(number, False))
+    assert (cache.bytes, len(cache._shared)) == (0, 0)
+    assert keep(5).body is not second.body  # a copy of its own again, counted again
+    assert cache.bytes == each + len(body) + SHARED_OVERHEAD
+
+
+def test_a_mebibyte_holds_twice_the_version_reads_it_held() -> None:
+    """The soak's mix — version reads at random versions, one body — through the view's keeping:
+    a 1 MiB cache held 709 of them (1,479 bytes counted and ~1,510 held each); sharing the body
+    and the headers' pairs, it holds more than twice that, within the same memory."""
+    bound = 2**20
+    cache: Cache = ByteLru(max_bytes=bound)
+    view: Any = SimpleNamespace(caching=SimpleNamespace(cache=cache))
+    body = _small("same")
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(5_000):
+            fresh = bytes(bytearray(body))
+            validators = f'"p-{number:032x}"', "private, no-cache"
+            entry = answer_entry(fresh, validators, JSON, False, cache)
+            CachingGraphQL._keep(view, _key(number, False), entry, None, True)
+        del fresh, entry
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert cache.stats.evictions > 0
+    assert len(cache) >= 2 * 709
+    assert held <= 1.1 * bound  # the tables' slots emptied by evictions, refilled later
 
 
 def test_a_value_put_in_a_slot_replaces_the_slot_s_older_one_and_no_other() -> None:
@@ -215,3 +331,31 @@ def test_the_role_comes_from_the_principal_the_middleware_left() -> None:
     assert audience_of(confined) == "integrator|plans p1"
     free = {"state": {"principal": Principal("i", "integrator", Confined(True))}}
     assert audience_of(free) == "integrator"
+
+
+@pytest.mark.parametrize(
+    ("if_none_match", "gzip", "status"),
+    [
+        (b'"p-0a"', False, 304),
+        (b'W/"p-0a"', False, 304),
+        (b'"other", \xa0W/"p-0a"\t', False, 304),  # what str.strip strips, as before
+        (b'"p-0a-gzip"', True, 304),
+        (b'"p-0a-gzip"', False, 304),  # either variant's ETag
+        (b'"p-0a"x', False, 200),
+        (b'"p-0b"', True, 200),
+    ],
+)
+def test_a_stored_answer_is_not_modified_for_either_of_its_etags_however_spelled(
+    if_none_match: bytes, gzip: bool, status: int
+) -> None:
+    """`If-None-Match` read as before the ETag was compared as the bytes its header holds: a
+    `304` with the ETag of the variant a `200` would send, Cache-Control and Vary."""
+    cache: Cache = ByteLru(max_bytes=2**20)
+    body = encode({"data": {"titles": [f"KPI {n}" for n in range(400)]}})  # gzipped: large
+    entry = answer_entry(body, ('"p-0a"', "public, no-cache"), JSON, True, cache)
+    counters: Counter[str] = Counter()
+    sent, _, headers = stored_answer((cache, b"k"), entry, if_none_match, counters, gzip)
+    assert sent == status
+    if status == 304:
+        assert headers[0] == (b"etag", b'"p-0a-gzip"' if gzip else b'"p-0a"')
+        assert headers[1:] == entry.headers[1:3]

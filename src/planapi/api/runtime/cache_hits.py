@@ -15,21 +15,27 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from starlette.types import Scope
 
 from planapi.api.runtime.compression import (
     STORED_LEVEL,
     compressible,
-    gzip_etag,
     gzipped,
     takes_gzip,
 )
 from planapi.api.runtime.dependencies import dependency_key
-from planapi.api.runtime.graphql_request import Headers, audience_of, streaming, tags
+from planapi.api.runtime.graphql_request import (
+    Headers,
+    audience_of,
+    json_headers,
+    streaming,
+    tag_bytes,
+)
+from planapi.api.runtime.http_caching import SHARED_LENGTHS, cache_headers
 from planapi.api.runtime.preparing import DEFAULT_MEMO_BYTES, Prepared, Preparer
-from planapi.api.runtime.response_cache import ByteLru
+from planapi.api.runtime.response_cache import ByteLru, exact
 from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS
 from planapi.api.runtime.trusted import DocumentStore
 from planapi.application.heads_tracker import HeadsTracker
@@ -38,33 +44,70 @@ Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, headers
 Variant = tuple[bytes, list[tuple[bytes, bytes]]]  # body, headers
 
 
-@dataclass(frozen=True, slots=True)
 class CachedResponse:
-    body: bytes
-    etag: str
-    # etag, cache-control and vary first (what a 304 repeats), then content type and length.
-    headers: list[tuple[bytes, bytes]]
-    # The gzip variant, made by the first request that wants it (`gzip_variant`); shared by
-    # the copy the cache keeps and the one a flight's followers send.
-    variant: list[Variant] = field(default_factory=list, compare=False)
+    """A stored answer, made by `answer_entry`; the same object is kept by the cache and sent
+    by a flight's followers, so the gzip variant one of them makes serves them all."""
+
+    __slots__ = ("body", "headers", "variant")
+
+    def __init__(self, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        self.body = body  # the bytes every kept answer with this body holds (`ByteLru.shared`)
+        # etag, cache-control and vary first (what a 304 repeats), then content type and length;
+        # all but the ETag's pair are the ones every answer sending them holds (`http_caching`).
+        self.headers = headers
+        self.variant: Variant | None = None  # its gzip form, made on demand (`gzip_variant`)
+
+    @property
+    def etag(self) -> str:
+        return self.headers[0][1].decode("latin-1")
 
 
 Cache = ByteLru[bytes, CachedResponse]
-# What a gzip variant holds beside its body (its headers' list and tuples, the pair), measured
-# with tracemalloc for a stored answer's usual headers: ~390 bytes.
-VARIANT_OVERHEAD = 400
+# What a gzip variant holds beside its body (its headers' list, the pairs it does not share
+# with the identity answer — ETag, Content-Length —, the pair), measured with tracemalloc for
+# a stored answer's usual headers (tests/unit/test_response_cache.py): ~464.
+VARIANT_OVERHEAD = 460
+# What a latest (not pinned) answer holds beside a pinned one: its slot's hash and its place in
+# the cache's table of slots. Measured as ENTRY_OVERHEAD is: ~55.
+SLOT_OVERHEAD = 60
+
+
+def answer_entry(
+    body: bytes, validators: tuple[str, str], media: str, gzip: bool, cache: Cache | None
+) -> CachedResponse:
+    """The answer to keep: its ETag and Cache-Control (`validators`), Vary (with
+    Accept-Encoding when answers may be gzipped), its media type and length. Its body is the
+    one the cache keeps for an equal answer when there is one (version reads of one plan
+    differ only in the versions they name), else a copy of its own length (`exact`)."""
+    if cache is None:  # nothing keeps it: no copy
+        return CachedResponse(body, [*cache_headers(*validators, gzip), *json_headers(body, media)])
+    held = cache.shared(body)
+    kept = held if held is not None else exact(body)
+    return CachedResponse(kept, [*cache_headers(*validators, gzip), *json_headers(kept, media)])
+
+
+def entry_size(key: bytes, entry: CachedResponse, latest: bool) -> int:
+    """What `entry` holds of its own beside ENTRY_OVERHEAD, kept under `key` (its body is
+    counted as shared: `ByteLru.put`)."""
+    size = len(key) + (SLOT_OVERHEAD if latest else 0)
+    if len(entry.body) >= SHARED_LENGTHS:  # a Content-Length pair of its own
+        size += LENGTH_PAIR
+    return size
+
+
+# A Content-Length pair of an entry's own: the tuple and the bytes.
+LENGTH_PAIR = 100
 
 
 def gzip_variant(found: CachedResponse, cache: Cache | None, key: bytes) -> Variant:
     """The stored answer gzipped, made once (no await between looking and keeping), and counted
-    in the cache's bytes while the cache keeps this answer (the copy it keeps shares the list)."""
-    if not found.variant:
-        variant = gzipped(found.body, found.headers, STORED_LEVEL)
-        found.variant.append(variant)
-        kept = cache.peek(key) if cache is not None else None
-        if cache is not None and kept is not None and kept.variant is found.variant:
+    in the cache's bytes while the cache keeps this answer."""
+    variant = found.variant
+    if variant is None:
+        variant = found.variant = gzipped(found.body, found.headers, STORED_LEVEL)
+        if cache is not None and cache.peek(key) is found:
             cache.grow(key, len(variant[0]) + VARIANT_OVERHEAD)
-    return found.variant[0]
+    return variant
 
 
 @dataclass
@@ -128,15 +171,21 @@ def stored_answer(
     are counted in."""
     packed = gzip and compressible(found.body)
     if if_none_match:
-        named = tags(if_none_match)
-        if found.etag in named or gzip_etag(found.etag) in named:
+        named = tag_bytes(if_none_match)
+        etag = found.headers[0][1]
+        if etag in named or _gzip_tag(etag) in named:
             counters["not_modified"] += 1
             if packed:
-                return 304, b"", [(b"etag", gzip_etag(found.etag).encode()), *found.headers[1:3]]
+                return 304, b"", [(b"etag", _gzip_tag(etag)), *found.headers[1:3]]
             return 304, b"", found.headers[:3]
     if packed:
         return 200, *gzip_variant(found, *kept)
     return 200, found.body, found.headers
+
+
+def _gzip_tag(etag: bytes) -> bytes:
+    """`compression.gzip_etag` of an ETag header's bytes."""
+    return etag[:-1] + b'-gzip"'
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,12 +79,13 @@ def with_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """`headers` whose `Vary` names Accept-Encoding (merged into an existing one)."""
     out: list[tuple[bytes, bytes]] = []
     merged = False
-    for name, value in headers:
+    for pair in headers:
+        name, value = pair
         if name == b"vary":
             merged = True
             if b"accept-encoding" not in value.lower():
-                value = value + b", " + VARY_NAME.encode()
-        out.append((name, value))
+                pair = (name, value + b", " + VARY_NAME.encode())
+        out.append(pair)  # the same pair when unchanged: a stored variant shares it
     if not merged:
         out.append((b"vary", VARY_NAME.encode()))
     return out
@@ -98,12 +99,13 @@ def gzipped(
     (the headers' order kept: a stored answer's `304` repeats its first three)."""
     packed = gzip_bytes(body, level)
     out: list[tuple[bytes, bytes]] = []
-    for name, value in with_vary(headers):
+    for pair in with_vary(headers):
+        name, value = pair
         if name == b"etag":
-            value = gzip_etag(value.decode("latin-1")).encode("latin-1")
+            pair = (name, gzip_etag(value.decode("latin-1")).encode("latin-1"))
         elif name == b"content-length":
-            value = str(len(packed)).encode()
-        out.append((name, value))
+            pair = (name, str(len(packed)).encode())
+        out.append(pair)
     out.append(ENCODING)
     return packed, out
 

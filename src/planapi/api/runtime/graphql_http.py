@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections import Counter
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -43,7 +42,9 @@ from planapi.api.runtime.cache_hits import (
     CachedResponse,
     Hits,
     ResponseCaching,
+    answer_entry,
     answer_key,
+    entry_size,
     slot_of,
     stored_answer,
 )
@@ -81,7 +82,6 @@ from planapi.api.runtime.http_protocol import (
     send_refusal,
 )
 from planapi.api.runtime.preparing import Prepared, Preparer
-from planapi.api.runtime.response_cache import exact
 from planapi.api.runtime.trusted import PersistedQueryError
 from planapi.api.types.context import Context
 
@@ -213,8 +213,9 @@ class CachingGraphQL(GraphQL[Context, None]):
             sent = json_headers(body, headers.media)
             # A pinned query's answer is kept only when each root field found what it named.
             if not prepared.pinned or found_everything(data):
-                sent = [*cache_headers(*validators, self.caching.gzip), *sent]
-                entry = CachedResponse(body, validators[0], sent)
+                entry = answer_entry(
+                    body, validators, headers.media, self.caching.gzip, self.caching.cache
+                )
                 if self._keep(key, entry, flight, prepared.pinned):  # gzipped once, for all
                     await send_raw(send, *stored_answer(cached, entry, b"", self.counters, gzip))
                     return
@@ -238,10 +239,11 @@ class CachingGraphQL(GraphQL[Context, None]):
         """Keep `entry` and share it with the flight's followers; whether the cache took it."""
         cache = self.caching.cache
         # A latest answer replaces its slot's older one: dead, it held the place of live ones.
-        slot = None if pinned else slot_of(key)
-        kept = cache is not None and cache.put(
-            key, replace(entry, body=exact(entry.body)), len(entry.body) + len(key), slot
-        )
+        # The slot is known by its hash, not by a copy of most of the key: two slots sharing a
+        # hash (1 in 2**64) would only drop each other's answers, never send the wrong one.
+        slot = None if pinned else hash(slot_of(key))
+        size = entry_size(key, entry, not pinned)
+        kept = cache is not None and cache.put(key, entry, size, slot, entry.body)
         if flight is not None:
             flight.land(entry)
         return kept
@@ -266,11 +268,9 @@ class CachingGraphQL(GraphQL[Context, None]):
             and not outcome[0].errors
             and (not prepared.pinned or found_everything(outcome[0].data))
         ):
-            etag, cache_control = validators
-            cached = cache_headers(etag, cache_control, self.caching.gzip)
-            entry = CachedResponse(body, etag, [*cached, *json_headers(body, media)])
+            entry = answer_entry(body, validators, media, self.caching.gzip, self.caching.cache)
             kept = self._keep(key, entry, flight, prepared.pinned)
-            for name, value in cached:
+            for name, value in entry.headers[:3]:  # ETag, Cache-Control, Vary
                 response.headers[name.decode()] = value.decode()
             return entry if kept else None  # one too large to keep is compressed per request
         return None

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from planapi.api.runtime.compression import encoded
+from planapi.api.runtime.http_caching import content_length, header
 from planapi.api.runtime.http_protocol import RequestRefused, check_parameters, media_type
 
 ANONYMOUS = "anonymous"
@@ -90,6 +91,16 @@ def tags(header: bytes) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.decode("latin-1").split(",")}
 
 
+# What `str.strip` strips from a Latin-1 header, as bytes.
+_SPACE = bytes(code for code in range(256) if chr(code).isspace())
+
+
+def tag_bytes(header: bytes) -> set[bytes]:
+    """`tags` as bytes (the same tags): a stored answer's ETag is compared as the bytes its
+    header holds, whose hash is kept, rather than as a str made for each request."""
+    return {tag.strip(_SPACE).removeprefix(b"W/") for tag in header.split(b",")}
+
+
 async def read(scope: Scope, headers: Headers, receive: Receive) -> tuple[bytes | None, Receive]:
     """The raw request: a GET's query string, or a JSON POST's body (then handed on to whoever
     reads the body next by a `receive` that replays it). None: not for this view to read."""
@@ -121,7 +132,7 @@ def _replay(receive: Receive, first: Message) -> Receive:
 
 
 def json_headers(body: bytes, media: str) -> list[tuple[bytes, bytes]]:
-    return [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
+    return [header(b"content-type", media), content_length(len(body))]
 
 
 Fields = tuple[str | None, dict[str, Any] | None, str | None, dict[str, Any] | None, Any]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache, lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -38,11 +39,32 @@ def etag_of(kind: str, key: bytes) -> str:
 
 def cache_headers(etag: str, cache_control: str, gzip: bool) -> list[tuple[bytes, bytes]]:
     """ETag, Cache-Control and Vary (with Accept-Encoding when answers may be gzipped)."""
-    return [
-        (b"etag", etag.encode()),
-        (b"cache-control", cache_control.encode()),
-        (b"vary", (VARY_GZIP if gzip else VARY).encode()),
-    ]
+    return [(b"etag", etag.encode()), header(b"cache-control", cache_control), _vary(gzip)]
+
+
+@lru_cache(maxsize=64)  # a handful of values (four Cache-Controls, two media types)
+def header(name: bytes, value: str) -> tuple[bytes, bytes]:
+    """The one pair for a header every stored answer may send: each of thousands of kept
+    answers holds this pair, not a copy of its own (~130 bytes less each)."""
+    return name, value.encode()
+
+
+# Below this a body's Content-Length pair is one per length (at most this many of them, ~100
+# bytes each): small answers are the thousands a cache holds, and many share a length.
+SHARED_LENGTHS = 4096
+
+
+def content_length(size: int) -> tuple[bytes, bytes]:
+    return _short_length(size) if size < SHARED_LENGTHS else (b"content-length", b"%d" % size)
+
+
+@cache  # its argument is below SHARED_LENGTHS: a bounded table
+def _short_length(size: int) -> tuple[bytes, bytes]:
+    return b"content-length", b"%d" % size
+
+
+def _vary(gzip: bool) -> tuple[bytes, bytes]:
+    return header(b"vary", VARY_GZIP if gzip else VARY)
 
 
 def found_everything(data: Any) -> bool:

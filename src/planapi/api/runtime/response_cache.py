@@ -10,11 +10,16 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-# What an entry costs beyond its payload (the caller counts the body and the key): the value
-# object, ETag and headers, the OrderedDict's slot. Measured with tracemalloc through the view's
-# own keeping (tests/unit/test_response_cache.py): a 164-byte answer under a 110-byte key
-# holds 1,360 bytes in all.
-ENTRY_OVERHEAD = 1_100
+# What an entry costs beyond what the caller counts as its own (its key, say): the value object,
+# its headers, the OrderedDict's slot and the record of its cost. Measured with tracemalloc
+# through the view's own keeping (tests/unit/test_response_cache.py): 10,000 version reads of
+# ~225 bytes under ~154-byte keys hold 657 bytes each beside their one shared body — 503 beyond
+# the key (1,511 each before their headers' pairs and bodies were shared).
+ENTRY_OVERHEAD = 500
+# What a byte string several entries share (a body) holds beside its bytes: the bytes object's
+# header, its record and its slot in the table of shared ones (measured: ~100). Counted once,
+# with its bytes, for as long as any entry holding it is kept.
+SHARED_OVERHEAD = 100
 
 
 def exact(data: bytes) -> bytes:
@@ -34,9 +39,36 @@ class CacheStats:
     superseded: int = 0  # dropped for a newer value of their slot
 
 
+class _Held(Generic[V]):
+    """An entry: its value, what it is counted for, its slot, and the shared bytes it holds."""
+
+    __slots__ = ("cost", "shared", "slot", "value")
+
+    def __init__(self, value: V, cost: int, slot: Hashable | None, shared: bytes | None):
+        self.value = value
+        self.cost = cost
+        self.slot = slot
+        self.shared = shared
+
+
+class _Shared:
+    """A byte string kept entries share, and how many of them hold it."""
+
+    __slots__ = ("data", "holders")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.holders = 0
+
+
 class ByteLru(Generic[K, V]):
-    """`put(key, value, size)`: `size` is what the value holds (its body's length, say), to
-    which `overhead` is added: what every entry holds besides.
+    """`put(key, value, size)`: `size` is what the value holds of its own (its key's length,
+    say), to which `overhead` is added: what every entry holds besides.
+
+    `shared`: a byte string the value holds that other values may hold too (the same body under
+    other keys): counted once — its length and SHARED_OVERHEAD — while any entry holding it is
+    kept, whichever entry brought it. `shared(data)` is the one kept equal to `data`, for the
+    value to hold instead of its own copy.
 
     The total never exceeds `max_bytes`; an entry larger than `max_entry_bytes` is not kept."""
 
@@ -48,8 +80,9 @@ class ByteLru(Generic[K, V]):
         self.overhead = overhead
         self.bytes = 0
         self.stats = CacheStats()
-        self._items: OrderedDict[K, tuple[V, int, Hashable | None]] = OrderedDict()
+        self._items: OrderedDict[K, _Held[V]] = OrderedDict()
         self._slots: dict[Hashable, K] = {}  # each slot's latest key
+        self._shared: dict[bytes, _Shared] = {}
 
     def get(self, key: K) -> V | None:
         found = self._items.get(key)
@@ -58,18 +91,31 @@ class ByteLru(Generic[K, V]):
             return None
         self.stats.hits += 1
         self._items.move_to_end(key)
-        return found[0]
+        return found.value
 
     def peek(self, key: K) -> V | None:
         """The value without counting a hit or a miss, or refreshing its place."""
         found = self._items.get(key)
-        return None if found is None else found[0]
+        return None if found is None else found.value
 
-    def put(self, key: K, value: V, size: int, slot: Hashable | None = None) -> bool:
+    def shared(self, data: bytes) -> bytes | None:
+        """The byte string equal to `data` that kept entries hold, if any."""
+        found = self._shared.get(data)
+        return None if found is None else found.data
+
+    def put(
+        self,
+        key: K,
+        value: V,
+        size: int,
+        slot: Hashable | None = None,
+        shared: bytes | None = None,
+    ) -> bool:
         """`slot`: the value replaces the one last put in the same slot under another key
-        (an answer superseded: nothing will ask for it again)."""
+        (an answer superseded: nothing will ask for it again). `shared`: see the class."""
         cost = size + self.overhead
-        if self.max_bytes <= 0 or cost > self.max_entry_bytes:
+        whole = cost if shared is None else cost + len(shared) + SHARED_OVERHEAD
+        if self.max_bytes <= 0 or whole > self.max_entry_bytes:
             self.stats.too_large += 1
             return False
         self._drop(key)
@@ -79,7 +125,16 @@ class ByteLru(Generic[K, V]):
                 self._drop(before)
                 self.stats.superseded += 1
             self._slots[slot] = key
-        self._items[key] = (value, cost, slot)
+        if shared is not None:
+            record = self._shared.get(shared)
+            if record is None:
+                record = self._shared[shared] = _Shared(shared)
+                self.bytes += len(shared) + SHARED_OVERHEAD
+            if record.data is shared:
+                record.holders += 1
+            else:  # equal bytes, not the same object: the value's own, counted as such
+                cost, shared = whole - SHARED_OVERHEAD, None
+        self._items[key] = _Held(value, cost, slot, shared)
         self.bytes += cost
         self.stats.stores += 1
         self._evict()
@@ -91,7 +146,7 @@ class ByteLru(Generic[K, V]):
         found = self._items.get(key)
         if found is None:
             return
-        self._items[key] = (found[0], found[1] + size, found[2])  # its place in the order kept
+        found.cost += size  # its place in the order kept
         self.bytes += size
         self._evict()
 
@@ -105,14 +160,21 @@ class ByteLru(Generic[K, V]):
         found = self._items.pop(key, None)
         if found is None:
             return
-        self.bytes -= found[1]
-        slot = found[2]
+        self.bytes -= found.cost
+        slot = found.slot
         if slot is not None and self._slots.get(slot) == key:
             del self._slots[slot]
+        if found.shared is not None:
+            record = self._shared[found.shared]
+            record.holders -= 1
+            if not record.holders:  # its last holder gone: the bytes go with it
+                del self._shared[found.shared]
+                self.bytes -= len(found.shared) + SHARED_OVERHEAD
 
     def clear(self) -> None:
         self._items.clear()
         self._slots.clear()
+        self._shared.clear()
         self.bytes = 0
 
     def __len__(self) -> int:
