@@ -115,7 +115,10 @@ class Keeper:
     def put(self, body: bytes, key: bytes, pinned: bool) -> None:
         # A fresh copy each time, as orjson hands each request its own bytes.
         fresh = bytes(bytearray(body))
-        self.keep(self.view, key, self.entry(fresh, key, pinned), None, pinned)
+        # This branch's view keeps an answer by its key, validators and heads' generation;
+        # a tree before it, by its key alone.
+        keyed = (key, ("", ""), 0) if hasattr(self.hits, "Keyed") else key
+        self.keep(self.view, keyed, self.entry(fresh, key, pinned), None, pinned)
 
     def gzip_all(self) -> None:
         counters: Counter[str] = Counter()

@@ -28,6 +28,9 @@ from planapi.application.freshness import CoalescedHeads, Heads
 JSON = "application/json"
 Cache = ByteLru[bytes, CachedResponse]
 
+# Only the key and the heads' generation of what `_keep` is handed are read there.
+ENTRY_VALIDATORS = ("", "")
+
 
 def test_the_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -> None:
     cache: ByteLru[str, bytes] = ByteLru(max_bytes=10 * (1000 + ENTRY_OVERHEAD))
@@ -62,7 +65,7 @@ def test_many_small_answers_kept_by_the_view_hold_no_more_memory_than_the_bound(
             key = (
                 b"fingerprint|" + b"%064x" % version + b'|{"id":"baku-2026","version":%d}' % version
             )
-            CachingGraphQL._keep(view, key, entry, None, True)
+            CachingGraphQL._keep(view, (key, validators, 0), entry, None, True)
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
@@ -92,7 +95,7 @@ def test_gzip_variants_made_for_kept_answers_are_counted_in_the_bound() -> None:
                 body, (f'"h-{number:032x}"', "public, no-cache"), JSON, True, cache
             )
             key = b"fingerprint|" + b"%064x" % number
-            CachingGraphQL._keep(view, key, entry, None, True)
+            CachingGraphQL._keep(view, (key, ENTRY_VALIDATORS, 0), entry, None, True)
             kept = cache.peek(key)
             assert kept is not None
             counted, evicted = cache.bytes, cache.stats.evictions
@@ -153,7 +156,7 @@ def test_the_cache_counts_what_the_answers_the_view_keeps_hold(
             entry = answer_entry(
                 body, (f'"p-{number:032x}"', "private, no-cache"), JSON, True, cache
             )
-            CachingGraphQL._keep(view, key, entry, None, not latest)
+            CachingGraphQL._keep(view, (key, ENTRY_VALIDATORS, number), entry, None, not latest)
         del body, key, entry
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
@@ -177,7 +180,9 @@ def test_answers_with_equal_bodies_hold_one_copy_counted_while_any_of_them_is_ke
     def keep(number: int) -> CachedResponse:
         fresh = bytes(bytearray(body))  # each execution encodes its own
         entry = answer_entry(fresh, (f'"p-{number:032x}"', "private, no-cache"), JSON, False, cache)
-        assert CachingGraphQL._keep(view, _key(number, False), entry, None, True)
+        assert CachingGraphQL._keep(
+            view, (_key(number, False), ENTRY_VALIDATORS, 0), entry, None, True
+        )
         return entry
 
     first, second, third = keep(1), keep(2), keep(3)
@@ -213,7 +218,9 @@ def test_a_mebibyte_holds_twice_the_version_reads_it_held() -> None:
             fresh = bytes(bytearray(body))
             validators = f'"p-{number:032x}"', "private, no-cache"
             entry = answer_entry(fresh, validators, JSON, False, cache)
-            CachingGraphQL._keep(view, _key(number, False), entry, None, True)
+            CachingGraphQL._keep(
+                view, (_key(number, False), ENTRY_VALIDATORS, 0), entry, None, True
+            )
         del fresh, entry
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
@@ -244,6 +251,19 @@ def test_an_evicted_slot_s_value_is_not_dropped_again_by_its_successor() -> None
 
     assert (cache.peek("plan@2"), cache.peek("y"), cache.peek("x")) == (b"b", b"y", None)
     assert (cache.stats.superseded, cache.stats.evictions, cache.bytes) == (0, 2, 200)
+
+
+def test_a_value_put_late_with_a_lower_rank_than_its_slot_s_is_not_kept() -> None:
+    """A miss keyed at older heads finishing after the same query's answer at newer heads: the
+    late one is dead (no request will key it again); the live one stays."""
+    cache: ByteLru[str, bytes] = ByteLru(max_bytes=10_000, overhead=0)
+    cache.put("plan@2", b"live", 100, slot="plan", rank=7)
+
+    assert not cache.put("plan@1", b"late", 100, slot="plan", rank=5)
+    assert (cache.peek("plan@2"), cache.peek("plan@1"), cache.bytes) == (b"live", None, 100)
+    assert cache.put("plan@3", b"next", 100, slot="plan", rank=9)
+    assert (cache.peek("plan@2"), cache.peek("plan@3"), cache.bytes) == (None, b"next", 100)
+    assert cache.stats.superseded == 2
 
 
 def test_an_answer_larger_than_a_quarter_of_the_cache_is_not_kept() -> None:

@@ -22,18 +22,20 @@ from starlette.types import Scope
 from planapi.api.runtime.compression import (
     STORED_LEVEL,
     compressible,
+    encoded,
     gzipped,
     takes_gzip,
 )
 from planapi.api.runtime.dependencies import dependency_key
 from planapi.api.runtime.graphql_request import (
+    ANONYMOUS,
     Headers,
     audience_of,
     json_headers,
     streaming,
     tag_bytes,
 )
-from planapi.api.runtime.http_caching import SHARED_LENGTHS, cache_headers
+from planapi.api.runtime.http_caching import IMMUTABLE, SHARED_LENGTHS, cache_headers, etag_of
 from planapi.api.runtime.preparing import DEFAULT_MEMO_BYTES, Prepared, Preparer
 from planapi.api.runtime.response_cache import ByteLru, exact
 from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS
@@ -41,6 +43,8 @@ from planapi.api.runtime.trusted import DocumentStore
 from planapi.application.heads_tracker import HeadsTracker
 
 Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, headers
+# An answer's key, its ETag and Cache-Control, and the heads' generation the key was taken at.
+Keyed = tuple[bytes, tuple[str, str], int]
 Variant = tuple[bytes, list[tuple[bytes, bytes]]]  # body, headers
 
 
@@ -127,6 +131,14 @@ class ResponseCaching:
         return self.gzip and bool(headers.accept_encoding) and takes_gzip(headers.accept_encoding)
 
 
+def validators_of(scope: Scope, prepared: Prepared, key: bytes) -> tuple[str, str]:
+    """The ETag and Cache-Control of the answer kept under `key`."""
+    shared = "public" if audience_of(scope) == ANONYMOUS else "private"
+    if prepared.pinned:
+        return etag_of("p", key), f"{shared}, {IMMUTABLE}"
+    return etag_of("h", key), f"{shared}, no-cache"
+
+
 def answer_key(
     caching: ResponseCaching, scope: Scope, media: str, prepared: Prepared
 ) -> bytes | None:
@@ -181,6 +193,23 @@ def stored_answer(
     if packed:
         return 200, *gzip_variant(found, *kept)
     return 200, found.body, found.headers
+
+
+def followed(
+    kept: tuple[Cache | None, bytes],
+    found: CachedResponse,
+    counters: Counter[str],
+    gzip: bool,
+    on: bool,
+) -> Answer:
+    """What a flight's follower sends: what a hit would when the cache keeps the leader's
+    answer (or its gzip variant is made); else, as the leader sent an answer too large to keep,
+    compressed per request at the fast level — one ETag never naming two byte strings, and no
+    slow compression on the loop for the largest answers. `on`: compression is on."""
+    cache, key = kept
+    if found.variant is not None or (cache is not None and cache.peek(key) is found):
+        return stored_answer(kept, found, b"", counters, gzip)
+    return 200, *encoded(found.body, found.headers, on, gzip)
 
 
 def _gzip_tag(etag: bytes) -> bytes:

@@ -41,21 +41,22 @@ from planapi.api.runtime.batching import Batching, is_batch, run_batch
 from planapi.api.runtime.cache_hits import (
     CachedResponse,
     Hits,
+    Keyed,
     ResponseCaching,
     answer_entry,
     answer_key,
     entry_size,
+    followed,
     slot_of,
     stored_answer,
+    validators_of,
 )
 from planapi.api.runtime.compression import encoded, gzip_etag
 from planapi.api.runtime.dependencies import consistent
 from planapi.api.runtime.direct import Direct
 from planapi.api.runtime.flight import Flight, Flights
 from planapi.api.runtime.graphql_request import (
-    ANONYMOUS,
     Headers,
-    audience_of,
     json_headers,
     read,
     role_of,
@@ -65,10 +66,8 @@ from planapi.api.runtime.graphql_request import (
     tags,
 )
 from planapi.api.runtime.http_caching import (
-    IMMUTABLE,
     cache_headers,
     encode,
-    etag_of,
     found_everything,
     schema_fingerprint,
 )
@@ -176,7 +175,10 @@ class CachingGraphQL(GraphQL[Context, None]):
             answer = stored_answer((cache, key), found, headers.if_none_match, self.counters, gzip)
             await send_raw(send, *answer)
             return
-        validators = _validators(scope, prepared, key)
+        # The heads' generation the key was taken at (no await since): a late answer at older
+        # heads does not push out its slot's newer one (`ByteLru.put`'s rank).
+        rank = self.caching.heads().generation
+        validators = validators_of(scope, prepared, key)
         named = tags(headers.if_none_match) if headers.if_none_match else set()
         for form in (validators[0], gzip_etag(validators[0])):
             if form in named:  # nothing stored: the 304 repeats the form named
@@ -185,26 +187,27 @@ class CachingGraphQL(GraphQL[Context, None]):
                 await send_raw(send, 304, b"", sent)
                 return
         if cache is None:
-            await self._miss(request, headers, prepared, (key, validators), send, None)
+            await self._miss(request, headers, prepared, (key, validators, rank), send, None)
             return
         shared = await self.flights.join(key, partial(cache.peek, key))
         if shared is not None:
-            await send_raw(send, *stored_answer((cache, key), shared, b"", self.counters, gzip))
+            fast = self._gzip(headers)[0]
+            await send_raw(send, *followed((cache, key), shared, self.counters, gzip, fast))
             return
         with self.flights.leading(key) as flight:
-            await self._miss(request, headers, prepared, (key, validators), send, flight)
+            await self._miss(request, headers, prepared, (key, validators, rank), send, flight)
 
     async def _miss(
         self,
         request: Request,
         headers: Headers,
         prepared: Prepared,
-        keyed: tuple[bytes, tuple[str, str]],  # the key, its ETag and Cache-Control
+        keyed: Keyed,
         send: Send,
         flight: Flight[CachedResponse] | None,
     ) -> None:
         """Execute, keep an answer without errors, and share it with the flight's followers."""
-        key, validators = keyed
+        key, validators, _ = keyed
         cached = self.caching.cache, key  # where its gzip variant is counted
         gzip = self.caching.wants_gzip(headers)
         data = await self._direct(request, prepared)
@@ -216,7 +219,7 @@ class CachingGraphQL(GraphQL[Context, None]):
                 entry = answer_entry(
                     body, validators, headers.media, self.caching.gzip, self.caching.cache
                 )
-                if self._keep(key, entry, flight, prepared.pinned):  # gzipped once, for all
+                if self._keep(keyed, entry, flight, prepared.pinned):  # gzipped once, for all
                     await send_raw(send, *stored_answer(cached, entry, b"", self.counters, gzip))
                     return
                 sent = entry.headers  # too large to keep: compressed per request, fast
@@ -224,7 +227,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             return
         outcome: list[ExecutionResult] = []
         response = await self._execute(request, prepared, outcome)
-        kept = self._store(key, response, outcome, prepared, headers.media, validators, flight)
+        kept = self._store(keyed, response, outcome, prepared, headers.media, flight)
         if kept is not None and gzip and self.caching.cache is not None:
             # The stored variant, never a per-request one: one ETag, one byte string.
             await send_raw(send, *stored_answer(cached, kept, b"", self.counters, gzip))
@@ -234,28 +237,32 @@ class CachingGraphQL(GraphQL[Context, None]):
         await send_response(response, request.scope, request.receive, send, self._gzip(headers))
 
     def _keep(
-        self, key: bytes, entry: CachedResponse, flight: Flight[CachedResponse] | None, pinned: bool
+        self,
+        keyed: Keyed,
+        entry: CachedResponse,
+        flight: Flight[CachedResponse] | None,
+        pinned: bool,
     ) -> bool:
         """Keep `entry` and share it with the flight's followers; whether the cache took it."""
+        key, _, rank = keyed
         cache = self.caching.cache
         # A latest answer replaces its slot's older one: dead, it held the place of live ones.
         # The slot is known by its hash, not by a copy of most of the key: two slots sharing a
         # hash (1 in 2**64) would only drop each other's answers, never send the wrong one.
         slot = None if pinned else hash(slot_of(key))
         size = entry_size(key, entry, not pinned)
-        kept = cache is not None and cache.put(key, entry, size, slot, entry.body)
+        kept = cache is not None and cache.put(key, entry, size, slot, entry.body, rank)
         if flight is not None:
             flight.land(entry)
         return kept
 
     def _store(
         self,
-        key: bytes,
+        keyed: Keyed,
         response: Response,
         outcome: list[ExecutionResult],
         prepared: Prepared,
         media: str,
-        validators: tuple[str, str],
         flight: Flight[CachedResponse] | None,
     ) -> CachedResponse | None:
         """Keep an answer without errors (a pinned query's only when it found everything); the
@@ -268,8 +275,8 @@ class CachingGraphQL(GraphQL[Context, None]):
             and not outcome[0].errors
             and (not prepared.pinned or found_everything(outcome[0].data))
         ):
-            entry = answer_entry(body, validators, media, self.caching.gzip, self.caching.cache)
-            kept = self._keep(key, entry, flight, prepared.pinned)
+            entry = answer_entry(body, keyed[1], media, self.caching.gzip, self.caching.cache)
+            kept = self._keep(keyed, entry, flight, prepared.pinned)
             for name, value in entry.headers[:3]:  # ETag, Cache-Control, Vary
                 response.headers[name.decode()] = value.decode()
             return entry if kept else None  # one too large to keep is compressed per request
@@ -385,14 +392,6 @@ class CachingGraphQL(GraphQL[Context, None]):
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _validators(scope: Scope, prepared: Prepared, key: bytes) -> tuple[str, str]:
-    """The answer's ETag and Cache-Control."""
-    shared = "public" if audience_of(scope) == ANONYMOUS else "private"
-    if prepared.pinned:
-        return etag_of("p", key), f"{shared}, {IMMUTABLE}"
-    return etag_of("h", key), f"{shared}, no-cache"
-
-
 def _protocol(view: CachingGraphQL, request: Request, headers: Headers) -> Any:
     if not streaming(headers.accept):
         return "http"

@@ -40,15 +40,19 @@ class CacheStats:
 
 
 class _Held(Generic[V]):
-    """An entry: its value, what it is counted for, its slot, and the shared bytes it holds."""
+    """An entry: its value, what it is counted for, its slot, the shared bytes it holds, and
+    the rank it was put with."""
 
-    __slots__ = ("cost", "shared", "slot", "value")
+    __slots__ = ("cost", "rank", "shared", "slot", "value")
 
-    def __init__(self, value: V, cost: int, slot: Hashable | None, shared: bytes | None):
+    def __init__(
+        self, value: V, cost: int, slot: Hashable | None, shared: bytes | None, rank: int
+    ) -> None:
         self.value = value
         self.cost = cost
         self.slot = slot
         self.shared = shared
+        self.rank = rank
 
 
 class _Shared:
@@ -110,20 +114,25 @@ class ByteLru(Generic[K, V]):
         size: int,
         slot: Hashable | None = None,
         shared: bytes | None = None,
+        rank: int = 0,
     ) -> bool:
-        """`slot`: the value replaces the one last put in the same slot under another key
-        (an answer superseded: nothing will ask for it again). `shared`: see the class."""
+        """`slot`: the value replaces the one last put in the same slot under another key (an
+        answer superseded: nothing will ask for it again) — unless that one's `rank` is higher:
+        then this value, put late, is the dead one, and is not kept. `shared`: see the class."""
         cost = size + self.overhead
         whole = cost if shared is None else cost + len(shared) + SHARED_OVERHEAD
         if self.max_bytes <= 0 or whole > self.max_entry_bytes:
             self.stats.too_large += 1
             return False
-        self._drop(key)
         if slot is not None:
             before = self._slots.get(slot)
             if before is not None and before != key:
-                self._drop(before)
                 self.stats.superseded += 1
+                if rank < self._items[before].rank:
+                    return False
+                self._drop(before)
+        self._drop(key)
+        if slot is not None:
             self._slots[slot] = key
         if shared is not None:
             record = self._shared.get(shared)
@@ -134,7 +143,7 @@ class ByteLru(Generic[K, V]):
                 record.holders += 1
             else:  # equal bytes, not the same object: the value's own, counted as such
                 cost, shared = whole - SHARED_OVERHEAD, None
-        self._items[key] = _Held(value, cost, slot, shared)
+        self._items[key] = _Held(value, cost, slot, shared, rank)
         self.bytes += cost
         self.stats.stores += 1
         self._evict()
