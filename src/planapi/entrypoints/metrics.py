@@ -234,6 +234,21 @@ class ServicesCollector(Collector):
         yield GaugeMetricFamily(
             "planapi_version_cache_capacity", "Plan versions memory may hold.", value=cache.capacity
         )
+        yield GaugeMetricFamily(
+            "planapi_version_cache_bytes",
+            "Memory the plan versions held keep alive, each shared node counted once.",
+            value=cache.bytes,
+        )
+        yield GaugeMetricFamily(
+            "planapi_version_cache_max_bytes",
+            "Memory the plan versions held may keep alive.",
+            value=cache.max_bytes,
+        )
+        yield CounterMetricFamily(
+            "planapi_version_cache_evictions",
+            "Plan versions dropped to keep within the count or the bytes.",
+            value=cache.evictions,
+        )
         pool: Any = services.engine.pool
         if hasattr(pool, "checkedout") and hasattr(pool, "size"):
             yield GaugeMetricFamily(
