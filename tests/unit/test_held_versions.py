@@ -142,6 +142,18 @@ def test_nodes_shared_with_an_evicted_version_stay_counted_while_another_holds_t
     assert cache.bytes == 2 * VERSION_BYTES + (SLOT_BYTES * 2 + NODE_BYTES) * 225 + NODE_BYTES
 
 
+def test_a_version_larger_than_the_bound_alone_is_not_kept_and_pushes_nothing_out() -> None:
+    small, large = _decoded(_plan(20)), _decoded(_renamed(_plan(1_000), 2, 0))
+    cache = HeldVersions(capacity=100, max_bytes=500_000)
+    _put(cache, small)
+    counted = cache.bytes
+
+    _put(cache, large)
+
+    assert (found := cache.peek((PLAN, 1))) is not None and found.state is small
+    assert (len(cache), cache.bytes, cache.evictions) == (1, counted, 0)
+
+
 SMALL = _plan(200)  # allocated before any measuring, as a request's latest version is
 # What the cache keeps for itself besides what it counts: its tables grown to their peak.
 SLACK = 64 * 1024

@@ -86,6 +86,8 @@ class HeldVersions:
         if key in self._items:  # versions never change: the one held stands
             self._items.move_to_end(key)
             return
+        if _own_bytes(value.state) + NODE_BYTES * len(value.state.nodes) > self.max_bytes:
+            return  # would not fit alone: kept, it would first push out everything else
         self._items[key] = value
         insort(self._by_plan.setdefault(key[0], []), key[1])
         self.bytes += self._hold(value.state)
