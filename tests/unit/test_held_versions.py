@@ -150,7 +150,9 @@ def test_a_version_larger_than_the_bound_alone_is_not_kept_and_pushes_nothing_ou
 
     _put(cache, large)
 
-    assert (found := cache.peek((PLAN, 1))) is not None and found.state is small
+    found = cache.peek((PLAN, 1))
+    assert found is not None
+    assert found.state is small
     assert (len(cache), cache.bytes, cache.evictions) == (1, counted, 0)
 
 
