@@ -43,6 +43,8 @@ READS = int(os.environ.get("BENCH_VCACHE_READS", "2000"))
 HITS = 200
 BASE_SRC = os.environ.get("BENCH_BASE_SRC", "")
 AB_ROUNDS = int(os.environ.get("BENCH_VCACHE_AB", "2"))
+# This tree's byte bounds to measure, each a column (0: its default).
+BOUNDS = [int(b) for b in os.environ.get("BENCH_VCACHE_BOUNDS", "0").split(",")]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -86,8 +88,11 @@ async def grow(plans: PlanService) -> int:
     return version
 
 
-def _reader(engine: Any) -> PlanService:
-    return service(engine)  # this tree's defaults, whichever tree it is
+def _reader(engine: Any, bound: int = 0) -> PlanService:
+    made = service(engine)  # the defaults of whichever tree this process imported
+    if bound:
+        made.versions = type(made.versions)(made.versions.capacity, bound)
+    return made
 
 
 async def _cold(reader: PlanService, picks: list[int]) -> tuple[float, float]:
@@ -107,14 +112,14 @@ async def _hits(reader: PlanService, picks: list[int]) -> float:
     return (time.process_time() - cpu) / max(1, 10 * len(held)) * 1e6
 
 
-async def measure(schema: str, latest: int) -> dict[str, float]:
+async def measure(schema: str, latest: int, bound: int = 0) -> dict[str, float]:
     """One tree's figures, in this process (its planapi is whichever is imported)."""
     engine = create_engine(URL, connect_args={"server_settings": {"search_path": schema}})
     picks = random.Random(7).choices(range(1, latest + 1), k=READS)
     try:
-        warm = _reader(engine)
+        warm = _reader(engine, bound)
         await warm.plan(PLAN_ID, version=latest)  # the store's statements and connections
-        reader = _reader(engine)
+        reader = _reader(engine, bound)
         gc.collect()
         tracemalloc.start()
         try:
@@ -125,7 +130,7 @@ async def measure(schema: str, latest: int) -> dict[str, float]:
         finally:
             tracemalloc.stop()
         counted = getattr(reader.versions, "bytes", float("nan"))
-        reader = _reader(engine)
+        reader = _reader(engine, bound)
         wall, cpu = await _cold(reader, picks)
         hits, misses = reader.versions.hits, reader.versions.misses
         return {
@@ -142,10 +147,10 @@ async def measure(schema: str, latest: int) -> dict[str, float]:
         await engine.dispose()
 
 
-def _in_process(src: str, schema: str, latest: int) -> dict[str, float]:
+def _in_process(src: str, schema: str, latest: int, bound: int = 0) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(ROOT)])}
     code = "import asyncio, json; from bench.version_cache import measure; "
-    code += f"print(json.dumps(asyncio.run(measure({schema!r}, {latest}))))"
+    code += f"print(json.dumps(asyncio.run(measure({schema!r}, {latest}, {bound}))))"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(done.stderr[-3000:])
@@ -157,7 +162,7 @@ def _print(rounds: dict[str, list[dict[str, float]]]) -> None:
     trees = [tree for tree in rounds if rounds[tree]]
     print(f"\n{READS:,} random versions of {VERSIONS:,} read cold, then {HITS} re-read; median:")
     print(f"  {'':<16}" + "".join(f"{tree:>22}" for tree in trees))
-    for name in rounds["this"][0]:
+    for name in rounds[trees[-1]][0]:
         cells = []
         for tree in trees:
             each = [found[name] for found in rounds[tree]]
@@ -172,11 +177,15 @@ async def main() -> None:
     )
     async with scratch_schema() as (engine, schema):
         latest = await grow(_reader(engine))
-        rounds: dict[str, list[dict[str, float]]] = {"base": [], "this": []}
-        for _ in range(AB_ROUNDS):  # interleaved: the machine's load drifts alike for both
-            for tree, src in (("base", BASE_SRC), ("this", str(ROOT / "src"))):
-                if src:
-                    rounds[tree].append(await asyncio.to_thread(_in_process, src, schema, latest))
+        runs = [("base", BASE_SRC, 0)] if BASE_SRC else []
+        runs += [
+            (f"this {b / 2**20:.0f} MiB" if b else "this", str(ROOT / "src"), b) for b in BOUNDS
+        ]
+        rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in runs}
+        for _ in range(AB_ROUNDS):  # interleaved: the machine's load drifts alike for each
+            for name, src, bound in runs:
+                found = await asyncio.to_thread(_in_process, src, schema, latest, bound)
+                rounds[name].append(found)
         _print(rounds)
     print(f"load average {os.getloadavg()[0]:.2f}")
 

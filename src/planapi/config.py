@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     )
     version_cache_size: int = Field(512, ge=0, description="Reconstructed versions kept in memory.")
     version_cache_bytes: int = Field(
-        32 * 1024 * 1024,
+        64 * 1024 * 1024,
         ge=0,
         description="Memory the reconstructed versions kept may hold, their shared nodes counted "
         "once; 0: none kept.",

@@ -43,7 +43,7 @@ NODE_BYTES = 1_030
 SLOT_BYTES = 36
 # and the version itself: its PlanState and PlanVersion, its child tuples, the LRU's slot.
 VERSION_BYTES = 2_000
-DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 Key = tuple[str, int]
 
