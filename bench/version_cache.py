@@ -10,6 +10,8 @@ last 200 versions read, read again, each answer from memory if held.
 
 `BENCH_BASE_SRC=/path/to/other/checkout/src` measures that tree too, on the same data, in
 fresh processes taking turns with this tree's (BENCH_VCACHE_AB rounds, 2): base, this, base...
+`BENCH_VCACHE_BOUNDS=33554432,67108864` measures this tree at each of those byte bounds (one
+column each; 0, the default: its own default).
 """
 
 from __future__ import annotations
