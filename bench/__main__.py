@@ -1,7 +1,7 @@
 """`./dev bench [NAME ...]`: every benchmark (or the named ones: plan_writes, plan_reads,
 readings, verify, verify_load, http, merkle, hostile, proposals, dashboard, operational, search,
-sdmx, tree_cpu, snapshot_decode, cache_entries), one after another, each beside its own
-baseline. Issue 14's `latest` (every HTTP target beside PostGraphile, one table), `soak`
+sdmx, tree_cpu, snapshot_decode, cache_entries, version_cache), one after another, each beside
+its own baseline. Issue 14's `latest` (every HTTP target beside PostGraphile, one table), `soak`
 (`--minutes N`, 10 by default) and `dashboard_http` (the dashboard repeated while readings are
 recorded) take minutes and run only when named."""
 
@@ -33,6 +33,7 @@ from bench import (
     tree_cpu,
     verify,
     verify_load,
+    version_cache,
 )
 
 BENCHMARKS = {
@@ -52,6 +53,7 @@ BENCHMARKS = {
     "tree_cpu": tree_cpu.main,
     "snapshot_decode": snapshot_decode.main,
     "cache_entries": cache_entries.main,
+    "version_cache": version_cache.main,
 }
 # Issue 14's: minutes each, run by name only (`./dev bench latest`, `./dev bench soak`).
 BY_NAME_ONLY = {"latest": latest.main, "soak": soak.main, "dashboard_http": dashboard_http.main}

@@ -159,6 +159,7 @@ async def bootstrap(settings: Settings) -> Services:
         default_actor=settings.default_actor,
         snapshot_interval=settings.snapshot_interval,
         cache_size=settings.version_cache_size,
+        cache_bytes=settings.version_cache_bytes,
         heads=heads,
         clock=clock,
     )

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         "snapshots are off.",
     )
     version_cache_size: int = Field(512, ge=0, description="Reconstructed versions kept in memory.")
+    version_cache_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=0,
+        description="Memory the reconstructed versions kept may hold, their shared nodes counted "
+        "once; 0: none kept.",
+    )
     max_readings_per_batch: int = Field(10_000, ge=1, description="Readings per batch, at most.")
     max_ingest_bytes: int = Field(
         64 * 1024 * 1024, ge=1024, description="Largest body POST /ingest/readings accepts."

@@ -1,5 +1,5 @@
-"""Versions read from snapshots share their unchanged nodes with the versions held beside them:
-the cache of reconstructed versions, bounded by their number, stays bounded in bytes."""
+"""Versions read from snapshots share their unchanged nodes with the versions held beside them,
+and the cache of reconstructed versions holds no more memory than its bound in bytes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from planapi.adapters.snapshot_format import decode_state, encode_state
 from planapi.application.plans import PlanService
-from planapi.domain.changes import AddNode, UpdateNode
+from planapi.application.ports import EventStore, SnapshotStore
+from planapi.domain.changes import AddNode, Change, UpdateNode
 from planapi.domain.nodes import Measurement, Node, NodeKind
 from tests.contract.builders import amend_command, create_command
 
@@ -103,3 +104,40 @@ async def test_a_version_read_from_a_snapshot_keeps_its_own_spelling_of_an_equal
     assert before.state.nodes["k1"].baseline == Measurement("2025", Decimal("12.5"))
     assert str(_baseline(after.state.nodes["k1"])) == "12.50"
     assert after.state.nodes["k2"] is before.state.nodes["k2"]
+
+
+def _all_renamed(version: int) -> list[Change]:
+    return [UpdateNode(f"k{n}", {"title": f"Indicator {n}, as of {version}"}) for n in range(KPIS)]
+
+
+async def test_versions_sharing_nothing_read_cold_hold_no_more_than_the_cache_s_bytes(
+    service: PlanService, event_store: EventStore, snapshot_store: SnapshotStore
+) -> None:
+    """Every KPI renamed by every amendment: the snapshots' versions share no KPI, and each
+    cold read decodes a whole plan. Bounded by their number alone (512), the cache held all 11
+    such versions read, 11 plans; bounded by two plans' bytes, it holds two."""
+    await service.create_plan(create_command())
+    await service.amend_plan(amend_command(PLAN, 1, _kpis()))
+    for version in range(2, 56):
+        await service.amend_plan(amend_command(PLAN, version, _all_renamed(version + 1)))
+    warm = PlanService(event_store, snapshot_store, default_actor="tester", snapshot_interval=5)
+    one_plan = (await warm.plan(PLAN, version=55)) and warm.versions.bytes  # statements warmed
+    assert one_plan
+    bound = 2 * one_plan + one_plan // 2
+    reader = PlanService(
+        event_store, snapshot_store, default_actor="tester", snapshot_interval=5, cache_bytes=bound
+    )
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        read = [await reader.plan(PLAN, version=v) for v in range(5, 56, 5)]
+        kept = [found.state.nodes["k7"].title for found in read if found is not None]
+        del read
+        held = _traced(before)
+    finally:
+        tracemalloc.stop()
+
+    assert kept == [f"Indicator 7, as of {v}" for v in range(5, 56, 5)]
+    assert len(reader.versions) == 2
+    assert reader.versions.bytes <= bound
+    assert held <= 1.1 * bound, f"{held:,} bytes held, {reader.versions.bytes:,} counted"

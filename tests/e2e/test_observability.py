@@ -146,6 +146,9 @@ async def test_readings_cache_and_pool_are_reported(
     assert value(samples, "planapi_version_cache_hits_total") >= 1
     assert ("planapi_version_cache_misses_total", frozenset()) in samples
     assert value(samples, "planapi_version_cache_capacity") == Settings().version_cache_size
+    assert 0 < value(samples, "planapi_version_cache_bytes") <= Settings().version_cache_bytes
+    assert value(samples, "planapi_version_cache_max_bytes") == Settings().version_cache_bytes
+    assert ("planapi_version_cache_evictions_total", frozenset()) in samples
     assert value(samples, "planapi_db_pool_size") >= 1
     assert value(samples, "planapi_db_pool_in_use") >= 0
     assert value(samples, "planapi_build_info", version="0.1.0") == 1

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context
 from planapi.application.access import Role, system
-from planapi.application.cache import LruCache
+from planapi.application.held_versions import HeldVersions
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
 from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
@@ -101,7 +101,7 @@ async def _statements(
     engine = services.engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)
     try:
-        services.plans.versions = LruCache(services.plans.versions.capacity)  # cold
+        services.plans.versions = HeldVersions(services.plans.versions.capacity)  # cold
         result = await schema.execute(
             query, variable_values={"id": plan_id}, context_value=_context(services)
         )

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from planapi.api.schema import build_schema
 from planapi.api.types.context import Context
 from planapi.application.access import Role, system
-from planapi.application.cache import LruCache
+from planapi.application.held_versions import HeldVersions
 from planapi.bootstrap import Services, bootstrap
 from planapi.config import Settings
 from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
@@ -87,7 +87,7 @@ async def _statements(services: Services) -> tuple[int, dict[str, Any]]:
     engine = services.engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)
     try:
-        services.plans.versions = LruCache(services.plans.versions.capacity)
+        services.plans.versions = HeldVersions(services.plans.versions.capacity)
         context = Context(plans=services.plans, readings=services.readings, principal=system("t"))
         result = await schema.execute(TREE, variable_values={"id": PLAN_ID}, context_value=context)
     finally:

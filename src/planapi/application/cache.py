@@ -1,4 +1,4 @@
-"""A size-bounded LRU for immutable values, such as reconstructed past versions."""
+"""A size-bounded LRU for immutable values (previews, translated copies, reading summaries)."""
 
 from __future__ import annotations
 

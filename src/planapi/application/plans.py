@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 from planapi.application import succession
 from planapi.application.batching import Batcher
-from planapi.application.cache import LruCache
 from planapi.application.command_keys import command_key
-from planapi.application.held_versions import cached_below, shared
+from planapi.application.held_versions import DEFAULT_MAX_BYTES, HeldVersions
 from planapi.application.integrity import stored_findings
 from planapi.application.plan_commands import AmendPlan as AmendPlan
 from planapi.application.plan_commands import CreatePlan as CreatePlan
@@ -69,6 +68,7 @@ class PlanService:
         default_actor: str,
         snapshot_interval: int = 100,
         cache_size: int = 256,
+        cache_bytes: int = DEFAULT_MAX_BYTES,
         heads: HeadsTracker | None = None,
         clock: Clock | None = None,
     ) -> None:
@@ -79,7 +79,7 @@ class PlanService:
         self.snapshots = snapshots
         self.default_actor = default_actor
         self.snapshot_interval = snapshot_interval
-        self.versions: LruCache[tuple[str, int], PlanVersion] = LruCache(cache_size)
+        self.versions = HeldVersions(cache_size, cache_bytes)
         # The history and blame of every node of a tree: one query per plan and version.
         self._touching: Batcher[tuple[str, int], str, list[Recorded]] = Batcher(self._touching_many)
 
@@ -209,7 +209,7 @@ class PlanService:
 
     def _warm(self, plan_id: str) -> bool:
         followed = self.heads is not None and self.heads.fresh
-        return followed or any(held == plan_id for held, _ in self.versions.held())
+        return followed or self.versions.holds_plan(plan_id)
 
     async def latest_version(self, plan_id: str) -> int:
         """The plan's latest version (0: none), from memory when the heads are followed: as
@@ -329,12 +329,12 @@ class PlanService:
         stream = stream_of(plan_id)
         # From a cached version close below it rather than a snapshot: fewer events to read, and
         # the two versions share their unchanged nodes in memory (a decoded snapshot shares none).
-        base, held = cached_below(self.versions, plan_id, version, self.snapshot_interval), None
+        base, held = self.versions.below(plan_id, version, self.snapshot_interval), None
         if base is None:
             nearest = near[0] if near else await self.snapshots.nearest_recorded(stream, version)
             base, held = nearest or (None, None)
             if base is not None:  # shares nothing yet with the versions held
-                base = shared(self.versions, base)
+                base = self.versions.shared(base)
         if base is not None and base.version == version:
             # A snapshot of this very version: its record says who made it and when (read with
             # the snapshot, else now); its changes, already in the snapshot, are decoded only

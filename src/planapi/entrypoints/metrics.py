@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from planapi.api.types.outcomes import user_errors
+from planapi.application.held_versions import HeldVersions
 from planapi.application.ports import EventStore, ReadingStore, Recorded
 from planapi.bootstrap import Services
 
@@ -217,23 +218,7 @@ class ServicesCollector(Collector):
         services = self.services()
         if services is None:
             return
-        cache = services.plans.versions
-        yield CounterMetricFamily(
-            "planapi_version_cache_hits",
-            "Reads of a plan version answered from memory (versions never change).",
-            value=cache.hits,
-        )
-        yield CounterMetricFamily(
-            "planapi_version_cache_misses",
-            "Reads of a plan version that had to fold events from storage.",
-            value=cache.misses,
-        )
-        yield GaugeMetricFamily(
-            "planapi_version_cache_entries", "Plan versions held in memory.", value=len(cache)
-        )
-        yield GaugeMetricFamily(
-            "planapi_version_cache_capacity", "Plan versions memory may hold.", value=cache.capacity
-        )
+        yield from _version_cache(services.plans.versions)
         pool: Any = services.engine.pool
         if hasattr(pool, "checkedout") and hasattr(pool, "size"):
             yield GaugeMetricFamily(
@@ -250,6 +235,40 @@ class ServicesCollector(Collector):
                     "Connections open beyond the pool size (negative: unused room in the pool).",
                     value=pool.overflow(),
                 )
+
+
+def _version_cache(cache: HeldVersions) -> Iterable[Metric]:
+    yield CounterMetricFamily(
+        "planapi_version_cache_hits",
+        "Reads of a plan version answered from memory (versions never change).",
+        value=cache.hits,
+    )
+    yield CounterMetricFamily(
+        "planapi_version_cache_misses",
+        "Reads of a plan version that had to fold events from storage.",
+        value=cache.misses,
+    )
+    yield GaugeMetricFamily(
+        "planapi_version_cache_entries", "Plan versions held in memory.", value=len(cache)
+    )
+    yield GaugeMetricFamily(
+        "planapi_version_cache_capacity", "Plan versions memory may hold.", value=cache.capacity
+    )
+    yield GaugeMetricFamily(
+        "planapi_version_cache_bytes",
+        "Memory the plan versions held keep alive, each shared node counted once.",
+        value=cache.bytes,
+    )
+    yield GaugeMetricFamily(
+        "planapi_version_cache_max_bytes",
+        "Memory the plan versions held may keep alive.",
+        value=cache.max_bytes,
+    )
+    yield CounterMetricFamily(
+        "planapi_version_cache_evictions",
+        "Plan versions dropped to keep within the count or the bytes.",
+        value=cache.evictions,
+    )
 
 
 class _CountingEvents:
