@@ -72,7 +72,7 @@ def serve(args: argparse.Namespace) -> int:
         log_level=level,
         log_config=logging_config(settings.log_format, level),
         # Access lines are INFO: above that level uvicorn would still build each line's client
-        # address and quoted path, on every response, for a logger that drops it (~5,000 of a
+        # address and quoted path, on every response, for a logger that drops it (~7,000 of a
         # cached hit's ~300,000 instructions; docs/performance.md, "Where a full-tree hit's
         # time went").
         access_log=access_lines(level),
