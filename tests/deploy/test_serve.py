@@ -127,3 +127,23 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(tmp_path: Path) 
         assert json.loads(answer)["data"]["plans"][0]["planId"] == "baku-2026"
         assert api.process.wait(20) == 0
     assert "Application shutdown complete" in api.output()
+
+
+@pytest.mark.parametrize(("level", "written"), [("info", True), ("warning", False)])
+def test_access_lines_are_written_at_info_and_not_above(
+    tmp_path: Path, level: str, written: bool
+) -> None:
+    env = environment(
+        PLANAPI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'planapi.db'}",
+        PLANAPI_LOG_LEVEL=level,
+    )
+    with serving(env, tmp_path / "api.log") as api:
+        assert api.port is not None
+        sock = socket.create_connection(("127.0.0.1", api.port), timeout=20)
+        sock.sendall(b"GET /healthz?probe=access HTTP/1.1\r\nHost: planapi\r\n\r\n")
+        status, _ = _read_response(sock)
+        sock.close()
+        assert status == 200
+        api.process.send_signal(signal.SIGTERM)
+        assert api.process.wait(20) == 0
+    assert ('"GET /healthz?probe=access HTTP/1.1" 200' in api.output()) is written

@@ -71,6 +71,11 @@ def serve(args: argparse.Namespace) -> int:
         http="httptools",
         log_level=level,
         log_config=logging_config(settings.log_format, level),
+        # Access lines are INFO: above that level uvicorn would still build each line's client
+        # address and quoted path, on every response, for a logger that drops it (~7,000 of a
+        # cached hit's ~300,000 instructions; docs/performance.md, "Where a full-tree hit's
+        # time went").
+        access_log=access_lines(level),
         proxy_headers=True,
         # A WebSocket message is read whole before anyone knows who sent it, and subscriptions
         # need small ones: at most what an anonymous caller may POST (docs/security.md).
@@ -82,6 +87,11 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
     return 0
+
+
+def access_lines(level: str) -> bool:
+    """Does a process logging at `level` write uvicorn's access lines (logged at INFO)?"""
+    return level.lower() in ("debug", "info")
 
 
 def _stopped(signum: int, frame: object) -> None:

@@ -44,6 +44,7 @@ from functools import partial
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from planapi.api.runtime.byte_search import holds
 from planapi.api.runtime.cache_hits import Answer, Hits
 from planapi.api.runtime.graphql_request import Headers, read
 from planapi.api.runtime.preparing import MAX_MEMO_REQUEST_BYTES
@@ -167,7 +168,7 @@ class HitLayer:
         `receive` replaying what was read, and the admission in the scope for the door)."""
         length = given.get(b"content-length", b"")
         if scope["method"] == "POST" and (
-            b"application/json" not in given.get(b"content-type", b"")  # what the view reads
+            not holds(given.get(b"content-type", b""), b"application/json")  # as the view reads
             or not length.isdigit()
             or int(length) > MAX_MEMO_REQUEST_BYTES
         ):

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from planapi.api.runtime.byte_search import holds
 from planapi.api.runtime.compression import encoded
 from planapi.api.runtime.http_caching import content_length, header
 from planapi.api.runtime.http_protocol import RequestRefused, check_parameters, media_type
@@ -84,7 +85,7 @@ class Headers:
 
 def streaming(accept: bytes) -> bool:
     """Does `Accept` ask for a streamed answer (incremental delivery, server-sent events)?"""
-    return b"multipart/mixed" in accept or b"text/event-stream" in accept
+    return holds(accept, b"multipart/mixed") or holds(accept, b"text/event-stream")
 
 
 def tags(header: bytes) -> set[str]:
@@ -106,7 +107,7 @@ async def read(scope: Scope, headers: Headers, receive: Receive) -> tuple[bytes 
     reads the body next by a `receive` that replays it). None: not for this view to read."""
     if scope["method"] == "GET":
         return scope.get("query_string", b""), receive
-    if b"application/json" not in headers.content_type:
+    if not holds(headers.content_type, b"application/json"):
         return None, receive
     chunks = []
     while True:
