@@ -9,12 +9,10 @@ from typing import Any
 from starlette.applications import Starlette
 
 
-async def handshake(
-    app: Starlette, headers: list[tuple[bytes, bytes]], *, denial: bool = False
-) -> list[dict[str, Any]]:
-    """What the app says to the handshake: its first message, or the whole HTTP refusal. With
-    `denial`, the scope offers ASGI's denial response (as uvicorn's does)."""
-    scope: dict[str, Any] = {
+def websocket_scope(headers: list[tuple[bytes, bytes]], *, denial: bool = False) -> dict[str, Any]:
+    """A graphql-transport-ws upgrade of `/graphql` as uvicorn hands it to the app; with
+    `denial`, offering ASGI's denial response."""
+    return {
         "type": "websocket",
         "path": "/graphql",
         "raw_path": b"/graphql",
@@ -27,6 +25,14 @@ async def handshake(
         "headers": [(b"host", b"planapi"), *headers],
         "extensions": {"websocket.http.response": {}} if denial else {},
     }
+
+
+async def handshake(
+    app: Starlette, headers: list[tuple[bytes, bytes]], *, denial: bool = False
+) -> list[dict[str, Any]]:
+    """What the app says to the handshake: its first message, or the whole HTTP refusal. With
+    `denial`, the scope offers ASGI's denial response (as uvicorn's does)."""
+    scope = websocket_scope(headers, denial=denial)
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     await inbox.put({"type": "websocket.connect"})
     said: asyncio.Queue[dict[str, Any]] = asyncio.Queue()

@@ -18,6 +18,7 @@ from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
 from tests.e2e.conftest import bearer
 from tests.e2e.queries import AMEND, add, move
 from tests.operational_fixtures import CONNECTIVITY, DIGITAL, activity, operational_input
+from tests.websocket_handshake import websocket_scope
 
 PLAN = "baku-2026"
 BUDGET = """{ plan(id: "bdt-operational-2027") {
@@ -29,19 +30,7 @@ Ask = Callable[[str], Awaitable[dict[str, Any]]]
 async def connection(app: Any, token: str) -> AsyncIterator[Ask]:
     """A graphql-transport-ws connection straight to the ASGI app; yields `ask(query)`, which
     subscribes with a new id and returns the operation's first `next` payload."""
-    scope: dict[str, Any] = {
-        "type": "websocket",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "scheme": "ws",
-        "server": ("planapi", 80),
-        "client": ("127.0.0.1", 5000),
-        "subprotocols": ["graphql-transport-ws"],
-        "headers": [(b"host", b"planapi"), (b"authorization", f"Bearer {token}".encode())],
-        "extensions": {},
-    }
+    scope = websocket_scope([(b"authorization", f"Bearer {token}".encode())])
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     said: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     task = asyncio.create_task(app(scope, inbox.get, said.put))

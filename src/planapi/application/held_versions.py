@@ -26,10 +26,11 @@ change) are not seen: such a node is counted whole, which errs on the side of th
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections import Counter, OrderedDict
+from collections import Counter
 from itertools import compress, repeat
 from operator import countOf, not_, sub
 
+from planapi.application.cache import LruCache
 from planapi.application.plan_views import PlanVersion
 from planapi.domain.plan import PlanState, sharing
 
@@ -48,37 +49,21 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 Key = tuple[str, int]
 
 
-class HeldVersions:
+class HeldVersions(LruCache[Key, PlanVersion]):
     """Reconstructed versions, least recently used dropped first; never more than `capacity`
     of them nor more than `max_bytes` by the count above (a version costing more than that
-    alone is not kept)."""
+    alone is not kept). Hits and peeks are `LruCache`'s."""
 
     def __init__(self, capacity: int, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.capacity = capacity
+        super().__init__(capacity)
         self.max_bytes = max_bytes
         self.bytes = 0
-        self.hits = 0
-        self.misses = 0
         self.evictions = 0
-        self._items: OrderedDict[Key, PlanVersion] = OrderedDict()
         # Each plan's versions held, in order: the neighbours of a version without a scan.
         self._by_plan: dict[str, list[int]] = {}
         # id(node) -> how many held versions list that node object. An id is not reused while
         # counted: the versions listing it keep the object alive.
         self._refs: Counter[int] = Counter()
-
-    def get(self, key: Key) -> PlanVersion | None:
-        value = self._items.get(key)
-        if value is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._items.move_to_end(key)
-        return value
-
-    def peek(self, key: Key) -> PlanVersion | None:
-        """The value, without counting a hit or a miss or refreshing its place."""
-        return self._items.get(key)
 
     def put(self, key: Key, value: PlanVersion) -> None:
         if self.capacity <= 0 or self.max_bytes <= 0:
@@ -93,10 +78,6 @@ class HeldVersions:
         self.bytes += self._hold(value.state)
         while self._items and (len(self._items) > self.capacity or self.bytes > self.max_bytes):
             self._evict()
-
-    def held(self) -> list[Key]:
-        """The keys held, least recently used first."""
-        return list(self._items)
 
     def holds_plan(self, plan_id: str) -> bool:
         return plan_id in self._by_plan
@@ -122,9 +103,6 @@ class HeldVersions:
             return state
         nearest = min(near, key=lambda v: abs(v - state.version))
         return sharing(state, self._items[state.id, nearest].state)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
     # -- the byte count ----------------------------------------------------------------------
     def _hold(self, state: PlanState) -> int:
