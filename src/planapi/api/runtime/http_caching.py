@@ -17,12 +17,13 @@ VARY = "Accept, Authorization, Cookie, Origin"
 VARY_GZIP = "Accept, Accept-Encoding, Authorization, Cookie, Origin"  # compression on
 
 
-def encode(data: object) -> bytes:
-    """orjson, or the standard library for what orjson refuses (integers beyond 64 bits)."""
+def encode(data: object, *, sort_keys: bool = False) -> bytes:
+    """orjson, or the standard library for what orjson refuses (integers beyond 64 bits,
+    nesting deeper than 254 levels); with `sort_keys`, objects' keys sorted (a cache key)."""
     try:
-        return orjson.dumps(data)
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS if sort_keys else None)
     except TypeError:
-        return json.dumps(data).encode()
+        return json.dumps(data, sort_keys=sort_keys).encode()
 
 
 def schema_fingerprint(sdl: str) -> bytes:

@@ -11,12 +11,10 @@ the bodies by the memory they hold (bodies differ in size a hundredfold), the do
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -29,6 +27,7 @@ from strawberry.http import GraphQLRequestData
 
 from planapi.api.runtime.cacheability import NOT_CACHEABLE, Analysis, analyse
 from planapi.api.runtime.graphql_request import body_fields, query_fields
+from planapi.api.runtime.http_caching import encode
 from planapi.api.runtime.http_protocol import RequestRefused
 from planapi.api.runtime.parsing import parses_off_loop
 from planapi.api.runtime.response_cache import ByteLru
@@ -254,11 +253,7 @@ def _variables_key(variables: dict[str, Any]) -> bytes:
     refuses to write though it read it (nested deeper than 254 levels; it reads 1,024), as the
     answers themselves are encoded; variables deeper than even that are refused."""
     try:
-        return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        pass
-    try:
-        return json.dumps(variables, sort_keys=True, separators=(",", ":")).encode()
+        return encode(variables, sort_keys=True)
     except (RecursionError, ValueError) as error:
         raise RequestRefused(400, "variables are nested too deeply") from error
 
