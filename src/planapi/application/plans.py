@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from planapi.application import succession
@@ -53,6 +54,7 @@ SNAPSHOT_FACTS = 256
 
 # The nearest snapshot of a version with its record, as `SnapshotStore.nearest_recorded` answers.
 Near = tuple[PlanState, Recorded | None] | None
+Unread = Enum("Unread", "NOT_YET")  # a `Near` not looked for yet (None: looked for, none found)
 
 
 def stream_of(plan_id: str) -> str:
@@ -196,16 +198,16 @@ class PlanService:
         cold = not self._warm(plan_id)
         newest = await self.snapshots.newest_recorded(stream_of(plan_id)) if cold else None
         if newest is None:
-            return await self._head(plan_id, await self.latest_version(plan_id))
+            return await self._head(plan_id, await self.latest_version(plan_id), Unread.NOT_YET)
         if newest[0] and self.heads is not None:
             self.heads.note_version(plan_id, newest[0])
         return await self._head(plan_id, newest[0], newest[1])
 
-    async def _head(self, plan_id: str, version: int, *near: Near) -> PlanVersion | None:
+    async def _head(self, plan_id: str, version: int, near: Near | Unread) -> PlanVersion | None:
         if version == 0:
             return None
         found = self.versions.get((plan_id, version))
-        return found or await self._version(plan_id, version, *near)
+        return found or await self._version(plan_id, version, near)
 
     def _warm(self, plan_id: str) -> bool:
         followed = self.heads is not None and self.heads.fresh
@@ -314,15 +316,19 @@ class PlanService:
         return dataclasses.replace(report, findings=findings)
 
     # -- reconstruction --------------------------------------------------------------------
-    async def _version(self, plan_id: str, version: int, *near: Near) -> PlanVersion:
-        found = await self._read_version(plan_id, version, *near)
+    async def _version(
+        self, plan_id: str, version: int, near: Near | Unread = Unread.NOT_YET
+    ) -> PlanVersion:
+        found = await self._read_version(plan_id, version, near)
         if found is None:
             raise PlanNotFoundError(plan_id)
         return found
 
-    async def _read_version(self, plan_id: str, version: int, *near: Near) -> PlanVersion | None:
-        """Fold from the nearest snapshot at or below `version` (`near`, when given: as read
-        already); cache the (immutable) result. None when the plan has no such version."""
+    async def _read_version(
+        self, plan_id: str, version: int, near: Near | Unread = Unread.NOT_YET
+    ) -> PlanVersion | None:
+        """Fold from the nearest snapshot at or below `version` (`near`, unless NOT_YET: as
+        read already); cache the (immutable) result. None when the plan has no such version."""
         cached = self.versions.get((plan_id, version))
         if cached is not None:
             return cached
@@ -331,8 +337,9 @@ class PlanService:
         # the two versions share their unchanged nodes in memory (a decoded snapshot shares none).
         base, held = self.versions.below(plan_id, version, self.snapshot_interval), None
         if base is None:
-            nearest = near[0] if near else await self.snapshots.nearest_recorded(stream, version)
-            base, held = nearest or (None, None)
+            if near is Unread.NOT_YET:
+                near = await self.snapshots.nearest_recorded(stream, version)
+            base, held = near or (None, None)
             if base is not None:  # shares nothing yet with the versions held
                 base = self.versions.shared(base)
         if base is not None and base.version == version:
