@@ -149,6 +149,7 @@ async def test_readings_cache_and_pool_are_reported(
     assert 0 < value(samples, "planapi_version_cache_bytes") <= Settings().version_cache_bytes
     assert value(samples, "planapi_version_cache_max_bytes") == Settings().version_cache_bytes
     assert ("planapi_version_cache_evictions_total", frozenset()) in samples
+    assert value(samples, "planapi_version_cache_refused_total") == 0
     assert value(samples, "planapi_db_pool_size") >= 1
     assert value(samples, "planapi_db_pool_in_use") >= 0
     assert value(samples, "planapi_build_info", version="0.1.0") == 1

@@ -107,6 +107,39 @@ async def test_a_variable_is_refused_with_its_path_and_nothing_is_stored(
         await nothing_stored(http)
 
 
+DEEP = (
+    1_000  # past the 254 levels orjson writes (the NUL scan's fast path), under the 1,024 it reads
+)
+
+
+@pytest.mark.parametrize(("bottom", "refused"), [('"fine"', False), ('"deep\\u0000"', True)])
+async def test_variables_nested_a_thousand_levels_deep_are_walked_not_failed(
+    app: Starlette, readings_plan: str, admin_token: str, bottom: str, refused: bool
+) -> None:
+    """A mutation's variables nested past what orjson writes are searched by a walk; it once
+    recursed, and the caller got 'maximum recursion depth exceeded' (an ERROR logged): now a
+    NUL at the bottom is refused with its path and an unused deep variable changes nothing."""
+    amend = {
+        "planId": PLAN_ID,
+        "expectedVersion": 1,
+        "authority": "TDAG",
+        "rationale": "agreed",
+        "changes": [{"updateNode": {"id": "kpi-1", "title": "A deep title"}}],
+    }
+    deep = "[" * DEEP + bottom + "]" * DEEP
+    variables = f'{{"input": {json.dumps(amend)}, "junk": {deep}}}'
+    raw = f'{{"query": {json.dumps(AMEND)}, "variables": {variables}}}'
+    async with http_client(app, admin_token) as http:
+        response = await http.post(
+            "/graphql", content=raw.encode(), headers={"content-type": "application/json"}
+        )
+        body = response.json()
+        if refused:
+            bad_input(body, "$junk" + "[0]" * DEEP)
+            return
+        assert body == {"data": {"amendPlan": {"__typename": "AmendmentApplied"}}}, body
+
+
 @pytest.mark.parametrize(
     ("url", "field"),
     [

@@ -4,11 +4,13 @@ holds keep alive, measured with tracemalloc, whatever they share and whichever g
 from __future__ import annotations
 
 import gc
+import logging
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -142,18 +144,26 @@ def test_nodes_shared_with_an_evicted_version_stay_counted_while_another_holds_t
     assert cache.bytes == 2 * VERSION_BYTES + (SLOT_BYTES * 2 + NODE_BYTES) * 225 + NODE_BYTES
 
 
-def test_a_version_larger_than_the_bound_alone_is_not_kept_and_pushes_nothing_out() -> None:
+def test_a_version_larger_than_the_bound_alone_is_not_kept_and_pushes_nothing_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     small, large = _decoded(_plan(20)), _decoded(_renamed(_plan(1_000), 2, 0))
     cache = HeldVersions(capacity=100, max_bytes=500_000)
     _put(cache, small)
     counted = cache.bytes
 
-    _put(cache, large)
+    with caplog.at_level(logging.WARNING, logger="planapi.versions"):
+        _put(cache, large)
+        _put(cache, _decoded(_renamed(large, 3, 1)))  # the same plan again: told once
 
     found = cache.peek((PLAN, 1))
     assert found is not None
     assert found.state is small
-    assert (len(cache), cache.bytes, cache.evictions) == (1, counted, 0)
+    assert (len(cache), cache.bytes, cache.evictions, cache.refused) == (1, counted, 0, 2)
+    # The operator learns why that plan's reads are slow, and which setting to raise.
+    told = [r.getMessage() for r in caplog.records if r.name == "planapi.versions"]
+    assert len(told) == 1
+    assert PLAN in told[0] and "PLANAPI_VERSION_CACHE_BYTES (500000)" in told[0]
 
 
 SMALL = _plan(200)  # allocated before any measuring, as a request's latest version is

@@ -25,6 +25,7 @@ change) are not seen: such a node is counted whole, which errs on the side of th
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left, insort
 from collections import Counter
 from itertools import compress, repeat
@@ -46,6 +47,8 @@ SLOT_BYTES = 36
 VERSION_BYTES = 2_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
+log = logging.getLogger("planapi.versions")
+
 Key = tuple[str, int]
 
 
@@ -59,6 +62,8 @@ class HeldVersions(LruCache[Key, PlanVersion]):
         self.max_bytes = max_bytes
         self.bytes = 0
         self.evictions = 0
+        self.refused = 0  # versions larger than `max_bytes` alone: never kept
+        self._warned: set[str] = set()  # plans whose versions were refused, logged once each
         # Each plan's versions held, in order: the neighbours of a version without a scan.
         self._by_plan: dict[str, list[int]] = {}
         # id(node) -> how many held versions list that node object. An id is not reused while
@@ -71,8 +76,10 @@ class HeldVersions(LruCache[Key, PlanVersion]):
         if key in self._items:  # versions never change: the one held stands
             self._items.move_to_end(key)
             return
-        if _own_bytes(value.state) + NODE_BYTES * len(value.state.nodes) > self.max_bytes:
-            return  # would not fit alone: kept, it would first push out everything else
+        alone = _own_bytes(value.state) + NODE_BYTES * len(value.state.nodes)
+        if alone > self.max_bytes:  # kept, it would first push out everything else
+            self._refuse(key[0], alone)
+            return
         self._items[key] = value
         insort(self._by_plan.setdefault(key[0], []), key[1])
         self.bytes += self._hold(value.state)
@@ -103,6 +110,19 @@ class HeldVersions(LruCache[Key, PlanVersion]):
             return state
         nearest = min(near, key=lambda v: abs(v - state.version))
         return sharing(state, self._items[state.id, nearest].state)
+
+    def _refuse(self, plan_id: str, alone: int) -> None:
+        """Every read of such a plan folds or decodes it again: the operator is told, once."""
+        self.refused += 1
+        if plan_id not in self._warned:
+            self._warned.add(plan_id)
+            log.warning(
+                "plan %s's versions hold ~%d bytes each, more than PLANAPI_VERSION_CACHE_BYTES "
+                "(%d): none is kept in memory, so each read of it is rebuilt from storage",
+                plan_id,
+                alone,
+                self.max_bytes,
+            )
 
     # -- the byte count ----------------------------------------------------------------------
     def _hold(self, state: PlanState) -> int:

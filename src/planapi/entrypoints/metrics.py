@@ -269,6 +269,11 @@ def _version_cache(cache: HeldVersions) -> Iterable[Metric]:
         "Plan versions dropped to keep within the count or the bytes.",
         value=cache.evictions,
     )
+    yield CounterMetricFamily(
+        "planapi_version_cache_refused",
+        "Plan versions not kept: larger alone than the bytes the versions held may keep alive.",
+        value=cache.refused,
+    )
 
 
 class _CountingEvents:

@@ -44,22 +44,23 @@ def message(field: str) -> str:
 
 
 def nul_path(value: Any, path: str) -> str | None:
-    """The path of the first string (or key) in a JSON-like value that holds a NUL."""
-    if isinstance(value, str):
-        return path if NUL in value else None
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and NUL in key:
-                return inner
-            found = nul_path(item, inner)
-            if found is not None:
-                return found
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            found = nul_path(item, f"{path}[{index}]")
-            if found is not None:
-                return found
+    """The path of the first string (or key) in a JSON-like value that holds a NUL, depth
+    first. Without recursion: variables nested past what orjson writes (254 levels) are walked
+    here, and a thousand levels must not end in a RecursionError shown to the caller."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if NUL in value:
+                return path
+        elif isinstance(value, Mapping):
+            for key, item in reversed(list(value.items())):  # popped in their own order
+                inner = f"{path}.{key}" if path else str(key)
+                stack.append((item, inner))
+                if isinstance(key, str):
+                    stack.append((key, inner))  # a key is looked at before its value
+        elif isinstance(value, list | tuple):
+            stack.extend((item, f"{path}[{i}]") for i, item in reversed(list(enumerate(value))))
     return None
 
 
