@@ -163,7 +163,8 @@ def test_a_version_larger_than_the_bound_alone_is_not_kept_and_pushes_nothing_ou
     # The operator learns why that plan's reads are slow, and which setting to raise.
     told = [r.getMessage() for r in caplog.records if r.name == "planapi.versions"]
     assert len(told) == 1
-    assert PLAN in told[0] and "PLANAPI_VERSION_CACHE_BYTES (500000)" in told[0]
+    assert PLAN in told[0]
+    assert "PLANAPI_VERSION_CACHE_BYTES (500000)" in told[0]
 
 
 SMALL = _plan(200)  # allocated before any measuring, as a request's latest version is
