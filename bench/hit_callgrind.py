@@ -40,7 +40,8 @@ SECONDS = int(os.environ.get("BENCH_CG_SECONDS", "8"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 BASE_SRC = os.environ.get("BENCH_BASE_SRC", "")
 TRIVIAL = os.environ.get("BENCH_CG_TRIVIAL", "1") != "0"  # 0: skip the trivial endpoint
-HERE = str(Path(__file__).resolve().parents[1] / "src")
+# BENCH_CG_SRC: a copy of this tree to count (one edited meanwhile would be read mid-edit).
+HERE = os.environ.get("BENCH_CG_SRC") or str(Path(__file__).resolve().parents[1] / "src")
 VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
 
 
