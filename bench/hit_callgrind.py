@@ -42,6 +42,7 @@ BASE_SRC = os.environ.get("BENCH_BASE_SRC", "")
 TRIVIAL = os.environ.get("BENCH_CG_TRIVIAL", "1") != "0"  # 0: skip the trivial endpoint
 # BENCH_CG_SRC: a copy of this tree to count (one edited meanwhile would be read mid-edit).
 HERE = os.environ.get("BENCH_CG_SRC") or str(Path(__file__).resolve().parents[1] / "src")
+SETTLED = 10e6  # instructions a second: idle (the relay's poll, timers), under valgrind
 VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
 
 
@@ -95,7 +96,7 @@ def count(command: list[str], settings: dict[str, str], extra: dict[str, str], p
             subprocess.run(
                 ["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True
             )
-            _dump(pid, directory)  # zero what instrumentation caught before the load
+            _settled(pid, directory)
             started = time.monotonic()
             requests = _wrk(base + path, SECONDS, _body(FULL_LATEST))
             loaded = _dump(pid, directory)
@@ -107,6 +108,20 @@ def count(command: list[str], settings: dict[str, str], extra: dict[str, str], p
         idle_share = idle * load_seconds / idle_seconds
         print(f"  {requests} requests, {loaded:,} instructions, idle {idle_share:,.0f}", flush=True)
         return (loaded - idle_share) / requests
+
+
+def _settled(pid: int, directory: Path) -> None:
+    """Wait for the server's start-up work (the log follower catching the Merkle trees up
+    after the plan grew) to end: until a few seconds idle count under SETTLED a second."""
+    deadline = time.monotonic() + 300
+    _dump(pid, directory)  # zero what came before
+    while True:
+        started = time.monotonic()
+        time.sleep(3)
+        rate = _dump(pid, directory) / (time.monotonic() - started)
+        if rate < SETTLED or time.monotonic() > deadline:
+            print(f"  idle at {rate / 1e6:.1f} M instructions/s", flush=True)
+            return
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from planapi.api.runtime.dependencies import dependency_key
 from planapi.api.runtime.graphql_request import (
     ANONYMOUS,
     Headers,
+    audience_key,
     audience_of,
     json_headers,
     streaming,
@@ -153,7 +154,7 @@ def answer_key(
     older heads does not push out its slot's newer one: `ByteLru.put`'s rank; 0 for a pinned
     key, whose answer has no slot, where ranks are compared); None when the heads are not
     known to be fresh (uncached)."""
-    role = (audience_of(scope) + "|" + media).encode()
+    role = audience_key(scope, media)
     if prepared.pinned:
         return prepared.base_key + b"|pinned|" + role, 0
     heads = caching.heads()
