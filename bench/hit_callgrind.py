@@ -1,11 +1,13 @@
 """Instructions per cached full-tree hit, counted by callgrind: `python -m bench.hit_callgrind`.
 
 Wall-clock figures on a shared 2-core machine swing 2x between rounds; instructions do not.
-Each server runs under `valgrind --tool=callgrind --instr-atstart=no`; once it is warm,
-instrumentation goes on for BENCH_CG_SECONDS of `wrk -t1 -c10` POSTing the full tree's latest
-query (identity, anonymous, as `bench/latest.py` sends it), then is dumped; the same seconds idle
-are dumped apart (the relay's poll, the log follower). Per request = (instructions under load -
-the idle ones scaled to the load's seconds) / requests.
+Each server runs under `valgrind --tool=callgrind --instr-atstart=no`; once it is warm and its
+start-up work is over, instrumentation goes on for BENCH_CG_SECONDS of `wrk -t1 -c10` POSTing
+the full tree's latest query (identity, anonymous, as `bench/latest.py` sends it), then is
+dumped; as many seconds idle before and after are dumped apart (the relay's poll, timers). Per
+request = (instructions under load - the idle rate either side x the load's seconds) / requests.
+The log follower is off (PLANAPI_LOG_FOLLOW_INTERVAL=0) on every server counted: its bursty
+rounds would be most of what is subtracted, and their swing the figure's.
 
 - `BENCH_BASE_SRC=/path/to/other/src` counts that tree's code too, on the same database and
   plan, alternating with this tree, BENCH_ROUNDS times each;
@@ -97,17 +99,22 @@ def count(command: list[str], settings: dict[str, str], extra: dict[str, str], p
                 ["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True
             )
             _settled(pid, directory)
+            before = _idle(pid, directory)
             started = time.monotonic()
             requests = _wrk(base + path, SECONDS, _body(FULL_LATEST))
             loaded = _dump(pid, directory)
             load_seconds = time.monotonic() - started
-            started = time.monotonic()
-            time.sleep(SECONDS)
-            idle = _dump(pid, directory)
-            idle_seconds = time.monotonic() - started
-        idle_share = idle * load_seconds / idle_seconds
+            rate = (before + _idle(pid, directory)) / 2  # the idle rate either side of the load
+        idle_share = rate * load_seconds
         print(f"  {requests} requests, {loaded:,} instructions, idle {idle_share:,.0f}", flush=True)
         return (loaded - idle_share) / requests
+
+
+def _idle(pid: int, directory: Path) -> float:
+    """Instructions a second over SECONDS of no load."""
+    started = time.monotonic()
+    time.sleep(SECONDS)
+    return _dump(pid, directory) / (time.monotonic() - started)
 
 
 def _settled(pid: int, directory: Path) -> None:
@@ -167,6 +174,9 @@ async def _prepare_and_count() -> None:
     async with scratch_schema() as (engine, schema):
         admin, _ = await _tokens(engine)
         settings = {"DATABASE_URL": URL, "DATABASE_SCHEMA": schema, **LIMITS}
+        # The log follower's rounds (seconds apart, bursty) would be most of the idle
+        # instructions subtracted, and their swing the figure's: off on every server counted.
+        counted = {**settings, "LOG_FOLLOW_INTERVAL": "0"}
         planapi = [*PYTHON, "planapi.entrypoints.cli", "serve", "--port", "{port}", *QUIET]
         with serving(planapi, settings, "/healthz") as (base, _pid):
             _grow(base, admin)
@@ -178,7 +188,7 @@ async def _prepare_and_count() -> None:
             print(f"trivial, 176 KB body, POSTed: {found:,.0f} instructions/request", flush=True)
         for round_ in range(ROUNDS):
             for name, src in trees if round_ % 2 == 0 else trees[::-1]:
-                found = count(planapi, settings, {"PYTHONPATH": src}, "/graphql")
+                found = count(planapi, counted, {"PYTHONPATH": src}, "/graphql")
                 print(f"{name} ({src}), round {round_ + 1}: {found:,.0f}", flush=True)
 
 
