@@ -108,14 +108,15 @@ def cors_headers(
     origin, the grant and the headers a page may read."""
     # One pass, no generator: every hit the hit layer answers asks (docs/performance.md,
     # "Where a full-tree hit's time went").
+    # The pairs themselves, not copies: the hit layer keeps this list per stored answer.
     found: list[tuple[bytes, bytes]] = []
     varies: tuple[bytes, ...] = ()
-    for name, value in headers:
-        if name.lower() == b"vary":
-            varies += (value,)
+    for pair in headers:
+        if pair[0].lower() == b"vary":
+            varies += (pair[1],)
         else:
-            found.append((name, value))
-    found.append((b"vary", _vary_with_origin(varies)))
+            found.append(pair)
+    found.append(_vary_with_origin(varies))
     if origin is not None:
         found.append((b"access-control-allow-origin", origin.encode("latin-1")))
         found.append((b"access-control-expose-headers", EXPOSED))
@@ -123,12 +124,12 @@ def cors_headers(
 
 
 @lru_cache(maxsize=64)  # a handful of Vary values, on every response
-def _vary_with_origin(varies: tuple[bytes, ...]) -> bytes:
+def _vary_with_origin(varies: tuple[bytes, ...]) -> tuple[bytes, bytes]:
     texts = [value.decode("latin-1") for value in varies]
     names = [part.strip() for value in texts for part in value.split(",") if part.strip()]
     if "origin" not in {name.lower() for name in names}:
         names.append("Origin")
-    return ", ".join(names).encode("latin-1")
+    return b"vary", ", ".join(names).encode("latin-1")
 
 
 def _json(body: bytes) -> list[tuple[bytes, bytes]]:

@@ -45,12 +45,12 @@ from functools import partial
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planapi.api.runtime.byte_search import holds
-from planapi.api.runtime.cache_hits import Answer, Hits
+from planapi.api.runtime.cache_hits import Answer, Hit, Hits
 from planapi.api.runtime.graphql_request import Headers, read
 from planapi.api.runtime.preparing import MAX_MEMO_REQUEST_BYTES
 from planapi.api.types.context import request_id
 from planapi.application.authn import Authenticator
-from planapi.entrypoints.cors import allows, cors_headers
+from planapi.entrypoints.cors import EXPOSED, allows, cors_headers
 from planapi.entrypoints.metrics import Metrics
 from planapi.entrypoints.refusals import GRAPHQL, error_answer, too_large
 from planapi.entrypoints.request_ids import ASSIGNED, HEADER, RequestIds
@@ -82,6 +82,14 @@ _READ = frozenset(
 )
 
 
+_EXPOSED = (b"access-control-expose-headers", EXPOSED)
+_ORIGINS_REMEMBERED = 64
+
+
+def _ungranted(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    return cors_headers(headers, None)
+
+
 class HitLayer:
     def __init__(
         self,
@@ -102,6 +110,7 @@ class HitLayer:
         self.ids = ids
         self.metrics = metrics
         self.answered = 0  # hits this layer sent (the view's counters count them too)
+        self._origins_seen: dict[bytes, bytes | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != GRAPHQL or not _looked_at(scope):
@@ -116,7 +125,8 @@ class HitLayer:
         token = request_id.set(current)  # for the log lines of this layer (and of admit)
         try:
             answer, receive = await self._answer(scope, receive, given)
-            sent = self._headers(answer[2], given, current) if answer is not None else []
+            identified = (HEADER, current.encode())
+            sent = self._sent(answer, given.get(b"origin"), identified) if answer else []
         except Exception:  # as the door answers one: logged, masked, with the request id
             log.exception("unexpected error (request %s)", current)
             await self._masked(scope, send, given, current, started)
@@ -126,15 +136,38 @@ class HitLayer:
         if answer is None:
             await self.app(scope, receive, send)
             return
-        status, body = answer[0], answer[1]
+        status = answer[1][0]
         self.answered += 1
         try:
             await send({"type": "http.response.start", "status": status, "headers": sent})
-            await send({"type": "http.response.body", "body": body})
+            await send({"type": "http.response.body", "body": answer[1][1]})
         finally:
             self.metrics.observe_http(
                 GRAPHQL, scope["method"], status, time.perf_counter() - started
             )
+
+    def _sent(
+        self, answer: tuple[Hit, Answer], origin: bytes | None, identified: tuple[bytes, bytes]
+    ) -> list[tuple[bytes, bytes]]:
+        """A hit's headers as CORS and the request id layers would send them: what CORS sends
+        without a grant made once per stored answer (`Hits.framed`), the grant and the id
+        added."""
+        framed = self.hits.framed(answer[0], answer[1][2], _ungranted)
+        granted = self._granted(origin) if origin else None
+        if granted is None:
+            return [*framed, identified]
+        return [*framed, (b"access-control-allow-origin", granted), _EXPOSED, identified]
+
+    def _granted(self, origin: bytes) -> bytes | None:
+        """`origin` if it may read answers (`cors.allows`), remembered for the few origins a
+        deployment's pages use."""
+        if origin in self._origins_seen:
+            return self._origins_seen[origin]
+        granted = origin if allows(self.origins, origin.decode("latin-1")) else None
+        if len(self._origins_seen) >= _ORIGINS_REMEMBERED:  # any origin may be sent
+            self._origins_seen.clear()
+        self._origins_seen[origin] = granted
+        return granted
 
     def _headers(
         self, headers: list[tuple[bytes, bytes]], given: dict[bytes, bytes], current: str
@@ -163,7 +196,7 @@ class HitLayer:
 
     async def _answer(
         self, scope: Scope, receive: Receive, given: dict[bytes, bytes]
-    ) -> tuple[Answer | None, Receive]:
+    ) -> tuple[tuple[Hit, Answer] | None, Receive]:
         """The stored answer to send, admitted as the door admits; None: hand on (with
         `receive` replaying what was read, and the admission in the scope for the door)."""
         length = given.get(b"content-length", b"")
@@ -195,7 +228,7 @@ class HitLayer:
         if hit is None:
             scope[ADMITTED] = admission
             return None, replayed
-        return self.hits.take(hit, headers), receive
+        return (hit, self.hits.take(hit, headers)), receive
 
 
 def _looked_at(scope: Scope) -> bool:

@@ -37,6 +37,7 @@ from planapi.api.types.outcomes import user_errors
 from planapi.application.held_versions import HeldVersions
 from planapi.application.ports import EventStore, ReadingStore, Recorded
 from planapi.bootstrap import Services
+from planapi.entrypoints.http_metrics import HttpStats
 
 # Seconds: a cached read takes a millisecond, a large ingest or a cold fold several seconds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -60,23 +61,15 @@ class Metrics:
         self._declare_writes()
         self.registry.register(ServicesCollector(services))
         self._operation_names: set[str] = set()
-        # Labelled children by their raw labels: `labels()` costs more than the update itself.
+        # Operations' labelled children by their raw labels: `labels()` costs more than the
+        # update itself.
         self._children: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     def _declare_http(self) -> None:
-        self.http_requests = Counter(
-            "planapi_http_requests",
-            "HTTP requests answered, by route template, method and status.",
-            ["route", "method", "status"],
-            registry=self.registry,
-        )
-        self.http_latency = Histogram(
-            "planapi_http_request_duration_seconds",
-            "Time to answer an HTTP request, by route template and method.",
-            ["route", "method"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        # Kept in plain lists, read at scrape time: observed on every response (http_metrics).
+        self.http = HttpStats(LATENCY_BUCKETS)
+        self.registry.register(self.http)
+        self.observe_http = self.http.observe
 
     def _declare_graphql(self) -> None:
         self.operations = Counter(
@@ -150,17 +143,6 @@ class Metrics:
             )
             if len(self._children) < MAX_OPERATION_NAMES * 8:
                 self._children[(name, kind, outcome)] = found
-        found[0].inc()
-        found[1].observe(elapsed)
-
-    def observe_http(self, route: str, method: str, status: int, elapsed: float) -> None:
-        found = self._children.get((route, method, status))
-        if found is None:  # routes are templates and methods a fixed set: bounded
-            found = (
-                self.http_requests.labels(route, method, str(status)),
-                self.http_latency.labels(route, method),
-            )
-            self._children[(route, method, status)] = found
         found[0].inc()
         found[1].observe(elapsed)
 

@@ -230,7 +230,11 @@ async def admit(
         return Refused(lambda send: error_answer(scope, send, 415, refused_as, json_only))
     rule = rule_for(path)
     try:
-        principal = await principal_of(given, scope, authenticator, limits, allow_basic=True)
+        principal = (
+            _anonymous(limits.anonymous_grants, _client(scope))
+            if not given.strip()  # as principal_of, without a coroutine: every anonymous hit asks
+            else await principal_of(given, scope, authenticator, limits, allow_basic=True)
+        )
     except InvalidCredentialsError as error:
         return _unusable(scope, error, _browser(rule))
     scope.setdefault("state", {})["principal"] = principal

@@ -30,6 +30,7 @@ from planapi.api.runtime.dependencies import dependency_key
 from planapi.api.runtime.graphql_request import (
     ANONYMOUS,
     Headers,
+    audience_key,
     audience_of,
     json_headers,
     streaming,
@@ -45,14 +46,15 @@ from planapi.application.heads_tracker import HeadsTracker
 Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, headers
 # An answer's key, its ETag and Cache-Control, and the heads' generation the key was taken at.
 Keyed = tuple[bytes, tuple[str, str], int]
-Variant = tuple[bytes, list[tuple[bytes, bytes]]]  # body, headers
+HeaderList = list[tuple[bytes, bytes]]
+Variant = tuple[bytes, HeaderList]  # body, headers
 
 
 class CachedResponse:
     """A stored answer, made by `answer_entry`; the same object is kept by the cache and sent
     by a flight's followers, so the gzip variant one of them makes serves them all."""
 
-    __slots__ = ("body", "headers", "variant")
+    __slots__ = ("body", "framed", "headers", "variant")
 
     def __init__(self, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
         self.body = body  # the bytes every kept answer with this body holds (`ByteLru.shared`)
@@ -60,6 +62,9 @@ class CachedResponse:
         # all but the ETag's pair are the ones every answer sending them holds (`http_caching`).
         self.headers = headers
         self.variant: Variant | None = None  # its gzip form, made on demand (`gzip_variant`)
+        # Its headers and its variant's as the layers outside the view send them, made by the
+        # hit layer on its first hit of each (`Hits.framed`).
+        self.framed: list[HeaderList | None] | None = None
 
     @property
     def etag(self) -> str:
@@ -71,6 +76,9 @@ Cache = ByteLru[bytes, CachedResponse]
 # with the identity answer — ETag, Content-Length —, the pair), measured with tracemalloc for
 # a stored answer's usual headers (tests/unit/test_response_cache.py): ~464.
 VARIANT_OVERHEAD = 460
+# What the headers framed for a hit hold (`Hits.framed`): a list of the answer's pairs (the
+# same tuples), ~120 bytes, with the two-item list holding both forms' ~190 (tracemalloc).
+FRAMED_OVERHEAD = 200
 # What a latest (not pinned) answer holds beside a pinned one: its slot's hash and its place in
 # the cache's table of slots. Measured as ENTRY_OVERHEAD is: ~55.
 SLOT_OVERHEAD = 60
@@ -141,21 +149,25 @@ def validators_of(scope: Scope, prepared: Prepared, key: bytes) -> tuple[str, st
 
 def answer_key(
     caching: ResponseCaching, scope: Scope, media: str, prepared: Prepared
-) -> bytes | None:
-    """The answer's cache key; None when the heads are not known to be fresh (uncached)."""
-    role = audience_of(scope) + "|" + media
+) -> tuple[bytes, int] | None:
+    """The answer's cache key and the heads' generation it was taken at (a late answer at
+    older heads does not push out its slot's newer one: `ByteLru.put`'s rank; 0 for a pinned
+    key, whose answer has no slot, where ranks are compared); None when the heads are not
+    known to be fresh (uncached)."""
+    role = audience_key(scope, media)
     if prepared.pinned:
-        return prepared.base_key + b"|pinned|" + role.encode()
+        return prepared.base_key + b"|pinned|" + role, 0
     heads = caching.heads()
     if not heads.fresh:
         return None
+    generation = heads.generation
     taken = prepared.read  # the same heads give the same key: taken once per generation
-    if taken and taken[0][0] == heads.generation:
+    if taken and taken[0][0] == generation:
         read = taken[0][1]
     else:
         read = dependency_key(prepared.analysis, prepared.data.variables, heads)
-        taken[:] = [(heads.generation, read)]
-    return prepared.base_key + b"|" + role.encode() + SLOT_END + read
+        taken[:] = [(generation, read)]
+    return prepared.base_key + b"|" + role + SLOT_END + read, generation
 
 
 # Ends a non-pinned key's slot — its body and role — before what it read, which never holds a
@@ -243,9 +255,9 @@ class Hits:
         prepared = self.preparer.known(scope["method"], raw)
         if prepared is None or not prepared.analysis.cacheable:
             return None
-        key = answer_key(self.caching, scope, headers.media, prepared)
-        found = cache.peek(key) if key is not None else None
-        return Hit(key, found) if key is not None and found is not None else None
+        keyed = answer_key(self.caching, scope, headers.media, prepared)
+        found = cache.peek(keyed[0]) if keyed is not None else None
+        return Hit(keyed[0], found) if keyed is not None and found is not None else None
 
     def take(self, hit: Hit, headers: Headers) -> Answer:
         """What `hit` sends, counted as the view counts a hit (and kept recently used)."""
@@ -255,3 +267,27 @@ class Hits:
         gzip = self.caching.wants_gzip(headers)
         kept = cache, hit.key
         return stored_answer(kept, hit.found, headers.if_none_match, self.counters, gzip)
+
+    def framed(
+        self, hit: Hit, headers: HeaderList, frame: Callable[[HeaderList], HeaderList]
+    ) -> HeaderList:
+        """`frame(headers)`, `headers` those `take` gave for `hit`: made once per stored answer
+        and gzip variant — counted in the cache's bytes while it keeps the answer — and per
+        request for a `304`'s, made for that request."""
+        found = hit.found
+        if headers is found.headers:
+            index = 0
+        elif found.variant is not None and headers is found.variant[1]:
+            index = 1
+        else:
+            return frame(headers)
+        framed = found.framed
+        if framed is None:
+            framed = found.framed = [None, None]
+        made = framed[index]
+        if made is None:
+            made = framed[index] = frame(headers)
+            cache = self.caching.cache
+            if cache is not None and cache.peek(hit.key) is found:
+                cache.grow(hit.key, FRAMED_OVERHEAD)
+        return made

@@ -164,10 +164,11 @@ class CachingGraphQL(GraphQL[Context, None]):
         receive: Receive,
     ) -> None:
         scope = request.scope
-        key = answer_key(self.caching, scope, headers.media, prepared)
-        if key is None:  # the heads are not known yet: answer without the cache
+        taken = answer_key(self.caching, scope, headers.media, prepared)
+        if taken is None:  # the heads are not known yet: answer without the cache
             await self._respond(request, headers, prepared, send, receive)
             return
+        key, rank = taken  # rank: the heads' generation the key was taken at (`ByteLru.put`)
         cache = self.caching.cache
         found = cache.get(key) if cache is not None else None
         gzip = self.caching.wants_gzip(headers)
@@ -175,9 +176,6 @@ class CachingGraphQL(GraphQL[Context, None]):
             answer = stored_answer((cache, key), found, headers.if_none_match, self.counters, gzip)
             await send_raw(send, *answer)
             return
-        # The heads' generation the key was taken at (no await since): a late answer at older
-        # heads does not push out its slot's newer one (`ByteLru.put`'s rank).
-        rank = self.caching.heads().generation
         validators = validators_of(scope, prepared, key)
         named = tags(headers.if_none_match) if headers.if_none_match else set()
         for form in (validators[0], gzip_etag(validators[0])):

@@ -38,6 +38,26 @@ def audience_of(scope: Scope) -> str:
     return role
 
 
+def audience_key(scope: Scope, media: str) -> bytes:
+    """`audience_of(scope)` and the answer's media type, as a response cache key holds them:
+    remembered for the principals that ask again (an anonymous caller's, a token's, both kept
+    by the door), made per request for any other."""
+    principal = _principal(scope)
+    known = _AUDIENCES.get((id(principal), media))
+    if known is not None and known[0] is principal:  # the same object, not one at its address
+        return known[1]
+    made = (audience_of(scope) + "|" + media).encode()
+    if len(_AUDIENCES) >= _AUDIENCES_KEPT:
+        _AUDIENCES.clear()
+    _AUDIENCES[(id(principal), media)] = (principal, made)
+    return made
+
+
+# Principals are immutable (`application.access.Principal`): each one's key never changes.
+_AUDIENCES: dict[tuple[int, str], tuple[object, bytes]] = {}
+_AUDIENCES_KEPT = 1_024
+
+
 def _principal(scope: Scope) -> object:
     state = scope.get("state")
     if type(state) is dict:  # every request asks: the Mapping check is an ABC's, 5x slower
