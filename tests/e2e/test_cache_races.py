@@ -53,6 +53,40 @@ async def test_followers_of_an_answer_too_large_to_keep_get_the_leader_s_bytes(
     assert len({sent for _, sent, _ in found}) == 1
 
 
+async def test_a_follower_of_an_answer_pushed_out_meanwhile_sends_what_later_hits_send(
+    pair: tuple[Served, Served], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The leader (identity) kept its answer, pushed out by other answers before a follower
+    that takes gzip sent it: the follower sends the stored variant's bytes — those the same
+    answer, kept again, sends under the same ETag — not a per-request compression (found by
+    review: one `-gzip` ETag named two byte strings)."""
+    on, _ = pair
+    gate, entered = held_up(monkeypatch)
+    original = CachingGraphQL._keep
+
+    def kept_then_pushed_out(self: CachingGraphQL, *args: Any) -> bool:
+        kept = original(self, *args)
+        assert self.caching.cache is not None
+        self.caching.cache.clear()  # before any follower wakes
+        return kept
+
+    monkeypatch.setattr(CachingGraphQL, "_keep", kept_then_pushed_out)
+    leader = asyncio.create_task(raw(on, "identity", TREE))
+    await entered.wait()
+    follower = asyncio.create_task(raw(on, BROWSER, TREE))
+    await asyncio.sleep(0.2)  # joined the flight
+    gate.set()
+    await leader
+    status, sent, headers = await follower
+    monkeypatch.undo()
+
+    again = await raw(on, BROWSER, TREE)  # a miss (nothing kept), kept, its variant made
+
+    assert (status, headers["content-encoding"]) == (200, "gzip")
+    assert (again[0], again[2]["etag"]) == (200, headers["etag"])
+    assert again[1] == sent
+
+
 async def test_a_late_answer_at_older_heads_leaves_the_newer_one_kept(
     pair: tuple[Served, Served], admin_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -213,15 +213,24 @@ def followed(
     counters: Counter[str],
     gzip: bool,
     on: bool,
+    latest: bool,
 ) -> Answer:
-    """What a flight's follower sends: what a hit would when the cache keeps the leader's
-    answer (or its gzip variant is made); else, as the leader sent an answer too large to keep,
-    compressed per request at the fast level — one ETag never naming two byte strings, and no
-    slow compression on the loop for the largest answers. `on`: compression is on."""
+    """What a flight's follower sends: what a hit would for an answer the cache takes — kept
+    now or not (evicted since, or refused for its slot's newer answer) —, so its gzip variant
+    is the stored one its leader and later hits send too; an answer too large to keep as its
+    leader sent it, compressed per request at the fast level (no slow compression on the loop
+    for the largest answers). One ETag never names two byte strings. `on`: compression is on;
+    `latest`: the key is a latest answer's (`entry_size`)."""
     cache, key = kept
-    if found.variant is not None or (cache is not None and cache.peek(key) is found):
+    if found.variant is not None or storable(cache, key, found, latest):
         return stored_answer(kept, found, b"", counters, gzip)
     return 200, *encoded(found.body, found.headers, on, gzip)
+
+
+def storable(cache: Cache | None, key: bytes, entry: CachedResponse, latest: bool) -> bool:
+    """Whether the cache takes `entry` under `key` at all: such an answer goes out as a stored
+    one (its gzip variant at the stored level), whoever sends it and whether or not it is kept."""
+    return cache is not None and cache.fits(entry_size(key, entry, latest), entry.body)
 
 
 def _gzip_tag(etag: bytes) -> bytes:

@@ -48,6 +48,7 @@ from planapi.api.runtime.cache_hits import (
     entry_size,
     followed,
     slot_of,
+    storable,
     stored_answer,
     validators_of,
 )
@@ -189,8 +190,8 @@ class CachingGraphQL(GraphQL[Context, None]):
             return
         shared = await self.flights.join(key, partial(cache.peek, key))
         if shared is not None:
-            fast = self._gzip(headers)[0]
-            await send_raw(send, *followed((cache, key), shared, self.counters, gzip, fast))
+            fast, latest = self._gzip(headers)[0], not prepared.pinned
+            await send_raw(send, *followed((cache, key), shared, self.counters, gzip, fast, latest))
             return
         with self.flights.leading(key) as flight:
             await self._miss(request, headers, prepared, (key, validators, rank), send, flight)
@@ -241,7 +242,8 @@ class CachingGraphQL(GraphQL[Context, None]):
         flight: Flight[CachedResponse] | None,
         pinned: bool,
     ) -> bool:
-        """Keep `entry` and share it with the flight's followers; whether the cache took it."""
+        """Keep `entry` and share it with the flight's followers; whether it goes out as a
+        stored answer (`cache_hits.storable`: kept, or refused for its slot's newer one)."""
         key, _, rank = keyed
         cache = self.caching.cache
         # A latest answer replaces its slot's older one: dead, it held the place of live ones.
@@ -252,7 +254,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         kept = cache is not None and cache.put(key, entry, size, slot, entry.body, rank)
         if flight is not None:
             flight.land(entry)
-        return kept
+        return kept or storable(cache, key, entry, not pinned)
 
     def _store(
         self,

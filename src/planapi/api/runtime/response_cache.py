@@ -122,8 +122,8 @@ class ByteLru(Generic[K, V]):
         answer superseded: nothing will ask for it again) — unless that one's `rank` is higher:
         then this value, put late, is the dead one, and is not kept. `shared`: see the class."""
         cost = size + self.overhead
-        whole = cost if shared is None else cost + len(shared) + SHARED_OVERHEAD
-        if self.max_bytes <= 0 or whole > self.max_entry_bytes:
+        whole = self._whole(size, shared)
+        if not self.fits(size, shared):
             self.stats.too_large += 1
             return False
         if slot is not None:
@@ -150,6 +150,15 @@ class ByteLru(Generic[K, V]):
         self.stats.stores += 1
         self._evict()
         return True
+
+    def fits(self, size: int, shared: bytes | None = None) -> bool:
+        """Whether `put` would keep such an entry at all (not too large, the cache not off) —
+        whether or not it keeps it now."""
+        return self.max_bytes > 0 and self._whole(size, shared) <= self.max_entry_bytes
+
+    def _whole(self, size: int, shared: bytes | None) -> int:
+        whole = size + self.overhead
+        return whole if shared is None else whole + len(shared) + SHARED_OVERHEAD
 
     def grow(self, key: K, size: int) -> None:
         """Count `size` more bytes for the entry under `key`, if it is still kept (what was made
