@@ -40,6 +40,24 @@ async def test_each_origin_gets_the_stack_s_headers_from_one_stored_answer(
         assert answer.headers["x-request-id"] == "same-id"
 
 
+async def test_an_origin_longer_than_any_real_one_is_answered_but_not_remembered(
+    pair: tuple[Served, Served],
+) -> None:
+    """Anyone may send an Origin header of any size (uvicorn sets no limit): remembered as
+    sent, 64 of a megabyte each would have stayed in memory for good (found by review)."""
+    on, _ = pair
+    assert on.layer is not None
+    huge = "https://" + "a" * (1 << 20) + ".example.org"
+    await hit_of_both(pair, {})
+    for n in range(3):
+        answer = same(await hit_of_both(pair, {"origin": f"{huge}{n}"}))
+        assert "access-control-allow-origin" not in answer.headers
+    assert (await ask(on, {"origin": LISTED})).headers["access-control-allow-origin"] == LISTED
+    kept = on.layer._origins_seen
+    assert max(map(len, kept)) <= 300
+    assert LISTED.encode() in kept
+
+
 async def test_a_stored_answer_s_headers_are_framed_once_and_counted(
     pair: tuple[Served, Served],
 ) -> None:

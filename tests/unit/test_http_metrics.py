@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from planapi.entrypoints.http_metrics import (
@@ -62,3 +63,14 @@ def test_the_app_s_metrics_count_requests_in_the_plain_lists() -> None:
     assert f'planapi_http_request_duration_seconds_bucket{{le="0.005",{series[1:]}}} 2.0' in text
     assert f"planapi_http_request_duration_seconds_count{series}}} 2.0" in text
     assert f"planapi_http_request_duration_seconds_sum{series}}} 0.0055" in text
+
+
+def test_the_registry_refuses_another_collector_of_the_same_names() -> None:
+    """As it did when they were prometheus_client's Counter and Histogram: two collectors
+    exposing one name would make /metrics ambiguous."""
+    registry = CollectorRegistry()
+    registry.register(HttpStats(LATENCY_BUCKETS))
+    with pytest.raises(ValueError, match="Duplicated timeseries"):
+        Counter(REQUESTS, "another", registry=registry)
+    with pytest.raises(ValueError, match="Duplicated timeseries"):
+        Histogram(LATENCY, "another", registry=registry)

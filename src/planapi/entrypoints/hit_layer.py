@@ -84,6 +84,10 @@ _READ = frozenset(
 
 _EXPOSED = (b"access-control-expose-headers", EXPOSED)
 _ORIGINS_REMEMBERED = 64
+# No origin is longer (a scheme, a host of at most 253 characters, a port): a longer Origin
+# header is decided, never remembered — uvicorn sets no limit on a header's size, and anyone
+# may send one, so a memo of raw values would keep whatever they sent for good.
+_LONGEST_ORIGIN = 300
 
 
 def _ungranted(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -164,6 +168,8 @@ class HitLayer:
         if origin in self._origins_seen:
             return self._origins_seen[origin]
         granted = origin if allows(self.origins, origin.decode("latin-1")) else None
+        if len(origin) > _LONGEST_ORIGIN:
+            return granted
         if len(self._origins_seen) >= _ORIGINS_REMEMBERED:  # any origin may be sent
             self._origins_seen.clear()
         self._origins_seen[origin] = granted

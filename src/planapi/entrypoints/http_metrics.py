@@ -70,6 +70,12 @@ class HttpStats(Collector):
             timings = self._timings[(route, method)] = _Timings(len(self.bounds))
         return count, timings
 
+    def describe(self) -> Iterable[Metric]:
+        """The two names, for the registry to refuse another collector of either (as it did
+        when they were prometheus_client's own Counter and Histogram)."""
+        yield CounterMetricFamily(REQUESTS, REQUESTS_HELP, labels=["route", "method", "status"])
+        yield HistogramMetricFamily(LATENCY, LATENCY_HELP, labels=["route", "method"])
+
     def collect(self) -> Iterable[Metric]:
         requests = CounterMetricFamily(
             REQUESTS, REQUESTS_HELP, labels=["route", "method", "status"]

@@ -282,7 +282,8 @@ class Hits:
     ) -> HeaderList:
         """`frame(headers)`, `headers` those `take` gave for `hit`: made once per stored answer
         and gzip variant — counted in the cache's bytes while it keeps the answer — and per
-        request for a `304`'s, made for that request."""
+        request for a `304`'s, made for that request. What the first `frame` made is kept:
+        every call is to pass the same function (the hit layer's, what CORS sends ungranted)."""
         found = hit.found
         if headers is found.headers:
             index = 0
