@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, text, tuple_
+from sqlalchemy import bindparam, insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -37,6 +37,13 @@ from planapi.domain.readings import BatchCheck, CheckedReading, Reading, Reading
 _BATCH_LOCK = 0x706C616E  # "plan"
 # COPY's columns: each row is a content tuple followed by what the server adds.
 _COLUMNS = [*CONTENT, "batch_id", "period_start", "period_end", "recorded_at", "content_hash"]
+# SQLite's duplicate check, built once: an `in_` built per batch left its bound parameters in
+# reference cycles, for the server's rare collections (merkle_log.py says more).
+_ROWS_FOR_PAIRS = select(
+    readings.c.id, readings.c.source, readings.c.source_reading_id, readings.c.content_hash
+).where(
+    tuple_(readings.c.source, readings.c.source_reading_id).in_(bindparam("pairs", expanding=True))
+)
 
 
 class SqlReadingStore:
@@ -200,14 +207,9 @@ class SqlReadingStore:
     ) -> list[Any]:
         found: list[Any] = []
         for start in range(0, len(pairs), 400):  # SQLite caps bound parameters
-            chunk = pairs[start : start + 400]
-            rows = select(
-                readings.c.id,
-                readings.c.source,
-                readings.c.source_reading_id,
-                readings.c.content_hash,
-            ).where(tuple_(readings.c.source, readings.c.source_reading_id).in_(chunk))
-            found += list(await conn.execute(rows))
+            found += list(
+                await conn.execute(_ROWS_FOR_PAIRS, {"pairs": pairs[start : start + 400]})
+            )
         return found
 
     async def for_kpis(
