@@ -37,12 +37,20 @@ from planapi.domain.readings import BatchCheck, CheckedReading, Reading, Reading
 _BATCH_LOCK = 0x706C616E  # "plan"
 # COPY's columns: each row is a content tuple followed by what the server adds.
 _COLUMNS = [*CONTENT, "batch_id", "period_start", "period_end", "recorded_at", "content_hash"]
-# SQLite's duplicate check, built once: an `in_` built per batch left its bound parameters in
-# reference cycles, for the server's rare collections (merkle_log.py says more).
+# SQLite's duplicate check and the readings of KPIs, built once: an `in_` of a list built per
+# call leaves its bound parameters in reference cycles (merkle_log.py says more).
 _ROWS_FOR_PAIRS = select(
     readings.c.id, readings.c.source, readings.c.source_reading_id, readings.c.content_hash
 ).where(
     tuple_(readings.c.source, readings.c.source_reading_id).in_(bindparam("pairs", expanding=True))
+)
+_FOR_KPIS = (
+    select(readings)
+    .where(
+        readings.c.plan_id == bindparam("plan_id"),
+        readings.c.kpi_id.in_(bindparam("kpi_ids", expanding=True)),
+    )
+    .order_by(readings.c.id)
 )
 
 
@@ -215,15 +223,11 @@ class SqlReadingStore:
     async def for_kpis(
         self, plan_id: str, kpi_ids: Sequence[str], query: ReadingQuery | None = None
     ) -> list[Reading]:
-        statement = (
-            select(readings)
-            .where(readings.c.plan_id == plan_id, readings.c.kpi_id.in_(list(kpi_ids)))
-            .order_by(readings.c.id)
-        )
-        if query is not None:
-            statement = narrowed(statement, query)
+        statement = _FOR_KPIS if query is None else narrowed(_FOR_KPIS, query)
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(statement)).all()
+            rows = (
+                await conn.execute(statement, {"plan_id": plan_id, "kpi_ids": list(kpi_ids)})
+            ).all()
         return [reading_of(row) for row in rows]
 
     async def verify(self, plan_id: str | None = None) -> ReadingsIntegrity:
