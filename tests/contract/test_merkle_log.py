@@ -23,6 +23,7 @@ from planapi.domain.merkle import (
     verify_inclusion,
 )
 from tests.contract.builders import FakeClock, append_versions
+from tests.garbage import garbage_kept, statement_parts
 from tests.readings_fixtures import PLAN_ID, create_plan_command, reading
 from tests.unit.test_merkle import oracle_mth
 
@@ -128,3 +129,22 @@ async def test_each_readings_batch_is_a_leaf_of_the_readings_log(
             select(log_leaves.c.hash).where(log_leaves.c.log == READINGS, log_leaves.c.leaf == 1)
         )
     verify_inclusion(1, 3, bytes(kept), path, root)
+
+
+async def test_follower_rounds_and_proofs_leave_no_statement_in_a_cycle(
+    engine: AsyncEngine, event_store: SqlEventStore
+) -> None:
+    """The server follows the logs every second and collects rarely: statements left in
+    cycles by each round piled up for minutes (docs/performance.md, "The soak")."""
+    tree = SqlMerkleLog(engine)
+    await append_versions(event_store, "plan:warm", 3)
+    await tree.integrate(EVENTS)  # statements compiled once, as in a running server
+
+    with garbage_kept() as garbage:
+        for stream in range(5):
+            await append_versions(event_store, f"plan:{stream}", 3)
+            size = await tree.integrate(EVENTS)  # reads the stored nodes the new leaves join
+            await tree.inclusion(EVENTS, 1, size)
+
+    assert size == 18
+    assert statement_parts(garbage) == {}

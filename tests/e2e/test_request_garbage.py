@@ -10,34 +10,17 @@ keeps what it finds (`DEBUG_SAVEALL`) must find none of a request's own objects.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from planapi.api.runtime.execution import FastExecutionContext
 from planapi.api.types.context import Context
+from planapi.entrypoints.seeding import CREATE_PLAN
 from tests.e2e.conftest import GraphQL
+from tests.garbage import garbage_kept, statement_parts
+from tests.readings_fixtures import PLAN_ID, create_plan_input
 
 REQUESTS = 10
-
-
-@contextmanager
-def garbage_kept() -> Iterator[list[object]]:
-    """What the collector would have freed from the requests run inside (the collector off
-    meanwhile), handed over for inspection."""
-    gc.collect()
-    found: list[object] = []
-    gc.disable()
-    try:
-        yield found
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        gc.collect()
-        found += gc.garbage
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.enable()
 
 
 def _requests_own(garbage: list[object]) -> dict[str, int]:
@@ -55,7 +38,7 @@ async def _each(action: Callable[[], Awaitable[Any]]) -> dict[str, int]:
     with garbage_kept() as garbage:
         for _ in range(REQUESTS):
             await action()
-    return _requests_own(garbage)
+    return {**_requests_own(garbage), **statement_parts(garbage)}
 
 
 async def test_queries_and_mutations_leave_no_cycles_behind(
@@ -81,3 +64,35 @@ async def test_queries_and_mutations_leave_no_cycles_behind(
 
     assert await _each(amendment) == {}
     assert await _each(latest_tree) == {}
+
+
+RECORD = """
+mutation Record($input: RecordReadingsInput!) {
+  recordReadings(input: $input) { __typename ... on ValidationFailed { message } }
+}
+"""
+
+
+async def test_readings_batches_leave_no_cycles_behind(graphql: GraphQL) -> None:
+    """Each batch with integrations' reading ids looks the stored ones up (duplicates): on
+    SQLite a statement of its own, which an `in_` built per batch left in cycles."""
+    created = await graphql(CREATE_PLAN, input=create_plan_input())
+    assert created["data"]["createPlan"]["__typename"] == "PlanCreated", created
+    batches = iter(range(1_000))
+
+    async def batch() -> None:
+        n = next(batches)
+        readings = [
+            {
+                "kpiId": "kpi-1",
+                "period": str(year),
+                "status": "FINAL",
+                "value": f"{n}.5",
+                "source": {"integration": "nso", "readingId": f"b{n}-{year}"},
+            }
+            for year in range(2026, 2030)
+        ]
+        body = await graphql(RECORD, input={"planId": PLAN_ID, "readings": readings})
+        assert body["data"]["recordReadings"]["__typename"] == "ReadingsRecorded", body
+
+    assert await _each(batch) == {}

@@ -21,6 +21,9 @@ _BY_ID = 10_000  # ids per statement (bound parameters: SQLite allows 32,766 sin
 # KPIs x 48 months) arrives in parts, the event loop served between them (a part of 1,000
 # rows: about 2 ms of conversion on the 2-core machine, unloaded).
 PART = 1_000
+# Readings by id, built once: an `in_` of a list built per call leaves its bound parameters in
+# reference cycles (merkle_log.py says more).
+_BY_IDS = select(*COLUMNS).where(readings.c.id.in_(bindparam("ids", expanding=True)))
 # Built once, its values bound per call (as `event_store._LATEST`): every plan's summary starts
 # with it. A range of (plan_id, series, batch_id); the outer join keeps the head when no
 # reading follows it.
@@ -65,7 +68,7 @@ class SqlTotalSeries:
         async with self.engine.connect() as conn:
             for start in range(0, len(ids), _BY_ID):
                 chunk = list(ids[start : start + _BY_ID])
-                rows = await conn.execute(select(*COLUMNS).where(readings.c.id.in_(chunk)))
+                rows = await conn.execute(_BY_IDS, {"ids": chunk})
                 found += [reading_of_values(row) for row in rows]
         return found
 

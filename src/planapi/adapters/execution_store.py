@@ -70,6 +70,12 @@ _FOLD_ORDER = (table.c.occurred_on, table.c.recorded_at, table.c.id)
 # Built once, the plan bound per call (as `event_store._LATEST`): every cold dashboard of an
 # operational plan reads its facts.
 _FACTS_OF = select(*_FACTS).where(table.c.plan_id == bindparam("plan_id")).order_by(*_FOLD_ORDER)
+# Records already stored under these keys, built once: an `in_` of a list built per call leaves
+# its bound parameters in reference cycles (merkle_log.py says more).
+_KNOWN = select(*_READ).where(
+    table.c.plan_id == bindparam("plan_id"),
+    table.c.record_key.in_(bindparam("keys", expanding=True)),
+)
 
 
 def _stored(row: Any) -> StoredExecution:
@@ -142,8 +148,8 @@ class SqlExecutionStore:
     async def _known(
         self, conn: AsyncConnection, plan_id: str, keys: list[str]
     ) -> dict[str, ExecutionRecord]:
-        query = select(*_READ).where(table.c.plan_id == plan_id, table.c.record_key.in_(keys))
-        found = [_stored(row).record for row in await conn.execute(query)]
+        rows = await conn.execute(_KNOWN, {"plan_id": plan_id, "keys": keys})
+        found = [_stored(row).record for row in rows]
         return {record.key: record for record in found}
 
     async def _insert(

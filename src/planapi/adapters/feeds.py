@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Text, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.database import is_sqlite
@@ -94,7 +94,8 @@ class SqlReadingLog:
             if not batches:
                 return []
             found = await conn.execute(
-                _readings_of(after_batch_id, batches[-1].id, kpi_ids).order_by(readings.c.id)
+                _readings_of(after_batch_id, batches[-1].id, kpi_ids).order_by(readings.c.id),
+                {} if kpi_ids is None else {"kpi_ids": list(kpi_ids)},
             )
             by_batch: defaultdict[int, list[Reading]] = defaultdict(list)
             for row in found:
@@ -111,6 +112,11 @@ class SqlReadingLog:
             )
             for batch in batches
         ]
+
+
+# Built once, the KPIs bound per call: an `in_` of a list built per call leaves its bound
+# parameters in reference cycles (merkle_log.py says more).
+_OF_KPIS = readings.c.kpi_id.in_(bindparam("kpi_ids", expanding=True))
 
 
 def _readings_of(after_batch_id: int, last_batch_id: int, kpi_ids: Sequence[str] | None) -> Any:
@@ -130,4 +136,4 @@ def _readings_of(after_batch_id: int, last_batch_id: int, kpi_ids: Sequence[str]
         readings.c.batch_id > after_batch_id,
         readings.c.batch_id <= last_batch_id,
     )
-    return found if kpi_ids is None else found.where(readings.c.kpi_id.in_(list(kpi_ids)))
+    return found if kpi_ids is None else found.where(_OF_KPIS)

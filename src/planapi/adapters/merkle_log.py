@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Text, cast, func, insert, select, text, tuple_
+from sqlalchemy import Text, bindparam, cast, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters.advisory_locks import scoped
@@ -71,6 +71,17 @@ _EVENT_COLUMNS = (
     events.c.prev_hash,
 )
 _BATCH_FIELDS = ("id", "plan_id", "idempotency_key", "actor", "recorded_at", "stored", "duplicates")
+# The stored nodes a round or a proof needs, built once: an `in_` built per call leaves its bound
+# parameters in reference cycles (each clone holds itself in its memoised `_cloned_set`), and
+# with the server's rare collections that garbage piled up for minutes between them, once a
+# second per log (docs/performance.md, "The soak").
+_LEAF_HASHES = select(log_leaves.c.leaf, log_leaves.c.hash).where(
+    log_leaves.c.log == bindparam("log"), log_leaves.c.leaf.in_(bindparam("leaves", expanding=True))
+)
+_NODE_HASHES = select(log_nodes.c.level, log_nodes.c.idx, log_nodes.c.hash).where(
+    log_nodes.c.log == bindparam("log"),
+    tuple_(log_nodes.c.level, log_nodes.c.idx).in_(bindparam("inner", expanding=True)),
+)
 
 
 def event_leaf(row: Any) -> bytes:
@@ -229,15 +240,10 @@ class SqlMerkleLog:
         leaves = [index for level, index in wanted if level == 0]
         inner = [node for node in wanted if node[0] > 0]
         if leaves:
-            query = select(log_leaves.c.leaf, log_leaves.c.hash).where(
-                log_leaves.c.log == log, log_leaves.c.leaf.in_(leaves)
-            )
-            found.update(((0, leaf), bytes(digest)) for leaf, digest in await conn.execute(query))
+            rows = await conn.execute(_LEAF_HASHES, {"log": log, "leaves": leaves})
+            found.update(((0, leaf), bytes(digest)) for leaf, digest in rows)
         if inner:
-            query = select(log_nodes.c.level, log_nodes.c.idx, log_nodes.c.hash).where(
-                log_nodes.c.log == log, tuple_(log_nodes.c.level, log_nodes.c.idx).in_(inner)
-            )
-            for row in await conn.execute(query):
+            for row in await conn.execute(_NODE_HASHES, {"log": log, "inner": inner}):
                 found[(row.level, row.idx)] = bytes(row.hash)
         if len(found) != len(wanted):
             missing = sorted(set(wanted) - set(found))[:3]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, text, tuple_
+from sqlalchemy import bindparam, insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -37,6 +37,21 @@ from planapi.domain.readings import BatchCheck, CheckedReading, Reading, Reading
 _BATCH_LOCK = 0x706C616E  # "plan"
 # COPY's columns: each row is a content tuple followed by what the server adds.
 _COLUMNS = [*CONTENT, "batch_id", "period_start", "period_end", "recorded_at", "content_hash"]
+# SQLite's duplicate check and the readings of KPIs, built once: an `in_` of a list built per
+# call leaves its bound parameters in reference cycles (merkle_log.py says more).
+_ROWS_FOR_PAIRS = select(
+    readings.c.id, readings.c.source, readings.c.source_reading_id, readings.c.content_hash
+).where(
+    tuple_(readings.c.source, readings.c.source_reading_id).in_(bindparam("pairs", expanding=True))
+)
+_FOR_KPIS = (
+    select(readings)
+    .where(
+        readings.c.plan_id == bindparam("plan_id"),
+        readings.c.kpi_id.in_(bindparam("kpi_ids", expanding=True)),
+    )
+    .order_by(readings.c.id)
+)
 
 
 class SqlReadingStore:
@@ -200,28 +215,19 @@ class SqlReadingStore:
     ) -> list[Any]:
         found: list[Any] = []
         for start in range(0, len(pairs), 400):  # SQLite caps bound parameters
-            chunk = pairs[start : start + 400]
-            rows = select(
-                readings.c.id,
-                readings.c.source,
-                readings.c.source_reading_id,
-                readings.c.content_hash,
-            ).where(tuple_(readings.c.source, readings.c.source_reading_id).in_(chunk))
-            found += list(await conn.execute(rows))
+            found += list(
+                await conn.execute(_ROWS_FOR_PAIRS, {"pairs": pairs[start : start + 400]})
+            )
         return found
 
     async def for_kpis(
         self, plan_id: str, kpi_ids: Sequence[str], query: ReadingQuery | None = None
     ) -> list[Reading]:
-        statement = (
-            select(readings)
-            .where(readings.c.plan_id == plan_id, readings.c.kpi_id.in_(list(kpi_ids)))
-            .order_by(readings.c.id)
-        )
-        if query is not None:
-            statement = narrowed(statement, query)
+        statement = _FOR_KPIS if query is None else narrowed(_FOR_KPIS, query)
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(statement)).all()
+            rows = (
+                await conn.execute(statement, {"plan_id": plan_id, "kpi_ids": list(kpi_ids)})
+            ).all()
         return [reading_of(row) for row in rows]
 
     async def verify(self, plan_id: str | None = None) -> ReadingsIntegrity:
