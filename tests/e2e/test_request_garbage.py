@@ -5,7 +5,10 @@ The server collects rarely (high thresholds, its start-up heap frozen: entrypoin
 anything a request leaves in a reference cycle lives on for minutes, and what a young collection
 promotes waits for a full one: the soak's resident memory grew with it (docs/performance.md,
 "The soak"). Each kind of request here runs with the collector off; then a collection that
-keeps what it finds (`DEBUG_SAVEALL`) must find none of a request's own objects.
+keeps what it finds (`DEBUG_SAVEALL`) must find none of a request's own objects. The app's
+background rounds (the log follower's Merkle reads) run meanwhile and are counted too, on
+purpose: a cycle they leave fails here as well, and `tests/contract/test_statement_garbage.py`
+names the store statement.
 """
 
 from __future__ import annotations
