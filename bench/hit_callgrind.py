@@ -24,7 +24,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import URL, scratch_schema
-from bench.http import LIMITS, PYTHON, QUIET, _free_port, serving
+from bench.http import LIMITS, PYTHON, QUIET, serving, spawned
 from bench.latest import FULL_LATEST, _body, _grow
 from bench.loadgen import _lua, ensure_wrk
 
@@ -136,17 +135,7 @@ def _valgrind(
     command: list[str], settings: dict[str, str], extra: dict[str, str]
 ) -> Iterator[tuple[str, int]]:
     """`bench.http.serving` with the minutes a server takes to start under valgrind."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANAPI_")}
-    env.update({f"PLANAPI_{name}": value for name, value in settings.items()}, **extra)
-    process = subprocess.Popen(
-        [part.format(port=port) for part in command],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with spawned(command, settings, extra, stop=120) as (process, port):
         deadline = time.monotonic() + 600
         while True:
             if process.poll() is not None:
@@ -158,10 +147,7 @@ def _valgrind(
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{command[-8:]} did not start") from None
                 time.sleep(0.5)
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=120)
+        yield f"http://127.0.0.1:{port}", process.pid
 
 
 def main() -> None:
@@ -193,4 +179,4 @@ async def _prepare_and_count() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -69,11 +69,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(
-    command: list[str], settings: dict[str, str], probe: str, extra: dict[str, str] | None = None
-) -> Iterator[tuple[str, int]]:
-    """Run `command` (`{port}` filled in) with PLANAPI_ settings (and `extra` variables as
-    they are); yield (base URL, pid)."""
+def spawned(
+    command: list[str], settings: dict[str, str], extra: dict[str, str] | None, stop: float = 15
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """Start `command` (`{port}` filled in) with only the PLANAPI_ settings given (and `extra`
+    variables as they are); yield the process and its port; stop it at the end (killed after
+    `stop` seconds)."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PLANAPI_")},
@@ -86,8 +87,25 @@ def serving(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
+        yield process, port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=stop)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def serving(
+    command: list[str], settings: dict[str, str], probe: str, extra: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """Run `command` (`{port}` filled in) with PLANAPI_ settings (and `extra` variables as
+    they are); yield (base URL, pid) once `probe` answers."""
+    with spawned(command, settings, extra) as (process, port):
+        base = f"http://127.0.0.1:{port}"
         for _ in range(300):
             if process.poll() is not None:
                 raise RuntimeError(f"{command[:4]} exited with {process.returncode}")
@@ -99,13 +117,6 @@ def serving(
         else:
             raise RuntimeError(f"{command[:4]} did not start")
         yield base, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def planapi(schema: str, **settings: str) -> Any:
