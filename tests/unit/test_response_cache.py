@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
-from planapi.api.runtime.cache_hits import (
+from planapi.api.runtime.graphql_http import CachingGraphQL
+from planapi.api.runtime.graphql_request import ANONYMOUS, audience_of, role_of
+from planapi.api.runtime.http_caching import encode, key_digest
+from planapi.api.runtime.response_cache import ENTRY_OVERHEAD, SHARED_OVERHEAD, ByteLru
+from planapi.api.runtime.stored_answers import (
     VARIANT_OVERHEAD,
     CachedResponse,
     answer_entry,
     stored_answer,
 )
-from planapi.api.runtime.graphql_http import CachingGraphQL
-from planapi.api.runtime.graphql_request import ANONYMOUS, audience_of, role_of
-from planapi.api.runtime.http_caching import encode
-from planapi.api.runtime.response_cache import ENTRY_OVERHEAD, SHARED_OVERHEAD, ByteLru
 from planapi.application.batching import Batcher
 from planapi.application.freshness import CoalescedHeads, Heads
 
@@ -62,10 +62,10 @@ def test_many_small_answers_kept_by_the_view_hold_no_more_memory_than_the_bound(
             body = encode({"data": {"plan": {"title": "Baku", "priorities": titles}}})
             validators = f'"p-{version:032x}"', "private, no-cache"
             entry = answer_entry(body, validators, JSON, False, cache)
-            key = (
+            key = key_digest(
                 b"fingerprint|" + b"%064x" % version + b'|{"id":"baku-2026","version":%d}' % version
             )
-            CachingGraphQL._keep(view, (key, validators, 0), entry, None, True)
+            CachingGraphQL._keep(view, (key, validators, 0, None), entry, None, True)
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
@@ -94,8 +94,8 @@ def test_gzip_variants_made_for_kept_answers_are_counted_in_the_bound() -> None:
             entry = answer_entry(
                 body, (f'"h-{number:032x}"', "public, no-cache"), JSON, True, cache
             )
-            key = b"fingerprint|" + b"%064x" % number
-            CachingGraphQL._keep(view, (key, ENTRY_VALIDATORS, 0), entry, None, True)
+            key = key_digest(b"fingerprint|" + b"%064x" % number)
+            CachingGraphQL._keep(view, (key, ENTRY_VALIDATORS, 0, None), entry, None, True)
             kept = cache.peek(key)
             assert kept is not None
             counted, evicted = cache.bytes, cache.stats.evictions
@@ -110,7 +110,7 @@ def test_gzip_variants_made_for_kept_answers_are_counted_in_the_bound() -> None:
         tracemalloc.stop()
     assert cache.stats.evictions > 0  # filled past its bound
     assert cache.bytes <= bound
-    assert all(entry.variant for entry in map(cache.peek, keys) if entry is not None)
+    assert all(entry.shape.variant for entry in map(cache.peek, keys) if entry is not None)
     assert held <= 1.15 * bound, f"{held:,} B held for {cache.bytes:,} counted"
 
 
@@ -122,8 +122,13 @@ def _small(titles: str) -> bytes:
 def _key(number: int, latest: bool) -> bytes:
     base = b"0f3c2a9b81d4e6f7|" + b"%064x" % 7 + b'|{"id":"baku-2026","version":%d}|V' % number
     if latest:  # a slot of its own each: none supersedes another
-        return base + b"|reader|application/json\x00plans|[[%d,5]]" % number
-    return base + b"|pinned|reader|application/json"
+        return key_digest(base + b"|reader|application/json\x00plans|[[%d,5]]" % number)
+    return key_digest(base + b"|pinned|reader|application/json")
+
+
+def _keyed(number: int, latest: bool, rank: int = 0) -> tuple[bytes, Any, int, int | None]:
+    """What the view's `_keep` is handed: the key, the validators, the rank, the slot's hash."""
+    return _key(number, latest), ENTRY_VALIDATORS, rank, hash(number) if latest else None
 
 
 @pytest.mark.parametrize(
@@ -156,13 +161,13 @@ def test_the_cache_counts_what_the_answers_the_view_keeps_hold(
             entry = answer_entry(
                 body, (f'"p-{number:032x}"', "private, no-cache"), JSON, True, cache
             )
-            CachingGraphQL._keep(view, (key, ENTRY_VALIDATORS, number), entry, None, not latest)
+            CachingGraphQL._keep(view, _keyed(number, latest, number), entry, None, not latest)
         del body, key, entry
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
     assert len(cache) == count
-    bodies = sum(len(body) for body in cache._shared)
+    bodies = sum(len(shape[0]) for shape in cache._shared)
     # What they hold beside their bodies' bytes, against what is counted for it: never more
     # than 5% beyond, and not counted 10% more than they hold.
     own, counted = held - bodies, cache.bytes - bodies
@@ -180,9 +185,7 @@ def test_answers_with_equal_bodies_hold_one_copy_counted_while_any_of_them_is_ke
     def keep(number: int) -> CachedResponse:
         fresh = bytes(bytearray(body))  # each execution encodes its own
         entry = answer_entry(fresh, (f'"p-{number:032x}"', "private, no-cache"), JSON, False, cache)
-        assert CachingGraphQL._keep(
-            view, (_key(number, False), ENTRY_VALIDATORS, 0), entry, None, True
-        )
+        assert CachingGraphQL._keep(view, _keyed(number, False), entry, None, True)
         return entry
 
     first, second, third = keep(1), keep(2), keep(3)
@@ -218,9 +221,7 @@ def test_a_mebibyte_holds_twice_the_version_reads_it_held() -> None:
             fresh = bytes(bytearray(body))
             validators = f'"p-{number:032x}"', "private, no-cache"
             entry = answer_entry(fresh, validators, JSON, False, cache)
-            CachingGraphQL._keep(
-                view, (_key(number, False), ENTRY_VALIDATORS, 0), entry, None, True
-            )
+            CachingGraphQL._keep(view, _keyed(number, False), entry, None, True)
         del fresh, entry
         held = tracemalloc.get_traced_memory()[0] - before
     finally:

@@ -9,9 +9,10 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from planapi.api.runtime.cache_hits import CachedResponse, ResponseCaching
+from planapi.api.runtime.cache_hits import ResponseCaching
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.runtime.response_cache import ByteLru, CacheStats
+from planapi.api.runtime.stored_answers import CachedResponse
 from planapi.api.runtime.trusted import DocumentStore
 from planapi.application.heads_tracker import HeadsTracker
 from planapi.config import Settings

@@ -45,7 +45,7 @@ from functools import partial
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planapi.api.runtime.byte_search import holds
-from planapi.api.runtime.cache_hits import Answer, Hit, Hits
+from planapi.api.runtime.cache_hits import Hit, Hits, Taken
 from planapi.api.runtime.graphql_request import Headers, read
 from planapi.api.runtime.preparing import MAX_MEMO_REQUEST_BYTES
 from planapi.api.types.context import request_id
@@ -92,6 +92,12 @@ _LONGEST_ORIGIN = 300
 
 def _ungranted(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return cors_headers(headers, None)
+
+
+def _granted_tail(
+    granted: bytes, identified: tuple[bytes, bytes]
+) -> tuple[tuple[bytes, bytes], ...]:
+    return (b"access-control-allow-origin", granted), _EXPOSED, identified
 
 
 class HitLayer:
@@ -151,16 +157,14 @@ class HitLayer:
             )
 
     def _sent(
-        self, answer: tuple[Hit, Answer], origin: bytes | None, identified: tuple[bytes, bytes]
+        self, answer: tuple[Hit, Taken], origin: bytes | None, identified: tuple[bytes, bytes]
     ) -> list[tuple[bytes, bytes]]:
         """A hit's headers as CORS and the request id layers would send them: what CORS sends
-        without a grant made once per stored answer (`Hits.framed`), the grant and the id
-        added."""
-        framed = self.hits.framed(answer[0], answer[1][2], _ungranted)
+        without a grant made once per stored answer's shape (`Hits.framed`), the grant and the
+        id added."""
         granted = self._granted(origin) if origin else None
-        if granted is None:
-            return [*framed, identified]
-        return [*framed, (b"access-control-allow-origin", granted), _EXPOSED, identified]
+        tail = (identified,) if granted is None else _granted_tail(granted, identified)
+        return self.hits.framed(answer[0], answer[1][2], _ungranted, tail)
 
     def _granted(self, origin: bytes) -> bytes | None:
         """`origin` if it may read answers (`cors.allows`), remembered for the few origins a
@@ -202,7 +206,7 @@ class HitLayer:
 
     async def _answer(
         self, scope: Scope, receive: Receive, given: dict[bytes, bytes]
-    ) -> tuple[tuple[Hit, Answer] | None, Receive]:
+    ) -> tuple[tuple[Hit, Taken] | None, Receive]:
         """The stored answer to send, admitted as the door admits; None: hand on (with
         `receive` replaying what was read, and the admission in the scope for the door)."""
         length = given.get(b"content-length", b"")

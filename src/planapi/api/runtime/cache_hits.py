@@ -19,107 +19,38 @@ from dataclasses import dataclass
 
 from starlette.types import Scope
 
-from planapi.api.runtime.compression import (
-    STORED_LEVEL,
-    compressible,
-    encoded,
-    gzipped,
-    takes_gzip,
-)
+from planapi.api.runtime.compression import encoded, takes_gzip
 from planapi.api.runtime.dependencies import dependency_key
 from planapi.api.runtime.graphql_request import (
     ANONYMOUS,
     Headers,
     audience_key,
     audience_of,
-    json_headers,
     streaming,
-    tag_bytes,
 )
-from planapi.api.runtime.http_caching import IMMUTABLE, SHARED_LENGTHS, cache_headers, etag_of
+from planapi.api.runtime.http_caching import IMMUTABLE, etag_of, key_digest
 from planapi.api.runtime.preparing import DEFAULT_MEMO_BYTES, Prepared, Preparer
-from planapi.api.runtime.response_cache import ByteLru, exact
+from planapi.api.runtime.response_cache import ByteLru
 from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS
+from planapi.api.runtime.stored_answers import (
+    IDENTITY,
+    NOT_MODIFIED,
+    Answer,
+    Cache,
+    CachedResponse,
+    HeaderList,
+    answer_form,
+    framed_headers,
+    gzip_variant,
+    storable,
+    stored_answer,
+)
 from planapi.api.runtime.trusted import DocumentStore
 from planapi.application.heads_tracker import HeadsTracker
 
-Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, headers
-# An answer's key, its ETag and Cache-Control, and the heads' generation the key was taken at.
-Keyed = tuple[bytes, tuple[str, str], int]
-HeaderList = list[tuple[bytes, bytes]]
-Variant = tuple[bytes, HeaderList]  # body, headers
-
-
-class CachedResponse:
-    """A stored answer, made by `answer_entry`; the same object is kept by the cache and sent
-    by a flight's followers, so the gzip variant one of them makes serves them all."""
-
-    __slots__ = ("body", "framed", "headers", "variant")
-
-    def __init__(self, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-        self.body = body  # the bytes every kept answer with this body holds (`ByteLru.shared`)
-        # etag, cache-control and vary first (what a 304 repeats), then content type and length;
-        # all but the ETag's pair are the ones every answer sending them holds (`http_caching`).
-        self.headers = headers
-        self.variant: Variant | None = None  # its gzip form, made on demand (`gzip_variant`)
-        # Its headers and its variant's as the layers outside the view send them, made by the
-        # hit layer on its first hit of each (`Hits.framed`).
-        self.framed: list[HeaderList | None] | None = None
-
-    @property
-    def etag(self) -> str:
-        return self.headers[0][1].decode("latin-1")
-
-
-Cache = ByteLru[bytes, CachedResponse]
-# What a gzip variant holds beside its body (its headers' list, the pairs it does not share
-# with the identity answer — ETag, Content-Length —, the pair), measured with tracemalloc for
-# a stored answer's usual headers (tests/unit/test_response_cache.py): ~464.
-VARIANT_OVERHEAD = 460
-# What the headers framed for a hit hold (`Hits.framed`): a list of the answer's pairs (the
-# same tuples), ~120 bytes, with the two-item list holding both forms' ~190 (tracemalloc).
-FRAMED_OVERHEAD = 200
-# What a latest (not pinned) answer holds beside a pinned one: its slot's hash and its place in
-# the cache's table of slots. Measured as ENTRY_OVERHEAD is: ~55.
-SLOT_OVERHEAD = 60
-
-
-def answer_entry(
-    body: bytes, validators: tuple[str, str], media: str, gzip: bool, cache: Cache | None
-) -> CachedResponse:
-    """The answer to keep: its ETag and Cache-Control (`validators`), Vary (with
-    Accept-Encoding when answers may be gzipped), its media type and length. Its body is the
-    one the cache keeps for an equal answer when there is one (version reads of one plan
-    differ only in the versions they name), else a copy of its own length (`exact`)."""
-    if cache is None:  # nothing keeps it: no copy
-        return CachedResponse(body, [*cache_headers(*validators, gzip), *json_headers(body, media)])
-    held = cache.shared(body)
-    kept = held if held is not None else exact(body)
-    return CachedResponse(kept, [*cache_headers(*validators, gzip), *json_headers(kept, media)])
-
-
-def entry_size(key: bytes, entry: CachedResponse, latest: bool) -> int:
-    """What `entry` holds of its own beside ENTRY_OVERHEAD, kept under `key` (its body is
-    counted as shared: `ByteLru.put`)."""
-    size = len(key) + (SLOT_OVERHEAD if latest else 0)
-    if len(entry.body) >= SHARED_LENGTHS:  # a Content-Length pair of its own
-        size += LENGTH_PAIR
-    return size
-
-
-# A Content-Length pair of an entry's own: the tuple and the bytes.
-LENGTH_PAIR = 100
-
-
-def gzip_variant(found: CachedResponse, cache: Cache | None, key: bytes) -> Variant:
-    """The stored answer gzipped, made once (no await between looking and keeping), and counted
-    in the cache's bytes while the cache keeps this answer."""
-    variant = found.variant
-    if variant is None:
-        variant = found.variant = gzipped(found.body, found.headers, STORED_LEVEL)
-        if cache is not None and cache.peek(key) is found:
-            cache.grow(key, len(variant[0]) + VARIANT_OVERHEAD)
-    return variant
+# An answer's key (`key_digest`), its ETag and Cache-Control, the heads' generation the key was
+# taken at, and its slot's hash (None: pinned, no slot).
+Keyed = tuple[bytes, tuple[str, str], int, int | None]
 
 
 @dataclass
@@ -149,14 +80,15 @@ def validators_of(scope: Scope, prepared: Prepared, key: bytes) -> tuple[str, st
 
 def answer_key(
     caching: ResponseCaching, scope: Scope, media: str, prepared: Prepared
-) -> tuple[bytes, int] | None:
-    """The answer's cache key and the heads' generation it was taken at (a late answer at
-    older heads does not push out its slot's newer one: `ByteLru.put`'s rank; 0 for a pinned
-    key, whose answer has no slot, where ranks are compared); None when the heads are not
-    known to be fresh (uncached)."""
+) -> tuple[bytes, int, int | None] | None:
+    """The answer's cache key (`key_digest` of its body, role and, unless pinned, what it read),
+    the heads' generation it was taken at (a late answer at older heads does not push out its
+    slot's newer one: `ByteLru.put`'s rank; 0 for a pinned key, whose answer has no slot, where
+    ranks are compared), and its slot's hash (None: pinned); None when the heads are not known
+    to be fresh (uncached)."""
     role = audience_key(scope, media)
     if prepared.pinned:
-        return prepared.base_key + b"|pinned|" + role, 0
+        return key_digest(prepared.base_key + b"|pinned|" + role), 0, None
     heads = caching.heads()
     if not heads.fresh:
         return None
@@ -167,44 +99,13 @@ def answer_key(
     else:
         read = dependency_key(prepared.analysis, prepared.data.variables, heads)
         taken[:] = [(generation, read)]
-    return prepared.base_key + b"|" + role + SLOT_END + read, generation
-
-
-# Ends a non-pinned key's slot — its body and role — before what it read, which never holds a
-# NUL (a heads token, or plan ids and versions as JSON): the answers of one slot differ only in
-# the heads they read, which never go back, so each new one makes the one before unreachable.
-SLOT_END = b"\x00"
-
-
-def slot_of(key: bytes) -> bytes:
-    """A non-pinned answer's slot: the answers of the same body and role at other heads."""
-    return key.rpartition(SLOT_END)[0]
-
-
-def stored_answer(
-    kept: tuple[Cache | None, bytes],
-    found: CachedResponse,
-    if_none_match: bytes,
-    counters: Counter[str],
-    gzip: bool = False,
-) -> Answer:
-    """A stored answer as sent: `304` without a body (the ETag of the variant a `200` would
-    send, Cache-Control and Vary) when `If-None-Match` names either variant's ETag, else `200`
-    with the body and every header — gzipped when `gzip` (the client takes it) and it is large
-    enough. `kept`: the cache and the key it keeps `found` under, which the gzip variant's bytes
-    are counted in."""
-    packed = gzip and compressible(found.body)
-    if if_none_match:
-        named = tag_bytes(if_none_match)
-        etag = found.headers[0][1]
-        if etag in named or _gzip_tag(etag) in named:
-            counters["not_modified"] += 1
-            if packed:
-                return 304, b"", [(b"etag", _gzip_tag(etag)), *found.headers[1:3]]
-            return 304, b"", found.headers[:3]
-    if packed:
-        return 200, *gzip_variant(found, *kept)
-    return 200, found.body, found.headers
+    slot = prepared.base_key + b"|" + role
+    # A latest answer's slot — its body and role — holds the answers that differ only in the
+    # heads they read, which never go back, so each new one makes the one before unreachable.
+    # Known by its hash: two slots sharing one (1 in 2**64) would only drop each other's
+    # answers, never send the wrong one. What was read never holds a NUL (a heads token, or
+    # plan ids and versions as JSON): the NUL ends the slot unambiguously.
+    return key_digest(slot + b"\x00" + read), generation, hash(slot)
 
 
 def followed(
@@ -222,26 +123,19 @@ def followed(
     for the largest answers). One ETag never names two byte strings. `on`: compression is on;
     `latest`: the key is a latest answer's (`entry_size`)."""
     cache, key = kept
-    if found.variant is not None or storable(cache, key, found, latest):
+    if found.shape.variant is not None or storable(cache, key, found, latest):
         return stored_answer(kept, found, b"", counters, gzip)
     return 200, *encoded(found.body, found.headers, on, gzip)
-
-
-def storable(cache: Cache | None, key: bytes, entry: CachedResponse, latest: bool) -> bool:
-    """Whether the cache takes `entry` under `key` at all: such an answer goes out as a stored
-    one (its gzip variant at the stored level), whoever sends it and whether or not it is kept."""
-    return cache is not None and cache.fits(entry_size(key, entry, latest), entry.body)
-
-
-def _gzip_tag(etag: bytes) -> bytes:
-    """`compression.gzip_etag` of an ETag header's bytes."""
-    return etag[:-1] + b'-gzip"'
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
     key: bytes
     found: CachedResponse
+
+
+# A hit as the hit layer sends it: its status, its body, and its form (`answer_form`).
+Taken = tuple[int, bytes, int]
 
 
 class Hits:
@@ -268,36 +162,26 @@ class Hits:
         found = cache.peek(keyed[0]) if keyed is not None else None
         return Hit(keyed[0], found) if keyed is not None and found is not None else None
 
-    def take(self, hit: Hit, headers: Headers) -> Answer:
+    def take(self, hit: Hit, headers: Headers) -> Taken:
         """What `hit` sends, counted as the view counts a hit (and kept recently used)."""
         cache = self.caching.cache
         if cache is not None:
             cache.get(hit.key)
         gzip = self.caching.wants_gzip(headers)
-        kept = cache, hit.key
-        return stored_answer(kept, hit.found, headers.if_none_match, self.counters, gzip)
+        form = answer_form(hit.found, headers.if_none_match, self.counters, gzip)
+        if form >= NOT_MODIFIED:
+            return 304, b"", form
+        if form == IDENTITY:
+            return 200, hit.found.body, form
+        return 200, gzip_variant(hit.found, cache, hit.key)[0], form
 
     def framed(
-        self, hit: Hit, headers: HeaderList, frame: Callable[[HeaderList], HeaderList]
+        self,
+        hit: Hit,
+        form: int,
+        frame: Callable[[HeaderList], HeaderList],
+        tail: tuple[tuple[bytes, bytes], ...],
     ) -> HeaderList:
-        """`frame(headers)`, `headers` those `take` gave for `hit`: made once per stored answer
-        and gzip variant — counted in the cache's bytes while it keeps the answer — and per
-        request for a `304`'s, made for that request. What the first `frame` made is kept:
-        every call is to pass the same function (the hit layer's, what CORS sends ungranted)."""
-        found = hit.found
-        if headers is found.headers:
-            index = 0
-        elif found.variant is not None and headers is found.variant[1]:
-            index = 1
-        else:
-            return frame(headers)
-        framed = found.framed
-        if framed is None:
-            framed = found.framed = [None, None]
-        made = framed[index]
-        if made is None:
-            made = framed[index] = frame(headers)
-            cache = self.caching.cache
-            if cache is not None and cache.peek(hit.key) is found:
-                cache.grow(hit.key, FRAMED_OVERHEAD)
-        return made
+        """The headers `take` chose for `hit` passed through `frame` (the hit layer's: what
+        CORS sends ungranted), `tail` after them: see `stored_answers.framed_headers`."""
+        return framed_headers((self.caching.cache, hit.key), hit.found, form, frame, tail)

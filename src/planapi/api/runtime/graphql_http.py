@@ -39,17 +39,11 @@ from strawberry.types import ExecutionResult
 
 from planapi.api.runtime.batching import Batching, is_batch, run_batch
 from planapi.api.runtime.cache_hits import (
-    CachedResponse,
     Hits,
     Keyed,
     ResponseCaching,
-    answer_entry,
     answer_key,
-    entry_size,
     followed,
-    slot_of,
-    storable,
-    stored_answer,
     validators_of,
 )
 from planapi.api.runtime.compression import encoded, gzip_etag
@@ -82,6 +76,13 @@ from planapi.api.runtime.http_protocol import (
     send_refusal,
 )
 from planapi.api.runtime.preparing import Prepared, Preparer
+from planapi.api.runtime.stored_answers import (
+    CachedResponse,
+    answer_entry,
+    entry_size,
+    sharing,
+    stored_answer,
+)
 from planapi.api.runtime.trusted import PersistedQueryError
 from planapi.api.types.context import Context
 
@@ -169,7 +170,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         if taken is None:  # the heads are not known yet: answer without the cache
             await self._respond(request, headers, prepared, send, receive)
             return
-        key, rank = taken  # rank: the heads' generation the key was taken at (`ByteLru.put`)
+        key, rank, slot = taken  # rank: the heads' generation the key was taken at (`ByteLru.put`)
         cache = self.caching.cache
         found = cache.get(key) if cache is not None else None
         gzip = self.caching.wants_gzip(headers)
@@ -186,7 +187,7 @@ class CachingGraphQL(GraphQL[Context, None]):
                 await send_raw(send, 304, b"", sent)
                 return
         if cache is None:
-            await self._miss(request, headers, prepared, (key, validators, rank), send, None)
+            await self._miss(request, headers, prepared, (key, validators, rank, slot), send, None)
             return
         shared = await self.flights.join(key, partial(cache.peek, key))
         if shared is not None:
@@ -194,7 +195,9 @@ class CachingGraphQL(GraphQL[Context, None]):
             await send_raw(send, *followed((cache, key), shared, self.counters, gzip, fast, latest))
             return
         with self.flights.leading(key) as flight:
-            await self._miss(request, headers, prepared, (key, validators, rank), send, flight)
+            await self._miss(
+                request, headers, prepared, (key, validators, rank, slot), send, flight
+            )
 
     async def _miss(
         self,
@@ -206,7 +209,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         flight: Flight[CachedResponse] | None,
     ) -> None:
         """Execute, keep an answer without errors, and share it with the flight's followers."""
-        key, validators, _ = keyed
+        key, validators = keyed[0], keyed[1]
         cached = self.caching.cache, key  # where its gzip variant is counted
         gzip = self.caching.wants_gzip(headers)
         data = await self._direct(request, prepared)
@@ -244,17 +247,14 @@ class CachingGraphQL(GraphQL[Context, None]):
     ) -> bool:
         """Keep `entry` and share it with the flight's followers; whether it goes out as a
         stored answer (`cache_hits.storable`: kept, or refused for its slot's newer one)."""
-        key, _, rank = keyed
+        key, _, rank, slot = keyed
         cache = self.caching.cache
         # A latest answer replaces its slot's older one: dead, it held the place of live ones.
-        # The slot is known by its hash, not by a copy of most of the key: two slots sharing a
-        # hash (1 in 2**64) would only drop each other's answers, never send the wrong one.
-        slot = None if pinned else hash(slot_of(key))
-        size = entry_size(key, entry, not pinned)
-        kept = cache is not None and cache.put(key, entry, size, slot, entry.body, rank)
+        size, shape = entry_size(key, not pinned), sharing(entry.shape)
+        kept = cache is not None and cache.put(key, entry, size, slot, shape, rank)
         if flight is not None:
             flight.land(entry)
-        return kept or storable(cache, key, entry, not pinned)
+        return kept or (cache is not None and cache.fits(size, shape))
 
     def _store(
         self,

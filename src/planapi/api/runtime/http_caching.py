@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache, lru_cache
+from hashlib import blake2b
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -34,13 +35,26 @@ def schema_fingerprint(sdl: str) -> bytes:
     return hashlib.sha256(f"{release}\n{sdl}".encode()).hexdigest()[:16].encode()
 
 
-def etag_of(kind: str, key: bytes) -> str:
-    return f'"{kind}-{hashlib.blake2b(key, digest_size=16).hexdigest()}"'
+def key_digest(key: bytes) -> bytes:
+    """What the response cache keeps an answer under: 16 bytes for a key of ~190 (thousands of
+    version reads are kept), and the ETag's digest too (`etag_of`). BLAKE2b, so that no one can
+    make a request whose key collides with another's answer."""
+    return blake2b(key, digest_size=16).digest()
+
+
+def etag_of(kind: str, digest: bytes) -> str:
+    """The ETag of the answer kept under `digest` (`key_digest`)."""
+    return f'"{kind}-{digest.hex()}"'
 
 
 def cache_headers(etag: str, cache_control: str, gzip: bool) -> list[tuple[bytes, bytes]]:
     """ETag, Cache-Control and Vary (with Accept-Encoding when answers may be gzipped)."""
-    return [(b"etag", etag.encode()), header(b"cache-control", cache_control), _vary(gzip)]
+    return [(b"etag", etag.encode()), *kept_headers(cache_control, gzip)]
+
+
+def kept_headers(cache_control: str, gzip: bool) -> list[tuple[bytes, bytes]]:
+    """Cache-Control and Vary: what a `304` repeats after the ETag."""
+    return [header(b"cache-control", cache_control), _vary(gzip)]
 
 
 @lru_cache(maxsize=64)  # a handful of values (four Cache-Controls, two media types)

@@ -11,17 +11,18 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 # What an entry costs beyond what the caller counts as its own (its key, say): the value object,
-# its headers, the OrderedDict's slot and the record of its cost. Measured with tracemalloc
-# through the view's own keeping (tests/unit/test_response_cache.py): 10,000 version reads of
-# ~225 bytes under ~154-byte keys hold 657 bytes each beside their one shared body — 503 beyond
-# the key (1,511 each before their headers' pairs and bodies were shared); 8 more for the rank
-# the record keeps. The same answers measured after a test that built and dropped two
-# 1,000-KPI plans held ~5% more (the allocator's tables grown before): 540 covers both.
-ENTRY_OVERHEAD = 540
-# What a byte string several entries share (a body) holds beside its bytes: the bytes object's
-# header, its record and its slot in the table of shared ones (measured: ~100). Counted once,
-# with its bytes, for as long as any entry holding it is kept.
-SHARED_OVERHEAD = 100
+# the OrderedDict's slot and the record of its cost. Measured with tracemalloc through the
+# view's own keeping (tests/unit/test_response_cache.py): 5,000 version reads under 16-byte
+# keys (`http_caching.key_digest`) sharing one body and its headers hold 375 bytes each, of
+# which 359 beyond the key (657 each when every answer held its headers, its ETag's pair and a
+# key of ~190 bytes); 370 leaves room for the allocator's tables grown by what came before.
+ENTRY_OVERHEAD = 370
+# What a part several entries share (`Sharing`: an answer's shape, `stored_answers.Shape`)
+# holds beside what the caller counts as its own (the body's bytes): the shape, its headers'
+# list, the key it is found under, its record and its slot in the table of shared ones.
+# Measured as ENTRY_OVERHEAD is: ~421 for each of 5,000 distinct small answers. Counted once,
+# with its own bytes, for as long as any entry holding it is kept.
+SHARED_OVERHEAD = 420
 
 
 def exact(data: bytes) -> bytes:
@@ -42,13 +43,13 @@ class CacheStats:
 
 
 class _Held(Generic[V]):
-    """An entry: its value, what it is counted for, its slot, the shared bytes it holds, and
-    the rank it was put with."""
+    """An entry: its value, what it is counted for, its slot, the key of the shared part it
+    holds, and the rank it was put with."""
 
     __slots__ = ("cost", "rank", "shared", "slot", "value")
 
     def __init__(
-        self, value: V, cost: int, slot: Hashable | None, shared: bytes | None, rank: int
+        self, value: V, cost: int, slot: Hashable | None, shared: Hashable | None, rank: int
     ) -> None:
         self.value = value
         self.cost = cost
@@ -58,23 +59,29 @@ class _Held(Generic[V]):
 
 
 class _Shared:
-    """A byte string kept entries share, and how many of them hold it."""
+    """A part kept entries share, what it is counted for, and how many of them hold it."""
 
-    __slots__ = ("data", "holders")
+    __slots__ = ("cost", "holders", "value")
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
+    def __init__(self, value: object, cost: int) -> None:
+        self.value = value
+        self.cost = cost
         self.holders = 0
+
+
+# A part several entries may hold (`ByteLru.put`): the key it is found under (`shared`), the
+# part, and what it holds of its own beside SHARED_OVERHEAD.
+Sharing = tuple[Hashable, object, int]
 
 
 class ByteLru(Generic[K, V]):
     """`put(key, value, size)`: `size` is what the value holds of its own (its key's length,
     say), to which `overhead` is added: what every entry holds besides.
 
-    `shared`: a byte string the value holds that other values may hold too (the same body under
-    other keys): counted once — its length and SHARED_OVERHEAD — while any entry holding it is
-    kept, whichever entry brought it. `shared(data)` is the one kept equal to `data`, for the
-    value to hold instead of its own copy.
+    `shared`: a part of the value that other values may hold too (the same body and headers
+    under other keys), under a key of its own: counted once — its size and SHARED_OVERHEAD —
+    while any entry holding it is kept, whichever entry brought it. `shared(key)` is the part
+    kept under that key, for the value to hold instead of one of its own.
 
     The total never exceeds `max_bytes`; an entry larger than `max_entry_bytes` is not kept."""
 
@@ -88,7 +95,7 @@ class ByteLru(Generic[K, V]):
         self.stats = CacheStats()
         self._items: OrderedDict[K, _Held[V]] = OrderedDict()
         self._slots: dict[Hashable, K] = {}  # each slot's latest key
-        self._shared: dict[bytes, _Shared] = {}
+        self._shared: dict[Hashable, _Shared] = {}
 
     def get(self, key: K) -> V | None:
         found = self._items.get(key)
@@ -104,10 +111,10 @@ class ByteLru(Generic[K, V]):
         found = self._items.get(key)
         return None if found is None else found.value
 
-    def shared(self, data: bytes) -> bytes | None:
-        """The byte string equal to `data` that kept entries hold, if any."""
-        found = self._shared.get(data)
-        return None if found is None else found.data
+    def shared(self, key: Hashable) -> object | None:
+        """The part kept entries hold under `key`, if any."""
+        found = self._shared.get(key)
+        return None if found is None else found.value
 
     def put(
         self,
@@ -115,15 +122,14 @@ class ByteLru(Generic[K, V]):
         value: V,
         size: int,
         slot: Hashable | None = None,
-        shared: bytes | None = None,
+        shared: Sharing | None = None,
         rank: int = 0,
     ) -> bool:
         """`slot`: the value replaces the one last put in the same slot under another key (an
         answer superseded: nothing will ask for it again) — unless that one's `rank` is higher:
         then this value, put late, is the dead one, and is not kept. `shared`: see the class."""
-        cost = size + self.overhead
         whole = self._whole(size, shared)
-        if not self.fits(size, shared):
+        if not self._takes(whole):
             self.stats.too_large += 1
             return False
         if slot is not None:
@@ -136,29 +142,34 @@ class ByteLru(Generic[K, V]):
         self._drop(key)
         if slot is not None:
             self._slots[slot] = key
+        cost, held = size + self.overhead, None
         if shared is not None:
-            record = self._shared.get(shared)
+            held, part, part_size = shared
+            record = self._shared.get(held)
             if record is None:
-                record = self._shared[shared] = _Shared(shared)
-                self.bytes += len(shared) + SHARED_OVERHEAD
-            if record.data is shared:
+                record = self._shared[held] = _Shared(part, part_size + SHARED_OVERHEAD)
+                self.bytes += record.cost
+            if record.value is part:
                 record.holders += 1
-            else:  # equal bytes, not the same object: the value's own, counted as such
-                cost, shared = whole - SHARED_OVERHEAD, None
-        self._items[key] = _Held(value, cost, slot, shared, rank)
+            else:  # an equal part, not the same object: the value's own, counted as such
+                cost, held = whole, None
+        self._items[key] = _Held(value, cost, slot, held, rank)
         self.bytes += cost
         self.stats.stores += 1
         self._evict()
         return True
 
-    def fits(self, size: int, shared: bytes | None = None) -> bool:
+    def fits(self, size: int, shared: Sharing | None = None) -> bool:
         """Whether `put` would keep such an entry at all (not too large, the cache not off) —
         whether or not it keeps it now."""
-        return self.max_bytes > 0 and self._whole(size, shared) <= self.max_entry_bytes
+        return self._takes(self._whole(size, shared))
 
-    def _whole(self, size: int, shared: bytes | None) -> int:
+    def _takes(self, whole: int) -> bool:
+        return self.max_bytes > 0 and whole <= self.max_entry_bytes
+
+    def _whole(self, size: int, shared: Sharing | None) -> int:
         whole = size + self.overhead
-        return whole if shared is None else whole + len(shared) + SHARED_OVERHEAD
+        return whole if shared is None else whole + shared[2] + SHARED_OVERHEAD
 
     def grow(self, key: K, size: int) -> None:
         """Count `size` more bytes for the entry under `key`, if it is still kept (what was made
@@ -170,8 +181,19 @@ class ByteLru(Generic[K, V]):
         self.bytes += size
         self._evict()
 
+    def grow_shared(self, key: Hashable, part: object, size: int) -> bool:
+        """Count `size` more bytes for `part` (what was made for it after it was put) if kept
+        entries hold it under `key`; False, counting nothing, if they do not."""
+        record = self._shared.get(key)
+        if record is None or record.value is not part:
+            return False
+        record.cost += size
+        self.bytes += size
+        self._evict()
+        return True
+
     def _evict(self) -> None:
-        while self.bytes > self.max_bytes:
+        while self.bytes > self.max_bytes and self._items:
             oldest = next(iter(self._items))
             self._drop(oldest)
             self.stats.evictions += 1
@@ -187,9 +209,9 @@ class ByteLru(Generic[K, V]):
         if found.shared is not None:
             record = self._shared[found.shared]
             record.holders -= 1
-            if not record.holders:  # its last holder gone: the bytes go with it
+            if not record.holders:  # its last holder gone: the part goes with it
                 del self._shared[found.shared]
-                self.bytes -= len(found.shared) + SHARED_OVERHEAD
+                self.bytes -= record.cost
 
     def clear(self) -> None:
         self._items.clear()
