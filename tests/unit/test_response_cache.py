@@ -380,3 +380,30 @@ def test_a_stored_answer_is_not_modified_for_either_of_its_etags_however_spelled
     if status == 304:
         assert headers[0] == (b"etag", b'"p-0a-gzip"' if gzip else b'"p-0a"')
         assert headers[1:] == entry.headers[1:3]
+
+
+def test_a_latest_answer_whose_bytes_did_not_change_counts_what_its_shape_already_holds() -> None:
+    """An amendment that changes nothing a latest read shows: the new answer (new heads, the
+    same slot) brings back the shape its predecessor held — its gzip variant and framing made
+    for browsers — and replaces it. The cache still counts what that shape holds; before, its
+    record went with the predecessor and came back counting the body alone."""
+    cache: Cache = ByteLru(max_bytes=2**24)
+    view: Any = SimpleNamespace(caching=SimpleNamespace(cache=cache))
+    body = encode({"data": {"titles": [f"KPI {n}" for n in range(400)]}})  # gzipped: large
+    counters: Counter[str] = Counter()
+
+    def keep(number: int) -> CachedResponse:
+        fresh = bytes(bytearray(body))
+        entry = answer_entry(fresh, (f'"h-{number:032x}"', "public, no-cache"), JSON, True, cache)
+        keyed = _key(number, True), ENTRY_VALIDATORS, number, hash("the slot")
+        assert CachingGraphQL._keep(view, keyed, entry, None, False)
+        return entry
+
+    first = keep(1)
+    assert stored_answer((cache, _key(1, True)), first, b"", counters, gzip=True)[0] == 200
+    assert first.shape.variant is not None
+    counted = cache.bytes
+    second = keep(2)
+    assert second.shape is first.shape
+    assert cache.peek(_key(1, True)) is None and cache.stats.superseded == 1
+    assert cache.bytes == counted  # the same key length, the same shape: the same bytes

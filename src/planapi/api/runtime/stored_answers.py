@@ -113,9 +113,21 @@ def entry_size(key: bytes, latest: bool) -> int:
 
 
 def sharing(shape: Shape) -> Sharing:
-    """`shape` as the cache counts it, once for all the entries holding it (`ByteLru.put`)."""
+    """`shape` as the cache counts it, once for all the entries holding it (`ByteLru.put`):
+    what it holds now, its gzip variant and framing included — a latest answer whose bytes did
+    not change brings back the shape its predecessor held, made for and counted with it, whose
+    record went with that predecessor."""
     own = len(shape.body) + (LENGTH_PAIR if len(shape.body) >= SHARED_LENGTHS else 0)
+    if shape.variant is not None:
+        own += len(shape.variant[0]) + VARIANT_OVERHEAD
+    if shape.framed is not None:
+        own += _list_size(shape.framed) + sum(_list_size(made) for made in shape.framed if made)
     return shape.key, shape, own
+
+
+def _list_size(made: list[HeaderList | None] | HeaderList) -> int:
+    """What a list of pairs others hold too holds of its own."""
+    return sys.getsizeof(made) + GC_HEAD
 
 
 def storable(cache: Cache | None, key: bytes, entry: CachedResponse, latest: bool) -> bool:
@@ -205,9 +217,9 @@ def framed_headers(
         size = 0
         if framed is None:
             framed = shape.framed = [None, None]
-            size += sys.getsizeof(framed) + GC_HEAD
+            size += _list_size(framed)
         rest = shape.rest if form == IDENTITY else gzip_variant(found, *kept)[1]
         made = framed[form] = frame(rest)
-        _count(kept[0], kept[1], found, size + sys.getsizeof(made) + GC_HEAD)
+        _count(kept[0], kept[1], found, size + _list_size(made))
     etag = found.etag if form == IDENTITY else found.gzip_etag
     return [(b"etag", etag), *made, *tail]
