@@ -246,7 +246,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         pinned: bool,
     ) -> bool:
         """Keep `entry` and share it with the flight's followers; whether it goes out as a
-        stored answer (`cache_hits.storable`: kept, or refused for its slot's newer one)."""
+        stored answer (`stored_answers.storable`: kept, or refused for its slot's newer one)."""
         key, _, rank, slot = keyed
         cache = self.caching.cache
         # A latest answer replaces its slot's older one: dead, it held the place of live ones.
