@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from planapi.adapters.oidc import JwksKeys, JwtVerifier, OidcConfigError, OidcSettings
-from planapi.application.access import NOTHING, Scope
+from planapi.api.runtime import graphql_request
+from planapi.application.access import NOTHING, Role, Scope, anonymous
 from planapi.application.tokens import InvalidCredentialsError
 from planapi.config import Settings
 from tests.readings_fixtures import PLAN_ID
@@ -289,6 +290,26 @@ def test_weak_algorithms_and_clear_text_key_sets_are_refused_by_configuration() 
     ):
         with pytest.raises(ValueError, match="OIDC"):
             Settings(**wrong)
+
+
+async def test_a_jwt_s_principal_is_not_remembered_for_cache_keys_nor_pushes_others_out(
+    verifier: JwtVerifier, keys: dict[str, Key]
+) -> None:
+    """A bearer JWT is verified afresh into a new principal every request: remembered by
+    identity for the response cache's key, a thousand such requests would clear the keys of
+    the anonymous and token callers, who ask again on every hit."""
+    media = "application/json"
+    caller = anonymous(Role.READER)
+    graphql_request.audience_key({"state": {"principal": caller}}, media)
+    token = mint(keys["k1"])
+    for _ in range(graphql_request._AUDIENCES_KEPT + 1):
+        principal = await verifier.verify(token)
+        assert principal.per_request
+        assert (
+            graphql_request.audience_key({"state": {"principal": principal}}, media)
+            == b"editor|" + media.encode()
+        )
+    assert graphql_request._AUDIENCES[(id(caller), media)][0] is caller
 
 
 # -- key rotation and JWKS over HTTP ---------------------------------------------------------
