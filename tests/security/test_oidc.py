@@ -25,7 +25,7 @@ from planapi.application.access import NOTHING, Role, Scope, anonymous
 from planapi.application.tokens import InvalidCredentialsError
 from planapi.config import Settings
 from tests.readings_fixtures import PLAN_ID
-from tests.security.conftest import http_client, post_graphql, running
+from tests.security.conftest import http_client, post_graphql, retitling, running
 
 ISSUER = "https://id.example.org/realms/itu"
 AUDIENCE = "planapi"
@@ -404,13 +404,7 @@ async def test_a_bearer_jwt_works_end_to_end_and_its_subject_is_the_actor(
             _, body = await post_graphql(http, CREATE, input=create_plan_input())
             assert body["data"]["createPlan"]["__typename"] == "PlanCreated", body
         async with http_client(app, editor) as http:
-            given = {
-                "planId": PLAN_ID,
-                "expectedVersion": 1,
-                "authority": "TDAG",
-                "rationale": "Through OIDC",
-                "changes": [{"updateNode": {"id": "p1", "title": "Retitled"}}],
-            }
+            given = retitling("p1", "Retitled", "Through OIDC")
             _, body = await post_graphql(http, AMEND, input=given)
             result = body["data"]["amendPlan"]
             assert result["__typename"] == "AmendmentApplied", result
