@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ import httpx
 from bench.common import URL, row, scratch_schema
 from bench.growth import PLAN_ID, grow_inputs
 from bench.loadgen import Load, ensure_wrk, load, run_asyncio
+from planapi.entrypoints.processes import free_port, terminate
 from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
 
 SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "10"))
@@ -62,12 +62,6 @@ LIMITS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def spawned(
     command: list[str], settings: dict[str, str], extra: dict[str, str] | None, stop: float = 15
@@ -75,7 +69,7 @@ def spawned(
     """Start `command` (`{port}` filled in) with only the PLANAPI_ settings given (and `extra`
     variables as they are); yield the process and its port; stop it at the end (killed after
     `stop` seconds)."""
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PLANAPI_")},
         **{f"PLANAPI_{name}": value for name, value in settings.items()},
@@ -90,12 +84,7 @@ def spawned(
     try:
         yield process, port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=stop)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process, stop)
 
 
 @contextmanager

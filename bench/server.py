@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,18 +12,13 @@ from contextlib import contextmanager
 import httpx
 
 from bench.common import URL
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from planapi.entrypoints.processes import free_port, terminate
 
 
 @contextmanager
 def running_server(schema: str, src: str | None = None, **settings: str) -> Iterator[str]:
     """`src`: another tree's `src` directory, whose planapi the server runs (a before/after)."""
-    port = _free_port()
+    port = free_port()
     env = {
         **({"PYTHONPATH": src} if src else {}),
         **os.environ,
@@ -60,8 +54,7 @@ def running_server(schema: str, src: str | None = None, **settings: str) -> Iter
             raise RuntimeError("the server did not start")
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        terminate(process)  # killed after 10 s rather than left serving
 
 
 def admin_headers(schema: str, name: str = "bench") -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,19 +14,14 @@ from pathlib import Path
 
 import httpx
 
+from planapi.entrypoints.processes import free_port, terminate
+
 PLANAPI = str(Path(sys.executable).with_name("planapi"))
 # Where a test keeps the admin token it issued for a deployment (see `with_admin_token`); not a
 # setting, so the server ignores it.
 TOKEN_VARIABLE = "TEST_ADMIN_TOKEN"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def environment(**settings: str) -> dict[str, str]:
@@ -71,14 +65,10 @@ class Process:
         raise AssertionError(f"planapi did not answer /healthz in {timeout} s:\n{self.output()}")
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"planapi ignored signal {signum}:\n{self.output()}") from None
+        code = terminate(self.process, timeout, signum)
+        if code is None:
+            raise AssertionError(f"planapi ignored signal {signum}:\n{self.output()}")
+        return code
 
 
 @contextmanager
@@ -135,13 +125,3 @@ def issue_token(env: Mapping[str, str], name: str, role: str, *options: str) -> 
 def with_admin_token(env: Mapping[str, str], name: str = "tests-admin") -> dict[str, str]:
     """`env`, plus an admin token of its (migrated) database that `Process.headers` sends."""
     return {**env, TOKEN_VARIABLE: issue_token(env, name, "admin")}
-
-
-def terminate(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
-    """SIGTERM, then SIGKILL if it is still running after `timeout` seconds."""
-    process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

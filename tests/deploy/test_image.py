@@ -13,9 +13,10 @@ from typing import Any
 
 import yaml
 
+from planapi.entrypoints.processes import free_port
 from tests.deploy.dockerfile import ROOT, healthcheck_command, instructions
 from tests.deploy.test_services import COMPOSE, env_file
-from tests.processes import PLANAPI, environment, free_port, planapi
+from tests.processes import PLANAPI, environment, planapi
 
 # Paths that only exist inside the image; the checkout has its own.
 IMAGE_ONLY = {"PATH", "PLANAPI_MIGRATIONS_DIR"}

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
+from planapi.entrypoints.processes import terminate
 from tests.e2e.test_audit_browser import CHROMIUM_FLAGS
-from tests.processes import terminate
 
 # test_audit_browser's flags, less virtual time (this browser waits on real events instead).
 FLAGS = [

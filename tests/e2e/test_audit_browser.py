@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from planapi.entrypoints.processes import free_port, terminate
 from tests.e2e.queries import AMEND, add, update
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -131,13 +131,6 @@ def squash(text: str) -> str:
 # ------------------------------------------------------------------------------ the server
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     url: str
@@ -198,12 +191,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         admin = issue(env, workdir, "auditor-test", "admin")
         yield Server(url, log, admin, issue(env, workdir, "browser", "auditor"))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
 
 
 def graphql(server: Server, query: str, **variables: Any) -> dict[str, Any]:

@@ -24,8 +24,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from planapi.entrypoints.processes import free_port, terminate
 from tests.e2e.test_audit_browser import CHROMIUM_FLAGS, chromium
-from tests.processes import Process, environment, free_port, issue_token, serving
+from tests.processes import Process, environment, issue_token, serving
 
 PAGE = (Path(__file__).parent / "cross_origin" / "page.html").read_bytes()
 WAIT = 40.0
@@ -79,12 +80,7 @@ def visit(
     except queue.Empty:
         pytest.fail(f"the page at {origin} reported nothing in {WAIT:g} s")
     finally:
-        browser.terminate()
-        try:
-            browser.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            browser.kill()
-            browser.wait()
+        terminate(browser)
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from planapi.adapters.event_store import SqlEventStore
 from planapi.adapters.relay_positions import SqlRelayPositions
 from planapi.adapters.tables import events
+from planapi.entrypoints.processes import free_port
 from planapi.entrypoints.relay import Relay, RelayError, RelayOptions, _shown, subject_of
 from tests.contract.builders import amended, append_versions, info
 from tests.integration.conftest import JetStream
 from tests.integration.relay_harness import killed_after, relay_environment, restarted_until
-from tests.processes import environment, free_port, planapi
+from tests.processes import environment, planapi
 
 STREAMS = ["plan:alpha", "plan:beta", "plan:gamma"]
 

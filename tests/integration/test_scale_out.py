@@ -13,9 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from planapi.entrypoints.processes import free_port
 from tests.conftest import drop_schema, make_database
 from tests.e2e.queries import AMEND, add
-from tests.processes import environment, free_port, planapi, run, with_admin_token
+from tests.processes import environment, planapi, run, with_admin_token
 
 PLAN = "baku-2026"
 READ = """

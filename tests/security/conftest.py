@@ -3,7 +3,7 @@ tokens of every role, and clients that present them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -78,3 +78,19 @@ async def post_graphql(
     response = await http.post("/graphql", json={"query": query, "variables": variables})
     body: dict[str, Any] = response.json()
     return response.status_code, body
+
+
+async def post_body(http: httpx.AsyncClient, body: bytes | AsyncIterable[bytes]) -> httpx.Response:
+    """POST `body` to /graphql as it is (hostile, oversized, streamed), declared as JSON."""
+    return await http.post("/graphql", content=body, headers={"content-type": "application/json"})
+
+
+def retitling(node: str, title: str, rationale: str, authority: str = "TDAG") -> dict[str, Any]:
+    """amendPlan's input retitling `node` of PLAN_ID's version 1."""
+    return {
+        "planId": PLAN_ID,
+        "expectedVersion": 1,
+        "authority": authority,
+        "rationale": rationale,
+        "changes": [{"updateNode": {"id": node, "title": title}}],
+    }

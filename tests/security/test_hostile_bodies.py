@@ -12,9 +12,8 @@ import pytest
 from starlette.applications import Starlette
 
 from planapi.config import Settings
-from tests.security.conftest import Tokens, http_client, running
+from tests.security.conftest import Tokens, http_client, post_body, running
 
-JSON = {"content-type": "application/json"}
 ONE_FIELD = "{ plans { id } }"
 RECORD = "mutation($input: RecordReadingsInput!) { recordReadings(input: $input) { __typename "
 RECORD += "... on ValidationFailed { problems { path message } } } }"
@@ -43,7 +42,7 @@ async def test_anonymous_bodies_over_64_kib_are_refused_with_413(
     app: Starlette, body: bytes
 ) -> None:
     async with http_client(app) as anonymous:
-        response = await anonymous.post("/graphql", content=body, headers=JSON)
+        response = await post_body(anonymous, body)
     assert response.status_code == 413, response.text
     assert response.json()["maxBytes"] == 64 * 1024
 
@@ -56,8 +55,8 @@ async def test_each_role_has_its_own_limit(
     app: Starlette, tokens: Tokens, role: str, allowed: int
 ) -> None:
     async with http_client(app, tokens[role]) as http:
-        fits = await http.post("/graphql", content=comments(allowed - 1_000), headers=JSON)
-        over = await http.post("/graphql", content=comments(allowed + 1_000), headers=JSON)
+        fits = await post_body(http, comments(allowed - 1_000))
+        over = await post_body(http, comments(allowed + 1_000))
     assert fits.status_code == 200, fits.text
     assert over.status_code == 413
     assert over.json()["maxBytes"] == allowed
@@ -71,10 +70,10 @@ async def test_a_roles_limit_is_a_setting_never_above_the_global_one(
     )
     async with running(changed) as app:
         async with http_client(app) as anonymous:
-            response = await anonymous.post("/graphql", content=comments(5_000), headers=JSON)
+            response = await post_body(anonymous, comments(5_000))
         assert response.json()["maxBytes"] == 4096
         async with http_client(app, tokens["admin"]) as admin:
-            response = await admin.post("/graphql", content=comments(9_000_000), headers=JSON)
+            response = await post_body(admin, comments(9_000_000))
         assert response.json()["maxBytes"] == 8 * 1024 * 1024
 
 
@@ -91,7 +90,7 @@ async def test_the_issues_bodies_are_answered_not_a_crash(
     app: Starlette, admin_token: str, body: bytes, expected: str
 ) -> None:
     async with http_client(app, admin_token) as admin:
-        response = await admin.post("/graphql", content=body, headers=JSON)
+        response = await post_body(admin, body)
     assert response.status_code == 200, response.text[:300]
     assert expected in response.text
 
@@ -104,7 +103,7 @@ async def test_other_requests_are_answered_while_a_large_document_is_parsed(
     plays no part once it is parsed.)"""
     document = '{ __typename(pad: "' + "x" * 3_000_000 + '") }'
     async with http_client(app, admin_token) as admin, http_client(app) as other:
-        large = asyncio.create_task(admin.post("/graphql", json={"query": document}, headers=JSON))
+        large = asyncio.create_task(admin.post("/graphql", json={"query": document}))
         answered = 0
         while not large.done():
             response = await other.post("/graphql", json={"query": ONE_FIELD})
@@ -119,7 +118,7 @@ async def test_a_small_variable_of_readings_is_not_refused_for_its_size(
 ) -> None:
     body = readings(1_000)
     async with http_client(app, tokens["integrator"]) as integrator:
-        response = await integrator.post("/graphql", content=body, headers=JSON)
+        response = await post_body(integrator, body)
     assert response.status_code == 200, response.text[:300]
     assert isinstance(response.json()["data"]["recordReadings"], dict)
 

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from planapi.config import Settings
 from tests.e2e.conftest import issue_token
 from tests.readings_fixtures import PLAN_ID
-from tests.security.conftest import Tokens, http_client, post_graphql, running
+from tests.security.conftest import Tokens, http_client, post_body, post_graphql, running
 
 WIDE = f'{{ plan(id: "{PLAN_ID}") {{ nodes {{ children {{ children {{ id title }} }} }} }} }}'
 
@@ -142,12 +142,8 @@ async def test_a_graphql_body_over_the_limit_is_refused_declared_or_streamed(
             yield body[start : start + 512]
 
     async with running(small) as app, http_client(app) as http:
-        declared = await http.post(
-            "/graphql", content=body, headers={"content-type": "application/json"}
-        )
-        streamed = await http.post(
-            "/graphql", content=chunks(), headers={"content-type": "application/json"}
-        )
+        declared = await post_body(http, body)
+        streamed = await post_body(http, chunks())
         fits = await http.post("/graphql", json={"query": "{ plans { id } }"})
     for refused in (declared, streamed):
         assert refused.status_code == 413, refused.text

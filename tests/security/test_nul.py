@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from tests.readings_fixtures import PLAN_ID
-from tests.security.conftest import http_client, post_graphql
+from tests.security.conftest import http_client, post_body, post_graphql, retitling
 from tests.websocket_handshake import handshake
 
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -119,20 +119,12 @@ async def test_variables_nested_a_thousand_levels_deep_are_walked_not_failed(
     """A mutation's variables nested past what orjson writes are searched by a walk; it once
     recursed, and the caller got 'maximum recursion depth exceeded' (an ERROR logged): now a
     NUL at the bottom is refused with its path and an unused deep variable changes nothing."""
-    amend = {
-        "planId": PLAN_ID,
-        "expectedVersion": 1,
-        "authority": "TDAG",
-        "rationale": "agreed",
-        "changes": [{"updateNode": {"id": "kpi-1", "title": "A deep title"}}],
-    }
+    amend = retitling("kpi-1", "A deep title", "agreed")
     deep = "[" * DEEP + bottom + "]" * DEEP
     variables = f'{{"input": {json.dumps(amend)}, "junk": {deep}}}'
     raw = f'{{"query": {json.dumps(AMEND)}, "variables": {variables}}}'
     async with http_client(app, admin_token) as http:
-        response = await http.post(
-            "/graphql", content=raw.encode(), headers={"content-type": "application/json"}
-        )
+        response = await post_body(http, raw.encode())
         body = response.json()
         if refused:
             bad_input(body, "$junk" + "[0]" * DEEP)

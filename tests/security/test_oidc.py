@@ -20,11 +20,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from planapi.adapters.oidc import JwksKeys, JwtVerifier, OidcConfigError, OidcSettings
-from planapi.application.access import NOTHING, Scope
+from planapi.api.runtime import graphql_request
+from planapi.application.access import NOTHING, Role, Scope, anonymous
 from planapi.application.tokens import InvalidCredentialsError
 from planapi.config import Settings
 from tests.readings_fixtures import PLAN_ID
-from tests.security.conftest import http_client, post_graphql, running
+from tests.security.conftest import http_client, post_graphql, retitling, running
 
 ISSUER = "https://id.example.org/realms/itu"
 AUDIENCE = "planapi"
@@ -291,6 +292,26 @@ def test_weak_algorithms_and_clear_text_key_sets_are_refused_by_configuration() 
             Settings(**wrong)
 
 
+async def test_a_jwt_s_principal_is_not_remembered_for_cache_keys_nor_pushes_others_out(
+    verifier: JwtVerifier, keys: dict[str, Key]
+) -> None:
+    """A bearer JWT is verified afresh into a new principal every request: remembered by
+    identity for the response cache's key, a thousand such requests would clear the keys of
+    the anonymous and token callers, who ask again on every hit."""
+    media = "application/json"
+    caller = anonymous(Role.READER)
+    graphql_request.audience_key({"state": {"principal": caller}}, media)
+    token = mint(keys["k1"])
+    for _ in range(graphql_request._AUDIENCES_KEPT + 1):
+        principal = await verifier.verify(token)
+        assert principal.per_request
+        assert (
+            graphql_request.audience_key({"state": {"principal": principal}}, media)
+            == b"editor|" + media.encode()
+        )
+    assert graphql_request._AUDIENCES[(id(caller), media)][0] is caller
+
+
 # -- key rotation and JWKS over HTTP ---------------------------------------------------------
 async def test_a_rotated_key_is_picked_up_when_a_token_names_it(
     jwks_file: Path, keys: dict[str, Key]
@@ -383,13 +404,7 @@ async def test_a_bearer_jwt_works_end_to_end_and_its_subject_is_the_actor(
             _, body = await post_graphql(http, CREATE, input=create_plan_input())
             assert body["data"]["createPlan"]["__typename"] == "PlanCreated", body
         async with http_client(app, editor) as http:
-            given = {
-                "planId": PLAN_ID,
-                "expectedVersion": 1,
-                "authority": "TDAG",
-                "rationale": "Through OIDC",
-                "changes": [{"updateNode": {"id": "p1", "title": "Retitled"}}],
-            }
+            given = retitling("p1", "Retitled", "Through OIDC")
             _, body = await post_graphql(http, AMEND, input=given)
             result = body["data"]["amendPlan"]
             assert result["__typename"] == "AmendmentApplied", result

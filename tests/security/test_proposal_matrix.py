@@ -14,7 +14,7 @@ from planapi.config import Settings
 from tests.e2e.conftest import issue_token
 from tests.e2e.queries import CREATE
 from tests.readings_fixtures import PLAN_ID, create_plan_input
-from tests.security.conftest import http_client, post_graphql, running
+from tests.security.conftest import http_client, post_graphql, retitling, running
 
 RESULT = """
     __typename
@@ -131,13 +131,7 @@ async def test_an_authority_listed_as_proposals_only_cannot_amend_directly(
     strict = settings.model_copy(update={"proposal_authorities": "TDAG"})
     async with running(strict) as app, http_client(app, admin_token) as http:
         await post_graphql(http, CREATE, input=create_plan_input())
-        given = {
-            "planId": PLAN_ID,
-            "expectedVersion": 1,
-            "authority": "TDAG",
-            "rationale": "straight in",
-            "changes": [{"updateNode": {"id": "p1", "title": "Retitled"}}],
-        }
+        given = retitling("p1", "Retitled", "straight in")
         _, body = await post_graphql(http, AMEND, input=given)
         refused = body["data"]["amendPlan"]
         _, other = await post_graphql(http, AMEND, input={**given, "authority": "WTDC"})

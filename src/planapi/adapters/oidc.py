@@ -289,6 +289,7 @@ class JwtVerifier:
             expires_at=refused_from(_seconds(claims.get("exp")), settings.leeway),
             rate_key=f"oidc:{name}",
             grants=known_grants(_strings(claim(claims, settings.grants_claim)) or ()),
+            per_request=True,
         )
 
 

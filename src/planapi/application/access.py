@@ -119,6 +119,9 @@ class Principal:
     rate_key: str = field(default="")
     # Authority grants for proposals ("review:TDAG", "adopt:WTDC"): application/grants.py.
     grants: frozenset[str] = frozenset()
+    # Made afresh for every request (a bearer JWT's, verified each time), so never asked for
+    # again as this object: whatever is remembered per principal would only be pushed out.
+    per_request: bool = False
 
     @property
     def authenticated(self) -> bool:
@@ -165,6 +168,7 @@ def principal_for(
     expires_at: dt.datetime | None = None,
     rate_key: str = "",
     grants: Iterable[str] = (),
+    per_request: bool = False,
 ) -> Principal:
     """A principal with its role's permissions; only integrators keep a scope."""
     return Principal(
@@ -177,6 +181,7 @@ def principal_for(
         expires_at=expires_at,
         rate_key=rate_key or f"{credential}:{name}",
         grants=frozenset(grants),
+        per_request=per_request,
     )
 
 

@@ -230,10 +230,9 @@ async def admit(
         return Refused(lambda send: error_answer(scope, send, 415, refused_as, json_only))
     rule = rule_for(path)
     try:
-        principal = (
-            _anonymous(limits.anonymous_grants, _client(scope))
-            if not given.strip()  # as principal_of, without a coroutine: every anonymous hit asks
-            else await principal_of(given, scope, authenticator, limits, allow_basic=True)
+        # No coroutine for anonymous callers: every anonymous hit asks.
+        principal = anonymous_for(given, scope, limits) or await principal_of(
+            given, scope, authenticator, limits, allow_basic=True
         )
     except InvalidCredentialsError as error:
         return _unusable(scope, error, _browser(rule))
@@ -302,9 +301,19 @@ async def principal_of(
     allow_basic: bool,
 ) -> Principal:
     """Who sends `given` (an `Authorization` header's value) from the scope's client."""
-    if not given.strip():  # no database needed to know who nobody is
-        return _anonymous(limits.anonymous_grants, _client(scope))
+    nobody = anonymous_for(given, scope, limits)
+    if nobody is not None:
+        return nobody
     return await authenticator().authenticate(given, _client(scope), allow_basic=allow_basic)
+
+
+def anonymous_for(given: str, scope: Scope, limits: Limits) -> Principal | None:
+    """The anonymous caller from the scope's client when `given` (an `Authorization` header's
+    value) is blank; None when it names someone, to be authenticated. No database is needed to
+    know who nobody is, so this is no coroutine."""
+    if given.strip():
+        return None
+    return _anonymous(limits.anonymous_grants, _client(scope))
 
 
 def is_json(content_type: str) -> bool:

@@ -41,13 +41,13 @@ def audience_of(scope: Scope) -> str:
 def audience_key(scope: Scope, media: str) -> bytes:
     """`audience_of(scope)` and the answer's media type, as a response cache key holds them:
     remembered for the principals that ask again (an anonymous caller's, a token's, both kept
-    by the door), made per request for a bearer JWT's, which is a new object every request."""
+    by the door), not for one made afresh every request (`Principal.per_request`: a JWT's)."""
     principal = _principal(scope)
     known = _AUDIENCES.get((id(principal), media))
     if known is not None and known[0] is principal:  # the same object, not one at its address
         return known[1]
     made = (audience_of(scope) + "|" + media).encode()
-    if getattr(principal, "credential", None) == "oidc":  # would only push the others out
+    if getattr(principal, "per_request", False):  # would only push the others out
         return made
     if len(_AUDIENCES) >= _AUDIENCES_KEPT:
         _AUDIENCES.clear()
