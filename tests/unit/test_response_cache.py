@@ -405,5 +405,6 @@ def test_a_latest_answer_whose_bytes_did_not_change_counts_what_its_shape_alread
     counted = cache.bytes
     second = keep(2)
     assert second.shape is first.shape
-    assert cache.peek(_key(1, True)) is None and cache.stats.superseded == 1
+    assert cache.peek(_key(1, True)) is None
+    assert cache.stats.superseded == 1
     assert cache.bytes == counted  # the same key length, the same shape: the same bytes
