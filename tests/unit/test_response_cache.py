@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from planapi.api.runtime.cache_hits import followed
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.runtime.graphql_request import ANONYMOUS, audience_of, role_of
 from planapi.api.runtime.http_caching import encode, key_digest
@@ -20,6 +21,8 @@ from planapi.api.runtime.stored_answers import (
     VARIANT_OVERHEAD,
     CachedResponse,
     answer_entry,
+    entry_size,
+    sharing,
     stored_answer,
 )
 from planapi.application.batching import Batcher
@@ -408,3 +411,34 @@ def test_a_latest_answer_whose_bytes_did_not_change_counts_what_its_shape_alread
     assert cache.peek(_key(1, True)) is None
     assert cache.stats.superseded == 1
     assert cache.bytes == counted  # the same key length, the same shape: the same bytes
+
+
+def test_whether_an_answer_is_kept_does_not_depend_on_what_others_made_for_its_shape() -> None:
+    """Two queries with the same answer (the same bytes, headers, roles) near the entry bound:
+    the second shares the first's shape, whose gzip variant a browser had made. It is kept all
+    the same, and sent stored: before, the variant counted against it, so it was refused and
+    compressed per request (level 1), then kept and sent at level 6 once the first had gone:
+    one ETag, two byte strings."""
+    body = encode({"data": {"titles": [f"KPI {n}" for n in range(400)]}})  # gzipped: large
+    probe = answer_entry(body, ('"p-0a"', "public, immutable"), JSON, True, None)
+    bound = entry_size(_key(1, False), False) + ENTRY_OVERHEAD
+    bound += sharing(probe.shape)[2] + SHARED_OVERHEAD  # the answer fits, its variant not too
+    cache: Cache = ByteLru(max_bytes=2**24, max_entry_bytes=bound)
+    view: Any = SimpleNamespace(caching=SimpleNamespace(cache=cache))
+    counters: Counter[str] = Counter()
+
+    def keep(number: int) -> tuple[CachedResponse, bool]:
+        fresh = bytes(bytearray(body))
+        entry = answer_entry(fresh, (f'"p-{number:032x}"', "public, immutable"), JSON, True, cache)
+        return entry, CachingGraphQL._keep(view, _keyed(number, False), entry, None, True)
+
+    first, kept = keep(1)
+    assert kept
+    packed = stored_answer((cache, _key(1, False)), first, b"", counters, gzip=True)[1]
+    second, kept = keep(2)
+    assert second.shape is first.shape
+    assert kept
+    assert cache.peek(_key(2, False)) is second
+    assert cache.stats.too_large == 0
+    followed_ = followed((cache, _key(2, False)), second, counters, True, True, False)
+    assert followed_[1] == packed  # a follower sends the stored variant, as a hit would

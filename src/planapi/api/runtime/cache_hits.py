@@ -123,7 +123,7 @@ def followed(
     for the largest answers). One ETag never names two byte strings. `on`: compression is on;
     `latest`: the key is a latest answer's (`entry_size`)."""
     cache, key = kept
-    if found.shape.variant is not None or storable(cache, key, found, latest):
+    if storable(cache, key, found, latest):
         return stored_answer(kept, found, b"", counters, gzip)
     return 200, *encoded(found.body, found.headers, on, gzip)
 

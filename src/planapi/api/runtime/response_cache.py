@@ -70,8 +70,10 @@ class _Shared:
 
 
 # A part several entries may hold (`ByteLru.put`): the key it is found under (`shared`), the
-# part, and what it holds of its own beside SHARED_OVERHEAD.
-Sharing = tuple[Hashable, object, int]
+# part, what it holds of its own beside SHARED_OVERHEAD as made — what decides whether an
+# entry holding it is kept at all, the same for every entry holding it — and what it holds now
+# (what was made for it since, counted when its record is made).
+Sharing = tuple[Hashable, object, int, int]
 
 
 class ByteLru(Generic[K, V]):
@@ -144,15 +146,15 @@ class ByteLru(Generic[K, V]):
             self._slots[slot] = key
         cost, held = size + self.overhead, None
         if shared is not None:
-            held, part, part_size = shared
+            held, part, _, now = shared
             record = self._shared.get(held)
             if record is None:
-                record = self._shared[held] = _Shared(part, part_size + SHARED_OVERHEAD)
+                record = self._shared[held] = _Shared(part, now + SHARED_OVERHEAD)
                 self.bytes += record.cost
             if record.value is part:
                 record.holders += 1
             else:  # an equal part, not the same object: the value's own, counted as such
-                cost, held = whole, None
+                cost, held = whole - shared[2] + now, None
         self._items[key] = _Held(value, cost, slot, held, rank)
         self.bytes += cost
         self.stats.stores += 1
@@ -161,7 +163,8 @@ class ByteLru(Generic[K, V]):
 
     def fits(self, size: int, shared: Sharing | None = None) -> bool:
         """Whether `put` would keep such an entry at all (not too large, the cache not off) —
-        whether or not it keeps it now."""
+        whether or not it keeps it now; the same for every entry of this size holding the same
+        part, whatever was made for the part since."""
         return self._takes(self._whole(size, shared))
 
     def _takes(self, whole: int) -> bool:

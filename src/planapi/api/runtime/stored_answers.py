@@ -5,8 +5,9 @@ answers differing only in the version they name: the same bytes, the same header
 the ETag. So an entry (`CachedResponse`) holds its ETag and a `Shape` — the body, the headers
 after the ETag, the gzip variant made for browsers, the headers the hit layer frames — one
 `Shape` for every entry whose answer is the same bytes under the same headers
-(`ByteLru.shared`), counted once while any of them is kept. An entry of its own holds ~150
-bytes beside its key (`bench/cache_entries.py`; ~500 when each held the rest too).
+(`ByteLru.shared`), counted once while any of them is kept. A version read holds ~345 bytes of
+its own (`bench/cache_entries.py`; ~673 when each held its headers, its framing and a key of
+~190 bytes).
 
 What a kept answer sends is chosen once (`answer_form`): its body, its gzip variant, or a
 `304` naming either; the view sends it as `sent` makes it, the hit layer with the headers it
@@ -114,15 +115,19 @@ def entry_size(key: bytes, latest: bool) -> int:
 
 def sharing(shape: Shape) -> Sharing:
     """`shape` as the cache counts it, once for all the entries holding it (`ByteLru.put`):
-    what it holds now, its gzip variant and framing included — a latest answer whose bytes did
-    not change brings back the shape its predecessor held, made for and counted with it, whose
+    whether an entry holding it is kept at all is decided by its body alone, the same for
+    every entry holding it — never by a gzip variant another one made, which would refuse an
+    answer kept before under the same ETag, then send it compressed per request: one ETag, two
+    byte strings; its record counts what it holds now, its variant and framing included — a
+    latest answer whose bytes did not change brings back the shape its predecessor held, whose
     record went with that predecessor."""
     own = len(shape.body) + (LENGTH_PAIR if len(shape.body) >= SHARED_LENGTHS else 0)
+    now = own
     if shape.variant is not None:
-        own += len(shape.variant[0]) + VARIANT_OVERHEAD
+        now += len(shape.variant[0]) + VARIANT_OVERHEAD
     if shape.framed is not None:
-        own += _list_size(shape.framed) + sum(_list_size(made) for made in shape.framed if made)
-    return shape.key, shape, own
+        now += _list_size(shape.framed) + sum(_list_size(made) for made in shape.framed if made)
+    return shape.key, shape, own, now
 
 
 def _list_size(made: list[HeaderList | None] | HeaderList) -> int:
