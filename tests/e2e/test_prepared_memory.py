@@ -15,6 +15,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from planapi.api.runtime.preparing import KNOWN_ADMISSION
 from planapi.config import Settings
 from tests.e2e.test_response_cache import view_of
 
@@ -105,3 +106,32 @@ async def test_a_memo_of_zero_bytes_keeps_nothing_and_answers_the_same(
 def test_a_negative_bound_is_refused_at_start_naming_the_setting() -> None:
     with pytest.raises(ValidationError, match="prepared_requests_bytes"):
         Settings(prepared_requests_bytes=-1)
+
+
+def _body(plan: str, tag: str) -> bytes:
+    variables = {"id": plan, "version": 1, "tag": tag}
+    return json.dumps({"query": SMALL, "variables": variables}).encode()
+
+
+async def test_once_full_the_memo_takes_few_of_the_bodies_answered_from_the_cache(
+    client: httpx.AsyncClient, baku: str
+) -> None:
+    """Bodies each answered once (kept in the response cache), pushed out of the full memo, then
+    asked again — the soak's reads of thousands of versions: a few of them are memoised again,
+    not all (each pushing out another, ~1,800 a second in the soak); a body asked again and
+    again is memoised within KNOWN_ADMISSION requests."""
+    memo = view_of(client).preparer.memo
+    for number in range(32):
+        await _read(client, baku, f"asked again {number}")
+    for number in range(400):  # the memo full, every body above pushed out
+        await _read(client, baku, f"filler {number}")
+    assert not any(memo.peek(("POST", _body(baku, f"asked again {n}"))) for n in range(32))
+    evicted = memo.stats.evictions
+    for number in range(32):
+        await _read(client, baku, f"asked again {number}")  # hits: the view is not asked
+    again = [memo.peek(("POST", _body(baku, f"asked again {n}"))) for n in range(32)]
+    assert 1 <= sum(found is not None for found in again) <= 32 // KNOWN_ADMISSION + 1
+    assert memo.stats.evictions - evicted <= 32 // KNOWN_ADMISSION + 1
+    for _ in range(KNOWN_ADMISSION):
+        await _read(client, baku, "filler 0")
+    assert memo.peek(("POST", _body(baku, "filler 0"))) is not None

@@ -45,6 +45,13 @@ DEFAULT_MEMO_BYTES = 2 * 1024 * 1024
 # 64 KiB would have held 800 MB, and the soak's 4,096 small ones took 8 minutes to arrive.
 MEMO_ENTRY_OVERHEAD = 1_000
 MEMO_BYTES_PER_BODY_BYTE = 3
+# Once the memo is full, a body `known` prepares — one differing from bodies seen before only in
+# its variables, answered from the response cache — is memoised one time in KNOWN_ADMISSION: a
+# body asked again and again gets in within a few requests, while a stream of bodies each
+# asked now and then (the soak's reads of thousands of versions, ~1,800 a second) no longer
+# turns the memo over, making and dropping entries whose objects live about a second: pymalloc
+# kept the pools they were scattered over (docs/performance.md, "An answer's shape shared").
+KNOWN_ADMISSION = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,7 @@ class Preparer:
             memo_bytes, overhead=MEMO_ENTRY_OVERHEAD
         )
         self._parsed: OrderedDict[tuple[str, str | None], _Parsed] = OrderedDict()
+        self._known_turn = 0  # `known` bodies since the last one memoised while full
 
     def __len__(self) -> int:
         """The request bodies memoised."""
@@ -155,12 +163,19 @@ class Preparer:
         parsed = self._parsed.get((sha256_hex(text), operation_name))
         if parsed is None or parsed.analysis.operation != "query":
             return None
+        memo_key = ("POST", raw) if self._admits_known(len(raw)) else None
         try:
-            return self._prepared(
-                text, variables, operation_name, None, "http", parsed, ("POST", raw)
-            )
+            return self._prepared(text, variables, operation_name, None, "http", parsed, memo_key)
         except RequestRefused:  # the view refuses it
             return None
+
+    def _admits_known(self, length: int) -> bool:
+        """Whether a body `known` prepares is memoised: while the memo has room, always; then
+        one time in KNOWN_ADMISSION."""
+        if self.memo.has_room(MEMO_BYTES_PER_BODY_BYTE * length):
+            return True
+        self._known_turn = (self._known_turn + 1) % KNOWN_ADMISSION
+        return self._known_turn == 0
 
     def _prepared(
         self,

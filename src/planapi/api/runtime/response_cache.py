@@ -167,6 +167,11 @@ class ByteLru(Generic[K, V]):
         part, whatever was made for the part since."""
         return self._takes(self._whole(size, shared))
 
+    def has_room(self, size: int) -> bool:
+        """Whether an entry of `size` (and no shared part) would be kept without pushing any
+        other out."""
+        return self.bytes + size + self.overhead <= self.max_bytes
+
     def _takes(self, whole: int) -> bool:
         return self.max_bytes > 0 and whole <= self.max_entry_bytes
 
