@@ -172,9 +172,12 @@ def test_the_cache_counts_what_the_answers_the_view_keeps_hold(
     assert len(cache) == count
     bodies = sum(len(shape[0]) for shape in cache._shared)
     # What they hold beside their bodies' bytes, against what is counted for it: never more
-    # than 5% beyond, and not counted 10% more than they hold.
+    # than 5% beyond, and not counted 15% more than they hold. CPython's free lists of tuples
+    # and lists, filled by whatever ran before in the process (the e2e tests), hand out objects
+    # tracemalloc counted then: what it sees held is up to ~12% less than what is (200 large
+    # answers after the e2e tests: 159,256 bytes seen against 181,200 counted; 179,000 alone).
     own, counted = held - bodies, cache.bytes - bodies
-    assert 0.9 * counted <= own <= 1.05 * counted, (own, counted)
+    assert 0.85 * counted <= own <= 1.05 * counted, (own, counted)
 
 
 def test_answers_with_equal_bodies_hold_one_copy_counted_while_any_of_them_is_kept() -> None:

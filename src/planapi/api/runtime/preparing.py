@@ -49,8 +49,8 @@ MEMO_BYTES_PER_BODY_BYTE = 3
 # its variables, answered from the response cache — is memoised one time in KNOWN_ADMISSION: a
 # body asked again and again gets in within a few requests, while a stream of bodies each
 # asked now and then (the soak's reads of thousands of versions, ~1,800 a second) no longer
-# turns the memo over, making and dropping entries whose objects live about a second: pymalloc
-# kept the pools they were scattered over (docs/performance.md, "An answer's shape shared").
+# turns the memo over, each entry made to be dropped about a second later, pushing out bodies
+# asked more often (docs/performance.md, "An answer's shape shared").
 KNOWN_ADMISSION = 16
 
 
@@ -70,6 +70,9 @@ class Prepared:
     # Its dependency key (`api.runtime.dependencies`) as last taken, with the heads' generation
     # it was taken at: at most one pair, replaced whole (a frozen dataclass holds the list).
     read: list[tuple[int, bytes]] = field(default_factory=list)
+    # Its response cache key (`cache_hits.answer_key`) as last made: the heads' generation (0
+    # when pinned) and the role it was made for, the key and its slot's hash; at most one.
+    keyed: list[tuple[int, bytes, bytes, int | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
