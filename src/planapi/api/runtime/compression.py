@@ -38,9 +38,15 @@ def gzip_bytes(body: bytes, level: int) -> bytes:
     return packer.compress(body) + packer.flush()
 
 
+def gzip_tag(etag: bytes) -> bytes:
+    """The gzip variant's ETag, as its header's bytes: `"h-…"` → `"h-…-gzip"` (RFC 9110
+    §8.8.3: the tag itself differs, inside the quotes)."""
+    return etag[:-1] + b'-gzip"'
+
+
 def gzip_etag(etag: str) -> str:
-    """The gzip variant's ETag: `"h-…"` → `"h-…-gzip"`."""
-    return etag[:-1] + '-gzip"'
+    """`gzip_tag` of an ETag held as a str (a miss's validators)."""
+    return gzip_tag(etag.encode("latin-1")).decode("latin-1")
 
 
 def compressible(body: bytes) -> bool:
@@ -102,7 +108,7 @@ def gzipped(
     for pair in with_vary(headers):
         name, value = pair
         if name == b"etag":
-            pair = (name, gzip_etag(value.decode("latin-1")).encode("latin-1"))
+            pair = (name, gzip_tag(value))
         elif name == b"content-length":
             pair = (name, str(len(packed)).encode())
         out.append(pair)

@@ -20,7 +20,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 
-from planapi.api.runtime.compression import STORED_LEVEL, compressible, gzipped
+from planapi.api.runtime.compression import STORED_LEVEL, compressible, gzip_tag, gzipped
 from planapi.api.runtime.graphql_request import json_headers, tag_bytes
 from planapi.api.runtime.http_caching import SHARED_LENGTHS, kept_headers
 from planapi.api.runtime.response_cache import ByteLru, Sharing, exact
@@ -71,8 +71,7 @@ class CachedResponse:
 
     @property
     def gzip_etag(self) -> bytes:
-        """`compression.gzip_etag` of the ETag's bytes."""
-        return self.etag[:-1] + b'-gzip"'
+        return gzip_tag(self.etag)
 
 
 Cache = ByteLru[bytes, CachedResponse]
