@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.event_store import SqlEventStore
-from planapi.adapters.merkle_log import SqlMerkleLog, entries_after
+from planapi.adapters.log_entries import entries_after
+from planapi.adapters.merkle_log import SqlMerkleLog
 from planapi.adapters.readings_store import SqlReadingStore
 from planapi.adapters.tables import events, log_leaves
 from planapi.application.plans import PlanService
@@ -129,6 +130,29 @@ async def test_each_readings_batch_is_a_leaf_of_the_readings_log(
             select(log_leaves.c.hash).where(log_leaves.c.log == READINGS, log_leaves.c.leaf == 1)
         )
     verify_inclusion(1, 3, bytes(kept), path, root)
+
+
+async def test_a_readings_backlog_is_taken_a_bounded_number_of_readings_at_a_time(
+    engine: AsyncEngine, service: PlanService, clock: FakeClock
+) -> None:
+    """A follower catching up holds no more readings' hashes at once than its bound (a batch
+    may store 10,000 readings), one batch at least, and builds the tree built at once."""
+    await service.create_plan(create_plan_command())
+    recorder = ReadingService(SqlReadingStore(engine, clock), service)
+    for year in ("2026", "2027", "2028", "2029"):  # 4 batches of 2 readings
+        await recorder.record(
+            RecordReadings(PLAN_ID, [reading(year, "1.5"), reading(year, "2", kpi_id="kpi-2")])
+        )
+    async with engine.connect() as conn:
+        whole = await entries_after(conn, READINGS, 0, 100)
+        taken = [len(await entries_after(conn, READINGS, 0, 100, m)) for m in (1, 2, 3, 4, 7, 8)]
+    assert taken == [1, 1, 1, 2, 3, 4]  # a batch past the bound waits; the first never does
+
+    tree = SqlMerkleLog(engine)
+    sizes = [await tree.integrate(READINGS, members=3) for _ in range(5)]
+
+    assert sizes == [1, 2, 3, 4, 4]
+    assert await tree.root(READINGS, 4) == oracle_mth([data for _, data in whole])
 
 
 async def test_follower_rounds_and_proofs_leave_no_statement_in_a_cycle(

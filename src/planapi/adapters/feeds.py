@@ -6,28 +6,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from planapi.adapters.database import is_sqlite
 from planapi.adapters.reading_rows import reading_of
-from planapi.adapters.tables import events, reading_batches, readings
+from planapi.adapters.tables import EVENT_AS_CHAINED, events, reading_batches, readings
 from planapi.application.ports import RecordedBatch, StoredEvent
 from planapi.domain.readings import Reading
 
-_STORED = (
-    events.c.position,
-    events.c.stream_id,
-    events.c.version,
-    events.c.type,
-    events.c.schema_version,
-    events.c.recorded_at,
-    # The JSON as the text it was stored as (canonical): what the hash chain covers.
-    cast(events.c.data, Text).label("data"),
-    cast(events.c.meta, Text).label("meta"),
-    events.c.prev_hash,
-    events.c.hash,
-)
+_STORED = (*EVENT_AS_CHAINED, events.c.hash)
 
 
 class SqlEventLog:

@@ -11,26 +11,28 @@ doubled one fail the transaction instead of entering the tree.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, func, insert, select, text, tuple_
+from sqlalchemy import bindparam, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from planapi.adapters.advisory_locks import scoped
 from planapi.adapters.database import is_sqlite, writing
 from planapi.adapters.failures import connection_lost
-from planapi.adapters.hashing import canonical, event_bytes_of_text, timestamp
-from planapi.adapters.readings_store import batch_bytes
+from planapi.adapters.log_entries import (
+    MEMBERS_PER_CHUNK,
+    PG_EVENT_LEAVES,
+    entries_after,
+    event_leaf_hash,
+)
 from planapi.adapters.tables import (
     events,
     log_checkpoints,
     log_leaves,
     log_nodes,
     reading_batches,
-    readings,
 )
 from planapi.application.transparency import EVENTS, READINGS, StoredCheckpoint
 from planapi.domain.merkle import (
@@ -54,23 +56,7 @@ _PG_PROOF_NODES = text(
     " JOIN unnest(CAST(:levels AS INT[]), CAST(:idxs AS BIGINT[])) AS w(level, idx)"
     " ON n.level = w.level AND n.idx = w.idx WHERE n.log = :log"
 )
-_PG_EVENT_LEAVES = (
-    "SELECT position, stream_id, version, type, schema_version, data::text, meta::text,"
-    " recorded_at, prev_hash FROM events ORDER BY position"
-)
 _SIGNER_LOCK = 0x706C616E6D73  # "planms": one process at a time runs follower rounds and signs
-_EVENT_COLUMNS = (
-    events.c.position,
-    events.c.stream_id,
-    events.c.version,
-    events.c.type,
-    events.c.schema_version,
-    cast(events.c.data, Text).label("data"),
-    cast(events.c.meta, Text).label("meta"),
-    events.c.recorded_at,
-    events.c.prev_hash,
-)
-_BATCH_FIELDS = ("id", "plan_id", "idempotency_key", "actor", "recorded_at", "stored", "duplicates")
 # The stored nodes a round or a proof needs, built once: an `in_` built per call leaves its bound
 # parameters in reference cycles (each clone holds itself in its memoised `_cloned_set`), and
 # with the server's rare collections that garbage piled up for minutes between them, once a
@@ -82,72 +68,6 @@ _NODE_HASHES = select(log_nodes.c.level, log_nodes.c.idx, log_nodes.c.hash).wher
     log_nodes.c.log == bindparam("log"),
     tuple_(log_nodes.c.level, log_nodes.c.idx).in_(bindparam("inner", expanding=True)),
 )
-
-
-def event_leaf(row: Any) -> bytes:
-    """An event row's leaf bytes: exactly what its chain link hashes."""
-    return event_bytes_of_text(
-        bytes(row.prev_hash),
-        stream_id=row.stream_id,
-        version=row.version,
-        type=row.type,
-        schema_version=row.schema_version,
-        data=row.data,
-        meta=row.meta,
-        recorded_at=row.recorded_at,
-    )
-
-
-def event_leaf_hash(row: Sequence[Any]) -> bytes:
-    """`leaf_hash(event_leaf(row))` for a driver row in `_PG_EVENT_LEAVES` order, without
-    building the leaf bytes."""
-    _, stream_id, version, type_, schema_version, data, meta, recorded_at, prev_hash = row
-    digest = hashlib.sha256(b"\x00")
-    digest.update(prev_hash)
-    digest.update(canonical([stream_id, version, type_, schema_version, timestamp(recorded_at)]))
-    digest.update(b"\x00" + data.encode() + b"\x00" + meta.encode())
-    return digest.digest()
-
-
-async def entries_after(
-    conn: AsyncConnection, log: str, after: int, limit: int
-) -> list[tuple[int, bytes]]:
-    """(ref, leaf bytes) of up to `limit` rows of a log after ref `after`, in commit order."""
-    if log == EVENTS:
-        query = (
-            select(*_EVENT_COLUMNS)
-            .where(events.c.position > after)
-            .order_by(events.c.position)
-            .limit(limit)
-        )
-        return [(row.position, event_leaf(row)) for row in await conn.execute(query)]
-    batches = (
-        await conn.execute(
-            select(reading_batches)
-            .where(reading_batches.c.id > after)
-            .order_by(reading_batches.c.id)
-            .limit(limit)
-        )
-    ).all()
-    if not batches:
-        return []
-    members: dict[int, list[bytes]] = {batch.id: [] for batch in batches}
-    hashes = select(readings.c.batch_id, readings.c.content_hash).where(
-        readings.c.batch_id > after, readings.c.batch_id <= batches[-1].id
-    )
-    for batch_id, digest in await conn.execute(hashes.order_by(readings.c.batch_id, readings.c.id)):
-        members[batch_id].append(bytes(digest))
-    return [
-        (
-            batch.id,
-            batch_bytes(
-                bytes(batch.prev_hash),
-                {name: getattr(batch, name) for name in _BATCH_FIELDS},
-                members[batch.id],
-            ),
-        )
-        for batch in batches
-    ]
 
 
 class SqlMerkleLog:
@@ -187,15 +107,18 @@ class SqlMerkleLog:
                     unlock = text(f"SELECT pg_advisory_unlock({scoped('id')})")
                     await conn.execute(unlock, {"id": _SIGNER_LOCK})
 
-    async def integrate(self, log: str, limit: int = 5_000) -> int:
-        """Adds up to `limit` rows committed since the last round as leaves; the new size."""
+    async def integrate(
+        self, log: str, limit: int = 5_000, members: int = MEMBERS_PER_CHUNK
+    ) -> int:
+        """Adds up to `limit` rows committed since the last round as leaves (readings batches
+        holding `members` readings at most, one at least: `log_entries`); the new size."""
         async with self.engine.connect() as conn:  # idle rounds take no lock (SQLite: writers')
             size, last_ref = await self._head(conn, log)
             if not await self._has_after(conn, log, last_ref):
                 return size
         async with self._follower(log) as conn:
             size, last_ref = await self._head(conn, log)
-            entries = await entries_after(conn, log, last_ref, limit)
+            entries = await entries_after(conn, log, last_ref, limit, members)
             if not entries:
                 return size
             found = await self._nodes(conn, log, set(subtrees(0, size)))
@@ -365,7 +288,7 @@ class LogRecomputation:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
             async with driver.transaction():
-                cursor = await driver.cursor(_PG_EVENT_LEAVES)
+                cursor = await driver.cursor(PG_EVENT_LEAVES)
                 while chunk := await cursor.fetch(10_000):
                     yield [event_leaf_hash(row) for row in chunk]
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    cast,
     text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
@@ -76,6 +77,19 @@ events = Table(
     UniqueConstraint("stream_id", "version"),
     Index(None, "stream_id", "recorded_at"),
     sqlite_autoincrement=True,
+)
+# An event row as its hash chain covers it: data and meta as the text they were stored as
+# (canonical), never re-encoded. What the feeds hand on and what the Merkle log's leaves are.
+EVENT_AS_CHAINED = (
+    events.c.position,
+    events.c.stream_id,
+    events.c.version,
+    events.c.type,
+    events.c.schema_version,
+    events.c.recorded_at,
+    cast(events.c.data, Text).label("data"),
+    cast(events.c.meta, Text).label("meta"),
+    events.c.prev_hash,
 )
 
 # Which versions touched which node: a projection of the log (rebuildable from it), written in
