@@ -136,22 +136,29 @@ async def test_a_readings_backlog_is_taken_a_bounded_number_of_readings_at_a_tim
     engine: AsyncEngine, service: PlanService, clock: FakeClock
 ) -> None:
     """A follower catching up holds no more readings' hashes at once than its bound (a batch
-    may store 10,000 readings), one batch at least, and builds the tree built at once."""
+    may store 10,000 readings), one batch at least, and builds the tree built at once. What a
+    batch stored counts, not what it was sent: duplicates are not among its leaf's hashes."""
     await service.create_plan(create_plan_command())
     recorder = ReadingService(SqlReadingStore(engine, clock), service)
-    for year in ("2026", "2027", "2028", "2029"):  # 4 batches of 2 readings
-        await recorder.record(
-            RecordReadings(PLAN_ID, [reading(year, "1.5"), reading(year, "2", kpi_id="kpi-2")])
-        )
+    first = [reading("2026", "1", source=("s", "a")), reading("2027", "2", source=("s", "b"))]
+    for batch in (
+        first,
+        [*first, reading("2028", "3", source=("s", "c"))],  # stores 1 of its 3
+        [reading(year, "4", kpi_id="kpi-2") for year in ("2026", "2027", "2028")],
+        [reading("2029", "5")],
+    ):
+        await recorder.record(RecordReadings(PLAN_ID, batch))
     async with engine.connect() as conn:
         whole = await entries_after(conn, READINGS, 0, 100)
-        taken = [len(await entries_after(conn, READINGS, 0, 100, m)) for m in (1, 2, 3, 4, 7, 8)]
-    assert taken == [1, 1, 1, 2, 3, 4]  # a batch past the bound waits; the first never does
+        bounds = (1, 2, 3, 5, 6, 7)
+        taken = [len(await entries_after(conn, READINGS, 0, 100, m)) for m in bounds]
+        assert len(await entries_after(conn, READINGS, 0, 3, 100)) == 3  # and the row limit
+    assert taken == [1, 1, 2, 2, 3, 4]  # stored 2, 1, 3, 1: a batch past the bound waits
 
     tree = SqlMerkleLog(engine)
-    sizes = [await tree.integrate(READINGS, members=3) for _ in range(5)]
+    sizes = [await tree.integrate(READINGS, members=3) for _ in range(4)]
 
-    assert sizes == [1, 2, 3, 4, 4]
+    assert sizes == [2, 3, 4, 4]
     assert await tree.root(READINGS, 4) == oracle_mth([data for _, data in whole])
 
 

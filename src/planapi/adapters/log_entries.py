@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from planapi.adapters.hashing import canonical, event_bytes_of_text, timestamp
@@ -30,6 +30,24 @@ MEMBERS_PER_CHUNK = 20_000
 PG_EVENT_LEAVES = (
     "SELECT position, stream_id, version, type, schema_version, data::text, meta::text,"
     " recorded_at, prev_hash FROM events ORDER BY position"
+)
+# The batches of one chunk, cut in the database: a running sum of the readings each stored,
+# kept while it is within `members` (and the first batch whatever it holds). Reading `limit`
+# headers to keep a few would cost a call as much as the largest chunk (200 of 5,000 with the
+# soak's batches of 100).
+_ordered = reading_batches.select().where(reading_batches.c.id > bindparam("after"))
+_upto = func.sum(reading_batches.c.stored).over(order_by=reading_batches.c.id)
+_nth = func.row_number().over(order_by=reading_batches.c.id)
+_window = (
+    _ordered.add_columns(_upto.label("upto"), _nth.label("nth"))
+    .order_by(reading_batches.c.id)
+    .limit(bindparam("limit"))
+    .subquery()
+)
+_BATCHES = (
+    select(*(_window.c[column.name] for column in reading_batches.c))
+    .where(or_(_window.c.upto <= bindparam("members"), _window.c.nth == 1))
+    .order_by(_window.c.id)
 )
 _BATCH_FIELDS = ("id", "plan_id", "idempotency_key", "actor", "recorded_at", "stored", "duplicates")
 
@@ -72,13 +90,9 @@ async def entries_after(
             .limit(limit)
         )
         return [(row.position, event_leaf(row)) for row in await conn.execute(query)]
-    query = (
-        select(reading_batches)
-        .where(reading_batches.c.id > after)
-        .order_by(reading_batches.c.id)
-        .limit(limit)
-    )
-    batches = _within((await conn.execute(query)).all(), members)
+    batches = (
+        await conn.execute(_BATCHES, {"after": after, "limit": limit, "members": members})
+    ).all()
     if not batches:
         return []
     hashes: dict[int, list[bytes]] = {batch.id: [] for batch in batches}
@@ -98,16 +112,3 @@ async def entries_after(
         )
         for batch in batches
     ]
-
-
-def _within(batches: Sequence[Any], members: int) -> list[Any]:
-    """The leading batches whose stored readings number `members` at most together; the first
-    one whatever its size."""
-    taken: list[Any] = []
-    held = 0
-    for batch in batches:
-        held += batch.stored
-        if taken and held > members:
-            break
-        taken.append(batch)
-    return taken
