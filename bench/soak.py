@@ -26,9 +26,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -245,6 +245,7 @@ def _p(samples: list[float], q: float) -> float:
 
 
 Checks = tuple[float, float, float]  # last minute / first, version p99 (ms), RSS growth
+TARGETS: Checks = (0.9, 100.0, 0.05)  # kept at least; p99 and growth at most
 
 
 def report(
@@ -285,24 +286,32 @@ def report(
     every_version = [d[2] for d in state.done if d[0] == "version" and d[1] < minutes * 60]
     p99 = _p(every_version, 0.99)
     kept = rates[-1] / rates[0] if rates and rates[0] else float("nan")
-    print(
-        f"  throughput, last minute / first: {kept:.0%} — target >= 90%: "
-        + ("met" if kept >= 0.9 else "NOT met")
-    )
+    growth = rss[-1] / rss[1] - 1 if len(rss) >= 3 else nan
+    said = verdicts((kept, p99, growth))
+    print(f"  throughput, last minute / first: {kept:.0%} — target >= 90%: {said[0]}")
     print(
         f"  version reads over the run: p50 {_p(every_version, 0.5):.1f} ms, p99 {p99:.1f} ms — "
-        "target p99 <= 100 ms: " + ("met" if p99 <= 100 else "NOT met")
+        f"target p99 <= 100 ms: {said[1]}"
     )
-    if len(rss) >= 3:
-        growth = rss[-1] / rss[1] - 1
+    if math.isnan(growth):
+        print("  resident memory growth minute 2 -> last: needs 3 minutes or more")
+    else:
         print(
             f"  resident memory minute 2 -> {len(rss)}: {rss[1]:,.0f} -> {rss[-1]:,.0f} MB "
-            f"({growth:+.1%}) — target <= +5%: " + ("met" if growth <= 0.05 else "NOT met")
+            f"({growth:+.1%}) — target <= +5%: {said[2]}"
         )
         _bounded(scraped)
-        return kept, p99, growth
-    print("  resident memory growth minute 2 -> last: needs 3 minutes or more")
-    return kept, p99, nan
+    return kept, p99, growth
+
+
+def verdicts(checks: Checks) -> list[str]:
+    """Each check's verdict against TARGETS; "no figure" where the run has none."""
+    kept, p99, growth = checks
+    met = (kept >= TARGETS[0], p99 <= TARGETS[1], growth <= TARGETS[2])
+    return [
+        "no figure" if math.isnan(f) else "met" if ok else "NOT met"
+        for f, ok in zip(checks, met, strict=True)
+    ]
 
 
 def _bounded(scraped: list[dict[str, float]]) -> None:
@@ -327,22 +336,15 @@ def _bounded(scraped: list[dict[str, float]]) -> None:
 
 async def main() -> None:
     minutes = max(1, round(MINUTES))
-    runs = [await _run(minutes) for _ in range(RUNS)]
+    from bench.soak_runs import settle, summary
+
+    runs = []
+    for n in range(RUNS):
+        if n:
+            settle()
+        runs.append(await _run(minutes))
     if len(runs) > 1:
-        _summary(runs)
-
-
-def _summary(runs: list[Checks]) -> None:
-    """Each run's checks, and the median of each over the runs."""
-    print(f"\n  {len(runs)} runs: throughput kept, version p99, RSS growth minute 2 -> last")
-    for n, (kept, p99, growth) in enumerate(runs, 1):
-        print(f"  run {n}: {kept:.0%}, {p99:.1f} ms, {growth:+.1%}")
-    kept, p99, growth = (statistics.median(run[i] for run in runs) for i in range(3))
-    verdicts = ("met" if kept >= 0.9 else "NOT met", "met" if p99 <= 100 else "NOT met")
-    print(
-        f"  medians: {kept:.0%} (target >= 90%: {verdicts[0]}), {p99:.1f} ms (target <= 100 ms: "
-        f"{verdicts[1]}), {growth:+.1%} (target <= +5%: {'met' if growth <= 0.05 else 'NOT met'})"
-    )
+        summary(runs)
 
 
 async def _run(minutes: int) -> Checks:

@@ -1,0 +1,43 @@
+"""The soak repeated (`BENCH_SOAK_RUNS`): a pause for the machine to settle between runs, and
+each run's checks with their medians. One run cannot call the soak's ratios on a machine whose
+first minute differed by 45% between two quiet runs of the same code (docs/performance.md,
+2026-12-07 09:24)."""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+
+from bench.soak import Checks, nan, verdicts
+
+
+def settle(limit: float = 180) -> None:
+    """Waits (at most `limit` seconds) for the machine to calm down after a run: started at
+    once, a second run began at a load average of 1.8 where the first had 0.4."""
+    waited = 0.0
+    while os.getloadavg()[0] >= 1.0 and waited < limit:
+        time.sleep(5)
+        waited += 5
+    print(f"\n  waited {waited:.0f} s for the load average to settle: {os.getloadavg()[0]:.2f}")
+
+
+def summary(runs: list[Checks]) -> None:
+    """Each run's checks, and the median of each over the runs."""
+    print(f"\n  {len(runs)} runs: throughput kept, version p99, RSS growth minute 2 -> last")
+    for n, (kept, p99, growth) in enumerate(runs, 1):
+        print(f"  run {n}: {kept:.0%}, {p99:.1f} ms, {growth:+.1%}")
+    column = list(zip(*runs, strict=True))
+    medians = (_median(column[0]), _median(column[1]), _median(column[2]))
+    said = verdicts(medians)
+    print(
+        f"  medians: {medians[0]:.0%} (target >= 90%: {said[0]}), {medians[1]:.1f} ms (target "
+        f"<= 100 ms: {said[1]}), {medians[2]:+.1%} (target <= +5%: {said[2]})"
+    )
+
+
+def _median(figures: tuple[float, ...]) -> float:
+    """The median of the runs that have the figure (a run under 3 minutes has no growth)."""
+    known = [figure for figure in figures if not math.isnan(figure)]
+    return statistics.median(known) if known else nan
