@@ -78,7 +78,7 @@ async def test_a_stored_answer_s_headers_are_framed_once_and_counted(
     assert (await raw(on, BROWSER))[0] == 200
     before = cache.bytes
     first = await raw(on, BROWSER)
-    shapes = {held.value.shape for held in cache._items.values()}
+    shapes = {held.value for held in cache._items.values()}
     (shape,) = [shape for shape in shapes if shape.framed and shape.framed[1]]
     assert shape.framed is not None
     framed = sys.getsizeof(shape.framed[1]) + GC_HEAD  # what the list holds: its pairs are shared

@@ -20,8 +20,10 @@ from planapi.api.runtime.response_cache import ENTRY_OVERHEAD, SHARED_OVERHEAD, 
 from planapi.api.runtime.stored_answers import (
     VARIANT_OVERHEAD,
     CachedResponse,
+    Shape,
     answer_entry,
     entry_size,
+    kept_answer,
     sharing,
     stored_answer,
 )
@@ -29,7 +31,7 @@ from planapi.application.batching import Batcher
 from planapi.application.freshness import CoalescedHeads, Heads
 
 JSON = "application/json"
-Cache = ByteLru[bytes, CachedResponse]
+Cache = ByteLru[bytes, Shape]
 
 # Only the key and the heads' generation of what `_keep` is handed are read there.
 ENTRY_VALIDATORS = ("", "")
@@ -55,7 +57,7 @@ def test_many_small_answers_kept_by_the_view_hold_no_more_memory_than_the_bound(
     view's own keeping: the memory they hold stays within the bound. orjson's answers carry
     4 KiB of buffer each, and the key was not counted: 8x the bound before."""
     bound = 2**20
-    cache: ByteLru[bytes, CachedResponse] = ByteLru(max_bytes=bound)
+    cache: Cache = ByteLru(max_bytes=bound)
     view: Any = SimpleNamespace(caching=SimpleNamespace(cache=cache))
     tracemalloc.start()
     try:
@@ -84,7 +86,7 @@ def test_gzip_variants_made_for_kept_answers_are_counted_in_the_bound() -> None:
     the bound, and the cache counts each variant it keeps. Before, the variants were not
     counted: with answers that compress to about half, the cache held half as much again."""
     bound = 2**20
-    cache: ByteLru[bytes, CachedResponse] = ByteLru(max_bytes=bound)
+    cache: Cache = ByteLru(max_bytes=bound)
     view: Any = SimpleNamespace(caching=SimpleNamespace(cache=cache))
     counters: Counter[str] = Counter()
     keys: list[bytes] = []
@@ -99,7 +101,7 @@ def test_gzip_variants_made_for_kept_answers_are_counted_in_the_bound() -> None:
             )
             key = key_digest(b"fingerprint|" + b"%064x" % number)
             CachingGraphQL._keep(view, (key, ENTRY_VALIDATORS, 0, None), entry, None, True)
-            kept = cache.peek(key)
+            kept = kept_answer(cache.peek(key), key)
             assert kept is not None
             counted, evicted = cache.bytes, cache.stats.evictions
             status, packed, _ = stored_answer((cache, key), kept, b"", counters, gzip=True)
@@ -113,7 +115,7 @@ def test_gzip_variants_made_for_kept_answers_are_counted_in_the_bound() -> None:
         tracemalloc.stop()
     assert cache.stats.evictions > 0  # filled past its bound
     assert cache.bytes <= bound
-    assert all(entry.shape.variant for entry in map(cache.peek, keys) if entry is not None)
+    assert all(shape.variant for shape in map(cache.peek, keys) if shape is not None)
     assert held <= 1.15 * bound, f"{held:,} B held for {cache.bytes:,} counted"
 
 
@@ -441,7 +443,7 @@ def test_whether_an_answer_is_kept_does_not_depend_on_what_others_made_for_its_s
     second, kept = keep(2)
     assert second.shape is first.shape
     assert kept
-    assert cache.peek(_key(2, False)) is second
+    assert cache.peek(_key(2, False)) is second.shape
     assert cache.stats.too_large == 0
     followed_ = followed((cache, _key(2, False)), second, counters, True, True, False)
     assert followed_[1] == packed  # a follower sends the stored variant, as a hit would

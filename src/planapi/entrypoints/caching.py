@@ -12,14 +12,14 @@ from prometheus_client.registry import Collector
 from planapi.api.runtime.cache_hits import ResponseCaching
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.runtime.response_cache import ByteLru, CacheStats
-from planapi.api.runtime.stored_answers import CachedResponse
+from planapi.api.runtime.stored_answers import Shape
 from planapi.api.runtime.trusted import DocumentStore
 from planapi.application.heads_tracker import HeadsTracker
 from planapi.config import Settings
 
 
 def response_caching(settings: Settings, heads: Callable[[], HeadsTracker]) -> ResponseCaching:
-    cache: ByteLru[bytes, CachedResponse] | None = (
+    cache: ByteLru[bytes, Shape] | None = (
         ByteLru(settings.response_cache_bytes) if settings.response_cache_bytes > 0 else None
     )
     documents = DocumentStore.from_file(

@@ -30,7 +30,6 @@ from planapi.api.runtime.graphql_request import (
 )
 from planapi.api.runtime.http_caching import IMMUTABLE, etag_of, key_digest
 from planapi.api.runtime.preparing import DEFAULT_MEMO_BYTES, Prepared, Preparer
-from planapi.api.runtime.response_cache import ByteLru
 from planapi.api.runtime.shape import DEFAULT_MAX_FIELD_PAIRS, DEFAULT_MAX_SELECTIONS
 from planapi.api.runtime.stored_answers import (
     IDENTITY,
@@ -42,6 +41,7 @@ from planapi.api.runtime.stored_answers import (
     answer_form,
     framed_headers,
     gzip_variant,
+    kept_answer,
     storable,
     stored_answer,
 )
@@ -57,7 +57,7 @@ Keyed = tuple[bytes, tuple[str, str], int, int | None]
 class ResponseCaching:
     """What the view needs: the cache (None: off), the documents, the heads."""
 
-    cache: ByteLru[bytes, CachedResponse] | None
+    cache: Cache | None
     documents: DocumentStore
     heads: Callable[[], HeadsTracker]
     max_tokens: int = 5_000
@@ -168,7 +168,7 @@ class Hits:
         if prepared is None or not prepared.analysis.cacheable:
             return None
         keyed = answer_key(self.caching, scope, headers.media, prepared)
-        found = cache.peek(keyed[0]) if keyed is not None else None
+        found = kept_answer(cache.peek(keyed[0]), keyed[0]) if keyed is not None else None
         return Hit(keyed[0], found) if keyed is not None and found is not None else None
 
     def take(self, hit: Hit, headers: Headers) -> Taken:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections import Counter
-from functools import partial
 from typing import Any
 
 import orjson
@@ -80,6 +79,7 @@ from planapi.api.runtime.stored_answers import (
     CachedResponse,
     answer_entry,
     entry_size,
+    kept_answer,
     sharing,
     stored_answer,
 )
@@ -172,7 +172,7 @@ class CachingGraphQL(GraphQL[Context, None]):
             return
         key, rank, slot = taken  # rank: the heads' generation the key was taken at (`ByteLru.put`)
         cache = self.caching.cache
-        found = cache.get(key) if cache is not None else None
+        found = kept_answer(cache.get(key), key) if cache is not None else None
         gzip = self.caching.wants_gzip(headers)
         if found is not None:
             answer = stored_answer((cache, key), found, headers.if_none_match, self.counters, gzip)
@@ -189,7 +189,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         if cache is None:
             await self._miss(request, headers, prepared, (key, validators, rank, slot), send, None)
             return
-        shared = await self.flights.join(key, partial(cache.peek, key))
+        shared = await self.flights.join(key, lambda: kept_answer(cache.peek(key), key))
         if shared is not None:
             fast, latest = self._gzip(headers)[0], not prepared.pinned
             await send_raw(send, *followed((cache, key), shared, self.counters, gzip, fast, latest))
@@ -251,7 +251,7 @@ class CachingGraphQL(GraphQL[Context, None]):
         cache = self.caching.cache
         # A latest answer replaces its slot's older one: dead, it held the place of live ones.
         size, shape = entry_size(key, not pinned), sharing(entry.shape)
-        kept = cache is not None and cache.put(key, entry, size, slot, shape, rank)
+        kept = cache is not None and cache.put(key, entry.shape, size, slot, shape, rank)
         if flight is not None:
             flight.land(entry)
         return kept or (cache is not None and cache.fits(size, shape))

@@ -47,6 +47,11 @@ def etag_of(kind: str, digest: bytes) -> str:
     return f'"{kind}-{digest.hex()}"'
 
 
+def etag_kind(etag: str) -> str:
+    """The kind `etag_of` spelled `etag` with: what, with the digest, spells it again."""
+    return etag[1 : etag.index("-")]
+
+
 def cache_headers(etag: str, cache_control: str, gzip: bool) -> list[tuple[bytes, bytes]]:
     """ETag, Cache-Control and Vary (with Accept-Encoding when answers may be gzipped)."""
     return [(b"etag", etag.encode()), *kept_headers(cache_control, gzip)]

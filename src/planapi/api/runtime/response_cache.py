@@ -10,13 +10,16 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-# What an entry costs beyond what the caller counts as its own (its key, say): the value object,
-# the OrderedDict's slot and the record of its cost. Measured with tracemalloc through the
-# view's own keeping (tests/unit/test_response_cache.py): 5,000 version reads under 16-byte
-# keys (`http_caching.key_digest`) sharing one body and its headers hold 375 bytes each, of
-# which 359 beyond the key (657 each when every answer held its headers, its ETag's pair and a
-# key of ~190 bytes); 370 leaves room for the allocator's tables grown by what came before.
-ENTRY_OVERHEAD = 370
+# What an entry costs beyond what the caller counts as its own (its key, say): the record of
+# its cost and the OrderedDict's slot; the value, where others share it, is counted with the
+# shared part. Measured with tracemalloc through the view's own keeping
+# (tests/unit/test_response_cache.py): 5,000 version reads under 16-byte keys
+# (`http_caching.key_digest`) sharing one body and its headers hold 226 bytes each when put
+# with ranks above 256 (an integer object each), of which 210 beyond the key; 196 with the rank
+# 0 every pinned answer has (`bench/cache_entries.py`). 375 when each kept its ETag in an
+# answer object of its own and its cost with the overhead in (an integer object each), 657 when
+# each held its headers, its ETag's pair and a key of ~190 bytes.
+ENTRY_OVERHEAD = 210
 # What a part several entries share (`Sharing`: an answer's shape, `stored_answers.Shape`)
 # holds beside what the caller counts as its own (the body's bytes): the shape, its headers'
 # list, the key it is found under, its record and its slot in the table of shared ones.
@@ -43,16 +46,20 @@ class CacheStats:
 
 
 class _Held(Generic[V]):
-    """An entry: its value, what it is counted for, its slot, the key of the shared part it
-    holds, and the rank it was put with."""
+    """An entry: its value, what it is counted for beyond the cache's overhead (`own`), its
+    slot, the key of the shared part it holds, and the rank it was put with.
 
-    __slots__ = ("cost", "rank", "shared", "slot", "value")
+    `own` leaves the overhead out because a version read's (its 16-byte key) is then one of
+    the integers Python keeps once (below 257): with the overhead in, every one of the
+    thousands kept held an integer object of its own (32 bytes)."""
+
+    __slots__ = ("own", "rank", "shared", "slot", "value")
 
     def __init__(
-        self, value: V, cost: int, slot: Hashable | None, shared: Hashable | None, rank: int
+        self, value: V, own: int, slot: Hashable | None, shared: Hashable | None, rank: int
     ) -> None:
         self.value = value
-        self.cost = cost
+        self.own = own
         self.slot = slot
         self.shared = shared
         self.rank = rank
@@ -144,7 +151,7 @@ class ByteLru(Generic[K, V]):
         self._drop(key)
         if slot is not None:
             self._slots[slot] = key
-        cost, held = size + self.overhead, None
+        own, held = size, None
         if shared is not None:
             held, part, _, now = shared
             record = self._shared.get(held)
@@ -154,9 +161,9 @@ class ByteLru(Generic[K, V]):
             if record.value is part:
                 record.holders += 1
             else:  # an equal part, not the same object: the value's own, counted as such
-                cost, held = whole - shared[2] + now, None
-        self._items[key] = _Held(value, cost, slot, held, rank)
-        self.bytes += cost
+                own, held = size + now + SHARED_OVERHEAD, None
+        self._items[key] = _Held(value, own, slot, held, rank)
+        self.bytes += own + self.overhead
         self.stats.stores += 1
         self._evict()
         return True
@@ -185,7 +192,7 @@ class ByteLru(Generic[K, V]):
         found = self._items.get(key)
         if found is None:
             return
-        found.cost += size  # its place in the order kept
+        found.own += size  # its place in the order kept
         self.bytes += size
         self._evict()
 
@@ -210,7 +217,7 @@ class ByteLru(Generic[K, V]):
         found = self._items.pop(key, None)
         if found is None:
             return
-        self.bytes -= found.cost
+        self.bytes -= found.own + self.overhead
         slot = found.slot
         if slot is not None and self._slots.get(slot) == key:
             del self._slots[slot]

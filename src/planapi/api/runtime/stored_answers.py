@@ -2,12 +2,14 @@
 
 Thousands of version reads are kept (`bench/soak.py` makes ~15 versions a second), their
 answers differing only in the version they name: the same bytes, the same headers but for
-the ETag. So an entry (`CachedResponse`) holds its ETag and a `Shape` — the body, the headers
+the ETag. So the cache keeps, under each answer's key, a `Shape` — the body, the headers
 after the ETag, the gzip variant made for browsers, the headers the hit layer frames — one
-`Shape` for every entry whose answer is the same bytes under the same headers
-(`ByteLru.shared`), counted once while any of them is kept. A version read holds ~345 bytes of
-its own (`bench/cache_entries.py`; ~673 when each held its headers, its framing and a key of
-~190 bytes).
+for every entry whose answer is the same bytes under the same headers (`ByteLru.shared`),
+counted once while any of them is kept. The ETag is not kept: `validators_of` spells it from
+the key, so a found answer (`CachedResponse`, `kept_answer`) spells it again from the key and
+the shape's kind. A version read holds ~200 bytes of its own (`bench/cache_entries.py`; ~345
+when each kept its ETag in an answer object of its own, ~673 when each held its headers, its
+framing and a key of ~190 bytes).
 
 What a kept answer sends is chosen once (`answer_form`): its body, its gzip variant, or a
 `304` naming either; the view sends it as `sent` makes it, the hit layer with the headers it
@@ -22,7 +24,7 @@ from collections.abc import Callable
 
 from planapi.api.runtime.compression import STORED_LEVEL, compressible, gzip_tag, gzipped
 from planapi.api.runtime.graphql_request import json_headers, tag_bytes
-from planapi.api.runtime.http_caching import SHARED_LENGTHS, kept_headers
+from planapi.api.runtime.http_caching import SHARED_LENGTHS, etag_kind, etag_of, kept_headers
 from planapi.api.runtime.response_cache import ByteLru, Sharing, exact
 
 Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, headers
@@ -36,10 +38,15 @@ IDENTITY, GZIPPED, NOT_MODIFIED, NOT_MODIFIED_GZIP = range(4)
 class Shape:
     """What kept answers with the same bytes and the same headers but their ETag share."""
 
-    __slots__ = ("body", "framed", "key", "rest", "variant")
+    __slots__ = ("body", "framed", "key", "kind", "rest", "variant")
 
-    def __init__(self, body: bytes, rest: HeaderList, key: tuple[object, ...] | None) -> None:
+    def __init__(
+        self, body: bytes, rest: HeaderList, key: tuple[object, ...] | None, kind: str
+    ) -> None:
         self.body = body
+        # The ETags' kind (`etag_of`): the same for every entry holding the shape, whose
+        # Cache-Control (pinned or latest) it shares.
+        self.kind = kind
         # Cache-Control and Vary (what a 304 repeats), then Content-Type and Content-Length;
         # the pairs every answer sending them holds (`http_caching.header`).
         self.rest = rest
@@ -51,8 +58,9 @@ class Shape:
 
 
 class CachedResponse:
-    """A stored answer, made by `answer_entry`; the same object is kept by the cache and sent
-    by a flight's followers, so the gzip variant one of them makes serves them all."""
+    """A stored answer as sent: its ETag and the shape the cache keeps (`answer_entry` on a
+    miss, `kept_answer` on a hit); the leader of a flight hands its followers the same shape,
+    so the gzip variant one of them makes serves them all."""
 
     __slots__ = ("etag", "shape")
 
@@ -74,7 +82,7 @@ class CachedResponse:
         return gzip_tag(self.etag)
 
 
-Cache = ByteLru[bytes, CachedResponse]
+Cache = ByteLru[bytes, Shape]
 # What a gzip variant holds beside its body (its headers' list, the pairs it does not share
 # with the identity answer — Content-Length —, the pair), measured with tracemalloc for
 # a stored answer's usual headers: ~334 (tests/unit/test_response_cache.py).
@@ -96,15 +104,21 @@ def answer_entry(
     one the cache keeps for the same bytes and headers when there is one (version reads of one
     plan differ only in the versions they name), else one of its own holding a copy of the body
     of its own length (`exact`)."""
-    etag = validators[0].encode()
+    etag, kind = validators[0].encode(), etag_kind(validators[0])
     rest = [*kept_headers(validators[1], gzip), *json_headers(body, media)]
     if cache is None:  # nothing keeps it: no copy
-        return CachedResponse(etag, Shape(body, rest, None))
+        return CachedResponse(etag, Shape(body, rest, None, kind))
     held = cache.shared((body, *rest))
     if isinstance(held, Shape):
         return CachedResponse(etag, held)
     kept = exact(body)
-    return CachedResponse(etag, Shape(kept, rest, (kept, *rest)))
+    return CachedResponse(etag, Shape(kept, rest, (kept, *rest), kind))
+
+
+def kept_answer(shape: Shape | None, key: bytes) -> CachedResponse | None:
+    """The answer whose `shape` the cache keeps under `key` (None: none), its ETag spelled
+    from the key as `validators_of` spelled it when it was kept."""
+    return None if shape is None else CachedResponse(etag_of(shape.kind, key).encode(), shape)
 
 
 def entry_size(key: bytes, latest: bool) -> int:
@@ -159,7 +173,7 @@ def _count(cache: Cache | None, key: bytes, found: CachedResponse, size: int) ->
     shape = found.shape
     if shape.key is not None and cache.grow_shared(shape.key, shape, size):
         return
-    if cache.peek(key) is found:
+    if cache.peek(key) is shape:
         cache.grow(key, size)
 
 
