@@ -136,11 +136,16 @@ class Keeper:
             keyed = (key, ("", ""), 0)
         self.keep(self.view, keyed, self.entry(fresh, key, pinned), None, pinned)
 
+    def found(self, key: bytes) -> Any:
+        """The answer kept under `key` as a hit finds it (`Hits.find`): a tree keeping shapes,
+        not answers, makes it from the shape and the key."""
+        made = getattr(self.hits, "kept_answer", None)
+        return self.cache.peek(key) if made is None else made(self.cache.peek(key), key)
+
     def gzip_all(self) -> None:
         counters: Counter[str] = Counter()
-        made = getattr(self.hits, "kept_answer", None)  # a tree keeping shapes, not answers
         for key in list(self.cache._items):
-            found = self.cache.peek(key) if made is None else made(self.cache.peek(key), key)
+            found = self.found(key)
             self.hits.stored_answer((self.cache, key), found, b"", counters, True)
 
 
@@ -219,10 +224,11 @@ def hit_loop(count: int, not_modified: bool) -> None:
     for key in keys:
         keeper.put(body, key, True)
     cache, key = keeper.cache, keeper.key(keys[5])
-    etag = cache.peek(key).headers[0][1] if not_modified else b""
+    found = keeper.found(key)
+    etag = found.headers[0][1] if not_modified else b""
     counters: Counter[str] = Counter()
     for _ in range(count):
-        found = cache.peek(key)
+        found = keeper.found(key)
         cache.get(key)
         keeper.hits.stored_answer((cache, key), found, etag, counters, False)
 

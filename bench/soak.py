@@ -357,9 +357,10 @@ async def _run(minutes: int) -> Checks:
         # Snapshots on, as deployed (docs/security.md: every process gets the key file): without
         # a key, PostgreSQL folds each cold version from the plan's first event, and the soak
         # makes thousands of versions.
-        key_file = os.path.join(tempfile.mkdtemp(prefix="planapi-soak-"), "snapshot.key")
+        keys = tempfile.TemporaryDirectory(prefix="planapi-soak-")  # gone with the run
+        key_file = os.path.join(keys.name, "snapshot.key")
         chosen = {"RESPONSE_CACHE_BYTES": CACHE_BYTES} if CACHE_BYTES else {}
-        with planapi(schema, SNAPSHOT_KEY_FILE=key_file, **chosen) as (base, pid):
+        with keys, planapi(schema, SNAPSHOT_KEY_FILE=key_file, **chosen) as (base, pid):
             version = latest._grow(base, admin)
             state = State(deadline=0.0, started=0.0, latest_version=version, first_version=version)
             _create_plans(base, admin, state)

@@ -15,7 +15,7 @@ import pytest
 from planapi.api.runtime.cache_hits import followed
 from planapi.api.runtime.graphql_http import CachingGraphQL
 from planapi.api.runtime.graphql_request import ANONYMOUS, audience_of, role_of
-from planapi.api.runtime.http_caching import encode, key_digest
+from planapi.api.runtime.http_caching import encode, etag_of, key_digest
 from planapi.api.runtime.response_cache import ENTRY_OVERHEAD, SHARED_OVERHEAD, ByteLru
 from planapi.api.runtime.stored_answers import (
     VARIANT_OVERHEAD,
@@ -212,6 +212,31 @@ def test_answers_with_equal_bodies_hold_one_copy_counted_while_any_of_them_is_ke
     assert (cache.bytes, len(cache._shared)) == (0, 0)
     assert keep(5).body is not second.body  # a copy of its own again, counted again
     assert cache.bytes == each + len(body) + SHARED_OVERHEAD
+
+
+def test_a_hit_sends_the_etag_its_miss_sent_though_the_cache_keeps_no_etag() -> None:
+    """The cache keeps an answer's shape under its key, not its ETag: a hit spells the ETag
+    again from the key. Two answers of the same bytes and headers whose ETags are of two kinds
+    (pinned `p`, latest `h`) each get theirs back: they do not share a shape, whose kind the
+    hit spells with (a shared one would have sent the second answer's hits the first's kind)."""
+    cache: Cache = ByteLru(max_bytes=2**20)
+    view: Any = SimpleNamespace(caching=SimpleNamespace(cache=cache))
+    body = _small("same")
+    sent = {}
+    for number, kind in ((1, "p"), (2, "h"), (3, "p")):
+        key = _key(number, False)
+        validators = etag_of(kind, key), "private, no-cache"
+        entry = answer_entry(bytes(bytearray(body)), validators, JSON, False, cache)
+        assert CachingGraphQL._keep(view, (key, validators, 0, None), entry, None, True)
+        sent[key] = entry
+    for key, miss in sent.items():
+        hit = kept_answer(cache.peek(key), key)
+        assert hit is not None
+        assert hit.etag == miss.etag == etag_of(miss.shape.kind, key).encode()
+        assert hit.headers == miss.headers
+    first, second, third = sent.values()
+    assert first.shape is third.shape is not second.shape
+    assert kept_answer(cache.peek(_key(4, False)), _key(4, False)) is None
 
 
 def test_a_mebibyte_holds_twice_the_version_reads_it_held() -> None:

@@ -6,7 +6,7 @@ compressed: below one TCP segment's payload it saves no round trip and costs CPU
 
 - `Accept-Encoding` is read as RFC 9110 §12.5.3 says: `gzip` (or `x-gzip`, or `*` when gzip is
   not named) with a q-value above 0, and not below an explicitly listed `identity`'s;
-- a stored answer (`api.runtime.cache_hits.CachedResponse`) makes its gzip variant once, on the
+- a stored answer (`api.runtime.stored_answers.Shape`) makes its gzip variant once, on the
   first request that wants it, and every later hit sends those bytes as they are;
 - the variant's ETag is the identity one with `-gzip` inside the quotes (§8.8.3: two
   representations, two validators); `If-None-Match` with either form answers `304`, carrying

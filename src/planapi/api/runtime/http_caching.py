@@ -48,7 +48,8 @@ def etag_of(kind: str, digest: bytes) -> str:
 
 
 def etag_kind(etag: str) -> str:
-    """The kind `etag_of` spelled `etag` with: what, with the digest, spells it again."""
+    """The kind `etag_of` spelled `etag` with: what, with the digest, spells it again. Only for
+    an ETag `etag_of` made (a `ValueError` for one without its `-`)."""
     return etag[1 : etag.index("-")]
 
 

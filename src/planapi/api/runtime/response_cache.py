@@ -99,7 +99,7 @@ class ByteLru(Generic[K, V]):
     ) -> None:
         self.max_bytes = max_bytes
         self.max_entry_bytes = max_bytes // 4 if max_entry_bytes is None else max_entry_bytes
-        self.overhead = overhead
+        self.overhead = overhead  # fixed: an entry dropped is counted off with it (`_drop`)
         self.bytes = 0
         self.stats = CacheStats()
         self._items: OrderedDict[K, _Held[V]] = OrderedDict()

@@ -7,7 +7,7 @@ after the ETag, the gzip variant made for browsers, the headers the hit layer fr
 for every entry whose answer is the same bytes under the same headers (`ByteLru.shared`),
 counted once while any of them is kept. The ETag is not kept: `validators_of` spells it from
 the key, so a found answer (`CachedResponse`, `kept_answer`) spells it again from the key and
-the shape's kind. A version read holds ~200 bytes of its own (`bench/cache_entries.py`; ~345
+the shape's kind. A version read holds ~196 bytes of its own (`bench/cache_entries.py`; ~345
 when each kept its ETag in an answer object of its own, ~673 when each held its headers, its
 framing and a key of ~190 bytes).
 
@@ -109,7 +109,9 @@ def answer_entry(
     if cache is None:  # nothing keeps it: no copy
         return CachedResponse(etag, Shape(body, rest, None, kind))
     held = cache.shared((body, *rest))
-    if isinstance(held, Shape):
+    # The same Cache-Control gives the same kind (`validators_of`): checked all the same, since
+    # a hit spells its ETag from the shape's kind.
+    if isinstance(held, Shape) and held.kind == kind:
         return CachedResponse(etag, held)
     kept = exact(body)
     return CachedResponse(etag, Shape(kept, rest, (kept, *rest), kind))
