@@ -7,7 +7,7 @@ after the ETag, the gzip variant made for browsers, the headers the hit layer fr
 for every entry whose answer is the same bytes under the same headers (`ByteLru.shared`),
 counted once while any of them is kept. The ETag is not kept: `validators_of` spells it from
 the key, so a found answer (`CachedResponse`, `kept_answer`) spells it again from the key and
-the shape's kind. A version read holds ~196 bytes of its own (`bench/cache_entries.py`; ~345
+the shape's ETag head. A version read holds ~196 bytes of its own (`bench/cache_entries.py`; ~345
 when each kept its ETag in an answer object of its own, ~673 when each held its headers, its
 framing and a key of ~190 bytes).
 
@@ -24,7 +24,13 @@ from collections.abc import Callable
 
 from planapi.api.runtime.compression import STORED_LEVEL, compressible, gzip_tag, gzipped
 from planapi.api.runtime.graphql_request import json_headers, tag_bytes
-from planapi.api.runtime.http_caching import SHARED_LENGTHS, etag_kind, etag_of, kept_headers
+from planapi.api.runtime.http_caching import (
+    SHARED_LENGTHS,
+    etag_bytes,
+    etag_head,
+    etag_kind,
+    kept_headers,
+)
 from planapi.api.runtime.response_cache import ByteLru, Sharing, exact
 
 Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, headers
@@ -38,15 +44,16 @@ IDENTITY, GZIPPED, NOT_MODIFIED, NOT_MODIFIED_GZIP = range(4)
 class Shape:
     """What kept answers with the same bytes and the same headers but their ETag share."""
 
-    __slots__ = ("body", "framed", "key", "kind", "rest", "variant")
+    __slots__ = ("body", "framed", "head", "key", "rest", "variant")
 
     def __init__(
-        self, body: bytes, rest: HeaderList, key: tuple[object, ...] | None, kind: str
+        self, body: bytes, rest: HeaderList, key: tuple[object, ...] | None, head: bytes
     ) -> None:
         self.body = body
-        # The ETags' kind (`etag_of`): the same for every entry holding the shape, whose
-        # Cache-Control (pinned or latest) it shares.
-        self.kind = kind
+        # What its ETags spell before the key's digest (`etag_head`: the kind, one object per
+        # kind): the same for every entry holding the shape, whose Cache-Control (pinned or
+        # latest) it shares.
+        self.head = head
         # Cache-Control and Vary (what a 304 repeats), then Content-Type and Content-Length;
         # the pairs every answer sending them holds (`http_caching.header`).
         self.rest = rest
@@ -104,23 +111,23 @@ def answer_entry(
     one the cache keeps for the same bytes and headers when there is one (version reads of one
     plan differ only in the versions they name), else one of its own holding a copy of the body
     of its own length (`exact`)."""
-    etag, kind = validators[0].encode(), etag_kind(validators[0])
+    etag, head = validators[0].encode(), etag_head(etag_kind(validators[0]))
     rest = [*kept_headers(validators[1], gzip), *json_headers(body, media)]
     if cache is None:  # nothing keeps it: no copy
-        return CachedResponse(etag, Shape(body, rest, None, kind))
+        return CachedResponse(etag, Shape(body, rest, None, head))
     held = cache.shared((body, *rest))
     # The same Cache-Control gives the same kind (`validators_of`): checked all the same, since
-    # a hit spells its ETag from the shape's kind.
-    if isinstance(held, Shape) and held.kind == kind:
+    # a hit spells its ETag from the shape's head.
+    if isinstance(held, Shape) and held.head is head:
         return CachedResponse(etag, held)
     kept = exact(body)
-    return CachedResponse(etag, Shape(kept, rest, (kept, *rest), kind))
+    return CachedResponse(etag, Shape(kept, rest, (kept, *rest), head))
 
 
 def kept_answer(shape: Shape | None, key: bytes) -> CachedResponse | None:
     """The answer whose `shape` the cache keeps under `key` (None: none), its ETag spelled
     from the key as `validators_of` spelled it when it was kept."""
-    return None if shape is None else CachedResponse(etag_of(shape.kind, key).encode(), shape)
+    return None if shape is None else CachedResponse(etag_bytes(shape.head, key), shape)
 
 
 def entry_size(key: bytes, latest: bool) -> int:
