@@ -12,6 +12,9 @@ import datetime as dt
 import os
 import platform
 import sys
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
 
 from bench import (
     cache_entries,
@@ -31,12 +34,14 @@ from bench import (
     snapshot_decode,
     soak,
     tree_cpu,
+    verdicts,
     verify,
     verify_load,
     version_cache,
 )
 
-BENCHMARKS = {
+Benchmark = Callable[[], Awaitable[Any]]
+BENCHMARKS: dict[str, Benchmark] = {
     "plan_writes": plan_writes.main,
     "plan_reads": plan_reads.main,
     "readings": readings.main,
@@ -55,8 +60,20 @@ BENCHMARKS = {
     "cache_entries": cache_entries.main,
     "version_cache": version_cache.main,
 }
-# Issue 14's: minutes each, run by name only (`./dev bench latest`, `./dev bench soak`).
-BY_NAME_ONLY = {"latest": latest.main, "soak": soak.main, "dashboard_http": dashboard_http.main}
+# Issue 14's: minutes each, run by name only (`./dev bench latest`, `./dev bench soak`);
+# `issue14` runs the four of them and prints every target's verdict in one table.
+ISSUE_14 = (
+    ("latest", latest.main),
+    ("dashboard", dashboard.main),
+    ("dashboard_http", dashboard_http.main),
+    ("soak", soak.main),
+)
+BY_NAME_ONLY: dict[str, Benchmark] = {
+    "latest": latest.main,
+    "soak": soak.main,
+    "dashboard_http": dashboard_http.main,
+    "issue14": partial(verdicts.run_all, ISSUE_14),
+}
 
 
 async def main(names: list[str]) -> None:

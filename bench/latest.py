@@ -47,6 +47,7 @@ from bench.common import scratch_schema
 from bench.growth import PLAN_ID, grow_inputs
 from bench.http import AMEND, _post, _tokens, planapi, serving, uvicorn_app
 from bench.loadgen import Load, ensure_wrk, run_asyncio, run_wrk
+from bench.verdicts import Verdict
 from planapi.entrypoints.seeding import CREATE_PLAN, seed_input
 
 SECONDS = float(os.environ.get("BENCH_LATEST_SECONDS", "8"))
@@ -266,8 +267,10 @@ def _median(loads: list[Load]) -> float:
 
 def report(
     every: list[Target], found: dict[str, list[Load]], sizes: dict[str, tuple[int, int]]
-) -> None:
+) -> list[Verdict]:
+    """The table of every target, printed; the verdicts of those with a target."""
     trivial = _median(found["trivial starlette JSON endpoint"])
+    verdicts = []
     print(
         f"  {'target':<92} {'req/s (median)':>15} {'rounds min-max':>17} "
         f"{'x PostGraphile':>15} {'of trivial':>10}  target"
@@ -282,8 +285,19 @@ def report(
         ratio = f"{figure / peer:.2f}x" if peer else ""
         verdict = ""
         if target.meets is not None:
-            ok = target.meets(figure, trivial, peer)
+            ok = target.meets(figure, trivial, peer) and not failures
             verdict = f"{target.target}: " + ("met" if ok else "NOT met")
+            against = (
+                f"PostGraphile {peer:,.0f} ({ratio})" if "PostGraphile" in target.target else ""
+            )
+            verdicts.append(
+                Verdict(
+                    f"{target.name}: {target.target}",
+                    f"{figure:,.0f} req/s",
+                    against,
+                    ok,
+                )
+            )
         else:
             verdict = target.target
         if failures:
@@ -298,9 +312,10 @@ def report(
             f"  {name:<92} {figure:>15,.0f} {f'{low:,.0f}-{high:,.0f}':>17} "
             f"{ratio:>15} {figure / trivial:>10.0%}  {verdict}"
         )
+    return verdicts
 
 
-async def main() -> None:
+async def main() -> list[Verdict]:
     postgraphile.install()
     tool = "wrk -t1 -c10" if ensure_wrk() else "asyncio load generator (bench/loadgen.py), 10 conn"
     print(
@@ -329,8 +344,9 @@ async def main() -> None:
             finally:
                 stack.close()
                 await postgraphile.drop()
-    report(every, found, sizes)
+    verdicts = report(every, found, sizes)
     print(f"  load average after: {_loadavg()}")
+    return verdicts
 
 
 def _loadavg() -> str:

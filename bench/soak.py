@@ -41,6 +41,7 @@ from bench.common import scratch_schema
 from bench.growth import PLAN_ID
 from bench.http import AMEND, _post, _tokens, planapi, resident_mb
 from bench.readings import RECORD, plan_input, readings
+from bench.verdicts import Verdict
 from planapi.entrypoints.seeding import CREATE_PLAN
 
 MINUTES = float(os.environ.get("BENCH_SOAK_MINUTES", "10"))
@@ -304,14 +305,16 @@ def report(
     return kept, p99, growth
 
 
+def met(checks: Checks) -> list[bool | None]:
+    """Whether each check meets TARGETS; None where the run has no figure."""
+    kept, p99, growth = checks
+    meets = (kept >= TARGETS[0], p99 <= TARGETS[1], growth <= TARGETS[2])
+    return [None if math.isnan(f) else ok for f, ok in zip(checks, meets, strict=True)]
+
+
 def verdicts(checks: Checks) -> list[str]:
     """Each check's verdict against TARGETS; "no figure" where the run has none."""
-    kept, p99, growth = checks
-    met = (kept >= TARGETS[0], p99 <= TARGETS[1], growth <= TARGETS[2])
-    return [
-        "no figure" if math.isnan(f) else "met" if ok else "NOT met"
-        for f, ok in zip(checks, met, strict=True)
-    ]
+    return ["no figure" if ok is None else "met" if ok else "NOT met" for ok in met(checks)]
 
 
 def _bounded(scraped: list[dict[str, float]]) -> None:
@@ -334,7 +337,7 @@ def _bounded(scraped: list[dict[str, float]]) -> None:
     )
 
 
-async def main() -> None:
+async def main() -> list[Verdict]:
     minutes = max(1, round(MINUTES))
     from bench.soak_runs import settle, summary
 
@@ -343,8 +346,24 @@ async def main() -> None:
         if n:
             settle()
         runs.append(await _run(minutes))
-    if len(runs) > 1:
-        summary(runs)
+    checks = summary(runs) if len(runs) > 1 else runs[0]
+    return soak_verdicts(checks, minutes, len(runs))
+
+
+def soak_verdicts(checks: Checks, minutes: int, runs: int) -> list[Verdict]:
+    """The three checks as issue 14's table has them (the medians of `runs` runs)."""
+    kept, p99, growth = checks
+    said = met(checks)
+    of = f"{minutes}-minute soak, 50 clients" + (f", median of {runs} runs" if runs > 1 else "")
+    return [
+        Verdict(
+            f"{of}: last minute's req/s >= 90% of the first", f"{kept:.0%}", "minute 1", said[0]
+        ),
+        Verdict(f"{of}: version reads' p99 <= 100 ms", f"{p99:.1f} ms", "", said[1]),
+        Verdict(
+            f"{of}: resident memory minute 2 -> last <= +5%", f"{growth:+.1%}", "minute 2", said[2]
+        ),
+    ]
 
 
 async def _run(minutes: int) -> Checks:

@@ -23,8 +23,8 @@ def settle(limit: float = 180) -> None:
     print(f"\n  waited {waited:.0f} s for the load average to settle: {os.getloadavg()[0]:.2f}")
 
 
-def summary(runs: list[Checks]) -> None:
-    """Each run's checks, and the median of each over the runs."""
+def summary(runs: list[Checks]) -> Checks:
+    """Each run's checks, and the median of each over the runs (returned)."""
     print(f"\n  {len(runs)} runs: throughput kept, version p99, RSS growth minute 2 -> last")
     for n, (kept, p99, growth) in enumerate(runs, 1):
         print(f"  run {n}: {kept:.0%}, {p99:.1f} ms, {growth:+.1%}")
@@ -35,6 +35,7 @@ def summary(runs: list[Checks]) -> None:
         f"  medians: {medians[0]:.0%} (target >= 90%: {said[0]}), {medians[1]:.1f} ms (target "
         f"<= 100 ms: {said[1]}), {medians[2]:+.1%} (target <= +5%: {said[2]})"
     )
+    return medians
 
 
 def _median(figures: tuple[float, ...]) -> float:

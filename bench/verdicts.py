@@ -1,0 +1,57 @@
+"""Issue 14's targets as one table: `./dev bench issue14` runs `latest`, `dashboard`,
+`dashboard_http` and `soak` one after another (about an hour with `BENCH_SOAK_RUNS=3`), each
+printing its own figures as it goes, then every target's verdict together — the issue asks for
+the whole suite in one command and one table. Each benchmark's `main` returns its `Verdict`s,
+so run by name alone it prints what it always printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One target of issue 14: what it asks, the figure found, the same run's baseline or peer
+    it is measured against, and whether it is met (None: the run has no figure)."""
+
+    target: str
+    figure: str
+    baseline: str
+    met: bool | None
+
+    @property
+    def said(self) -> str:
+        return "no figure" if self.met is None else "met" if self.met else "NOT met"
+
+
+Suite = Sequence[tuple[str, Callable[[], Awaitable[list[Verdict]]]]]
+
+
+def table(verdicts: list[Verdict], started: dt.datetime) -> None:
+    """Every verdict in one table, with the machine and the time it ran."""
+    met = sum(1 for verdict in verdicts if verdict.met)
+    print(
+        f"\nissue 14, every target — {started:%Y-%m-%d %H:%M} to "
+        f"{dt.datetime.now(dt.UTC):%H:%M} UTC, {os.cpu_count()} cores, "
+        f"{platform.processor() or platform.machine()}, CPython {platform.python_version()}: "
+        f"{met} of {len(verdicts)} met"
+    )
+    print(f"  {'target':<66} {'figure':>20}  {'against (same run)':<34} verdict")
+    for verdict in verdicts:
+        print(f"  {verdict.target:<66} {verdict.figure:>20}  {verdict.baseline:<34} {verdict.said}")
+
+
+async def run_all(suite: Suite) -> list[Verdict]:
+    """Each benchmark of `suite` in turn, then the table of all their verdicts."""
+    started = dt.datetime.now(dt.UTC)
+    found: list[Verdict] = []
+    for name, run in suite:
+        print(f"\n== {name}")
+        found += await run()
+    table(found, started)
+    return found

@@ -1,0 +1,66 @@
+"""Issue 14's one table (`./dev bench issue14`): each check judged against its target, a
+check without a figure said so rather than passed, and the count of targets met."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+from collections.abc import Awaitable, Callable
+
+import pytest
+from bench.soak import soak_verdicts
+from bench.verdicts import Verdict, run_all, table
+
+
+def test_the_soak_s_checks_are_judged_against_the_issue_s_targets() -> None:
+    at_the_line = soak_verdicts((0.90, 100.0, 0.05), 10, 3)
+    assert [v.met for v in at_the_line] == [True, True, True]
+    assert "median of 3 runs" in at_the_line[0].target
+    beyond = soak_verdicts((0.89, 100.1, 0.051), 10, 1)
+    assert [v.said for v in beyond] == ["NOT met"] * 3
+    assert "median" not in beyond[0].target
+
+
+def test_a_check_without_a_figure_is_neither_met_nor_missed() -> None:
+    """A soak under 3 minutes has no memory growth (minute 2 to the last)."""
+    found = soak_verdicts((1.2, 20.0, math.nan), 2, 1)
+    assert [v.said for v in found] == ["met", "met", "no figure"]
+
+
+def test_the_suite_runs_each_benchmark_in_turn_and_counts_the_targets_met(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ran: list[str] = []
+
+    def bench(name: str, *verdicts: Verdict) -> tuple[str, Callable[[], Awaitable[list[Verdict]]]]:
+        async def run() -> list[Verdict]:
+            ran.append(name)
+            return list(verdicts)
+
+        return name, run
+
+    suite = [
+        bench("latest", Verdict("small: >= 1.5x PostGraphile", "6,617 req/s", "3,716", True)),
+        bench("soak", *soak_verdicts((0.73, 18.5, 0.042), 10, 1)),
+    ]
+    found = asyncio.run(run_all(suite))
+    assert ran == ["latest", "soak"]
+    assert len(found) == 4
+    printed = capsys.readouterr().out
+    assert "3 of 4 met" in printed
+    assert printed.count("NOT met") == 1
+
+
+def test_the_table_says_when_it_started_and_what_each_target_was_measured_against(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    started = dt.datetime(2026, 12, 7, 12, 58, tzinfo=dt.UTC)
+    table(
+        [Verdict("full tree, latest: >= 50% of trivial", "12,437 req/s", "trivial 23,779", True)],
+        started,
+    )
+    printed = capsys.readouterr().out
+    assert "2026-12-07 12:58 to " in printed
+    assert "1 of 1 met" in printed
+    assert "trivial 23,779" in printed
