@@ -108,13 +108,17 @@ def report(found: dict[str, list[Load]], batches: list[int]) -> list[Verdict]:
         f"{share:.0%} of trivial ({sum(batches)} batches recorded)",
         "met" if share >= TARGET_SHARE else f"NOT met (>= {TARGET_SHARE:.0%})",
     )
+    # Met only if the load had no failures and the writes ran in every round: the recorder is
+    # a thread, and one whose batch was refused stops without failing the load.
+    clean = not any(load.failures for loads in found.values() for load in loads)
+    wrote = bool(batches) and all(batches)
     return [
         Verdict(
             "dashboard query repeated, a 100-reading batch a second: "
             f">= {TARGET_SHARE:.0%} of trivial",
             f"{written:,.0f} req/s",
             f"trivial {trivial:,.0f} ({share:.0%})",
-            share >= TARGET_SHARE,
+            share >= TARGET_SHARE and clean and wrote,
         )
     ]
 

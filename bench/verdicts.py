@@ -1,8 +1,8 @@
 """Issue 14's targets as one table: `./dev bench issue14` runs `latest`, `dashboard`,
 `dashboard_http` and `soak` one after another (about an hour with `BENCH_SOAK_RUNS=3`), each
 printing its own figures as it goes, then every target's verdict together — the issue asks for
-the whole suite in one command and one table. Each benchmark's `main` returns its `Verdict`s,
-so run by name alone it prints what it always printed.
+the whole suite in one command and one table. Each benchmark's `main` returns its `Verdict`s
+and, run by name alone, prints its own figures as before.
 """
 
 from __future__ import annotations
@@ -36,11 +36,14 @@ Suite = Sequence[tuple[str, Callable[[], Awaitable[list[Verdict]]]]]
 def table(verdicts: list[Verdict], started: dt.datetime) -> None:
     """Every verdict in one table, with the machine and the time it ran."""
     met = sum(1 for verdict in verdicts if verdict.met)
+    missed = sum(1 for verdict in verdicts if verdict.met is False)
+    unknown = len(verdicts) - met - missed
     print(
         f"\nissue 14, every target — {started:%Y-%m-%d %H:%M} to "
         f"{dt.datetime.now(dt.UTC):%H:%M} UTC, {os.cpu_count()} cores, "
         f"{_cpu()}, CPython {platform.python_version()}: "
-        f"{met} of {len(verdicts)} met"
+        f"{met} of {len(verdicts)} met, {missed} not met"
+        + (f", {unknown} without a figure" if unknown else "")
     )
     wide = max([len(verdict.target) for verdict in verdicts] + [6])
     print(f"  {'target':<{wide}} {'figure':>14}  {'against (same run)':<32} verdict")

@@ -9,7 +9,10 @@ import math
 from collections.abc import Awaitable, Callable
 
 import pytest
+from bench import dashboard, dashboard_http
+from bench.loadgen import Load
 from bench.soak import soak_verdicts
+from bench.soak_runs import summary
 from bench.verdicts import Verdict, run_all, table
 
 
@@ -64,3 +67,33 @@ def test_the_table_says_when_it_started_and_what_each_target_was_measured_agains
     assert "2026-12-07 12:58 to " in printed
     assert "1 of 1 met" in printed
     assert "trivial 23,779" in printed
+
+
+def test_the_dashboard_is_judged_at_every_size_and_its_growth_at_the_largest() -> None:
+    first, last = dashboard.SIZES[0], dashboard.SIZES[-1]
+    assert [v.met for v in dashboard._verdicts(first, 12.0, 3.0, 12.0)] == [True]
+    slow = dashboard._verdicts(last, 50.1, 3.0, 12.0)
+    assert [v.said for v in slow] == ["NOT met", "NOT met"]  # over 50 ms, and 4.2x the first's
+    grown = dashboard._verdicts(last, 15.1, 3.0, 12.0)
+    assert [v.said for v in grown] == ["met", "NOT met"]  # 1.26x
+    assert [v.met for v in dashboard._verdicts(last, 15.0, 3.0, 12.0)] == [True, True]
+
+
+def _loads(rate: float, failures: int = 0) -> list[Load]:
+    return [Load(rate, int(rate), failures, 1.0, "wrk") for _ in range(3)]
+
+
+def test_the_dashboard_under_writes_is_met_only_with_its_writes_and_without_failures() -> None:
+    found = {"trivial": _loads(20_000), "dashboard": _loads(12_000), "with batches": _loads(6_000)}
+    assert [v.met for v in dashboard_http.report(found, [8, 8, 7])] == [True]  # 30% of trivial
+    assert [v.met for v in dashboard_http.report(found, [8, 0, 7])] == [False]  # writes stopped
+    failing = {**found, "with batches": _loads(6_000, failures=3)}
+    assert [v.met for v in dashboard_http.report(failing, [8, 8, 7])] == [False]
+    slow = {**found, "with batches": _loads(4_000)}  # 20% of trivial
+    assert [v.said for v in dashboard_http.report(slow, [8, 8, 7])] == ["NOT met"]
+
+
+def test_repeated_soaks_are_judged_by_their_medians() -> None:
+    medians = summary([(1.24, 23.2, 0.024), (1.31, 22.0, 0.032), (0.73, 18.5, 0.042)])
+    assert medians == (1.24, 22.0, 0.032)
+    assert [v.met for v in soak_verdicts(medians, 10, 3)] == [True, True, True]
