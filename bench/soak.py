@@ -41,7 +41,7 @@ from bench.common import scratch_schema
 from bench.growth import PLAN_ID
 from bench.http import AMEND, _post, _tokens, planapi, resident_mb
 from bench.readings import RECORD, plan_input, readings
-from bench.verdicts import Verdict
+from bench.verdicts import Verdict, said
 from planapi.entrypoints.seeding import CREATE_PLAN
 
 MINUTES = float(os.environ.get("BENCH_SOAK_MINUTES", "10"))
@@ -314,7 +314,7 @@ def met(checks: Checks) -> list[bool | None]:
 
 def verdicts(checks: Checks) -> list[str]:
     """Each check's verdict against TARGETS; "no figure" where the run has none."""
-    return ["no figure" if ok is None else "met" if ok else "NOT met" for ok in met(checks)]
+    return [said(ok) for ok in met(checks)]
 
 
 def _bounded(scraped: list[dict[str, float]]) -> None:

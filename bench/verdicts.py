@@ -27,7 +27,12 @@ class Verdict:
 
     @property
     def said(self) -> str:
-        return "no figure" if self.met is None else "met" if self.met else "NOT met"
+        return said(self.met)
+
+
+def said(met: bool | None) -> str:
+    """A verdict as the tables print it."""
+    return "no figure" if met is None else "met" if met else "NOT met"
 
 
 Suite = Sequence[tuple[str, Callable[[], Awaitable[list[Verdict]]]]]
