@@ -147,3 +147,20 @@ def test_access_lines_are_written_at_info_and_not_above(
         api.process.send_signal(signal.SIGTERM)
         assert api.process.wait(20) == 0
     assert ('"GET /healthz?probe=access HTTP/1.1" 200' in api.output()) is written
+
+
+def test_a_served_answer_carries_its_date_and_names_no_server_software(tmp_path: Path) -> None:
+    env = environment(PLANAPI_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'planapi.db'}")
+    with serving(env, tmp_path / "api.log") as api:
+        assert api.port is not None
+        sock = socket.create_connection(("127.0.0.1", api.port), timeout=20)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: planapi\r\nConnection: close\r\n\r\n")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        sock.close()
+    head = received.partition(b"\r\n\r\n")[0].lower().split(b"\r\n")
+    names = {line.partition(b":")[0] for line in head[1:]}
+    assert head[0].startswith(b"http/1.1 200")
+    assert b"date" in names
+    assert b"server" not in names

@@ -137,10 +137,15 @@ def followed(
     return 200, *encoded(found.body, found.headers, on, gzip)
 
 
-@dataclass(frozen=True, slots=True)
 class Hit:
-    key: bytes
-    found: CachedResponse
+    """A stored answer `find` found, and the key it is kept under. A plain slotted class: one
+    is made for every hit, where a frozen dataclass's __init__ costs several times more."""
+
+    __slots__ = ("found", "key")
+
+    def __init__(self, key: bytes, found: CachedResponse) -> None:
+        self.key = key
+        self.found = found
 
 
 # A hit as the hit layer sends it: its status, its body, and its form (`answer_form`).

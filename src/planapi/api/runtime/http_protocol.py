@@ -121,15 +121,18 @@ def check_operation(operation: str | None, method: str, protocol: str) -> None:
         raise RequestRefused(400, WEBSOCKET_HINT, "USE_WEBSOCKET")
 
 
+# The request's parameters and the JSON types the spec gives them.
+_PARAMETERS = (
+    ("query", str, "a string"),
+    ("operationName", str, "a string"),
+    ("variables", dict, "an object"),
+    ("extensions", dict, "an object"),
+)
+
+
 def check_parameters(data: Mapping[str, Any]) -> None:
     """The request's parameters have the JSON types the spec gives them (400 otherwise)."""
-    expected = (
-        ("query", str, "a string"),
-        ("operationName", str, "a string"),
-        ("variables", dict, "an object"),
-        ("extensions", dict, "an object"),
-    )
-    for name, kind, said in expected:
+    for name, kind, said in _PARAMETERS:
         value = data.get(name)
         if value is not None and not isinstance(value, kind):
             raise RequestRefused(

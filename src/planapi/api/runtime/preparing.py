@@ -54,7 +54,10 @@ MEMO_BYTES_PER_BODY_BYTE = 3
 KNOWN_ADMISSION = 16
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: made for every body the memo does not hold (the soak's reads of thousands of
+# versions), where a frozen dataclass's __init__, through object.__setattr__, cost ~1 µs more.
+# Nothing assigns to its fields after it is made; its lists and set are filled in place.
+@dataclass(slots=True)
 class Prepared:
     data: GraphQLRequestData
     analysis: Analysis
@@ -68,7 +71,7 @@ class Prepared:
     # Its compiled root plan (`api.runtime.root_plan`): empty until its first direct run.
     compiled: list[Any] = field(default_factory=list)
     # Its dependency key (`api.runtime.dependencies`) as last taken, with the heads' generation
-    # it was taken at: at most one pair, replaced whole (a frozen dataclass holds the list).
+    # it was taken at: at most one pair, replaced whole.
     read: list[tuple[int, bytes]] = field(default_factory=list)
     # Its response cache key (`cache_hits.answer_key`) as last made: the heads' generation (0
     # when pinned) and the role it was made for, the key and its slot's hash; at most one.
@@ -80,6 +83,7 @@ class _Parsed:
     analysis: Analysis
     normalised: str | None  # the hash of the printed document (trusted documents)
     document: DocumentNode | None
+    name: str | None = None  # the operation's own name (`_name`): the same for every body
 
 
 _UNPARSED = _Parsed(NOT_CACHEABLE, None, None)
@@ -129,11 +133,11 @@ class Preparer:
             if documents.only_trusted:
                 raise not_trusted()
             return None
-        parsed = self._parse(text, operation_name)
+        parsed, digest = self._parse(text, operation_name)
         if documents.only_trusted and not documents.is_trusted_text(text, parsed.normalised):
             raise not_trusted()
         return self._prepared(
-            text,
+            (text, digest),
             variables,
             operation_name,
             extensions,
@@ -163,12 +167,16 @@ class Preparer:
         if fields is None or fields[0] is None or fields[3] is not None or fields[4] is not None:
             return None  # no document, or a persisted query's extensions or id: the view's
         text, variables, operation_name = fields[0], fields[1], fields[2]
-        parsed = self._parsed.get((sha256_hex(text), operation_name))
+        digest = sha256_hex(text)
+        parsed = self._parsed.get((digest, operation_name))
         if parsed is None or parsed.analysis.operation != "query":
             return None
         memo_key = ("POST", raw) if self._admits_known(len(raw)) else None
+        document = (text, digest)
         try:
-            return self._prepared(text, variables, operation_name, None, "http", parsed, memo_key)
+            return self._prepared(
+                document, variables, operation_name, None, "http", parsed, memo_key
+            )
         except RequestRefused:  # the view refuses it
             return None
 
@@ -182,7 +190,7 @@ class Preparer:
 
     def _prepared(
         self,
-        text: str,
+        document: tuple[str, str],  # its text and the text's `sha256_hex`, hashed once
         variables: dict[str, Any] | None,
         operation_name: str | None,
         extensions: dict[str, Any] | None,
@@ -190,6 +198,7 @@ class Preparer:
         parsed: _Parsed,
         memo_key: tuple[str, bytes] | None,
     ) -> Prepared:
+        text, digest = document
         data = GraphQLRequestData(
             query=text,
             variables=variables,
@@ -200,15 +209,9 @@ class Preparer:
         analysis = parsed.analysis
         # The key is only for the cache, which only takes queries: a mutation's variables
         # (1,000 readings: hundreds of kilobytes) are not serialised for nothing.
-        base_key = self._base_key(text, variables, operation_name) if analysis.cacheable else b""
-        prepared = Prepared(
-            data,
-            analysis,
-            base_key,
-            analysis.pinned(variables),
-            parsed.document,
-            _name(parsed.document, operation_name),
-        )
+        base_key = self._base_key(digest, variables, operation_name) if analysis.cacheable else b""
+        pinned = analysis.pinned(variables)
+        prepared = Prepared(data, analysis, base_key, pinned, parsed.document, parsed.name)
         if memo_key is not None:
             self._remember(memo_key, prepared)
         return prepared
@@ -226,25 +229,28 @@ class Preparer:
         self.memo.put(memo_key, prepared, MEMO_BYTES_PER_BODY_BYTE * len(memo_key[1]))
 
     def _base_key(
-        self, text: str, variables: dict[str, Any] | None, operation_name: str | None
+        self, digest: str, variables: dict[str, Any] | None, operation_name: str | None
     ) -> bytes:
         return b"|".join(
             (
                 self.fingerprint,
-                sha256_hex(text).encode(),
+                digest.encode(),
                 _variables_key(variables or {}),
                 (operation_name or "").encode(),
             )
         )
 
-    def _parse(self, text: str, operation_name: str | None) -> _Parsed:
+    def _parse(self, text: str, operation_name: str | None) -> tuple[_Parsed, str]:
+        """The document parsed and analysed, and its text's `sha256_hex` ("" for one not
+        parsed on the loop, never cacheable: a large text is not hashed for nothing)."""
         if parses_off_loop(text):  # not parsed on the loop, and not worth caching
-            return _UNPARSED
-        key = (sha256_hex(text), operation_name)
+            return _UNPARSED, ""
+        digest = sha256_hex(text)
+        key = (digest, operation_name)
         found = self._parsed.get(key)
         if found is not None:
             self._parsed.move_to_end(key)
-            return found
+            return found, digest
         max_tokens, max_selections, max_field_pairs = self.limits
         try:
             document: DocumentNode | None = parse(text, no_location=True, max_tokens=max_tokens)
@@ -259,11 +265,12 @@ class Preparer:
                 analyse(self.schema, document, operation_name),
                 sha256_hex(print_ast(document)),
                 document,
+                _name(document, operation_name),
             )
         self._parsed[key] = result
         if len(self._parsed) > MAX_ANALYSES:
             self._parsed.popitem(last=False)
-        return result
+        return result, digest
 
 
 def _variables_key(variables: dict[str, Any]) -> bytes:
@@ -276,6 +283,6 @@ def _variables_key(variables: dict[str, Any]) -> bytes:
         raise RequestRefused(400, "variables are nested too deeply") from error
 
 
-def _name(document: DocumentNode | None, operation_name: str | None) -> str | None:
-    operation = get_operation_ast(document, operation_name) if document is not None else None
+def _name(document: DocumentNode, operation_name: str | None) -> str | None:
+    operation = get_operation_ast(document, operation_name)
     return operation.name.value if operation is not None and operation.name else None
