@@ -23,13 +23,16 @@ def settle(limit: float = 180) -> None:
     print(f"\n  waited {waited:.0f} s for the load average to settle: {os.getloadavg()[0]:.2f}")
 
 
-def summary(runs: list[Checks]) -> Checks:
-    """Each run's checks, and the median of each over the runs (returned)."""
+def summary(runs: list[Checks], machines: list[float] | None = None) -> Checks:
+    """Each run's checks, and the median of each over the runs (returned); beside each run's
+    throughput, how much slower the machine ran its last minute (`soak.machine`), if known."""
     print(f"\n  {len(runs)} runs: throughput kept, version p99, RSS growth minute 2 -> last")
-    for n, (kept, p99, growth) in enumerate(runs, 1):
-        print(f"  run {n}: {kept:.0%}, {p99:.1f} ms, {growth:+.1%}")
+    slowed = machines or [nan] * len(runs)
+    for n, ((kept, p99, growth), machine) in enumerate(zip(runs, slowed, strict=True), 1):
+        probe = "" if math.isnan(machine) else f" (machine {machine - 1:+.0%})"
+        print(f"  run {n}: {kept:.0%}{probe}, {p99:.1f} ms, {growth:+.1%}")
     column = list(zip(*runs, strict=True))
-    medians = (_median(column[0]), _median(column[1]), _median(column[2]))
+    medians = (median_known(column[0]), median_known(column[1]), median_known(column[2]))
     said = verdicts(medians)
     print(
         f"  medians: {medians[0]:.0%} (target >= 90%: {said[0]}), {medians[1]:.1f} ms (target "
@@ -38,7 +41,7 @@ def summary(runs: list[Checks]) -> Checks:
     return medians
 
 
-def _median(figures: tuple[float, ...]) -> float:
+def median_known(figures: tuple[float, ...]) -> float:
     """The median of the runs that have the figure (a run under 3 minutes has no growth)."""
     known = [figure for figure in figures if not math.isnan(figure)]
     return statistics.median(known) if known else nan
