@@ -41,20 +41,8 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from planapi.entrypoints.logs import logging_config
-    from planapi.entrypoints.tracing import TracingUnavailableError, tracing
 
-    # Fail fast, with a message saying what to do, before uvicorn starts workers.
-    settings = _settings()
-    try:
-        tracing(settings.tracing).shutdown()
-    except TracingUnavailableError as error:
-        raise SystemExit(f"planapi: {error}") from error
-    if settings.trusted_documents_only and not Path(settings.trusted_documents_file).exists():
-        raise SystemExit(
-            f"planapi: PLANAPI_TRUSTED_DOCUMENTS_ONLY is on but {settings.trusted_documents_file} "
-            "does not exist (set PLANAPI_TRUSTED_DOCUMENTS_FILE)"
-        )
-    asyncio.run(_preflight(settings))
+    settings = _servable()
     level = args.log_level or settings.log_level
     # uvicorn drains on SIGTERM/SIGINT, then raises the signal again for the handler it found:
     # with this one the drained process exits 0 instead of dying of the signal.
@@ -75,10 +63,8 @@ def serve(args: argparse.Namespace) -> int:
         # address and quoted path, on every response, for a logger that drops it (~7,000 of a
         # cached hit's ~300,000 instructions; docs/performance.md, "Where a full-tree hit's
         # time went").
-        access_log=access_lines(level),
-        # No `Server: uvicorn` on every answer: it tells a scanner what to try, and a client
-        # nothing (OWASP's secure headers project). `Date` stays: RFC 9110 asks an origin
-        # server with a clock for it.
+        access_log=level.lower() in ("debug", "info"),
+        # No `Server: uvicorn`: it tells a scanner what to try (OWASP secure headers); `Date` stays.
         server_header=False,
         proxy_headers=True,
         # A WebSocket message is read whole before anyone knows who sent it, and subscriptions
@@ -93,9 +79,22 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def access_lines(level: str) -> bool:
-    """Does a process logging at `level` write uvicorn's access lines (logged at INFO)?"""
-    return level.lower() in ("debug", "info")
+def _servable() -> Settings:
+    """The settings checked, and the database migrated, before uvicorn starts workers."""
+    from planapi.entrypoints.tracing import TracingUnavailableError, tracing
+
+    settings = _settings()
+    try:
+        tracing(settings.tracing).shutdown()
+    except TracingUnavailableError as error:
+        raise SystemExit(f"planapi: {error}") from error
+    if settings.trusted_documents_only and not Path(settings.trusted_documents_file).exists():
+        raise SystemExit(
+            f"planapi: PLANAPI_TRUSTED_DOCUMENTS_ONLY is on but {settings.trusted_documents_file} "
+            "does not exist (set PLANAPI_TRUSTED_DOCUMENTS_FILE)"
+        )
+    asyncio.run(_preflight(settings))
+    return settings
 
 
 def _stopped(signum: int, frame: object) -> None:
