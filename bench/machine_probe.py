@@ -13,7 +13,9 @@ server that slowed from a machine that did. So, while it runs:
   repetitions; one sample under load still swings by a third, so the soak takes the median
   of each minute's;
 - `cpu_seconds`, as each minute ends: the server's CPU time so far (`/proc/PID/stat`), so that
-  each minute's CPU per request shows whether the server's own work per request grew.
+  each minute's CPU per request shows whether the server's own work per request grew. (Read
+  just after each minute's end, a few ms late, and beside the minute's one `/metrics` scrape:
+  both too small to matter beside a minute's ~300,000 requests.)
 
 Both are reported beside the soak's checks, which stay as issue 14 words them.
 """
@@ -26,6 +28,8 @@ import sys
 from pathlib import Path
 
 REPS = 5
+# Seconds a probe may take (it takes well under one): one stalled or left behind is killed.
+TIMEOUT = 10
 # About 10 ms of CPU per repetition on the 2-core machines of docs/performance.md.
 _WORK = """
 import statistics, time
@@ -55,11 +59,15 @@ async def probe_ms() -> float:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
-    out, _ = await process.communicate()
     try:
+        out, _ = await asyncio.wait_for(process.communicate(), TIMEOUT)
         return float(out)
-    except ValueError:
+    except (TimeoutError, ValueError):
         return float("nan")
+    finally:  # timed out, or the soak cancelled: no probe outlives its turn
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 def cpu_seconds(pid: int) -> float:

@@ -10,7 +10,7 @@ import os
 import statistics
 import time
 
-from bench.soak import Checks, nan, verdicts
+from bench.soak import Checks, nan, probe_said, verdicts
 
 
 def settle(limit: float = 180) -> None:
@@ -29,7 +29,7 @@ def summary(runs: list[Checks], machines: list[float] | None = None) -> Checks:
     print(f"\n  {len(runs)} runs: throughput kept, version p99, RSS growth minute 2 -> last")
     slowed = machines or [nan] * len(runs)
     for n, ((kept, p99, growth), machine) in enumerate(zip(runs, slowed, strict=True), 1):
-        probe = "" if math.isnan(machine) else f" (machine {machine - 1:+.0%})"
+        probe = "" if math.isnan(machine) else f" ({probe_said(machine)})"
         print(f"  run {n}: {kept:.0%}{probe}, {p99:.1f} ms, {growth:+.1%}")
     column = list(zip(*runs, strict=True))
     medians = (median_known(column[0]), median_known(column[1]), median_known(column[2]))

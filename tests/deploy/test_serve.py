@@ -1,5 +1,5 @@
-"""`planapi serve` as a process: it refuses bad settings with a message, and on SIGTERM it lets
-the requests in flight finish before it exits 0."""
+"""`planapi serve` as a process: it refuses bad settings with a message, on SIGTERM it lets
+the requests in flight finish before it exits 0, and its answers name no server software."""
 
 from __future__ import annotations
 

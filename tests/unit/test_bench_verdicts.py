@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
+import subprocess
+import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
-from bench import dashboard, dashboard_http, soak
+from bench import dashboard, dashboard_http, machine_probe, soak
 from bench.loadgen import Load
 from bench.soak import soak_verdicts
 from bench.soak_runs import summary
@@ -100,17 +102,18 @@ def test_repeated_soaks_are_judged_by_their_medians() -> None:
 
 
 def test_the_soak_s_control_says_how_much_slower_the_machine_ran_its_last_minute() -> None:
-    """Each minute's probe is the median of those taken in it: 10 ms in the first minute, 12.5
-    in the last (the machine 25% slower), whatever one sample said."""
+    """Each minute's probe is the median of those taken in it — one failed (nan) left out —:
+    10 ms in the first minute, 12.5 in the last (the machine slower), whatever one sample
+    said."""
     state = soak.State(deadline=0.0, started=0.0, latest_version=1, first_version=1)
-    state.probes = [(7.5, 10.0), (22.5, 9.0), (37.5, 10.0), (52.5, 30.0)]
+    state.probes = [(7.5, 10.0), (22.5, 9.0), (37.5, 10.0), (52.5, 30.0), (59.0, math.nan)]
     state.probes += [(67.5, 11.0), (127.5, 12.0), (142.5, 13.0), (157.5, 12.5)]
     assert soak.machine(state) == 1.25
     state.cpu = [0.0, 6.0]
     assert soak._control(state, 0, 30_000).split() == ["200", "µs", "10.00", "ms"]
     assert "nan µs" in soak._control(state, 1, 30_000)  # the minute's end not sampled
     found = soak_verdicts((0.80, 20.0, 0.03), 3, 1, soak.machine(state))
-    assert found[0].baseline == "minute 1; machine +25% (probe)"
+    assert found[0].baseline == "minute 1; probe's work took +25%"
     assert found[0].said == "NOT met"  # judged as the issue words it, the control beside it
     assert soak_verdicts((0.80, 20.0, 0.03), 3, 1)[0].baseline == "minute 1"
     state.probes = state.probes[:4]  # one minute: no first and last to compare
@@ -122,5 +125,18 @@ def test_repeated_soaks_print_each_run_s_machine_beside_its_throughput(
 ) -> None:
     summary([(0.84, 23.2, 0.024), (1.1, 22.0, 0.032)], [1.2, math.nan])
     printed = capsys.readouterr().out
-    assert "run 1: 84% (machine +20%), 23.2 ms" in printed
+    assert "run 1: 84% (probe's work took +20%), 23.2 ms" in printed
     assert "run 2: 110%, 22.0 ms" in printed
+
+
+def test_a_probe_that_stalls_is_killed_and_counts_as_no_figure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    marker = f"stalled-probe-{uuid.uuid4().hex}"
+    monkeypatch.setattr(machine_probe, "_WORK", f"import time; time.sleep(60)  # {marker}")
+    monkeypatch.setattr(machine_probe, "TIMEOUT", 0.5)
+    assert math.isnan(asyncio.run(machine_probe.probe_ms()))
+    left = subprocess.run(["pgrep", "-f", marker], capture_output=True, check=False)
+    assert left.returncode == 1, left.stdout  # none left running
+    monkeypatch.setattr(machine_probe, "_WORK", "print('not a figure')")
+    assert math.isnan(asyncio.run(machine_probe.probe_ms()))

@@ -80,7 +80,8 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _servable() -> Settings:
-    """The settings checked, and the database migrated, before uvicorn starts workers."""
+    """Fail fast, each with what to do: the settings, tracing, the trusted documents' file and
+    the database (migrated: SQLite; found migrated: PostgreSQL), before uvicorn starts workers."""
     from planapi.entrypoints.tracing import TracingUnavailableError, tracing
 
     settings = _settings()
