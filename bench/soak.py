@@ -259,6 +259,13 @@ async def _probe_machine(state: State) -> None:
 nan = float("nan")
 
 
+def median_known(figures: tuple[float, ...]) -> float:
+    """The median of the figures known (nan: none) — a run under 3 minutes has no memory
+    growth, a failed probe no ms."""
+    known = [figure for figure in figures if not math.isnan(figure)]
+    return statistics.median(known) if known else nan
+
+
 def _freed(metrics: dict[str, float]) -> float:
     """Objects the collector has freed so far (all generations): garbage left in cycles."""
     found = [metrics[f"collected {g}"] for g in range(3) if f"collected {g}" in metrics]
@@ -345,12 +352,10 @@ def _control(state: State, minute: int, requests: int) -> str:
 
 def _probe(state: State, minute: int) -> float:
     """The median of the probe's ms taken in `minute` (nan: none)."""
-    found = [
-        ms
-        for at, ms in state.probes
-        if minute * 60 <= at < (minute + 1) * 60 and not math.isnan(ms)  # nan: it failed
-    ]
-    return statistics.median(found) if found else nan
+    # A failed probe is nan: left out, as a run without a figure is from the runs' medians.
+    return median_known(
+        tuple(ms for at, ms in state.probes if minute * 60 <= at < (minute + 1) * 60)
+    )
 
 
 def probe_said(slowed: float) -> str:
@@ -399,7 +404,7 @@ def _bounded(scraped: list[dict[str, float]]) -> None:
 
 async def main() -> list[Verdict]:
     minutes = max(1, round(MINUTES))
-    from bench.soak_runs import median_known, settle, summary
+    from bench.soak_runs import settle, summary
 
     runs, machines = [], []
     for n in range(RUNS):

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import math
 import os
-import statistics
 import time
 
-from bench.soak import Checks, nan, probe_said, verdicts
+from bench.soak import Checks, median_known, nan, probe_said, verdicts
 
 
 def settle(limit: float = 180) -> None:
@@ -39,9 +38,3 @@ def summary(runs: list[Checks], machines: list[float] | None = None) -> Checks:
         f"<= 100 ms: {said[1]}), {medians[2]:+.1%} (target <= +5%: {said[2]})"
     )
     return medians
-
-
-def median_known(figures: tuple[float, ...]) -> float:
-    """The median of the runs that have the figure (a run under 3 minutes has no growth)."""
-    known = [figure for figure in figures if not math.isnan(figure)]
-    return statistics.median(known) if known else nan
