@@ -2,7 +2,8 @@
 readings, verify, verify_load, http, merkle, hostile, proposals, dashboard, operational, search,
 sdmx, tree_cpu, snapshot_decode, cache_entries, version_cache), one after another, each beside
 its own baseline. Issue 14's `latest` (every HTTP target beside PostGraphile, one table), `soak`
-(`--minutes N`, 10 by default) and `dashboard_http` (the dashboard repeated while readings are
+(`--minutes N`, 10 by default), `soak_aged` (the soak's throughput as interleaved rounds of an
+aged server beside a young one) and `dashboard_http` (the dashboard repeated while readings are
 recorded) take minutes and run only when named."""
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bench import (
     search,
     snapshot_decode,
     soak,
+    soak_aged,
     tree_cpu,
     verdicts,
     verify,
@@ -71,6 +73,7 @@ ISSUE_14 = (
 BY_NAME_ONLY: dict[str, Benchmark] = {
     "latest": latest.main,
     "soak": soak.main,
+    "soak_aged": soak_aged.main,
     "dashboard_http": dashboard_http.main,
     "issue14": partial(verdicts.run_all, ISSUE_14),
 }

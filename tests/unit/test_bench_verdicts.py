@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
-from bench import dashboard, dashboard_http, machine_probe, soak
+from bench import dashboard, dashboard_http, machine_probe, soak, soak_aged
 from bench.loadgen import Load
 from bench.soak import soak_verdicts
 from bench.soak_runs import summary
@@ -140,3 +140,18 @@ def test_a_probe_that_stalls_is_killed_and_counts_as_no_figure(
     assert left.returncode == 1, left.stdout  # none left running
     monkeypatch.setattr(machine_probe, "_WORK", "print('not a figure')")
     assert math.isnan(asyncio.run(machine_probe.probe_ms()))
+
+
+def test_the_aged_soak_is_judged_by_the_median_of_its_interleaved_rounds() -> None:
+    """One round's ratio is as much the machine's as the server's: the median decides, and the
+    rounds' range is printed beside it."""
+    young = soak_aged.Turn(rate=4_000.0, cpu=250.0)
+
+    def rounds(*aged: float) -> list[tuple[soak_aged.Turn, soak_aged.Turn, float]]:
+        return [(young, soak_aged.Turn(rate=4_000.0 * r, cpu=250.0), 10.0) for r in aged]
+
+    found = soak_aged.verdict(rounds(0.80, 0.90, 1.10))
+    assert (found.figure, found.met) == ("90%", True)
+    assert "rounds 80% to 110%" in found.baseline
+    missed = soak_aged.verdict(rounds(0.89, 1.20, 0.70, 0.88, 0.95))
+    assert (missed.figure, missed.said) == ("89%", "NOT met")
