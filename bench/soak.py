@@ -17,7 +17,8 @@ PROBE_EVERY seconds). The checks: the last minute's throughput >= 90% of the fir
 reads <= 100 ms (over the run), resident memory growing <= 5% from minute 2 to the last. The
 clients share the machine's cores with the server and PostgreSQL, like wrk does.
 `BENCH_SOAK_CACHE_BYTES` sets the server's response cache bound (64 MiB by default, which this
-run fills only after ~40 minutes): a bound full by minute 2 shows the steady state.
+run fills only after ~40 minutes): a bound full by minute 2 shows the steady state;
+`BENCH_SOAK_PREPARED_BYTES` the memo of prepared bodies' (2 MiB, ~1,400 small bodies).
 `BENCH_SOAK_RUNS` (1) repeats the whole soak, each run on a fresh schema and server, then prints
 each run's three checks and their medians: on one machine, the first minute's rate alone has
 differed by 45% between two quiet runs of the same code (docs/performance.md, 2026-12-07 09:24).
@@ -55,6 +56,8 @@ MINUTES = float(os.environ.get("BENCH_SOAK_MINUTES", "10"))
 # The server's response cache bound (PLANAPI_RESPONSE_CACHE_BYTES), when not the default: a
 # bound the run fills within its first two minutes shows what minute 2 -> 10 holds after it.
 CACHE_BYTES = os.environ.get("BENCH_SOAK_CACHE_BYTES")
+# The memo of prepared bodies' bound (PLANAPI_PREPARED_REQUESTS_BYTES), when not the default.
+PREPARED_BYTES = os.environ.get("BENCH_SOAK_PREPARED_BYTES")
 RUNS = max(1, int(os.environ.get("BENCH_SOAK_RUNS", "1")))
 VERSION_READERS, LATEST_READERS, AMENDERS, RECORDERS = 30, 10, 4, 6
 PER_BATCH = 100
@@ -135,7 +138,10 @@ def _clients(port: int, state: State, admin: str) -> list[Any]:
             )
 
         def seen(body: bytes) -> bool:
-            result = json.loads(body)["data"]["amendPlan"]
+            try:  # an error answer (`data: null`) is a failed request, not a stopped soak
+                result = json.loads(body)["data"]["amendPlan"]
+            except (ValueError, KeyError, TypeError):
+                return False
             if result["__typename"] != "AmendmentApplied":
                 return False
             state.versions[plan] = result["plan"]["version"]
@@ -171,6 +177,27 @@ def _clients(port: int, state: State, admin: str) -> list[Any]:
         tasks.append(_client(port, state, "amend", make, seen))
     tasks += [_client(port, state, "readings", record, recorded) for _ in range(RECORDERS)]
     return tasks
+
+
+def server_settings(key_file: str) -> dict[str, str]:
+    """The soak's server settings besides the database: snapshots on, as deployed (every
+    process gets the key file, docs/security.md: without a key, PostgreSQL folds each cold
+    version from the plan's first event, and the soak makes thousands of versions), and the
+    bounds `BENCH_SOAK_CACHE_BYTES` and `BENCH_SOAK_PREPARED_BYTES` choose."""
+    chosen = {"SNAPSHOT_KEY_FILE": key_file}
+    if CACHE_BYTES:
+        chosen["RESPONSE_CACHE_BYTES"] = CACHE_BYTES
+    if PREPARED_BYTES:
+        chosen["PREPARED_REQUESTS_BYTES"] = PREPARED_BYTES
+    return chosen
+
+
+def prepare(base: str, admin: str) -> State:
+    """The grown plan and the plans the soak amends, on the server at `base`: its state."""
+    version = latest._grow(base, admin)
+    state = State(deadline=0.0, started=0.0, latest_version=version, first_version=version)
+    _create_plans(base, admin, state)
+    return state
 
 
 def _create_plans(base: str, admin: str, state: State) -> None:
@@ -442,16 +469,11 @@ async def _run(minutes: int) -> tuple[Checks, float]:
     )
     async with scratch_schema() as (engine, schema):
         admin, _ = await _tokens(engine)
-        # Snapshots on, as deployed (docs/security.md: every process gets the key file): without
-        # a key, PostgreSQL folds each cold version from the plan's first event, and the soak
-        # makes thousands of versions.
         keys = tempfile.TemporaryDirectory(prefix="planapi-soak-")  # gone with the run
         key_file = os.path.join(keys.name, "snapshot.key")
-        chosen = {"RESPONSE_CACHE_BYTES": CACHE_BYTES} if CACHE_BYTES else {}
-        with keys, planapi(schema, SNAPSHOT_KEY_FILE=key_file, **chosen) as (base, pid):
-            version = latest._grow(base, admin)
-            state = State(deadline=0.0, started=0.0, latest_version=version, first_version=version)
-            _create_plans(base, admin, state)
+        with keys, planapi(schema, **server_settings(key_file)) as (base, pid):
+            state = prepare(base, admin)
+            version = state.first_version
             port = int(base.rsplit(":", 1)[1])
             rss: list[float] = []
             scraped: list[dict[str, float]] = []

@@ -142,16 +142,56 @@ def test_a_probe_that_stalls_is_killed_and_counts_as_no_figure(
     assert math.isnan(asyncio.run(machine_probe.probe_ms()))
 
 
+def _aged_rounds(*aged: float, failed: int = 0) -> list[soak_aged.Round]:
+    young = soak_aged.Turn(rate=4_000.0, cpu=250.0)
+    return [(young, soak_aged.Turn(4_000.0 * r, 250.0, failed)) for r in aged]
+
+
 def test_the_aged_soak_is_judged_by_the_median_of_its_interleaved_rounds() -> None:
     """One round's ratio is as much the machine's as the server's: the median decides, and the
     rounds' range is printed beside it."""
-    young = soak_aged.Turn(rate=4_000.0, cpu=250.0)
-
-    def rounds(*aged: float) -> list[tuple[soak_aged.Turn, soak_aged.Turn, float]]:
-        return [(young, soak_aged.Turn(rate=4_000.0 * r, cpu=250.0), 10.0) for r in aged]
-
-    found = soak_aged.verdict(rounds(0.80, 0.90, 1.10))
+    found = soak_aged.verdict(_aged_rounds(0.80, 0.90, 1.10))
     assert (found.figure, found.met) == ("90%", True)
-    assert "rounds 80% to 110%" in found.baseline
-    missed = soak_aged.verdict(rounds(0.89, 1.20, 0.70, 0.88, 0.95))
+    assert "same rounds (80% to 110%)" in found.baseline
+    assert "3 interleaved rounds" in found.target
+    missed = soak_aged.verdict(_aged_rounds(0.89, 1.20, 0.70, 0.88, 0.95))
     assert (missed.figure, missed.said) == ("89%", "NOT met")
+
+
+def test_the_aged_soak_is_not_met_with_a_failed_request_nor_judged_without_a_round() -> None:
+    in_a_round = soak_aged.verdict(_aged_rounds(1.0, 1.0, 1.0, failed=1))
+    assert (in_a_round.figure, in_a_round.met) == ("100%", False)
+    assert "3 requests failed" in in_a_round.baseline
+    while_aging = soak_aged.verdict(_aged_rounds(1.0), failed_before=2)
+    assert while_aging.met is False
+    assert "2 requests failed" in while_aging.baseline
+    idle = soak_aged.Turn(rate=0.0, cpu=math.nan)
+    nothing = soak_aged.verdict([(idle, soak_aged.Turn(4_000.0, 250.0))])
+    assert (nothing.said, nothing.baseline) == ("no figure", "young server, same rounds (no round)")
+
+
+def test_a_turn_counts_only_its_successful_requests_and_forgets_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server answering errors fast must not look faster; a 9-minute turn's millions of
+    requests are not kept after their count."""
+
+    def clients(port: int, state: soak.State, admin: str) -> list[Awaitable[None]]:
+        async def client() -> None:
+            state.done.extend(
+                [("version", 0.0, 0.001, True)] * 3 + [("version", 0.0, 0.001, False)]
+            )
+
+        return [client()]
+
+    monkeypatch.setattr(soak_aged, "_clients", clients)
+    monkeypatch.setattr(soak_aged, "cpu_seconds", lambda pid: 1.0)
+    clock = iter([100.0, 101.0])  # the turn's start, then its end: one second
+    monkeypatch.setattr(soak_aged.time, "perf_counter", lambda: next(clock))
+    state = soak.State(deadline=0.0, started=0.0, latest_version=1, first_version=1)
+    server = soak_aged.Server("young", 1, 1, "token", state)
+    turn = asyncio.run(soak_aged.drive(server, 0.0))
+    assert turn.failed == 1
+    assert state.done == []
+    assert turn.rate == 3.0  # three answered in one second; the failed one not counted
+    assert math.isnan(turn.probe)
