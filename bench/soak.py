@@ -138,13 +138,13 @@ def _clients(port: int, state: State, admin: str) -> list[Any]:
             )
 
         def seen(body: bytes) -> bool:
-            try:  # an error answer (`data: null`) is a failed request, not a stopped soak
+            try:  # an error answer (`data` or `amendPlan` null) fails the request, not the soak
                 result = json.loads(body)["data"]["amendPlan"]
+                if result["__typename"] != "AmendmentApplied":
+                    return False
+                state.versions[plan] = result["plan"]["version"]
             except (ValueError, KeyError, TypeError):
                 return False
-            if result["__typename"] != "AmendmentApplied":
-                return False
-            state.versions[plan] = result["plan"]["version"]
             if plan == PLAN_ID:
                 state.latest_version = state.versions[plan]
             return True
