@@ -3,7 +3,8 @@ readings, verify, verify_load, http, merkle, hostile, proposals, dashboard, oper
 sdmx, tree_cpu, snapshot_decode, cache_entries, version_cache), one after another, each beside
 its own baseline. Issue 14's `latest` (every HTTP target beside PostGraphile, one table), `soak`
 (`--minutes N`, 10 by default), `soak_aged` (the soak's throughput as interleaved rounds of an
-aged server beside a young one) and `dashboard_http` (the dashboard repeated while readings are
+aged server beside a young one), `version_count` (version reads in process on a plan of 1,000
+versions beside one of 10,000) and `dashboard_http` (the dashboard repeated while readings are
 recorded) take minutes and run only when named."""
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from bench import (
     verify,
     verify_load,
     version_cache,
+    version_count,
 )
 
 Benchmark = Callable[[], Awaitable[Any]]
@@ -74,6 +76,7 @@ BY_NAME_ONLY: dict[str, Benchmark] = {
     "latest": latest.main,
     "soak": soak.main,
     "soak_aged": soak_aged.main,
+    "version_count": version_count.main,
     "dashboard_http": dashboard_http.main,
     "issue14": partial(verdicts.run_all, ISSUE_14),
 }

@@ -195,3 +195,24 @@ def test_a_turn_counts_only_its_successful_requests_and_forgets_them(
     assert state.done == []
     assert turn.rate == 3.0  # three answered in one second; the failed one not counted
     assert math.isnan(turn.probe)
+
+
+def test_version_count_prints_each_load_s_median_beside_the_other_count_s() -> None:
+    """Three processes per count: the median of each, and many over few."""
+    from bench import version_count
+
+    def figures(scale: float) -> dict[str, float]:
+        return dict.fromkeys(version_count.LOADS, 10.0 * scale)
+
+    found = {
+        version_count.FEW: [figures(1.0), figures(1.2), figures(0.9)],
+        version_count.MANY: [figures(1.1), figures(5.0), figures(1.21)],
+    }
+    lines = version_count.table(found)
+    assert len(lines) == 1 + len(version_count.LOADS)
+    spread = next(line for line in lines if "newest 1,000" in line)
+    assert "10.0 µs" in spread  # the median of 10, 12 and 9
+    assert "12.1 µs" in spread  # of 11, 50 and 12.1: not the outlier
+    assert "121%" in spread
+    calls = next(line for line in lines if "calls per request" in line)
+    assert "µs" not in calls
