@@ -226,6 +226,8 @@ SCRAPED = {
     "planapi_response_cache_entries": "answers",
     "planapi_version_cache_entries": "versions",
     "planapi_version_cache_bytes": "versions bytes",
+    "planapi_version_cache_capacity": "versions bound",
+    "planapi_version_cache_max_bytes": "versions bytes bound",
     "planapi_prepared_requests": "memo",
     "planapi_prepared_requests_bytes": "memo bytes",
     # Versions not in memory, folded from a cached one or a snapshot: the cold reads.
@@ -421,8 +423,9 @@ def _bounded(scraped: list[dict[str, float]]) -> None:
 
     print(
         f"  meanwhile, held within bounds: response cache {pair('cache MB', 2**20)} MB "
-        f"({pair('answers')} answers), versions {pair('versions')} (of 512; "
-        f"{pair('versions bytes', 2**20)} MiB by their count, of 64), parsed-request "
+        f"({pair('answers')} answers), versions {pair('versions')} (of "
+        f"{last.get('versions bound', nan):,.0f}; {pair('versions bytes', 2**20)} MiB by their "
+        f"count, of {last.get('versions bytes bound', nan) / 2**20:,.0f}), parsed-request "
         f"memo {pair('memo')} bodies ({pair('memo bytes', 1024)} KiB, bounded in bytes); "
         "objects the collector freed "
         f"{_freed(last) - _freed(first):,.0f}"

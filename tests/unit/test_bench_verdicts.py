@@ -216,3 +216,18 @@ def test_version_count_prints_each_load_s_median_beside_the_other_count_s() -> N
     assert "121%" in spread
     calls = next(line for line in lines if "calls per request" in line)
     assert "µs" not in calls
+
+
+def test_the_soak_names_the_version_cache_s_bounds_as_the_server_reports_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A server started with other bounds than the defaults is reported with its own."""
+    minute = {
+        "versions": 4_096.0,
+        "versions bound": 4_096.0,
+        "versions bytes": 54 * 2.0**20,
+        "versions bytes bound": 128 * 2.0**20,
+    }
+    soak._bounded([minute, minute, minute])
+    said = capsys.readouterr().out
+    assert "versions 4,096 -> 4,096 (of 4,096; 54 -> 54 MiB by their count, of 128)" in said
