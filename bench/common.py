@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -86,3 +91,18 @@ def p50_ms(samples: list[float]) -> float:
 
 def row(name: str, figure: str, baseline: str = "", verdict: str = "") -> None:
     print(f"  {name:<52} {figure:>16} {baseline:>28} {verdict}")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measured_apart(src: str, module: str, call: str, **env: str) -> Any:
+    """`asyncio.run(<module>.<call>)` in a fresh Python process whose planapi is the one under
+    `src` (this tree's bench beside it), `env` added to its environment: the JSON it printed
+    last. A heap of its own per measurement, and another tree's code measured beside this one."""
+    given = {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(ROOT)]), **env}
+    code = f"import asyncio, json, {module}; print(json.dumps(asyncio.run({module}.{call})))"
+    done = subprocess.run([sys.executable, "-c", code], env=given, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import json
 import os
 import pstats
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,7 +26,7 @@ from pathlib import Path
 import orjson
 from tests.sdmx_messages import MEDIA_TYPE
 
-from bench.common import scratch_schema
+from bench.common import measured_apart, scratch_schema
 from bench.http import _tokens
 from bench.request_profile import App, _scope, call, planapi_app, run
 from bench.sdmx import message, plan_input
@@ -113,13 +111,7 @@ async def _profiled(app: App, token: str, body: bytes, kind: str) -> None:
 
 def _in_process(src: str) -> dict[str, float]:
     """`measure` in a fresh process whose planapi is the one under `src`."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(ROOT)]), "BENCH_PROFILE": ""}
-    code = "import asyncio, json; from bench.ingest_cpu import measure; "
-    code += "print(json.dumps(asyncio.run(measure())))"
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    found: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    found: dict[str, float] = measured_apart(src, "bench.ingest_cpu", "measure()", BENCH_PROFILE="")
     return found
 
 

@@ -23,12 +23,9 @@ from __future__ import annotations
 import asyncio
 import cProfile
 import gzip
-import json
 import os
 import pstats
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -37,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from bench.common import URL, scratch_schema
+from bench.common import URL, measured_apart, scratch_schema
 from bench.growth import PLAN_ID, grow_inputs
 from bench.http import AMEND, LIMITS, _tokens
 from bench.latest import (
@@ -63,7 +60,9 @@ App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 Extra = tuple[tuple[bytes, bytes], ...]
 
 
-def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]], query: bytes) -> dict:
+def _scope(
+    method: str, path: str, headers: list[tuple[bytes, bytes]], query: bytes
+) -> dict[str, Any]:
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -267,13 +266,10 @@ async def measure(schema: str, version: int, token: str) -> dict[str, tuple[floa
 
 def _in_process(src: str, schema: str, version: int, reader: str) -> dict[str, list[float]]:
     """`measure` in a fresh process whose planapi is the one under `src`."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(ROOT)]), "BENCH_PROFILE": ""}
-    code = "import asyncio, json; from bench.request_profile import measure; "
-    code += f"print(json.dumps(asyncio.run(measure({schema!r}, {version}, {reader!r}))))"
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    found: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    call = f"measure({schema!r}, {version}, {reader!r})"
+    found: dict[str, list[float]] = measured_apart(
+        src, "bench.request_profile", call, BENCH_PROFILE=""
+    )
     return found
 
 

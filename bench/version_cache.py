@@ -19,19 +19,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
-import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.common import URL, scratch_schema, service
+from bench.common import URL, measured_apart, scratch_schema, service
 from bench.growth import PLAN_ID, priorities
 from planapi.adapters.database import create_engine
 from planapi.application.plans import AmendPlan, CreatePlan, PlanService
@@ -150,13 +147,8 @@ async def measure(schema: str, latest: int, bound: int = 0) -> dict[str, float]:
 
 
 def _in_process(src: str, schema: str, latest: int, bound: int = 0) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(ROOT)])}
-    code = "import asyncio, json; from bench.version_cache import measure; "
-    code += f"print(json.dumps(asyncio.run(measure({schema!r}, {latest}, {bound}))))"
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    found: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    call = f"measure({schema!r}, {latest}, {bound})"
+    found: dict[str, float] = measured_apart(src, "bench.version_cache", call)
     return found
 
 

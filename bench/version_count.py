@@ -25,20 +25,16 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import json
 import os
 import pstats
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import orjson
 
-from bench.common import scratch_schema
+from bench.common import ROOT, measured_apart, scratch_schema
 from bench.growth import PLAN_ID
 from bench.http import AMEND, _tokens
 from bench.latest import SMALL_VERSION
@@ -50,7 +46,6 @@ ROUNDS = max(1, int(os.environ.get("BENCH_VERSION_COUNT_ROUNDS", "3")))
 SPREAD = 1_000
 REQUESTS = 3_000
 PASSES = 5
-ROOT = Path(__file__).resolve().parent.parent
 LOADS = ("trivial", "one version", f"newest {SPREAD:,}", "every version", "calls per request")
 
 
@@ -106,7 +101,8 @@ async def measure(versions: int, key_file: str) -> dict[str, float]:
             for version in range(1, newest + 1):
                 await call(app, _read(version))
             chosen = random.Random(versions)
-            spread = [_read(chosen.randint(newest - SPREAD + 1, newest)) for _ in range(REQUESTS)]
+            oldest = max(1, newest - SPREAD + 1)
+            spread = [_read(chosen.randint(oldest, newest)) for _ in range(REQUESTS)]
             every = [_read(chosen.randint(1, newest)) for _ in range(REQUESTS)]
             return {
                 "trivial": (await per_request(trivial_app(), None, "/"))[1],
@@ -119,13 +115,8 @@ async def measure(versions: int, key_file: str) -> dict[str, float]:
 
 def _in_process(versions: int, key_file: str) -> dict[str, float]:
     """`measure` in a fresh process: its heap holds only that plan's data."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
-    code = "import asyncio, json; from bench.version_count import measure; "
-    code += f"print(json.dumps(asyncio.run(measure({versions}, {key_file!r}))))"
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    found: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    call = f"measure({versions}, {key_file!r})"
+    found: dict[str, float] = measured_apart(str(ROOT / "src"), "bench.version_count", call)
     return found
 
 

@@ -231,3 +231,12 @@ def test_the_soak_names_the_version_cache_s_bounds_as_the_server_reports_them(
     soak._bounded([minute, minute, minute])
     said = capsys.readouterr().out
     assert "versions 4,096 -> 4,096 (of 4,096; 54 -> 54 MiB by their count, of 128)" in said
+
+
+def test_a_measurement_in_a_fresh_process_hands_back_what_it_printed_or_its_error() -> None:
+    from bench.common import ROOT, measured_apart
+
+    src = str(ROOT / "src")
+    assert measured_apart(src, "asyncio", "sleep(0, {'a': [1.5, 2]})") == {"a": [1.5, 2]}
+    with pytest.raises(RuntimeError, match="not JSON serializable"):
+        measured_apart(src, "asyncio", "sleep(0, object())")
