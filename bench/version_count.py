@@ -14,8 +14,10 @@ cache holds them all. Then, µs of CPU per request (the median of five passes ov
   for both plans — so a difference is not the response cache's or the memo's hit rate;
 - *every version*: random versions among them all, as the soak's readers read;
 - *the trivial endpoint*: the machine's own speed meanwhile;
-- *Python calls per request* (cProfile's count over the newest 1,000): the same count means the
-  same code ran, so a slower read is the same work on memory laid out differently.
+- *calls*: Python calls per request for each load (cProfile's count, in a pass after the timed
+  ones): the same count on both plans means the same code ran, so a slower read would be the
+  same work on memory laid out differently; more calls, work done again (a body the memo of
+  prepared bodies no longer holds, prepared anew).
 
 Each count is measured in ROUNDS fresh processes (3; `BENCH_VERSION_COUNT_ROUNDS`), few and many
 in turn; each figure is the median over its processes, printed beside the other's.
@@ -46,7 +48,15 @@ ROUNDS = max(1, int(os.environ.get("BENCH_VERSION_COUNT_ROUNDS", "3")))
 SPREAD = 1_000
 REQUESTS = 3_000
 PASSES = 5
-LOADS = ("trivial", "one version", f"newest {SPREAD:,}", "every version", "calls per request")
+NEWEST = f"newest {SPREAD:,}"
+LOADS = (
+    "trivial",
+    "one version",
+    NEWEST,
+    "every version",
+    f"calls: {NEWEST}",
+    "calls: every version",
+)
 
 
 def _read(version: int) -> bytes:
@@ -69,19 +79,20 @@ async def _amend_to(app: App, admin: str, version: int, target: int) -> int:
     return version
 
 
-async def _cpu(app: App, bodies: list[bytes]) -> float:
-    """µs of CPU per request: the median of PASSES over `bodies`, after one to warm them."""
+async def _load(app: App, bodies: list[bytes]) -> tuple[float, float]:
+    """µs of CPU per request (the median of PASSES over `bodies`, after a pass that warms them
+    and checks every answer) and Python calls per request (cProfile's count of calls, in one
+    more pass, on the memo the timed passes left)."""
+    for body in bodies:
+        status, answer = await call(app, body)
+        if status != 200 or b'"errors"' in answer[:100]:
+            raise RuntimeError(f"a version read failed: {status} {answer[:300]!r}")
     passes = []
-    for _ in range(PASSES + 1):
+    for _ in range(PASSES):
         started = time.process_time()
         for body in bodies:
             await call(app, body)
         passes.append((time.process_time() - started) / len(bodies) * 1e6)
-    return statistics.median(passes[1:])
-
-
-async def _calls(app: App, bodies: list[bytes]) -> float:
-    """Python calls per request (cProfile's primitive calls) over `bodies`, already warm."""
     profiler = cProfile.Profile()
     profiler.enable()
     for body in bodies:
@@ -89,11 +100,11 @@ async def _calls(app: App, bodies: list[bytes]) -> float:
     profiler.disable()
     counted = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     calls: int = sum(found[1] for found in counted.values())
-    return calls / len(bodies)
+    return statistics.median(passes), calls / len(bodies)
 
 
 async def measure(versions: int, key_file: str) -> dict[str, float]:
-    """Every load's figure for a plan amended to `versions` (this process's own schema)."""
+    """Every load's figures for a plan amended to `versions` (this process's own schema)."""
     async with scratch_schema() as (engine, schema):
         admin, _ = await _tokens(engine)
         async with planapi_app(schema, SNAPSHOT_KEY_FILE=key_file) as app:
@@ -102,15 +113,15 @@ async def measure(versions: int, key_file: str) -> dict[str, float]:
                 await call(app, _read(version))
             chosen = random.Random(versions)
             oldest = max(1, newest - SPREAD + 1)
-            spread = [_read(chosen.randint(oldest, newest)) for _ in range(REQUESTS)]
-            every = [_read(chosen.randint(1, newest)) for _ in range(REQUESTS)]
-            return {
-                "trivial": (await per_request(trivial_app(), None, "/"))[1],
-                "one version": await _cpu(app, [_read(newest)] * REQUESTS),
-                f"newest {SPREAD:,}": await _cpu(app, spread),
-                "every version": await _cpu(app, every),
-                "calls per request": await _calls(app, spread),
+            loads = {
+                "one version": [_read(newest)] * REQUESTS,
+                NEWEST: [_read(chosen.randint(oldest, newest)) for _ in range(REQUESTS)],
+                "every version": [_read(chosen.randint(1, newest)) for _ in range(REQUESTS)],
             }
+            found = {"trivial": (await per_request(trivial_app(), None, "/"))[1]}
+            for name, bodies in loads.items():
+                found[name], found[f"calls: {name}"] = await _load(app, bodies)
+            return found
 
 
 def _in_process(versions: int, key_file: str) -> dict[str, float]:
@@ -126,7 +137,7 @@ def table(found: dict[int, list[dict[str, float]]]) -> list[str]:
     for load in LOADS:
         few = statistics.median(figures[load] for figures in found[FEW])
         many = statistics.median(figures[load] for figures in found[MANY])
-        unit = "" if load == "calls per request" else " µs"
+        unit = "" if load.startswith("calls") else " µs"
         lines.append(
             f"  {load:<20} {few:>11.1f}{unit:<3} {many:>14.1f}{unit:<3} {many / few:>9.0%}"
         )

@@ -214,7 +214,7 @@ def test_version_count_prints_each_load_s_median_beside_the_other_count_s() -> N
     assert "10.0 µs" in spread  # the median of 10, 12 and 9
     assert "12.1 µs" in spread  # of 11, 50 and 12.1: not the outlier
     assert "121%" in spread
-    calls = next(line for line in lines if "calls per request" in line)
+    calls = next(line for line in lines if "calls: every version" in line)
     assert "µs" not in calls
 
 
@@ -223,14 +223,14 @@ def test_the_soak_names_the_version_cache_s_bounds_as_the_server_reports_them(
 ) -> None:
     """A server started with other bounds than the defaults is reported with its own."""
     minute = {
-        "versions": 4_096.0,
+        "versions": 3_000.0,
         "versions bound": 4_096.0,
         "versions bytes": 54 * 2.0**20,
         "versions bytes bound": 128 * 2.0**20,
     }
     soak._bounded([minute, minute, minute])
     said = capsys.readouterr().out
-    assert "versions 4,096 -> 4,096 (of 4,096; 54 -> 54 MiB by their count, of 128)" in said
+    assert "versions 3,000 -> 3,000 (of 4,096; 54 -> 54 MiB by their count, of 128)" in said
 
 
 def test_a_measurement_in_a_fresh_process_hands_back_what_it_printed_or_its_error() -> None:
